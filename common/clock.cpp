@@ -1,0 +1,22 @@
+#include "common/clock.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+ManualClock::ManualClock()
+    : steady_base_(SteadyTime(hours(24))),
+      wall_base_(WallTime(seconds(1'700'000'000))) {}
+
+SteadyTime ManualClock::now() const { return steady_base_ + nanoseconds(offset_ns_.load()); }
+WallTime ManualClock::wall_now() const {
+    return wall_base_ + duration_cast<system_clock::duration>(nanoseconds(offset_ns_.load()));
+}
+
+int64_t to_unix_seconds(WallTime t) { return duration_cast<seconds>(t.time_since_epoch()).count(); }
+int64_t to_unix_millis(WallTime t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
+WallTime from_unix_millis(int64_t ms) {
+    return WallTime(duration_cast<system_clock::duration>(milliseconds(ms)));
+}
+
+}  // namespace dhtalk

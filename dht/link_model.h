@@ -1,0 +1,39 @@
+#pragma once
+// LinkModel: what happens to one datagram on the simulated network: lost, or
+// delivered after a one-way latency. Latency is log-normal around a median
+// (a long right tail, as on real paths), clamped to [min, max]; loss is
+// independent per datagram. Deterministic: the same seed and the same sequence
+// of calls give the same fates. Not thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "common/rng.h"
+
+namespace dhtalk {
+
+struct LinkConfig {
+    std::chrono::microseconds median_latency{50'000};
+    // Spread of the log-normal (sigma of ln latency); 0 makes latency constant.
+    double latency_sigma = 0.3;
+    std::chrono::microseconds min_latency{1'000};
+    std::chrono::microseconds max_latency{2'000'000};
+    double loss = 0.0;  // probability in [0, 1]
+    uint64_t seed = 1;
+};
+
+class LinkModel {
+public:
+    explicit LinkModel(const LinkConfig& config);
+    // The datagram's one-way latency, or nullopt if it is lost.
+    std::optional<std::chrono::microseconds> fate();
+
+private:
+    double standard_normal();
+
+    LinkConfig config_;
+    Rng rng_;
+};
+
+}  // namespace dhtalk
