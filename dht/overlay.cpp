@@ -1,0 +1,148 @@
+#include "dht/overlay.h"
+
+#include <condition_variable>
+#include <cstdarg>
+#include <mutex>
+
+#include <opendht/log_enable.h>
+
+#include "common/log.h"
+
+namespace dhtalk {
+namespace {
+
+dht::LogMethod log_method(log::Level level) {
+    return dht::LogMethod([level](char const* format, va_list args) {
+        if (!log::enabled(level)) return;
+        char buf[1024];
+        const int n = std::vsnprintf(buf, sizeof buf, format, args);
+        if (n < 0) return;
+        std::string_view line(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1));
+        while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+        log::write(level, "opendht", line);
+    });
+}
+
+}  // namespace
+
+std::shared_ptr<dht::Logger> make_dht_logger() {
+    // OpenDHT's debug output is very chatty; its warnings are useful.
+    return std::make_shared<dht::Logger>(log_method(log::Level::kError), log_method(log::Level::kWarning),
+                                         log_method(log::Level::kDebug));
+}
+
+Result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text) {
+    std::string host, port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return Status::invalid("'" + text + "' is not HOST:PORT (write IPv6 as [ADDR]:PORT)");
+        host = text.substr(1, close - 1);
+        port = text.substr(close + 2);
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon)
+            return Status::invalid("'" + text + "' is not HOST:PORT (write IPv6 as [ADDR]:PORT)");
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    if (host.empty()) return Status::invalid("'" + text + "' has no host");
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+        return Status::invalid("'" + text + "' has no valid port");
+    const unsigned long p = std::stoul(port);
+    if (p == 0 || p > 65535) return Status::invalid("port in '" + text + "' is not in 1..65535");
+    return std::make_pair(host, static_cast<uint16_t>(p));
+}
+
+Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
+                                                const std::vector<dht::ValuesExport>& restored) {
+    if (config.network_id == 0) return Status::invalid("network id 0 is the public Jami network");
+    std::unique_ptr<Overlay> overlay(new Overlay());
+    overlay->network_id_ = config.network_id;
+
+    dht::DhtRunner::Config rc;
+    rc.dht_config.node_config.node_id = config.node_id;
+    rc.dht_config.node_config.network = config.network_id;
+    rc.dht_config.node_config.max_store_size = static_cast<ssize_t>(config.max_store_bytes);
+    rc.threaded = true;
+    if (config.bind_address.empty()) {
+        rc.bind4.setFamily(AF_INET);
+        rc.bind6.setFamily(AF_INET6);
+    } else {
+        auto addrs = dht::SockAddr::resolve(config.bind_address);
+        if (addrs.empty()) return Status::invalid("cannot use bind address '" + config.bind_address + "'");
+        (addrs.front().getFamily() == AF_INET6 ? rc.bind6 : rc.bind4) = addrs.front();
+    }
+    if (rc.bind4) rc.bind4.setPort(config.port);
+    if (rc.bind6) rc.bind6.setPort(config.port);
+
+    dht::DhtRunner::Context context;
+    context.logger = make_dht_logger();
+    try {
+        overlay->runner_.run(rc, std::move(context));
+    } catch (const std::exception& e) {
+        return Status::busy("cannot start the DHT on " +
+                            (config.bind_address.empty() ? std::string("*") : config.bind_address) + ":" +
+                            std::to_string(config.port) + ": " + e.what());
+    }
+    overlay->port4_ = overlay->runner_.getBoundPort(AF_INET);
+    overlay->port6_ = overlay->runner_.getBoundPort(AF_INET6);
+    if (overlay->port4_ == 0 && overlay->port6_ == 0)
+        return Status::busy("the DHT could not bind any UDP socket on port " + std::to_string(config.port));
+    if (!restored.empty()) overlay->runner_.importValues(restored);
+    for (const auto& b : config.bootstrap) {
+        auto hp = parse_host_port(b);
+        if (!hp) return hp.status();
+        overlay->runner_.bootstrap(hp->first, std::to_string(hp->second));
+    }
+    return overlay;
+}
+
+Overlay::~Overlay() {
+    if (!stopped_) stop(std::chrono::seconds(5)).ignore_error();  // best effort on an early exit
+}
+
+OverlayStats Overlay::stats() {
+    OverlayStats s;
+    const auto v4 = runner_.getNodesStats(AF_INET);
+    const auto v6 = runner_.getNodesStats(AF_INET6);
+    s.peers_ipv4 = v4.getKnownNodes();
+    s.peers_ipv6 = v6.getKnownNodes();
+    const auto [bytes, count] = runner_.getStoreSize();
+    s.bytes_stored = bytes;
+    s.values_stored = count;
+    uint64_t in = 0, out = 0;
+    for (auto n : runner_.getNodeMessageStats(true)) in += n;
+    for (auto n : runner_.getNodeMessageStats(false)) out += n;
+    s.requests_in = requests_in_ += in;
+    s.requests_out = requests_out_ += out;
+    return s;
+}
+
+std::vector<dht::ValuesExport> Overlay::export_values() { return runner_.exportValues(); }
+
+Status Overlay::stop(std::chrono::milliseconds timeout) {
+    if (stopped_) return Status::ok();
+    stopped_ = true;
+    struct Done {
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool done = false;  // guarded by mutex
+    };
+    auto state = std::make_shared<Done>();
+    runner_.shutdown([state] {
+        std::lock_guard lock(state->mutex);
+        state->done = true;
+        state->cv.notify_all();
+    }, /*stop=*/true);
+    bool finished;
+    {
+        std::unique_lock lock(state->mutex);
+        finished = state->cv.wait_for(lock, timeout, [&] { return state->done; });
+    }
+    runner_.join();
+    if (!finished) return Status::timeout("OpenDHT did not finish shutting down in time");
+    return Status::ok();
+}
+
+}  // namespace dhtalk

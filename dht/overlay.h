@@ -1,0 +1,86 @@
+#pragma once
+// Overlay: this node's place in the network's OpenDHT overlay. It owns an
+// OpenDHT DhtRunner (which runs its own network thread), starts it on the
+// configured address, bootstraps, and stops it the way 2.4.12 needs:
+// shutdown(callback), wait for the callback with a timeout, then join().
+//
+// Thread-safety: every method may be called from any thread (DhtRunner
+// serialises access to its node); start/stop are called by the owner only.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opendht/dhtrunner.h>
+
+#include "common/status.h"
+
+namespace dhtalk {
+
+struct OverlayConfig {
+    // Address to bind; empty binds every interface, IPv4 and IPv6.
+    std::string bind_address;
+    uint16_t port = 0;  // 0: any free port
+    dht::NetId network_id = 0;
+    dht::InfoHash node_id;
+    std::vector<std::string> bootstrap;  // "host:port"
+    // Far above the node's own data: OpenDHT 2.4.12 spins forever when a
+    // node's own values exceed it.
+    size_t max_store_bytes = 256u << 20;
+};
+
+struct OverlayStats {
+    unsigned peers_ipv4 = 0;   // good + dubious nodes in the routing table
+    unsigned peers_ipv6 = 0;
+    size_t values_stored = 0;
+    size_t bytes_stored = 0;
+    // OpenDHT requests by kind, since start: ping, find, get, listen, put.
+    uint64_t requests_in = 0;
+    uint64_t requests_out = 0;
+};
+
+class Overlay {
+public:
+    // Binds, restores `restored` values (from ValueArchive) into storage, and
+    // starts bootstrapping. Fails with kBusy when the port is taken.
+    static Result<std::unique_ptr<Overlay>> start(const OverlayConfig& config,
+                                                  const std::vector<dht::ValuesExport>& restored);
+    ~Overlay();
+
+    uint16_t port_ipv4() const { return port4_; }
+    uint16_t port_ipv6() const { return port6_; }
+    dht::NetId network_id() const { return network_id_; }
+
+    OverlayStats stats();
+    std::vector<dht::ValuesExport> export_values();
+    // The runner, for put/get/listen (thread-safe in OpenDHT).
+    dht::DhtRunner& runner() { return runner_; }
+
+    // Leaves the overlay. Waits at most `timeout` for OpenDHT to finish its
+    // shutdown work; returns kTimeout (after stopping anyway) if it did not.
+    Status stop(std::chrono::milliseconds timeout);
+
+private:
+    Overlay() = default;
+
+    dht::DhtRunner runner_;
+    uint16_t port4_ = 0;
+    uint16_t port6_ = 0;
+    dht::NetId network_id_ = 0;
+    bool stopped_ = false;
+    // getNodeMessageStats() resets OpenDHT's counters on every call, so the
+    // totals are kept here.
+    std::atomic<uint64_t> requests_in_{0};
+    std::atomic<uint64_t> requests_out_{0};
+};
+
+// Splits "host:port", "[v6]:port" or "v6-address" forms; port 1..65535 required.
+Result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text);
+
+// The OpenDHT logger that writes to dhtalk's log.
+std::shared_ptr<dht::Logger> make_dht_logger();
+
+}  // namespace dhtalk
