@@ -26,8 +26,9 @@ dht::LogMethod log_method(log::Level level) {
 }  // namespace
 
 std::shared_ptr<dht::Logger> make_dht_logger() {
-    // OpenDHT's debug output is very chatty; its warnings are useful.
-    return std::make_shared<dht::Logger>(log_method(log::Level::kError), log_method(log::Level::kWarning),
+    // OpenDHT logs routine events ("new search") as warnings: only its
+    // errors are shown at the default level, the rest with --log-level debug.
+    return std::make_shared<dht::Logger>(log_method(log::Level::kError), log_method(log::Level::kDebug),
                                          log_method(log::Level::kDebug));
 }
 

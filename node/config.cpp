@@ -1,0 +1,144 @@
+#include "node/config.h"
+
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "common/files.h"
+#include "dht/overlay.h"
+#include "dhtalk_version.h"
+
+namespace po = boost::program_options;
+
+namespace dhtalk {
+namespace {
+
+constexpr size_t kMaxConfigFileBytes = 1 << 20;
+
+po::options_description node_options(NodeConfig& d) {
+    po::options_description o("Options (also valid as 'name = value' lines in the --config file)");
+    o.add_options()
+        ("data-dir", po::value<std::string>()->default_value(d.data_dir.string()),
+         "directory for the node's identity, database and runtime.json")
+        ("network", po::value<std::string>()->default_value(d.network),
+         "name of the network to join; nodes of different networks never talk")
+        ("bind", po::value<std::string>()->default_value(d.bind),
+         "address for the DHT socket; empty binds every interface, IPv4 and IPv6")
+        ("dht-port", po::value<unsigned>()->default_value(d.dht_port), "UDP port of the DHT (0: any free port)")
+        ("http-bind", po::value<std::string>()->default_value(d.http_bind),
+         "address for the status and metrics HTTP server (keep it on loopback)")
+        ("http-port", po::value<unsigned>()->default_value(d.http_port),
+         "TCP port for /status and /metrics (0: any free port)")
+        ("bootstrap", po::value<std::vector<std::string>>()->composing(),
+         "HOST:PORT of a node of the network to join through (repeatable)")
+        ("log-level", po::value<std::string>()->default_value(log::level_name(d.log_level)),
+         "debug, info, warning, error or off")
+        ("persist-interval", po::value<unsigned>()->default_value(static_cast<unsigned>(d.persist_interval.count())),
+         "seconds between snapshots of stored DHT values (1..3600): the most a crash can lose")
+        ("max-store-mb", po::value<uint64_t>()->default_value(d.max_store_mb),
+         "MiB of DHT values this node stores for the network (16..65536)");
+    return o;
+}
+
+Result<uint16_t> port_value(const po::variables_map& vm, const char* name) {
+    const unsigned v = vm[name].as<unsigned>();
+    if (v > 65535) return Status::invalid("--" + std::string(name) + " " + std::to_string(v) + " is not a port (0..65535)");
+    return static_cast<uint16_t>(v);
+}
+
+Result<NodeConfig> to_config(const po::variables_map& vm) {
+    NodeConfig c;
+    c.data_dir = vm["data-dir"].as<std::string>();
+    if (c.data_dir.empty()) return Status::invalid("--data-dir must not be empty");
+    c.network = vm["network"].as<std::string>();
+    if (c.network.empty() || c.network.size() > 64)
+        return Status::invalid("--network must be 1 to 64 characters");
+    c.bind = vm["bind"].as<std::string>();
+    c.http_bind = vm["http-bind"].as<std::string>();
+    if (c.http_bind.empty()) return Status::invalid("--http-bind must not be empty");
+    auto dht_port = port_value(vm, "dht-port");
+    if (!dht_port) return dht_port.status();
+    c.dht_port = *dht_port;
+    auto http_port = port_value(vm, "http-port");
+    if (!http_port) return http_port.status();
+    c.http_port = *http_port;
+    if (vm.count("bootstrap")) {
+        for (const auto& b : vm["bootstrap"].as<std::vector<std::string>>()) {
+            auto hp = parse_host_port(b);
+            if (!hp) return Status::invalid("--bootstrap: " + hp.status().message());
+            c.bootstrap.push_back(b);
+        }
+    }
+    auto level = log::parse_level(vm["log-level"].as<std::string>());
+    if (!level) return Status::invalid("--log-level: " + level.status().message());
+    c.log_level = *level;
+    const unsigned interval = vm["persist-interval"].as<unsigned>();
+    if (interval < 1 || interval > 3600) return Status::invalid("--persist-interval must be 1..3600 seconds");
+    c.persist_interval = std::chrono::seconds(interval);
+    c.max_store_mb = vm["max-store-mb"].as<uint64_t>();
+    if (c.max_store_mb < 16 || c.max_store_mb > 65536) return Status::invalid("--max-store-mb must be 16..65536");
+    return c;
+}
+
+std::string help_text(const po::options_description& general, const po::options_description& node) {
+    std::ostringstream os;
+    os << "Usage: dhtalk-node [OPTIONS]\n\n"
+          "Runs a dhtalk storage node: joins the network's DHT, stores and persists\n"
+          "values for it, and serves status and metrics over HTTP on loopback.\n"
+          "On start it writes runtime.json (node id, network id, pid, bound ports)\n"
+          "into the data directory. SIGINT or SIGTERM stops it cleanly.\n\n"
+       << general << "\n" << node
+       << "\nExit status: 0 after a clean stop, 1 on a runtime failure, 2 on a usage or\n"
+          "configuration error.\n";
+    return os.str();
+}
+
+}  // namespace
+
+Result<ParsedArgs> parse_node_args(int argc, const char* const argv[]) {
+    NodeConfig defaults;
+    po::options_description general("General");
+    general.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and exit")
+        ("config", po::value<std::string>(), "read options from this INI file");
+    auto node = node_options(defaults);
+    po::options_description all;
+    all.add(general).add(node);
+
+    ParsedArgs out;
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+        if (vm.count("help")) {
+            out.action = ParsedArgs::Action::kHelp;
+            out.text = help_text(general, node);
+            return out;
+        }
+        if (vm.count("version")) {
+            out.action = ParsedArgs::Action::kVersion;
+            out.text = std::string("dhtalk-node ") + DHTALK_VERSION + "\n";
+            return out;
+        }
+        if (vm.count("config")) {
+            const std::string path = vm["config"].as<std::string>();
+            auto text = read_file(path, kMaxConfigFileBytes);
+            if (!text) return Status::invalid("cannot read config file: " + text.status().message());
+            std::istringstream in(*text);
+            try {
+                po::store(po::parse_config_file(in, node, /*allow_unregistered=*/false), vm);
+            } catch (const po::error& e) {
+                return Status::invalid("config file " + path + ": " + e.what());
+            }
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        return Status::invalid(e.what());
+    }
+    auto config = to_config(vm);
+    if (!config) return config.status();
+    out.config = std::move(config).value();
+    return out;
+}
+
+}  // namespace dhtalk

@@ -1,0 +1,41 @@
+#pragma once
+// NodeConfig: every setting of dhtalk-node, read from the command line and
+// optionally an INI file (--config FILE) with the same option names; the
+// command line wins where both give a value. Parsing never exits or throws:
+// it returns the config, a request for help/version text, or an error that
+// names the problem (the caller prints it and exits with status 2).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace dhtalk {
+
+struct NodeConfig {
+    std::filesystem::path data_dir = "./dhtalk-data";
+    std::string network = "dhtalk-local";
+    std::string bind;  // empty: every interface, IPv4 and IPv6
+    uint16_t dht_port = 4222;
+    std::string http_bind = "127.0.0.1";
+    uint16_t http_port = 4280;
+    std::vector<std::string> bootstrap;  // HOST:PORT, checked at parse time
+    log::Level log_level = log::Level::kInfo;
+    std::chrono::seconds persist_interval{5};
+    uint64_t max_store_mb = 256;
+};
+
+struct ParsedArgs {
+    enum class Action { kRun, kHelp, kVersion };
+    Action action = Action::kRun;
+    NodeConfig config;
+    std::string text;  // the help or version text to print
+};
+
+Result<ParsedArgs> parse_node_args(int argc, const char* const argv[]);
+
+}  // namespace dhtalk

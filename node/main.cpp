@@ -1,0 +1,67 @@
+// dhtalk-node: the storage node. Wires the real clock, sockets and database
+// into a Node, then sleeps until the node's next tick or a stop signal.
+#include <signal.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/log.h"
+#include "node/config.h"
+#include "node/node.h"
+
+namespace {
+
+// Blocks the stop signals in every thread (call before any thread starts), so
+// that the main thread alone takes them with sigtimedwait().
+sigset_t block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace dhtalk;
+    const sigset_t stop_signals = block_stop_signals();
+    signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the node
+
+    auto args = parse_node_args(argc, argv);
+    if (!args) {
+        std::fprintf(stderr, "dhtalk-node: %s\nTry 'dhtalk-node --help'.\n", args.status().message().c_str());
+        return 2;
+    }
+    if (args->action != ParsedArgs::Action::kRun) {
+        std::fputs(args->text.c_str(), stdout);
+        return 0;
+    }
+    const NodeConfig& config = args->config;
+    log::set_level(config.log_level);
+
+    SystemClock clock;
+    auto node = Node::open(config, clock);
+    if (!node) {
+        std::fprintf(stderr, "dhtalk-node: %s\n", node.status().to_string().c_str());
+        return node.status().code() == Code::kInvalidArgument ? 2 : 1;
+    }
+
+    for (;;) {
+        const auto next = (*node)->tick();
+        const auto wait = std::max(std::chrono::nanoseconds(0), next - clock.now());
+        timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
+        const int sig = sigtimedwait(&stop_signals, nullptr, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            DHTALK_LOG(kInfo, "node", "received " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping");
+            break;
+        }
+    }
+    Status stopped = (*node)->stop();
+    if (!stopped) {
+        std::fprintf(stderr, "dhtalk-node: stopped with an error: %s\n", stopped.to_string().c_str());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,41 @@
+#pragma once
+// NodeStatus: one consistent reading of a node's figures, rendered as the
+// JSON of GET /status and the Prometheus text of GET /metrics, and parsed
+// back from JSON by `dhtalk status`. Plain value; no locking of its own.
+
+#include <cstdint>
+#include <string>
+
+#include <json/json.h>
+
+#include "common/status.h"
+
+namespace dhtalk {
+
+struct NodeStatus {
+    std::string node_id;
+    uint32_t network_id = 0;
+    std::string network;
+    std::string version;
+    uint64_t uptime_s = 0;
+    uint32_t peers_ipv4 = 0;
+    uint32_t peers_ipv6 = 0;
+    uint64_t values_stored = 0;
+    uint64_t bytes_stored = 0;
+    // Counters since start.
+    uint64_t requests_in = 0;   // OpenDHT requests received (ping, find, get, listen, put)
+    uint64_t requests_out = 0;  // and sent
+    uint64_t values_accepted = 0;  // stores and edits our policy let through
+    uint64_t values_refused = 0;   // and refused
+    uint64_t snapshots = 0;        // value snapshots written to the database
+    uint64_t snapshot_failures = 0;
+};
+
+Json::Value to_json(const NodeStatus& s);
+// Checks types and fields: the JSON comes over the network.
+Result<NodeStatus> node_status_from_json(const Json::Value& v);
+std::string to_prometheus(const NodeStatus& s);
+// Several lines for a person to read.
+std::string to_text(const NodeStatus& s);
+
+}  // namespace dhtalk

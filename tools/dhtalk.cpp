@@ -1,0 +1,40 @@
+// dhtalk: the command line for clients and operators. One subcommand per
+// capability; each parses its own options and returns its exit status.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "dhtalk_version.h"
+#include "tools/status_command.h"
+
+namespace {
+
+const char* kUsage =
+    "Usage: dhtalk COMMAND [OPTIONS]\n\n"
+    "Commands:\n"
+    "  status     print a running node's status (--json for scripts)\n\n"
+    "Run 'dhtalk COMMAND --help' for a command's options.\n"
+    "Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fputs(kUsage, stderr);
+        return 2;
+    }
+    const std::string command = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (command == "--version") {
+        std::printf("dhtalk %s\n", DHTALK_VERSION);
+        return 0;
+    }
+    if (command == "status") return dhtalk::cli::run_status(args);
+    std::fprintf(stderr, "dhtalk: unknown command '%s'\n%s", command.c_str(), kUsage);
+    return 2;
+}
