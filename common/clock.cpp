@@ -4,9 +4,10 @@ namespace dhtalk {
 
 using namespace std::chrono;
 
-ManualClock::ManualClock()
-    : steady_base_(SteadyTime(hours(24))),
-      wall_base_(WallTime(seconds(1'700'000'000))) {}
+ManualClock::ManualClock() : ManualClock(SteadyTime(hours(24)), WallTime(seconds(1'700'000'000))) {}
+
+ManualClock::ManualClock(SteadyTime steady_start, WallTime wall_start)
+    : steady_base_(steady_start), wall_base_(wall_start) {}
 
 SteadyTime ManualClock::now() const { return steady_base_ + nanoseconds(offset_ns_.load()); }
 WallTime ManualClock::wall_now() const {

@@ -31,6 +31,7 @@ public:
 class ManualClock final : public Clock {
 public:
     ManualClock();
+    ManualClock(SteadyTime steady_start, WallTime wall_start);
     SteadyTime now() const override;
     WallTime wall_now() const override;
     void advance(std::chrono::nanoseconds d) { offset_ns_ += d.count(); }

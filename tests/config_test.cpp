@@ -1,0 +1,108 @@
+// dhtalk-node's options: defaults, command line, config file, and every kind
+// of bad input answered with an error that names the problem.
+#include "node/config.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+
+namespace {
+
+Result<ParsedArgs> parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "dhtalk-node");
+    std::vector<const char*> argv;
+    for (auto& a : args) argv.push_back(a.c_str());
+    return parse_node_args(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string error_of(std::vector<std::string> args) {
+    auto r = parse(std::move(args));
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == Code::kInvalidArgument);
+    return r.status().message();
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("defaults need no config file") {
+    auto r = parse({});
+    REQUIRE(r.is_ok());
+    const auto& c = r->config;
+    CHECK(c.data_dir == "./dhtalk-data");
+    CHECK(c.dht_port == 4222);
+    CHECK(c.http_bind == "127.0.0.1");
+    CHECK(c.bootstrap.empty());
+    CHECK(c.persist_interval == std::chrono::seconds(5));
+}
+
+TEST_CASE("command-line options") {
+    auto r = parse({"--data-dir", "/tmp/x", "--network", "net1", "--dht-port", "0", "--http-port", "9000",
+                    "--bootstrap", "10.0.0.1:4222", "--bootstrap", "[::1]:5000", "--log-level", "debug",
+                    "--persist-interval", "2", "--bind", "127.0.0.1"});
+    REQUIRE(r.is_ok());
+    const auto& c = r->config;
+    CHECK(c.data_dir == "/tmp/x");
+    CHECK(c.network == "net1");
+    CHECK(c.dht_port == 0);
+    CHECK(c.http_port == 9000);
+    CHECK(c.bootstrap == std::vector<std::string>{"10.0.0.1:4222", "[::1]:5000"});
+    CHECK(c.log_level == log::Level::kDebug);
+    CHECK(c.persist_interval == std::chrono::seconds(2));
+    CHECK(c.bind == "127.0.0.1");
+}
+
+TEST_CASE("help and version") {
+    auto h = parse({"--help"});
+    REQUIRE(h.is_ok());
+    CHECK(h->action == ParsedArgs::Action::kHelp);
+    CHECK(contains(h->text, "--bootstrap"));
+    CHECK(contains(h->text, "--persist-interval"));
+    auto v = parse({"--version"});
+    REQUIRE(v.is_ok());
+    CHECK(v->action == ParsedArgs::Action::kVersion);
+    CHECK(contains(v->text, "dhtalk-node "));
+}
+
+TEST_CASE("config file: same names, command line wins") {
+    test::TempDir dir;
+    test::write_text(dir / "node.ini",
+                     "# a comment\nnetwork = fromfile\ndht-port = 5000\nbootstrap = 127.0.0.1:1\n");
+    auto r = parse({"--config", (dir / "node.ini").string(), "--dht-port", "6000"});
+    REQUIRE(r.is_ok());
+    CHECK(r->config.network == "fromfile");
+    CHECK(r->config.dht_port == 6000);
+    CHECK(r->config.bootstrap == std::vector<std::string>{"127.0.0.1:1"});
+}
+
+TEST_CASE("hostile and mistaken input is refused with a clear message") {
+    test::TempDir dir;
+    CHECK(contains(error_of({"--no-such-option"}), "no-such-option"));
+    CHECK(contains(error_of({"--dht-port", "70000"}), "dht-port"));
+    CHECK(contains(error_of({"--dht-port", "-1"}), "dht-port"));
+    CHECK(contains(error_of({"--http-port", "abc"}), "http-port"));
+    CHECK(contains(error_of({"--dht-port", "1", "--dht-port", "2"}), "dht-port"));  // conflicting values
+    CHECK(contains(error_of({"--bootstrap", "nohostport"}), "bootstrap"));
+    CHECK(contains(error_of({"--bootstrap", "host:0"}), "bootstrap"));
+    CHECK(contains(error_of({"--bootstrap", "host:99999"}), "bootstrap"));
+    CHECK(contains(error_of({"--log-level", "loud"}), "log-level"));
+    CHECK(contains(error_of({"--persist-interval", "0"}), "persist-interval"));
+    CHECK(contains(error_of({"--max-store-mb", "1"}), "max-store-mb"));
+    CHECK(contains(error_of({"--network", ""}), "network"));
+    CHECK(contains(error_of({"--data-dir", ""}), "data-dir"));
+    CHECK(contains(error_of({"--config", (dir / "missing.ini").string()}), "missing.ini"));
+    CHECK(contains(error_of({"--config", dir.path().string()}), "not a regular file"));
+
+    test::write_text(dir / "unknown.ini", "colour = blue\n");
+    CHECK(contains(error_of({"--config", (dir / "unknown.ini").string()}), "colour"));
+    test::write_text(dir / "twice.ini", "dht-port = 1\ndht-port = 2\n");
+    CHECK(contains(error_of({"--config", (dir / "twice.ini").string()}), "dht-port"));
+    test::write_text(dir / "badport.ini", "http-port = 123456\n");
+    CHECK(contains(error_of({"--config", (dir / "badport.ini").string()}), "http-port"));
+    test::write_text(dir / "huge.ini", std::string(2 << 20, '#'));
+    CHECK(contains(error_of({"--config", (dir / "huge.ini").string()}), "bytes"));
+    test::write_text(dir / "garbage.ini", "[[[\x01\x02\n=\n");
+    CHECK_FALSE(parse({"--config", (dir / "garbage.ini").string()}).is_ok());
+}
