@@ -79,6 +79,10 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
 
     dht::DhtRunner::Context context;
     context.logger = make_dht_logger();
+    Overlay* self = overlay.get();
+    context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
+        self->status_ = std::max(s4, s6);
+    };
     try {
         overlay->runner_.run(rc, std::move(context));
     } catch (const std::exception& e) {
@@ -131,6 +135,13 @@ Status Overlay::stop(std::chrono::milliseconds timeout) {
         bool done = false;  // guarded by mutex
     };
     auto state = std::make_shared<Done>();
+    // DhtRunner runs the shutdown only once the node is Connected or
+    // Disconnected; a node whose peers have all left sits in Connecting and
+    // would hold us for the whole timeout. Its shutdown has nothing we need
+    // (no persist_path, no maintained storage: values are snapshotted by the
+    // caller), so do not wait long for it.
+    if (status_ == dht::NodeStatus::Connecting)
+        timeout = std::min(timeout, std::chrono::milliseconds(300));
     runner_.shutdown([state] {
         std::lock_guard lock(state->mutex);
         state->done = true;
@@ -142,7 +153,9 @@ Status Overlay::stop(std::chrono::milliseconds timeout) {
         finished = state->cv.wait_for(lock, timeout, [&] { return state->done; });
     }
     runner_.join();
-    if (!finished) return Status::timeout("OpenDHT did not finish shutting down in time");
+    if (!finished)
+        return Status::timeout("OpenDHT did not finish shutting down within " + std::to_string(timeout.count()) +
+                               " ms; stopped it anyway");
     return Status::ok();
 }
 

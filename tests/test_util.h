@@ -5,6 +5,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -29,5 +31,46 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
                 std::chrono::milliseconds poll = std::chrono::milliseconds(20));
 
 void write_text(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace dhtalk::test
+
+namespace dhtalk::test {
+
+// A child process started from argv, with stdout and stderr sent to files.
+// The destructor kills it (SIGKILL) if it is still running.
+class Process {
+public:
+    Process(const std::vector<std::string>& argv, const std::filesystem::path& out,
+            const std::filesystem::path& err);
+    ~Process();
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+
+    int pid() const { return pid_; }
+    void signal(int sig);
+    // The exit status once the process has ended within `timeout`
+    // (128 + signal number if a signal ended it), or nullopt.
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+    bool running();
+
+private:
+    int pid_ = -1;
+    std::optional<int> status_;
+};
+
+// Runs a command to completion (bounded by `timeout`) and returns its exit
+// status and output.
+struct RunResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+RunResult run(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
+              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+std::string read_text(const std::filesystem::path& path);
+
+// Path of a built program, from the environment variable meson sets.
+std::string program_path(const char* env_var);
 
 }  // namespace dhtalk::test

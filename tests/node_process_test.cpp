@@ -1,0 +1,172 @@
+// dhtalk-node and dhtalk as a user runs them: help, errors and exit codes,
+// the data directory lock, runtime.json, status, clean stop on SIGTERM, and
+// a kill -9 that loses no snapshotted value.
+#include <signal.h>
+
+#include <random>
+
+#include "common/json.h"
+#include "node/runtime_info.h"
+#include "tests/dht_client.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string node_bin() { return test::program_path("DHTALK_NODE_BIN"); }
+std::string cli_bin() { return test::program_path("DHTALK_CLI_BIN"); }
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+size_t line_count(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// A dhtalk-node process on its own data directory, ports chosen by the system.
+struct NodeProcess {
+    NodeProcess(const std::filesystem::path& data_dir, const std::string& network,
+                std::vector<std::string> extra = {})
+        : data_dir(data_dir) {
+        std::filesystem::create_directories(data_dir);
+        std::vector<std::string> argv{node_bin(), "--data-dir", data_dir.string(), "--network", network,
+                                      "--bind", "127.0.0.1", "--dht-port", "0", "--http-port", "0",
+                                      "--persist-interval", "1"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        process = std::make_unique<test::Process>(argv, data_dir / "out.log", data_dir / "err.log");
+    }
+
+    // Waits for this process's runtime.json.
+    RuntimeInfo wait_ready() {
+        std::optional<RuntimeInfo> info;
+        const bool ok = test::wait_until(
+            [&] {
+                auto r = read_runtime_info(data_dir);
+                if (r && r->pid == process->pid()) info = *r;
+                return info.has_value() || !process->running();
+            },
+            60s);
+        REQUIRE_MESSAGE((ok && info), "node did not start: " << test::read_text(data_dir / "err.log"));
+        return *info;
+    }
+
+    Json::Value status_json(const std::filesystem::path& scratch) {
+        auto r = test::run({cli_bin(), "status", "--data-dir", data_dir.string(), "--json"}, scratch);
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        auto j = json::parse_object(r.out);
+        REQUIRE(j.is_ok());
+        return *j;
+    }
+
+    std::filesystem::path data_dir;
+    std::unique_ptr<test::Process> process;
+};
+
+std::string unique_network() { return "ptest-" + std::to_string(std::random_device{}()); }
+
+}  // namespace
+
+TEST_CASE("--help and --version explain and exit 0") {
+    test::TempDir dir;
+    auto help = test::run({node_bin(), "--help"}, dir.path());
+    CHECK(help.status == 0);
+    CHECK(contains(help.out, "Usage: dhtalk-node"));
+    CHECK(contains(help.out, "--data-dir"));
+    auto version = test::run({node_bin(), "--version"}, dir.path());
+    CHECK(version.status == 0);
+    CHECK(contains(version.out, "dhtalk-node "));
+    auto cli_help = test::run({cli_bin(), "--help"}, dir.path());
+    CHECK(cli_help.status == 0);
+    CHECK(contains(cli_help.out, "status"));
+}
+
+TEST_CASE("usage errors: one line naming the problem, exit status 2") {
+    test::TempDir dir;
+    auto unknown = test::run({node_bin(), "--frobnicate"}, dir.path());
+    CHECK(unknown.status == 2);
+    CHECK(contains(unknown.err, "frobnicate"));
+    CHECK(line_count(unknown.err) <= 2);  // the error, and where to find help
+    auto port = test::run({node_bin(), "--dht-port", "99999"}, dir.path());
+    CHECK(port.status == 2);
+    CHECK(contains(port.err, "dht-port"));
+    auto config = test::run({node_bin(), "--config", (dir / "nope.ini").string()}, dir.path());
+    CHECK(config.status == 2);
+    CHECK(contains(config.err, "nope.ini"));
+    auto cli = test::run({cli_bin(), "status", "--bogus"}, dir.path());
+    CHECK(cli.status == 2);
+    auto cli_cmd = test::run({cli_bin(), "fly"}, dir.path());
+    CHECK(cli_cmd.status == 2);
+}
+
+TEST_CASE("dhtalk status without a running node fails clearly") {
+    test::TempDir dir;
+    auto r = test::run({cli_bin(), "status", "--data-dir", (dir / "none").string()}, dir.path());
+    CHECK(r.status == 1);
+    CHECK(contains(r.err, "no node is running"));
+    auto refused = test::run({cli_bin(), "status", "--node", "127.0.0.1:1"}, dir.path());
+    CHECK(refused.status == 1);
+    CHECK(contains(refused.err, "cannot reach"));
+}
+
+TEST_CASE("a node runs, refuses a twin, reports status, and stops cleanly on SIGTERM") {
+    test::TempDir dir;
+    const auto network = unique_network();
+    NodeProcess node(dir / "n", network);
+    const auto info = node.wait_ready();
+    CHECK(info.node_id.size() == 40);
+    CHECK(info.dht_port_ipv4 != 0);
+    CHECK(info.http_port != 0);
+
+    // A second node on the same data directory refuses to start.
+    NodeProcess twin(dir / "n", network);
+    auto twin_exit = twin.process->wait(30s);
+    REQUIRE(twin_exit);
+    CHECK(*twin_exit == 1);
+    CHECK(contains(test::read_text(dir / "n" / "err.log"), "in use by another dhtalk-node"));
+
+    auto status = node.status_json(dir.path());
+    CHECK(status["node_id"].asString() == info.node_id);
+    CHECK(status["network"].asString() == network);
+    auto text = test::run({cli_bin(), "status", "--node", "127.0.0.1:" + std::to_string(info.http_port)}, dir.path());
+    CHECK(text.status == 0);
+    CHECK(contains(text.out, info.node_id));
+
+    node.process->signal(SIGTERM);
+    auto code = node.process->wait(15s);
+    REQUIRE(code);
+    CHECK(*code == 0);
+    CHECK_FALSE(std::filesystem::exists(dir / "n" / kRuntimeFileName));
+}
+
+TEST_CASE("kill -9 loses no snapshotted value, and the node keeps its id") {
+    test::TempDir dir;
+    const auto network = unique_network();
+    std::string node_id;
+    const auto key = dht::InfoHash::get("survives-a-crash");
+    {
+        NodeProcess node(dir / "n", network);
+        const auto info = node.wait_ready();
+        node_id = info.node_id;
+        test::TestClient client(info.network_id, info.dht_port_ipv4);
+        REQUIRE(client.wait_peers(1));
+        REQUIRE(client.put(key, test::text_value("crash-proof")));
+        // Wait for the value to arrive and for two more snapshots after it.
+        REQUIRE(test::wait_until([&] { return node.status_json(dir.path())["values_stored"].asUInt() >= 1; }, 20s));
+        const auto snaps = node.status_json(dir.path())["snapshots"].asUInt64();
+        REQUIRE(test::wait_until([&] { return node.status_json(dir.path())["snapshots"].asUInt64() >= snaps + 2; },
+                                 20s));
+        client.stop();
+        node.process->signal(SIGKILL);
+        REQUIRE(node.process->wait(10s));
+    }
+    NodeProcess node(dir / "n", network);
+    const auto info = node.wait_ready();  // a stale runtime.json from the crash is replaced
+    CHECK(info.node_id == node_id);
+    CHECK(node.status_json(dir.path())["values_stored"].asUInt() >= 1);
+    test::TestClient reader(info.network_id, info.dht_port_ipv4);
+    REQUIRE(reader.wait_peers(1));
+    CHECK(reader.get(key) == std::vector<std::string>{"crash-proof"});
+    reader.stop();
+    node.process->signal(SIGTERM);
+    CHECK(node.process->wait(15s) == std::optional<int>(0));
+}
