@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "dht/sim_entropy.h"
+
 namespace dhtalk {
 
 // One OpenDHT node attached to the simulated network.
@@ -55,9 +57,13 @@ SimSwarm::SimSwarm(const SwarmConfig& config)
           return link;
       }()) {
     assert(config.network_id != 0);
+    sim_entropy::seed(config.seed ^ 0x656e74726f7079ULL);  // OpenDHT's own random choices
 }
 
-SimSwarm::~SimSwarm() { nodes_.clear(); }
+SimSwarm::~SimSwarm() {
+    nodes_.clear();
+    sim_entropy::unseed();
+}
 
 void SimSwarm::add_nodes(size_t count, std::chrono::milliseconds join_time,
                          const std::function<void(size_t)>& progress) {

@@ -1,0 +1,22 @@
+#pragma once
+// Seeded entropy for simulations. OpenDHT 2.4.12 seeds its random engines
+// from std::random_device with no way to inject one, which has two costs in a
+// swarm: runs cannot replay exactly, and each new node spends milliseconds
+// in the CPU's RDSEED retry loop (90% of swarm start-up time, measured with
+// perf). A program that links this file gets its own
+// std::random_device::_M_getval(): while seeded, every random_device in the
+// process (OpenDHT's included) draws from a counter-based stream of the seed;
+// otherwise it calls libstdc++'s own.
+//
+// Link only into simulation and test programs, like virtual_time.h.
+// Thread-safe.
+
+#include <cstdint>
+
+namespace dhtalk::sim_entropy {
+
+void seed(uint64_t seed);
+// Back to the hardware source.
+void unseed();
+
+}  // namespace dhtalk::sim_entropy
