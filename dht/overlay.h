@@ -82,7 +82,8 @@ private:
 // Splits "host:port", "[v6]:port" or "v6-address" forms; port 1..65535 required.
 Result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text);
 
-// The OpenDHT logger that writes to dhtalk's log.
+// The OpenDHT logger that writes to dhtalk's log; null (no OpenDHT logging)
+// unless the log level is debug.
 std::shared_ptr<dht::Logger> make_dht_logger();
 
 }  // namespace dhtalk
