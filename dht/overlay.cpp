@@ -7,6 +7,7 @@
 #include <opendht/log_enable.h>
 
 #include "common/log.h"
+#include "dht/udp_socket.h"
 
 namespace dhtalk {
 namespace {
@@ -72,18 +73,22 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     rc.dht_config.node_config.network = config.network_id;
     rc.dht_config.node_config.max_store_size = static_cast<ssize_t>(config.max_store_bytes);
     rc.threaded = true;
+    dht::SockAddr bind4, bind6;
     if (config.bind_address.empty()) {
-        rc.bind4.setFamily(AF_INET);
-        rc.bind6.setFamily(AF_INET6);
+        bind4.setFamily(AF_INET);
+        bind6.setFamily(AF_INET6);
     } else {
         auto addrs = dht::SockAddr::resolve(config.bind_address);
         if (addrs.empty()) return Status::invalid("cannot use bind address '" + config.bind_address + "'");
-        (addrs.front().getFamily() == AF_INET6 ? rc.bind6 : rc.bind4) = addrs.front();
+        (addrs.front().getFamily() == AF_INET6 ? bind6 : bind4) = addrs.front();
     }
-    if (rc.bind4) rc.bind4.setPort(config.port);
-    if (rc.bind6) rc.bind6.setPort(config.port);
+    if (bind4) bind4.setPort(config.port);
+    if (bind6) bind6.setPort(config.port);
+    auto socket = UdpSocket::open(bind4, bind6, overlay->counters_);
+    if (!socket) return Status(socket.status().code(), "cannot start the DHT: " + socket.status().message());
 
     dht::DhtRunner::Context context;
+    context.sock = std::move(socket).value();
     context.logger = make_dht_logger();
     Overlay* self = overlay.get();
     context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
@@ -92,9 +97,7 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     try {
         overlay->runner_.run(rc, std::move(context));
     } catch (const std::exception& e) {
-        return Status::busy("cannot start the DHT on " +
-                            (config.bind_address.empty() ? std::string("*") : config.bind_address) + ":" +
-                            std::to_string(config.port) + ": " + e.what());
+        return Status::internal(std::string("cannot start the DHT: ") + e.what());
     }
     overlay->port4_ = overlay->runner_.getBoundPort(AF_INET);
     overlay->port6_ = overlay->runner_.getBoundPort(AF_INET6);
@@ -127,6 +130,10 @@ OverlayStats Overlay::stats() {
     for (auto n : runner_.getNodeMessageStats(false)) out += n;
     s.requests_in = requests_in_ += in;
     s.requests_out = requests_out_ += out;
+    s.datagrams_in = counters_->datagrams_in;
+    s.datagrams_out = counters_->datagrams_out;
+    s.bytes_in = counters_->bytes_in;
+    s.bytes_out = counters_->bytes_out;
     return s;
 }
 

@@ -17,6 +17,7 @@
 #include <opendht/dhtrunner.h>
 
 #include "common/status.h"
+#include "dht/udp_socket.h"
 
 namespace dhtalk {
 
@@ -40,6 +41,11 @@ struct OverlayStats {
     // OpenDHT requests by kind, since start: ping, find, get, listen, put.
     uint64_t requests_in = 0;
     uint64_t requests_out = 0;
+    // Datagrams and their bytes through the node's socket, since start.
+    uint64_t datagrams_in = 0;
+    uint64_t datagrams_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
 };
 
 class Overlay {
@@ -77,6 +83,7 @@ private:
     // totals are kept here.
     std::atomic<uint64_t> requests_in_{0};
     std::atomic<uint64_t> requests_out_{0};
+    std::shared_ptr<DatagramCounters> counters_ = std::make_shared<DatagramCounters>();
 };
 
 // Splits "host:port", "[v6]:port" or "v6-address" forms; port 1..65535 required.

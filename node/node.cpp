@@ -166,6 +166,10 @@ NodeStatus Node::status() {
     s.bytes_stored = o.bytes_stored;
     s.requests_in = o.requests_in;
     s.requests_out = o.requests_out;
+    s.datagrams_in = o.datagrams_in;
+    s.datagrams_out = o.datagrams_out;
+    s.bytes_in = o.bytes_in;
+    s.bytes_out = o.bytes_out;
     s.values_accepted = policy_->accepted;
     s.values_refused = policy_->refused;
     s.snapshots = snapshots_;

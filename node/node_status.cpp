@@ -22,6 +22,10 @@ const Field kFields[] = {
     {"bytes_stored", &NodeStatus::bytes_stored, nullptr, "Bytes of DHT values stored", false},
     {"requests_in", &NodeStatus::requests_in, nullptr, "DHT requests received", true},
     {"requests_out", &NodeStatus::requests_out, nullptr, "DHT requests sent", true},
+    {"datagrams_in", &NodeStatus::datagrams_in, nullptr, "Datagrams received on the DHT socket", true},
+    {"datagrams_out", &NodeStatus::datagrams_out, nullptr, "Datagrams sent on the DHT socket", true},
+    {"bytes_in", &NodeStatus::bytes_in, nullptr, "Bytes received on the DHT socket", true},
+    {"bytes_out", &NodeStatus::bytes_out, nullptr, "Bytes sent on the DHT socket", true},
     {"values_accepted", &NodeStatus::values_accepted, nullptr, "Values accepted by the store policy", true},
     {"values_refused", &NodeStatus::values_refused, nullptr, "Values refused by the store policy", true},
     {"snapshots", &NodeStatus::snapshots, nullptr, "Value snapshots written to the database", true},
@@ -87,6 +91,8 @@ std::string to_text(const NodeStatus& s) {
        << "peers      " << s.peers_ipv4 << " IPv4, " << s.peers_ipv6 << " IPv6\n"
        << "stored     " << s.values_stored << " values, " << s.bytes_stored << " bytes\n"
        << "requests   " << s.requests_in << " in, " << s.requests_out << " out\n"
+       << "datagrams  " << s.datagrams_in << " in (" << s.bytes_in << " bytes), " << s.datagrams_out << " out ("
+       << s.bytes_out << " bytes)\n"
        << "policy     " << s.values_accepted << " accepted, " << s.values_refused << " refused\n"
        << "snapshots  " << s.snapshots << " written, " << s.snapshot_failures << " failed\n";
     return os.str();

@@ -25,6 +25,10 @@ struct NodeStatus {
     // Counters since start.
     uint64_t requests_in = 0;   // OpenDHT requests received (ping, find, get, listen, put)
     uint64_t requests_out = 0;  // and sent
+    uint64_t datagrams_in = 0;
+    uint64_t datagrams_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
     uint64_t values_accepted = 0;  // stores and edits our policy let through
     uint64_t values_refused = 0;   // and refused
     uint64_t snapshots = 0;        // value snapshots written to the database

@@ -155,6 +155,10 @@ TEST_CASE("kill -9 loses no snapshotted value, and the node keeps its id") {
         const auto snaps = node.status_json(dir.path())["snapshots"].asUInt64();
         REQUIRE(test::wait_until([&] { return node.status_json(dir.path())["snapshots"].asUInt64() >= snaps + 2; },
                                  20s));
+        const auto status = node.status_json(dir.path());
+        CHECK(status["datagrams_in"].asUInt64() > 0);
+        CHECK(status["datagrams_out"].asUInt64() > 0);
+        CHECK(status["bytes_in"].asUInt64() > status["datagrams_in"].asUInt64());
         client.stop();
         node.process->signal(SIGKILL);
         REQUIRE(node.process->wait(10s));
