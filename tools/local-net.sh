@@ -11,15 +11,20 @@ root=local-net
 nodes=${DHTALK_LOCAL_NODES:-3}
 pids=()
 
+# Stops every node started; exits with $1 (0 after Ctrl-C, else the status
+# the script was ending with).
 stop_all() {
+  local code=$1
   trap - INT TERM EXIT
   echo
   echo "Stopping ${#pids[@]} nodes..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "All nodes stopped."
+  exit "$code"
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all 0' INT TERM
+trap 'stop_all $?' EXIT
 
 # Waits until node $1 has written runtime.json (fresh, from this run).
 wait_runtime() {
@@ -60,3 +65,4 @@ echo "Logs:           $root/nodeN/node.log"
 echo "Press Ctrl-C to stop all nodes."
 wait -n "${pids[@]}" || true
 echo "A node exited unexpectedly; see $root/node*/node.log" >&2
+exit 1
