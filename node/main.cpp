@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
 
     auto args = parse_node_args(argc, argv);
     if (!args) {
-        std::fprintf(stderr, "dhtalk-node: %s\nTry 'dhtalk-node --help'.\n", args.status().message().c_str());
+        std::fprintf(stderr, "dhtalk-node: %s (see dhtalk-node --help)\n", args.status().message().c_str());
         return 2;
     }
     if (args->action != ParsedArgs::Action::kRun) {

@@ -40,7 +40,7 @@ int run_status(const std::vector<std::string>& args) {
         po::store(po::command_line_parser(args).options(o).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        return fail(2, std::string(e.what()) + "\nTry 'dhtalk status --help'.");
+        return fail(2, std::string(e.what()) + " (see dhtalk status --help)");
     }
     if (vm.count("help")) {
         std::cout << o;
