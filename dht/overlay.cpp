@@ -88,7 +88,16 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     if (!socket) return Status(socket.status().code(), "cannot start the DHT: " + socket.status().message());
 
     dht::DhtRunner::Context context;
-    context.sock = std::move(socket).value();
+    if (config.seal_key) {
+        auto sealed = std::make_unique<SealedSocket>(std::move(socket).value(), overlay->clock_,
+                                                     overlay->seal_counters_);
+        DHTALK_TRY(sealed->set_key(*config.seal_key, config.seal_grace));
+        overlay->sealed_ = sealed.get();
+        overlay->seal_grace_ = config.seal_grace;
+        context.sock = std::move(sealed);
+    } else {
+        context.sock = std::move(socket).value();
+    }
     context.logger = make_dht_logger();
     Overlay* self = overlay.get();
     context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
@@ -134,10 +143,16 @@ OverlayStats Overlay::stats() {
     s.datagrams_out = counters_->datagrams_out;
     s.bytes_in = counters_->bytes_in;
     s.bytes_out = counters_->bytes_out;
+    s.datagrams_refused = seal_counters_->refused();
     return s;
 }
 
 std::vector<dht::ValuesExport> Overlay::export_values() { return runner_.exportValues(); }
+
+Status Overlay::set_seal_key(const EpochKey& key) {
+    if (!sealed_ || stopped_) return Status::invalid("the overlay is not sealed");
+    return sealed_->set_key(key, seal_grace_);
+}
 
 Status Overlay::stop(std::chrono::milliseconds timeout) {
     if (stopped_) return Status::ok();
@@ -166,6 +181,7 @@ Status Overlay::stop(std::chrono::milliseconds timeout) {
         finished = state->cv.wait_for(lock, timeout, [&] { return state->done; });
     }
     runner_.join();
+    sealed_ = nullptr;  // destroyed with OpenDHT's node
     if (!finished)
         return Status::timeout("OpenDHT did not finish shutting down within " + std::to_string(timeout.count()) +
                                " ms; stopped it anyway");

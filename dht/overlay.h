@@ -11,12 +11,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <opendht/dhtrunner.h>
 
 #include "common/status.h"
+#include "dht/sealed_socket.h"
 #include "dht/udp_socket.h"
 
 namespace dhtalk {
@@ -31,6 +33,11 @@ struct OverlayConfig {
     // Far above the node's own data: OpenDHT 2.4.12 spins forever when a
     // node's own values exceed it.
     size_t max_store_bytes = 256u << 20;
+    // Sealed overlay: every datagram sealed under this epoch key (see
+    // sealed_socket.h). Unset: open mode, plain OpenDHT datagrams.
+    std::optional<EpochKey> seal_key;
+    // How long the previous epoch key still opens datagrams after a change.
+    std::chrono::milliseconds seal_grace{std::chrono::seconds(30)};
 };
 
 struct OverlayStats {
@@ -46,6 +53,8 @@ struct OverlayStats {
     uint64_t datagrams_out = 0;
     uint64_t bytes_in = 0;
     uint64_t bytes_out = 0;
+    // Sealed mode: datagrams refused by the sealed transport, all reasons.
+    uint64_t datagrams_refused = 0;
 };
 
 class Overlay {
@@ -64,6 +73,11 @@ public:
     std::vector<dht::ValuesExport> export_values();
     // The runner, for put/get/listen (thread-safe in OpenDHT).
     dht::DhtRunner& runner() { return runner_; }
+
+    bool sealed() const { return sealed_ != nullptr; }
+    // Sealed mode: seals with `key` from now on (the previous key keeps
+    // opening datagrams for the configured grace). kInvalidArgument in open mode.
+    Status set_seal_key(const EpochKey& key);
 
     // Leaves the overlay. Waits at most `timeout` for OpenDHT to finish its
     // shutdown work; returns kTimeout (after stopping anyway) if it did not.
@@ -84,6 +98,11 @@ private:
     std::atomic<uint64_t> requests_in_{0};
     std::atomic<uint64_t> requests_out_{0};
     std::shared_ptr<DatagramCounters> counters_ = std::make_shared<DatagramCounters>();
+    std::shared_ptr<SealCounters> seal_counters_ = std::make_shared<SealCounters>();
+    std::chrono::milliseconds seal_grace_{0};
+    SystemClock clock_;
+    // Owned by OpenDHT's node inside runner_; valid until stop().
+    SealedSocket* sealed_ = nullptr;
 };
 
 // Splits "host:port", "[v6]:port" or "v6-address" forms; port 1..65535 required.

@@ -1,0 +1,144 @@
+#include "dht/sealed_socket.h"
+
+#include <cerrno>
+
+namespace dhtalk {
+namespace {
+
+void put_u32(uint8_t* p, uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+}
+void put_u64(uint8_t* p, uint64_t v) {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+}
+uint32_t get_u32(const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+uint64_t get_u64(const uint8_t* p) { return (uint64_t{get_u32(p)} << 32) | get_u32(p + 4); }
+
+std::string addr_key(const dht::SockAddr& a) { return {reinterpret_cast<const char*>(a.get()), a.getLength()}; }
+
+crypto::AeadNonce nonce_of(const uint8_t* header) {
+    crypto::AeadNonce n;
+    std::copy(header + 5, header + SealedSocket::kHeaderBytes, n.begin());
+    return n;
+}
+
+}  // namespace
+
+SealedSocket::SealedSocket(std::unique_ptr<dht::net::DatagramSocket> inner, const Clock& clock,
+                           std::shared_ptr<SealCounters> counters)
+    : clock_(clock), counters_(std::move(counters)), inner_(std::move(inner)) {
+    inner_->setOnReceive([this](dht::net::PacketList&& packets) { return on_inner_receive(std::move(packets)); });
+}
+
+SealedSocket::~SealedSocket() { inner_->stop(); }
+
+void SealedSocket::new_sender_id() {
+    uint8_t id[8];
+    crypto::random_bytes(id);
+    sender_id_ = get_u64(id);
+    next_counter_ = 0;
+}
+
+Status SealedSocket::set_key(const EpochKey& key, std::chrono::milliseconds grace) {
+    auto aead = crypto::Aead::create(key.key);
+    if (!aead) return aead.status();
+    std::lock_guard lock(mutex_);
+    if (current_ && current_->epoch == key.epoch) return Status::ok();
+    if (current_) {
+        previous_ = std::move(current_);
+        previous_until_ = clock_.now() + grace;
+    }
+    current_.emplace();
+    current_->epoch = key.epoch;
+    current_->aead = std::move(aead).value();
+    new_sender_id();  // a fresh nonce space for the new key
+    return Status::ok();
+}
+
+SealedSocket::Keyring& SealedSocket::ring_for(const dht::SockAddr& dest) {
+    if (previous_ && clock_.now() < previous_until_) {
+        auto it = peer_epoch_.find(addr_key(dest));
+        if (it != peer_epoch_.end() && it->second == previous_->epoch) return *previous_;
+    }
+    return *current_;
+}
+
+int SealedSocket::sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t size, bool replied) {
+    std::vector<uint8_t> out;
+    out.reserve(kOverheadBytes + size);
+    out.resize(kHeaderBytes);
+    {
+        std::lock_guard lock(mutex_);
+        if (!current_) {
+            counters_->unsent_no_key++;
+            return EPERM;  // never send in the clear on a sealed overlay
+        }
+        if (next_counter_ > UINT32_MAX) new_sender_id();
+        Keyring& ring = ring_for(dest);
+        out[0] = kVersion;
+        put_u32(&out[1], ring.epoch);
+        put_u64(&out[5], sender_id_);
+        put_u32(&out[13], static_cast<uint32_t>(next_counter_++));
+        Status s = ring.aead->seal(nonce_of(out.data()), {out.data(), kHeaderBytes}, {data, size}, out);
+        if (!s) return EIO;
+    }
+    counters_->sealed++;
+    return inner_->sendTo(dest, out.data(), out.size(), replied);
+}
+
+bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& scratch) {
+    const auto& d = packet.data;
+    if (d.size() < kOverheadBytes) {
+        counters_->refused_truncated++;
+        return false;
+    }
+    if (d[0] != kVersion) {
+        counters_->refused_version++;
+        return false;
+    }
+    const uint32_t epoch = get_u32(&d[1]);
+    const uint64_t sender = get_u64(&d[5]);
+    const uint32_t counter = get_u32(&d[13]);
+    std::lock_guard lock(mutex_);
+    if (previous_ && clock_.now() >= previous_until_) previous_.reset();
+    Keyring* ring = current_ && current_->epoch == epoch     ? &*current_
+                    : previous_ && previous_->epoch == epoch ? &*previous_
+                                                             : nullptr;
+    if (!ring) {
+        counters_->refused_epoch++;
+        return false;
+    }
+    Status s = ring->aead->open(nonce_of(d.data()), {d.data(), kHeaderBytes},
+                                {d.data() + kHeaderBytes, d.size() - kHeaderBytes}, scratch);
+    if (!s) {
+        counters_->refused_tag++;
+        return false;
+    }
+    // Checked only once authentic, so that forgeries cannot fill the windows.
+    if (!ring->replay.accept(sender, counter)) {
+        counters_->refused_replay++;
+        return false;
+    }
+    if (peer_epoch_.size() >= kMaxSenders) peer_epoch_.clear();  // a bound; stale entries only cost a wrong guess
+    peer_epoch_[addr_key(packet.from)] = epoch;
+    counters_->opened++;
+    return true;
+}
+
+dht::net::PacketList SealedSocket::on_inner_receive(dht::net::PacketList&& packets) {
+    dht::net::PacketList accepted, refused;
+    std::vector<uint8_t> scratch;
+    while (!packets.empty()) {
+        auto& p = packets.front();
+        auto& dest = open(p, scratch) ? accepted : refused;
+        if (&dest == &accepted) p.data.swap(scratch);
+        dest.splice(dest.end(), packets, packets.begin());
+    }
+    if (!accepted.empty()) onReceived(std::move(accepted));
+    for (auto& p : refused) p.data.clear();
+    return refused;  // the inner socket recycles these
+}
+
+}  // namespace dhtalk

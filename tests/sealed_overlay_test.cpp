@@ -1,0 +1,103 @@
+// Real OpenDHT over the sealed transport on loopback: members holding the
+// epoch key form the overlay and exchange values, across an epoch change;
+// a stock OpenDHT peer and a node with another key get nothing in.
+#include <future>
+
+#include "dht/overlay.h"
+#include "tests/dht_client.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr dht::NetId kNetwork = 0x5ea1ed;
+
+EpochKey key_for(uint32_t epoch, uint8_t fill) {
+    EpochKey k;
+    k.epoch = epoch;
+    k.key.fill(fill);
+    return k;
+}
+
+std::unique_ptr<Overlay> start(std::optional<EpochKey> key, std::optional<uint16_t> bootstrap) {
+    OverlayConfig c;
+    c.bind_address = "127.0.0.1";
+    c.network_id = kNetwork;
+    c.node_id = dht::InfoHash::getRandom();
+    c.seal_key = key;
+    c.seal_grace = 10s;
+    if (bootstrap) c.bootstrap.push_back("127.0.0.1:" + std::to_string(*bootstrap));
+    auto o = Overlay::start(c, {});
+    REQUIRE_MESSAGE(o.is_ok(), o.status().to_string());
+    return std::move(o).value();
+}
+
+bool put(Overlay& o, const dht::InfoHash& key, const std::string& text) {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto f = done->get_future();
+    o.runner().put(key, test::text_value(text), [done](bool ok) { done->set_value(ok); });
+    return f.wait_for(30s) == std::future_status::ready && f.get();
+}
+
+std::vector<std::string> get(Overlay& o, const dht::InfoHash& key) {
+    auto values = o.runner().get(key);  // blocking form of DhtRunner::get
+    auto found = values.wait_for(30s) == std::future_status::ready ? values.get()
+                                                                    : std::vector<std::shared_ptr<dht::Value>>{};
+    std::vector<std::string> out;
+    for (auto& v : found) out.emplace_back(v->data.begin(), v->data.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("only holders of the epoch key join a sealed overlay") {
+    auto a = start(key_for(1, 0x11), std::nullopt);
+    auto b = start(key_for(1, 0x11), a->port_ipv4());
+    REQUIRE(test::wait_until([&] { return a->stats().peers_ipv4 >= 1 && b->stats().peers_ipv4 >= 1; }, 30s));
+    CHECK(a->sealed());
+
+    const auto key = dht::InfoHash::get("sealed-value");
+    REQUIRE(put(*b, key, "for members only"));
+    CHECK(get(*a, key) == std::vector<std::string>{"for members only"});
+
+    // A stock OpenDHT peer with the right network id, and a node sealed
+    // under another key, both bootstrap to a member.
+    test::TestClient stock(kNetwork, a->port_ipv4());
+    auto stranger = start(key_for(1, 0x22), a->port_ipv4());
+    REQUIRE(test::wait_until([&] { return a->stats().datagrams_refused >= 2; }, 30s));
+    CHECK(stock.get(key, 1, 2s).empty());
+    CHECK(get(*stranger, key).empty());
+    CHECK(stranger->stats().peers_ipv4 == 0);
+    CHECK(a->stats().peers_ipv4 == 1);  // still only b
+    stock.stop();
+
+    // Epoch change: a adopts epoch 2 first; b, still on epoch 1, keeps
+    // talking to it through the grace period, then adopts it too.
+    REQUIRE(a->set_seal_key(key_for(2, 0x33)).is_ok());
+    const auto key2 = dht::InfoHash::get("after-epoch-change");
+    REQUIRE(put(*b, key2, "epoch 1 sender"));
+    REQUIRE(b->set_seal_key(key_for(2, 0x33)).is_ok());
+    CHECK(get(*a, key2) == std::vector<std::string>{"epoch 1 sender"});
+    const auto key3 = dht::InfoHash::get("epoch-2");
+    REQUIRE(put(*a, key3, "epoch 2"));
+    CHECK(get(*b, key3) == std::vector<std::string>{"epoch 2"});
+
+    for (auto* o : {stranger.get(), b.get(), a.get()}) o->stop(2s).ignore_error();  // timing out is fine here
+}
+
+TEST_CASE("open mode speaks plain OpenDHT: a stock peer joins") {
+    auto a = start(std::nullopt, std::nullopt);
+    CHECK_FALSE(a->sealed());
+    CHECK(a->set_seal_key(key_for(1, 1)).code() == Code::kInvalidArgument);
+    test::TestClient stock(kNetwork, a->port_ipv4());
+    REQUIRE(stock.wait_peers(1));
+    const auto key = dht::InfoHash::get("open-value");
+    REQUIRE(put(*a, key, "open"));
+    CHECK(stock.get(key) == std::vector<std::string>{"open"});
+    stock.stop();
+    a->stop(2s).ignore_error();
+}

@@ -1,0 +1,193 @@
+// The sealed transport: replay windows, and sealed sockets on loopback
+// refusing every kind of hostile datagram, across a key change.
+#include <mutex>
+
+#include "dht/replay_window.h"
+#include "dht/sealed_socket.h"
+#include "dht/udp_socket.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+using namespace std::chrono_literals;
+
+TEST_CASE("replay window: each number once, old ones refused") {
+    ReplayWindow w;
+    CHECK(w.accept(5));
+    CHECK_FALSE(w.accept(5));
+    CHECK(w.accept(3));  // late but inside the window
+    CHECK_FALSE(w.accept(3));
+    CHECK(w.accept(2000));
+    CHECK_FALSE(w.accept(2000 - ReplayWindow::kSize));  // slid out
+    CHECK(w.accept(2000 - ReplayWindow::kSize + 1));
+    CHECK(w.accept(1'000'000));  // a jump clears the window
+    CHECK(w.accept(999'999));
+    CHECK_FALSE(w.accept(999'999));
+}
+
+TEST_CASE("replay guard: per sender, bounded, least recent forgotten") {
+    ReplayGuard g(2);
+    CHECK(g.accept(1, 10));
+    CHECK(g.accept(2, 10));
+    CHECK_FALSE(g.accept(1, 10));
+    CHECK(g.accept(3, 10));  // evicts sender 2, heard least recently
+    CHECK(g.senders() == 2);
+    CHECK(g.accept(2, 10));  // forgotten, so accepted again: the bound's price
+    CHECK_FALSE(g.accept(3, 10));
+}
+
+namespace {
+
+dht::SockAddr loopback() {
+    auto a = dht::SockAddr::resolve("127.0.0.1").front();
+    a.setPort(0);
+    return a;
+}
+
+EpochKey key_for(uint32_t epoch, uint8_t fill) {
+    EpochKey k;
+    k.epoch = epoch;
+    k.key.fill(fill);
+    return k;
+}
+
+// A sealed socket on loopback and what it lets through.
+struct Endpoint {
+    explicit Endpoint(const Clock& clock) {
+        auto udp = UdpSocket::open(loopback(), dht::SockAddr(), std::make_shared<DatagramCounters>());
+        REQUIRE(udp.is_ok());
+        socket = std::make_unique<SealedSocket>(std::move(udp).value(), clock, counters);
+        socket->setOnReceive([this](dht::net::PacketList&& packets) {
+            std::lock_guard lock(mutex);
+            for (auto& p : packets) received.emplace_back(p.data.begin(), p.data.end());
+            return dht::net::PacketList{};
+        });
+    }
+    size_t count() {
+        std::lock_guard lock(mutex);
+        return received.size();
+    }
+    const dht::SockAddr& address() { return socket->getBoundRef(AF_INET); }
+    int send(Endpoint& to, const std::string& text) {
+        return socket->sendTo(to.address(), reinterpret_cast<const uint8_t*>(text.data()), text.size(), false);
+    }
+
+    std::shared_ptr<SealCounters> counters = std::make_shared<SealCounters>();
+    std::unique_ptr<SealedSocket> socket;
+    std::mutex mutex;
+    std::vector<std::string> received;  // guarded by mutex
+};
+
+// A plain socket that records raw datagrams, to capture and forge traffic.
+struct Tap {
+    Tap() {
+        auto udp = UdpSocket::open(loopback(), dht::SockAddr(), std::make_shared<DatagramCounters>());
+        REQUIRE(udp.is_ok());
+        socket = std::move(udp).value();
+        socket->setOnReceive([this](dht::net::PacketList&& packets) {
+            std::lock_guard lock(mutex);
+            for (auto& p : packets) captured.push_back(p.data);
+            return dht::net::PacketList{};
+        });
+    }
+    void inject(Endpoint& to, const std::vector<uint8_t>& bytes) {
+        REQUIRE(socket->sendTo(to.address(), bytes.data(), bytes.size(), false) == 0);
+    }
+    std::vector<uint8_t> first() {
+        std::lock_guard lock(mutex);
+        return captured.at(0);
+    }
+    size_t count() {
+        std::lock_guard lock(mutex);
+        return captured.size();
+    }
+    std::unique_ptr<UdpSocket> socket;
+    std::mutex mutex;
+    std::vector<dht::Blob> captured;  // guarded by mutex
+};
+
+}  // namespace
+
+TEST_CASE("members with the key talk; everything else is refused and counted") {
+    ManualClock clock;
+    Endpoint a(clock), b(clock);
+    REQUIRE(a.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    REQUIRE(a.send(b, "hello member") == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
+    CHECK(b.received[0] == "hello member");
+
+    // Capture a genuine sealed datagram to replay and tamper with.
+    Tap tap;
+    REQUIRE(a.socket->sendTo(tap.socket->getBoundRef(AF_INET), reinterpret_cast<const uint8_t*>("x"), 1, false) == 0);
+    REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
+    const auto genuine = tap.first();
+    CHECK(genuine.size() == SealedSocket::kOverheadBytes + 1);
+    CHECK(genuine[SealedSocket::kHeaderBytes] != 'x');  // not in the clear
+
+    tap.inject(b, genuine);  // first delivery: accepted
+    tap.inject(b, genuine);  // replayed
+    auto tampered = genuine;
+    tampered.back() ^= 1;
+    tap.inject(b, tampered);
+    auto other_epoch = genuine;
+    other_epoch[4] ^= 7;
+    tap.inject(b, other_epoch);
+    auto bad_version = genuine;
+    bad_version[0] = 9;
+    tap.inject(b, bad_version);
+    tap.inject(b, std::vector<uint8_t>(genuine.begin(), genuine.begin() + 20));  // truncated
+    tap.inject(b, std::vector<uint8_t>{'d', '1', ':', 'a'});  // a plain OpenDHT-looking datagram
+
+    Endpoint stranger(clock);  // another network's key
+    REQUIRE(stranger.socket->set_key(key_for(1, 0xBB), 10s).is_ok());
+    REQUIRE(stranger.send(b, "let me in") == 0);
+
+    REQUIRE(test::wait_until([&] { return b.counters->refused() == 7; }, 5s));
+    CHECK(b.count() == 2);
+    CHECK(b.received[1] == "x");
+    CHECK(b.counters->refused_replay == 1);
+    CHECK(b.counters->refused_tag == 2);
+    CHECK(b.counters->refused_epoch == 1);
+    CHECK(b.counters->refused_version == 1);
+    CHECK(b.counters->refused_truncated == 2);
+}
+
+TEST_CASE("without a key nothing is sent in the clear") {
+    ManualClock clock;
+    Endpoint a(clock), b(clock);
+    CHECK(a.send(b, "secret") == EPERM);
+    CHECK(a.counters->unsent_no_key == 1);
+}
+
+TEST_CASE("an epoch change loses no traffic during the grace period, then the old key is refused") {
+    ManualClock clock;
+    Endpoint a(clock), b(clock);
+    REQUIRE(a.socket->set_key(key_for(1, 1), 5s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(1, 1), 5s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(2, 2), 5s).is_ok());  // b adopts epoch 2 first
+    REQUIRE(a.send(b, "still epoch 1") == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
+    clock.advance(6s);  // grace over
+    REQUIRE(a.send(b, "too late") == 0);
+    REQUIRE(test::wait_until([&] { return b.counters->refused_epoch == 1; }, 5s));
+    REQUIRE(a.socket->set_key(key_for(2, 2), 5s).is_ok());
+    REQUIRE(a.send(b, "epoch 2") == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 2; }, 5s));
+    CHECK(b.received[1] == "epoch 2");
+}
+
+TEST_CASE("a peer still on the previous epoch is answered in it during the grace period") {
+    ManualClock clock;
+    Endpoint a(clock), b(clock);
+    REQUIRE(a.socket->set_key(key_for(1, 1), 5s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(1, 1), 5s).is_ok());
+    REQUIRE(a.socket->set_key(key_for(2, 2), 5s).is_ok());  // a moved on; b has not heard yet
+    REQUIRE(b.send(a, "ping in epoch 1") == 0);
+    REQUIRE(test::wait_until([&] { return a.count() == 1; }, 5s));
+    REQUIRE(a.send(b, "pong") == 0);  // sealed in epoch 1, which b can open
+    REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
+    CHECK(b.received[0] == "pong");
+    CHECK(b.counters->refused() == 0);
+}
