@@ -1,0 +1,81 @@
+#include "crypto/signing.h"
+
+#include <gnutls/crypto.h>
+
+#include <cstdlib>
+
+namespace dhtalk::crypto {
+namespace {
+
+const uint8_t* bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+}  // namespace
+
+std::string sha256(std::string_view data) {
+    std::string out(32, '\0');
+    // Cannot fail on in-memory input short of a broken library.
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data.data(), data.size(), out.data()) != 0) std::abort();
+    return out;
+}
+
+std::string to_hex(std::string_view b) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    out.reserve(b.size() * 2);
+    for (unsigned char c : b) {
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 15]);
+    }
+    return out;
+}
+
+Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data) {
+    try {
+        auto sig = key.sign(bytes(data), data.size());
+        return std::string(sig.begin(), sig.end());
+    } catch (const std::exception& e) {
+        return Status::internal(std::string("cannot sign: ") + e.what());
+    }
+}
+
+bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::string_view signature) {
+    try {
+        return cert.getPublicKey().checkSignature(bytes(data), data.size(), bytes(signature), signature.size());
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+Result<std::shared_ptr<dht::crypto::Certificate>> parse_certificate(std::string_view pem) {
+    if (pem.empty() || pem.size() > kMaxCertificateBytes)
+        return Status::invalid("certificate of " + std::to_string(pem.size()) + " bytes is empty or too large");
+    try {
+        auto cert = std::make_shared<dht::crypto::Certificate>(pem);
+        if (!cert->cert) return Status::invalid("not a certificate");
+        return cert;
+    } catch (const std::exception& e) {
+        return Status::invalid(std::string("not a certificate: ") + e.what());
+    }
+}
+
+std::string node_id_of(const dht::crypto::Certificate& cert) { return cert.getId().toString(); }
+
+Result<std::string> seal_to(const dht::crypto::Certificate& cert, std::string_view secret) {
+    try {
+        auto sealed = cert.getPublicKey().encrypt(bytes(secret), secret.size());
+        return std::string(sealed.begin(), sealed.end());
+    } catch (const std::exception& e) {
+        return Status::internal(std::string("cannot seal: ") + e.what());
+    }
+}
+
+Result<std::string> open_sealed(const dht::crypto::PrivateKey& key, std::string_view sealed) {
+    try {
+        auto plain = key.decrypt(bytes(sealed), sealed.size());
+        return std::string(plain.begin(), plain.end());
+    } catch (const std::exception& e) {
+        return Status::corruption(std::string("cannot open the sealed secret: ") + e.what());
+    }
+}
+
+}  // namespace dhtalk::crypto

@@ -1,0 +1,35 @@
+#pragma once
+// Signatures, digests and key sealing for dhtalk's signed documents, on
+// OpenDHT's GnuTLS wrappers (RSA: OpenDHT 2.4.12 signs with RSA only).
+// Every function is thread-safe and never throws; certificates and
+// signatures from outside are parsed with bounds and refused with a Status.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <opendht/crypto.h>
+
+#include "common/status.h"
+
+namespace dhtalk::crypto {
+
+inline constexpr size_t kMaxCertificateBytes = 8 * 1024;
+
+// SHA-256 of `data`, 32 raw bytes.
+std::string sha256(std::string_view data);
+std::string to_hex(std::string_view bytes);
+
+Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data);
+bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::string_view signature);
+
+// Parses a PEM certificate (bounded); kInvalidArgument if it is not one.
+Result<std::shared_ptr<dht::crypto::Certificate>> parse_certificate(std::string_view pem);
+// The node id a certificate stands for: hex of its public-key id.
+std::string node_id_of(const dht::crypto::Certificate& cert);
+
+// Encrypts `secret` so that only the holder of `cert`'s private key reads it.
+Result<std::string> seal_to(const dht::crypto::Certificate& cert, std::string_view secret);
+Result<std::string> open_sealed(const dht::crypto::PrivateKey& key, std::string_view sealed);
+
+}  // namespace dhtalk::crypto

@@ -1,0 +1,296 @@
+#include "node/roster_documents.h"
+
+#include <msgpack.hpp>
+
+namespace dhtalk {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+// Thrown by the decoders below on malformed input and caught in this file:
+// it never leaves it.
+struct DecodeError {
+    std::string what;
+};
+
+msgpack::unpack_limit document_limit() {
+    return msgpack::unpack_limit(/*array*/ 2 * kMaxMembers + 16, /*map*/ 0, /*str*/ 16 * 1024,
+                                 /*bin*/ kMaxDocumentBytes, /*ext*/ 0, /*depth*/ 8);
+}
+
+void pack_str(Packer& pk, std::string_view s) {
+    pk.pack_str(static_cast<uint32_t>(s.size()));
+    pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+void pack_bin(Packer& pk, std::string_view s) {
+    pk.pack_bin(static_cast<uint32_t>(s.size()));
+    pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+void pack_member(Packer& pk, const Member& m) {
+    pk.pack_array(4);
+    pack_str(pk, m.node_id);
+    pack_str(pk, m.certificate);
+    pk.pack_array(static_cast<uint32_t>(m.endpoints.size()));
+    for (const auto& e : m.endpoints) pack_str(pk, e);
+    pack_str(pk, m.contact);
+}
+
+std::string document(std::string_view body, std::string_view signature) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_array(3);
+    pk.pack(kRosterFormatVersion);
+    pack_bin(pk, body);
+    pack_bin(pk, signature);
+    return {buf.data(), buf.size()};
+}
+
+// Reads the fields of one msgpack array in order, checking each.
+class Fields {
+public:
+    Fields(const msgpack::object& o, uint32_t count, const char* what) : what_(what) {
+        if (o.type != msgpack::type::ARRAY || o.via.array.size != count)
+            throw DecodeError{std::string(what) + " is not an array of " + std::to_string(count)};
+        a_ = &o.via.array;
+    }
+    const msgpack::object& next() { return a_->ptr[i_++]; }
+    std::string str(size_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::STR) fail("a text field");
+        if (o.via.str.size > max) fail("a text field over " + std::to_string(max) + " bytes");
+        return {o.via.str.ptr, o.via.str.size};
+    }
+    std::string bin(size_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::BIN) fail("a binary field");
+        if (o.via.bin.size > max) fail("a binary field over " + std::to_string(max) + " bytes");
+        return {o.via.bin.ptr, o.via.bin.size};
+    }
+    uint64_t uint(uint64_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > max) fail("a number in range");
+        return o.via.u64;
+    }
+    int64_t sint() {
+        const auto& o = next();
+        if (o.type == msgpack::type::POSITIVE_INTEGER && o.via.u64 <= INT64_MAX) return static_cast<int64_t>(o.via.u64);
+        if (o.type == msgpack::type::NEGATIVE_INTEGER) return o.via.i64;
+        fail("an integer");
+    }
+    // An array of at most `max` elements.
+    const msgpack::object_array& array(size_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::ARRAY) fail("a list");
+        if (o.via.array.size > max) fail("a list of more than " + std::to_string(max));
+        return o.via.array;
+    }
+    [[noreturn]] void fail(const std::string& expected) const {
+        throw DecodeError{std::string(what_) + ": field " + std::to_string(i_) + " is not " + expected};
+    }
+
+private:
+    const char* what_;
+    const msgpack::object_array* a_ = nullptr;
+    uint32_t i_ = 0;
+};
+
+Member read_member(const msgpack::object& o) {
+    Fields f(o, 4, "member");
+    Member m;
+    m.node_id = f.str(40);
+    m.certificate = f.str(8 * 1024);
+    for (const auto& e : f.array(kMaxEndpoints)) {
+        if (e.type != msgpack::type::STR || e.via.str.size > kMaxTextBytes) f.fail("a list of endpoints");
+        m.endpoints.emplace_back(e.via.str.ptr, e.via.str.size);
+    }
+    m.contact = f.str(kMaxTextBytes);
+    return m;
+}
+
+template <class E>
+E read_enum(Fields& f, E last) {
+    return static_cast<E>(f.uint(static_cast<uint64_t>(last)));
+}
+
+// Unpacks `[version, body, signature]`; returns the unpacked body and signature.
+struct Envelope {
+    msgpack::object_handle body;
+    std::string signature;
+};
+
+Envelope open_envelope(std::string_view bytes, const char* what) {
+    if (bytes.size() > kMaxDocumentBytes)
+        throw DecodeError{std::string(what) + " of " + std::to_string(bytes.size()) + " bytes exceeds the bound"};
+    auto outer = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, document_limit());
+    const auto& o = outer.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 3)
+        throw DecodeError{std::string(what) + " is not [version, body, signature]"};
+    const auto& v = o.via.array.ptr[0];
+    if (v.type != msgpack::type::POSITIVE_INTEGER || v.via.u64 != kRosterFormatVersion)
+        throw DecodeError{std::string(what) + " has an unknown format version"};
+    const auto& body = o.via.array.ptr[1];
+    const auto& sig = o.via.array.ptr[2];
+    if (body.type != msgpack::type::BIN || sig.type != msgpack::type::BIN || sig.via.bin.size > 1024)
+        throw DecodeError{std::string(what) + " has a malformed body or signature"};
+    Envelope env;
+    env.signature.assign(sig.via.bin.ptr, sig.via.bin.size);
+    env.body = msgpack::unpack(body.via.bin.ptr, body.via.bin.size, nullptr, nullptr, document_limit());
+    return env;
+}
+
+// Runs a decoder, turning every failure into a Status.
+template <class T, class F>
+Result<T> guarded(const char* what, F&& decode) {
+    try {
+        return decode();
+    } catch (const DecodeError& e) {
+        return Status::invalid(e.what);
+    } catch (const std::exception& e) {
+        return Status::invalid(std::string("malformed ") + what + ": " + e.what());
+    }
+}
+
+Ballot read_ballot_body(const msgpack::object& o, std::string signature) {
+    Fields f(o, 7, "ballot");
+    Ballot b;
+    b.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
+    b.epoch = f.uint(UINT64_MAX);
+    b.voter = f.str(40);
+    b.change = read_enum(f, ChangeKind::kBan);
+    b.subject = f.str(40);
+    b.decision = read_enum(f, Decision::kReject);
+    b.reason = f.str(kMaxTextBytes);
+    b.signature = std::move(signature);
+    return b;
+}
+
+}  // namespace
+
+const char* quorum_rule_name(QuorumRule r) { return r == QuorumRule::kTwoThirds ? "two-thirds" : "majority"; }
+
+Result<QuorumRule> parse_quorum_rule(std::string_view name) {
+    if (name == "majority") return QuorumRule::kMajority;
+    if (name == "two-thirds") return QuorumRule::kTwoThirds;
+    return Status::invalid("unknown quorum rule '" + std::string(name) + "' (expected majority or two-thirds)");
+}
+
+const Member* RosterEpoch::member(std::string_view node_id) const {
+    for (const auto& m : members)
+        if (m.node_id == node_id) return &m;
+    return nullptr;
+}
+
+std::string body_of(const Application& a) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_array(3);
+    pk.pack(a.network_id);
+    pack_member(pk, a.applicant);
+    pk.pack(a.created_at_s);
+    return {buf.data(), buf.size()};
+}
+
+std::string body_of(const Ballot& b) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_array(7);
+    pk.pack(b.network_id);
+    pk.pack(b.epoch);
+    pack_str(pk, b.voter);
+    pk.pack(static_cast<uint8_t>(b.change));
+    pack_str(pk, b.subject);
+    pk.pack(static_cast<uint8_t>(b.decision));
+    pack_str(pk, b.reason);
+    return {buf.data(), buf.size()};
+}
+
+std::string body_of(const RosterEpoch& e) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_array(11);
+    pk.pack(e.network_id);
+    pk.pack(e.epoch);
+    pack_bin(pk, e.prev_hash);
+    pk.pack_array(3);
+    pack_str(pk, e.settings.name);
+    pk.pack(static_cast<uint8_t>(e.settings.quorum));
+    pack_str(pk, e.settings.user_id_scheme);
+    pk.pack_array(static_cast<uint32_t>(e.members.size()));
+    for (const auto& m : e.members) pack_member(pk, m);
+    pk.pack_array(static_cast<uint32_t>(e.revoked.size()));
+    for (const auto& r : e.revoked) pack_str(pk, r);
+    pk.pack(static_cast<uint8_t>(e.change));
+    pack_str(pk, e.subject);
+    pk.pack_array(static_cast<uint32_t>(e.ballots.size()));
+    for (const auto& b : e.ballots) pack_bin(pk, encode(b));
+    pk.pack_array(static_cast<uint32_t>(e.keys.size()));
+    for (const auto& k : e.keys) {
+        pk.pack_array(2);
+        pack_str(pk, k.node_id);
+        pack_bin(pk, k.sealed);
+    }
+    pack_str(pk, e.assembler);
+    return {buf.data(), buf.size()};
+}
+
+std::string encode(const Application& a) { return document(body_of(a), a.signature); }
+std::string encode(const Ballot& b) { return document(body_of(b), b.signature); }
+std::string encode(const RosterEpoch& e) { return document(body_of(e), e.signature); }
+
+Result<Application> decode_application(std::string_view bytes) {
+    return guarded<Application>("application", [&] {
+        auto env = open_envelope(bytes, "application");
+        Fields f(env.body.get(), 3, "application");
+        Application a;
+        a.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
+        a.applicant = read_member(f.next());
+        a.created_at_s = f.sint();
+        a.signature = std::move(env.signature);
+        return a;
+    });
+}
+
+Result<Ballot> decode_ballot(std::string_view bytes) {
+    return guarded<Ballot>("ballot", [&] {
+        auto env = open_envelope(bytes, "ballot");
+        return read_ballot_body(env.body.get(), std::move(env.signature));
+    });
+}
+
+Result<RosterEpoch> decode_roster_epoch(std::string_view bytes) {
+    return guarded<RosterEpoch>("roster epoch", [&] {
+        auto env = open_envelope(bytes, "roster epoch");
+        Fields f(env.body.get(), 11, "roster epoch");
+        RosterEpoch e;
+        e.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
+        e.epoch = f.uint(UINT64_MAX);
+        e.prev_hash = f.bin(32);
+        Fields s(f.next(), 3, "network settings");
+        e.settings.name = s.str(kMaxTextBytes);
+        e.settings.quorum = read_enum(s, QuorumRule::kTwoThirds);
+        e.settings.user_id_scheme = s.str(64);
+        for (const auto& m : f.array(kMaxMembers)) e.members.push_back(read_member(m));
+        for (const auto& r : f.array(kMaxMembers)) {
+            if (r.type != msgpack::type::STR || r.via.str.size > 40) f.fail("a list of node ids");
+            e.revoked.emplace_back(r.via.str.ptr, r.via.str.size);
+        }
+        e.change = read_enum(f, ChangeKind::kBan);
+        e.subject = f.str(40);
+        for (const auto& b : f.array(kMaxMembers)) {
+            if (b.type != msgpack::type::BIN) f.fail("a list of ballots");
+            auto ballot = decode_ballot({b.via.bin.ptr, b.via.bin.size});
+            if (!ballot) throw DecodeError{"roster epoch: " + ballot.status().message()};
+            e.ballots.push_back(std::move(ballot).value());
+        }
+        for (const auto& k : f.array(kMaxMembers)) {
+            Fields kf(k, 2, "sealed epoch key");
+            e.keys.push_back({kf.str(40), kf.bin(1024)});
+        }
+        e.assembler = f.str(40);
+        e.signature = std::move(env.signature);
+        return e;
+    });
+}
+
+}  // namespace dhtalk
