@@ -1,0 +1,123 @@
+#include "node/membership.h"
+
+#include <set>
+
+#include "node/roster_builder.h"
+#include "node/roster_rules.h"
+
+namespace dhtalk {
+
+Result<Membership> Membership::create(std::vector<RosterEpoch> chain, const crypto::NodeIdentity& self) {
+    DHTALK_TRY(verify_chain(chain, std::nullopt));
+    const uint32_t id = network_id_of_genesis(chain.front());
+    return Membership(std::move(chain), id, self);
+}
+
+Membership::Membership(std::vector<RosterEpoch> chain, uint32_t network_id, const crypto::NodeIdentity& self)
+    : chain_(std::move(chain)), network_id_(network_id), self_(&self), self_id_(self.node_id_hex()) {}
+
+bool Membership::is_member() const { return current().member(self_id_) != nullptr; }
+
+size_t Membership::needed_for(ChangeKind change) const {
+    const size_t eligible = current().members.size() - (change == ChangeKind::kBan ? 1 : 0);
+    return approvals_needed(current().settings.quorum, eligible);
+}
+
+Status Membership::offer_application(const Application& a) {
+    DHTALK_TRY(verify_application(a, network_id_, current()));
+    const auto& id = a.applicant.node_id;
+    if (auto it = applications_.find(id); it != applications_.end()) {
+        if (a.created_at_s <= it->second.created_at_s) return Status(Code::kAlreadyExists, "application already held");
+        it->second = a;  // a newer application replaces an older one (new endpoints, contact)
+        return Status::ok();
+    }
+    if (applications_.size() >= kMaxPendingApplications)
+        return Status::busy("too many pending applications (" + std::to_string(kMaxPendingApplications) + ")");
+    applications_.emplace(id, a);
+    return Status::ok();
+}
+
+Status Membership::offer_ballot(const Ballot& b) {
+    DHTALK_TRY(verify_ballot(b, network_id_, current()));
+    auto key = std::make_tuple(b.voter, b.change, b.subject);
+    if (ballots_.count(key)) return Status(Code::kAlreadyExists, "ballot already held");
+    if (b.decision == Decision::kApprove) {
+        for (const auto& [k, other] : ballots_)
+            if (other.voter == b.voter && other.decision == Decision::kApprove)
+                return Status::invalid("member " + b.voter.substr(0, 8) + " already approved another change in epoch " +
+                                       std::to_string(current().epoch));
+    }
+    // Bounded: one ballot per member and change; a member's ballots are few.
+    size_t from_voter = 0;
+    for (const auto& [k, other] : ballots_) from_voter += other.voter == b.voter;
+    if (from_voter >= 2 * kMaxPendingApplications) return Status::busy("too many ballots from one member");
+    ballots_.emplace(std::move(key), b);
+    return Status::ok();
+}
+
+Status Membership::offer_epoch(const RosterEpoch& next) {
+    if (next.epoch <= current().epoch) return Status(Code::kAlreadyExists, "epoch already adopted");
+    DHTALK_TRY(verify_next(current(), next, network_id_));
+    chain_.push_back(next);
+    ballots_.clear();  // ballots are per epoch
+    std::erase_if(applications_, [&](const auto& entry) {
+        return !verify_application(entry.second, network_id_, current()).is_ok();
+    });
+    return Status::ok();
+}
+
+Result<Ballot> Membership::cast(ChangeKind change, const std::string& subject, Decision decision, std::string reason) {
+    if (!is_member()) return Status::invalid("this node is not a member of the network");
+    if (change == ChangeKind::kAdmit && !applications_.count(subject))
+        return Status::not_found("no pending application from " + subject);
+    auto ballot = make_ballot(*self_, network_id_, current().epoch, change, subject, decision, std::move(reason));
+    if (!ballot) return ballot.status();
+    DHTALK_TRY(offer_ballot(*ballot));
+    return ballot;
+}
+
+std::optional<Result<RosterEpoch>> Membership::assemble(const crypto::AeadKey& fresh_key) const {
+    if (!is_member()) return std::nullopt;
+    for (const auto& p : proposals()) {
+        if (p.approvals.size() < p.needed || p.needed == 0) continue;
+        std::vector<Ballot> approvals;
+        for (const auto& [k, b] : ballots_)
+            if (b.change == p.change && b.subject == p.subject && b.decision == Decision::kApprove)
+                approvals.push_back(b);
+        const Member* admitted = nullptr;
+        if (p.change == ChangeKind::kAdmit) admitted = &applications_.at(p.subject).applicant;
+        return assemble_next(current(), network_id_, p.change, p.subject, admitted, approvals, *self_, fresh_key);
+    }
+    return std::nullopt;
+}
+
+std::vector<Membership::Proposal> Membership::proposals() const {
+    std::map<std::pair<ChangeKind, std::string>, Proposal> open;
+    for (const auto& [id, a] : applications_) {
+        auto& p = open[{ChangeKind::kAdmit, id}];
+        p.change = ChangeKind::kAdmit;
+        p.subject = id;
+        p.contact = a.applicant.contact;
+    }
+    for (const auto& [k, b] : ballots_) {
+        if (b.change == ChangeKind::kAdmit && !applications_.count(b.subject)) continue;  // nothing to admit yet
+        auto& p = open[{b.change, b.subject}];
+        p.change = b.change;
+        p.subject = b.subject;
+        (b.decision == Decision::kApprove ? p.approvals : p.rejections).push_back(b.voter);
+    }
+    std::vector<Proposal> out;
+    for (auto& [k, p] : open) {
+        p.needed = needed_for(p.change);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<Ballot> Membership::ballots() const {
+    std::vector<Ballot> out;
+    for (const auto& [k, b] : ballots_) out.push_back(b);
+    return out;
+}
+
+}  // namespace dhtalk

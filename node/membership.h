@@ -1,0 +1,82 @@
+#pragma once
+// Membership: this node's view of the trusted network, as a passive state
+// machine (docs/trust.md). It holds the verified chain of roster epochs, the
+// pending applications, and the ballots cast in the current epoch; it is fed
+// documents (from peers, the admin interface or the store) and answers with
+// what to do: a ballot of ours to send, an epoch to adopt and send on. It
+// does no I/O and owns no clock, thread or socket; the node wires those.
+//
+// Rules it enforces beyond roster_rules.h:
+// - a member approves at most one change per epoch, which makes two
+//   different changes unable to both reach a majority in one epoch, so
+//   honest members never fork the roster;
+// - a member never votes on itself; ballots and applications are bounded.
+// Not thread-safe: one owner.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/aead.h"
+#include "crypto/node_identity.h"
+#include "node/roster_documents.h"
+
+namespace dhtalk {
+
+inline constexpr size_t kMaxPendingApplications = 64;
+
+class Membership {
+public:
+    // From a chain that starts at a genesis; it is verified here.
+    // `self` must outlive the Membership.
+    static Result<Membership> create(std::vector<RosterEpoch> chain, const crypto::NodeIdentity& self);
+
+    const RosterEpoch& current() const { return chain_.back(); }
+    const std::vector<RosterEpoch>& chain() const { return chain_; }
+    uint32_t network_id() const { return network_id_; }
+    bool is_member() const;
+
+    // A document from outside. Each returns why it was refused, or ok.
+    // kAlreadyExists for a document already held (a harmless repeat).
+    Status offer_application(const Application& a);
+    Status offer_ballot(const Ballot& b);
+    // Adopts `next` if it follows the current epoch and is valid.
+    Status offer_epoch(const RosterEpoch& next);
+
+    // This node's vote. For an admission the subject must have applied.
+    Result<Ballot> cast(ChangeKind change, const std::string& subject, Decision decision, std::string reason);
+
+    // When a change has its approvals and this node is a member: the next
+    // epoch, signed by this node, with `fresh_key` sealed to its members.
+    // Not adopted until offered back (offer_epoch), like anyone else's.
+    std::optional<Result<RosterEpoch>> assemble(const crypto::AeadKey& fresh_key) const;
+
+    struct Proposal {
+        ChangeKind change;
+        std::string subject;
+        std::string contact;  // the applicant's, for admissions
+        std::vector<std::string> approvals;  // voters
+        std::vector<std::string> rejections;
+        size_t needed = 0;
+    };
+    // Open applications and ban proposals in the current epoch.
+    std::vector<Proposal> proposals() const;
+    const std::map<std::string, Application>& applications() const { return applications_; }
+    std::vector<Ballot> ballots() const;
+
+private:
+    Membership(std::vector<RosterEpoch> chain, uint32_t network_id, const crypto::NodeIdentity& self);
+    size_t needed_for(ChangeKind change) const;
+
+    std::vector<RosterEpoch> chain_;
+    uint32_t network_id_;
+    const crypto::NodeIdentity* self_;
+    std::string self_id_;
+    std::map<std::string, Application> applications_;  // by applicant node id
+    // Ballots of the current epoch by (voter, change, subject).
+    std::map<std::tuple<std::string, ChangeKind, std::string>, Ballot> ballots_;
+};
+
+}  // namespace dhtalk

@@ -1,0 +1,178 @@
+// The membership state machine of several nodes, connected by a simple
+// in-memory bus: founding, admission of four nodes one by one by quorum, a
+// ban, convergence of every member on the same epoch, catch-up of a member
+// that missed two epochs, and the voting rules.
+#include "crypto/signing.h"
+#include "node/membership.h"
+#include "node/roster_builder.h"
+#include "node/roster_rules.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+
+namespace {
+
+const std::vector<crypto::NodeIdentity>& ids() {
+    static test::TempDir dir;
+    static const std::vector<crypto::NodeIdentity> v = [] {
+        std::vector<crypto::NodeIdentity> out;
+        for (int i = 0; i < 6; ++i) out.push_back(crypto::load_or_create_identity(dir / std::to_string(i), 2048).value());
+        return out;
+    }();
+    return v;
+}
+
+crypto::AeadKey fresh_key() {
+    crypto::AeadKey k;
+    crypto::random_bytes(k);
+    return k;
+}
+
+// Every node's Membership, and delivery of documents to all of them, the way
+// the node's peer service will broadcast them.
+struct Bus {
+    Bus() {
+        auto g = make_genesis(ids()[0], {"bus-net", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:1"}, "zero",
+                              fresh_key());
+        REQUIRE(g.is_ok());
+        genesis = *g;
+        join(0);
+    }
+    // A node that knows the chain so far (as fetched from any member).
+    void join(int i) {
+        auto m = Membership::create(nodes.empty() ? std::vector<RosterEpoch>{genesis} : nodes.begin()->second.chain(),
+                                    ids()[i]);
+        REQUIRE(m.is_ok());
+        nodes.emplace(i, std::move(m).value());
+    }
+    Membership& at(int i) { return nodes.at(i); }
+
+    void apply(int i) {
+        join(i);
+        auto a = make_application(ids()[i], at(i).network_id(), {"127.0.0.1:" + std::to_string(100 + i)},
+                                  "operator " + std::to_string(i), 1);
+        REQUIRE(a.is_ok());
+        for (auto& [n, m] : nodes)
+            if (n != i) CHECK(m.offer_application(*a).is_ok());
+    }
+    void vote(int voter, ChangeKind change, int subject, Decision d = Decision::kApprove) {
+        auto b = at(voter).cast(change, ids()[subject].node_id_hex(), d, "test");
+        REQUIRE_MESSAGE(b.is_ok(), b.status().to_string());
+        for (auto& [n, m] : nodes)
+            if (n != voter) m.offer_ballot(*b).ignore_error();  // non-members refuse; fine
+        // Any member that sees the quorum assembles; the first one wins here.
+        for (auto& [n, m] : nodes) {
+            auto next = m.assemble(fresh_key());
+            if (!next) continue;
+            REQUIRE_MESSAGE(next->is_ok(), next->status().to_string());
+            for (auto& [k, other] : nodes) CHECK(other.offer_epoch(**next).is_ok());
+            break;
+        }
+    }
+
+    RosterEpoch genesis;
+    std::map<int, Membership> nodes;
+};
+
+std::string head_hash(const Membership& m) { return hash_of(m.current()); }
+
+}  // namespace
+
+TEST_CASE("found, admit four nodes one by one, ban one: every node converges") {
+    Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);  // 1 of 1
+    CHECK(bus.at(1).is_member());
+    bus.apply(2);
+    bus.vote(0, ChangeKind::kAdmit, 2);
+    CHECK_FALSE(bus.at(2).is_member());  // 1 of 2 is not a majority
+    bus.vote(1, ChangeKind::kAdmit, 2);
+    CHECK(bus.at(2).is_member());
+    bus.apply(3);
+    bus.vote(2, ChangeKind::kAdmit, 3);
+    bus.vote(0, ChangeKind::kAdmit, 3);  // 2 of 3
+    bus.apply(4);
+    bus.vote(3, ChangeKind::kAdmit, 4);
+    bus.vote(1, ChangeKind::kAdmit, 4);
+    bus.vote(0, ChangeKind::kAdmit, 4);  // 3 of 4
+    CHECK(bus.at(0).current().members.size() == 5);
+    CHECK(bus.at(0).current().epoch == 4);
+
+    // Ban node 2: 4 eligible, 3 needed; node 2 cannot vote on it.
+    CHECK_FALSE(bus.at(2).cast(ChangeKind::kBan, ids()[2].node_id_hex(), Decision::kApprove, "").is_ok());
+    bus.vote(0, ChangeKind::kBan, 2);
+    bus.vote(4, ChangeKind::kBan, 2);
+    auto proposals = bus.at(1).proposals();
+    REQUIRE(proposals.size() == 1);
+    CHECK(proposals[0].approvals.size() == 2);
+    CHECK(proposals[0].needed == 3);
+    bus.vote(3, ChangeKind::kBan, 2);
+    CHECK(bus.at(0).current().epoch == 5);
+    CHECK_FALSE(bus.at(2).is_member());
+    CHECK(open_epoch_key(bus.at(2).current(), ids()[2]).status().code() == Code::kNotFound);
+    for (int i : {0, 1, 3, 4}) {
+        CAPTURE(i);
+        CHECK(head_hash(bus.at(i)) == head_hash(bus.at(0)));
+        CHECK(bus.at(i).is_member());
+        CHECK(open_epoch_key(bus.at(i).current(), ids()[i]).is_ok());
+    }
+    // The banned node's ballots are refused from now on.
+    auto b = make_ballot(ids()[2], bus.at(0).network_id(), bus.at(0).current().epoch, ChangeKind::kBan,
+                         ids()[1].node_id_hex(), Decision::kApprove, "revenge");
+    CHECK(bus.at(0).offer_ballot(*b).message().find("not a member") != std::string::npos);
+}
+
+TEST_CASE("a member offline during two epoch changes catches up from the chain") {
+    Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    bus.vote(0, ChangeKind::kAdmit, 2);  // 1 of 2: node 1's vote is needed
+    bus.vote(1, ChangeKind::kAdmit, 2);  // epoch 2: members 0, 1, 2
+    const auto stale = bus.at(1).chain();
+    bus.nodes.erase(1);
+    bus.apply(3);
+    bus.vote(0, ChangeKind::kAdmit, 3);
+    bus.vote(2, ChangeKind::kAdmit, 3);  // 2 of 3: epoch 3
+    bus.apply(4);
+    bus.vote(0, ChangeKind::kAdmit, 4);
+    bus.vote(2, ChangeKind::kAdmit, 4);
+    bus.vote(3, ChangeKind::kAdmit, 4);  // 3 of 4: epoch 4
+    REQUIRE(bus.at(0).current().epoch == 4);
+
+    // Node 1 returns at epoch 2 and is given the epochs it missed, in order.
+    auto late = Membership::create(stale, ids()[1]);
+    REQUIRE(late.is_ok());
+    CHECK(late->current().epoch == 2);
+    CHECK_FALSE(late->offer_epoch(bus.at(0).chain()[4]).is_ok());  // cannot skip epoch 3
+    for (size_t e = 3; e < bus.at(0).chain().size(); ++e) REQUIRE(late->offer_epoch(bus.at(0).chain()[e]).is_ok());
+    CHECK(head_hash(*late) == head_hash(bus.at(0)));
+    CHECK(open_epoch_key(late->current(), ids()[1]).is_ok());
+    CHECK(verify_chain(late->chain(), bus.at(0).network_id()).is_ok());
+}
+
+TEST_CASE("voting rules: one approval per epoch, applications first, no repeats") {
+    Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    bus.apply(3);
+    REQUIRE(bus.at(0).cast(ChangeKind::kAdmit, ids()[2].node_id_hex(), Decision::kApprove, "").is_ok());
+    auto second = bus.at(0).cast(ChangeKind::kAdmit, ids()[3].node_id_hex(), Decision::kApprove, "");
+    CHECK(second.status().message().find("already approved another change") != std::string::npos);
+    CHECK(bus.at(0).cast(ChangeKind::kAdmit, ids()[3].node_id_hex(), Decision::kReject, "no").is_ok());  // rejecting is fine
+    CHECK(bus.at(0).cast(ChangeKind::kAdmit, ids()[5].node_id_hex(), Decision::kApprove, "").status().code() ==
+          Code::kNotFound);  // never applied
+    CHECK_FALSE(bus.at(2).cast(ChangeKind::kAdmit, ids()[3].node_id_hex(), Decision::kApprove, "").is_ok());  // not a member
+
+    // The same ballot twice is a harmless repeat; an application replayed is too.
+    const auto ballots = bus.at(0).ballots();
+    CHECK(bus.at(1).offer_ballot(ballots.front()).is_ok());
+    CHECK(bus.at(1).offer_ballot(ballots.front()).code() == Code::kAlreadyExists);
+    const auto app = bus.at(0).applications().begin()->second;
+    CHECK(bus.at(1).offer_application(app).code() == Code::kAlreadyExists);
+    // An old epoch offered again is not adopted twice.
+    CHECK(bus.at(1).offer_epoch(bus.at(1).chain()[1]).code() == Code::kAlreadyExists);
+}
