@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
         c.dht_port = 0;
         c.http_port = 0;
         c.persist_interval = seconds(1);  // persistence busier than the default
+        c.open = true;                    // the same plain OpenDHT as the baseline
         if (i > 0) c.bootstrap.push_back("127.0.0.1:" + std::to_string(members[0]->runtime().dht_port_ipv4));
         auto n = Node::open(c, clock);
         if (!n) {
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
     }
     dht::DhtRunner raw;
     dht::DhtRunner::Config rc;
-    rc.dht_config.node_config.network = members[0]->overlay().network_id();
+    rc.dht_config.node_config.network = members[0]->overlay()->network_id();
     rc.bind4 = dht::SockAddr::resolve("127.0.0.1").front();
     rc.threaded = true;
     raw.run(rc, dht::DhtRunner::Context{});
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
     for (auto& m : members) std::printf("  member knows %u peers\n", m->status().peers_ipv4);
     std::printf("  plain runner knows %u peers\n", raw.getNodesStats(AF_INET).getKnownNodes());
 
-    dht::DhtRunner& ours = members[0]->overlay().runner();
+    dht::DhtRunner& ours = members[0]->overlay()->runner();
     std::mt19937_64 rng(7);
     std::vector<double> put_o, put_r, get_o, get_r;
     int put_ok_o = 0, put_ok_r = 0, get_ok_o = 0, get_ok_r = 0;
@@ -144,7 +145,7 @@ int main(int argc, char** argv) {
         }
         // Keys for the gets come from a third node, so neither reader holds them by writing.
         const auto kg = dht::InfoHash::getRandom(rng);
-        put_ms(members[nodes - 1]->overlay().runner(), kg, payload, ok);
+        put_ms(members[nodes - 1]->overlay()->runner(), kg, payload, ok);
         keys.push_back(kg);
     }
     for (int i = 0; i < ops; ++i) {

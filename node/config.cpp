@@ -36,7 +36,18 @@ po::options_description node_options(NodeConfig& d) {
         ("persist-interval", po::value<unsigned>()->default_value(static_cast<unsigned>(d.persist_interval.count())),
          "seconds between snapshots of stored DHT values (1..3600): the most a crash can lose")
         ("max-store-mb", po::value<uint64_t>()->default_value(d.max_store_mb),
-         "MiB of DHT values this node stores for the network (16..65536)");
+         "MiB of DHT values this node stores for the network (16..65536)")
+        ("genesis", po::bool_switch(), "found a new network named by --network, with this node its first member")
+        ("quorum", po::value<std::string>()->default_value(d.quorum),
+         "with --genesis: share of members that must approve a change (majority or two-thirds)")
+        ("apply", po::value<std::string>(),
+         "apply to join the network of the --bootstrap node; the text is the operator's contact")
+        ("contact", po::value<std::string>()->default_value(d.contact), "the operator's contact, shown to voters")
+        ("open", po::bool_switch(), "plain OpenDHT datagrams (stock peers can join) instead of the sealed overlay")
+        ("advertise", po::value<std::string>()->default_value(d.advertise),
+         "host or address other nodes reach this one at (default: --bind, else 127.0.0.1)")
+        ("roster-interval-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.roster_interval.count())),
+         "milliseconds between roster catch-ups and re-applications (100..600000)");
     return o;
 }
 
@@ -77,6 +88,23 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     c.persist_interval = std::chrono::seconds(interval);
     c.max_store_mb = vm["max-store-mb"].as<uint64_t>();
     if (c.max_store_mb < 16 || c.max_store_mb > 65536) return Status::invalid("--max-store-mb must be 16..65536");
+    c.genesis = vm["genesis"].as<bool>();
+    c.quorum = vm["quorum"].as<std::string>();
+    if (c.quorum != "majority" && c.quorum != "two-thirds")
+        return Status::invalid("--quorum must be majority or two-thirds");
+    c.contact = vm["contact"].as<std::string>();
+    if (vm.count("apply")) {
+        c.apply = true;
+        c.contact = vm["apply"].as<std::string>();
+        if (c.bootstrap.empty()) return Status::invalid("--apply needs --bootstrap HOST:PORT of a member");
+    }
+    if (c.contact.size() > 256) return Status::invalid("the contact must be at most 256 characters");
+    if (c.genesis && c.apply) return Status::invalid("--genesis and --apply exclude each other");
+    c.open = vm["open"].as<bool>();
+    c.advertise = vm["advertise"].as<std::string>();
+    const unsigned interval_ms = vm["roster-interval-ms"].as<unsigned>();
+    if (interval_ms < 100 || interval_ms > 600000) return Status::invalid("--roster-interval-ms must be 100..600000");
+    c.roster_interval = std::chrono::milliseconds(interval_ms);
     return c;
 }
 

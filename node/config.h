@@ -27,6 +27,14 @@ struct NodeConfig {
     log::Level log_level = log::Level::kInfo;
     std::chrono::seconds persist_interval{5};
     uint64_t max_store_mb = 256;
+    // The trusted network (docs/trust.md).
+    bool genesis = false;        // found a network named `network`
+    std::string quorum = "majority";  // with --genesis: majority or two-thirds
+    bool apply = false;          // apply to join through `bootstrap`
+    std::string contact;         // the operator's contact, shown to voters
+    bool open = false;           // plain OpenDHT datagrams instead of the sealed overlay
+    std::string advertise;       // host others reach this node at; default: --bind, else 127.0.0.1
+    std::chrono::milliseconds roster_interval{std::chrono::seconds(3)};
 };
 
 struct ParsedArgs {

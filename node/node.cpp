@@ -5,12 +5,42 @@
 #include <opendht/value.h>
 
 #include "common/log.h"
+#include "crypto/aead.h"
 #include "crypto/network_id.h"
+#include "crypto/signing.h"
 #include "dhtalk_version.h"
 
 namespace dhtalk {
 
 using namespace std::chrono;
+
+namespace {
+
+// The admin secret in the data directory, created on first start.
+Result<std::string> load_or_create_secret(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+        auto text = read_file(path, 256);
+        if (!text) return text.status();
+        std::string secret = *text;
+        while (!secret.empty() && (secret.back() == '\n' || secret.back() == ' ')) secret.pop_back();
+        if (secret.size() < 32) return Status::corruption(path.string() + " is too short to be an admin secret");
+        return secret;
+    }
+    crypto::AeadKey raw;
+    crypto::random_bytes(raw);
+    const std::string secret = crypto::to_hex({reinterpret_cast<const char*>(raw.data()), raw.size()});
+    DHTALK_TRY(write_file_atomic(path, secret + "\n", 0600));
+    return secret;
+}
+
+std::string advertised_host(const NodeConfig& c) {
+    if (!c.advertise.empty()) return c.advertise;
+    if (!c.bind.empty() && c.bind != "0.0.0.0" && c.bind != "::") return c.bind;
+    return "127.0.0.1";
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& clock) {
     DHTALK_TRY(ensure_private_dir(config.data_dir));
@@ -35,39 +65,64 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
                                                    ? " (skipped " + std::to_string(restored->skipped_records) +
                                                          " damaged records)"
                                                    : std::string()));
+    node->restored_ = std::move(restored->values);
 
-    OverlayConfig oc;
-    oc.bind_address = config.bind;
-    oc.port = config.dht_port;
-    oc.network_id = crypto::network_id_from_name(config.network);
-    oc.node_id = node->identity_.node_id();
-    oc.bootstrap = config.bootstrap;
-    oc.max_store_bytes = config.max_store_mb << 20;
-    auto overlay = Overlay::start(oc, restored->values);
-    if (!overlay) return overlay.status();
-    node->overlay_ = std::move(overlay).value();
-    node->register_value_policy();
+    // The trusted network, unless this is a plain open network. The peer
+    // service binds first: its port number is the node's, for the DHT too.
+    auto stored_chain = RosterStore(*node->store_).load_chain();
+    const bool has_roster = stored_chain && !stored_chain->empty();
+    const bool legacy_open = config.open && !config.genesis && !config.apply && !has_roster;
+    node->port_ = config.dht_port;
+    if (!legacy_open) {
+        auto peers = PeerService::start(config.bind, config.dht_port);
+        if (!peers) return peers.status();
+        node->peers_ = std::move(peers).value();
+        node->port_ = node->peers_->port();
+        TrustConfig tc;
+        tc.genesis = config.genesis;
+        tc.settings.name = config.network;
+        tc.settings.quorum = parse_quorum_rule(config.quorum).value();
+        tc.apply = config.apply;
+        tc.contact = config.contact;
+        tc.bootstrap = config.bootstrap;
+        tc.endpoint = advertised_host(config) + ":" + std::to_string(node->port_);
+        tc.interval = config.roster_interval;
+        auto trust = TrustedNetwork::open(tc, *node->store_, node->identity_, clock);
+        if (!trust) {
+            if (trust.status().code() == Code::kNotFound)
+                return Status::invalid("this node belongs to no network yet: found one with --genesis, join one with "
+                                       "--apply CONTACT --bootstrap HOST:PORT, or run a plain network with --open");
+            return trust.status();
+        }
+        node->trust_ = std::move(trust).value();
+        Node* self = node.get();
+        node->trust_->on_adopted([self] { self->roster_changed_ = true; });
+        node->peers_->attach(node->trust_.get());
+    }
+
+    if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
+        DHTALK_TRY(node->start_overlay());
+    } else {
+        DHTALK_LOG(kInfo, "node", "waiting for the members of '" << node->trust_->network_name()
+                                                                 << "' to admit this node");
+    }
 
     Node* self = node.get();
-    auto http = StatusServer::start(config.http_bind, config.http_port, [self] { return self->status(); });
+    std::string secret;
+    if (node->trust_) {
+        auto s = load_or_create_secret(config.data_dir / kAdminSecretFile);
+        if (!s) return s.status();
+        secret = std::move(s).value();
+    }
+    auto http = StatusServer::start(config.http_bind, config.http_port, [self] { return self->status(); },
+                                    node->trust_ ? node.get() : nullptr, secret);
     if (!http) return http.status();
     node->http_ = std::move(http).value();
-
-    auto& rt = node->runtime_;
-    rt.node_id = node->identity_.node_id_hex();
-    rt.network_id = node->overlay_->network_id();
-    rt.network = config.network;
-    rt.pid = ::getpid();
-    rt.dht_port_ipv4 = node->overlay_->port_ipv4();
-    rt.dht_port_ipv6 = node->overlay_->port_ipv6();
-    rt.http_address = config.http_bind;
-    rt.http_port = node->http_->port();
-    rt.version = DHTALK_VERSION;
-    DHTALK_TRY(write_runtime_info(config.data_dir, rt));
+    DHTALK_TRY(node->write_runtime());
+    const auto rt = node->runtime();
     DHTALK_LOG(kInfo, "node", "node " << rt.node_id << " of network '" << rt.network << "' (id " << rt.network_id
-                                       << ") up: DHT on UDP " << rt.dht_port_ipv4 << " (IPv4) " << rt.dht_port_ipv6
-                                       << " (IPv6), status on http://" << rt.http_address << ":" << rt.http_port
-                                       << "/status");
+                                       << ") up on port " << node->port_ << ", status on http://" << rt.http_address
+                                       << ":" << rt.http_port << "/status");
     return node;
 }
 
@@ -80,6 +135,59 @@ Node::Node(const NodeConfig& config, const Clock& clock, FileLock lock)
 
 Node::~Node() {
     if (!stopped_) stop().ignore_error();  // an early exit: best effort, already logged
+}
+
+Status Node::start_overlay() {
+    OverlayConfig oc;
+    oc.bind_address = config_.bind;
+    oc.port = port_;
+    oc.node_id = identity_.node_id();
+    oc.bootstrap = config_.bootstrap;
+    oc.max_store_bytes = config_.max_store_mb << 20;
+    if (trust_) {
+        oc.network_id = trust_->network_id();
+        for (const auto& e : trust_->peer_endpoints())
+            if (std::find(oc.bootstrap.begin(), oc.bootstrap.end(), e) == oc.bootstrap.end()) oc.bootstrap.push_back(e);
+        if (!config_.open) {
+            oc.seal_key = trust_->epoch_key();
+            if (!oc.seal_key) return Status::internal("this member cannot open its epoch key");
+        }
+    } else {
+        oc.network_id = crypto::network_id_from_name(config_.network);
+    }
+    auto overlay = Overlay::start(oc, restored_);
+    if (!overlay) return overlay.status();
+    restored_.clear();
+    overlay_ = std::move(overlay).value();
+    live_overlay_ = overlay_.get();
+    if (port_ == 0) port_ = overlay_->port_ipv4() ? overlay_->port_ipv4() : overlay_->port_ipv6();
+    register_value_policy();
+    return Status::ok();
+}
+
+void Node::on_roster_change() {
+    const auto standing = trust_->standing();
+    if (standing == TrustedNetwork::Standing::kBanned) {
+        if (!banned_logged_)
+            DHTALK_LOG(kError, "node", "the members have banned this node; it is cut off from the network");
+        banned_logged_ = true;
+        return;
+    }
+    if (standing != TrustedNetwork::Standing::kMember) return;
+    if (!overlay_) {
+        Status s = start_overlay();
+        if (!s) {
+            DHTALK_LOG(kError, "node", "admitted, but cannot join the overlay: " << s.message());
+            return;
+        }
+        DHTALK_LOG(kInfo, "node", "admitted to the network: joined the overlay");
+        write_runtime().ignore_error();  // the ports are in the log as well
+        return;
+    }
+    if (overlay_->sealed()) {
+        auto key = trust_->epoch_key();
+        if (key) overlay_->set_seal_key(*key).ignore_error();  // cannot fail for a sealed overlay
+    }
 }
 
 void Node::register_value_policy() {
@@ -105,7 +213,34 @@ void Node::register_value_policy() {
     overlay_->runner().registerType(type);
 }
 
+Status Node::write_runtime() {
+    RuntimeInfo rt;
+    rt.node_id = identity_.node_id_hex();
+    rt.network_id = trust_ ? trust_->network_id() : crypto::network_id_from_name(config_.network);
+    rt.network = trust_ ? trust_->network_name() : config_.network;
+    rt.pid = ::getpid();
+    if (overlay_) {
+        rt.dht_port_ipv4 = overlay_->port_ipv4();
+        rt.dht_port_ipv6 = overlay_->port_ipv6();
+    }
+    rt.peer_port = peers_ ? peers_->port() : 0;
+    rt.http_address = config_.http_bind;
+    rt.http_port = http_->port();
+    rt.version = DHTALK_VERSION;
+    {
+        std::lock_guard lock(runtime_mutex_);
+        runtime_ = rt;
+    }
+    return write_runtime_info(config_.data_dir, rt);
+}
+
+RuntimeInfo Node::runtime() const {
+    std::lock_guard lock(runtime_mutex_);
+    return runtime_;
+}
+
 Status Node::snapshot() {
+    if (!overlay_) return Status::ok();  // nothing stored for the network yet
     auto saved = archive_->save(overlay_->export_values());
     if (!saved) {
         snapshot_failures_++;
@@ -125,18 +260,25 @@ SteadyTime Node::tick() {
         snapshot().ignore_error();  // logged and counted; the next interval tries again
         next_snapshot_ = now + config_.persist_interval;
     }
-    return next_snapshot_;
+    if (trust_) {
+        trust_->tick();
+        if (roster_changed_.exchange(false)) on_roster_change();
+    }
+    // Roster changes arrive on other threads; look for them often.
+    return std::min(next_snapshot_, now + milliseconds(200));
 }
 
 Status Node::stop() {
     if (stopped_) return Status::ok();
     stopped_ = true;
     if (http_) http_->stop();
+    if (peers_) peers_->stop();
     Status result;
     if (overlay_) {
         // Snapshot while OpenDHT still holds the values: join() discards them.
         Status s = snapshot();
         if (!s) result = s;
+        live_overlay_ = nullptr;
         Status left = overlay_->stop(seconds(5));
         if (!left) DHTALK_LOG(kWarning, "node", left.to_string());
     }
@@ -146,6 +288,8 @@ Status Node::stop() {
     }
     overlay_.reset();
     http_.reset();
+    peers_.reset();
+    trust_.reset();
     store_.reset();
     remove_runtime_info(config_.data_dir);
     DHTALK_LOG(kInfo, "node", "stopped");
@@ -155,26 +299,57 @@ Status Node::stop() {
 NodeStatus Node::status() {
     NodeStatus s;
     s.node_id = identity_.node_id_hex();
-    s.network_id = overlay_->network_id();
-    s.network = config_.network;
+    s.network_id = trust_ ? trust_->network_id() : crypto::network_id_from_name(config_.network);
+    s.network = trust_ ? trust_->network_name() : config_.network;
     s.version = DHTALK_VERSION;
+    s.standing = trust_ ? standing_name(trust_->standing()) : "open";
+    if (trust_) {
+        s.roster_epoch = trust_->epoch();
+        s.members = trust_->member_count();
+    }
     s.uptime_s = static_cast<uint64_t>(duration_cast<seconds>(clock_.now() - started_).count());
-    const auto o = overlay_->stats();
-    s.peers_ipv4 = o.peers_ipv4;
-    s.peers_ipv6 = o.peers_ipv6;
-    s.values_stored = o.values_stored;
-    s.bytes_stored = o.bytes_stored;
-    s.requests_in = o.requests_in;
-    s.requests_out = o.requests_out;
-    s.datagrams_in = o.datagrams_in;
-    s.datagrams_out = o.datagrams_out;
-    s.bytes_in = o.bytes_in;
-    s.bytes_out = o.bytes_out;
+    if (Overlay* o = live_overlay_.load()) {
+        const auto st = o->stats();
+        s.peers_ipv4 = st.peers_ipv4;
+        s.peers_ipv6 = st.peers_ipv6;
+        s.values_stored = st.values_stored;
+        s.bytes_stored = st.bytes_stored;
+        s.requests_in = st.requests_in;
+        s.requests_out = st.requests_out;
+        s.datagrams_in = st.datagrams_in;
+        s.datagrams_out = st.datagrams_out;
+        s.bytes_in = st.bytes_in;
+        s.bytes_out = st.bytes_out;
+        s.datagrams_refused = st.datagrams_refused;
+    }
     s.values_accepted = policy_->accepted;
     s.values_refused = policy_->refused;
     s.snapshots = snapshots_;
     s.snapshot_failures = snapshot_failures_;
     return s;
+}
+
+Result<Json::Value> Node::admin_pending() {
+    if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
+    auto v = trust_->pending_json();
+    v["self"] = identity_.node_id_hex();
+    v["standing"] = standing_name(trust_->standing());
+    return v;
+}
+
+Status Node::admin_vote(const Json::Value& r) {
+    if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
+    const std::string change = r["change"].isString() ? r["change"].asString() : "";
+    const std::string decision = r["decision"].isString() ? r["decision"].asString() : "";
+    const std::string subject = r["node_id"].isString() ? r["node_id"].asString() : "";
+    const std::string reason = r["reason"].isString() ? r["reason"].asString() : "";
+    if (change != "admit" && change != "ban") return Status::invalid("change must be admit or ban");
+    if (decision != "approve" && decision != "reject") return Status::invalid("decision must be approve or reject");
+    if (subject.size() != 40 || subject.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return Status::invalid("node_id must be 40 lowercase hex digits");
+    if (reason.size() > kMaxTextBytes) return Status::invalid("the reason is too long");
+    return trust_->vote(change == "ban" ? ChangeKind::kBan : ChangeKind::kAdmit, subject,
+                        decision == "approve" ? Decision::kApprove : Decision::kReject, reason);
 }
 
 }  // namespace dhtalk

@@ -1,16 +1,22 @@
 #pragma once
 // Node: one running dhtalk storage node, wired from its parts: the data
 // directory lock, the node identity, the RocksDB store, the archive of DHT
-// values, the OpenDHT overlay and the status server. dhtalk-node's main()
-// and the integration tests build it the same way.
+// values, the trusted network (roster, votes, peer service), the OpenDHT
+// overlay (sealed with the epoch key unless --open) and the status server.
+// dhtalk-node's main() and the integration tests build it the same way.
 //
-// Lifecycle: open() -> tick() as often as next_tick() asks -> stop(). tick()
-// and stop() are called from the owner's thread only; status() from any
-// thread (the HTTP server calls it).
+// A member joins the overlay at once; an applicant serves the peer protocol
+// and joins the overlay when an epoch admits it. Without any roster and with
+// --open, the node runs the plain network named by --network (no votes).
+//
+// Lifecycle: open() -> tick() as often as it asks -> stop(). tick() and
+// stop() are called from the owner's thread only; status() and the admin
+// interface from any thread.
 
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "common/clock.h"
@@ -20,8 +26,10 @@
 #include "dht/value_archive.h"
 #include "node/config.h"
 #include "node/node_status.h"
+#include "node/peer_service.h"
 #include "node/runtime_info.h"
 #include "node/status_server.h"
+#include "node/trusted_network.h"
 #include "storage/rocks_store.h"
 
 namespace dhtalk {
@@ -29,23 +37,31 @@ namespace dhtalk {
 // Values our store policy lets through; OpenDHT's own bound, named here
 // because the policy is where later record checks are added.
 inline constexpr size_t kMaxValueBytes = 64 * 1024;
+inline constexpr const char* kAdminSecretFile = "admin.secret";
 
-class Node {
+class Node final : public AdminHandler {
 public:
-    // Opens everything and joins the overlay. `clock` must outlive the node.
+    // Opens everything; a member also joins the overlay. `clock` must outlive the node.
     static Result<std::unique_ptr<Node>> open(const NodeConfig& config, const Clock& clock);
-    ~Node();
+    ~Node() override;
 
-    // Does what is due (value snapshots); returns when to be called next.
+    // Does what is due (snapshots, roster work, joining the overlay once
+    // admitted, new epoch keys); returns when to be called next.
     SteadyTime tick();
     // Snapshots values, leaves the overlay, closes the database.
     Status stop();
 
     NodeStatus status();
-    const RuntimeInfo& runtime() const { return runtime_; }
-    Overlay& overlay() { return *overlay_; }
+    RuntimeInfo runtime() const;
+    // The overlay; null while this node waits for admission.
+    Overlay* overlay() { return live_overlay_.load(); }
+    TrustedNetwork* trust() { return trust_.get(); }
     // Writes a snapshot of the stored values now.
     Status snapshot();
+
+    // AdminHandler
+    Result<Json::Value> admin_pending() override;
+    Status admin_vote(const Json::Value& request) override;
 
 private:
     struct PolicyCounters {
@@ -54,24 +70,36 @@ private:
     };
 
     Node(const NodeConfig& config, const Clock& clock, FileLock lock);
+    Status start_overlay();
+    void on_roster_change();
     void register_value_policy();
+    Status write_runtime();
 
     NodeConfig config_;
     const Clock& clock_;
     SteadyTime started_;
     SteadyTime next_snapshot_;
-    RuntimeInfo runtime_;
+    uint16_t port_ = 0;  // the DHT's UDP port number, also the peer service's TCP port
+    std::vector<dht::ValuesExport> restored_;  // held until the overlay starts
+    std::atomic<bool> roster_changed_{false};
+    // overlay_ once started, for readers on other threads (status()).
+    std::atomic<Overlay*> live_overlay_{nullptr};
     std::atomic<uint64_t> snapshots_{0};
     std::atomic<uint64_t> snapshot_failures_{0};
     std::shared_ptr<PolicyCounters> policy_ = std::make_shared<PolicyCounters>();
+    bool banned_logged_ = false;
     bool stopped_ = false;
+    mutable std::mutex runtime_mutex_;
+    RuntimeInfo runtime_;  // guarded by runtime_mutex_
 
-    // Destroyed bottom-up: the status server and overlay go first, the
-    // data directory lock is released only after everything else is closed.
+    // Destroyed bottom-up: servers and overlay first, the data directory
+    // lock last, after everything else is closed.
     FileLock lock_;
     crypto::NodeIdentity identity_;
     std::unique_ptr<RocksStore> store_;
     std::unique_ptr<ValueArchive> archive_;
+    std::unique_ptr<TrustedNetwork> trust_;
+    std::unique_ptr<PeerService> peers_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<StatusServer> http_;
 };

@@ -16,6 +16,8 @@ struct Field {
 
 const Field kFields[] = {
     {"uptime_s", &NodeStatus::uptime_s, nullptr, "Seconds since the node started", false},
+    {"roster_epoch", &NodeStatus::roster_epoch, nullptr, "Current roster epoch of the trusted network", false},
+    {"members", &NodeStatus::members, nullptr, "Member nodes in the current roster", false},
     {"peers_ipv4", nullptr, &NodeStatus::peers_ipv4, "Known IPv4 peers in the routing table", false},
     {"peers_ipv6", nullptr, &NodeStatus::peers_ipv6, "Known IPv6 peers in the routing table", false},
     {"values_stored", &NodeStatus::values_stored, nullptr, "DHT values stored for the network", false},
@@ -26,6 +28,7 @@ const Field kFields[] = {
     {"datagrams_out", &NodeStatus::datagrams_out, nullptr, "Datagrams sent on the DHT socket", true},
     {"bytes_in", &NodeStatus::bytes_in, nullptr, "Bytes received on the DHT socket", true},
     {"bytes_out", &NodeStatus::bytes_out, nullptr, "Bytes sent on the DHT socket", true},
+    {"datagrams_refused", &NodeStatus::datagrams_refused, nullptr, "Datagrams refused by the sealed transport", true},
     {"values_accepted", &NodeStatus::values_accepted, nullptr, "Values accepted by the store policy", true},
     {"values_refused", &NodeStatus::values_refused, nullptr, "Values refused by the store policy", true},
     {"snapshots", &NodeStatus::snapshots, nullptr, "Value snapshots written to the database", true},
@@ -42,6 +45,7 @@ Json::Value to_json(const NodeStatus& s) {
     v["network_id"] = s.network_id;
     v["network"] = s.network;
     v["version"] = s.version;
+    v["standing"] = s.standing;
     for (const auto& f : kFields) v[f.name] = Json::UInt64(get(s, f));
     return v;
 }
@@ -54,6 +58,7 @@ Result<NodeStatus> node_status_from_json(const Json::Value& v) {
     s.network_id = v["network_id"].asUInt();
     s.network = v["network"].asString();
     s.version = v["version"].asString();
+    s.standing = v["standing"].asString();
     for (const auto& f : kFields) {
         const auto& x = v[f.name];
         if (!x.isUInt64()) return Status::invalid(std::string("status field ") + f.name + " is missing or not a count");
@@ -87,6 +92,7 @@ std::string to_text(const NodeStatus& s) {
     os << "node       " << s.node_id << "\n"
        << "network    " << s.network << " (id " << s.network_id << ")\n"
        << "version    " << s.version << "\n"
+       << "standing   " << s.standing << " (roster epoch " << s.roster_epoch << ", " << s.members << " members)\n"
        << "uptime     " << s.uptime_s << " s\n"
        << "peers      " << s.peers_ipv4 << " IPv4, " << s.peers_ipv6 << " IPv6\n"
        << "stored     " << s.values_stored << " values, " << s.bytes_stored << " bytes\n"

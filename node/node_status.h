@@ -17,7 +17,11 @@ struct NodeStatus {
     uint32_t network_id = 0;
     std::string network;
     std::string version;
+    // In the trusted network: member, applicant or banned; "open" without a roster.
+    std::string standing;
     uint64_t uptime_s = 0;
+    uint64_t roster_epoch = 0;
+    uint64_t members = 0;
     uint32_t peers_ipv4 = 0;
     uint32_t peers_ipv6 = 0;
     uint64_t values_stored = 0;
@@ -29,6 +33,7 @@ struct NodeStatus {
     uint64_t datagrams_out = 0;
     uint64_t bytes_in = 0;
     uint64_t bytes_out = 0;
+    uint64_t datagrams_refused = 0;  // by the sealed transport
     uint64_t values_accepted = 0;  // stores and edits our policy let through
     uint64_t values_refused = 0;   // and refused
     uint64_t snapshots = 0;        // value snapshots written to the database

@@ -7,8 +7,46 @@
 
 namespace dhtalk {
 
+namespace {
+
+void json_answer(httplib::Response& res, int status, const Json::Value& v) {
+    res.status = status;
+    res.set_content(json::to_compact(v) + "\n", "application/json");
+}
+
+void json_error(httplib::Response& res, int status, const std::string& message) {
+    Json::Value v(Json::objectValue);
+    v["error"] = message;
+    json_answer(res, status, v);
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+// Admin requests come from this machine with the secret, or not at all.
+bool authorised(const httplib::Request& req, httplib::Response& res, const std::string& secret) {
+    const bool local = req.remote_addr == "127.0.0.1" || req.remote_addr == "::1" ||
+                       req.remote_addr.rfind("::ffff:127.", 0) == 0;
+    if (!local) {
+        json_error(res, 403, "the admin interface answers only local requests");
+        return false;
+    }
+    if (secret.empty() || !constant_time_equal(req.get_header_value(kAdminSecretHeader), secret)) {
+        json_error(res, 401, "missing or wrong admin secret (see admin.secret in the data directory)");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& address, uint16_t port,
-                                                          Provider provider) {
+                                                          Provider provider, AdminHandler* admin,
+                                                          std::string admin_secret) {
     std::unique_ptr<StatusServer> s(new StatusServer());
     s->server_ = std::make_unique<httplib::Server>();
     auto& srv = *s->server_;
@@ -22,6 +60,32 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& add
     srv.Get("/metrics", [provider](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_prometheus(provider()), "text/plain; version=0.0.4");
     });
+    if (admin) {
+        srv.Get("/admin/pending", [admin, admin_secret](const httplib::Request& req, httplib::Response& res) {
+            if (!authorised(req, res, admin_secret)) return;
+            auto pending = admin->admin_pending();
+            if (!pending)
+                json_error(res, 409, pending.status().message());
+            else
+                json_answer(res, 200, *pending);
+        });
+        srv.Post("/admin/vote", [admin, admin_secret](const httplib::Request& req, httplib::Response& res) {
+            if (!authorised(req, res, admin_secret)) return;
+            auto body = json::parse_object(req.body, 4096);
+            if (!body) {
+                json_error(res, 400, body.status().message());
+                return;
+            }
+            Status s = admin->admin_vote(*body);
+            if (!s) {
+                json_error(res, s.code() == Code::kNotFound ? 404 : 400, s.message());
+                return;
+            }
+            Json::Value ok(Json::objectValue);
+            ok["ok"] = true;
+            json_answer(res, 200, ok);
+        });
+    }
     int bound = port;
     try {
         if (port == 0) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include <json/json.h>
+
 #include "common/status.h"
 #include "node/node_status.h"
 
@@ -19,12 +21,28 @@ class Server;
 
 namespace dhtalk {
 
+// The operator's side of the trusted network, served under /admin/ to
+// local callers that present the data directory's admin secret:
+//   GET  /admin/pending   the roster and open proposals (JSON)
+//   POST /admin/vote      {"change": "admit"|"ban", "node_id": ..., "decision": "approve"|"reject", "reason": ...}
+class AdminHandler {
+public:
+    virtual ~AdminHandler() = default;
+    virtual Result<Json::Value> admin_pending() = 0;
+    virtual Status admin_vote(const Json::Value& request) = 0;
+};
+
+inline constexpr const char* kAdminSecretHeader = "X-Dhtalk-Admin-Secret";
+
 class StatusServer {
 public:
     using Provider = std::function<NodeStatus()>;
 
     // Binds `address:port` (port 0: any free port) and starts serving.
-    static Result<std::unique_ptr<StatusServer>> start(const std::string& address, uint16_t port, Provider provider);
+    // With `admin` (which must outlive the server), also the admin routes,
+    // for requests from loopback carrying `admin_secret`.
+    static Result<std::unique_ptr<StatusServer>> start(const std::string& address, uint16_t port, Provider provider,
+                                                       AdminHandler* admin = nullptr, std::string admin_secret = {});
     ~StatusServer();
 
     uint16_t port() const { return port_; }

@@ -26,6 +26,7 @@ NodeConfig node_config(const std::filesystem::path& dir, const std::string& netw
     c.dht_port = 0;
     c.http_port = 0;
     c.persist_interval = 1s;
+    c.open = true;  // a plain network: this test is about storage, not trust
     if (bootstrap_port) c.bootstrap.push_back("127.0.0.1:" + std::to_string(*bootstrap_port));
     return c;
 }
@@ -68,11 +69,11 @@ TEST_CASE("three nodes join, serve a value, and keep ids and values across a ful
         // Put through node 0's overlay, read through node 2's.
         auto done = std::make_shared<std::promise<bool>>();
         auto put_ok = done->get_future();
-        nodes[0]->overlay().runner().put(key, test::text_value("kept across restarts"),
+        nodes[0]->overlay()->runner().put(key, test::text_value("kept across restarts"),
                                          [done](bool ok) { done->set_value(ok); });
         REQUIRE(put_ok.wait_for(30s) == std::future_status::ready);
         REQUIRE(put_ok.get());
-        test::TestClient reader(nodes[0]->overlay().network_id(), nodes[2]->runtime().dht_port_ipv4);
+        test::TestClient reader(nodes[0]->overlay()->network_id(), nodes[2]->runtime().dht_port_ipv4);
         REQUIRE(reader.wait_peers(1));
         CHECK(reader.get(key) == std::vector<std::string>{"kept across restarts"});
         reader.stop();
@@ -90,7 +91,7 @@ TEST_CASE("three nodes join, serve a value, and keep ids and values across a ful
     for (auto& n : nodes) CHECK(n->status().values_stored >= 1);
     REQUIRE(test::wait_until([&] { return all_see_peers(nodes, 2); }, 30s));
     // A peer that never saw the value finds it in the restarted network.
-    test::TestClient fresh(nodes[0]->overlay().network_id(), nodes[1]->runtime().dht_port_ipv4);
+    test::TestClient fresh(nodes[0]->overlay()->network_id(), nodes[1]->runtime().dht_port_ipv4);
     REQUIRE(fresh.wait_peers(1));
     CHECK(fresh.get(key) == std::vector<std::string>{"kept across restarts"});
     fresh.stop();
@@ -102,7 +103,7 @@ TEST_CASE("the store policy refuses a changed value under a stored id, and count
     SystemClock clock;
     test::TempDir dir;
     auto nodes = start_network(dir, unique_network(), clock, 1);
-    test::TestClient client(nodes[0]->overlay().network_id(), nodes[0]->runtime().dht_port_ipv4);
+    test::TestClient client(nodes[0]->overlay()->network_id(), nodes[0]->runtime().dht_port_ipv4);
     REQUIRE(client.wait_peers(1));
     const auto key = dht::InfoHash::get("policy-key");
     REQUIRE(client.put(key, test::text_value("first", 77)));
@@ -111,7 +112,7 @@ TEST_CASE("the store policy refuses a changed value under a stored id, and count
     client.put(key, test::text_value("replaced", 77));
     REQUIRE(test::wait_until([&] { return nodes[0]->status().values_refused >= 1; }, 10s));
     client.stop();  // it holds its own copy of "replaced"
-    test::TestClient reader(nodes[0]->overlay().network_id(), nodes[0]->runtime().dht_port_ipv4);
+    test::TestClient reader(nodes[0]->overlay()->network_id(), nodes[0]->runtime().dht_port_ipv4);
     REQUIRE(reader.wait_peers(1));
     CHECK(reader.get(key) == std::vector<std::string>{"first"});
     reader.stop();

@@ -31,7 +31,7 @@ struct NodeProcess {
         std::filesystem::create_directories(data_dir);
         std::vector<std::string> argv{node_bin(), "--data-dir", data_dir.string(), "--network", network,
                                       "--bind", "127.0.0.1", "--dht-port", "0", "--http-port", "0",
-                                      "--persist-interval", "1"};
+                                      "--persist-interval", "1", "--open"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         process = std::make_unique<test::Process>(argv, data_dir / "out.log", data_dir / "err.log");
     }

@@ -1,0 +1,85 @@
+#include "node/courier.h"
+
+#include <httplib.h>
+
+#include "common/log.h"
+#include "dht/overlay.h"
+#include "node/peer_service.h"
+
+namespace dhtalk {
+namespace {
+
+Result<std::unique_ptr<httplib::Client>> client_for(const std::string& endpoint) {
+    auto hp = parse_host_port(endpoint);
+    if (!hp) return hp.status();
+    auto c = std::make_unique<httplib::Client>(hp->first, hp->second);
+    c->set_connection_timeout(2, 0);
+    c->set_read_timeout(5, 0);
+    c->set_write_timeout(5, 0);
+    return c;
+}
+
+}  // namespace
+
+Courier::Courier() : thread_([this] { run(); }) {}
+
+Courier::~Courier() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+void Courier::send(const std::string& endpoint, const std::string& path, std::string body) {
+    {
+        std::lock_guard lock(mutex_);
+        if (queue_.size() >= kMaxQueued) {
+            queue_.pop_front();
+            dropped_++;
+        }
+        queue_.push_back({endpoint, path, std::move(body)});
+    }
+    wake_.notify_one();
+}
+
+Status Courier::post(const std::string& endpoint, const std::string& path, const std::string& body) {
+    auto c = client_for(endpoint);
+    if (!c) return c.status();
+    auto res = (*c)->Post(path, body, "application/msgpack");
+    if (!res) return Status::unavailable("cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    if (res->status == 200) return Status(Code::kAlreadyExists, "already held");
+    if (res->status == 202) return Status::ok();
+    if (res->status == 503) return Status::busy(endpoint + " is busy: " + res->body);
+    return Status::invalid(endpoint + " refused it: " + res->body);
+}
+
+Result<std::vector<std::string>> Courier::fetch_roster(const std::string& endpoint, uint64_t from) {
+    auto c = client_for(endpoint);
+    if (!c) return c.status();
+    auto res = (*c)->Get("/v1/roster?from=" + std::to_string(from));
+    if (!res) return Status::unavailable("cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    if (res->status != 200) return Status::unavailable(endpoint + " answered HTTP " + std::to_string(res->status));
+    return decode_epoch_list(res->body);
+}
+
+void Courier::run() {
+    for (;;) {
+        Letter letter;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            if (stopping_) return;
+            letter = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        Status s = post(letter.endpoint, letter.path, letter.body);
+        if (!s && s.code() != Code::kAlreadyExists) {
+            failed_++;
+            DHTALK_LOG(kDebug, "courier", letter.path << " to " << letter.endpoint << ": " << s.message());
+        }
+    }
+}
+
+}  // namespace dhtalk

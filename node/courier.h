@@ -1,0 +1,51 @@
+#pragma once
+// Courier: delivers the trusted network's documents to other nodes' peer
+// services (peer_service.h) from one background thread, so that no caller
+// waits on the network. The queue is bounded: past it the oldest letters are
+// dropped and counted (peers catch up by pulling the roster anyway).
+// fetch_roster() is the one blocking call, for catch-up. Thread-safe.
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+
+namespace dhtalk {
+
+class Courier {
+public:
+    static constexpr size_t kMaxQueued = 1024;
+
+    Courier();
+    ~Courier();
+
+    // Queues a POST of `body` to `path` at `endpoint` (HOST:PORT).
+    void send(const std::string& endpoint, const std::string& path, std::string body);
+    // GET /v1/roster?from=N at `endpoint`: encoded epochs (blocking, bounded by timeouts).
+    Result<std::vector<std::string>> fetch_roster(const std::string& endpoint, uint64_t from);
+    // POSTs now and returns the peer's verdict (used by an applicant).
+    Status post(const std::string& endpoint, const std::string& path, const std::string& body);
+
+    uint64_t dropped() const { return dropped_; }
+    uint64_t failed() const { return failed_; }
+
+private:
+    struct Letter {
+        std::string endpoint, path, body;
+    };
+    void run();
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Letter> queue_;  // guarded by mutex_
+    bool stopping_ = false;     // guarded by mutex_
+    std::atomic<uint64_t> dropped_{0};
+    std::atomic<uint64_t> failed_{0};
+    std::thread thread_;  // last: started after everything it uses
+};
+
+}  // namespace dhtalk

@@ -1,0 +1,66 @@
+#pragma once
+// PeerService: how nodes exchange the trusted network's documents, over HTTP
+// on the node's DHT port number (TCP beside its UDP). Every document is
+// signed and verified by its receiver, so the transport needs no
+// authentication of its own; it only bounds what it reads.
+//
+//   POST /v1/apply    an application (from a node outside the network)
+//   POST /v1/ballot   a ballot
+//   POST /v1/epoch    a roster epoch
+//   GET  /v1/roster?from=N   the epochs from N on, msgpack [bin, ...]
+//
+// Answers: 202 taken, 200 already held, 400 refused (the reason as text),
+// 503 busy. Handlers run on the server's threads; the PeerHandler must be
+// thread-safe.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace dhtalk {
+
+inline constexpr size_t kMaxPeerBodyBytes = 1 << 20;
+inline constexpr size_t kMaxEpochsPerAnswer = 64;
+
+class PeerHandler {
+public:
+    virtual ~PeerHandler() = default;
+    virtual Status on_application(std::string_view doc) = 0;
+    virtual Status on_ballot(std::string_view doc) = 0;
+    virtual Status on_epoch(std::string_view doc) = 0;
+    // Encoded epochs from `from` on, at most `max`.
+    virtual std::vector<std::string> epochs_from(uint64_t from, size_t max) = 0;
+};
+
+class PeerService {
+public:
+    // Binds TCP `address:port` (port 0: any free one, which the node then
+    // uses for its DHT too). Answers 503 until a handler is attached.
+    static Result<std::unique_ptr<PeerService>> start(const std::string& address, uint16_t port);
+    ~PeerService();
+    uint16_t port() const { return port_; }
+    // `handler` must stay valid until stop().
+    void attach(PeerHandler* handler) { handler_ = handler; }
+    void stop();
+
+private:
+    PeerService() = default;
+    std::atomic<PeerHandler*> handler_{nullptr};
+    std::unique_ptr<httplib::Server> server_;
+    std::thread thread_;
+    uint16_t port_ = 0;
+};
+
+// Encodes / decodes the body of GET /v1/roster.
+std::string encode_epoch_list(const std::vector<std::string>& epochs);
+Result<std::vector<std::string>> decode_epoch_list(std::string_view body);
+
+}  // namespace dhtalk

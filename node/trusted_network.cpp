@@ -1,0 +1,334 @@
+#include "node/trusted_network.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "crypto/aead.h"
+#include "node/roster_builder.h"
+#include "node/roster_rules.h"
+
+namespace dhtalk {
+namespace {
+
+crypto::AeadKey fresh_key() {
+    crypto::AeadKey k;
+    crypto::random_bytes(k);
+    return k;
+}
+
+// Every epoch a member at `endpoint` holds from `from` on, page by page.
+Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::string& endpoint, uint64_t from) {
+    std::vector<RosterEpoch> out;
+    for (;;) {
+        auto page = courier.fetch_roster(endpoint, from + out.size());
+        if (!page) return page.status();
+        for (const auto& doc : *page) {
+            auto e = decode_roster_epoch(doc);
+            if (!e) return Status::invalid(endpoint + " sent a malformed epoch: " + e.status().message());
+            out.push_back(std::move(e).value());
+        }
+        if (page->size() < kMaxEpochsPerAnswer) return out;
+    }
+}
+
+}  // namespace
+
+const char* standing_name(TrustedNetwork::Standing s) {
+    switch (s) {
+    case TrustedNetwork::Standing::kMember: return "member";
+    case TrustedNetwork::Standing::kApplicant: return "applicant";
+    case TrustedNetwork::Standing::kBanned: return "banned";
+    }
+    return "?";
+}
+
+Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& config, Store& store,
+                                                             const crypto::NodeIdentity& identity, const Clock& clock) {
+    RosterStore roster(store);
+    auto chain = roster.load_chain();
+    if (!chain) return chain.status();
+    if (chain->empty()) {
+        if (config.genesis) {
+            auto g = make_genesis(identity, config.settings, {config.endpoint}, config.contact, fresh_key());
+            if (!g) return g.status();
+            DHTALK_TRY(roster.save_epoch(*g));
+            DHTALK_LOG(kInfo, "trust", "founded network '" << config.settings.name << "' (id "
+                                                            << network_id_of_genesis(*g) << ", quorum "
+                                                            << quorum_rule_name(config.settings.quorum) << ")");
+            chain->push_back(std::move(g).value());
+        } else if (config.apply) {
+            Courier courier;
+            Status last = Status::invalid("no --bootstrap node to apply through");
+            for (const auto& b : config.bootstrap) {
+                auto fetched = fetch_epochs(courier, b, 0);
+                if (fetched && !fetched->empty()) {
+                    *chain = std::move(fetched).value();
+                    break;
+                }
+                last = fetched ? Status::unavailable(b + " holds no roster") : fetched.status();
+            }
+            if (chain->empty()) return Status::unavailable("cannot fetch the network's roster: " + last.message());
+            DHTALK_TRY(verify_chain(*chain, std::nullopt));
+            for (const auto& e : *chain) DHTALK_TRY(roster.save_epoch(e));
+        } else {
+            return Status::not_found("this node belongs to no network yet");
+        }
+    } else if (config.genesis) {
+        DHTALK_LOG(kWarning, "trust", "the data directory already holds a network; --genesis ignored");
+    }
+    auto membership = Membership::create(std::move(chain).value(), identity);
+    if (!membership) return Status::corruption("the stored roster does not verify: " + membership.status().message());
+    std::unique_ptr<TrustedNetwork> t(new TrustedNetwork(config, store, identity, clock, std::move(membership).value()));
+    // Restore what was pending; anything that no longer verifies is dropped.
+    if (auto apps = t->roster_store_.load_applications())
+        for (const auto& a : *apps) t->membership_.offer_application(a).ignore_error();
+    if (auto ballots = t->roster_store_.load_ballots())
+        for (const auto& b : *ballots) t->membership_.offer_ballot(b).ignore_error();
+    return t;
+}
+
+TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity,
+                               const Clock& clock, Membership membership)
+    : config_(config),
+      roster_store_(store),
+      identity_(identity),
+      clock_(clock),
+      membership_(std::move(membership)) {}
+
+TrustedNetwork::~TrustedNetwork() = default;
+
+TrustedNetwork::Standing TrustedNetwork::standing() const {
+    std::lock_guard lock(mutex_);
+    if (membership_.is_member()) return Standing::kMember;
+    const auto& revoked = membership_.current().revoked;
+    if (std::binary_search(revoked.begin(), revoked.end(), identity_.node_id_hex())) return Standing::kBanned;
+    return Standing::kApplicant;
+}
+
+uint32_t TrustedNetwork::network_id() const {
+    std::lock_guard lock(mutex_);
+    return membership_.network_id();
+}
+
+uint64_t TrustedNetwork::epoch() const {
+    std::lock_guard lock(mutex_);
+    return membership_.current().epoch;
+}
+
+size_t TrustedNetwork::member_count() const {
+    std::lock_guard lock(mutex_);
+    return membership_.current().members.size();
+}
+
+std::string TrustedNetwork::network_name() const {
+    std::lock_guard lock(mutex_);
+    return membership_.current().settings.name;
+}
+
+std::optional<EpochKey> TrustedNetwork::epoch_key() const {
+    std::lock_guard lock(mutex_);
+    auto key = open_epoch_key(membership_.current(), identity_);
+    if (!key) return std::nullopt;
+    return EpochKey{static_cast<uint32_t>(membership_.current().epoch), *key};
+}
+
+std::vector<std::string> TrustedNetwork::peer_endpoints() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& m : membership_.current().members)
+        if (m.node_id != identity_.node_id_hex()) out.insert(out.end(), m.endpoints.begin(), m.endpoints.end());
+    return out;
+}
+
+void TrustedNetwork::relay(const std::string& path, const std::string& doc) {
+    for (const auto& m : membership_.current().members)
+        if (m.node_id != identity_.node_id_hex())
+            for (const auto& e : m.endpoints) courier_.send(e, path, doc);
+}
+
+Status TrustedNetwork::adopt(const RosterEpoch& next) {
+    const RosterEpoch prev = membership_.current();
+    DHTALK_TRY(membership_.offer_epoch(next));
+    DHTALK_TRY(roster_store_.save_epoch(next));
+    roster_store_.forget_ballots_before(next.epoch).ignore_error();  // stale ballots only cost space
+    // Applications that no longer apply (the admitted node's) leave the store.
+    if (auto stored = roster_store_.load_applications())
+        for (const auto& a : *stored)
+            if (!membership_.applications().count(a.applicant.node_id))
+                roster_store_.erase_application(a.applicant.node_id).ignore_error();
+    const std::string doc = encode(next);
+    relay("/v1/epoch", doc);
+    // The subject hears of it too: an admitted node is waiting for it, a banned one should know.
+    if (const Member* subject = prev.member(next.subject))
+        for (const auto& e : subject->endpoints) courier_.send(e, "/v1/epoch", doc);
+    DHTALK_LOG(kInfo, "trust", "adopted roster epoch " << next.epoch << ": "
+                                                        << (next.change == ChangeKind::kAdmit ? "admitted " : "banned ")
+                                                        << next.subject.substr(0, 8) << ", " << next.members.size()
+                                                        << " members");
+    adopted_ = true;
+    return Status::ok();
+}
+
+void TrustedNetwork::assemble_if_due() {
+    auto next = membership_.assemble(fresh_key());
+    if (!next) return;
+    if (!*next) {
+        DHTALK_LOG(kError, "trust", "cannot assemble the next epoch: " << next->status().message());
+        return;
+    }
+    adopt(**next).ignore_error();  // it was verified while being assembled
+}
+
+void TrustedNetwork::notify_if_adopted() {
+    if (adopted_.exchange(false) && on_adopted_) on_adopted_();
+}
+
+Status TrustedNetwork::on_application(std::string_view doc) {
+    auto a = decode_application(doc);
+    if (!a) return a.status();
+    {
+        std::lock_guard lock(mutex_);
+        DHTALK_TRY(membership_.offer_application(*a));
+        DHTALK_TRY(roster_store_.save_application(*a));
+        relay("/v1/apply", std::string(doc));
+    }
+    DHTALK_LOG(kInfo, "trust", "application from " << a->applicant.node_id.substr(0, 8) << " ("
+                                                   << a->applicant.contact << ")");
+    return Status::ok();
+}
+
+Status TrustedNetwork::on_ballot(std::string_view doc) {
+    auto b = decode_ballot(doc);
+    if (!b) return b.status();
+    {
+        std::lock_guard lock(mutex_);
+        if (b->epoch > membership_.current().epoch) next_work_ = {};  // we are behind: catch up soon
+        DHTALK_TRY(membership_.offer_ballot(*b));
+        DHTALK_TRY(roster_store_.save_ballot(*b));
+        relay("/v1/ballot", std::string(doc));
+        assemble_if_due();
+    }
+    notify_if_adopted();
+    return Status::ok();
+}
+
+Status TrustedNetwork::on_epoch(std::string_view doc) {
+    auto e = decode_roster_epoch(doc);
+    if (!e) return e.status();
+    {
+        std::lock_guard lock(mutex_);
+        if (e->epoch > membership_.current().epoch + 1) {
+            next_work_ = {};
+            return Status::busy("epoch " + std::to_string(e->epoch) + " is ahead of ours; catching up first");
+        }
+        DHTALK_TRY(adopt(*e));
+    }
+    notify_if_adopted();
+    return Status::ok();
+}
+
+std::vector<std::string> TrustedNetwork::epochs_from(uint64_t from, size_t max) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    const auto& chain = membership_.chain();
+    for (uint64_t e = from; e < chain.size() && out.size() < max; ++e) out.push_back(encode(chain[e]));
+    return out;
+}
+
+void TrustedNetwork::catch_up() {
+    std::vector<std::string> sources = peer_endpoints();
+    sources.insert(sources.end(), config_.bootstrap.begin(), config_.bootstrap.end());
+    if (sources.empty()) return;
+    const std::string source = sources[static_cast<size_t>(clock_.now().time_since_epoch().count()) % sources.size()];
+    auto fetched = fetch_epochs(courier_, source, epoch() + 1);
+    if (!fetched) {
+        DHTALK_LOG(kDebug, "trust", "catch-up from " << source << ": " << fetched.status().message());
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto& e : *fetched) {
+        if (e.epoch <= membership_.current().epoch) continue;
+        Status s = adopt(e);
+        if (!s) {
+            DHTALK_LOG(kWarning, "trust", "epoch " << e.epoch << " from " << source << " refused: " << s.message());
+            return;
+        }
+    }
+}
+
+Status TrustedNetwork::apply_now() {
+    uint32_t id;
+    std::vector<std::string> targets;
+    {
+        std::lock_guard lock(mutex_);
+        id = membership_.network_id();
+        for (const auto& m : membership_.current().members) targets.insert(targets.end(), m.endpoints.begin(), m.endpoints.end());
+    }
+    targets.insert(targets.end(), config_.bootstrap.begin(), config_.bootstrap.end());
+    auto a = make_application(identity_, id, {config_.endpoint}, config_.contact, to_unix_seconds(clock_.wall_now()));
+    if (!a) return a.status();
+    const std::string doc = encode(*a);
+    for (const auto& t : targets) courier_.send(t, "/v1/apply", doc);
+    return Status::ok();
+}
+
+void TrustedNetwork::tick() {
+    const auto now = clock_.now();
+    if (now < next_work_) return;
+    next_work_ = now + config_.interval;
+    catch_up();
+    if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time
+    {
+        std::lock_guard lock(mutex_);
+        assemble_if_due();
+    }
+    notify_if_adopted();
+}
+
+Json::Value TrustedNetwork::pending_json() const {
+    std::lock_guard lock(mutex_);
+    Json::Value v(Json::objectValue);
+    const auto& cur = membership_.current();
+    v["network_id"] = membership_.network_id();
+    v["network"] = cur.settings.name;
+    v["epoch"] = Json::UInt64(cur.epoch);
+    v["quorum"] = quorum_rule_name(cur.settings.quorum);
+    v["members"] = Json::Value(Json::arrayValue);
+    for (const auto& m : cur.members) {
+        Json::Value mj(Json::objectValue);
+        mj["node_id"] = m.node_id;
+        mj["contact"] = m.contact;
+        mj["endpoints"] = Json::Value(Json::arrayValue);
+        for (const auto& e : m.endpoints) mj["endpoints"].append(e);
+        v["members"].append(mj);
+    }
+    v["pending"] = Json::Value(Json::arrayValue);
+    for (const auto& p : membership_.proposals()) {
+        Json::Value pj(Json::objectValue);
+        pj["change"] = p.change == ChangeKind::kAdmit ? "admit" : "ban";
+        pj["node_id"] = p.subject;
+        pj["contact"] = p.contact;
+        pj["needed"] = Json::UInt64(p.needed);
+        pj["approvals"] = Json::Value(Json::arrayValue);
+        for (const auto& a : p.approvals) pj["approvals"].append(a);
+        pj["rejections"] = Json::Value(Json::arrayValue);
+        for (const auto& r : p.rejections) pj["rejections"].append(r);
+        v["pending"].append(pj);
+    }
+    return v;
+}
+
+Status TrustedNetwork::vote(ChangeKind change, const std::string& subject, Decision decision, std::string reason) {
+    {
+        std::lock_guard lock(mutex_);
+        auto b = membership_.cast(change, subject, decision, std::move(reason));
+        if (!b) return b.status();
+        DHTALK_TRY(roster_store_.save_ballot(*b));
+        relay("/v1/ballot", encode(*b));
+        assemble_if_due();
+    }
+    notify_if_adopted();
+    return Status::ok();
+}
+
+}  // namespace dhtalk

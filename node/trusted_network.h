@@ -1,0 +1,104 @@
+#pragma once
+// TrustedNetwork: this node's part in the network of trusted nodes
+// (docs/trust.md). It founds a network (genesis) or applies to join one,
+// keeps the roster chain in the store, serves and relays the network's
+// documents (peer_service.h, courier.h), casts this node's votes, assembles
+// the next epoch when a change has its approvals, and catches up from other
+// members. The Node asks it for the epoch key that seals the overlay.
+//
+// The node's PeerService calls in as its PeerHandler (stop the service before
+// destroying this). Thread-safety: the peer service calls in from its threads and the owner
+// from its own; one mutex guards the membership state. The adoption callback
+// runs with no lock held.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include <json/json.h>
+
+#include "common/clock.h"
+#include "crypto/node_identity.h"
+#include "dht/sealed_socket.h"
+#include "node/courier.h"
+#include "node/membership.h"
+#include "node/peer_service.h"
+#include "node/roster_store.h"
+
+namespace dhtalk {
+
+struct TrustConfig {
+    bool genesis = false;         // found a new network
+    NetworkSettings settings;     // for the genesis
+    bool apply = false;           // apply to join through `bootstrap`
+    std::string contact;          // this node's operator contact
+    std::vector<std::string> bootstrap;  // HOST:PORT of members
+    std::string endpoint;         // HOST:PORT others reach this node at
+    std::chrono::milliseconds interval{std::chrono::seconds(3)};  // catch-up and re-application period
+};
+
+class TrustedNetwork final : public PeerHandler {
+public:
+    enum class Standing { kMember, kApplicant, kBanned };
+
+    // Resumes the stored roster, or founds or joins as configured. kNotFound
+    // when there is no roster and neither genesis nor apply was asked for.
+    // `store`, `identity` and `clock` must outlive it.
+    static Result<std::unique_ptr<TrustedNetwork>> open(const TrustConfig& config, Store& store,
+                                                        const crypto::NodeIdentity& identity, const Clock& clock);
+    ~TrustedNetwork() override;
+
+    // Called after each adopted epoch, with no lock held.
+    void on_adopted(std::function<void()> callback) { on_adopted_ = std::move(callback); }
+
+    Standing standing() const;
+    uint32_t network_id() const;
+    uint64_t epoch() const;
+    size_t member_count() const;
+    std::string network_name() const;
+    // The current epoch key, for a member.
+    std::optional<EpochKey> epoch_key() const;
+    // DHT endpoints of the other members.
+    std::vector<std::string> peer_endpoints() const;
+
+    // Periodic work, from the owner's thread: catch up, re-apply, assemble.
+    void tick();
+
+    // The admin interface: open proposals as JSON, and this node's votes.
+    Json::Value pending_json() const;
+    Status vote(ChangeKind change, const std::string& subject, Decision decision, std::string reason);
+
+    // PeerHandler
+    Status on_application(std::string_view doc) override;
+    Status on_ballot(std::string_view doc) override;
+    Status on_epoch(std::string_view doc) override;
+    std::vector<std::string> epochs_from(uint64_t from, size_t max) override;
+
+private:
+    TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity, const Clock& clock,
+                   Membership membership);
+    Status adopt(const RosterEpoch& next);          // mutex_ held
+    void assemble_if_due();                         // mutex_ held
+    void relay(const std::string& path, const std::string& doc);  // mutex_ held
+    Status apply_now();
+    void catch_up();
+    void notify_if_adopted();
+
+    TrustConfig config_;
+    RosterStore roster_store_;
+    const crypto::NodeIdentity& identity_;
+    const Clock& clock_;
+    mutable std::mutex mutex_;
+    Membership membership_;  // guarded by mutex_
+    std::atomic<bool> adopted_{false};
+    std::function<void()> on_adopted_;
+    SteadyTime next_work_{};
+    Courier courier_;
+};
+
+const char* standing_name(TrustedNetwork::Standing s);
+
+}  // namespace dhtalk
