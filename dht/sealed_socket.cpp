@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "common/log.h"
+
 namespace dhtalk {
 namespace {
 
@@ -108,17 +110,22 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
                                                              : nullptr;
     if (!ring) {
         counters_->refused_epoch++;
+        DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString() << ": epoch " << epoch
+                                                                << " is neither " << (current_ ? current_->epoch : 0)
+                                                                << " nor the previous one");
         return false;
     }
     Status s = ring->aead->open(nonce_of(d.data()), {d.data(), kHeaderBytes},
                                 {d.data() + kHeaderBytes, d.size() - kHeaderBytes}, scratch);
     if (!s) {
         counters_->refused_tag++;
+        DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString() << ": bad tag");
         return false;
     }
     // Checked only once authentic, so that forgeries cannot fill the windows.
     if (!ring->replay.accept(sender, counter)) {
         counters_->refused_replay++;
+        DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString() << ": replayed");
         return false;
     }
     if (peer_epoch_.size() >= kMaxSenders) peer_epoch_.clear();  // a bound; stale entries only cost a wrong guess

@@ -1,5 +1,6 @@
 #include "node/membership.h"
 
+#include <algorithm>
 #include <set>
 
 #include "node/roster_builder.h"
@@ -56,6 +57,13 @@ Status Membership::offer_ballot(const Ballot& b) {
 }
 
 Status Membership::offer_epoch(const RosterEpoch& next) {
+    if (next.epoch == current().epoch && chain_.size() >= 2) {
+        if (hash_of(next) >= hash_of(current()))
+            return Status(Code::kAlreadyExists, "epoch already adopted (or a rival with a higher hash)");
+        DHTALK_TRY(verify_next(chain_[chain_.size() - 2], next, network_id_));
+        chain_.back() = next;  // the same change, assembled by another member: the lower hash wins
+        return Status::ok();
+    }
     if (next.epoch <= current().epoch) return Status(Code::kAlreadyExists, "epoch already adopted");
     DHTALK_TRY(verify_next(current(), next, network_id_));
     chain_.push_back(next);
@@ -76,10 +84,17 @@ Result<Ballot> Membership::cast(ChangeKind change, const std::string& subject, D
     return ballot;
 }
 
-std::optional<Result<RosterEpoch>> Membership::assemble(const crypto::AeadKey& fresh_key) const {
+bool Membership::has_quorum() const {
+    for (const auto& p : proposals())
+        if (p.needed > 0 && p.approvals.size() >= p.needed) return true;
+    return false;
+}
+
+std::optional<Result<RosterEpoch>> Membership::assemble(const crypto::AeadKey& fresh_key, bool any_member) const {
     if (!is_member()) return std::nullopt;
     for (const auto& p : proposals()) {
         if (p.approvals.size() < p.needed || p.needed == 0) continue;
+        if (!any_member && *std::min_element(p.approvals.begin(), p.approvals.end()) != self_id_) continue;
         std::vector<Ballot> approvals;
         for (const auto& [k, b] : ballots_)
             if (b.change == p.change && b.subject == p.subject && b.decision == Decision::kApprove)

@@ -42,7 +42,10 @@ public:
     // kAlreadyExists for a document already held (a harmless repeat).
     Status offer_application(const Application& a);
     Status offer_ballot(const Ballot& b);
-    // Adopts `next` if it follows the current epoch and is valid.
+    // Adopts `next` if it follows the current epoch and is valid. Two
+    // members may assemble the same change at once: a valid rival of the
+    // current epoch with a lower hash replaces it, so that every member ends
+    // on the same one (kAlreadyExists for the rival that loses).
     Status offer_epoch(const RosterEpoch& next);
 
     // This node's vote. For an admission the subject must have applied.
@@ -51,7 +54,12 @@ public:
     // When a change has its approvals and this node is a member: the next
     // epoch, signed by this node, with `fresh_key` sealed to its members.
     // Not adopted until offered back (offer_epoch), like anyone else's.
-    std::optional<Result<RosterEpoch>> assemble(const crypto::AeadKey& fresh_key) const;
+    // Unless `any_member`, only the approver with the lowest node id
+    // assembles, so that members seldom race (the fallback for when it is
+    // away is the caller's to time).
+    std::optional<Result<RosterEpoch>> assemble(const crypto::AeadKey& fresh_key, bool any_member = false) const;
+    // Whether some change has its approvals.
+    bool has_quorum() const;
 
     struct Proposal {
         ChangeKind change;

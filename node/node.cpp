@@ -96,7 +96,13 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
         }
         node->trust_ = std::move(trust).value();
         Node* self = node.get();
-        node->trust_->on_adopted([self] { self->roster_changed_ = true; });
+        node->trust_->on_adopted([self] {
+            // Seal with the new key at once (SealedSocket is thread-safe):
+            // peers that switched first are refused until we do.
+            if (Overlay* o = self->live_overlay_.load(); o && o->sealed())
+                if (auto key = self->trust_->epoch_key()) o->set_seal_key(*key).ignore_error();
+            self->roster_changed_ = true;  // the rest (joining, a ban) on the owner's thread
+        });
         node->peers_->attach(node->trust_.get());
     }
 

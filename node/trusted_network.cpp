@@ -166,11 +166,12 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
                                                         << next.subject.substr(0, 8) << ", " << next.members.size()
                                                         << " members");
     adopted_ = true;
+    quorum_since_.reset();
     return Status::ok();
 }
 
-void TrustedNetwork::assemble_if_due() {
-    auto next = membership_.assemble(fresh_key());
+void TrustedNetwork::assemble_if_due(bool any_member) {
+    auto next = membership_.assemble(fresh_key(), any_member);
     if (!next) return;
     if (!*next) {
         DHTALK_LOG(kError, "trust", "cannot assemble the next epoch: " << next->status().message());
@@ -206,7 +207,7 @@ Status TrustedNetwork::on_ballot(std::string_view doc) {
         DHTALK_TRY(membership_.offer_ballot(*b));
         DHTALK_TRY(roster_store_.save_ballot(*b));
         relay("/v1/ballot", std::string(doc));
-        assemble_if_due();
+        assemble_if_due(false);
     }
     notify_if_adopted();
     return Status::ok();
@@ -279,8 +280,16 @@ void TrustedNetwork::tick() {
     catch_up();
     if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time
     {
+        // The preferred assembler may be away: after two periods with a
+        // change at quorum and no epoch, any member assembles it.
         std::lock_guard lock(mutex_);
-        assemble_if_due();
+        if (!membership_.has_quorum()) {
+            quorum_since_.reset();
+        } else if (!quorum_since_) {
+            quorum_since_ = now;
+        } else if (now - *quorum_since_ >= 2 * config_.interval) {
+            assemble_if_due(true);
+        }
     }
     notify_if_adopted();
 }
@@ -325,7 +334,7 @@ Status TrustedNetwork::vote(ChangeKind change, const std::string& subject, Decis
         if (!b) return b.status();
         DHTALK_TRY(roster_store_.save_ballot(*b));
         relay("/v1/ballot", encode(*b));
-        assemble_if_due();
+        assemble_if_due(false);
     }
     notify_if_adopted();
     return Status::ok();

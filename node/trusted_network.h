@@ -81,7 +81,7 @@ private:
     TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity, const Clock& clock,
                    Membership membership);
     Status adopt(const RosterEpoch& next);          // mutex_ held
-    void assemble_if_due();                         // mutex_ held
+    void assemble_if_due(bool any_member);          // mutex_ held
     void relay(const std::string& path, const std::string& doc);  // mutex_ held
     Status apply_now();
     void catch_up();
@@ -96,6 +96,7 @@ private:
     std::atomic<bool> adopted_{false};
     std::function<void()> on_adopted_;
     SteadyTime next_work_{};
+    std::optional<SteadyTime> quorum_since_;  // guarded by mutex_
     Courier courier_;
 };
 

@@ -176,3 +176,35 @@ TEST_CASE("voting rules: one approval per epoch, applications first, no repeats"
     // An old epoch offered again is not adopted twice.
     CHECK(bus.at(1).offer_epoch(bus.at(1).chain()[1]).code() == Code::kAlreadyExists);
 }
+
+TEST_CASE("two members assembling the same change at once converge on the lower hash") {
+    Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    const auto subject = ids()[2].node_id_hex();
+    for (int voter : {0, 1}) {
+        auto b = bus.at(voter).cast(ChangeKind::kAdmit, subject, Decision::kApprove, "");
+        REQUIRE(b.is_ok());
+        for (auto& [n, m] : bus.nodes)
+            if (n != voter) m.offer_ballot(*b).ignore_error();
+    }
+    // Only the approver with the lower node id assembles unless asked to fall back.
+    const int preferred = ids()[0].node_id_hex() < ids()[1].node_id_hex() ? 0 : 1;
+    CHECK(bus.at(preferred).assemble(fresh_key()).has_value());
+    CHECK_FALSE(bus.at(1 - preferred).assemble(fresh_key()).has_value());
+    auto e0 = bus.at(0).assemble(fresh_key(), true);
+    auto e1 = bus.at(1).assemble(fresh_key(), true);
+    REQUIRE((e0 && *e0 && e1 && *e1));
+    CHECK(hash_of(**e0) != hash_of(**e1));
+    // Each adopts its own first, then hears of the other's.
+    REQUIRE(bus.at(0).offer_epoch(**e0).is_ok());
+    REQUIRE(bus.at(1).offer_epoch(**e1).is_ok());
+    bus.at(0).offer_epoch(**e1).ignore_error();
+    bus.at(1).offer_epoch(**e0).ignore_error();
+    for (auto* e : {&**e0, &**e1}) bus.at(2).offer_epoch(*e).ignore_error();
+    CHECK(head_hash(bus.at(0)) == head_hash(bus.at(1)));
+    CHECK(head_hash(bus.at(2)) == head_hash(bus.at(0)));
+    CHECK(head_hash(bus.at(0)) == std::min(hash_of(**e0), hash_of(**e1)));
+    CHECK(bus.at(2).is_member());
+}

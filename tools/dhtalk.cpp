@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dhtalk_version.h"
+#include "tools/admin_command.h"
 #include "tools/status_command.h"
 
 namespace {
@@ -13,7 +14,8 @@ namespace {
 const char* kUsage =
     "Usage: dhtalk COMMAND [OPTIONS]\n\n"
     "Commands:\n"
-    "  status     print a running node's status (--json for scripts)\n\n"
+    "  status     print a running node's status (--json for scripts)\n"
+    "  admin      vote in the trusted network: pending, approve, reject, ban\n\n"
     "Run 'dhtalk COMMAND --help' for a command's options.\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (command == "status") return dhtalk::cli::run_status(args);
+    if (command == "admin") return dhtalk::cli::run_admin(args);
     std::fprintf(stderr, "dhtalk: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }
