@@ -1,6 +1,8 @@
 #include "node/peer_service.h"
 
 #include <httplib.h>
+
+#include <thread>
 #include <msgpack.hpp>
 
 #include "common/log.h"
@@ -68,9 +70,14 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
     const int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
     if (bound <= 0) return Status::busy("cannot serve peers on TCP " + host + ":" + std::to_string(port));
     s->port_ = static_cast<uint16_t>(bound);
-    s->thread_ = std::thread([&srv] {
+    auto ended = std::make_shared<std::atomic<bool>>(false);
+    s->thread_ = std::thread([&srv, ended] {
         if (!srv.listen_after_bind()) DHTALK_LOG(kError, "peers", "the peer service stopped unexpectedly");
+        *ended = true;
     });
+    // cpp-httplib ignores a stop() that comes before its listen loop runs,
+    // which would leave stop() joining forever: wait for the loop first.
+    while (!srv.is_running() && !*ended) std::this_thread::yield();
     return s;
 }
 

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "common/json.h"
 #include "common/log.h"
 
@@ -100,9 +102,14 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& add
         return Status::busy("cannot serve HTTP on " + address + ":" + std::to_string(port) +
                             " (address not local, or port in use)");
     s->port_ = static_cast<uint16_t>(bound);
-    s->thread_ = std::thread([&srv] {
+    auto ended = std::make_shared<std::atomic<bool>>(false);
+    s->thread_ = std::thread([&srv, ended] {
         if (!srv.listen_after_bind()) DHTALK_LOG(kError, "http", "the status server stopped unexpectedly");
+        *ended = true;
     });
+    // cpp-httplib ignores a stop() that comes before its listen loop runs,
+    // which would leave stop() joining forever: wait for the loop first.
+    while (!srv.is_running() && !*ended) std::this_thread::yield();
     return s;
 }
 

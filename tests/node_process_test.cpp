@@ -8,59 +8,25 @@
 #include "common/json.h"
 #include "node/runtime_info.h"
 #include "tests/dht_client.h"
+#include "tests/node_process.h"
 #include "tests/test_util.h"
 
 #include <doctest/doctest.h>
 
 using namespace dhtalk;
 using namespace std::chrono_literals;
+using test::cli_bin;
+using test::node_bin;
 
 namespace {
-
-std::string node_bin() { return test::program_path("DHTALK_NODE_BIN"); }
-std::string cli_bin() { return test::program_path("DHTALK_CLI_BIN"); }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 size_t line_count(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
-// A dhtalk-node process on its own data directory, ports chosen by the system.
-struct NodeProcess {
-    NodeProcess(const std::filesystem::path& data_dir, const std::string& network,
-                std::vector<std::string> extra = {})
-        : data_dir(data_dir) {
-        std::filesystem::create_directories(data_dir);
-        std::vector<std::string> argv{node_bin(), "--data-dir", data_dir.string(), "--network", network,
-                                      "--bind", "127.0.0.1", "--dht-port", "0", "--http-port", "0",
-                                      "--persist-interval", "1", "--open"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        process = std::make_unique<test::Process>(argv, data_dir / "out.log", data_dir / "err.log");
-    }
-
-    // Waits for this process's runtime.json.
-    RuntimeInfo wait_ready() {
-        std::optional<RuntimeInfo> info;
-        const bool ok = test::wait_until(
-            [&] {
-                auto r = read_runtime_info(data_dir);
-                if (r && r->pid == process->pid()) info = *r;
-                return info.has_value() || !process->running();
-            },
-            60s);
-        REQUIRE_MESSAGE((ok && info), "node did not start: " << test::read_text(data_dir / "err.log"));
-        return *info;
-    }
-
-    Json::Value status_json(const std::filesystem::path& scratch) {
-        auto r = test::run({cli_bin(), "status", "--data-dir", data_dir.string(), "--json"}, scratch);
-        REQUIRE_MESSAGE(r.status == 0, r.err);
-        auto j = json::parse_object(r.out);
-        REQUIRE(j.is_ok());
-        return *j;
-    }
-
-    std::filesystem::path data_dir;
-    std::unique_ptr<test::Process> process;
-};
+// A node of a plain (--open) network: this file is about the node as a program.
+test::NodeProcess open_node(const std::filesystem::path& dir, const std::string& network) {
+    return test::NodeProcess(dir, {"--network", network, "--open"});
+}
 
 std::string unique_network() { return "ptest-" + std::to_string(std::random_device{}()); }
 
@@ -112,20 +78,20 @@ TEST_CASE("dhtalk status without a running node fails clearly") {
 TEST_CASE("a node runs, refuses a twin, reports status, and stops cleanly on SIGTERM") {
     test::TempDir dir;
     const auto network = unique_network();
-    NodeProcess node(dir / "n", network);
+    auto node = open_node(dir / "n", network);
     const auto info = node.wait_ready();
     CHECK(info.node_id.size() == 40);
     CHECK(info.dht_port_ipv4 != 0);
     CHECK(info.http_port != 0);
 
     // A second node on the same data directory refuses to start.
-    NodeProcess twin(dir / "n", network);
+    auto twin = open_node(dir / "n", network);
     auto twin_exit = twin.process->wait(30s);
     REQUIRE(twin_exit);
     CHECK(*twin_exit == 1);
-    CHECK(contains(test::read_text(dir / "n" / "err.log"), "in use by another dhtalk-node"));
+    CHECK(contains(twin.log(), "in use by another dhtalk-node"));
 
-    auto status = node.status_json(dir.path());
+    auto status = node.status_json();
     CHECK(status["node_id"].asString() == info.node_id);
     CHECK(status["network"].asString() == network);
     auto text = test::run({cli_bin(), "status", "--node", "127.0.0.1:" + std::to_string(info.http_port)}, dir.path());
@@ -145,18 +111,18 @@ TEST_CASE("kill -9 loses no snapshotted value, and the node keeps its id") {
     std::string node_id;
     const auto key = dht::InfoHash::get("survives-a-crash");
     {
-        NodeProcess node(dir / "n", network);
+        auto node = open_node(dir / "n", network);
         const auto info = node.wait_ready();
         node_id = info.node_id;
         test::TestClient client(info.network_id, info.dht_port_ipv4);
         REQUIRE(client.wait_peers(1));
         REQUIRE(client.put(key, test::text_value("crash-proof")));
         // Wait for the value to arrive and for two more snapshots after it.
-        REQUIRE(test::wait_until([&] { return node.status_json(dir.path())["values_stored"].asUInt() >= 1; }, 20s));
-        const auto snaps = node.status_json(dir.path())["snapshots"].asUInt64();
-        REQUIRE(test::wait_until([&] { return node.status_json(dir.path())["snapshots"].asUInt64() >= snaps + 2; },
+        REQUIRE(test::wait_until([&] { return node.status_json()["values_stored"].asUInt() >= 1; }, 20s));
+        const auto snaps = node.status_json()["snapshots"].asUInt64();
+        REQUIRE(test::wait_until([&] { return node.status_json()["snapshots"].asUInt64() >= snaps + 2; },
                                  20s));
-        const auto status = node.status_json(dir.path());
+        const auto status = node.status_json();
         CHECK(status["datagrams_in"].asUInt64() > 0);
         CHECK(status["datagrams_out"].asUInt64() > 0);
         CHECK(status["bytes_in"].asUInt64() > status["datagrams_in"].asUInt64());
@@ -164,10 +130,10 @@ TEST_CASE("kill -9 loses no snapshotted value, and the node keeps its id") {
         node.process->signal(SIGKILL);
         REQUIRE(node.process->wait(10s));
     }
-    NodeProcess node(dir / "n", network);
+    auto node = open_node(dir / "n", network);
     const auto info = node.wait_ready();  // a stale runtime.json from the crash is replaced
     CHECK(info.node_id == node_id);
-    CHECK(node.status_json(dir.path())["values_stored"].asUInt() >= 1);
+    CHECK(node.status_json()["values_stored"].asUInt() >= 1);
     test::TestClient reader(info.network_id, info.dht_port_ipv4);
     REQUIRE(reader.wait_peers(1));
     CHECK(reader.get(key) == std::vector<std::string>{"crash-proof"});

@@ -1,0 +1,61 @@
+#include "tests/node_process.h"
+
+#include <atomic>
+#include <optional>
+
+#include "common/json.h"
+
+#include <doctest/doctest.h>
+
+namespace dhtalk::test {
+
+std::string node_bin() { return program_path("DHTALK_NODE_BIN"); }
+std::string cli_bin() { return program_path("DHTALK_CLI_BIN"); }
+
+namespace {
+std::atomic<int> g_instances{0};
+}
+
+NodeProcess::NodeProcess(const std::filesystem::path& dir, std::vector<std::string> args) : data_dir(dir) {
+    std::filesystem::create_directories(dir);
+    // Logs beside the data directory, one pair per process, so that a second
+    // process on the same directory does not overwrite the first one's.
+    scratch_ = dir.parent_path() / (dir.filename().string() + "-run" + std::to_string(g_instances++));
+    std::filesystem::create_directories(scratch_);
+    std::vector<std::string> argv{node_bin(), "--data-dir", dir.string(), "--bind", "127.0.0.1",
+                                  "--dht-port", "0", "--http-port", "0", "--persist-interval", "1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process = std::make_unique<Process>(argv, scratch_ / "out.log", scratch_ / "err.log");
+}
+
+RuntimeInfo NodeProcess::wait_ready() {
+    std::optional<RuntimeInfo> info;
+    const bool ok = wait_until(
+        [&] {
+            auto r = read_runtime_info(data_dir);
+            if (r && r->pid == process->pid()) info = *r;
+            return info.has_value() || !process->running();
+        },
+        std::chrono::seconds(60));
+    REQUIRE_MESSAGE((ok && info), "node did not start: " << log());
+    return *info;
+}
+
+Json::Value NodeProcess::status_json() {
+    auto r = cli({"status", "--json"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto j = json::parse_object(r.out);
+    REQUIRE(j.is_ok());
+    return *j;
+}
+
+RunResult NodeProcess::cli(std::vector<std::string> args) {
+    args.insert(args.begin(), cli_bin());
+    args.push_back("--data-dir");
+    args.push_back(data_dir.string());
+    return run(args, scratch_);
+}
+
+std::string NodeProcess::log() const { return read_text(scratch_ / "err.log"); }
+
+}  // namespace dhtalk::test

@@ -1,0 +1,41 @@
+#pragma once
+// NodeProcess: a dhtalk-node process for the process-level tests, on its own
+// data directory with system-chosen ports, plus the `dhtalk` command line
+// run against it.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <json/json.h>
+
+#include "node/runtime_info.h"
+#include "tests/test_util.h"
+
+namespace dhtalk::test {
+
+std::string node_bin();
+std::string cli_bin();
+
+class NodeProcess {
+public:
+    // Starts dhtalk-node with the data directory, loopback binding, and `args`.
+    NodeProcess(const std::filesystem::path& data_dir, std::vector<std::string> args);
+
+    // Waits for this process's runtime.json; fails the test if it never comes.
+    RuntimeInfo wait_ready();
+    // `dhtalk status --json` for this node.
+    Json::Value status_json();
+    // Runs `dhtalk ARGS... --data-dir DIR`.
+    RunResult cli(std::vector<std::string> args);
+    std::string log() const;
+
+    std::filesystem::path data_dir;
+    std::unique_ptr<Process> process;
+
+private:
+    std::filesystem::path scratch_;
+};
+
+}  // namespace dhtalk::test
