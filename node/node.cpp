@@ -312,6 +312,7 @@ NodeStatus Node::status() {
     if (trust_) {
         s.roster_epoch = trust_->epoch();
         s.members = trust_->member_count();
+        s.pending = trust_->pending_count();
     }
     s.uptime_s = static_cast<uint64_t>(duration_cast<seconds>(clock_.now() - started_).count());
     if (Overlay* o = live_overlay_.load()) {

@@ -18,6 +18,7 @@ const Field kFields[] = {
     {"uptime_s", &NodeStatus::uptime_s, nullptr, "Seconds since the node started", false},
     {"roster_epoch", &NodeStatus::roster_epoch, nullptr, "Current roster epoch of the trusted network", false},
     {"members", &NodeStatus::members, nullptr, "Member nodes in the current roster", false},
+    {"pending", &NodeStatus::pending, nullptr, "Open applications and ban proposals", false},
     {"peers_ipv4", nullptr, &NodeStatus::peers_ipv4, "Known IPv4 peers in the routing table", false},
     {"peers_ipv6", nullptr, &NodeStatus::peers_ipv6, "Known IPv6 peers in the routing table", false},
     {"values_stored", &NodeStatus::values_stored, nullptr, "DHT values stored for the network", false},
@@ -92,7 +93,8 @@ std::string to_text(const NodeStatus& s) {
     os << "node       " << s.node_id << "\n"
        << "network    " << s.network << " (id " << s.network_id << ")\n"
        << "version    " << s.version << "\n"
-       << "standing   " << s.standing << " (roster epoch " << s.roster_epoch << ", " << s.members << " members)\n"
+       << "standing   " << s.standing << " (roster epoch " << s.roster_epoch << ", " << s.members << " members, "
+       << s.pending << " pending)\n"
        << "uptime     " << s.uptime_s << " s\n"
        << "peers      " << s.peers_ipv4 << " IPv4, " << s.peers_ipv6 << " IPv6\n"
        << "stored     " << s.values_stored << " values, " << s.bytes_stored << " bytes\n"

@@ -22,6 +22,7 @@ struct NodeStatus {
     uint64_t uptime_s = 0;
     uint64_t roster_epoch = 0;
     uint64_t members = 0;
+    uint64_t pending = 0;  // open applications and ban proposals
     uint32_t peers_ipv4 = 0;
     uint32_t peers_ipv6 = 0;
     uint64_t values_stored = 0;

@@ -120,6 +120,11 @@ size_t TrustedNetwork::member_count() const {
     return membership_.current().members.size();
 }
 
+size_t TrustedNetwork::pending_count() const {
+    std::lock_guard lock(mutex_);
+    return membership_.proposals().size();
+}
+
 std::string TrustedNetwork::network_name() const {
     std::lock_guard lock(mutex_);
     return membership_.current().settings.name;

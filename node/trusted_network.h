@@ -58,6 +58,7 @@ public:
     uint32_t network_id() const;
     uint64_t epoch() const;
     size_t member_count() const;
+    size_t pending_count() const;
     std::string network_name() const;
     // The current epoch key, for a member.
     std::optional<EpochKey> epoch_key() const;
