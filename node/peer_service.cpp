@@ -6,6 +6,7 @@
 #include <msgpack.hpp>
 
 #include "common/log.h"
+#include "node/roster_documents.h"
 
 namespace dhtalk {
 namespace {
@@ -100,9 +101,9 @@ std::string encode_epoch_list(const std::vector<std::string>& epochs) {
 }
 
 Result<std::vector<std::string>> decode_epoch_list(std::string_view body) {
-    if (body.size() > kMaxEpochsPerAnswer * 64 * 1024) return Status::invalid("roster answer too large");
+    if (body.size() > kMaxEpochsPerAnswer * (kMaxDocumentBytes + 16)) return Status::invalid("roster answer too large");
     try {
-        const msgpack::unpack_limit limit(kMaxEpochsPerAnswer, 0, 0, 64 * 1024, 0, 2);
+        const msgpack::unpack_limit limit(kMaxEpochsPerAnswer, 0, 0, kMaxDocumentBytes, 0, 2);
         auto h = msgpack::unpack(body.data(), body.size(), nullptr, nullptr, limit);
         const auto& o = h.get();
         if (o.type != msgpack::type::ARRAY) return Status::invalid("roster answer is not a list");

@@ -28,7 +28,7 @@ class Server;
 namespace dhtalk {
 
 inline constexpr size_t kMaxPeerBodyBytes = 1 << 20;
-inline constexpr size_t kMaxEpochsPerAnswer = 64;
+inline constexpr size_t kMaxEpochsPerAnswer = 16;
 
 class PeerHandler {
 public:

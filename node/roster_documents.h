@@ -16,7 +16,9 @@
 namespace dhtalk {
 
 inline constexpr uint32_t kRosterFormatVersion = 1;
-inline constexpr size_t kMaxDocumentBytes = 60 * 1024;  // fits one OpenDHT value
+// A roster of kMaxMembers with RSA-3072 certificates and their sealed keys
+// takes about 250 KiB.
+inline constexpr size_t kMaxDocumentBytes = 1 << 20;
 inline constexpr size_t kMaxMembers = 100;
 inline constexpr size_t kMaxEndpoints = 8;
 inline constexpr size_t kMaxTextBytes = 256;  // contact, reason, endpoint, network name
