@@ -71,6 +71,11 @@ public:
     // datagrams for `grace`. Installing the current epoch again is a no-op.
     Status set_key(const EpochKey& key, std::chrono::milliseconds grace);
 
+    // Opens one sealed datagram received outside the inner socket (the
+    // simulated network delivers to OpenDHT directly): the plaintext, or
+    // nullopt if it is refused (and counted).
+    std::optional<std::vector<uint8_t>> open_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from);
+
     int sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t size, bool replied) override;
     bool hasIPv4() const override { return inner_->hasIPv4(); }
     bool hasIPv6() const override { return inner_->hasIPv6(); }

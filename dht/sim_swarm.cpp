@@ -9,7 +9,7 @@ namespace dhtalk {
 // One OpenDHT node attached to the simulated network.
 class SimDhtNode final : public SimHost {
 public:
-    SimDhtNode(SimNetwork& network, const dht::InfoHash& id, dht::NetId network_id)
+    SimDhtNode(SimNetwork& network, const dht::InfoHash& id, dht::NetId network_id, bool sealed)
         : network_(network), host_(network.add_host()) {
         dht::Config config;
         config.node_id = id;
@@ -18,22 +18,37 @@ public:
         // throttle the whole swarm as if it were one peer.
         config.max_req_per_sec = -1;
         config.max_peer_req_per_sec = -1;
-        dht_ = std::make_unique<dht::Dht>(network.open_socket(host_), config, std::shared_ptr<dht::Logger>{});
+        std::unique_ptr<dht::net::DatagramSocket> socket = network.open_socket(host_);
+        if (sealed) {
+            // steady_clock is the virtual clock here, so grace periods run on virtual time.
+            auto s = std::make_unique<SealedSocket>(std::move(socket), clock_, counters_);
+            sealed_ = s.get();
+            socket = std::move(s);
+        }
+        dht_ = std::make_unique<dht::Dht>(std::move(socket), config, std::shared_ptr<dht::Logger>{});
         network.attach(host_, this);
     }
     ~SimDhtNode() override { network_.attach(host_, nullptr); }
 
     SteadyTime on_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from, SteadyTime now) override {
-        return dht_->periodic(data, size, from, now);
+        if (!sealed_) return dht_->periodic(data, size, from, now);
+        auto plain = sealed_->open_datagram(data, size, from);
+        if (!plain) return dht_->periodic(nullptr, 0, dht::SockAddr(), now);
+        return dht_->periodic(plain->data(), plain->size(), from, now);
     }
     SteadyTime on_wake(SteadyTime now) override { return dht_->periodic(nullptr, 0, dht::SockAddr(), now); }
 
     dht::Dht& dht() { return *dht_; }
     SimNetwork::HostId host() const { return host_; }
+    SealedSocket* sealed() { return sealed_; }
+    const SealCounters& counters() const { return *counters_; }
 
 private:
     SimNetwork& network_;
     SimNetwork::HostId host_;
+    SystemClock clock_;
+    std::shared_ptr<SealCounters> counters_ = std::make_shared<SealCounters>();
+    SealedSocket* sealed_ = nullptr;  // owned by dht_
     std::unique_ptr<dht::Dht> dht_;
 };
 
@@ -72,7 +87,7 @@ void SimSwarm::add_nodes(size_t count, std::chrono::milliseconds join_time,
         const size_t batch = std::min(kBatch, count - started);
         for (size_t b = 0; b < batch; ++b) {
             const size_t existing = nodes_.size();
-            auto node = std::make_unique<SimDhtNode>(network_, hash_from(rng_), config_.network_id);
+            auto node = std::make_unique<SimDhtNode>(network_, hash_from(rng_), config_.network_id, config_.sealed);
             for (size_t c = 0; c < std::min(config_.bootstrap_contacts, existing); ++c) {
                 auto& peer = *nodes_[rng_.uniform(existing)];
                 node->dht().insertNode(peer.dht().getNodeId(), network_.address(peer.host()));
@@ -133,5 +148,20 @@ SimSwarm::GetResult SimSwarm::get(size_t node, const dht::InfoHash& key, std::ch
 }
 
 dht::InfoHash SimSwarm::random_key() { return hash_from(rng_); }
+
+void SimSwarm::set_seal_key(size_t node, const EpochKey& key, std::chrono::milliseconds grace) {
+    auto* sealed = nodes_.at(node)->sealed();
+    assert(sealed);
+    sealed->set_key(key, grace).ignore_error();  // fails only if GnuTLS lacks AES-GCM
+}
+
+const SealCounters& SimSwarm::seal_counters(size_t node) { return nodes_.at(node)->counters(); }
+
+void SimSwarm::introduce(size_t node, size_t peer) {
+    auto& n = *nodes_.at(node);
+    auto& p = *nodes_.at(peer);
+    n.dht().insertNode(p.dht().getNodeId(), network_.address(p.host()));
+    network_.wake_now(n.host());
+}
 
 }  // namespace dhtalk

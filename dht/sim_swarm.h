@@ -18,6 +18,7 @@
 #include <opendht/dht.h>
 
 #include "common/rng.h"
+#include "dht/sealed_socket.h"
 #include "dht/sim_network.h"
 
 namespace dhtalk {
@@ -29,6 +30,9 @@ struct SwarmConfig {
     // How many already-running nodes a new node is told about.
     size_t bootstrap_contacts = 3;
     uint64_t seed = 1;
+    // Sealed overlay: each node seals its datagrams with its own epoch key
+    // (set_seal_key) and sends nothing before it has one.
+    bool sealed = false;
 };
 
 class SimDhtNode;
@@ -66,6 +70,13 @@ public:
 
     // A deterministic key from the swarm's seed.
     dht::InfoHash random_key();
+
+    // Sealed swarms: gives `node` an epoch key (the previous one keeps
+    // opening datagrams for `grace` of virtual time), and its refusal counts.
+    void set_seal_key(size_t node, const EpochKey& key, std::chrono::milliseconds grace);
+    const SealCounters& seal_counters(size_t node);
+    // Tells `node` about `peer` (as bootstrapping to it would) and wakes it.
+    void introduce(size_t node, size_t peer);
 
 private:
     SwarmConfig config_;

@@ -1,0 +1,81 @@
+#pragma once
+// Bus: the membership state machines of several nodes, connected by an
+// in-memory bus that delivers every document to every node at once, the way
+// the peer service relays them. Used by the membership and trust simulation
+// tests; deterministic apart from the keys it generates.
+
+#include <map>
+
+#include "crypto/aead.h"
+#include "node/membership.h"
+#include "node/roster_builder.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+namespace dhtalk::test {
+
+inline const std::vector<crypto::NodeIdentity>& ids() {
+    static test::TempDir dir;
+    static const std::vector<crypto::NodeIdentity> v = [] {
+        std::vector<crypto::NodeIdentity> out;
+        for (int i = 0; i < 6; ++i) out.push_back(crypto::load_or_create_identity(dir / std::to_string(i), 2048).value());
+        return out;
+    }();
+    return v;
+}
+
+inline crypto::AeadKey fresh_key() {
+    crypto::AeadKey k;
+    crypto::random_bytes(k);
+    return k;
+}
+
+// Every node's Membership, and delivery of documents to all of them, the way
+// the node's peer service will broadcast them.
+struct Bus {
+    Bus() {
+        auto g = make_genesis(ids()[0], {"bus-net", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:1"}, "zero",
+                              fresh_key());
+        REQUIRE(g.is_ok());
+        genesis = *g;
+        join(0);
+    }
+    // A node that knows the chain so far (as fetched from any member).
+    void join(int i) {
+        auto m = Membership::create(nodes.empty() ? std::vector<RosterEpoch>{genesis} : nodes.begin()->second.chain(),
+                                    ids()[i]);
+        REQUIRE(m.is_ok());
+        nodes.emplace(i, std::move(m).value());
+    }
+    Membership& at(int i) { return nodes.at(i); }
+
+    void apply(int i) {
+        join(i);
+        auto a = make_application(ids()[i], at(i).network_id(), {"127.0.0.1:" + std::to_string(100 + i)},
+                                  "operator " + std::to_string(i), 1);
+        REQUIRE(a.is_ok());
+        for (auto& [n, m] : nodes)
+            if (n != i) CHECK(m.offer_application(*a).is_ok());
+    }
+    void vote(int voter, ChangeKind change, int subject, Decision d = Decision::kApprove) {
+        auto b = at(voter).cast(change, ids()[subject].node_id_hex(), d, "test");
+        REQUIRE_MESSAGE(b.is_ok(), b.status().to_string());
+        for (auto& [n, m] : nodes)
+            if (n != voter) m.offer_ballot(*b).ignore_error();  // non-members refuse; fine
+        // Any member that sees the quorum assembles; the first one wins here.
+        for (auto& [n, m] : nodes) {
+            auto next = m.assemble(fresh_key());
+            if (!next) continue;
+            REQUIRE_MESSAGE(next->is_ok(), next->status().to_string());
+            for (auto& [k, other] : nodes) CHECK(other.offer_epoch(**next).is_ok());
+            break;
+        }
+    }
+
+    RosterEpoch genesis;
+    std::map<int, Membership> nodes;
+};
+
+
+}  // namespace dhtalk::test
