@@ -71,23 +71,13 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
     const int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
     if (bound <= 0) return Status::busy("cannot serve peers on TCP " + host + ":" + std::to_string(port));
     s->port_ = static_cast<uint16_t>(bound);
-    auto ended = std::make_shared<std::atomic<bool>>(false);
-    s->thread_ = std::thread([&srv, ended] {
-        if (!srv.listen_after_bind()) DHTALK_LOG(kError, "peers", "the peer service stopped unexpectedly");
-        *ended = true;
-    });
-    // cpp-httplib ignores a stop() that comes before its listen loop runs,
-    // which would leave stop() joining forever: wait for the loop first.
-    while (!srv.is_running() && !*ended) std::this_thread::yield();
+    s->listener_.start(srv, "peers");
     return s;
 }
 
 PeerService::~PeerService() { stop(); }
 
-void PeerService::stop() {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
-}
+void PeerService::stop() { listener_.stop(); }
 
 std::string encode_epoch_list(const std::vector<std::string>& epochs) {
     msgpack::sbuffer buf;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "node/http_listener.h"
 
 namespace httplib {
 class Server;
@@ -55,7 +56,7 @@ private:
     PeerService() = default;
     std::atomic<PeerHandler*> handler_{nullptr};
     std::unique_ptr<httplib::Server> server_;
-    std::thread thread_;
+    HttpListener listener_;  // declared after server_: stops before it goes
     uint16_t port_ = 0;
 };
 

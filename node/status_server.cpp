@@ -102,22 +102,12 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& add
         return Status::busy("cannot serve HTTP on " + address + ":" + std::to_string(port) +
                             " (address not local, or port in use)");
     s->port_ = static_cast<uint16_t>(bound);
-    auto ended = std::make_shared<std::atomic<bool>>(false);
-    s->thread_ = std::thread([&srv, ended] {
-        if (!srv.listen_after_bind()) DHTALK_LOG(kError, "http", "the status server stopped unexpectedly");
-        *ended = true;
-    });
-    // cpp-httplib ignores a stop() that comes before its listen loop runs,
-    // which would leave stop() joining forever: wait for the loop first.
-    while (!srv.is_running() && !*ended) std::this_thread::yield();
+    s->listener_.start(srv, "http");
     return s;
 }
 
 StatusServer::~StatusServer() { stop(); }
 
-void StatusServer::stop() {
-    if (server_) server_->stop();
-    if (thread_.joinable()) thread_.join();
-}
+void StatusServer::stop() { listener_.stop(); }
 
 }  // namespace dhtalk

@@ -13,6 +13,7 @@
 #include <json/json.h>
 
 #include "common/status.h"
+#include "node/http_listener.h"
 #include "node/node_status.h"
 
 namespace httplib {
@@ -52,7 +53,7 @@ private:
     StatusServer() = default;
 
     std::unique_ptr<httplib::Server> server_;
-    std::thread thread_;
+    HttpListener listener_;  // declared after server_: stops before it goes
     uint16_t port_ = 0;
 };
 
