@@ -47,20 +47,21 @@ Status SealedSocket::set_key(const EpochKey& key, std::chrono::milliseconds grac
     auto aead = crypto::Aead::create(key.key);
     if (!aead) return aead.status();
     std::lock_guard lock(mutex_);
-    if (current_ && current_->epoch == key.epoch) return Status::ok();
+    if (current_ && current_->epoch == key.epoch && current_->key == key.key) return Status::ok();
     if (current_) {
         previous_ = std::move(current_);
         previous_until_ = clock_.now() + grace;
     }
     current_.emplace();
     current_->epoch = key.epoch;
+    current_->key = key.key;
     current_->aead = std::move(aead).value();
     new_sender_id();  // a fresh nonce space for the new key
     return Status::ok();
 }
 
 SealedSocket::Keyring& SealedSocket::ring_for(const dht::SockAddr& dest) {
-    if (previous_ && clock_.now() < previous_until_) {
+    if (previous_ && previous_->epoch != current_->epoch && clock_.now() < previous_until_) {
         auto it = peer_epoch_.find(addr_key(dest));
         if (it != peer_epoch_.end() && it->second == previous_->epoch) return *previous_;
     }
@@ -105,19 +106,27 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
     const uint32_t counter = get_u32(&d[13]);
     std::lock_guard lock(mutex_);
     if (previous_ && clock_.now() >= previous_until_) previous_.reset();
-    Keyring* ring = current_ && current_->epoch == epoch     ? &*current_
-                    : previous_ && previous_->epoch == epoch ? &*previous_
-                                                             : nullptr;
-    if (!ring) {
+    // The current key, then the previous one: after a rival epoch won, both
+    // may carry the same epoch number.
+    Keyring* ring = nullptr;
+    bool known_epoch = false;
+    for (auto* candidate : {current_ ? &*current_ : nullptr, previous_ ? &*previous_ : nullptr}) {
+        if (!candidate || candidate->epoch != epoch) continue;
+        known_epoch = true;
+        if (candidate->aead->open(nonce_of(d.data()), {d.data(), kHeaderBytes},
+                                  {d.data() + kHeaderBytes, d.size() - kHeaderBytes}, scratch)) {
+            ring = candidate;
+            break;
+        }
+    }
+    if (!known_epoch) {
         counters_->refused_epoch++;
         DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString() << ": epoch " << epoch
                                                                 << " is neither " << (current_ ? current_->epoch : 0)
                                                                 << " nor the previous one");
         return false;
     }
-    Status s = ring->aead->open(nonce_of(d.data()), {d.data(), kHeaderBytes},
-                                {d.data() + kHeaderBytes, d.size() - kHeaderBytes}, scratch);
-    if (!s) {
+    if (!ring) {
         counters_->refused_tag++;
         DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString() << ": bad tag");
         return false;

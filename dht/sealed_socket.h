@@ -68,7 +68,8 @@ public:
     ~SealedSocket() override;
 
     // Seals from now on with `key`; the key it replaces keeps opening
-    // datagrams for `grace`. Installing the current epoch again is a no-op.
+    // datagrams for `grace`. Installing the current key again is a no-op; a
+    // different key for the current epoch (a rival epoch that won) replaces it.
     Status set_key(const EpochKey& key, std::chrono::milliseconds grace);
 
     // Opens one sealed datagram received outside the inner socket (the
@@ -85,6 +86,7 @@ public:
 private:
     struct Keyring {
         uint32_t epoch = 0;
+        crypto::AeadKey key{};
         std::unique_ptr<crypto::Aead> aead;
         ReplayGuard replay{kMaxSenders};
     };

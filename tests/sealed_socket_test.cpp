@@ -191,3 +191,23 @@ TEST_CASE("a peer still on the previous epoch is answered in it during the grace
     CHECK(b.received[0] == "pong");
     CHECK(b.counters->refused() == 0);
 }
+
+TEST_CASE("a rival key for the same epoch replaces the current one; the loser still opens during grace") {
+    ManualClock clock;
+    Endpoint a(clock), b(clock);
+    REQUIRE(a.socket->set_key(key_for(3, 1), 5s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(3, 1), 5s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(3, 1), 5s).is_ok());  // the same key again: nothing changes
+    REQUIRE(b.socket->set_key(key_for(3, 9), 5s).is_ok());  // the rival epoch 3 won at b
+    REQUIRE(a.send(b, "sealed with the losing key") == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
+    REQUIRE(a.socket->set_key(key_for(3, 9), 5s).is_ok());
+    REQUIRE(a.send(b, "sealed with the winner") == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 2; }, 5s));
+    clock.advance(6s);
+    Endpoint late(clock);
+    REQUIRE(late.socket->set_key(key_for(3, 1), 5s).is_ok());
+    REQUIRE(late.send(b, "too late") == 0);
+    REQUIRE(test::wait_until([&] { return b.counters->refused_tag == 1; }, 5s));
+    CHECK(b.count() == 2);
+}
