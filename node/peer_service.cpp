@@ -30,8 +30,13 @@ void answer(httplib::Response& res, const Status& s) {
 Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& address, uint16_t port) {
     std::unique_ptr<PeerService> s(new PeerService());
     auto* self = s.get();
-    // Runs `f` with the attached handler, or answers 503 before there is one.
-    auto with_handler = [self](httplib::Response& res, const auto& f) {
+    // Runs `f` with the attached handler, or answers 503 before there is one
+    // or when the caller's address exceeds its rate.
+    auto with_handler = [self](const httplib::Request& req, httplib::Response& res, const auto& f) {
+        if (!self->limiter_.allow(req.remote_addr)) {
+            answer(res, Status::busy("too many requests from " + req.remote_addr));
+            return;
+        }
         PeerHandler* h = self->handler_.load();
         if (!h) {
             answer(res, Status::busy("the node is starting"));
@@ -45,13 +50,13 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
     srv.set_read_timeout(5, 0);
     srv.set_write_timeout(5, 0);
     srv.Post("/v1/apply", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(res, [&](PeerHandler& h) { answer(res, h.on_application(req.body)); });
+        with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_application(req.body)); });
     });
     srv.Post("/v1/ballot", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(res, [&](PeerHandler& h) { answer(res, h.on_ballot(req.body)); });
+        with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_ballot(req.body)); });
     });
     srv.Post("/v1/epoch", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(res, [&](PeerHandler& h) { answer(res, h.on_epoch(req.body)); });
+        with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_epoch(req.body)); });
     });
     srv.Get("/v1/roster", [with_handler](const httplib::Request& req, httplib::Response& res) {
         uint64_t from = 0;
@@ -63,7 +68,7 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
             }
             from = std::stoull(text);
         }
-        with_handler(res, [&](PeerHandler& h) {
+        with_handler(req, res, [&](PeerHandler& h) {
             res.set_content(encode_epoch_list(h.epochs_from(from, kMaxEpochsPerAnswer)), "application/msgpack");
         });
     });

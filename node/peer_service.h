@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/rate_limiter.h"
 #include "common/status.h"
 #include "node/http_listener.h"
 
@@ -30,6 +32,11 @@ namespace dhtalk {
 
 inline constexpr size_t kMaxPeerBodyBytes = 1 << 20;
 inline constexpr size_t kMaxEpochsPerAnswer = 16;
+// Per peer address. Every document a member relays reaches each node once per
+// member, and nodes sharing an address (a test network on loopback) share the
+// budget: generous, yet it caps what one address can make a node verify.
+inline constexpr double kPeerRequestsPerSecond = 1000;
+inline constexpr double kPeerRequestBurst = 4000;
 
 class PeerHandler {
 public:
@@ -55,6 +62,8 @@ public:
 private:
     PeerService() = default;
     std::atomic<PeerHandler*> handler_{nullptr};
+    SystemClock clock_;
+    RateLimiter limiter_{kPeerRequestsPerSecond, kPeerRequestBurst, 4096, clock_};
     std::unique_ptr<httplib::Server> server_;
     HttpListener listener_;  // declared after server_: stops before it goes
     uint16_t port_ = 0;

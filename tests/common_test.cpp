@@ -98,3 +98,18 @@ TEST_CASE("files: bounded reads, atomic writes with permissions, exclusive locks
     { FileLock released = std::move(first).value(); }
     CHECK(FileLock::acquire(dir / "lock").is_ok());
 }
+
+#include "common/rate_limiter.h"
+
+TEST_CASE("rate limiter: a burst, then the sustained rate, per key, bounded keys") {
+    ManualClock clock;
+    RateLimiter limiter(2.0, 3.0, 2, clock);
+    for (int i = 0; i < 3; ++i) CHECK(limiter.allow("a"));
+    CHECK_FALSE(limiter.allow("a"));  // burst spent
+    CHECK(limiter.allow("b"));        // another key has its own bucket
+    clock.advance(std::chrono::milliseconds(500));
+    CHECK(limiter.allow("a"));        // one token back after half a second at 2/s
+    CHECK_FALSE(limiter.allow("a"));
+    CHECK(limiter.allow("c"));        // evicts "b", the least recent
+    for (int i = 0; i < 3; ++i) CHECK(limiter.allow("b"));  // forgotten: a full bucket again
+}

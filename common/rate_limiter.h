@@ -1,0 +1,37 @@
+#pragma once
+// RateLimiter: a token bucket per key (a client or peer address): each key
+// may make `burst` requests at once and `per_second` on average. Keys are
+// bounded: past `max_keys`, the least recently seen key is forgotten (it then
+// starts again with a full bucket). Thread-safe. `clock` must outlive it.
+
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+
+namespace dhtalk {
+
+class RateLimiter {
+public:
+    RateLimiter(double per_second, double burst, size_t max_keys, const Clock& clock);
+    // Takes one token for `key`; false when its bucket is empty.
+    bool allow(const std::string& key);
+
+private:
+    struct Bucket {
+        double tokens;
+        SteadyTime updated;
+        std::list<std::string>::iterator lru;
+    };
+    const double per_second_;
+    const double burst_;
+    const size_t max_keys_;
+    const Clock& clock_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Bucket> buckets_;  // guarded by mutex_
+    std::list<std::string> lru_;                       // guarded by mutex_; most recent first
+};
+
+}  // namespace dhtalk
