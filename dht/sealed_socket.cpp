@@ -48,6 +48,9 @@ Status SealedSocket::set_key(const EpochKey& key, std::chrono::milliseconds grac
     if (!aead) return aead.status();
     std::lock_guard lock(mutex_);
     if (current_ && current_->epoch == key.epoch && current_->key == key.key) return Status::ok();
+    // Adoptions can be reported out of order; an older epoch's key never
+    // replaces a newer one (nor resets its replay windows).
+    if (current_ && key.epoch < current_->epoch) return Status::ok();
     if (current_) {
         previous_ = std::move(current_);
         previous_until_ = clock_.now() + grace;

@@ -69,7 +69,8 @@ public:
 
     // Seals from now on with `key`; the key it replaces keeps opening
     // datagrams for `grace`. Installing the current key again is a no-op; a
-    // different key for the current epoch (a rival epoch that won) replaces it.
+    // different key for the current epoch (a rival epoch that won) replaces it;
+    // a key of an older epoch is ignored.
     Status set_key(const EpochKey& key, std::chrono::milliseconds grace);
 
     // Opens one sealed datagram received outside the inner socket (the

@@ -19,9 +19,9 @@ Membership::Membership(std::vector<RosterEpoch> chain, uint32_t network_id, cons
 
 bool Membership::is_member() const { return current().member(self_id_) != nullptr; }
 
-size_t Membership::needed_for(ChangeKind change) const {
-    const size_t eligible = current().members.size() - (change == ChangeKind::kBan ? 1 : 0);
-    return approvals_needed(current().settings.quorum, eligible);
+size_t Membership::needed_for(ChangeKind) const {
+    // Bans too: the subject counts though it cannot vote (roster_rules.h).
+    return approvals_needed(current().settings.quorum, current().members.size());
 }
 
 Status Membership::offer_application(const Application& a) {
@@ -94,6 +94,7 @@ std::optional<Result<RosterEpoch>> Membership::assemble(const crypto::AeadKey& f
     if (!is_member()) return std::nullopt;
     for (const auto& p : proposals()) {
         if (p.approvals.size() < p.needed || p.needed == 0) continue;
+        if (std::find(p.approvals.begin(), p.approvals.end(), self_id_) == p.approvals.end()) continue;  // approvers assemble
         if (!any_member && *std::min_element(p.approvals.begin(), p.approvals.end()) != self_id_) continue;
         std::vector<Ballot> approvals;
         for (const auto& [k, b] : ballots_)

@@ -129,7 +129,7 @@ Status verify_next(const RosterEpoch& prev, const RosterEpoch& next, uint32_t ne
     // The change: members and revocations must be the previous ones plus or minus the subject.
     std::vector<Member> expected = prev.members;
     std::vector<std::string> expected_revoked = prev.revoked;
-    size_t eligible = prev.members.size();
+    const size_t eligible = prev.members.size();
     if (next.change == ChangeKind::kAdmit) {
         if (prev.member(next.subject)) return Status::invalid("the admitted node is already a member");
         if (std::binary_search(prev.revoked.begin(), prev.revoked.end(), next.subject))
@@ -142,7 +142,9 @@ Status verify_next(const RosterEpoch& prev, const RosterEpoch& next, uint32_t ne
         if (!prev.member(next.subject)) return Status::invalid("the banned node is not a member");
         std::erase_if(expected, [&](const Member& m) { return m.node_id == next.subject; });
         expected_revoked.push_back(next.subject);
-        eligible--;  // the subject does not vote on its own ban
+        // The subject counts among the members a ban needs more than the
+        // share of, though it cannot vote: so two bans in one epoch cannot
+        // both reach a quorum of disjoint voters.
     } else {
         return Status::invalid("only the genesis is a genesis");
     }
@@ -164,7 +166,9 @@ Status verify_next(const RosterEpoch& prev, const RosterEpoch& next, uint32_t ne
         return Status::invalid(std::to_string(voters.size()) + " approvals, " + std::to_string(needed) + " needed (" +
                                quorum_rule_name(prev.settings.quorum) + " of " + std::to_string(eligible) + ")");
     DHTALK_TRY(check_keys(next));
-    // Assembled and signed by a member of the previous epoch.
+    // Assembled and signed by one of the approvers (never by a ban's
+    // subject, which must not choose the key it is to be denied).
+    if (!voters.count(next.assembler)) return Status::invalid("the epoch is not assembled by one of its approvers");
     return check_signed_by(prev, next.assembler, body_of(next), next.signature, "the epoch");
 }
 

@@ -19,7 +19,8 @@ uint32_t network_id_of_genesis(const RosterEpoch& genesis);
 // SHA-256 of an epoch's encoding: what the next epoch names as prev_hash.
 std::string hash_of(const RosterEpoch& epoch);
 // The fewest approvals that are "more than" the rule's share of `eligible`
-// voters (0 when nobody is eligible: then nothing can pass).
+// voters (0 when nobody is eligible: then nothing can pass). For a ban the
+// subject counts among them, though it cannot vote.
 size_t approvals_needed(QuorumRule rule, size_t eligible);
 
 Status verify_genesis(const RosterEpoch& genesis);

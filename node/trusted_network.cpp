@@ -17,18 +17,25 @@ crypto::AeadKey fresh_key() {
 }
 
 // Every epoch a member at `endpoint` holds from `from` on, page by page.
+// At most this many epochs per catch-up; the rest comes with the next one.
+constexpr size_t kMaxEpochsPerCatchUp = 16 * kMaxEpochsPerAnswer;
+
+// The epochs a member at `endpoint` holds from `from` on, page by page,
+// each numbered as asked.
 Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::string& endpoint, uint64_t from) {
     std::vector<RosterEpoch> out;
-    for (;;) {
+    while (out.size() < kMaxEpochsPerCatchUp) {
         auto page = courier.fetch_roster(endpoint, from + out.size());
         if (!page) return page.status();
         for (const auto& doc : *page) {
             auto e = decode_roster_epoch(doc);
             if (!e) return Status::invalid(endpoint + " sent a malformed epoch: " + e.status().message());
+            if (e->epoch != from + out.size()) return Status::invalid(endpoint + " sent epochs out of order");
             out.push_back(std::move(e).value());
         }
-        if (page->size() < kMaxEpochsPerAnswer) return out;
+        if (page->size() < kMaxEpochsPerAnswer) break;
     }
+    return out;
 }
 
 }  // namespace
@@ -172,6 +179,17 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
                                                         << " members");
     adopted_ = true;
     quorum_since_.reset();
+    // Ballots that arrived before this epoch did.
+    std::vector<std::string> waiting;
+    waiting.swap(future_ballots_);
+    for (auto& doc : waiting) {
+        auto b = decode_ballot(doc);
+        if (!b || b->epoch > next.epoch) {
+            if (b) future_ballots_.push_back(std::move(doc));
+            continue;
+        }
+        if (membership_.offer_ballot(*b)) roster_store_.save_ballot(*b).ignore_error();  // counted; persisting is best effort
+    }
     return Status::ok();
 }
 
@@ -208,7 +226,13 @@ Status TrustedNetwork::on_ballot(std::string_view doc) {
     if (!b) return b.status();
     {
         std::lock_guard lock(mutex_);
-        if (b->epoch > membership_.current().epoch) next_work_ = {};  // we are behind: catch up soon
+        if (b->epoch > membership_.current().epoch) {
+            // We are behind: keep it for the epoch it belongs to, and catch up soon.
+            if (future_ballots_.size() >= kMaxFutureBallots) future_ballots_.erase(future_ballots_.begin());
+            future_ballots_.emplace_back(doc);
+            next_work_ = {};
+            return Status::busy("ballot for epoch " + std::to_string(b->epoch) + " kept until this node catches up");
+        }
         DHTALK_TRY(membership_.offer_ballot(*b));
         DHTALK_TRY(roster_store_.save_ballot(*b));
         relay("/v1/ballot", std::string(doc));
@@ -280,14 +304,18 @@ Status TrustedNetwork::apply_now() {
 
 void TrustedNetwork::tick() {
     const auto now = clock_.now();
-    if (now < next_work_) return;
-    next_work_ = now + config_.interval;
+    {
+        std::lock_guard lock(mutex_);
+        if (now < next_work_) return;
+        next_work_ = now + config_.interval;
+    }
     catch_up();
     if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time
     {
         // The preferred assembler may be away: after two periods with a
         // change at quorum and no epoch, any member assembles it.
         std::lock_guard lock(mutex_);
+        assemble_if_due(false);
         if (!membership_.has_quorum()) {
             quorum_since_.reset();
         } else if (!quorum_since_) {

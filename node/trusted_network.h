@@ -96,7 +96,10 @@ private:
     Membership membership_;  // guarded by mutex_
     std::atomic<bool> adopted_{false};
     std::function<void()> on_adopted_;
-    SteadyTime next_work_{};
+    SteadyTime next_work_{};  // guarded by mutex_
+    // Ballots for epochs this node has not reached yet, replayed on adoption.
+    static constexpr size_t kMaxFutureBallots = 256;
+    std::vector<std::string> future_ballots_;  // guarded by mutex_
     std::optional<SteadyTime> quorum_since_;  // guarded by mutex_
     Courier courier_;
 };

@@ -116,7 +116,15 @@ TEST_CASE("admit four nodes one by one by majority, ban one; the chain verifies"
     auto short_vote = net.decide(ChangeKind::kAdmit, 5, {0, 1});
     CHECK(contains(short_vote.status().message(), "2 approvals, 3 needed"));
 
-    // Ban node 4: 4 eligible voters (not 4 itself), 3 needed.
+    // Ban node 4: more than half of all 5 members, 3, though 4 cannot vote.
+    // Node 4 cannot assemble its own ban (it would choose the key it is to lose).
+    {
+        std::vector<Ballot> ballots;
+        for (int v : {0, 1, 2}) ballots.push_back(net.ballot(v, ChangeKind::kBan, Network::ids()[4].node_id_hex()));
+        auto own = assemble_next(net.current(), net.network_id, ChangeKind::kBan, Network::ids()[4].node_id_hex(),
+                                 nullptr, ballots, Network::ids()[4], fresh_key());
+        CHECK(contains(own.status().message(), "approvers"));
+    }
     auto ban = net.decide(ChangeKind::kBan, 4, {0, 1, 2});
     REQUIRE_MESSAGE(ban.is_ok(), ban.status().to_string());
     net.chain.push_back(std::move(ban).value());
@@ -230,7 +238,7 @@ TEST_CASE("hostile roster epochs are refused with a reason") {
     refuse(e, "does not verify", false);
     e = *good;
     e.assembler = Network::ids()[5].node_id_hex();
-    refuse(e, "not a member");
+    refuse(e, "not assembled by one of its approvers");
 }
 
 TEST_CASE("hostile applications are refused") {

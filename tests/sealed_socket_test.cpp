@@ -211,3 +211,14 @@ TEST_CASE("a rival key for the same epoch replaces the current one; the loser st
     REQUIRE(test::wait_until([&] { return b.counters->refused_tag == 1; }, 5s));
     CHECK(b.count() == 2);
 }
+
+TEST_CASE("an older epoch's key, reported late, does not replace the current one") {
+    ManualClock clock;
+    Endpoint a(clock), b(clock);
+    REQUIRE(a.socket->set_key(key_for(2, 2), 5s).is_ok());
+    REQUIRE(a.socket->set_key(key_for(1, 1), 5s).is_ok());  // ignored
+    REQUIRE(b.socket->set_key(key_for(2, 2), 5s).is_ok());
+    clock.advance(6s);  // no grace left for anything older
+    REQUIRE(a.send(b, "still epoch 2") == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
+}
