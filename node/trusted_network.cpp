@@ -169,9 +169,9 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
             if (!membership_.applications().count(a.applicant.node_id))
                 roster_store_.erase_application(a.applicant.node_id).ignore_error();
     const std::string doc = encode(next);
-    relay("/v1/epoch", doc);
-    // The subject hears of it too: an admitted node is waiting for it, a banned one should know.
-    if (const Member* subject = prev.member(next.subject))
+    relay("/v1/epoch", doc);  // to the new roster's members, the admitted node included
+    // A banned node is no longer among them, but should learn it is out.
+    if (const Member* subject = next.change == ChangeKind::kBan ? prev.member(next.subject) : nullptr)
         for (const auto& e : subject->endpoints) courier_.send(e, "/v1/epoch", doc);
     DHTALK_LOG(kInfo, "trust", "adopted roster epoch " << next.epoch << ": "
                                                         << (next.change == ChangeKind::kAdmit ? "admitted " : "banned ")
@@ -182,10 +182,10 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
     // Ballots that arrived before this epoch did.
     std::vector<std::string> waiting;
     waiting.swap(future_ballots_);
-    for (auto& doc : waiting) {
-        auto b = decode_ballot(doc);
+    for (auto& early : waiting) {
+        auto b = decode_ballot(early);
         if (!b || b->epoch > next.epoch) {
-            if (b) future_ballots_.push_back(std::move(doc));
+            if (b) future_ballots_.push_back(std::move(early));
             continue;
         }
         if (membership_.offer_ballot(*b)) roster_store_.save_ballot(*b).ignore_error();  // counted; persisting is best effort
