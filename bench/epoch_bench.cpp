@@ -22,12 +22,6 @@ using namespace std::chrono;
 
 namespace {
 
-crypto::AeadKey fresh_key() {
-    crypto::AeadKey k;
-    crypto::random_bytes(k);
-    return k;
-}
-
 struct Peer {
     crypto::NodeIdentity id;
     MemoryStore store;
@@ -41,7 +35,7 @@ struct Peer {
 std::vector<RosterEpoch> build_chain(std::vector<std::unique_ptr<Peer>>& peers, size_t members) {
     std::vector<RosterEpoch> chain;
     auto g = make_genesis(peers[0]->id, {"bench", QuorumRule::kMajority, "kontalk-sha1"}, {peers[0]->endpoint()}, "p0",
-                          fresh_key());
+                          crypto::random_key());
     chain.push_back(g.value());
     const uint32_t net = network_id_of_genesis(chain.front());
     for (size_t k = 1; k < members; ++k) {
@@ -53,7 +47,7 @@ std::vector<RosterEpoch> build_chain(std::vector<std::unique_ptr<Peer>>& peers, 
                                   .value());
         const Member m = member_of(peers[k]->id, {peers[k]->endpoint()}, "p" + std::to_string(k));
         chain.push_back(
-            assemble_next(chain.back(), net, ChangeKind::kAdmit, subject, &m, ballots, peers[0]->id, fresh_key()).value());
+            assemble_next(chain.back(), net, ChangeKind::kAdmit, subject, &m, ballots, peers[0]->id, crypto::random_key()).value());
     }
     return chain;
 }

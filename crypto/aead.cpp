@@ -57,4 +57,10 @@ void random_bytes(std::span<uint8_t> out) {
     if (gnutls_rnd(GNUTLS_RND_RANDOM, out.data(), out.size()) != 0) std::abort();
 }
 
+AeadKey random_key() {
+    AeadKey k;
+    random_bytes(k);
+    return k;
+}
+
 }  // namespace dhtalk::crypto

@@ -47,5 +47,7 @@ private:
 
 // Cryptographically random bytes from GnuTLS.
 void random_bytes(std::span<uint8_t> out);
+// A fresh random key.
+AeadKey random_key();
 
 }  // namespace dhtalk::crypto

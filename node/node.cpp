@@ -17,20 +17,12 @@ using namespace std::chrono;
 namespace {
 
 // The admin secret in the data directory, created on first start.
-Result<std::string> load_or_create_secret(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
-        auto text = read_file(path, 256);
-        if (!text) return text.status();
-        std::string secret = *text;
-        while (!secret.empty() && (secret.back() == '\n' || secret.back() == ' ')) secret.pop_back();
-        if (secret.size() < 32) return Status::corruption(path.string() + " is too short to be an admin secret");
-        return secret;
-    }
-    crypto::AeadKey raw;
-    crypto::random_bytes(raw);
-    const std::string secret = crypto::to_hex({reinterpret_cast<const char*>(raw.data()), raw.size()});
-    DHTALK_TRY(write_file_atomic(path, secret + "\n", 0600));
+Result<std::string> load_or_create_secret(const std::filesystem::path& data_dir) {
+    auto existing = read_admin_secret(data_dir);
+    if (existing || existing.status().code() != Code::kNotFound) return existing;
+    const auto key = crypto::random_key();
+    const std::string secret = crypto::to_hex({reinterpret_cast<const char*>(key.data()), key.size()});
+    DHTALK_TRY(write_file_atomic(data_dir / kAdminSecretFile, secret + "\n", 0600));
     return secret;
 }
 
@@ -116,7 +108,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     Node* self = node.get();
     std::string secret;
     if (node->trust_) {
-        auto s = load_or_create_secret(config.data_dir / kAdminSecretFile);
+        auto s = load_or_create_secret(config.data_dir);
         if (!s) return s.status();
         secret = std::move(s).value();
     }
@@ -130,6 +122,18 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
                                        << ") up on port " << node->port_ << ", status on http://" << rt.http_address
                                        << ":" << rt.http_port << "/status");
     return node;
+}
+
+Result<std::string> read_admin_secret(const std::filesystem::path& data_dir) {
+    const auto path = data_dir / kAdminSecretFile;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return Status::not_found("no admin secret in " + data_dir.string());
+    auto text = read_file(path, 256);
+    if (!text) return text.status();
+    std::string secret = std::move(text).value();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == ' ')) secret.pop_back();
+    if (secret.size() < 32) return Status::corruption(path.string() + " is too short to be an admin secret");
+    return secret;
 }
 
 Node::Node(const NodeConfig& config, const Clock& clock, FileLock lock)
@@ -159,7 +163,7 @@ Status Node::start_overlay() {
             if (!oc.seal_key) return Status::internal("this member cannot open its epoch key");
         }
     } else {
-        oc.network_id = crypto::network_id_from_name(config_.network);
+        oc.network_id = network_id();
     }
     auto overlay = Overlay::start(oc, restored_);
     if (!overlay) return overlay.status();
@@ -219,11 +223,17 @@ void Node::register_value_policy() {
     overlay_->runner().registerType(type);
 }
 
+uint32_t Node::network_id() const {
+    return trust_ ? trust_->network_id() : crypto::network_id_from_name(config_.network);
+}
+
+std::string Node::network_name() const { return trust_ ? trust_->network_name() : config_.network; }
+
 Status Node::write_runtime() {
     RuntimeInfo rt;
     rt.node_id = identity_.node_id_hex();
-    rt.network_id = trust_ ? trust_->network_id() : crypto::network_id_from_name(config_.network);
-    rt.network = trust_ ? trust_->network_name() : config_.network;
+    rt.network_id = network_id();
+    rt.network = network_name();
     rt.pid = ::getpid();
     if (overlay_) {
         rt.dht_port_ipv4 = overlay_->port_ipv4();
@@ -305,8 +315,8 @@ Status Node::stop() {
 NodeStatus Node::status() {
     NodeStatus s;
     s.node_id = identity_.node_id_hex();
-    s.network_id = trust_ ? trust_->network_id() : crypto::network_id_from_name(config_.network);
-    s.network = trust_ ? trust_->network_name() : config_.network;
+    s.network_id = network_id();
+    s.network = network_name();
     s.version = DHTALK_VERSION;
     s.standing = trust_ ? standing_name(trust_->standing()) : "open";
     if (trust_) {

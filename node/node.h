@@ -39,6 +39,10 @@ namespace dhtalk {
 inline constexpr size_t kMaxValueBytes = 64 * 1024;
 inline constexpr const char* kAdminSecretFile = "admin.secret";
 
+// The admin secret of the node whose data directory is `data_dir`
+// (kNotFound if the node has never started with a roster).
+Result<std::string> read_admin_secret(const std::filesystem::path& data_dir);
+
 class Node final : public AdminHandler {
 public:
     // Opens everything; a member also joins the overlay. `clock` must outlive the node.
@@ -74,6 +78,9 @@ private:
     void on_roster_change();
     void register_value_policy();
     Status write_runtime();
+    // The trusted network's, or the plain network's named by --network.
+    uint32_t network_id() const;
+    std::string network_name() const;
 
     NodeConfig config_;
     const Clock& clock_;

@@ -10,12 +10,6 @@
 namespace dhtalk {
 namespace {
 
-crypto::AeadKey fresh_key() {
-    crypto::AeadKey k;
-    crypto::random_bytes(k);
-    return k;
-}
-
 // Every epoch a member at `endpoint` holds from `from` on, page by page.
 // At most this many epochs per catch-up; the rest comes with the next one.
 constexpr size_t kMaxEpochsPerCatchUp = 16 * kMaxEpochsPerAnswer;
@@ -56,7 +50,7 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
     if (!chain) return chain.status();
     if (chain->empty()) {
         if (config.genesis) {
-            auto g = make_genesis(identity, config.settings, {config.endpoint}, config.contact, fresh_key());
+            auto g = make_genesis(identity, config.settings, {config.endpoint}, config.contact, crypto::random_key());
             if (!g) return g.status();
             DHTALK_TRY(roster.save_epoch(*g));
             DHTALK_LOG(kInfo, "trust", "founded network '" << config.settings.name << "' (id "
@@ -194,7 +188,7 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
 }
 
 void TrustedNetwork::assemble_if_due(bool any_member) {
-    auto next = membership_.assemble(fresh_key(), any_member);
+    auto next = membership_.assemble(crypto::random_key(), any_member);
     if (!next) return;
     if (!*next) {
         DHTALK_LOG(kError, "trust", "cannot assemble the next epoch: " << next->status().message());

@@ -16,7 +16,6 @@ using namespace dhtalk;
 namespace {
 
 using test::Bus;
-using test::fresh_key;
 using test::ids;
 
 std::string head_hash(const Membership& m) { return hash_of(m.current()); }
@@ -134,10 +133,10 @@ TEST_CASE("two members assembling the same change at once converge on the lower 
     }
     // Only the approver with the lower node id assembles unless asked to fall back.
     const int preferred = ids()[0].node_id_hex() < ids()[1].node_id_hex() ? 0 : 1;
-    CHECK(bus.at(preferred).assemble(fresh_key()).has_value());
-    CHECK_FALSE(bus.at(1 - preferred).assemble(fresh_key()).has_value());
-    auto e0 = bus.at(0).assemble(fresh_key(), true);
-    auto e1 = bus.at(1).assemble(fresh_key(), true);
+    CHECK(bus.at(preferred).assemble(crypto::random_key()).has_value());
+    CHECK_FALSE(bus.at(1 - preferred).assemble(crypto::random_key()).has_value());
+    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
+    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
     REQUIRE((e0 && *e0 && e1 && *e1));
     CHECK(hash_of(**e0) != hash_of(**e1));
     // Each adopts its own first, then hears of the other's.

@@ -25,18 +25,12 @@ inline const std::vector<crypto::NodeIdentity>& ids() {
     return v;
 }
 
-inline crypto::AeadKey fresh_key() {
-    crypto::AeadKey k;
-    crypto::random_bytes(k);
-    return k;
-}
-
 // Every node's Membership, and delivery of documents to all of them, the way
 // the node's peer service will broadcast them.
 struct Bus {
     Bus() {
         auto g = make_genesis(ids()[0], {"bus-net", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:1"}, "zero",
-                              fresh_key());
+                              crypto::random_key());
         REQUIRE(g.is_ok());
         genesis = *g;
         join(0);
@@ -65,7 +59,7 @@ struct Bus {
             if (n != voter) m.offer_ballot(*b).ignore_error();  // non-members refuse; fine
         // Any member that sees the quorum assembles; the first one wins here.
         for (auto& [n, m] : nodes) {
-            auto next = m.assemble(fresh_key());
+            auto next = m.assemble(crypto::random_key());
             if (!next) continue;
             REQUIRE_MESSAGE(next->is_ok(), next->status().to_string());
             for (auto& [k, other] : nodes) CHECK(other.offer_epoch(**next).is_ok());

@@ -30,19 +30,13 @@ const std::vector<crypto::NodeIdentity>& identities() {
     return ids;
 }
 
-crypto::AeadKey fresh_key() {
-    crypto::AeadKey k;
-    crypto::random_bytes(k);
-    return k;
-}
-
 std::vector<std::string> endpoint(int i) { return {"127.0.0.1:" + std::to_string(4000 + i)}; }
 
 // A network founded by identity 0, grown with helpers that vote as needed.
 struct Network {
     explicit Network(QuorumRule rule = QuorumRule::kMajority) {
         NetworkSettings s{"test-net", rule, "kontalk-sha1"};
-        auto g = make_genesis(ids()[0], s, endpoint(0), "founder@example.org", fresh_key());
+        auto g = make_genesis(ids()[0], s, endpoint(0), "founder@example.org", crypto::random_key());
         REQUIRE_MESSAGE(g.is_ok(), g.status().to_string());
         chain.push_back(std::move(g).value());
         network_id = network_id_of_genesis(chain.front());
@@ -61,7 +55,7 @@ struct Network {
         for (int v : voters) ballots.push_back(ballot(v, change, ids()[subject].node_id_hex()));
         Member m = member_of(ids()[subject], endpoint(subject), "op" + std::to_string(subject));
         return assemble_next(current(), network_id, change, ids()[subject].node_id_hex(),
-                             change == ChangeKind::kAdmit ? &m : nullptr, ballots, ids()[voters.front()], fresh_key());
+                             change == ChangeKind::kAdmit ? &m : nullptr, ballots, ids()[voters.front()], crypto::random_key());
     }
     void admit(int subject, const std::vector<int>& voters) {
         auto next = decide(ChangeKind::kAdmit, subject, voters);
@@ -122,7 +116,7 @@ TEST_CASE("admit four nodes one by one by majority, ban one; the chain verifies"
         std::vector<Ballot> ballots;
         for (int v : {0, 1, 2}) ballots.push_back(net.ballot(v, ChangeKind::kBan, Network::ids()[4].node_id_hex()));
         auto own = assemble_next(net.current(), net.network_id, ChangeKind::kBan, Network::ids()[4].node_id_hex(),
-                                 nullptr, ballots, Network::ids()[4], fresh_key());
+                                 nullptr, ballots, Network::ids()[4], crypto::random_key());
         CHECK(contains(own.status().message(), "approvers"));
     }
     auto ban = net.decide(ChangeKind::kBan, 4, {0, 1, 2});

@@ -42,7 +42,7 @@ std::string scenario(uint64_t seed) {
     config.link.loss = 0.01;
     SimSwarm swarm(config);
     swarm.add_nodes(6);  // nodes 0-4 for ids 0-4; node 5 an outsider with another key
-    swarm.set_seal_key(5, {0, test::fresh_key()}, kGrace);
+    swarm.set_seal_key(5, {0, crypto::random_key()}, kGrace);
     for (size_t m = 0; m < 5; ++m) swarm.introduce(5, m);  // the outsider knows where members are
 
     Bus bus;  // node 0 founds the network

@@ -6,7 +6,6 @@
 #include <boost/program_options.hpp>
 #include <httplib.h>
 
-#include "common/files.h"
 #include "common/json.h"
 #include "node/node.h"
 #include "node/runtime_info.h"
@@ -31,11 +30,9 @@ struct AdminTarget {
 Result<AdminTarget> find_node(const std::string& data_dir) {
     auto rt = read_runtime_info(data_dir);
     if (!rt) return rt.status();
-    auto secret = read_file(std::filesystem::path(data_dir) / kAdminSecretFile, 256);
+    auto secret = read_admin_secret(data_dir);
     if (!secret) return Status::invalid("cannot read the admin secret: " + secret.status().message());
-    AdminTarget t{rt->http_address, rt->http_port, *secret};
-    while (!t.secret.empty() && (t.secret.back() == '\n' || t.secret.back() == ' ')) t.secret.pop_back();
-    return t;
+    return AdminTarget{rt->http_address, rt->http_port, *secret};
 }
 
 // Sends one admin request; returns the parsed JSON answer or why not.
