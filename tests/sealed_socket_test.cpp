@@ -120,11 +120,13 @@ TEST_CASE("members with the key talk; everything else is refused and counted") {
 
     // Capture a genuine sealed datagram to replay and tamper with.
     Tap tap;
-    REQUIRE(a.socket->sendTo(tap.socket->getBoundRef(AF_INET), reinterpret_cast<const uint8_t*>("x"), 1, false) == 0);
+    const std::string secret = "a secret marker";
+    REQUIRE(a.socket->sendTo(tap.socket->getBoundRef(AF_INET), reinterpret_cast<const uint8_t*>(secret.data()),
+                             secret.size(), false) == 0);
     REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
     const auto genuine = tap.first();
-    CHECK(genuine.size() == SealedSocket::kOverheadBytes + 1);
-    CHECK(genuine[SealedSocket::kHeaderBytes] != 'x');  // not in the clear
+    CHECK(genuine.size() == SealedSocket::kOverheadBytes + secret.size());
+    CHECK(std::string(genuine.begin(), genuine.end()).find(secret) == std::string::npos);  // not in the clear
 
     tap.inject(b, genuine);  // first delivery: accepted
     tap.inject(b, genuine);  // replayed
@@ -146,7 +148,7 @@ TEST_CASE("members with the key talk; everything else is refused and counted") {
 
     REQUIRE(test::wait_until([&] { return b.counters->refused() == 7; }, 5s));
     CHECK(b.count() == 2);
-    CHECK(b.received[1] == "x");
+    CHECK(b.received[1] == secret);
     CHECK(b.counters->refused_replay == 1);
     CHECK(b.counters->refused_tag == 2);
     CHECK(b.counters->refused_epoch == 1);
