@@ -74,6 +74,24 @@ TEST_CASE("found, admit two by vote, keep a stock peer out, ban one") {
         stock.stop();
     }
 
+    // The peer service refuses malformed documents and queries with a reason.
+    {
+        httplib::Client peer("127.0.0.1", ra.peer_port);
+        for (const char* path : {"/v1/apply", "/v1/ballot", "/v1/epoch"}) {
+            auto res = peer.Post(path, std::string("\x93\x01\xc6\xff\xff\xff\xff garbage"), "application/msgpack");
+            REQUIRE(res);
+            CHECK(res->status == 400);
+            CHECK_FALSE(res->body.empty());
+        }
+        auto bad_query = peer.Get("/v1/roster?from=-1");
+        REQUIRE(bad_query);
+        CHECK(bad_query->status == 400);
+        auto roster = peer.Get("/v1/roster?from=0");
+        REQUIRE(roster);
+        CHECK(roster->status == 200);
+        CHECK(a.status_json()["roster_epoch"].asUInt64() == 2);  // nothing accepted changed
+    }
+
     // The admin interface wants its secret.
     {
         httplib::Client client("127.0.0.1", ra.http_port);
