@@ -13,6 +13,8 @@ const char* code_name(Code code) {
     case Code::kBusy: return "busy";
     case Code::kUnavailable: return "unavailable";
     case Code::kTimeout: return "timeout";
+    case Code::kPermissionDenied: return "permission denied";
+    case Code::kResourceExhausted: return "limit reached";
     case Code::kInternal: return "internal error";
     }
     return "unknown";

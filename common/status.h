@@ -21,6 +21,8 @@ enum class Code {
     kBusy,             // a resource is held by someone else (a lock, a port)
     kUnavailable,      // a remote party or subsystem cannot answer now
     kTimeout,
+    kPermissionDenied,  // the caller is not allowed this (a certificate, an owner, a signature)
+    kResourceExhausted, // a limit was reached (a rate, a count); try again later
     kInternal,
 };
 
@@ -40,6 +42,8 @@ public:
     static Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
     static Status timeout(std::string m) { return {Code::kTimeout, std::move(m)}; }
     static Status internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+    static Status denied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
+    static Status exhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
 
     bool is_ok() const { return code_ == Code::kOk; }
     explicit operator bool() const { return is_ok(); }

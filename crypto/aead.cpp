@@ -3,6 +3,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace dhtalk::crypto {
@@ -61,6 +62,37 @@ AeadKey random_key() {
     AeadKey k;
     random_bytes(k);
     return k;
+}
+
+}  // namespace dhtalk::crypto
+
+namespace dhtalk::crypto {
+
+namespace {
+std::span<const uint8_t> as_bytes(std::string_view s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+}  // namespace
+
+Result<std::string> encrypt_blob(const AeadKey& key, std::string_view plain) {
+    auto aead = Aead::create(key);
+    if (!aead) return aead.status();
+    AeadNonce nonce;
+    random_bytes(nonce);
+    std::vector<uint8_t> out(nonce.begin(), nonce.end());
+    DHTALK_TRY((*aead)->seal(nonce, {}, as_bytes(plain), out));
+    return std::string(out.begin(), out.end());
+}
+
+Result<std::string> decrypt_blob(const AeadKey& key, std::string_view blob) {
+    if (blob.size() < kAeadNonceBytes + kAeadTagBytes) return Status::corruption("the encrypted data is truncated");
+    auto aead = Aead::create(key);
+    if (!aead) return aead.status();
+    AeadNonce nonce;
+    std::copy_n(reinterpret_cast<const uint8_t*>(blob.data()), kAeadNonceBytes, nonce.begin());
+    std::vector<uint8_t> out;
+    DHTALK_TRY((*aead)->open(nonce, {}, as_bytes(blob.substr(kAeadNonceBytes)), out));
+    return std::string(out.begin(), out.end());
 }
 
 }  // namespace dhtalk::crypto

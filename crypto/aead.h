@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -49,5 +51,15 @@ private:
 void random_bytes(std::span<uint8_t> out);
 // A fresh random key.
 AeadKey random_key();
+
+}  // namespace dhtalk::crypto
+
+namespace dhtalk::crypto {
+
+// One-shot helpers for data encrypted once under a key: a random nonce,
+// then ciphertext and tag. Safe for many blobs per key (random 96-bit nonces).
+Result<std::string> encrypt_blob(const AeadKey& key, std::string_view plain);
+// kCorruption if `blob` was not sealed under `key` or was altered.
+Result<std::string> decrypt_blob(const AeadKey& key, std::string_view blob);
 
 }  // namespace dhtalk::crypto

@@ -2,29 +2,16 @@
 
 #include <msgpack.hpp>
 
+#include "common/msgpack_io.h"
+
 namespace dhtalk {
 namespace {
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-// Thrown by the decoders below on malformed input and caught in this file:
-// it never leaves it.
-struct DecodeError {
-    std::string what;
-};
+using Packer = MsgpackPacker;
 
 msgpack::unpack_limit document_limit() {
     return msgpack::unpack_limit(/*array*/ 2 * kMaxMembers + 16, /*map*/ 0, /*str*/ 16 * 1024,
                                  /*bin*/ kMaxDocumentBytes, /*ext*/ 0, /*depth*/ 8);
-}
-
-void pack_str(Packer& pk, std::string_view s) {
-    pk.pack_str(static_cast<uint32_t>(s.size()));
-    pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-void pack_bin(Packer& pk, std::string_view s) {
-    pk.pack_bin(static_cast<uint32_t>(s.size()));
-    pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
 void pack_member(Packer& pk, const Member& m) {
@@ -45,55 +32,6 @@ std::string document(std::string_view body, std::string_view signature) {
     pack_bin(pk, signature);
     return {buf.data(), buf.size()};
 }
-
-// Reads the fields of one msgpack array in order, checking each.
-class Fields {
-public:
-    Fields(const msgpack::object& o, uint32_t count, const char* what) : what_(what) {
-        if (o.type != msgpack::type::ARRAY || o.via.array.size != count)
-            throw DecodeError{std::string(what) + " is not an array of " + std::to_string(count)};
-        a_ = &o.via.array;
-    }
-    const msgpack::object& next() { return a_->ptr[i_++]; }
-    std::string str(size_t max) {
-        const auto& o = next();
-        if (o.type != msgpack::type::STR) fail("a text field");
-        if (o.via.str.size > max) fail("a text field over " + std::to_string(max) + " bytes");
-        return {o.via.str.ptr, o.via.str.size};
-    }
-    std::string bin(size_t max) {
-        const auto& o = next();
-        if (o.type != msgpack::type::BIN) fail("a binary field");
-        if (o.via.bin.size > max) fail("a binary field over " + std::to_string(max) + " bytes");
-        return {o.via.bin.ptr, o.via.bin.size};
-    }
-    uint64_t uint(uint64_t max) {
-        const auto& o = next();
-        if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > max) fail("a number in range");
-        return o.via.u64;
-    }
-    int64_t sint() {
-        const auto& o = next();
-        if (o.type == msgpack::type::POSITIVE_INTEGER && o.via.u64 <= INT64_MAX) return static_cast<int64_t>(o.via.u64);
-        if (o.type == msgpack::type::NEGATIVE_INTEGER) return o.via.i64;
-        fail("an integer");
-    }
-    // An array of at most `max` elements.
-    const msgpack::object_array& array(size_t max) {
-        const auto& o = next();
-        if (o.type != msgpack::type::ARRAY) fail("a list");
-        if (o.via.array.size > max) fail("a list of more than " + std::to_string(max));
-        return o.via.array;
-    }
-    [[noreturn]] void fail(const std::string& expected) const {
-        throw DecodeError{std::string(what_) + ": field " + std::to_string(i_) + " is not " + expected};
-    }
-
-private:
-    const char* what_;
-    const msgpack::object_array* a_ = nullptr;
-    uint32_t i_ = 0;
-};
 
 Member read_member(const msgpack::object& o) {
     Fields f(o, 4, "member");

@@ -7,7 +7,7 @@ packages=(
   build-essential meson ninja-build pkg-config cmake
   libopendht-dev dhtnode libmsgpack-cxx-dev libgnutls28-dev librocksdb-dev
   libboost-program-options-dev libjsoncpp-dev libcpp-httplib-dev doctest-dev
-  curl
+  curl libcurl4-gnutls-dev
 )
 
 missing=()

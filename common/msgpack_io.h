@@ -1,0 +1,86 @@
+#pragma once
+// Helpers for dhtalk's msgpack wire formats: packing text and bytes, and
+// Fields, a reader of one msgpack array that checks every field's type and
+// bound as it goes. Decoders built on it throw DecodeError, which they catch
+// in the same file and turn into a Status: it never crosses a module boundary.
+// Header-only; stateless apart from the reader itself.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <msgpack.hpp>
+
+namespace dhtalk {
+
+using MsgpackPacker = msgpack::packer<msgpack::sbuffer>;
+
+struct DecodeError {
+    std::string what;
+};
+
+inline void pack_str(MsgpackPacker& pk, std::string_view s) {
+    pk.pack_str(static_cast<uint32_t>(s.size()));
+    pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+inline void pack_bin(MsgpackPacker& pk, std::string_view s) {
+    pk.pack_bin(static_cast<uint32_t>(s.size()));
+    pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+// Reads the fields of one msgpack array of exactly `count` elements, in order.
+class Fields {
+public:
+    Fields(const msgpack::object& o, uint32_t count, const char* what) : what_(what) {
+        if (o.type != msgpack::type::ARRAY || o.via.array.size != count)
+            throw DecodeError{std::string(what) + " is not an array of " + std::to_string(count)};
+        a_ = &o.via.array;
+    }
+    const msgpack::object& next() { return a_->ptr[i_++]; }
+    std::string str(size_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::STR) fail("a text field");
+        if (o.via.str.size > max) fail("a text field over " + std::to_string(max) + " bytes");
+        return {o.via.str.ptr, o.via.str.size};
+    }
+    std::string bin(size_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::BIN) fail("a binary field");
+        if (o.via.bin.size > max) fail("a binary field over " + std::to_string(max) + " bytes");
+        return {o.via.bin.ptr, o.via.bin.size};
+    }
+    uint64_t uint(uint64_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::POSITIVE_INTEGER || o.via.u64 > max) fail("a number in range");
+        return o.via.u64;
+    }
+    int64_t sint() {
+        const auto& o = next();
+        if (o.type == msgpack::type::POSITIVE_INTEGER && o.via.u64 <= INT64_MAX) return static_cast<int64_t>(o.via.u64);
+        if (o.type == msgpack::type::NEGATIVE_INTEGER) return o.via.i64;
+        fail("an integer");
+    }
+    bool boolean() {
+        const auto& o = next();
+        if (o.type != msgpack::type::BOOLEAN) fail("true or false");
+        return o.via.boolean;
+    }
+    // An array of at most `max` elements.
+    const msgpack::object_array& array(size_t max) {
+        const auto& o = next();
+        if (o.type != msgpack::type::ARRAY) fail("a list");
+        if (o.via.array.size > max) fail("a list of more than " + std::to_string(max));
+        return o.via.array;
+    }
+    [[noreturn]] void fail(const std::string& expected) const {
+        throw DecodeError{std::string(what_) + ": field " + std::to_string(i_) + " is not " + expected};
+    }
+
+private:
+    const char* what_;
+    const msgpack::object_array* a_ = nullptr;
+    uint32_t i_ = 0;
+};
+
+}  // namespace dhtalk

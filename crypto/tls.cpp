@@ -1,0 +1,59 @@
+#include "crypto/tls.h"
+
+namespace dhtalk::crypto {
+namespace {
+
+constexpr const char* kPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+
+}  // namespace
+
+Result<std::shared_ptr<TlsCredentials>> TlsCredentials::anonymous() {
+    std::shared_ptr<TlsCredentials> c(new TlsCredentials());
+    const int rc = gnutls_certificate_allocate_credentials(&c->cred_);
+    if (rc < 0) return Status::internal(std::string("cannot allocate TLS credentials: ") + gnutls_strerror(rc));
+    return c;
+}
+
+Result<std::shared_ptr<TlsCredentials>> TlsCredentials::with_certificate(const dht::crypto::Certificate& cert,
+                                                                         const dht::crypto::PrivateKey& key) {
+    auto c = anonymous();
+    if (!c) return c.status();
+    gnutls_x509_crt_t chain[] = {cert.cert};
+    const int rc = gnutls_certificate_set_x509_key((*c)->cred_, chain, 1, key.x509_key);
+    if (rc < 0) return Status::invalid(std::string("cannot use the certificate for TLS: ") + gnutls_strerror(rc));
+    return c;
+}
+
+TlsCredentials::~TlsCredentials() {
+    if (cred_) gnutls_certificate_free_credentials(cred_);
+}
+
+Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const TlsCredentials& credentials) {
+    std::unique_ptr<TlsSession> s(new TlsSession());
+    int rc = gnutls_init(&s->session_, (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+    if (rc < 0) return Status::internal(std::string("cannot start a TLS session: ") + gnutls_strerror(rc));
+    if ((rc = gnutls_priority_set_direct(s->session_, kPriorities, nullptr)) < 0 ||
+        (rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, credentials.get())) < 0)
+        return Status::internal(std::string("cannot configure a TLS session: ") + gnutls_strerror(rc));
+    if (role == Role::kServer) gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_REQUEST);
+    gnutls_transport_set_int(s->session_, fd);
+    gnutls_handshake_set_timeout(s->session_, 0);  // the caller keeps the deadline
+    return s;
+}
+
+TlsSession::~TlsSession() {
+    if (session_) gnutls_deinit(session_);
+}
+
+std::shared_ptr<dht::crypto::Certificate> TlsSession::peer_certificate() const {
+    unsigned count = 0;
+    const gnutls_datum_t* certs = gnutls_certificate_get_peers(session_, &count);
+    if (!certs || count == 0) return nullptr;
+    try {
+        return std::make_shared<dht::crypto::Certificate>(certs[0].data, certs[0].size);
+    } catch (const std::exception&) {
+        return nullptr;  // GnuTLS parsed it for the handshake; a failure here means no usable certificate
+    }
+}
+
+}  // namespace dhtalk::crypto

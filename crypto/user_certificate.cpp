@@ -1,0 +1,172 @@
+#include "crypto/user_certificate.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+
+#include "crypto/aead.h"
+#include "crypto/signing.h"
+
+namespace dhtalk::crypto {
+namespace {
+
+// RAII for the GnuTLS handles used here, each made on the line that inits it.
+struct Crq {
+    gnutls_x509_crq_t h = nullptr;
+    Crq() { gnutls_x509_crq_init(&h); }
+    ~Crq() { gnutls_x509_crq_deinit(h); }
+};
+struct Crt {
+    gnutls_x509_crt_t h = nullptr;
+    Crt() { gnutls_x509_crt_init(&h); }
+    ~Crt() { gnutls_x509_crt_deinit(h); }
+};
+struct Pubkey {
+    gnutls_pubkey_t h = nullptr;
+    Pubkey() { gnutls_pubkey_init(&h); }
+    ~Pubkey() { gnutls_pubkey_deinit(h); }
+};
+struct Datum {
+    gnutls_datum_t d{nullptr, 0};
+    ~Datum() { gnutls_free(d.data); }
+    std::string str() const { return {reinterpret_cast<const char*>(d.data), d.size}; }
+};
+
+Status gnutls_failed(const char* what, int rc) {
+    return Status::internal(std::string(what) + ": " + gnutls_strerror(rc));
+}
+
+std::string network_org(uint32_t network_id) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "dhtalk network %08x", network_id);
+    return buf;
+}
+
+Result<std::string> dn_field(gnutls_x509_crt_t crt, const char* oid) {
+    char buf[256];
+    size_t size = sizeof buf;
+    const int rc = gnutls_x509_crt_get_dn_by_oid(crt, oid, 0, 0, buf, &size);
+    if (rc < 0) return Status::invalid(std::string("the certificate has no ") + oid + " field");
+    return std::string(buf, size);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_user_key(unsigned bits) {
+    try {
+        return std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey::generate(bits));
+    } catch (const std::exception& e) {
+        return Status::internal(std::string("cannot generate a key pair: ") + e.what());
+    }
+}
+
+Result<std::string> make_certificate_request(const dht::crypto::PrivateKey& key, std::string_view user_id) {
+    Crq crq;
+    int rc = gnutls_x509_crq_set_dn_by_oid(crq.h, GNUTLS_OID_X520_COMMON_NAME, 0, user_id.data(),
+                                           static_cast<unsigned>(user_id.size()));
+    if (rc < 0) return gnutls_failed("cannot name the certificate request", rc);
+    if ((rc = gnutls_x509_crq_set_version(crq.h, 1)) < 0) return gnutls_failed("cannot version the request", rc);
+    if ((rc = gnutls_x509_crq_set_key(crq.h, key.x509_key)) < 0) return gnutls_failed("cannot set the key", rc);
+    if ((rc = gnutls_x509_crq_privkey_sign(crq.h, key.key, GNUTLS_DIG_SHA256, 0)) < 0)
+        return gnutls_failed("cannot sign the request", rc);
+    Datum out;
+    if ((rc = gnutls_x509_crq_export2(crq.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
+        return gnutls_failed("cannot export the request", rc);
+    return out.str();
+}
+
+Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIdentity& issuer) {
+    if (r.csr_pem.empty() || r.csr_pem.size() > kMaxCertificateRequestBytes)
+        return Status::invalid("the certificate request is empty or larger than " +
+                               std::to_string(kMaxCertificateRequestBytes) + " bytes");
+    Crq crq;
+    const gnutls_datum_t in{reinterpret_cast<unsigned char*>(const_cast<char*>(r.csr_pem.data())),
+                            static_cast<unsigned>(r.csr_pem.size())};
+    if (gnutls_x509_crq_import(crq.h, &in, GNUTLS_X509_FMT_PEM) < 0)
+        return Status::invalid("the certificate request is not a PEM certificate request");
+    if (gnutls_x509_crq_verify(crq.h, 0) < 0)
+        return Status::invalid("the certificate request is not signed by its own key");
+    Pubkey pub;
+    if (gnutls_pubkey_import_x509_crq(pub.h, crq.h, 0) < 0)
+        return Status::invalid("the certificate request carries no usable public key");
+    unsigned bits = 0;
+    if (gnutls_pubkey_get_pk_algorithm(pub.h, &bits) != GNUTLS_PK_RSA || bits < 2048 || bits > 8192)
+        return Status::invalid("the certificate request's key must be RSA of 2048 to 8192 bits");
+
+    Crt crt;
+    int rc = gnutls_x509_crt_set_pubkey(crt.h, pub.h);
+    if (rc < 0) return gnutls_failed("cannot set the key", rc);
+    const std::string org = network_org(r.network_id);
+    if ((rc = gnutls_x509_crt_set_dn_by_oid(crt.h, GNUTLS_OID_X520_COMMON_NAME, 0, r.user_id.data(),
+                                            static_cast<unsigned>(r.user_id.size()))) < 0 ||
+        (rc = gnutls_x509_crt_set_dn_by_oid(crt.h, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, org.data(),
+                                            static_cast<unsigned>(org.size()))) < 0)
+        return gnutls_failed("cannot name the certificate", rc);
+    gnutls_x509_crt_set_version(crt.h, 3);
+    const auto serial = random_key();
+    gnutls_x509_crt_set_serial(crt.h, serial.data(), 16);
+    const time_t now = std::chrono::system_clock::to_time_t(r.now);
+    gnutls_x509_crt_set_activation_time(crt.h, now - 300);  // clock skew between nodes and clients
+    gnutls_x509_crt_set_expiration_time(crt.h, now + static_cast<time_t>(r.validity.count()));
+    gnutls_x509_crt_set_basic_constraints(crt.h, 0, -1);
+    gnutls_x509_crt_set_key_usage(crt.h, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT);
+    gnutls_x509_crt_set_key_purpose_oid(crt.h, GNUTLS_KP_TLS_WWW_CLIENT, 0);
+    const auto issuer_id = issuer.node_id();
+    if ((rc = gnutls_x509_crt_set_authority_key_id(crt.h, issuer_id.data(), issuer_id.size())) < 0)
+        return gnutls_failed("cannot name the issuer", rc);
+    if ((rc = gnutls_x509_crt_privkey_sign(crt.h, issuer.certificate->cert, issuer.key->key, GNUTLS_DIG_SHA256, 0)) < 0)
+        return gnutls_failed("cannot sign the certificate", rc);
+    Datum out;
+    if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
+        return gnutls_failed("cannot export the certificate", rc);
+    return out.str();
+}
+
+Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert) {
+    if (!cert.cert) return Status::invalid("no certificate");
+    UserCertificateInfo info;
+    auto cn = dn_field(cert.cert, GNUTLS_OID_X520_COMMON_NAME);
+    if (!cn) return cn.status();
+    info.user_id = std::move(cn).value();
+    auto org = dn_field(cert.cert, GNUTLS_OID_X520_ORGANIZATION_NAME);
+    if (!org) return org.status();
+    unsigned network = 0;
+    char tail = 0;
+    if (std::sscanf(org->c_str(), "dhtalk network %8x%c", &network, &tail) != 1 || org->size() != 23)
+        return Status::invalid("the certificate names no dhtalk network");
+    info.network_id = network;
+    unsigned char aki[64];
+    size_t aki_size = sizeof aki;
+    if (gnutls_x509_crt_get_authority_key_id(cert.cert, aki, &aki_size, nullptr) < 0 || aki_size != 20)
+        return Status::invalid("the certificate names no issuing node");
+    info.issuer_node_id = dht::InfoHash(aki, aki_size).toString();
+    info.not_before_s = gnutls_x509_crt_get_activation_time(cert.cert);
+    info.not_after_s = gnutls_x509_crt_get_expiration_time(cert.cert);
+    return info;
+}
+
+bool signed_by(const dht::crypto::Certificate& cert, const dht::crypto::Certificate& issuer) {
+    if (!cert.cert || !issuer.cert) return false;
+    unsigned status = 0;
+    // Time is checked by the caller against its own clock; node certificates
+    // are self-signed CAs in OpenDHT but need not say so.
+    const int rc = gnutls_x509_crt_verify(cert.cert, &issuer.cert, 1,
+                                          GNUTLS_VERIFY_DISABLE_CA_SIGN | GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+                                              GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS,
+                                          &status);
+    return rc == 0 && status == 0;
+}
+
+Status check_user_certificate(const dht::crypto::Certificate& cert, const UserCertificateInfo& info,
+                              const dht::crypto::Certificate& issuer, uint32_t network_id, WallTime now) {
+    if (info.network_id != network_id) return Status::denied("the certificate belongs to another network");
+    const int64_t t = to_unix_seconds(now);
+    if (t < info.not_before_s) return Status::denied("the certificate is not valid yet");
+    if (t > info.not_after_s) return Status::denied("the certificate has expired: register again");
+    if (!signed_by(cert, issuer)) return Status::denied("the certificate is not signed by the node it names");
+    return Status::ok();
+}
+
+}  // namespace dhtalk::crypto

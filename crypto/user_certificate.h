@@ -1,0 +1,67 @@
+#pragma once
+// User certificates: how a member node vouches for a verified phone number.
+// The client makes a key pair and a certificate request; the node that
+// verified the number issues an X.509 certificate with
+//   subject CN = the user id, O = "dhtalk network <8 hex digits>",
+//   authority key id = the issuing node's id (20 bytes),
+// signed with the node's key. Any member node can then check, from the
+// roster alone, that a certificate was issued by a current member for this
+// network (check_user_certificate). RSA, because OpenDHT 2.4.12 signs and
+// verifies with RSA only. Thread-safe; never throws.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <opendht/crypto.h>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/node_identity.h"
+
+namespace dhtalk::crypto {
+
+inline constexpr unsigned kUserKeyBits = 2048;
+inline constexpr size_t kMaxCertificateRequestBytes = 8 * 1024;
+inline constexpr std::chrono::seconds kUserCertificateValidity{std::chrono::hours(24 * 365)};
+
+Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_user_key(unsigned bits = kUserKeyBits);
+// A PEM certificate request for `user_id`, signed by `key` (proof of possession).
+Result<std::string> make_certificate_request(const dht::crypto::PrivateKey& key, std::string_view user_id);
+
+struct IssueRequest {
+    std::string csr_pem;
+    std::string user_id;
+    uint32_t network_id = 0;
+    WallTime now;
+    std::chrono::seconds validity = kUserCertificateValidity;
+};
+
+// A PEM user certificate for the request's key, issued by `issuer`. Refuses
+// a malformed, oversized or badly signed request with kInvalidArgument.
+Result<std::string> issue_user_certificate(const IssueRequest& request, const NodeIdentity& issuer);
+
+struct UserCertificateInfo {
+    std::string user_id;
+    uint32_t network_id = 0;
+    std::string issuer_node_id;  // hex
+    int64_t not_before_s = 0;
+    int64_t not_after_s = 0;
+};
+
+// The dhtalk fields of a user certificate; kInvalidArgument if it has none.
+Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert);
+
+// Whether `issuer`'s key signed `cert`.
+bool signed_by(const dht::crypto::Certificate& cert, const dht::crypto::Certificate& issuer);
+
+// The whole check a node makes of a user's certificate: it names a user of
+// `network_id`, is valid at `now`, and was signed by `issuer`, which the
+// caller has found in the current roster by the certificate's issuer id.
+// kPermissionDenied with the reason otherwise.
+Status check_user_certificate(const dht::crypto::Certificate& cert, const UserCertificateInfo& info,
+                              const dht::crypto::Certificate& issuer, uint32_t network_id, WallTime now);
+
+}  // namespace dhtalk::crypto

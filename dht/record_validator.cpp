@@ -1,0 +1,98 @@
+#include "dht/record_validator.h"
+
+#include "common/log.h"
+#include "dht/record_bodies.h"
+
+namespace dhtalk {
+
+RecordValidator::RecordValidator(uint32_t network_id, MemberCertificates members, const Clock& clock)
+    : network_id_(network_id), members_(std::move(members)), clock_(clock) {}
+
+Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht::crypto::Certificate& cert) const {
+    auto info = crypto::inspect_user_certificate(cert);
+    if (!info) return Status::denied("not a dhtalk user certificate: " + info.status().message());
+    auto issuer = members_(info->issuer_node_id);
+    if (!issuer)
+        return Status::denied("the certificate was issued by node " + info->issuer_node_id +
+                              ", which is not a member of this network (banned, or never admitted)");
+    DHTALK_TRY(crypto::check_user_certificate(cert, *info, *issuer, network_id_, clock_.wall_now()));
+    return info;
+}
+
+Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType type,
+                                            std::string_view envelope) const {
+    auto opened = open_record(envelope);
+    if (!opened) return opened.status();
+    const Record& r = opened->record;
+    if (r.type != type) return Status::denied("a " + std::string(record_type_name(r.type)) + " record in a value of another type");
+    if (record_key(r.type, r.user_id, r.locator) != key)
+        return Status::denied("a record of user " + r.user_id + " stored under a key not derived from it");
+    auto cert = check_certificate(*opened->certificate);
+    if (!cert) return cert.status();
+    const int64_t now = to_unix_seconds(clock_.wall_now());
+    if (r.expires_at_s <= now) return Status::denied("the record has expired");
+    if (r.expires_at_s > now + (kMaxRecordLifetime + kRecordClockSkew).count())
+        return Status::denied("the record expires beyond the " + std::to_string(kMaxRecordLifetime.count() / 86400) +
+                              "-day bound");
+    switch (r.type) {
+    case RecordType::kVCard: {
+        auto v = decode_vcard(r.body);
+        if (!v) return Status::corruption("the vCard does not fit its schema: " + v.status().message());
+        break;
+    }
+    case RecordType::kPrivacy:
+    case RecordType::kMedia:
+        // Ciphertext: only its owner (or a reference holder) can check more.
+        if (r.body.empty()) return Status::corruption("an empty encrypted record body");
+        break;
+    }
+    return opened;
+}
+
+Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, std::string_view current,
+                                   std::string_view replacement) const {
+    auto next = check(key, type, replacement);
+    if (!next) return next.status();
+    // The stored value was checked when it came in; it may since have expired
+    // or lost its issuer, and then any valid record replaces it.
+    auto prev = open_record(current);
+    if (!prev) return Status::ok();
+    if (prev->record.user_id != next->record.user_id)
+        return Status::denied("a record of another user cannot replace this one");
+    if (next->record.sequence <= prev->record.sequence)
+        return Status::denied("sequence " + std::to_string(next->record.sequence) + " does not follow " +
+                              std::to_string(prev->record.sequence));
+    return Status::ok();
+}
+
+void register_record_types(dht::DhtRunner& runner, std::shared_ptr<const RecordValidator> validator,
+                           std::shared_ptr<RecordPolicyCounters> counters) {
+    for (RecordType type : {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia}) {
+        auto count = [counters](const Status& s, const char* what) {
+            (s ? counters->accepted : counters->refused)++;
+            if (!s) DHTALK_LOG(kDebug, "records", "refused a " << what << ": " << s.message());
+            return s.is_ok();
+        };
+        dht::ValueType vt(record_value_type(type), std::string("dhtalk-") + record_type_name(type),
+                          std::chrono::duration_cast<std::chrono::minutes>(kMaxRecordLifetime));
+        vt.storePolicy = [validator, type, count](dht::InfoHash key, std::shared_ptr<dht::Value>& v,
+                                                  const dht::InfoHash&, const dht::SockAddr&) {
+            if (!v || v->type != record_value_type(type)) return count(Status::denied("a value of the wrong type"), "store");
+            const std::string_view bytes(reinterpret_cast<const char*>(v->data.data()), v->data.size());
+            return count(validator->check(key, type, bytes).status(), "store");
+        };
+        vt.editPolicy = [validator, type, count](dht::InfoHash key, const std::shared_ptr<dht::Value>& old,
+                                                 std::shared_ptr<dht::Value>& v, const dht::InfoHash&,
+                                                 const dht::SockAddr&) {
+            if (!old || !v || v->type != record_value_type(type))
+                return count(Status::denied("a value of the wrong type"), "edit");
+            return count(validator->check_edit(
+                             key, type, {reinterpret_cast<const char*>(old->data.data()), old->data.size()},
+                             {reinterpret_cast<const char*>(v->data.data()), v->data.size()}),
+                         "edit");
+        };
+        runner.registerType(vt);
+    }
+}
+
+}  // namespace dhtalk

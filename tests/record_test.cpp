@@ -1,0 +1,268 @@
+// Records and user certificates: what a storing node accepts, and every
+// hostile case it must refuse (issue: records in the DHT).
+#include <opendht.h>
+
+#include <doctest/doctest.h>
+#include <msgpack.hpp>
+
+#include "crypto/signing.h"
+#include "crypto/user_certificate.h"
+#include "crypto/user_id.h"
+#include "dht/record.h"
+#include "dht/record_bodies.h"
+#include "dht/record_validator.h"
+#include "tests/test_util.h"
+
+using namespace dhtalk;
+using namespace std::chrono;
+
+namespace {
+
+constexpr uint32_t kNetwork = 0x1234abcd;
+
+struct User {
+    std::string id;
+    std::shared_ptr<dht::crypto::PrivateKey> key;
+    std::string cert;
+};
+
+// Two member nodes (a, b), one outsider; users issued by each.
+struct World {
+    test::TempDir dir;
+    crypto::NodeIdentity a = crypto::load_or_create_identity(dir / "a", 2048).value();
+    crypto::NodeIdentity b = crypto::load_or_create_identity(dir / "b", 2048).value();
+    crypto::NodeIdentity outsider = crypto::load_or_create_identity(dir / "o", 2048).value();
+    ManualClock clock;
+    std::map<std::string, std::shared_ptr<const dht::crypto::Certificate>> members{
+        {a.node_id_hex(), a.certificate}, {b.node_id_hex(), b.certificate}};
+    RecordValidator validator{kNetwork,
+                              [this](const std::string& id) -> std::shared_ptr<const dht::crypto::Certificate> {
+                                  auto it = members.find(id);
+                                  return it == members.end() ? nullptr : it->second;
+                              },
+                              clock};
+
+    User user(const std::string& phone, const crypto::NodeIdentity& issuer, uint32_t network = kNetwork,
+              seconds validity = crypto::kUserCertificateValidity) {
+        User u;
+        u.id = crypto::derive_user_id("kontalk-sha1", phone).value();
+        u.key = crypto::generate_user_key().value();
+        crypto::IssueRequest r;
+        r.csr_pem = crypto::make_certificate_request(*u.key, u.id).value();
+        r.user_id = u.id;
+        r.network_id = network;
+        r.now = clock.wall_now();
+        r.validity = validity;
+        u.cert = crypto::issue_user_certificate(r, issuer).value();
+        return u;
+    }
+    Record vcard(const User& u, uint64_t seq = 1) {
+        Record r;
+        r.type = RecordType::kVCard;
+        r.user_id = u.id;
+        r.sequence = seq;
+        r.expires_at_s = to_unix_seconds(clock.wall_now()) + 86400;
+        r.body = encode_vcard({"Alice", "here", "", "", ""});
+        r.certificate = u.cert;
+        return r;
+    }
+    Status check(const Record& r, const std::string& envelope) {
+        return validator.check(record_key(r.type, r.user_id, r.locator), r.type, envelope).status();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a user certificate names the user, the network and the issuing node") {
+    World w;
+    const User u = w.user("+15555245554", w.a);
+    auto cert = crypto::parse_certificate(u.cert).value();
+    auto info = crypto::inspect_user_certificate(*cert).value();
+    CHECK(info.user_id == u.id);
+    CHECK(info.network_id == kNetwork);
+    CHECK(info.issuer_node_id == w.a.node_id_hex());
+    CHECK(crypto::signed_by(*cert, *w.a.certificate));
+    CHECK_FALSE(crypto::signed_by(*cert, *w.b.certificate));
+    CHECK(w.validator.check_certificate(*cert));
+}
+
+TEST_CASE("certificates from non-members, banned nodes, other networks or past their time are refused") {
+    World w;
+    auto check = [&](const User& u) { return w.validator.check_certificate(*crypto::parse_certificate(u.cert).value()); };
+    CHECK(check(w.user("+15555000001", w.outsider)).status().code() == Code::kPermissionDenied);
+    const User by_b = w.user("+15555000002", w.b);
+    CHECK(check(by_b));
+    w.members.erase(w.b.node_id_hex());  // b is banned
+    auto banned = check(by_b);
+    CHECK(banned.status().code() == Code::kPermissionDenied);
+    CHECK(banned.status().message().find("not a member") != std::string::npos);
+    CHECK(check(w.user("+15555000003", w.a, kNetwork + 1)).status().message().find("another network") !=
+          std::string::npos);
+    const User short_lived = w.user("+15555000004", w.a, kNetwork, seconds(60));
+    CHECK(check(short_lived));
+    w.clock.advance(minutes(2));
+    CHECK(check(short_lived).status().message().find("expired") != std::string::npos);
+}
+
+TEST_CASE("a certificate request must be signed by its own key and be RSA") {
+    World w;
+    crypto::IssueRequest r;
+    r.user_id = "0123456789abcdef0123456789abcdef01234567";
+    r.network_id = kNetwork;
+    r.now = w.clock.wall_now();
+    r.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+    CHECK(crypto::issue_user_certificate(r, w.a).status().code() == Code::kInvalidArgument);
+    r.csr_pem = std::string(crypto::kMaxCertificateRequestBytes + 1, 'x');
+    CHECK(crypto::issue_user_certificate(r, w.a).status().code() == Code::kInvalidArgument);
+    auto key = crypto::generate_user_key().value();
+    std::string csr = crypto::make_certificate_request(*key, r.user_id).value();
+    csr[csr.size() / 2] = csr[csr.size() / 2] == 'A' ? 'B' : 'A';  // breaks the request's signature
+    r.csr_pem = csr;
+    CHECK_FALSE(crypto::issue_user_certificate(r, w.a));
+}
+
+TEST_CASE("a signed record of a member-issued user is accepted under its derived key") {
+    World w;
+    const User u = w.user("+15555245554", w.a);
+    const Record r = w.vcard(u);
+    const std::string env = seal_record(r, *u.key).value();
+    auto opened = w.validator.check(record_key(r.type, u.id), RecordType::kVCard, env);
+    REQUIRE(opened);
+    CHECK(opened->record.sequence == 1);
+    CHECK(decode_vcard(opened->record.body)->name == "Alice");
+}
+
+TEST_CASE("hostile records are refused with a reason") {
+    World w;
+    const User alice = w.user("+15555245554", w.a);
+    const User bob = w.user("+15555245555", w.b);
+    const Record r = w.vcard(alice);
+
+    SUBCASE("unsigned") {
+        std::string env = seal_record(r, *alice.key).value();
+        // Re-pack with an empty signature.
+        auto h = msgpack::unpack(env.data(), env.size());
+        msgpack::sbuffer buf;
+        msgpack::packer<msgpack::sbuffer> pk(buf);
+        pk.pack_array(3);
+        pk.pack(kRecordSchemaVersion);
+        pk.pack(h.get().via.array.ptr[1]);
+        pk.pack_bin(0);
+        CHECK(w.check(r, {buf.data(), buf.size()}).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("signed by another user") {
+        CHECK(w.check(r, seal_record(r, *bob.key).value()).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("a valid record of one user stored under another user's key") {
+        const std::string env = seal_record(r, *alice.key).value();
+        auto s = w.validator.check(record_key(RecordType::kVCard, bob.id), RecordType::kVCard, env).status();
+        CHECK(s.code() == Code::kPermissionDenied);
+        CHECK(s.message().find("not derived") != std::string::npos);
+    }
+    SUBCASE("claims another user with its own certificate") {
+        Record forged = r;
+        forged.user_id = bob.id;  // Alice's certificate, Bob's id
+        CHECK(w.check(forged, seal_record(forged, *alice.key).value()).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("oversized") {
+        Record big = r;
+        big.body = std::string(kMaxRecordBodyBytes + 1, 'x');
+        auto sealed = seal_record(big, *alice.key);
+        const bool accepted = sealed && w.check(big, *sealed);
+        CHECK_FALSE(accepted);
+        CHECK(w.check(r, std::string(kMaxRecordBytes + 1, '\x90')).code() == Code::kCorruption);
+    }
+    SUBCASE("unknown schema version") {
+        std::string env = seal_record(r, *alice.key).value();
+        env[1] = 2;  // [fixarray 3, version, ...]: version 1 becomes 2
+        auto s = w.check(r, env);
+        CHECK(s.code() == Code::kCorruption);
+        CHECK(s.message().find("schema version") != std::string::npos);
+    }
+    SUBCASE("expiry beyond the bound, or already past") {
+        Record later = r;
+        later.expires_at_s = to_unix_seconds(w.clock.wall_now()) + 31 * 86400;
+        CHECK(w.check(later, seal_record(later, *alice.key).value()).message().find("bound") != std::string::npos);
+        Record past = r;
+        past.expires_at_s = to_unix_seconds(w.clock.wall_now()) - 1;
+        CHECK(w.check(past, seal_record(past, *alice.key).value()).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("issued by a non-member or a banned node") {
+        const User stranger = w.user("+15555245556", w.outsider);
+        Record s = w.vcard(stranger);
+        CHECK(w.check(s, seal_record(s, *stranger.key).value()).code() == Code::kPermissionDenied);
+        Record b = w.vcard(bob);
+        const std::string env = seal_record(b, *bob.key).value();
+        CHECK(w.check(b, env));
+        w.members.erase(w.b.node_id_hex());
+        CHECK(w.check(b, env).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("truncated or garbage msgpack") {
+        const std::string env = seal_record(r, *alice.key).value();
+        for (size_t cut : {size_t(0), size_t(1), env.size() / 2, env.size() - 1})
+            CHECK(w.check(r, env.substr(0, cut)).code() == Code::kCorruption);
+        CHECK(w.check(r, "\xdd\xff\xff\xff\xff").code() == Code::kCorruption);  // array of 4 billion
+        CHECK(w.check(r, "not msgpack at all").code() == Code::kCorruption);
+    }
+    SUBCASE("a vCard body that does not fit the schema") {
+        Record bad = r;
+        bad.body = "\x93\x01\x02\x03";
+        CHECK(w.check(bad, seal_record(bad, *alice.key).value()).code() == Code::kCorruption);
+    }
+}
+
+TEST_CASE("an edit needs the same user and a higher sequence") {
+    World w;
+    const User alice = w.user("+15555245554", w.a);
+    const User bob = w.user("+15555245555", w.b);
+    const auto key = record_key(RecordType::kVCard, alice.id);
+    const std::string v5 = seal_record(w.vcard(alice, 5), *alice.key).value();
+    CHECK(w.validator.check_edit(key, RecordType::kVCard, v5, seal_record(w.vcard(alice, 6), *alice.key).value()));
+    auto stale = w.validator.check_edit(key, RecordType::kVCard, v5, seal_record(w.vcard(alice, 4), *alice.key).value());
+    CHECK(stale.code() == Code::kPermissionDenied);
+    CHECK_FALSE(w.validator.check_edit(key, RecordType::kVCard, v5, v5));  // equal sequence
+    CHECK_FALSE(w.validator.check_edit(key, RecordType::kVCard, v5, seal_record(w.vcard(bob, 9), *bob.key).value()));
+}
+
+TEST_CASE("a privacy list is ciphertext to storing nodes and opens only with the owner's key") {
+    World w;
+    const User alice = w.user("+15555245554", w.a);
+    const User bob = w.user("+15555245555", w.b);
+    PrivacyList list;
+    list.blocked = {bob.id};
+    const std::string plain = encode_privacy(list).value();
+    auto alice_cert = crypto::parse_certificate(alice.cert).value();
+    Record r;
+    r.type = RecordType::kPrivacy;
+    r.user_id = alice.id;
+    r.sequence = 1;
+    r.expires_at_s = to_unix_seconds(w.clock.wall_now()) + 3600;
+    r.body = crypto::seal_to(*alice_cert, plain).value();
+    r.certificate = alice.cert;
+    const std::string env = seal_record(r, *alice.key).value();
+    CHECK(w.check(r, env));
+    CHECK(env.find(bob.id) == std::string::npos);  // the blocked id is not visible to a storing node
+    CHECK_FALSE(crypto::open_sealed(*bob.key, r.body));
+    CHECK_FALSE(crypto::open_sealed(*w.a.key, r.body));  // nor to the issuing node
+    auto opened = decode_privacy(crypto::open_sealed(*alice.key, r.body).value()).value();
+    CHECK(opened.blocked == std::vector<std::string>{bob.id});
+}
+
+TEST_CASE("privacy lists and media references refuse malformed input") {
+    PrivacyList p;
+    p.blocked = {"not-a-user-id"};
+    CHECK_FALSE(encode_privacy(p));
+    p.blocked.assign(kMaxPrivacyEntries + 1, std::string(40, 'a'));
+    CHECK_FALSE(encode_privacy(p));
+    CHECK_FALSE(decode_privacy("\x93\xc3\x91\xa1x\x90"));  // [true, ["x"], []]
+    CHECK_FALSE(parse_media_reference("dhtalk-media:1:short"));
+    MediaReference ref;
+    ref.user_id = std::string(40, 'b');
+    ref.file_id = std::string(32, '\x07');
+    ref.content_key = crypto::random_key();
+    auto back = parse_media_reference(ref.to_string()).value();
+    CHECK(back.file_id == ref.file_id);
+    CHECK(back.content_key == ref.content_key);
+    CHECK(back.locator() == ref.locator());
+    CHECK(ref.locator().size() == kRecordLocatorBytes);
+}
