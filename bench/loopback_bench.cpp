@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
         c.bind = "127.0.0.1";
         c.dht_port = 0;
         c.http_port = 0;
+        c.client_port = 0;
+        c.client_bind = "127.0.0.1";
         c.persist_interval = seconds(1);  // persistence busier than the default
         c.open = true;                    // the same plain OpenDHT as the baseline
         if (i > 0) c.bootstrap.push_back("127.0.0.1:" + std::to_string(members[0]->runtime().dht_port_ipv4));

@@ -47,7 +47,23 @@ po::options_description node_options(NodeConfig& d) {
         ("advertise", po::value<std::string>()->default_value(d.advertise),
          "host or address other nodes reach this one at (default: --bind, else 127.0.0.1)")
         ("roster-interval-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.roster_interval.count())),
-         "milliseconds between roster catch-ups and re-applications (100..600000)");
+         "milliseconds between roster catch-ups and re-applications (100..600000)")
+        ("client-bind", po::value<std::string>()->default_value(d.client_bind),
+         "address the client front end (TLS) listens on (default: every interface)")
+        ("client-port", po::value<unsigned>()->default_value(d.client_port), "TCP port of the client front end (0: any free port)")
+        ("max-client-sessions", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_client_sessions)),
+         "client sessions held at once")
+        ("max-sessions-per-address", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_sessions_per_address)),
+         "client sessions from one IP address")
+        ("sms-provider", po::value<std::string>()->default_value(d.sms_provider),
+         "how verification codes reach phones: file (development: --sms-file) or vonage (Vonage SMS API)")
+        ("sms-file", po::value<std::string>()->default_value(""),
+         "file provider: append codes here as JSON lines (default: DATA_DIR/verification-codes.jsonl)")
+        ("sms-url", po::value<std::string>()->default_value(d.vonage.url), "vonage provider: the SMS API endpoint")
+        ("sms-api-key", po::value<std::string>()->default_value(""), "vonage provider: the account's API key")
+        ("sms-api-secret", po::value<std::string>()->default_value(""),
+         "vonage provider: the account's API secret (prefer the --config file: the command line is visible to others)")
+        ("sms-from", po::value<std::string>()->default_value(d.vonage.from), "vonage provider: the sender shown on phones");
     return o;
 }
 
@@ -105,6 +121,28 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     const unsigned interval_ms = vm["roster-interval-ms"].as<unsigned>();
     if (interval_ms < 100 || interval_ms > 600000) return Status::invalid("--roster-interval-ms must be 100..600000");
     c.roster_interval = std::chrono::milliseconds(interval_ms);
+    c.client_bind = vm["client-bind"].as<std::string>();
+    auto client_port = port_value(vm, "client-port");
+    if (!client_port) return client_port.status();
+    c.client_port = *client_port;
+    c.max_client_sessions = vm["max-client-sessions"].as<unsigned>();
+    if (c.max_client_sessions < 1 || c.max_client_sessions > 100000)
+        return Status::invalid("--max-client-sessions must be 1..100000");
+    c.max_sessions_per_address = vm["max-sessions-per-address"].as<unsigned>();
+    if (c.max_sessions_per_address < 1) return Status::invalid("--max-sessions-per-address must be at least 1");
+    c.sms_provider = vm["sms-provider"].as<std::string>();
+    if (c.sms_provider != "file" && c.sms_provider != "vonage")
+        return Status::invalid("--sms-provider must be file or vonage");
+    c.sms_file = vm["sms-file"].as<std::string>();
+    if (c.sms_file.empty()) c.sms_file = c.data_dir / "verification-codes.jsonl";
+    c.vonage.url = vm["sms-url"].as<std::string>();
+    c.vonage.api_key = vm["sms-api-key"].as<std::string>();
+    c.vonage.api_secret = vm["sms-api-secret"].as<std::string>();
+    c.vonage.from = vm["sms-from"].as<std::string>();
+    if (c.sms_provider == "vonage" && (c.vonage.api_key.empty() || c.vonage.api_secret.empty()))
+        return Status::invalid("--sms-provider vonage needs --sms-api-key and --sms-api-secret");
+    if (c.vonage.url.rfind("https://", 0) != 0 && c.vonage.url.rfind("http://", 0) != 0)
+        return Status::invalid("--sms-url must be an http:// or https:// URL");
     return c;
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/status.h"
+#include "node/verification_sender.h"
 
 namespace dhtalk {
 
@@ -35,6 +36,14 @@ struct NodeConfig {
     bool open = false;           // plain OpenDHT datagrams instead of the sealed overlay
     std::string advertise;       // host others reach this node at; default: --bind, else 127.0.0.1
     std::chrono::milliseconds roster_interval{std::chrono::seconds(3)};
+    // The client front end (docs/protocol.md).
+    std::string client_bind;  // empty: every interface
+    uint16_t client_port = 4223;
+    size_t max_client_sessions = 4096;
+    size_t max_sessions_per_address = 64;
+    std::string sms_provider = "file";  // file or vonage
+    std::filesystem::path sms_file;      // file provider; default DATA_DIR/verification-codes.jsonl
+    VonageConfig vonage;
 };
 
 struct ParsedArgs {

@@ -89,6 +89,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
         node->trust_ = std::move(trust).value();
         Node* self = node.get();
         node->trust_->on_adopted([self] {
+            self->members_->set(self->member_certificates());
             // Seal with the new key at once (SealedSocket is thread-safe):
             // peers that switched first are refused until we do.
             if (Overlay* o = self->live_overlay_.load(); o && o->sealed())
@@ -98,12 +99,20 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
         node->peers_->attach(node->trust_.get());
     }
 
+    node->members_->set(node->member_certificates());
+    node->validator_ = std::make_shared<RecordValidator>(
+        node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
+    node->user_records_ = std::make_unique<UserRecords>(*node->store_);
+
     if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
         DHTALK_TRY(node->start_overlay());
     } else {
         DHTALK_LOG(kInfo, "node", "waiting for the members of '" << node->trust_->network_name()
                                                                  << "' to admit this node");
     }
+
+    DHTALK_TRY(node->start_clients());
+    if (node->overlay_) node->clients_->republish();
 
     Node* self = node.get();
     std::string secret;
@@ -120,8 +129,43 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     const auto rt = node->runtime();
     DHTALK_LOG(kInfo, "node", "node " << rt.node_id << " of network '" << rt.network << "' (id " << rt.network_id
                                        << ") up on port " << node->port_ << ", status on http://" << rt.http_address
-                                       << ":" << rt.http_port << "/status");
+                                       << ":" << rt.http_port << "/status, clients on TLS port "
+                                       << node->client_port());
     return node;
+}
+
+Status Node::start_clients() {
+    std::unique_ptr<VerificationSender> sender;
+    if (config_.sms_provider == "vonage") sender = std::make_unique<VonageSender>(config_.vonage);
+    else sender = std::make_unique<FileSender>(config_.sms_file);
+    ClientServiceConfig sc;
+    sc.network_name = network_name();
+    clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
+                                               [this] { return live_overlay_.load(); }, std::move(sender), clock_);
+    auto credentials = crypto::TlsCredentials::with_certificate(*identity_.certificate, *identity_.key);
+    if (!credentials) return credentials.status();
+    ClientServerConfig cc;
+    cc.bind = config_.client_bind;
+    cc.port = config_.client_port;
+    cc.max_sessions = config_.max_client_sessions;
+    cc.max_sessions_per_address = config_.max_sessions_per_address;
+    auto server = ClientServer::start(cc, *credentials, *clients_);
+    if (!server) return server.status();
+    client_server_ = std::move(server).value();
+    return Status::ok();
+}
+
+MemberDirectory::Certificates Node::member_certificates() const {
+    MemberDirectory::Certificates out;
+    if (!trust_) {
+        out[identity_.node_id_hex()] = identity_.certificate;
+        return out;
+    }
+    for (const auto& m : trust_->members()) {
+        auto cert = crypto::parse_certificate(m.certificate);
+        if (cert) out[m.node_id] = std::move(cert).value();  // the roster was verified when adopted
+    }
+    return out;
 }
 
 Result<std::string> read_admin_secret(const std::filesystem::path& data_dir) {
@@ -172,6 +216,7 @@ Status Node::start_overlay() {
     live_overlay_ = overlay_.get();
     if (port_ == 0) port_ = overlay_->port_ipv4() ? overlay_->port_ipv4() : overlay_->port_ipv6();
     register_value_policy();
+    register_record_types(overlay_->runner(), validator_, record_policy_);
     return Status::ok();
 }
 
@@ -191,6 +236,7 @@ void Node::on_roster_change() {
             return;
         }
         DHTALK_LOG(kInfo, "node", "admitted to the network: joined the overlay");
+        if (clients_) clients_->republish();
         write_runtime().ignore_error();  // the ports are in the log as well
         return;
     }
@@ -240,6 +286,7 @@ Status Node::write_runtime() {
         rt.dht_port_ipv6 = overlay_->port_ipv6();
     }
     rt.peer_port = peers_ ? peers_->port() : 0;
+    rt.client_port = client_port();
     rt.http_address = config_.http_bind;
     rt.http_port = http_->port();
     rt.version = DHTALK_VERSION;
@@ -287,6 +334,8 @@ SteadyTime Node::tick() {
 Status Node::stop() {
     if (stopped_) return Status::ok();
     stopped_ = true;
+    if (client_server_) client_server_->stop();
+    clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
     if (peers_) peers_->stop();
     Status result;
@@ -303,6 +352,7 @@ Status Node::stop() {
         if (!s && result) result = s;
     }
     overlay_.reset();
+    client_server_.reset();
     http_.reset();
     peers_.reset();
     trust_.reset();
@@ -339,6 +389,15 @@ NodeStatus Node::status() {
         s.bytes_out = st.bytes_out;
         s.datagrams_refused = st.datagrams_refused;
     }
+    if (client_server_) {
+        const auto cs = client_server_->stats();
+        s.client_sessions = cs.sessions;
+        s.client_users = cs.logged_in;
+        s.client_requests = cs.requests;
+        s.client_refused = cs.refused_connections + cs.failed_handshakes + cs.rate_limited + cs.malformed;
+    }
+    s.records_accepted = record_policy_->accepted;
+    s.records_refused = record_policy_->refused;
     s.values_accepted = policy_->accepted;
     s.values_refused = policy_->refused;
     s.snapshots = snapshots_;

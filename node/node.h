@@ -24,12 +24,17 @@
 #include "crypto/node_identity.h"
 #include "dht/overlay.h"
 #include "dht/value_archive.h"
+#include "dht/record_validator.h"
+#include "node/client_server.h"
+#include "node/client_service.h"
 #include "node/config.h"
+#include "node/member_directory.h"
 #include "node/node_status.h"
 #include "node/peer_service.h"
 #include "node/runtime_info.h"
 #include "node/status_server.h"
 #include "node/trusted_network.h"
+#include "node/user_records.h"
 #include "storage/rocks_store.h"
 
 namespace dhtalk {
@@ -59,6 +64,8 @@ public:
     RuntimeInfo runtime() const;
     // The overlay; null while this node waits for admission.
     Overlay* overlay() { return live_overlay_.load(); }
+    // The client front end's port (0 if it is not running).
+    uint16_t client_port() const { return client_server_ ? client_server_->port() : 0; }
     TrustedNetwork* trust() { return trust_.get(); }
     // Writes a snapshot of the stored values now.
     Status snapshot();
@@ -77,6 +84,9 @@ private:
     Status start_overlay();
     void on_roster_change();
     void register_value_policy();
+    // The certificates of the current members (this node alone without a roster).
+    MemberDirectory::Certificates member_certificates() const;
+    Status start_clients();
     Status write_runtime();
     // The trusted network's, or the plain network's named by --network.
     uint32_t network_id() const;
@@ -94,6 +104,9 @@ private:
     std::atomic<uint64_t> snapshots_{0};
     std::atomic<uint64_t> snapshot_failures_{0};
     std::shared_ptr<PolicyCounters> policy_ = std::make_shared<PolicyCounters>();
+    std::shared_ptr<RecordPolicyCounters> record_policy_ = std::make_shared<RecordPolicyCounters>();
+    std::shared_ptr<MemberDirectory> members_ = std::make_shared<MemberDirectory>();
+    std::shared_ptr<const RecordValidator> validator_;
     bool banned_logged_ = false;
     bool stopped_ = false;
     mutable std::mutex runtime_mutex_;
@@ -107,7 +120,10 @@ private:
     std::unique_ptr<ValueArchive> archive_;
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;
+    std::unique_ptr<UserRecords> user_records_;
     std::unique_ptr<Overlay> overlay_;
+    std::unique_ptr<ClientService> clients_;
+    std::unique_ptr<ClientServer> client_server_;
     std::unique_ptr<StatusServer> http_;
 };
 

@@ -34,6 +34,12 @@ const Field kFields[] = {
     {"values_refused", &NodeStatus::values_refused, nullptr, "Values refused by the store policy", true},
     {"snapshots", &NodeStatus::snapshots, nullptr, "Value snapshots written to the database", true},
     {"snapshot_failures", &NodeStatus::snapshot_failures, nullptr, "Value snapshots that failed", true},
+    {"client_sessions", &NodeStatus::client_sessions, nullptr, "Open client sessions", false},
+    {"client_users", &NodeStatus::client_users, nullptr, "Open client sessions with a logged-in user", false},
+    {"client_requests", &NodeStatus::client_requests, nullptr, "Client requests handled", true},
+    {"client_refused", &NodeStatus::client_refused, nullptr, "Client connections, logins and frames refused", true},
+    {"records_accepted", &NodeStatus::records_accepted, nullptr, "User records accepted from peers", true},
+    {"records_refused", &NodeStatus::records_refused, nullptr, "User records refused from peers", true},
 };
 
 uint64_t get(const NodeStatus& s, const Field& f) { return f.u64 ? s.*(f.u64) : s.*(f.u32); }
@@ -102,6 +108,9 @@ std::string to_text(const NodeStatus& s) {
        << "datagrams  " << s.datagrams_in << " in (" << s.bytes_in << " bytes), " << s.datagrams_out << " out ("
        << s.bytes_out << " bytes)\n"
        << "policy     " << s.values_accepted << " accepted, " << s.values_refused << " refused\n"
+       << "records    " << s.records_accepted << " accepted, " << s.records_refused << " refused\n"
+       << "clients    " << s.client_sessions << " sessions (" << s.client_users << " logged in), " << s.client_requests
+       << " requests, " << s.client_refused << " refused\n"
        << "snapshots  " << s.snapshots << " written, " << s.snapshot_failures << " failed\n";
     return os.str();
 }

@@ -39,6 +39,13 @@ struct NodeStatus {
     uint64_t values_refused = 0;   // and refused
     uint64_t snapshots = 0;        // value snapshots written to the database
     uint64_t snapshot_failures = 0;
+    // The client front end.
+    uint64_t client_sessions = 0;   // open now
+    uint64_t client_users = 0;      // open now and logged in
+    uint64_t client_requests = 0;   // since start
+    uint64_t client_refused = 0;    // connections over a limit, failed logins, rate-limited and malformed frames
+    uint64_t records_accepted = 0;  // user records our policy let through from peers
+    uint64_t records_refused = 0;   // and refused
 };
 
 Json::Value to_json(const NodeStatus& s);

@@ -25,6 +25,7 @@ Status write_runtime_info(const std::filesystem::path& data_dir, const RuntimeIn
     v["dht_port_ipv4"] = info.dht_port_ipv4;
     v["dht_port_ipv6"] = info.dht_port_ipv6;
     v["peer_port"] = info.peer_port;
+    v["client_port"] = info.client_port;
     v["http_address"] = info.http_address;
     v["http_port"] = info.http_port;
     v["version"] = info.version;
@@ -55,6 +56,7 @@ Result<RuntimeInfo> read_runtime_info(const std::filesystem::path& data_dir) {
     for (auto [field, name] : {std::pair{&info.dht_port_ipv4, "dht_port_ipv4"},
                                std::pair{&info.dht_port_ipv6, "dht_port_ipv6"},
                                std::pair{&info.peer_port, "peer_port"},
+                               std::pair{&info.client_port, "client_port"},
                                std::pair{&info.http_port, "http_port"}}) {
         auto p = port_field(j, name);
         if (!p) return p.status();

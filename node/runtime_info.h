@@ -18,6 +18,7 @@ struct RuntimeInfo {
     uint16_t dht_port_ipv4 = 0;  // 0: not bound
     uint16_t dht_port_ipv6 = 0;
     uint16_t peer_port = 0;  // TCP peer service of the trusted network (0: none)
+    uint16_t client_port = 0;  // TLS client front end
     std::string http_address;
     uint16_t http_port = 0;
     std::string version;

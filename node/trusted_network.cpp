@@ -138,6 +138,11 @@ std::optional<EpochKey> TrustedNetwork::epoch_key() const {
     return EpochKey{static_cast<uint32_t>(membership_.current().epoch), *key};
 }
 
+std::vector<Member> TrustedNetwork::members() const {
+    std::lock_guard lock(mutex_);
+    return membership_.current().members;
+}
+
 std::vector<std::string> TrustedNetwork::peer_endpoints() const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;

@@ -62,6 +62,8 @@ public:
     std::string network_name() const;
     // The current epoch key, for a member.
     std::optional<EpochKey> epoch_key() const;
+    // The members of the current epoch.
+    std::vector<Member> members() const;
     // DHT endpoints of the other members.
     std::vector<std::string> peer_endpoints() const;
 

@@ -25,6 +25,8 @@ NodeConfig node_config(const std::filesystem::path& dir, const std::string& netw
     c.bind = "127.0.0.1";
     c.dht_port = 0;
     c.http_port = 0;
+    c.client_port = 0;
+    c.client_bind = "127.0.0.1";
     c.persist_interval = 1s;
     c.open = true;  // a plain network: this test is about storage, not trust
     if (bootstrap_port) c.bootstrap.push_back("127.0.0.1:" + std::to_string(*bootstrap_port));

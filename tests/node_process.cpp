@@ -23,7 +23,7 @@ NodeProcess::NodeProcess(const std::filesystem::path& dir, std::vector<std::stri
     scratch_ = dir.parent_path() / (dir.filename().string() + "-run" + std::to_string(g_instances++));
     std::filesystem::create_directories(scratch_);
     std::vector<std::string> argv{node_bin(), "--data-dir", dir.string(), "--bind", "127.0.0.1",
-                                  "--dht-port", "0", "--http-port", "0", "--persist-interval", "1"};
+                                  "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind", "127.0.0.1", "--persist-interval", "1"};
     argv.insert(argv.end(), args.begin(), args.end());
     process = std::make_unique<Process>(argv, scratch_ / "out.log", scratch_ / "err.log");
 }

@@ -1,0 +1,290 @@
+#include "node/client_service.h"
+
+#include <opendht/value.h>
+
+#include "common/log.h"
+#include "crypto/aead.h"
+#include "crypto/user_id.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+namespace {
+
+uint32_t crypto_random_u32() {
+    uint32_t r;
+    crypto::random_bytes({reinterpret_cast<uint8_t*>(&r), sizeof r});
+    return r;
+}
+
+Status need_login(const ClientSession& s) {
+    if (s.user) return Status::ok();
+    return Status::denied("log in first: this needs a user certificate (register and verify a number)");
+}
+
+Result<RecordType> parse_record_type(const std::string& name) {
+    for (RecordType t : {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia})
+        if (name == record_type_name(t)) return t;
+    return Status::invalid("unknown record type '" + name + "' (vcard, privacy or media)");
+}
+
+std::string_view bytes_of(const dht::Value& v) { return {reinterpret_cast<const char*>(v.data.data()), v.data.size()}; }
+
+}  // namespace
+
+ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdentity& identity,
+                             std::shared_ptr<const RecordValidator> validator, UserRecords& records,
+                             std::function<Overlay*()> overlay, std::unique_ptr<VerificationSender> sender,
+                             const Clock& clock)
+    : config_(std::move(config)),
+      identity_(identity),
+      validator_(std::move(validator)),
+      records_(records),
+      overlay_(std::move(overlay)),
+      sender_(std::move(sender)),
+      clock_(clock),
+      registrations_(config_.limits, crypto_random_u32),
+      sender_thread_([this] { send_codes(); }) {}
+
+ClientService::~ClientService() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    sender_thread_.join();
+}
+
+Result<crypto::UserCertificateInfo> ClientService::authenticate(const dht::crypto::Certificate& cert) {
+    return validator_->check_certificate(cert);
+}
+
+void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    if (f.kind == "hello") return hello(s, std::move(reply));
+    if (f.kind == "register") return register_number(s, f, std::move(reply));
+    if (f.kind == "verify") return verify(s, f, std::move(reply));
+    if (f.kind == "put") return put(s, f, std::move(reply));
+    if (f.kind == "get") return get(s, f, std::move(reply));
+    if (f.kind == "privacy.set") return set_privacy(s, f, std::move(reply));
+    reply(ClientFrame::error_reply(f.id, Status::invalid("unknown request '" + f.kind + "'")));
+}
+
+void ClientService::hello(const ClientSession& s, ClientReply reply) {
+    FrameParams p{{"node_id", identity_.node_id_hex()},
+                  {"network_id", uint64_t{validator_->network_id()}},
+                  {"network", config_.network_name},
+                  {"node_certificate", identity_.certificate->toString(false)}};
+    if (s.user) p["user_id"] = s.user->user_id;
+    reply(ClientFrame::reply_to(0, std::move(p)));
+}
+
+void ClientService::register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    auto phone = f.text("phone", 64);
+    if (!phone) return fail(phone.status());
+    auto e164 = crypto::normalize_e164(*phone);
+    if (!e164) return fail(e164.status());
+    auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
+    if (!user_id) return fail(user_id.status());
+    auto code = registrations_.start(*user_id, s.address, clock_.now());
+    if (!code) return fail(code.status());
+    {
+        std::lock_guard lock(mutex_);
+        if (jobs_.size() >= config_.max_queued_codes)
+            return fail(Status::exhausted("this node is sending too many codes: try again shortly"));
+        jobs_.push_back({*e164, *code, *user_id, std::move(reply)});
+    }
+    wake_.notify_one();
+}
+
+void ClientService::send_codes() {
+    for (;;) {
+        CodeJob job;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+            if (stopping_) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+        }
+        Status sent = sender_->send(job.e164, job.code);
+        if (!sent) {
+            DHTALK_LOG(kWarning, "clients", "cannot deliver a verification code: " << sent.message());
+            job.reply(ClientFrame::error_reply(0, Status::unavailable("cannot deliver the code: " + sent.message())));
+            continue;
+        }
+        job.reply(ClientFrame::reply_to(
+            0, {{"user_id", job.user_id},
+                {"expires_in_s", static_cast<uint64_t>(config_.limits.code_lifetime.count())}}));
+    }
+}
+
+void ClientService::verify(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    auto phone = f.text("phone", 64);
+    auto code = f.text("code", 16);
+    auto csr = f.text("csr", crypto::kMaxCertificateRequestBytes);
+    if (!phone) return fail(phone.status());
+    if (!code) return fail(code.status());
+    if (!csr) return fail(csr.status());
+    auto e164 = crypto::normalize_e164(*phone);
+    if (!e164) return fail(e164.status());
+    auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
+    if (!user_id) return fail(user_id.status());
+    Status ok = registrations_.verify(*user_id, *code, s.address, clock_.now());
+    if (!ok) return fail(ok);
+    crypto::IssueRequest r;
+    r.csr_pem = *csr;
+    r.user_id = *user_id;
+    r.network_id = validator_->network_id();
+    r.now = clock_.wall_now();
+    auto cert = crypto::issue_user_certificate(r, identity_);
+    if (!cert) return fail(cert.status());
+    Status kept = records_.keep_certificate(*user_id, *cert);
+    if (!kept) return fail(kept);
+    DHTALK_LOG(kInfo, "clients", "registered user " << *user_id);
+    reply(ClientFrame::reply_to(0, {{"user_id", *user_id}, {"certificate", *cert}, {"node_id", identity_.node_id_hex()}}));
+}
+
+void ClientService::publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
+                            std::function<void(bool)> done) {
+    Overlay* overlay = overlay_();
+    if (!overlay) {
+        done(false);
+        return;
+    }
+    auto value = std::make_shared<dht::Value>(record_value_type(type), dht::Blob(envelope.begin(), envelope.end()),
+                                              kRecordValueId);
+    overlay->runner().put(key, value, [done](bool ok, const std::vector<std::shared_ptr<dht::Node>>&) { done(ok); },
+                          dht::time_point::max(), /*permanent*/ true);
+}
+
+void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    auto envelope = f.text("record", kMaxRecordBytes);
+    if (!envelope) return fail(envelope.status());
+    auto opened = open_record(*envelope);
+    if (!opened) return fail(opened.status());
+    const Record& r = opened->record;
+    if (r.user_id != s.user->user_id)
+        return fail(Status::denied("you are logged in as " + s.user->user_id + " and cannot publish for " + r.user_id));
+    const auto key = record_key(r.type, r.user_id, r.locator);
+    auto checked = validator_->check(key, r.type, *envelope);
+    if (!checked) return fail(checked.status());
+    Status kept = records_.keep_record(key, r, *envelope);
+    if (!kept) return fail(kept);
+    const uint64_t sequence = r.sequence;
+    publish(key, r.type, *envelope, [reply, sequence](bool replicated) {
+        reply(ClientFrame::reply_to(0, {{"sequence", sequence}, {"replicated", replicated}}));
+    });
+}
+
+void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    auto type_name = f.text("type", 16);
+    auto user_id = f.text("user_id", 64);
+    if (!type_name) return fail(type_name.status());
+    if (!user_id) return fail(user_id.status());
+    auto type = parse_record_type(*type_name);
+    if (!type) return fail(type.status());
+    if (!crypto::is_user_id(config_.user_id_scheme, *user_id)) return fail(Status::invalid("'" + *user_id + "' is not a user id"));
+    std::string locator;
+    if (f.has("locator")) {
+        auto l = f.text("locator", kRecordLocatorBytes);
+        if (!l) return fail(l.status());
+        locator = *l;
+    }
+    Overlay* overlay = overlay_();
+    if (!overlay) return fail(Status::unavailable("this node has not joined the network yet: try another node"));
+    const auto key = record_key(*type, *user_id, locator);
+
+    struct Best {
+        std::mutex mutex;
+        std::string envelope;  // guarded by mutex
+        uint64_t sequence = 0;
+        bool found = false;
+        size_t refused = 0;
+    };
+    auto best = std::make_shared<Best>();
+    auto consider = [validator = validator_, key, type = *type, best](std::string_view envelope) {
+        auto opened = validator->check(key, type, envelope);
+        std::lock_guard lock(best->mutex);
+        if (!opened) {
+            best->refused++;
+            return;
+        }
+        if (!best->found || opened->record.sequence > best->sequence) {
+            best->found = true;
+            best->sequence = opened->record.sequence;
+            best->envelope = std::string(envelope);
+        }
+    };
+    if (auto local = records_.find_record(key)) consider(*local);
+    const std::string what = std::string(record_type_name(*type)) + " of user " + *user_id;
+    overlay->runner().get(
+        key,
+        [consider](const std::vector<std::shared_ptr<dht::Value>>& values) {
+            for (const auto& v : values) consider(bytes_of(*v));
+            return true;
+        },
+        [best, reply, what](bool) {
+            std::lock_guard lock(best->mutex);
+            if (!best->found) {
+                reply(ClientFrame::error_reply(0, Status::not_found("no " + what + " in the network")));
+                return;
+            }
+            if (best->refused) DHTALK_LOG(kInfo, "clients", "refused " << best->refused << " invalid values for the " << what);
+            reply(ClientFrame::reply_to(0, {{"record", best->envelope}, {"sequence", best->sequence}}));
+        },
+        dht::Value::TypeFilter(record_value_type(*type)));
+}
+
+void ClientService::set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    PrivacyList list;
+    auto allow_only = f.flag("allow_only");
+    auto blocked = f.list("blocked");
+    auto allowed = f.list("allowed");
+    if (!allow_only) return fail(allow_only.status());
+    if (!blocked) return fail(blocked.status());
+    if (!allowed) return fail(allowed.status());
+    list.allow_only = *allow_only;
+    list.blocked = std::move(blocked).value();
+    list.allowed = std::move(allowed).value();
+    Status st = records_.set_privacy(s.user->user_id, list);
+    if (!st) return fail(st);
+    reply(ClientFrame::reply_to(0));
+}
+
+size_t ClientService::republish() {
+    size_t count = 0;
+    std::vector<dht::InfoHash> expired;
+    records_
+        .for_each_record([&](const dht::InfoHash& key, const std::string& envelope) {
+            auto opened = open_record(envelope);
+            if (!opened) {
+                expired.push_back(key);
+                return;
+            }
+            auto checked = validator_->check(key, opened->record.type, envelope);
+            if (!checked) {
+                // Only time makes a kept record useless for good; a record whose
+                // issuer is not a member now stays kept but unpublished.
+                if (opened->record.expires_at_s <= to_unix_seconds(clock_.wall_now())) expired.push_back(key);
+                DHTALK_LOG(kInfo, "clients", "not republishing a record of user " << opened->record.user_id << ": "
+                                                                                   << checked.status().message());
+                return;
+            }
+            publish(key, opened->record.type, envelope, [](bool) {});
+            count++;
+        })
+        .ignore_error();  // a scan failure is logged by the store; the next start tries again
+    for (const auto& key : expired) records_.erase_record(key).ignore_error();
+    return count;
+}
+
+}  // namespace dhtalk

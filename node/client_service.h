@@ -1,0 +1,87 @@
+#pragma once
+// ClientService: what the client front end does with each request
+// (docs/protocol.md): hello, register and verify (registration and user
+// certificates), put and get (records in the DHT), privacy.set. Logins are
+// checked against the current members (any member's users may log in here:
+// that is failover). Every record a client publishes is checked by the
+// RecordValidator before it is kept and put into the DHT; every record a get
+// returns is checked again on its way out.
+//
+// Threads: handle() and authenticate() run on the front end's I/O thread;
+// DHT callbacks on OpenDHT's; codes are delivered by one sender thread so
+// that a slow SMS gateway blocks no one. Replies are thread-safe.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.h"
+#include "crypto/node_identity.h"
+#include "dht/overlay.h"
+#include "dht/record_validator.h"
+#include "node/client_server.h"
+#include "node/registration.h"
+#include "node/user_records.h"
+#include "node/verification_sender.h"
+
+namespace dhtalk {
+
+struct ClientServiceConfig {
+    std::string user_id_scheme = "kontalk-sha1";
+    std::string network_name;
+    RegistrationLimits limits;
+    size_t max_queued_codes = 256;  // codes waiting for the verification provider
+};
+
+class ClientService final : public ClientHandler {
+public:
+    // Every reference must outlive the service. `overlay` answers the overlay
+    // now, or null while the node is not in the network.
+    ClientService(ClientServiceConfig config, const crypto::NodeIdentity& identity,
+                  std::shared_ptr<const RecordValidator> validator, UserRecords& records,
+                  std::function<Overlay*()> overlay, std::unique_ptr<VerificationSender> sender, const Clock& clock);
+    ~ClientService() override;
+
+    // Puts every kept record into the DHT again (after the overlay starts).
+    // Returns how many; expired ones are dropped.
+    size_t republish();
+
+    Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override;
+    void handle(const ClientSession& session, const ClientFrame& request, ClientReply reply) override;
+
+private:
+    void hello(const ClientSession& s, ClientReply reply);
+    void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void get(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
+                 std::function<void(bool)> done);
+    void send_codes();
+
+    struct CodeJob {
+        std::string e164, code, user_id;
+        ClientReply reply;
+    };
+
+    ClientServiceConfig config_;
+    const crypto::NodeIdentity& identity_;
+    std::shared_ptr<const RecordValidator> validator_;
+    UserRecords& records_;
+    std::function<Overlay*()> overlay_;
+    std::unique_ptr<VerificationSender> sender_;
+    const Clock& clock_;
+    Registrations registrations_;  // I/O thread only
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<CodeJob> jobs_;  // guarded by mutex_
+    bool stopping_ = false;     // guarded by mutex_
+    std::thread sender_thread_;
+};
+
+}  // namespace dhtalk

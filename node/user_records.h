@@ -1,0 +1,41 @@
+#pragma once
+// UserRecords: what a node keeps for the users it serves, in its store.
+//   uc/<user id>          the certificates it issued (no phone numbers)
+//   ur/<DHT key hex>      the newest record each logged-in user published
+//                         through it, republished to the DHT after every start
+//   pv/<user id>          the plaintext privacy list a user gave it, to enforce
+// Thread-safe as far as the Store is (RocksStore is).
+
+#include <functional>
+#include <string>
+
+#include <opendht/infohash.h>
+
+#include "dht/record.h"
+#include "dht/record_bodies.h"
+#include "storage/store.h"
+
+namespace dhtalk {
+
+class UserRecords {
+public:
+    explicit UserRecords(Store& store) : store_(store) {}  // `store` must outlive this
+
+    Status keep_certificate(const std::string& user_id, const std::string& pem);
+    // Keeps `envelope` unless a record with the same or a higher sequence is
+    // kept already (kAlreadyExists then).
+    Status keep_record(const dht::InfoHash& key, const Record& record, std::string_view envelope);
+    Result<std::string> find_record(const dht::InfoHash& key) const;
+    Status erase_record(const dht::InfoHash& key);
+    // Calls `visit` with every kept record.
+    Status for_each_record(const std::function<void(const dht::InfoHash&, const std::string&)>& visit) const;
+
+    Status set_privacy(const std::string& user_id, const PrivacyList& list);
+    // The user's list, or an empty one.
+    Result<PrivacyList> privacy(const std::string& user_id) const;
+
+private:
+    Store& store_;
+};
+
+}  // namespace dhtalk
