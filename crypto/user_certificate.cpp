@@ -21,7 +21,9 @@ struct Crq {
 struct Crt {
     gnutls_x509_crt_t h = nullptr;
     Crt() { gnutls_x509_crt_init(&h); }
-    ~Crt() { gnutls_x509_crt_deinit(h); }
+    ~Crt() {
+        if (h) gnutls_x509_crt_deinit(h);
+    }
 };
 struct Pubkey {
     gnutls_pubkey_t h = nullptr;
@@ -122,6 +124,31 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
     if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
         return gnutls_failed("cannot export the certificate", rc);
     return out.str();
+}
+
+Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const NodeIdentity& node, WallTime now,
+                                                                       std::chrono::seconds validity) {
+    Crt crt;
+    int rc = gnutls_x509_crt_set_key(crt.h, node.key->x509_key);
+    if (rc < 0) return gnutls_failed("cannot set the node key", rc);
+    const std::string cn = "dhtalk node " + node.node_id_hex();
+    if ((rc = gnutls_x509_crt_set_dn_by_oid(crt.h, GNUTLS_OID_X520_COMMON_NAME, 0, cn.data(),
+                                            static_cast<unsigned>(cn.size()))) < 0)
+        return gnutls_failed("cannot name the certificate", rc);
+    gnutls_x509_crt_set_version(crt.h, 3);
+    const auto serial = random_key();
+    gnutls_x509_crt_set_serial(crt.h, serial.data(), 16);
+    const time_t t = std::chrono::system_clock::to_time_t(now);
+    gnutls_x509_crt_set_activation_time(crt.h, t - 300);
+    gnutls_x509_crt_set_expiration_time(crt.h, t + static_cast<time_t>(validity.count()));
+    gnutls_x509_crt_set_basic_constraints(crt.h, 0, -1);
+    gnutls_x509_crt_set_key_usage(crt.h, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT);
+    gnutls_x509_crt_set_key_purpose_oid(crt.h, GNUTLS_KP_TLS_WWW_SERVER, 0);
+    if ((rc = gnutls_x509_crt_privkey_sign(crt.h, node.certificate->cert, node.key->key, GNUTLS_DIG_SHA256, 0)) < 0)
+        return gnutls_failed("cannot sign the TLS certificate", rc);
+    gnutls_x509_crt_t raw = crt.h;
+    crt.h = nullptr;  // now owned by the Certificate
+    return std::make_shared<dht::crypto::Certificate>(raw);
 }
 
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert) {

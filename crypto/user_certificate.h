@@ -54,6 +54,12 @@ struct UserCertificateInfo {
 // The dhtalk fields of a user certificate; kInvalidArgument if it has none.
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert);
 
+// A certificate for the node's own key that TLS can use: OpenDHT makes node
+// certificates CAs whose key usage excludes signing handshakes. Signed by the
+// node's certificate, valid `validity` from `now`; never stored.
+Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const NodeIdentity& node, WallTime now,
+                                                                       std::chrono::seconds validity);
+
 // Whether `issuer`'s key signed `cert`.
 bool signed_by(const dht::crypto::Certificate& cert, const dht::crypto::Certificate& issuer);
 

@@ -74,6 +74,7 @@ void ClientService::hello(const ClientSession& s, ClientReply reply) {
     FrameParams p{{"node_id", identity_.node_id_hex()},
                   {"network_id", uint64_t{validator_->network_id()}},
                   {"network", config_.network_name},
+                  {"user_id_scheme", config_.user_id_scheme},
                   {"node_certificate", identity_.certificate->toString(false)}};
     if (s.user) p["user_id"] = s.user->user_id;
     reply(ClientFrame::reply_to(0, std::move(p)));

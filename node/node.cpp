@@ -142,7 +142,9 @@ Status Node::start_clients() {
     sc.network_name = network_name();
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this] { return live_overlay_.load(); }, std::move(sender), clock_);
-    auto credentials = crypto::TlsCredentials::with_certificate(*identity_.certificate, *identity_.key);
+    auto tls_cert = crypto::make_tls_certificate(identity_, clock_.wall_now(), hours(24 * 365));
+    if (!tls_cert) return tls_cert.status();
+    auto credentials = crypto::TlsCredentials::with_certificate(**tls_cert, *identity_.key);
     if (!credentials) return credentials.status();
     ClientServerConfig cc;
     cc.bind = config_.client_bind;

@@ -8,12 +8,20 @@
 #include "dhtalk_version.h"
 #include "tools/admin_command.h"
 #include "tools/status_command.h"
+#include "tools/user_commands.h"
 
 namespace {
 
 const char* kUsage =
     "Usage: dhtalk COMMAND [OPTIONS]\n\n"
     "Commands:\n"
+    "  register   register a phone number (a node sends a code)\n"
+    "  verify     finish registering with the code: get your user certificate\n"
+    "  whoami     this profile's user\n"
+    "  vcard      publish or read a vCard (set, get)\n"
+    "  resolve    find a user by phone number or user id\n"
+    "  block, unblock, allow, disallow, privacy   your privacy list\n"
+    "  media      publish a file's metadata, or read it from a reference\n"
     "  status     print a running node's status (--json for scripts)\n"
     "  admin      vote in the trusted network: pending, approve, reject, ban\n\n"
     "Run 'dhtalk COMMAND --help' for a command's options.\n"
@@ -38,6 +46,7 @@ int main(int argc, char** argv) {
     }
     if (command == "status") return dhtalk::cli::run_status(args);
     if (command == "admin") return dhtalk::cli::run_admin(args);
+    if (dhtalk::cli::is_user_command(command)) return dhtalk::cli::run_user_command(command, args);
     std::fprintf(stderr, "dhtalk: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

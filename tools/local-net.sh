@@ -13,6 +13,8 @@ nodes=${DHTALK_LOCAL_NODES:-3}
 # Fixed ports, so that the endpoints recorded in the roster stay true across
 # runs: node N uses base+N-1 (DHT on UDP, peer service on TCP).
 base_port=${DHTALK_LOCAL_PORT:-4301}
+# Clients (TLS) reach node N at client_base+N-1.
+client_base=${DHTALK_LOCAL_CLIENT_PORT:-4311}
 pids=()
 
 # Stops every node started; exits with $1 (0 after Ctrl-C, else the status
@@ -62,7 +64,8 @@ first_port=""
 for i in $(seq 1 "$nodes"); do
   dir=$root/node$i
   mkdir -p "$dir"
-  args=(--data-dir "$dir" --bind 127.0.0.1 --dht-port $((base_port + i - 1)) --http-port 0 --roster-interval-ms 500)
+  args=(--data-dir "$dir" --bind 127.0.0.1 --dht-port $((base_port + i - 1)) --http-port 0 --roster-interval-ms 500
+        --client-bind 127.0.0.1 --client-port $((client_base + i - 1)))
   if [ -z "$first_port" ]; then
     args+=(--genesis --network dhtalk-local --contact "operator of node$i")
   else
@@ -87,15 +90,27 @@ done
 echo "Local dhtalk network of $nodes nodes (network 'dhtalk-local', sealed, each admitted by vote):"
 for i in $(seq 1 "$nodes"); do
   dir=$root/node$i
-  printf '  node%s  id %s  port %s (DHT on UDP, peers on TCP)  status http://127.0.0.1:%s/status\n' "$i" \
-    "$(json_field "$dir" node_id)" "$(json_field "$dir" peer_port)" "$(json_field "$dir" http_port)"
+  printf '  node%s  pid %s  id %s  port %s (DHT/UDP, peers/TCP)  clients 127.0.0.1:%s  status http://127.0.0.1:%s/status\n' \
+    "$i" "$(json_field "$dir" pid)" "$(json_field "$dir" node_id)" "$(json_field "$dir" peer_port)" \
+    "$(json_field "$dir" client_port)" "$(json_field "$dir" http_port)"
 done
 echo
 echo "Query a node:   build/tools/dhtalk status --data-dir $root/node1   (add --json for scripts)"
 echo "Roster, votes:  build/tools/dhtalk admin pending --data-dir $root/node1"
 echo "Metrics:        curl http://127.0.0.1:$(json_field "$root/node1" http_port)/metrics"
+echo "Register a user: build/tools/dhtalk register +15555245554 --profile alice --node 127.0.0.1:$client_base"
+echo "                 (the code is in $root/node1/verification-codes.jsonl), then: dhtalk verify CODE --profile alice"
 echo "Logs:           $root/nodeN/node.log"
 echo "Press Ctrl-C to stop all nodes."
-wait -n "${pids[@]}" || true
-echo "A node exited unexpectedly; see $root/node*/node.log" >&2
+# A node stopped on purpose (kill PID) leaves the others running, so that
+# failover can be tried; the script ends when every node has stopped.
+running=${#pids[@]}
+while [ "$running" -gt 0 ]; do
+  alive=()
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+  [ ${#alive[@]} -gt 0 ] && { wait -n "${alive[@]}" 2>/dev/null || true; }
+  running=0
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=$((running + 1)); done
+  echo "A node stopped; $running still running (see $root/node*/node.log)." >&2
+done
 exit 1

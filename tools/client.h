@@ -1,0 +1,85 @@
+#pragma once
+// Client: the client library behind the `dhtalk` user commands, usable by
+// other programs. It keeps a Profile, talks to the first reachable node of
+// its list (failing over to the next when one is down or breaks mid-call),
+// and turns the user's intentions into signed records: it generates the
+// user's key, seals the privacy list to it, encrypts media metadata, and
+// checks every record a node returns before believing it. One thread at a time.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dht/record.h"
+#include "dht/record_bodies.h"
+#include "tools/client_connection.h"
+#include "tools/client_profile.h"
+
+namespace dhtalk::client {
+
+struct ClientOptions {
+    std::filesystem::path profile_dir;
+    std::vector<std::string> nodes;  // HOST:PORT in order; default: the profile's, else 127.0.0.1:4223
+    std::chrono::milliseconds timeout{std::chrono::seconds(15)};
+};
+
+struct MediaPublished {
+    MediaReference reference;
+    MediaMetadata metadata;
+    std::filesystem::path encrypted_file;  // where the encrypted content was written
+};
+
+class Client {
+public:
+    static Result<std::unique_ptr<Client>> open(ClientOptions options);
+
+    const Profile& profile() const { return profile_; }
+    // The node the client is connected to ("" before the first call).
+    std::string node() const { return connection_ ? connection_->endpoint() : ""; }
+    std::string node_id() const { return node_id_; }
+
+    // Step 1 of registration: asks a node to send a code to `phone`.
+    // Returns the user id the number will have.
+    Result<std::string> register_number(const std::string& phone);
+    // Step 2: makes the user's key, has the node check `code` and issue the
+    // certificate, and saves both in the profile.
+    Status verify(const std::string& code);
+
+    Result<uint64_t> set_vcard(const VCard& card);
+    Result<VCard> vcard(const std::string& user_id);
+    // A phone number (+E164) or a user id, as a user id.
+    Result<std::string> user_id_of(const std::string& phone_or_id);
+
+    // The user's own privacy list (from the DHT, opened with the user's key;
+    // empty if never published).
+    Result<PrivacyList> privacy();
+    // Publishes `list` (sealed to the user) and gives it to the node to enforce.
+    Status set_privacy(const PrivacyList& list);
+
+    Result<MediaPublished> publish_media(const std::filesystem::path& file, const std::string& type);
+    Result<MediaMetadata> media_info(const MediaReference& reference);
+
+    // One request with login, failing over between nodes. Refusals (a reply
+    // with an error) are returned as their Status.
+    Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true);
+
+private:
+    explicit Client(ClientOptions options, Profile profile);
+    Status connect(bool login);
+    Result<uint64_t> publish(Record record);
+    Result<OpenedRecord> fetch(RecordType type, const std::string& user_id, const std::string& locator = {});
+    uint64_t next_sequence();
+    // Keeps the node in use first, then the others given, in the profile.
+    void remember_nodes();
+
+    ClientOptions options_;
+    Profile profile_;
+    std::unique_ptr<ClientConnection> connection_;
+    bool logged_in_ = false;
+    std::string node_id_;
+    std::string scheme_ = "kontalk-sha1";
+};
+
+}  // namespace dhtalk::client

@@ -1,0 +1,42 @@
+#pragma once
+// Profile: what a client keeps between runs, in one private directory
+// (default ~/.config/dhtalk, or --profile DIR):
+//   profile.json  user id, phone number, network id, the nodes last used,
+//                 the last record sequence number
+//   user.key      the user's private key (owner-only)
+//   user.crt      the user certificate a node issued
+// Files are written atomically; a damaged file is refused with its path.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opendht/crypto.h>
+
+#include "common/status.h"
+
+namespace dhtalk::client {
+
+struct Profile {
+    std::filesystem::path dir;
+    std::string phone;    // E.164: being registered, or registered
+    std::string user_id;  // set once verified
+    uint32_t network_id = 0;
+    std::vector<std::string> nodes;  // HOST:PORT, the node that verified first
+    uint64_t last_sequence = 0;
+    std::shared_ptr<dht::crypto::PrivateKey> key;
+    std::string certificate;  // PEM
+
+    bool registered() const { return key && !certificate.empty() && !user_id.empty(); }
+
+    // The profile in `dir`; an empty one if the directory has none yet.
+    static Result<Profile> load(const std::filesystem::path& dir);
+    Status save() const;
+};
+
+// $XDG_CONFIG_HOME/dhtalk, else $HOME/.config/dhtalk.
+std::filesystem::path default_profile_dir();
+
+}  // namespace dhtalk::client

@@ -1,0 +1,335 @@
+#include "tools/user_commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <json/json.h>
+
+#include "common/files.h"
+#include "common/json.h"
+#include "crypto/signing.h"
+#include "tools/client.h"
+
+namespace po = boost::program_options;
+
+namespace dhtalk::cli {
+namespace {
+
+const std::vector<std::string> kCommands = {"register", "verify", "whoami", "vcard", "resolve", "block",
+                                            "unblock",  "allow",  "disallow", "privacy", "media"};
+
+const char* kUsage =
+    "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
+    "       dhtalk verify CODE                   finish registering: get the user certificate\n"
+    "       dhtalk whoami                        this profile's user\n"
+    "       dhtalk vcard set [--name N] [--status S] [--avatar REF] [--pgp-key FILE]\n"
+    "       dhtalk vcard get [+NUMBER|USER_ID]   a vCard (default: your own)\n"
+    "       dhtalk resolve +NUMBER|USER_ID       find a user and print their vCard\n"
+    "       dhtalk block|unblock +NUMBER|USER_ID\n"
+    "       dhtalk allow|disallow +NUMBER|USER_ID   the allow-list (used in allow-only mode)\n"
+    "       dhtalk privacy show                  your privacy list\n"
+    "       dhtalk privacy mode allow-only|everyone\n"
+    "       dhtalk media publish FILE [--type MEDIA_TYPE]   encrypt FILE, publish its metadata\n"
+    "       dhtalk media info REFERENCE          the metadata a media reference unlocks\n\n";
+
+struct Args {
+    std::vector<std::string> positional;
+    client::ClientOptions options;
+    bool json = false;
+    po::variables_map vm;
+};
+
+int fail(const std::string& command, int code, const std::string& message) {
+    std::fprintf(stderr, "dhtalk %s: %s\n", command.c_str(), message.c_str());
+    return code;
+}
+
+void print_json(const Json::Value& v) { std::cout << json::to_pretty(v) << "\n"; }
+
+std::string vcard_text(const std::string& user_id, const VCard& v) {
+    std::string out = "user     " + user_id + "\nname     " + v.name + "\nstatus   " + v.status + "\n";
+    if (!v.avatar.empty()) out += "avatar   " + v.avatar + "\n";
+    if (!v.encryption_key.empty()) out += "key      " + crypto::to_hex(crypto::sha256(v.encryption_key)).substr(0, 16) + " (SHA-256 prefix)\n";
+    if (!v.pgp_key.empty()) out += "openpgp  " + std::to_string(v.pgp_key.size()) + " bytes\n";
+    return out;
+}
+
+Json::Value vcard_json(const std::string& user_id, const VCard& v) {
+    Json::Value j(Json::objectValue);
+    j["user_id"] = user_id;
+    j["name"] = v.name;
+    j["status"] = v.status;
+    j["avatar"] = v.avatar;
+    j["encryption_key"] = v.encryption_key;
+    j["pgp_key_bytes"] = Json::UInt64(v.pgp_key.size());
+    return j;
+}
+
+Json::Value list_json(const std::vector<std::string>& ids) {
+    Json::Value a(Json::arrayValue);
+    for (const auto& id : ids) a.append(id);
+    return a;
+}
+
+int with_client(const std::string& command, Args& a,
+                const std::function<int(client::Client&)>& body) {
+    auto c = client::Client::open(a.options);
+    if (!c) return fail(command, 1, c.status().message());
+    return body(**c);
+}
+
+int edit_privacy(const std::string& command, Args& a) {
+    if (a.positional.size() != 1) return fail(command, 2, "give one +NUMBER or USER_ID");
+    return with_client(command, a, [&](client::Client& c) {
+        auto id = c.user_id_of(a.positional[0]);
+        if (!id) return fail(command, 2, id.status().message());
+        auto list = c.privacy();
+        if (!list) return fail(command, 1, list.status().message());
+        const bool blocking = command == "block" || command == "unblock";
+        auto& ids = blocking ? list->blocked : list->allowed;
+        const bool add = command == "block" || command == "allow";
+        ids.erase(std::remove(ids.begin(), ids.end(), *id), ids.end());
+        if (add) ids.push_back(*id);
+        Status s = c.set_privacy(*list);
+        if (!s) return fail(command, 1, s.message());
+        if (a.json) {
+            Json::Value j(Json::objectValue);
+            j["user_id"] = *id;
+            j[blocking ? "blocked" : "allowed"] = add;
+            print_json(j);
+        } else {
+            std::cout << (add ? (blocking ? "blocked " : "allowed ") : (blocking ? "unblocked " : "no longer allowed "))
+                      << *id << "\n";
+        }
+        return 0;
+    });
+}
+
+int privacy_command(Args& a) {
+    const std::string sub = a.positional.empty() ? "" : a.positional[0];
+    return with_client("privacy", a, [&](client::Client& c) {
+        auto list = c.privacy();
+        if (!list) return fail("privacy", 1, list.status().message());
+        if (sub == "mode") {
+            if (a.positional.size() != 2 || (a.positional[1] != "allow-only" && a.positional[1] != "everyone"))
+                return fail("privacy", 2, "privacy mode takes allow-only or everyone");
+            list->allow_only = a.positional[1] == "allow-only";
+            Status s = c.set_privacy(*list);
+            if (!s) return fail("privacy", 1, s.message());
+        } else if (sub != "show") {
+            return fail("privacy", 2, "use 'privacy show' or 'privacy mode allow-only|everyone'");
+        }
+        if (a.json) {
+            Json::Value j(Json::objectValue);
+            j["user_id"] = c.profile().user_id;
+            j["mode"] = list->allow_only ? "allow-only" : "everyone";
+            j["blocked"] = list_json(list->blocked);
+            j["allowed"] = list_json(list->allowed);
+            print_json(j);
+        } else {
+            std::cout << "mode     " << (list->allow_only ? "allow-only (only allowed users see you)" : "everyone except blocked")
+                      << "\nblocked  " << list->blocked.size() << "\n";
+            for (const auto& id : list->blocked) std::cout << "  " << id << "\n";
+            std::cout << "allowed  " << list->allowed.size() << "\n";
+            for (const auto& id : list->allowed) std::cout << "  " << id << "\n";
+        }
+        return 0;
+    });
+}
+
+int media_command(Args& a) {
+    if (a.positional.size() != 2 || (a.positional[0] != "publish" && a.positional[0] != "info"))
+        return fail("media", 2, "use 'media publish FILE' or 'media info REFERENCE'");
+    return with_client("media", a, [&](client::Client& c) {
+        if (a.positional[0] == "publish") {
+            const std::string type = a.vm.count("type") ? a.vm["type"].as<std::string>() : "application/octet-stream";
+            auto out = c.publish_media(a.positional[1], type);
+            if (!out) return fail("media", 1, out.status().message());
+            if (a.json) {
+                Json::Value j(Json::objectValue);
+                j["reference"] = out->reference.to_string();
+                j["file_id"] = crypto::to_hex(out->metadata.file_id);
+                j["size"] = Json::UInt64(out->metadata.size);
+                j["encrypted_file"] = out->encrypted_file.string();
+                print_json(j);
+            } else {
+                std::cout << out->reference.to_string() << "\n";
+            }
+            return 0;
+        }
+        auto ref = parse_media_reference(a.positional[1]);
+        if (!ref) return fail("media", 2, ref.status().message());
+        auto meta = c.media_info(*ref);
+        if (!meta) return fail("media", 1, meta.status().message());
+        Json::Value j(Json::objectValue);
+        j["file_id"] = crypto::to_hex(meta->file_id);
+        j["size"] = Json::UInt64(meta->size);
+        j["type"] = meta->type;
+        j["holder"] = meta->holder;
+        j["expires_at_s"] = Json::Int64(meta->expires_at_s);
+        j["owner"] = ref->user_id;
+        if (a.json) print_json(j);
+        else
+            std::cout << "file     " << j["file_id"].asString() << "\nsize     " << meta->size << " bytes\ntype     "
+                      << meta->type << "\nholder   node " << meta->holder << "\nowner    " << ref->user_id
+                      << "\nexpires  " << meta->expires_at_s << " (Unix time)\n";
+        return 0;
+    });
+}
+
+}  // namespace
+
+bool is_user_command(const std::string& command) {
+    return std::find(kCommands.begin(), kCommands.end(), command) != kCommands.end();
+}
+
+int run_user_command(const std::string& command, const std::vector<std::string>& args) {
+    po::options_description o(std::string(kUsage) + "Options");
+    o.add_options()
+        ("help,h", "print this help")
+        ("profile", po::value<std::string>(), "the profile directory (default: ~/.config/dhtalk)")
+        ("node", po::value<std::vector<std::string>>()->composing(),
+         "HOST:PORT of a node's client port; repeat to fail over in order (default: the profile's, else 127.0.0.1:4223)")
+        ("json", po::bool_switch(), "print data as JSON")
+        ("timeout", po::value<unsigned>()->default_value(15), "seconds to wait for a node")
+        ("name", po::value<std::string>(), "vcard set: display name")
+        ("status", po::value<std::string>(), "vcard set: status text")
+        ("avatar", po::value<std::string>(), "vcard set: avatar media reference")
+        ("pgp-key", po::value<std::string>(), "vcard set: a file holding an OpenPGP public key")
+        ("type", po::value<std::string>(), "media publish: the media type, such as image/png");
+    po::options_description hidden;
+    hidden.add_options()("args", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(o).add(hidden);
+    po::positional_options_description pos;
+    pos.add("args", -1);
+    Args a;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(pos).run(), a.vm);
+        po::notify(a.vm);
+    } catch (const std::exception& e) {
+        return fail(command, 2, e.what());
+    }
+    if (a.vm.count("help")) {
+        std::cout << o;
+        return 0;
+    }
+    if (a.vm.count("args")) a.positional = a.vm["args"].as<std::vector<std::string>>();
+    a.json = a.vm["json"].as<bool>();
+    a.options.profile_dir = a.vm.count("profile") ? std::filesystem::path(a.vm["profile"].as<std::string>())
+                                                  : client::default_profile_dir();
+    if (a.vm.count("node")) a.options.nodes = a.vm["node"].as<std::vector<std::string>>();
+    const unsigned timeout = a.vm["timeout"].as<unsigned>();
+    if (timeout < 1 || timeout > 600) return fail(command, 2, "--timeout must be 1..600 seconds");
+    a.options.timeout = std::chrono::seconds(timeout);
+
+    if (command == "register") {
+        if (a.positional.size() != 1) return fail(command, 2, "give the phone number: dhtalk register +15555245554");
+        return with_client(command, a, [&](client::Client& c) {
+            auto id = c.register_number(a.positional[0]);
+            if (!id) return fail(command, 1, id.status().message());
+            if (a.json) {
+                Json::Value j(Json::objectValue);
+                j["user_id"] = *id;
+                j["phone"] = c.profile().phone;
+                j["node"] = c.node();
+                print_json(j);
+            } else {
+                std::cout << "A verification code is on its way to " << c.profile().phone << " (user id " << *id
+                          << ").\nFinish with: dhtalk verify CODE\n";
+            }
+            return 0;
+        });
+    }
+    if (command == "verify") {
+        if (a.positional.size() != 1) return fail(command, 2, "give the code you received: dhtalk verify 123456");
+        return with_client(command, a, [&](client::Client& c) {
+            Status s = c.verify(a.positional[0]);
+            if (!s) return fail(command, 1, s.message());
+            if (a.json) {
+                Json::Value j(Json::objectValue);
+                j["user_id"] = c.profile().user_id;
+                j["node"] = c.profile().nodes.front();
+                print_json(j);
+            } else {
+                std::cout << "Verified: you are user " << c.profile().user_id << " (certificate in "
+                          << c.profile().dir.string() << ")\n";
+            }
+            return 0;
+        });
+    }
+    if (command == "whoami") {
+        return with_client(command, a, [&](client::Client& c) {
+            const auto& p = c.profile();
+            if (!p.registered()) return fail(command, 1, "this profile has no user yet: run 'dhtalk register +NUMBER'");
+            Json::Value j(Json::objectValue);
+            j["user_id"] = p.user_id;
+            j["phone"] = p.phone;
+            j["network_id"] = p.network_id;
+            j["nodes"] = list_json(p.nodes);
+            if (a.json) print_json(j);
+            else std::cout << "user     " << p.user_id << "\nphone    " << p.phone << "\nnodes    " << p.nodes.size() << " known, first " << p.nodes.front() << "\n";
+            return 0;
+        });
+    }
+    if (command == "vcard") {
+        const std::string sub = a.positional.empty() ? "" : a.positional[0];
+        if (sub == "set") {
+            if (a.positional.size() != 1) return fail(command, 2, "vcard set takes options only");
+            return with_client(command, a, [&](client::Client& c) {
+                VCard card;
+                if (auto current = c.vcard(c.profile().user_id)) card = *current;  // keep what is not given
+                if (a.vm.count("name")) card.name = a.vm["name"].as<std::string>();
+                if (a.vm.count("status")) card.status = a.vm["status"].as<std::string>();
+                if (a.vm.count("avatar")) card.avatar = a.vm["avatar"].as<std::string>();
+                if (a.vm.count("pgp-key")) {
+                    auto key = read_file(a.vm["pgp-key"].as<std::string>(), kMaxPgpKeyBytes);
+                    if (!key) return fail(command, 1, key.status().message());
+                    card.pgp_key = *key;
+                }
+                auto seq = c.set_vcard(card);
+                if (!seq) return fail(command, 1, seq.status().message());
+                if (a.json) {
+                    Json::Value j = vcard_json(c.profile().user_id, card);
+                    j["sequence"] = Json::UInt64(*seq);
+                    print_json(j);
+                } else {
+                    std::cout << "published your vCard (sequence " << *seq << ")\n";
+                }
+                return 0;
+            });
+        }
+        if (sub != "get" || a.positional.size() > 2) return fail(command, 2, "use 'vcard set ...' or 'vcard get [USER]'");
+    }
+    if (command == "vcard" || command == "resolve") {
+        std::string who;
+        if (command == "resolve") {
+            if (a.positional.size() != 1) return fail(command, 2, "give a phone number (+E164) or a user id");
+            who = a.positional[0];
+        } else if (a.positional.size() == 2) {
+            who = a.positional[1];
+        }
+        return with_client(command, a, [&](client::Client& c) {
+            auto id = who.empty() ? Result<std::string>(c.profile().user_id) : c.user_id_of(who);
+            if (!id) return fail(command, 2, id.status().message());
+            if (id->empty()) return fail(command, 1, "this profile has no user yet: register and verify first");
+            auto card = c.vcard(*id);
+            if (!card) {
+                if (card.status().code() == Code::kNotFound) return fail(command, 1, "no such user: " + card.status().message());
+                return fail(command, 1, card.status().message());
+            }
+            if (a.json) print_json(vcard_json(*id, *card));
+            else std::cout << vcard_text(*id, *card);
+            return 0;
+        });
+    }
+    if (command == "block" || command == "unblock" || command == "allow" || command == "disallow")
+        return edit_privacy(command, a);
+    if (command == "privacy") return privacy_command(a);
+    if (command == "media") return media_command(a);
+    return fail(command, 2, "unknown command");
+}
+
+}  // namespace dhtalk::cli
