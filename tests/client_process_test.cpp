@@ -1,0 +1,173 @@
+// Clients against real dhtalk-node processes, through the `dhtalk` command
+// line, as the README walks through it: two users register on two different
+// nodes, resolve each other by phone number, one blocks the other; the first
+// node stops and its user carries on through another node; every record
+// survives a restart of every node.
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "common/json.h"
+#include "tests/node_process.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> kFast{"--roster-interval-ms", "200"};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// Runs `dhtalk ARGS --profile PROFILE` with the nodes given.
+test::RunResult user(const std::filesystem::path& profile, std::vector<std::string> args,
+                     const std::vector<uint16_t>& client_ports, const std::filesystem::path& scratch) {
+    args.insert(args.begin(), test::cli_bin());
+    args.push_back("--profile");
+    args.push_back(profile.string());
+    for (uint16_t p : client_ports) {
+        args.push_back("--node");
+        args.push_back("127.0.0.1:" + std::to_string(p));
+    }
+    args.push_back("--timeout");
+    args.push_back("10");
+    return test::run(args, scratch, 60s);
+}
+
+// The last code the file provider wrote for `phone`.
+std::string code_for(const std::filesystem::path& data_dir, const std::string& phone) {
+    std::ifstream in(data_dir / "verification-codes.jsonl");
+    std::string line, code;
+    while (std::getline(in, line)) {
+        auto j = json::parse_object(line);
+        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+    }
+    return code;
+}
+
+Json::Value json_of(const test::RunResult& r) {
+    auto j = json::parse_object(r.out);
+    REQUIRE_MESSAGE(j.is_ok(), r.out << r.err);
+    return *j;
+}
+
+struct Network {
+    test::TempDir dir;
+    std::unique_ptr<test::NodeProcess> a, b, c;
+    RuntimeInfo ra, rb, rc;
+
+    void found() {
+        a = std::make_unique<test::NodeProcess>(dir / "a", with({"--genesis", "--network", "client-test"}, kFast));
+        ra = a->wait_ready();
+        const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
+        b = std::make_unique<test::NodeProcess>(dir / "b", with({"--apply", "bob's operator", "--bootstrap", bootstrap}, kFast));
+        rb = b->wait_ready();
+        admit(*b, rb, {a.get()});
+        c = std::make_unique<test::NodeProcess>(dir / "c", with({"--apply", "carol's operator", "--bootstrap", bootstrap}, kFast));
+        rc = c->wait_ready();
+        admit(*c, rc, {a.get(), b.get()});
+        REQUIRE(test::wait_until([&] { return a->status_json()["peers_ipv4"].asUInt() >= 2; }, 30s));
+    }
+    void admit(test::NodeProcess& n, const RuntimeInfo& r, std::vector<test::NodeProcess*> voters) {
+        REQUIRE(test::wait_until(
+            [&] { return voters[0]->cli({"admin", "pending", "--json"}).out.find(r.node_id) != std::string::npos; }, 20s));
+        for (auto* v : voters) REQUIRE(v->cli({"admin", "approve", r.node_id}).status == 0);
+        REQUIRE(test::wait_until([&] { return n.status_json()["standing"].asString() == "member"; }, 30s));
+    }
+    // Stops every node, then starts them again on the same data directories.
+    void restart_all() {
+        for (auto* n : {a.get(), b.get(), c.get()}) n->process->signal(SIGTERM);
+        for (auto* n : {a.get(), b.get(), c.get()}) REQUIRE(n->process->wait(20s) == std::optional<int>(0));
+        a = std::make_unique<test::NodeProcess>(dir / "a", kFast);
+        ra = a->wait_ready();
+        // Ports are chosen anew, so the others bootstrap through a.
+        const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
+        b = std::make_unique<test::NodeProcess>(dir / "b", with({"--bootstrap", bootstrap}, kFast));
+        c = std::make_unique<test::NodeProcess>(dir / "c", with({"--bootstrap", bootstrap}, kFast));
+        rb = b->wait_ready();
+        rc = c->wait_ready();
+        REQUIRE(test::wait_until([&] { return a->status_json()["peers_ipv4"].asUInt() >= 2; }, 30s));
+    }
+};
+
+void register_user(Network& net, const std::filesystem::path& profile, const std::string& phone,
+                   const std::filesystem::path& node_dir, uint16_t port) {
+    auto r = user(profile, {"register", phone}, {port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    std::string e164 = phone;
+    e164.erase(std::remove(e164.begin(), e164.end(), ' '), e164.end());
+    const std::string code = code_for(node_dir, e164);
+    REQUIRE(code.size() == 6);
+    r = user(profile, {"verify", code}, {port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+}
+
+}  // namespace
+
+TEST_CASE("two users on two nodes resolve each other, block, fail over, and survive restarts") {
+    Network net;
+    net.found();
+    const auto alice = net.dir / "alice", bob = net.dir / "bob";
+    register_user(net, alice, "+15555245554", net.dir / "a", net.ra.client_port);
+    register_user(net, bob, "+1 555 524 5555", net.dir / "b", net.rb.client_port);
+
+    auto r = user(alice, {"vcard", "set", "--name", "Alice", "--status", "at work"}, {}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    r = user(bob, {"vcard", "set", "--name", "Bob", "--status", "cycling"}, {}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+
+    // Each resolves the other by phone number, through their own node.
+    r = user(alice, {"resolve", "+15555245555", "--json"}, {}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const std::string bob_id = json_of(r)["user_id"].asString();
+    CHECK(json_of(r)["name"].asString() == "Bob");
+    r = user(bob, {"resolve", "+15555245554", "--json"}, {}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["status"].asString() == "at work");
+
+    // An unknown user is reported as such, with a non-zero exit.
+    r = user(alice, {"resolve", "+15555245599"}, {}, net.dir.path());
+    CHECK(r.status == 1);
+    CHECK(r.err.find("no such user") != std::string::npos);
+
+    // Alice blocks Bob.
+    r = user(alice, {"block", bob_id}, {}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    r = user(alice, {"privacy", "show", "--json"}, {}, net.dir.path());
+    REQUIRE(r.status == 0);
+    CHECK(json_of(r)["blocked"][0].asString() == bob_id);
+
+    // Alice's node stops: she logs in through another node, unchanged.
+    net.a->process->signal(SIGTERM);
+    REQUIRE(net.a->process->wait(20s) == std::optional<int>(0));
+    r = user(alice, {"resolve", "+15555245555", "--json"}, {net.ra.client_port, net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["name"].asString() == "Bob");
+    r = user(alice, {"privacy", "show", "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["blocked"][0].asString() == bob_id);
+    // Bob still finds Alice, whose home node is down.
+    r = user(bob, {"resolve", "+15555245554", "--json"}, {}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["name"].asString() == "Alice");
+
+    // Every node restarts: every record is still there.
+    net.a = std::make_unique<test::NodeProcess>(net.dir / "a", with({"--bootstrap", "127.0.0.1:" + std::to_string(net.rb.peer_port)}, kFast));
+    net.ra = net.a->wait_ready();
+    net.restart_all();
+    r = user(alice, {"resolve", "+15555245555", "--json"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["name"].asString() == "Bob");
+    r = user(bob, {"resolve", "+15555245554", "--json"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["name"].asString() == "Alice");
+    r = user(alice, {"privacy", "show", "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["blocked"][0].asString() == bob_id);
+}
