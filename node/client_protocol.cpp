@@ -174,11 +174,6 @@ std::optional<Result<ClientFrame>> FrameReader::next() {
     if (buffer_.size() < 4 + declared) return std::nullopt;
     auto frame = decode_frame(std::string_view(buffer_).substr(4, declared));
     buffer_.erase(0, 4 + declared);
-    // After this frame, the next one's declared size is checked at once.
-    if (buffer_.size() >= 4) {
-        Status s = feed({});
-        if (!s) return Result<ClientFrame>(s);
-    }
     return frame;
 }
 

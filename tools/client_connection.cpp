@@ -110,6 +110,8 @@ Status ClientConnection::write_all(const std::string& bytes, Deadline deadline) 
     return Status::ok();
 }
 
+Status ClientConnection::send_raw(const std::string& bytes) { return write_all(bytes, steady_clock::now() + seconds(30)); }
+
 Result<uint64_t> ClientConnection::send(const std::string& method, FrameParams params) {
     ClientFrame f;
     f.id = next_id_++;

@@ -32,6 +32,9 @@ public:
     // The next frame from the node.
     Result<ClientFrame> receive(std::chrono::milliseconds timeout);
 
+    // Sends bytes as they are, for probes and tests of the node's defences.
+    Status send_raw(const std::string& bytes);
+
     const std::string& endpoint() const { return endpoint_; }
 
 private:

@@ -1,0 +1,233 @@
+// The client front end of a real node (TLS on loopback, real OpenDHT, real
+// RocksDB), driven through the client library: registration limits, logins
+// that must be refused, requests that need a login or another user, frame
+// bombs and malformed frames, connection limits, and values planted in the
+// DHT by a stock OpenDHT peer that must never reach a client.
+#include <opendht.h>
+
+#include <fstream>
+
+#include "common/json.h"
+#include "crypto/signing.h"
+#include "crypto/user_certificate.h"
+#include "crypto/user_id.h"
+#include "node/node.h"
+#include "tests/dht_client.h"
+#include "tests/test_util.h"
+#include "tools/client.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TestNode {
+    test::TempDir dir;
+    SystemClock clock;
+    std::unique_ptr<Node> node;
+    std::string endpoint;
+
+    explicit TestNode(bool open_network = false, size_t per_address = 64) {
+        NodeConfig c;
+        c.data_dir = dir / "node";
+        c.network = "front-end-test";
+        c.bind = "127.0.0.1";
+        c.dht_port = 0;
+        c.http_port = 0;
+        c.client_port = 0;
+        c.client_bind = "127.0.0.1";
+        c.genesis = !open_network;
+        c.open = open_network;
+        c.max_sessions_per_address = per_address;
+        c.sms_file = dir / "codes.jsonl";
+        auto n = Node::open(c, clock);
+        REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
+        node = std::move(n).value();
+        endpoint = "127.0.0.1:" + std::to_string(node->client_port());
+    }
+    ~TestNode() { node->stop().ignore_error(); }
+
+    std::string last_code() {
+        std::ifstream in(dir / "codes.jsonl");
+        std::string line, code;
+        while (std::getline(in, line)) code = json::parse_object(line).value()["code"].asString();
+        return code;
+    }
+    std::unique_ptr<client::ClientConnection> connect(std::shared_ptr<crypto::TlsCredentials> creds = nullptr) {
+        if (!creds) creds = crypto::TlsCredentials::anonymous().value();
+        auto c = client::ClientConnection::open(endpoint, creds, 10s);
+        REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+        return std::move(c).value();
+    }
+    std::unique_ptr<client::Client> user(const std::string& name, const std::string& phone) {
+        client::ClientOptions o;
+        o.profile_dir = dir / name;
+        o.nodes = {endpoint};
+        o.timeout = 10s;
+        auto c = client::Client::open(o).value();
+        REQUIRE(c->register_number(phone).is_ok());
+        Status verified = c->verify(last_code());
+        REQUIRE_MESSAGE(verified.is_ok(), verified.to_string());
+        return c;
+    }
+};
+
+Status call_status(client::ClientConnection& c, const std::string& method, FrameParams p = {}) {
+    auto r = c.call(method, std::move(p), 10s);
+    if (!r) return r.status();
+    return r->status();
+}
+
+}  // namespace
+
+TEST_CASE("a user registers, publishes a vCard and resolves it; requests are checked against the login") {
+    TestNode n;
+    auto alice = n.user("alice", "+15555245554");
+    auto bob = n.user("bob", "+15555245555");
+    REQUIRE(alice->set_vcard({"Alice", "here", "", "", ""}).is_ok());
+    auto card = bob->vcard(crypto::derive_user_id("kontalk-sha1", "+15555245554").value());
+    REQUIRE_MESSAGE(card.is_ok(), card.status().to_string());
+    CHECK(card->name == "Alice");
+    CHECK(card->encryption_key.find("BEGIN PUBLIC KEY") != std::string::npos);
+
+    SUBCASE("records and lookups need a login") {
+        auto anon = n.connect();
+        CHECK(call_status(*anon, "get", {{"type", std::string("vcard")}, {"user_id", alice->profile().user_id}}).code() ==
+              Code::kPermissionDenied);
+        CHECK(call_status(*anon, "put", {{"record", std::string("x")}}).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("a user cannot publish another user's record") {
+        // Bob sends a record Alice signed: valid, but not his to publish.
+        Record r;
+        r.type = RecordType::kVCard;
+        r.user_id = alice->profile().user_id;
+        r.sequence = 99;
+        r.expires_at_s = to_unix_seconds(std::chrono::system_clock::now()) + 3600;
+        r.body = encode_vcard({"Mallory", "", "", "", ""});
+        r.certificate = alice->profile().certificate;
+        const std::string env = seal_record(r, *alice->profile().key).value();
+        auto s = bob->call("put", {{"record", env}});
+        CHECK(s.status().code() == Code::kPermissionDenied);
+        CHECK(s.status().message().find("cannot publish") != std::string::npos);
+    }
+    SUBCASE("an unknown request and a bad user id get clear errors") {
+        CHECK(alice->call("frobnicate", {}).status().message().find("unknown request") != std::string::npos);
+        CHECK(alice->call("get", {{"type", std::string("vcard")}, {"user_id", std::string("nope")}}).status().code() ==
+              Code::kInvalidArgument);
+        CHECK(alice->call("get", {{"type", std::string("diary")}, {"user_id", alice->profile().user_id}}).status().code() ==
+              Code::kInvalidArgument);
+    }
+}
+
+TEST_CASE("registration: wrong codes and a flood from one address are refused") {
+    TestNode n;
+    auto c = n.connect();
+    CHECK(call_status(*c, "register", {{"phone", std::string("+15555245554")}}).is_ok());
+    auto key = crypto::generate_user_key().value();
+    const std::string csr = crypto::make_certificate_request(*key, std::string(40, 'a')).value();
+    const std::string wrong = n.last_code() == "000000" ? "000001" : "000000";
+    auto s = call_status(*c, "verify", {{"phone", std::string("+15555245554")}, {"code", wrong}, {"csr", csr}});
+    CHECK(s.code() == Code::kPermissionDenied);
+    CHECK(call_status(*c, "register", {{"phone", std::string("not a number")}}).code() == Code::kInvalidArgument);
+
+    int sent = 1;  // the one above
+    Status last;
+    for (int i = 0; i < 20; ++i) {
+        last = call_status(*c, "register", {{"phone", "+1555000" + std::to_string(1000 + i)}});
+        if (last) sent++;
+    }
+    // 1 code + 1 wrong code + 8 more codes spend the address's 10 attempts.
+    CHECK(sent == 9);
+    CHECK(last.code() == Code::kResourceExhausted);
+}
+
+TEST_CASE("logins with certificates from non-members, other networks or past their time are refused") {
+    TestNode n;
+    const uint32_t network = n.node->trust()->network_id();
+    auto outsider = crypto::load_or_create_identity(n.dir / "outsider", 2048).value();
+    auto self = crypto::load_or_create_identity(n.dir / "node" / "identity").value();
+    auto login = [&](const crypto::NodeIdentity& issuer, uint32_t net, std::chrono::system_clock::time_point now) {
+        auto key = crypto::generate_user_key().value();
+        crypto::IssueRequest r;
+        r.user_id = std::string(40, 'c');
+        r.csr_pem = crypto::make_certificate_request(*key, r.user_id).value();
+        r.network_id = net;
+        r.now = now;
+        auto cert = crypto::parse_certificate(crypto::issue_user_certificate(r, issuer).value()).value();
+        auto conn = client::ClientConnection::open(n.endpoint, crypto::TlsCredentials::with_certificate(*cert, *key).value(), 10s);
+        if (!conn) return conn.status();
+        return call_status(**conn, "hello");
+    };
+    const auto now = std::chrono::system_clock::now();
+    CHECK(login(self, network, now).is_ok());
+    auto s = login(outsider, network, now);
+    CHECK(s.code() == Code::kPermissionDenied);
+    CHECK(s.message().find("not a member") != std::string::npos);
+    CHECK(login(self, network + 1, now).message().find("another network") != std::string::npos);
+    CHECK(login(self, network, now - std::chrono::hours(24 * 400)).message().find("expired") != std::string::npos);
+}
+
+TEST_CASE("frame bombs and malformed frames close only their own session") {
+    TestNode n;
+    auto bystander = n.connect();
+    REQUIRE(call_status(*bystander, "hello").is_ok());
+    for (const std::string& bad : {std::string("\xff\xff\xff\xff", 4),               // declares 4 GiB
+                                   std::string("\x00\x00\x00\x03" "abc", 7),         // not msgpack
+                                   std::string("\x00\x00\x00\x02\x91\x07", 6),       // [7]: not a frame
+                                   std::string("\x00\x00\x00\x07\x96\x09\x01\xa1x\x00\xa0", 11)}) {  // version 9
+        auto c = n.connect();
+        REQUIRE(c->send_raw(bad).is_ok());
+        auto reply = c->receive(10s);
+        CHECK(reply.status().code() == Code::kInvalidArgument);  // the node's error frame
+        CHECK(c->receive(10s).status().code() == Code::kUnavailable);  // then it closes
+    }
+    CHECK(call_status(*bystander, "hello").is_ok());
+    CHECK(n.node->status().client_refused >= 4);
+}
+
+TEST_CASE("sessions per address are bounded") {
+    TestNode n(false, 3);
+    std::vector<std::unique_ptr<client::ClientConnection>> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(n.connect());
+        REQUIRE(call_status(*held.back(), "hello").is_ok());
+    }
+    auto extra = client::ClientConnection::open(n.endpoint, crypto::TlsCredentials::anonymous().value(), 10s);
+    const bool refused = !extra || !call_status(**extra, "hello");
+    CHECK(refused);
+    held.pop_back();
+    REQUIRE(test::wait_until([&] { return n.node->status().client_sessions == 2; }, 10s));
+    CHECK(call_status(*n.connect(), "hello").is_ok());
+}
+
+TEST_CASE("values planted by a stock OpenDHT peer never reach a client (open network)") {
+    TestNode n(/*open*/ true);
+    auto alice = n.user("alice", "+15555245554");
+    REQUIRE(alice->set_vcard({"Alice", "genuine", "", "", ""}).is_ok());
+    const std::string victim = crypto::derive_user_id("kontalk-sha1", "+15555245559").value();
+
+    test::TestClient stock(n.node->overlay()->network_id(), n.node->overlay()->port_ipv4());
+    REQUIRE(stock.wait_peers(1));
+    // A garbage record, and Alice's genuine record replayed under another user's key.
+    const auto victim_key = record_key(RecordType::kVCard, victim);
+    dht::Value garbage(record_value_type(RecordType::kVCard), dht::Blob{0x93, 0x01, 0x02, 0x03}, 7);
+    stock.put(victim_key, std::move(garbage));
+    auto genuine = alice->call("get", {{"type", std::string("vcard")}, {"user_id", alice->profile().user_id}});
+    REQUIRE(genuine.is_ok());
+    const std::string env = genuine->text("record", kMaxRecordBytes).value();
+    dht::Value replayed(record_value_type(RecordType::kVCard), dht::Blob(env.begin(), env.end()), 8);
+    stock.put(victim_key, std::move(replayed));
+    // The planted values are in the network: a stock reader finds them...
+    test::TestClient reader(n.node->overlay()->network_id(), n.node->overlay()->port_ipv4());
+    REQUIRE(reader.wait_peers(1));
+    CHECK(reader.get(victim_key).size() >= 1);
+    // ...but no client ever gets them.
+    auto planted = alice->vcard(victim);
+    CHECK(planted.status().code() == Code::kNotFound);
+    CHECK(n.node->status().records_refused >= 1);  // our node refused to store them
+    CHECK(alice->vcard(alice->profile().user_id)->status == "genuine");
+    reader.stop();
+    stock.stop();
+}
