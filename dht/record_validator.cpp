@@ -1,12 +1,57 @@
 #include "dht/record_validator.h"
 
 #include "common/log.h"
+#include "crypto/signing.h"
 #include "dht/record_bodies.h"
 
 namespace dhtalk {
 
 RecordValidator::RecordValidator(uint32_t network_id, MemberCertificates members, const Clock& clock)
     : network_id_(network_id), members_(std::move(members)), clock_(clock) {}
+
+void RecordValidator::remember(const std::string& digest, Cached entry) const {
+    lru_.push_front(digest);
+    entry.lru = lru_.begin();
+    cache_[digest] = std::move(entry);
+    if (cache_.size() > kCacheEntries) {
+        cache_.erase(lru_.back());
+        lru_.pop_back();
+    }
+}
+
+Result<OpenedRecord> RecordValidator::open_cached(std::string_view envelope) const {
+    const std::string digest = "e" + crypto::sha256(envelope);
+    {
+        std::lock_guard lock(mutex_);
+        auto it = cache_.find(digest);
+        if (it != cache_.end()) {
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return *it->second.opened;
+        }
+    }
+    auto opened = std::make_shared<const Result<OpenedRecord>>(open_record(envelope));
+    std::lock_guard lock(mutex_);
+    if (!cache_.count(digest)) remember(digest, Cached{opened, false, {}});
+    return *opened;
+}
+
+bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
+                                       const std::string& issuer_id, const dht::crypto::Certificate& issuer) const {
+    // The issuer's node id is the digest of its key: the pair fixes the answer.
+    const std::string digest = "c" + crypto::sha256(cert_pem + "\n" + issuer_id);
+    {
+        std::lock_guard lock(mutex_);
+        auto it = cache_.find(digest);
+        if (it != cache_.end()) {
+            lru_.splice(lru_.begin(), lru_, it->second.lru);
+            return it->second.issued;
+        }
+    }
+    const bool issued = crypto::signed_by(cert, issuer);
+    std::lock_guard lock(mutex_);
+    if (!cache_.count(digest)) remember(digest, Cached{nullptr, issued, {}});
+    return issued;
+}
 
 Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht::crypto::Certificate& cert) const {
     auto info = crypto::inspect_user_certificate(cert);
@@ -21,15 +66,22 @@ Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht
 
 Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType type,
                                             std::string_view envelope) const {
-    auto opened = open_record(envelope);
+    auto opened = open_cached(envelope);
     if (!opened) return opened.status();
     const Record& r = opened->record;
     if (r.type != type) return Status::denied("a " + std::string(record_type_name(r.type)) + " record in a value of another type");
     if (record_key(r.type, r.user_id, r.locator) != key)
         return Status::denied("a record of user " + r.user_id + " stored under a key not derived from it");
-    auto cert = check_certificate(*opened->certificate);
-    if (!cert) return cert.status();
+    const auto& info = opened->certificate_info;
+    auto issuer = members_(info.issuer_node_id);
+    if (!issuer)
+        return Status::denied("the record's certificate was issued by node " + info.issuer_node_id +
+                              ", which is not a member of this network (banned, or never admitted)");
+    if (info.network_id != network_id_) return Status::denied("the record's certificate belongs to another network");
     const int64_t now = to_unix_seconds(clock_.wall_now());
+    if (now < info.not_before_s || now > info.not_after_s) return Status::denied("the record's certificate has expired");
+    if (!issued_by_cached(*opened->certificate, r.certificate, info.issuer_node_id, *issuer))
+        return Status::denied("the record's certificate is not signed by the node it names");
     if (r.expires_at_s <= now) return Status::denied("the record has expired");
     if (r.expires_at_s > now + (kMaxRecordLifetime + kRecordClockSkew).count())
         return Status::denied("the record expires beyond the " + std::to_string(kMaxRecordLifetime.count() / 86400) +

@@ -14,8 +14,11 @@
 
 #include <atomic>
 #include <functional>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include <opendht/dhtrunner.h>
 
@@ -45,9 +48,28 @@ public:
     uint32_t network_id() const { return network_id_; }
 
 private:
+    // Opening an envelope (parsing, the user's signature) and checking a
+    // certificate's issuer signature depend on their bytes alone, and the
+    // same records are checked again and again (every replica, every get):
+    // their results are kept, keyed by digest, in a bounded LRU.
+    Result<OpenedRecord> open_cached(std::string_view envelope) const;
+    bool issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
+                          const std::string& issuer_id, const dht::crypto::Certificate& issuer) const;
+
+    static constexpr size_t kCacheEntries = 4096;
+    struct Cached {
+        std::shared_ptr<const Result<OpenedRecord>> opened;  // for envelopes
+        bool issued = false;                                 // for certificate/issuer pairs
+        std::list<std::string>::iterator lru;
+    };
+    void remember(const std::string& digest, Cached entry) const;  // mutex_ held
+
     uint32_t network_id_;
     MemberCertificates members_;
     const Clock& clock_;
+    mutable std::mutex mutex_;
+    mutable std::unordered_map<std::string, Cached> cache_;  // guarded by mutex_
+    mutable std::list<std::string> lru_;                      // guarded by mutex_; most recent first
 };
 
 struct RecordPolicyCounters {

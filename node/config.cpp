@@ -55,6 +55,8 @@ po::options_description node_options(NodeConfig& d) {
          "client sessions held at once")
         ("max-sessions-per-address", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_sessions_per_address)),
          "client sessions from one IP address")
+        ("client-rate", po::value<unsigned>()->default_value(d.client_rate),
+         "client requests per second allowed from one IP address, over all its sessions")
         ("sms-provider", po::value<std::string>()->default_value(d.sms_provider),
          "how verification codes reach phones: file (development: --sms-file) or vonage (Vonage SMS API)")
         ("sms-file", po::value<std::string>()->default_value(""),
@@ -130,6 +132,8 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
         return Status::invalid("--max-client-sessions must be 1..100000");
     c.max_sessions_per_address = vm["max-sessions-per-address"].as<unsigned>();
     if (c.max_sessions_per_address < 1) return Status::invalid("--max-sessions-per-address must be at least 1");
+    c.client_rate = vm["client-rate"].as<unsigned>();
+    if (c.client_rate < 1) return Status::invalid("--client-rate must be at least 1");
     c.sms_provider = vm["sms-provider"].as<std::string>();
     if (c.sms_provider != "file" && c.sms_provider != "vonage")
         return Status::invalid("--sms-provider must be file or vonage");

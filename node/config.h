@@ -41,6 +41,7 @@ struct NodeConfig {
     uint16_t client_port = 4223;
     size_t max_client_sessions = 4096;
     size_t max_sessions_per_address = 64;
+    unsigned client_rate = 200;  // requests per second per client address
     std::string sms_provider = "file";  // file or vonage
     std::filesystem::path sms_file;      // file provider; default DATA_DIR/verification-codes.jsonl
     VonageConfig vonage;

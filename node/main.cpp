@@ -1,6 +1,7 @@
 // dhtalk-node: the storage node. Wires the real clock, sockets and database
 // into a Node, then sleeps until the node's next tick or a stop signal.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <ctime>
@@ -22,12 +23,23 @@ sigset_t block_stop_signals() {
     return set;
 }
 
+// Every client session holds a descriptor: take the most the system allows
+// this process (the soft limit is often 1,024; the hard one far more).
+void raise_descriptor_limit() {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);  // best effort: the session limit still applies
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace dhtalk;
     const sigset_t stop_signals = block_stop_signals();
     signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the node
+    raise_descriptor_limit();
 
     auto args = parse_node_args(argc, argv);
     if (!args) {

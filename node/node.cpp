@@ -151,6 +151,7 @@ Status Node::start_clients() {
     cc.port = config_.client_port;
     cc.max_sessions = config_.max_client_sessions;
     cc.max_sessions_per_address = config_.max_sessions_per_address;
+    cc.address_requests_per_second = config_.client_rate;
     auto server = ClientServer::start(cc, *credentials, *clients_);
     if (!server) return server.status();
     client_server_ = std::move(server).value();

@@ -1,6 +1,8 @@
 #include "tools/client_connection.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,6 +66,8 @@ Result<std::unique_ptr<ClientConnection>> ClientConnection::open(const std::stri
     auto fd = connect_to(hp->first, hp->second, deadline, endpoint);
     if (!fd) return fd.status();
     c->fd_ = *fd;
+    const int one = 1;
+    setsockopt(c->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // requests are small and wait for replies
     c->credentials_ = std::move(credentials);
     auto tls = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, c->fd_, *c->credentials_);
     if (!tls) return tls.status();

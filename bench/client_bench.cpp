@@ -1,0 +1,306 @@
+// The client front end on a loopback network of dhtalk-node processes:
+//   1. resolve latency through the front end (TLS, request, DHT get, record
+//      checks on the node and in the client) versus a plain OpenDHT get of
+//      the same value by a stock DhtRunner in the same network, interleaved;
+//   2. resolves per second one node sustains with many concurrent TLS
+//      sessions (each pipelines one request at a time);
+//   3. time to register a user (code sent, key made, certificate issued),
+//      next to the time the client spends making its RSA key.
+// The network is founded in open mode (a roster and votes, plain OpenDHT
+// datagrams) so that the stock runner can take part. Nodes are separate
+// processes, built beside this program.
+// Usage: client_bench [NODES] [SESSIONS] [RESOLVES] [SECONDS] (default 10 1000 1000 5).
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <httplib.h>
+#include <thread>
+
+#include "bench/bench_util.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "crypto/signing.h"
+#include "crypto/user_certificate.h"
+#include "node/node.h"
+#include "tests/test_util.h"
+#include "tools/client.h"
+
+using namespace dhtalk;
+using namespace std::chrono;
+
+namespace {
+
+std::filesystem::path node_binary() {
+    return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "node" / "dhtalk-node";
+}
+
+struct BenchNode {
+    std::filesystem::path dir;
+    std::unique_ptr<test::Process> process;
+    RuntimeInfo rt;
+    std::string secret;
+    std::string client() const { return "127.0.0.1:" + std::to_string(rt.client_port); }
+};
+
+RuntimeInfo wait_runtime(BenchNode& n) {
+    std::optional<RuntimeInfo> info;
+    test::wait_until([&] {
+        auto r = read_runtime_info(n.dir);
+        if (r && r->pid == n.process->pid()) info = *r;
+        return info.has_value() || !n.process->running();
+    }, seconds(60));
+    if (!info) {
+        std::fprintf(stderr, "node in %s did not start\n", n.dir.c_str());
+        std::exit(1);
+    }
+    return *info;
+}
+
+Json::Value http_json(const BenchNode& n, const std::string& path) {
+    httplib::Client c("127.0.0.1", n.rt.http_port);
+    auto res = c.Get(path.c_str(), httplib::Headers{{kAdminSecretHeader, n.secret}});
+    if (!res) return {};
+    auto j = json::parse_object(res->body);
+    return j ? *j : Json::Value();
+}
+
+bool vote(const BenchNode& voter, const std::string& subject) {
+    httplib::Client c("127.0.0.1", voter.rt.http_port);
+    Json::Value body;
+    body["change"] = "admit";
+    body["decision"] = "approve";
+    body["node_id"] = subject;
+    auto res = c.Post("/admin/vote", httplib::Headers{{kAdminSecretHeader, voter.secret}}, json::to_compact(body),
+                      "application/json");
+    return res && res->status == 200;
+}
+
+std::string code_for(const BenchNode& n, const std::string& phone) {
+    std::ifstream in(n.dir / "verification-codes.jsonl");
+    std::string line, code;
+    while (std::getline(in, line)) {
+        auto j = json::parse_object(line);
+        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+    }
+    return code;
+}
+
+// Until the get is done, as the front end waits (it keeps the highest sequence).
+double raw_get_ms(dht::DhtRunner& runner, const dht::InfoHash& key, bool& found) {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto any = std::make_shared<std::atomic<bool>>(false);
+    auto f = done->get_future();
+    const double t0 = bench::wall_seconds();
+    runner.get(
+        key,
+        [any](const std::vector<std::shared_ptr<dht::Value>>& v) {
+            if (!v.empty()) *any = true;
+            return true;
+        },
+        [done, any](bool) { done->set_value(any->load()); });
+    found = f.wait_for(seconds(30)) == std::future_status::ready && f.get();
+    return (bench::wall_seconds() - t0) * 1000;
+}
+
+void print_row(const char* what, const std::vector<double>& v, const std::vector<double>& base) {
+    const double p50 = bench::percentile(v, 0.5), p99 = bench::percentile(v, 0.99);
+    const double b50 = bench::percentile(base, 0.5), b99 = bench::percentile(base, 0.99);
+    std::printf("%-34s p50 %8.2f ms  p99 %8.2f ms | baseline p50 %8.2f  p99 %8.2f | ratio p50 %.2f p99 %.2f\n", what,
+                p50, p99, b50, b99, b50 > 0 ? p50 / b50 : 0, b99 > 0 ? p99 / b99 : 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int nodes = argc > 1 ? std::atoi(argv[1]) : 10;
+    const int sessions = argc > 2 ? std::atoi(argv[2]) : 1000;
+    const int resolves = argc > 3 ? std::atoi(argv[3]) : 1000;
+    const int seconds_run = argc > 4 ? std::atoi(argv[4]) : 5;
+    const int users = 20;
+    log::set_level(log::Level::kWarning);
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    signal(SIGPIPE, SIG_IGN);
+
+    test::TempDir dir;
+    std::vector<BenchNode> net(static_cast<size_t>(nodes));
+    const double t_found = bench::wall_seconds();
+    for (int i = 0; i < nodes; ++i) {
+        BenchNode& n = net[static_cast<size_t>(i)];
+        n.dir = dir / ("node" + std::to_string(i));
+        std::filesystem::create_directories(n.dir);
+        std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", "127.0.0.1",
+                                      "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
+                                      "127.0.0.1", "--roster-interval-ms", "200", "--max-client-sessions", "5000",
+                                      "--max-sessions-per-address", "5000", "--client-rate", "1000000",
+                                      "--network", "bench", "--open", "--log-level", "warning"};
+        if (i == 0) {
+            args.push_back("--genesis");
+        } else {
+            args.insert(args.end(), {"--apply", "bench node " + std::to_string(i), "--bootstrap",
+                                     "127.0.0.1:" + std::to_string(net[0].rt.peer_port)});
+        }
+        n.process = std::make_unique<test::Process>(args, dir / ("out" + std::to_string(i)), dir / ("err" + std::to_string(i)));
+        n.rt = wait_runtime(n);
+        n.secret = read_admin_secret(n.dir).value();
+        for (int j = 0; j < i; ++j)
+            test::wait_until([&] { return vote(net[static_cast<size_t>(j)], n.rt.node_id); }, seconds(30));
+        test::wait_until([&] { return http_json(n, "/status")["standing"].asString() == "member"; }, seconds(30));
+        n.rt = wait_runtime(n);  // the DHT port, now that it has joined
+        std::fprintf(stderr, "\rfounding the network: %d/%d members", i + 1, nodes);
+    }
+    std::fprintf(stderr, " (%.1f s)\n", bench::wall_seconds() - t_found);
+
+    dht::DhtRunner raw;
+    dht::DhtRunner::Config rc;
+    rc.dht_config.node_config.network = net[0].rt.network_id;
+    rc.threaded = true;
+    raw.run(0, rc);
+    raw.bootstrap("127.0.0.1", std::to_string(net[1].rt.peer_port));
+
+    // Register users, round-robin over the nodes, and publish their vCards.
+    std::vector<double> register_ms, keygen_ms;
+    std::vector<std::unique_ptr<client::Client>> clients;
+    for (int u = 0; u < users; ++u) {
+        const BenchNode& home = net[static_cast<size_t>(u % nodes)];
+        client::ClientOptions o;
+        o.profile_dir = dir / ("user" + std::to_string(u));
+        o.nodes = {home.client()};
+        auto c = client::Client::open(o).value();
+        char phone[32];
+        std::snprintf(phone, sizeof phone, "+1555100%04d", u);
+        const double t0 = bench::wall_seconds();
+        auto id = c->register_number(phone);
+        const std::string code = code_for(home, phone);
+        Status verified = id ? c->verify(code) : id.status();
+        register_ms.push_back((bench::wall_seconds() - t0) * 1000);
+        if (!verified) {
+            std::fprintf(stderr, "registration failed: %s\n", verified.to_string().c_str());
+            return 1;
+        }
+        const double k0 = bench::wall_seconds();
+        (void)crypto::generate_user_key();
+        keygen_ms.push_back((bench::wall_seconds() - k0) * 1000);
+        auto seq = c->set_vcard({"user " + std::to_string(u), "benchmarking", "", "", ""});
+        if (!seq) {
+            std::fprintf(stderr, "publishing failed: %s\n", seq.status().to_string().c_str());
+            return 1;
+        }
+        clients.push_back(std::move(c));
+    }
+
+    // Resolve latency: front end vs a plain get of the same key, interleaved.
+    client::ClientOptions ro;
+    ro.profile_dir = dir / "user0";
+    ro.nodes = {net[static_cast<size_t>(nodes - 1)].client()};
+    auto resolver = client::Client::open(ro).value();
+    std::vector<double> front_ms, raw_ms;
+    int front_missed = 0, raw_missed = 0;
+    for (int i = 0; i < resolves; ++i) {
+        const auto& target = clients[static_cast<size_t>(i % users)]->profile().user_id;
+        const double t0 = bench::wall_seconds();
+        auto r = resolver->call("get", {{"type", std::string("vcard")}, {"user_id", target}});
+        front_ms.push_back((bench::wall_seconds() - t0) * 1000);
+        if (!r) front_missed++;
+        bool found = false;
+        raw_ms.push_back(raw_get_ms(raw, record_key(RecordType::kVCard, target), found));
+        if (!found) raw_missed++;
+    }
+
+    // Throughput: many sessions on one node, each with one request in flight.
+    const BenchNode& busy = net[0];
+    auto profile = client::Profile::load(dir / "user0").value();
+    auto cert = crypto::parse_certificate(profile.certificate).value();
+    auto creds = crypto::TlsCredentials::with_certificate(*cert, *profile.key).value();
+    const int threads = 8;
+    std::vector<std::vector<std::unique_ptr<client::ClientConnection>>> conns(threads);
+    const double h0 = bench::wall_seconds();
+    {
+        std::vector<std::thread> openers;
+        for (int t = 0; t < threads; ++t)
+            openers.emplace_back([&, t] {
+                for (int s = t; s < sessions; s += threads) {
+                    auto c = client::ClientConnection::open(busy.client(), creds, seconds(60));
+                    if (c) conns[static_cast<size_t>(t)].push_back(std::move(c).value());
+                }
+            });
+        for (auto& th : openers) th.join();
+    }
+    const double handshake_s = bench::wall_seconds() - h0;
+    size_t open_sessions = 0;
+    for (auto& v : conns) open_sessions += v.size();
+    std::atomic<uint64_t> done{0}, failed{0};
+    const double r0 = bench::wall_seconds();
+    {
+        std::vector<std::thread> workers;
+        for (int t = 0; t < threads; ++t)
+            workers.emplace_back([&, t] {
+                auto& mine = conns[static_cast<size_t>(t)];
+                size_t k = static_cast<size_t>(t);
+                while (bench::wall_seconds() - r0 < seconds_run) {
+                    for (auto& c : mine) {
+                        const auto& target = clients[k++ % clients.size()]->profile().user_id;
+                        if (!c->send("get", {{"type", std::string("vcard")}, {"user_id", target}})) failed++;
+                    }
+                    for (auto& c : mine) {
+                        auto r = c->receive(seconds(30));
+                        (r && r->code == 0 ? done : failed)++;
+                    }
+                }
+            });
+        for (auto& th : workers) th.join();
+    }
+    const double elapsed = bench::wall_seconds() - r0;
+    Json::Value status = http_json(busy, "/status");
+
+    // Baseline: the stock runner, a node of the same network, keeps as many
+    // plain gets of the same keys in flight for as long.
+    std::atomic<uint64_t> raw_done{0};
+    std::atomic<int> in_flight{0};
+    const double b0 = bench::wall_seconds();
+    for (size_t k = 0; bench::wall_seconds() - b0 < seconds_run; ++k) {
+        if (in_flight.load() >= static_cast<int>(open_sessions)) {
+            std::this_thread::sleep_for(microseconds(100));
+            continue;
+        }
+        in_flight++;
+        raw.get(record_key(RecordType::kVCard, clients[k % clients.size()]->profile().user_id),
+                [](const std::vector<std::shared_ptr<dht::Value>>&) { return true; },
+                [&](bool) {
+                    raw_done++;
+                    in_flight--;
+                });
+    }
+    const double raw_elapsed = bench::wall_seconds() - b0;
+    test::wait_until([&] { return in_flight.load() == 0; }, seconds(10));
+
+    std::printf("\nclient front end, %d dhtalk-node processes on loopback (open mode), %d users\n\n", nodes, users);
+    print_row("resolve via front end vs raw get", front_ms, raw_ms);
+    std::printf("%-34s front end missed %d/%d, raw get missed %d/%d\n", "", front_missed, resolves, raw_missed, resolves);
+    print_row("register (register+verify)", register_ms, keygen_ms);
+    std::printf("%-34s (baseline: the client's RSA-%u key generation alone)\n", "", crypto::kUserKeyBits);
+    std::printf("%-34s %zu/%d sessions open in %.1f s (%.0f handshakes/s)\n", "TLS sessions on one node", open_sessions,
+                sessions, handshake_s, static_cast<double>(open_sessions) / handshake_s);
+    std::printf("%-34s %.0f resolves/s over %.1f s with %zu sessions (%llu failed); node reports %s sessions\n",
+                "throughput", static_cast<double>(done) / elapsed, elapsed, open_sessions,
+                static_cast<unsigned long long>(failed.load()), status["client_sessions"].asString().c_str());
+    std::printf("%-34s %.0f gets/s with as many in flight | ratio %.2f\n", "baseline: raw OpenDHT gets",
+                static_cast<double>(raw_done) / raw_elapsed,
+                (static_cast<double>(done) / elapsed) / (static_cast<double>(raw_done) / raw_elapsed));
+
+    conns.clear();
+    std::promise<void> stopped;
+    raw.shutdown([&] { stopped.set_value(); });
+    stopped.get_future().wait_for(seconds(5));
+    raw.join();
+    for (auto& n : net) n.process->signal(SIGTERM);
+    for (auto& n : net) n.process->wait(seconds(20));
+    return 0;
+}
