@@ -197,21 +197,23 @@ int main(int argc, char** argv) {
     }
 
     // Resolve latency: front end vs a plain get of the same key, interleaved.
-    client::ClientOptions ro;
-    ro.profile_dir = dir / "user0";
-    ro.nodes = {net[static_cast<size_t>(nodes - 1)].client()};
-    auto resolver = client::Client::open(ro).value();
+    // Each user resolves through its own session, in turn, so that no session
+    // goes over the per-session rate limit (50 requests per second).
     std::vector<double> front_ms, raw_ms;
     int front_missed = 0, raw_missed = 0;
     for (int i = 0; i < resolves; ++i) {
-        const auto& target = clients[static_cast<size_t>(i % users)]->profile().user_id;
+        auto& resolver = *clients[static_cast<size_t>(i % users)];
+        const auto& target = clients[static_cast<size_t>((i / users + i + 1) % users)]->profile().user_id;
         const double t0 = bench::wall_seconds();
-        auto r = resolver->call("get", {{"type", std::string("vcard")}, {"user_id", target}});
+        auto r = resolver.call("get", {{"type", std::string("vcard")}, {"user_id", target}});
         front_ms.push_back((bench::wall_seconds() - t0) * 1000);
-        if (!r) front_missed++;
+        if (!r) {
+            if (front_missed++ == 0) std::fprintf(stderr, "a resolve failed: %s\n", r.status().to_string().c_str());
+        }
         bool found = false;
         raw_ms.push_back(raw_get_ms(raw, record_key(RecordType::kVCard, target), found));
         if (!found) raw_missed++;
+        if (i % users == users - 1) std::this_thread::sleep_for(milliseconds(25));  // < 40 per second per session
     }
 
     // Throughput: many sessions on one node, each with one request in flight.

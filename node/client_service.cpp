@@ -201,6 +201,17 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
     Overlay* overlay = overlay_();
     if (!overlay) return fail(Status::unavailable("this node has not joined the network yet: try another node"));
     const auto key = record_key(*type, *user_id, locator);
+    const std::string what = std::string(record_type_name(*type)) + " of user " + *user_id;
+    {
+        // Requests for a key already being looked up wait for that get.
+        std::lock_guard lock(lookups_->mutex);
+        auto it = lookups_->waiting.find(key);
+        if (it != lookups_->waiting.end()) {
+            it->second.push_back(std::move(reply));
+            return;
+        }
+        lookups_->waiting[key].push_back(std::move(reply));
+    }
 
     struct Best {
         std::mutex mutex;
@@ -224,21 +235,28 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
         }
     };
     if (auto local = records_.find_record(key)) consider(*local);
-    const std::string what = std::string(record_type_name(*type)) + " of user " + *user_id;
     overlay->runner().get(
         key,
         [consider](const std::vector<std::shared_ptr<dht::Value>>& values) {
             for (const auto& v : values) consider(bytes_of(*v));
             return true;
         },
-        [best, reply, what](bool) {
-            std::lock_guard lock(best->mutex);
-            if (!best->found) {
-                reply(ClientFrame::error_reply(0, Status::not_found("no " + what + " in the network")));
-                return;
+        [best, lookups = lookups_, key, what](bool) {
+            ClientFrame frame;
+            {
+                std::lock_guard lock(best->mutex);
+                if (best->refused)
+                    DHTALK_LOG(kInfo, "clients", "refused " << best->refused << " invalid values for the " << what);
+                frame = best->found ? ClientFrame::reply_to(0, {{"record", best->envelope}, {"sequence", best->sequence}})
+                                    : ClientFrame::error_reply(0, Status::not_found("no " + what + " in the network"));
             }
-            if (best->refused) DHTALK_LOG(kInfo, "clients", "refused " << best->refused << " invalid values for the " << what);
-            reply(ClientFrame::reply_to(0, {{"record", best->envelope}, {"sequence", best->sequence}}));
+            std::vector<ClientReply> waiting;
+            {
+                std::lock_guard lock(lookups->mutex);
+                waiting.swap(lookups->waiting[key]);
+                lookups->waiting.erase(key);
+            }
+            for (auto& r : waiting) r(frame);
         },
         dht::Value::TypeFilter(record_value_type(*type)));
 }

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -63,6 +64,13 @@ private:
                  std::function<void(bool)> done);
     void send_codes();
 
+    // Gets in flight, by key, and the replies waiting for each. Shared with
+    // OpenDHT's callbacks, which may run after the service is gone.
+    struct Lookups {
+        std::mutex mutex;
+        std::map<dht::InfoHash, std::vector<ClientReply>> waiting;  // guarded by mutex
+    };
+
     struct CodeJob {
         std::string e164, code, user_id;
         ClientReply reply;
@@ -76,6 +84,7 @@ private:
     std::unique_ptr<VerificationSender> sender_;
     const Clock& clock_;
     Registrations registrations_;  // I/O thread only
+    std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();
 
     std::mutex mutex_;
     std::condition_variable wake_;
