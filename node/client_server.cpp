@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -123,6 +124,7 @@ struct ClientServer::Impl {
     ClientHandler& handler;
     SystemClock clock;
     RateLimiter address_limiter;
+    RateLimiter accept_limiter;  // new connections per address: each handshake costs an RSA signature
     std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
     int listen_fd = -1;
     int wake_fd = -1;
@@ -138,7 +140,9 @@ struct ClientServer::Impl {
         : config(c),
           credentials(std::move(cred)),
           handler(h),
-          address_limiter(c.address_requests_per_second, 2 * c.address_requests_per_second, 100000, clock) {}
+          address_limiter(c.address_requests_per_second, 2 * c.address_requests_per_second, 100000, clock),
+          accept_limiter(std::max(1.0, c.address_requests_per_second / 10),
+                         2.0 * static_cast<double>(std::max<size_t>(c.max_sessions_per_address, 1)), 100000, clock) {}
 
     ~Impl() {
         connections.clear();
@@ -279,7 +283,8 @@ void ClientServer::Impl::accept_all() {
             return;
         }
         const std::string address = ip_of(ss);
-        if (connections.size() >= config.max_sessions || per_address[address] >= config.max_sessions_per_address) {
+        if (connections.size() >= config.max_sessions || per_address[address] >= config.max_sessions_per_address ||
+            !accept_limiter.allow(address)) {
             refused++;
             if (per_address[address] == 0) per_address.erase(address);
             ::close(fd);

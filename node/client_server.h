@@ -7,7 +7,8 @@
 // presents none may only use what needs no login (registration).
 //
 // Everything a client can grow is bounded: connections in total and per
-// address, frame size, requests per second per session and per address,
+// address, new connections per second per address (a tenth of the request
+// rate, with a burst of twice the per-address session limit), frame size, requests per second per session and per address,
 // requests in flight per session, handshake and idle time, and bytes waiting
 // to be sent. A malformed frame gets an error frame and the connection is
 // closed; it never affects another session.

@@ -5,6 +5,12 @@
 // DHT by a stock OpenDHT peer that must never reach a client.
 #include <opendht.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "common/json.h"
@@ -230,4 +236,58 @@ TEST_CASE("values planted by a stock OpenDHT peer never reach a client (open net
     CHECK(alice->vcard(alice->profile().user_id)->status == "genuine");
     reader.stop();
     stock.stop();
+}
+
+namespace {
+
+// Answers every request at once; accepts no login.
+class EchoHandler final : public ClientHandler {
+public:
+    Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate&) override {
+        return Status::denied("no logins here");
+    }
+    void handle(const ClientSession&, const ClientFrame&, ClientReply reply) override { reply(ClientFrame::reply_to(0)); }
+};
+
+// A plain TCP connection that never speaks TLS: true once the server hangs up.
+bool hung_up_within(uint16_t port, std::chrono::milliseconds timeout) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return false;
+    }
+    pollfd p{fd, POLLIN, 0};
+    char c;
+    const bool closed = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 && ::recv(fd, &c, 1, 0) == 0;
+    ::close(fd);
+    return closed;
+}
+
+}  // namespace
+
+TEST_CASE("silent connections are dropped after the handshake or idle timeout") {
+    test::TempDir dir;
+    auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
+    auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
+    EchoHandler handler;
+    ClientServerConfig c;
+    c.bind = "127.0.0.1";
+    c.handshake_timeout = 300ms;
+    c.idle_timeout = 500ms;
+    auto server = ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
+                      .value();
+    CHECK(hung_up_within(server->port(), 5s));  // never starts TLS
+
+    auto conn = client::ClientConnection::open("127.0.0.1:" + std::to_string(server->port()),
+                                               crypto::TlsCredentials::anonymous().value(), 5s)
+                    .value();
+    REQUIRE(call_status(*conn, "anything").is_ok());
+    // Idle past the timeout: the next read sees the session closed.
+    CHECK(conn->receive(5s).status().code() == Code::kUnavailable);
+    CHECK(server->stats().sessions == 0);
+    CHECK(server->stats().failed_handshakes >= 1);
 }
