@@ -1,0 +1,497 @@
+#include "node/presence.h"
+
+#include <algorithm>
+
+#include "common/msgpack_io.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr uint32_t kPresenceVersion = 1;
+constexpr size_t kMaxId = 64;
+constexpr size_t kMaxSyncEntries = 100;
+constexpr size_t kSyncBatchBytes = 6000;
+
+msgpack::unpack_limit presence_limit() {
+    return msgpack::unpack_limit(/*array*/ std::max(kMaxWatchersPerEntry, kMaxSyncEntries), /*map*/ 0,
+                                 /*str*/ kMaxPresenceStatusBytes, /*bin*/ kMaxPresenceDatagram, /*ext*/ 0, /*depth*/ 5);
+}
+
+uint64_t rendezvous(const std::string& member, const std::string& user) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a: stable everywhere, which is all ranking needs
+    for (char c : member + "\n" + user) {
+        h ^= static_cast<uint8_t>(c);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+void pack_ids(MsgpackPacker& pk, const std::vector<std::string>& ids) {
+    pk.pack_array(static_cast<uint32_t>(ids.size()));
+    for (const auto& id : ids) pack_str(pk, id);
+}
+
+std::vector<std::string> read_ids(Fields& f) {
+    std::vector<std::string> out;
+    for (const auto& o : f.array(kMaxWatchersPerEntry)) {
+        if (o.type != msgpack::type::STR || o.via.str.size > kMaxId) f.fail("a list of ids");
+        out.emplace_back(o.via.str.ptr, o.via.str.size);
+    }
+    return out;
+}
+
+std::vector<std::string> first_watchers(const std::set<std::string>& s) {
+    std::vector<std::string> out;
+    for (const auto& w : s) {
+        if (out.size() == kMaxWatchersPerEntry) break;
+        out.push_back(w);
+    }
+    return out;
+}
+
+std::string encode_presence(const Presence& p) {
+    msgpack::sbuffer buf;
+    MsgpackPacker pk(buf);
+    pk.pack_array(6);
+    pack_str(pk, p.user_id);
+    pack_str(pk, p.show);
+    pack_str(pk, p.status);
+    pk.pack(p.last_seen_ms);
+    pk.pack(p.version);
+    pack_str(pk, p.host);
+    return {buf.data(), buf.size()};
+}
+
+// A message: [version, kind, body...] packed by `body`.
+template <class Body>
+std::string message(uint8_t kind, uint32_t fields, Body body) {
+    msgpack::sbuffer buf;
+    MsgpackPacker pk(buf);
+    pk.pack_array(2 + fields);
+    pk.pack(kPresenceVersion);
+    pk.pack(kind);
+    body(pk);
+    return {buf.data(), buf.size()};
+}
+
+}  // namespace
+
+bool valid_show(std::string_view show) {
+    return show == "available" || show == "away" || show == "busy" || show == "unavailable";
+}
+
+PresenceChannel::PresenceChannel(std::string self, PresenceConfig config, PresenceSigner& signer)
+    : self_(std::move(self)), config_(config), signer_(signer) {}
+
+void PresenceChannel::set_members(const std::vector<std::string>& live, SteadyTime now) {
+    members_ = live;
+    if (std::find(members_.begin(), members_.end(), self_) == members_.end()) members_.push_back(self_);
+    if (!started_) {
+        next_sync_ = now + config_.sync_interval;
+        started_ = true;
+    }
+}
+
+std::vector<std::string> PresenceChannel::directory(const std::string& user) const {
+    std::vector<std::pair<uint64_t, std::string>> ranked;
+    for (const auto& m : members_) ranked.push_back({rendezvous(m, user), m});
+    std::sort(ranked.begin(), ranked.end(), std::greater<>());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < ranked.size() && i < config_.directory_replicas; ++i) out.push_back(ranked[i].second);
+    return out;
+}
+
+void PresenceChannel::send(const std::string& to, const std::string& bytes) {
+    if (to == self_) to_self_.push_back(bytes);
+    else outgoing_.push_back({to, bytes});
+}
+
+void PresenceChannel::drain_self(SteadyTime now, int64_t wall_ms) {
+    // Messages to ourselves (we are a user's directory, or host and watcher
+    // at once) are handled here, bounded in case they beget more.
+    for (int round = 0; round < 8 && !to_self_.empty(); ++round) {
+        auto batch = std::exchange(to_self_, {});
+        for (const auto& b : batch) handle(self_, b, now, wall_ms).ignore_error();  // our own messages
+    }
+    to_self_.clear();
+}
+
+std::vector<std::string> PresenceChannel::allowed(const Local& l, const std::set<std::string>& watchers) const {
+    std::vector<std::string> out;
+    for (const auto& w : watchers) {
+        if (std::find(l.privacy.blocked.begin(), l.privacy.blocked.end(), w) != l.privacy.blocked.end()) continue;
+        if (l.privacy.allow_only &&
+            std::find(l.privacy.allowed.begin(), l.privacy.allowed.end(), w) == l.privacy.allowed.end())
+            continue;
+        out.push_back(w);
+        if (out.size() == kMaxWatchersPerEntry) break;
+    }
+    return out;
+}
+
+void PresenceChannel::send_presence(const std::string& user, const std::string& node,
+                                    const std::set<std::string>& watchers) {
+    auto it = local_.find(user);
+    if (it == local_.end()) return;
+    // The privacy list is applied here, before anything leaves the host.
+    const auto to = allowed(it->second, watchers);
+    if (to.empty()) return;
+    const std::string signed_bytes = encode_presence(it->second.presence);
+    const std::string signature = signer_.sign(signed_bytes);
+    counters_.presence_sent++;
+    send(node, message(static_cast<uint8_t>(Kind::kPresence), 3, [&](MsgpackPacker& pk) {
+             pack_bin(pk, signed_bytes);
+             pack_bin(pk, signature);
+             pack_ids(pk, to);
+         }));
+}
+
+void PresenceChannel::publish(const std::string& user) {
+    auto subs = subscribers_.find(user);
+    if (subs == subscribers_.end()) return;
+    for (const auto& [node, lease] : subs->second) send_presence(user, node, lease.watchers);
+}
+
+void PresenceChannel::locate(const std::string& user, SteadyTime) {
+    const auto& p = local_[user].presence;
+    for (const auto& d : directory(user))
+        send(d, message(static_cast<uint8_t>(Kind::kLocate), 3, [&](MsgpackPacker& pk) {
+                 pack_str(pk, user);
+                 pack_str(pk, self_);
+                 pk.pack(p.version);
+             }));
+}
+
+void PresenceChannel::subscribe(const std::string& target, SteadyTime) {
+    const auto& w = watched_[target];
+    const auto watchers = first_watchers(w.watchers);
+    for (const auto& d : directory(target))
+        send(d, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
+                 pack_str(pk, target);
+                 pack_str(pk, self_);
+                 pack_ids(pk, watchers);
+             }));
+}
+
+void PresenceChannel::sync_hosts() {
+    // One Sync per host, in batches that fit a datagram: renews the
+    // subscriptions and asks for anything newer than what we hold.
+    std::map<std::string, std::vector<const std::pair<const std::string, Watched>*>> by_host;
+    for (const auto& entry : watched_)
+        if (!entry.second.host.empty()) by_host[entry.second.host].push_back(&entry);
+    for (const auto& [host, entries] : by_host) {
+        size_t i = 0;
+        while (i < entries.size()) {
+            size_t j = i, bytes = 0;
+            while (j < entries.size() && j - i < kMaxSyncEntries && bytes < kSyncBatchBytes) {
+                bytes += 60 + 42 * std::min(entries[j]->second.watchers.size(), kMaxWatchersPerEntry);
+                ++j;
+            }
+            send(host, message(static_cast<uint8_t>(Kind::kSync), 1, [&](MsgpackPacker& pk) {
+                     pk.pack_array(static_cast<uint32_t>(j - i));
+                     for (size_t k = i; k < j; ++k) {
+                         const auto& [user, w] = *entries[k];
+                         pk.pack_array(3);
+                         pack_str(pk, user);
+                         pk.pack(w.latest ? w.latest->version : 0);
+                         pack_ids(pk, first_watchers(w.watchers));
+                     }
+                 }));
+            i = j;
+        }
+    }
+}
+
+void PresenceChannel::deliver(const std::string& target, Watched& w, const std::set<std::string>& to) {
+    if (!w.latest) return;
+    for (const auto& watcher : to)
+        if (w.watchers.count(watcher)) deliveries_.push_back({watcher, *w.latest});
+    (void)target;
+}
+
+void PresenceChannel::member_dead(const std::string& node, SteadyTime now, int64_t wall_ms) {
+    for (auto& [user, w] : watched_) {
+        if (w.host != node) continue;
+        w.host.clear();
+        if (w.latest && w.latest->show != "unavailable") {
+            w.latest->show = "unavailable";
+            w.latest->last_seen_ms = wall_ms;
+            deliver(user, w, w.watchers);
+        }
+    }
+    for (auto it = locations_.begin(); it != locations_.end();)
+        it = it->second.host == node ? locations_.erase(it) : std::next(it);
+    for (auto& [user, subs] : subscribers_) subs.erase(node);
+    members_.erase(std::remove(members_.begin(), members_.end(), node), members_.end());
+    (void)now;
+}
+
+void PresenceChannel::login(const std::string& user, SteadyTime now, int64_t wall_ms) {
+    Local& l = local_[user];
+    l.online = true;
+    l.presence.user_id = user;
+    l.presence.host = self_;
+    l.presence.show = "available";
+    l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
+    locate(user, now);
+    publish(user);
+    drain_self(now, wall_ms);
+}
+
+void PresenceChannel::logout(const std::string& user, SteadyTime now, int64_t wall_ms) {
+    auto it = local_.find(user);
+    if (it == local_.end() || !it->second.online) return;
+    Local& l = it->second;
+    l.online = false;
+    l.retain_until = now + config_.lease;
+    l.presence.show = "unavailable";
+    l.presence.last_seen_ms = wall_ms;
+    l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
+    publish(user);
+    drain_self(now, wall_ms);
+}
+
+Status PresenceChannel::set(const std::string& user, const std::string& show, const std::string& status,
+                            SteadyTime now, int64_t wall_ms) {
+    if (!valid_show(show) || show == "unavailable")
+        return Status::invalid("presence must be available, away or busy");
+    if (status.size() > kMaxPresenceStatusBytes)
+        return Status::invalid("the status text is longer than " + std::to_string(kMaxPresenceStatusBytes) + " bytes");
+    auto it = local_.find(user);
+    if (it == local_.end() || !it->second.online) return Status::not_found("the user is not logged in here");
+    Local& l = it->second;
+    l.presence.show = show;
+    l.presence.status = status;
+    l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
+    publish(user);
+    drain_self(now, wall_ms);
+    return Status::ok();
+}
+
+void PresenceChannel::set_privacy(const std::string& user, PrivacyList list, SteadyTime now) {
+    local_[user].privacy = std::move(list);
+    if (local_[user].presence.user_id.empty()) {
+        local_[user].presence.user_id = user;
+        local_[user].presence.host = self_;
+    }
+    (void)now;
+}
+
+Status PresenceChannel::watch(const std::string& watcher, const std::string& target, SteadyTime now) {
+    auto it = watched_.find(target);
+    if (it == watched_.end()) {
+        if (watched_.size() >= config_.max_watched)
+            return Status::exhausted("this node watches too many users already");
+        it = watched_.emplace(target, Watched{}).first;
+    }
+    it->second.watchers.insert(watcher);
+    if (it->second.latest) deliveries_.push_back({watcher, *it->second.latest});
+    subscribe(target, now);  // the directory passes it on, with the new watcher, to the host
+    drain_self(now, 0);
+    return Status::ok();
+}
+
+void PresenceChannel::unwatch(const std::string& watcher, const std::string& target) {
+    auto it = watched_.find(target);
+    if (it == watched_.end()) return;
+    it->second.watchers.erase(watcher);
+    // With no watcher left, the subscription is no longer renewed and lapses.
+    if (it->second.watchers.empty()) watched_.erase(it);
+}
+
+void PresenceChannel::unwatch_all(const std::string& watcher) {
+    for (auto it = watched_.begin(); it != watched_.end();) {
+        it->second.watchers.erase(watcher);
+        it = it->second.watchers.empty() ? watched_.erase(it) : std::next(it);
+    }
+}
+
+std::optional<Presence> PresenceChannel::presence(const std::string& user) const {
+    if (auto l = local_.find(user); l != local_.end() && !l->second.presence.host.empty() && l->second.presence.version)
+        return l->second.presence;
+    if (auto w = watched_.find(user); w != watched_.end()) return w->second.latest;
+    return std::nullopt;
+}
+
+Status PresenceChannel::on_datagram(const std::string& from, std::string_view bytes, SteadyTime now, int64_t wall_ms) {
+    if (from == self_ || std::find(members_.begin(), members_.end(), from) == members_.end()) {
+        counters_.refused++;
+        return Status::denied("a presence datagram from " + from + ", not a live member");
+    }
+    Status s = handle(from, bytes, now, wall_ms);
+    if (!s) counters_.refused++;
+    drain_self(now, wall_ms);
+    return s;
+}
+
+Status PresenceChannel::handle(const std::string& from, std::string_view bytes, SteadyTime now, int64_t wall_ms) {
+    if (bytes.size() > kMaxPresenceDatagram) return Status::corruption("a presence datagram over the size bound");
+    try {
+        auto h = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, presence_limit());
+        const auto& o = h.get();
+        if (o.type != msgpack::type::ARRAY || o.via.array.size < 2 ||
+            o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER || o.via.array.ptr[0].via.u64 != kPresenceVersion ||
+            o.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER)
+            return Status::corruption("not a presence datagram of version 1");
+        const auto kind = static_cast<Kind>(o.via.array.ptr[1].via.u64);
+        switch (kind) {
+        case Kind::kLocate: {
+            Fields f(o, 5, "locate");
+            f.next(), f.next();
+            const std::string user = f.str(kMaxId), host = f.str(kMaxId);
+            const uint64_t version = f.uint(UINT64_MAX);
+            if (host != from) return Status::denied("a node locates only its own users");
+            Location& loc = locations_[user];
+            const bool moved = loc.host != host;
+            if (!moved && version < loc.version) break;
+            loc = Location{host, version, now + config_.lease};
+            if (!moved) break;
+            // Tell the subscribers where the user is, and the host who watches.
+            if (auto subs = directory_subs_.find(user); subs != directory_subs_.end())
+                for (const auto& [node, lease] : subs->second) {
+                    send(node, message(static_cast<uint8_t>(Kind::kLocated), 2, [&](MsgpackPacker& pk) {
+                             pack_str(pk, user);
+                             pack_str(pk, host);
+                         }));
+                    send(host, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
+                             pack_str(pk, user);
+                             pack_str(pk, node);
+                             pack_ids(pk, first_watchers(lease.watchers));
+                         }));
+                }
+            break;
+        }
+        case Kind::kSubscribe: {
+            Fields f(o, 5, "subscribe");
+            f.next(), f.next();
+            const std::string user = f.str(kMaxId), origin = f.str(kMaxId);
+            const auto ids = read_ids(f);
+            const std::set<std::string> watchers(ids.begin(), ids.end());
+            if (auto l = local_.find(user); l != local_.end()) {
+                // We host the user: hold the subscription and answer at once.
+                if (subscribers_[user].size() >= config_.max_subscribers) return Status::exhausted("too many subscribers");
+                subscribers_[user][origin] = Lease{watchers, now + config_.lease};
+                if (l->second.online || now < l->second.retain_until) send_presence(user, origin, watchers);
+                break;
+            }
+            if (origin != from) break;  // forwarded to a node that no longer hosts the user
+            auto& subs = directory_subs_[user];
+            if (subs.size() >= config_.max_subscribers) return Status::exhausted("too many subscribers");
+            subs[origin] = Lease{watchers, now + config_.lease};
+            if (auto loc = locations_.find(user); loc != locations_.end()) {
+                send(origin, message(static_cast<uint8_t>(Kind::kLocated), 2, [&](MsgpackPacker& pk) {
+                         pack_str(pk, user);
+                         pack_str(pk, loc->second.host);
+                     }));
+                send(loc->second.host, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
+                         pack_str(pk, user);
+                         pack_str(pk, origin);
+                         pack_ids(pk, ids);
+                     }));
+            }
+            break;
+        }
+        case Kind::kLocated: {
+            Fields f(o, 4, "located");
+            f.next(), f.next();
+            const std::string user = f.str(kMaxId), host = f.str(kMaxId);
+            // Only a directory node of the user may say where it is.
+            const auto dir = directory(user);
+            if (std::find(dir.begin(), dir.end(), from) == dir.end()) return Status::denied("not the user's directory");
+            auto w = watched_.find(user);
+            if (w == watched_.end()) break;
+            w->second.host = host;
+            break;
+        }
+        case Kind::kPresence: {
+            Fields f(o, 5, "presence");
+            f.next(), f.next();
+            const std::string signed_bytes = f.bin(1024), signature = f.bin(1024);
+            const auto to = read_ids(f);
+            auto inner = msgpack::unpack(signed_bytes.data(), signed_bytes.size(), nullptr, nullptr, presence_limit());
+            Fields pf(inner.get(), 6, "presence");
+            Presence p;
+            p.user_id = pf.str(kMaxId);
+            p.show = pf.str(16);
+            p.status = pf.str(kMaxPresenceStatusBytes);
+            p.last_seen_ms = pf.sint();
+            p.version = pf.uint(UINT64_MAX);
+            p.host = pf.str(kMaxId);
+            if (!valid_show(p.show)) return Status::corruption("a presence with an unknown show");
+            auto w = watched_.find(p.user_id);
+            if (w == watched_.end()) break;  // no longer watched here
+            if (p.host != from || w->second.host != from)
+                return Status::denied("presence of " + p.user_id + " from " + from + ", which does not host the user");
+            if (!signer_.verify(from, signed_bytes, signature))
+                return Status::denied("presence of " + p.user_id + " with a bad signature");
+            if (w->second.latest && p.version <= w->second.latest->version) break;  // old or replayed
+            counters_.presence_received++;
+            w->second.latest = p;
+            deliver(p.user_id, w->second, std::set<std::string>(to.begin(), to.end()));
+            break;
+        }
+        case Kind::kSync: {
+            Fields f(o, 3, "sync");
+            f.next(), f.next();
+            for (const auto& e : f.array(kMaxSyncEntries)) {
+                Fields ef(e, 3, "sync entry");
+                const std::string user = ef.str(kMaxId);
+                const uint64_t version = ef.uint(UINT64_MAX);
+                const auto ids = read_ids(ef);
+                auto l = local_.find(user);
+                if (l == local_.end() || (!l->second.online && now >= l->second.retain_until)) continue;
+                const std::set<std::string> watchers(ids.begin(), ids.end());
+                subscribers_[user][from] = Lease{watchers, now + config_.lease};
+                if (l->second.presence.version > version) send_presence(user, from, watchers);
+            }
+            break;
+        }
+        default:
+            return Status::corruption("a presence datagram of unknown kind");
+        }
+    } catch (const DecodeError& e) {
+        return Status::corruption(e.what);
+    } catch (const std::exception& e) {
+        return Status::corruption(std::string("a presence datagram is not valid msgpack: ") + e.what());
+    }
+    (void)wall_ms;
+    return Status::ok();
+}
+
+SteadyTime PresenceChannel::tick(SteadyTime now, int64_t wall_ms) {
+    if (!started_) return now + config_.sync_interval;
+    if (now >= next_sync_) {
+        next_sync_ = now + config_.sync_interval;
+        for (auto& [user, l] : local_)
+            if (l.online) locate(user, now);
+        for (auto& [user, w] : watched_)
+            if (w.host.empty()) subscribe(user, now);
+        sync_hosts();
+        // Leases not renewed lapse; logged-out users are forgotten after theirs.
+        auto expire = [now](std::map<std::string, std::map<std::string, Lease>>& m) {
+            for (auto it = m.begin(); it != m.end();) {
+                for (auto s = it->second.begin(); s != it->second.end();)
+                    s = s->second.until <= now ? it->second.erase(s) : std::next(s);
+                it = it->second.empty() ? m.erase(it) : std::next(it);
+            }
+        };
+        expire(subscribers_);
+        expire(directory_subs_);
+        for (auto it = locations_.begin(); it != locations_.end();)
+            it = it->second.until <= now ? locations_.erase(it) : std::next(it);
+        for (auto it = local_.begin(); it != local_.end();)
+            it = !it->second.online && it->second.retain_until <= now && it->second.presence.version
+                     ? local_.erase(it)
+                     : std::next(it);
+    }
+    drain_self(now, wall_ms);
+    return next_sync_;
+}
+
+std::vector<SwimDatagram> PresenceChannel::take_outgoing() { return std::exchange(outgoing_, {}); }
+std::vector<PresenceDelivery> PresenceChannel::take_deliveries() { return std::exchange(deliveries_, {}); }
+
+}  // namespace dhtalk

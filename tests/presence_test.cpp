@@ -1,0 +1,268 @@
+// The presence channel on the simulated network, with the membership
+// protocol under it: changes reach watchers on other nodes within a second,
+// only nodes with an interested user receive them, privacy lists are applied
+// at the author's node, a dead host's users become unavailable, losses are
+// repaired, partitions heal, and forged or replayed presence is refused.
+#include <doctest/doctest.h>
+#include <msgpack.hpp>
+
+#include "node/gossip_cluster.h"
+
+using namespace dhtalk;
+using namespace std::chrono;
+
+namespace {
+
+const std::string kAlice(40, 'a'), kBob(40, 'b'), kCarol(40, 'c');
+
+LinkConfig link(double loss, uint64_t seed) {
+    LinkConfig l;
+    l.median_latency = milliseconds(50);
+    l.loss = loss;
+    l.seed = seed;
+    return l;
+}
+
+// The last presence of `target` delivered to `watcher` on node `node`.
+std::optional<GossipCluster::Delivered> last_delivery(const GossipCluster& c, size_t node, const std::string& watcher,
+                                                      const std::string& target) {
+    std::optional<GossipCluster::Delivered> out;
+    for (const auto& d : c.delivered())
+        if (d.node == node && d.delivery.watcher == watcher && d.delivery.presence.user_id == target) out = d;
+    return out;
+}
+
+size_t deliveries_to(const GossipCluster& c, const std::string& watcher) {
+    size_t n = 0;
+    for (const auto& d : c.delivered()) n += d.delivery.watcher == watcher;
+    return n;
+}
+
+// Alice on node 2, Bob on node 9 watching her; settled.
+struct Scene {
+    GossipCluster c;
+    explicit Scene(double loss = 0.01, uint64_t seed = 1, size_t nodes = 20) : c(nodes, SwimConfig{}, link(loss, seed), seed) {
+        c.run_until(seconds(3));
+        c.login(2, kAlice);
+        c.login(9, kBob);
+        c.watch(9, kBob, kAlice);
+        c.run_until(c.now() + seconds(2));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a presence change reaches a watcher on another node within a second") {
+    for (uint64_t seed : {1, 2, 3}) {
+        CAPTURE(seed);
+        Scene s(0.01, seed);
+        auto first = last_delivery(s.c, 9, kBob, kAlice);
+        REQUIRE(first);
+        CHECK(first->delivery.presence.show == "available");
+        const auto t0 = s.c.now();
+        REQUIRE(s.c.set_presence(2, kAlice, "away", "at lunch"));
+        s.c.run_until(t0 + seconds(1));
+        auto d = last_delivery(s.c, 9, kBob, kAlice);
+        REQUIRE(d);
+        CHECK(d->delivery.presence.show == "away");
+        CHECK(d->delivery.presence.status == "at lunch");
+        CHECK(d->at - t0 < milliseconds(1000));
+    }
+}
+
+TEST_CASE("only nodes with an interested user receive presence") {
+    Scene s;
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(s.c.set_presence(2, kAlice, i % 2 ? "away" : "busy"));
+        s.c.run_until(s.c.now() + milliseconds(500));
+    }
+    for (size_t n = 0; n < s.c.size(); ++n) {
+        CAPTURE(n);
+        if (n == 9) CHECK(s.c.presence(n).counters().presence_received >= 5);
+        else CHECK(s.c.presence(n).counters().presence_received == 0);
+    }
+}
+
+TEST_CASE("the author's node applies the privacy list before anything leaves it") {
+    Scene s;
+    s.c.login(5, kCarol);
+    s.c.watch(5, kCarol, kAlice);
+    s.c.run_until(s.c.now() + seconds(2));
+    REQUIRE(last_delivery(s.c, 5, kCarol, kAlice));
+
+    PrivacyList blocks_bob;
+    blocks_bob.blocked = {kBob};
+    s.c.set_privacy(2, kAlice, blocks_bob);
+    const size_t bob_before = deliveries_to(s.c, kBob);
+    const uint64_t node9_before = s.c.presence(9).counters().presence_received;
+    REQUIRE(s.c.set_presence(2, kAlice, "busy"));
+    s.c.run_until(s.c.now() + seconds(12));  // anti-entropy rounds too
+    CHECK(deliveries_to(s.c, kBob) == bob_before);
+    CHECK(s.c.presence(9).counters().presence_received == node9_before);  // nothing even reached Bob's node
+    CHECK(last_delivery(s.c, 5, kCarol, kAlice)->delivery.presence.show == "busy");
+
+    PrivacyList only_bob;
+    only_bob.allow_only = true;
+    only_bob.allowed = {kBob};
+    s.c.set_privacy(2, kAlice, only_bob);
+    const size_t carol_before = deliveries_to(s.c, kCarol);
+    REQUIRE(s.c.set_presence(2, kAlice, "away"));
+    s.c.run_until(s.c.now() + seconds(12));
+    CHECK(deliveries_to(s.c, kCarol) == carol_before);
+    CHECK(last_delivery(s.c, 9, kBob, kAlice)->delivery.presence.show == "away");
+}
+
+TEST_CASE("logging out, or the host dying, makes the user unavailable for watchers, last seen kept") {
+    Scene s;
+    s.c.logout(2, kAlice);
+    s.c.run_until(s.c.now() + seconds(1));
+    auto out = last_delivery(s.c, 9, kBob, kAlice);
+    REQUIRE(out);
+    CHECK(out->delivery.presence.show == "unavailable");
+    CHECK(out->delivery.presence.last_seen_ms > 0);
+
+    s.c.login(4, kAlice);  // back, on another node
+    s.c.run_until(s.c.now() + seconds(8));
+    REQUIRE(last_delivery(s.c, 9, kBob, kAlice)->delivery.presence.show == "available");
+    CHECK(last_delivery(s.c, 9, kBob, kAlice)->delivery.presence.host == s.c.id(4));
+
+    const auto bound = s.c.node(9).detection_bound();
+    s.c.stop(4);
+    const auto stopped = s.c.now();
+    s.c.run_until(stopped + bound);
+    auto gone = last_delivery(s.c, 9, kBob, kAlice);
+    CHECK(gone->delivery.presence.show == "unavailable");
+    CHECK(gone->delivery.presence.last_seen_ms >= s.c.wall_ms() - bound.count());
+}
+
+TEST_CASE("losses are repaired by anti-entropy") {
+    Scene s(0.2, 7);  // one datagram in five lost
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(s.c.set_presence(2, kAlice, i % 2 ? "away" : "busy", "change " + std::to_string(i)));
+        s.c.run_until(s.c.now() + milliseconds(300));
+    }
+    s.c.run_until(s.c.now() + seconds(15));
+    auto d = last_delivery(s.c, 9, kBob, kAlice);
+    REQUIRE(d);
+    CHECK(d->delivery.presence.status == "change 19");
+}
+
+TEST_CASE("a partition that heals: the watcher converges on the host's presence") {
+    Scene s(0.01, 11);
+    s.c.set_partition([](size_t a, size_t b) { return (a < 5) != (b < 5); });  // node 2 apart from node 9
+    s.c.run_until(s.c.now() + seconds(60));
+    CHECK(last_delivery(s.c, 9, kBob, kAlice)->delivery.presence.show == "unavailable");
+    REQUIRE(s.c.set_presence(2, kAlice, "busy", "in the tunnel"));
+    s.c.set_partition(nullptr);
+    s.c.run_until(s.c.now() + seconds(90));
+    auto d = last_delivery(s.c, 9, kBob, kAlice);
+    CHECK(d->delivery.presence.show == "busy");
+    CHECK(d->delivery.presence.status == "in the tunnel");
+}
+
+namespace {
+
+// Two channels with a shared signer, pumped by hand: a host and a watcher.
+class TestSigner final : public PresenceSigner {
+public:
+    std::string sign(std::string_view data) override { return "sig:" + who + ":" + std::string(data.size(), 'x'); }
+    bool verify(const std::string& node, std::string_view data, std::string_view sig) override {
+        return sig == "sig:" + node + ":" + std::string(data.size(), 'x');
+    }
+    std::string who;
+};
+
+struct Pair {
+    TestSigner signer;
+    PresenceChannel host{"h", PresenceConfig{}, signer}, watcher{"w", PresenceConfig{}, signer};
+    SteadyTime now{};
+    std::vector<std::string> to_watcher;  // presence datagrams seen on the way, for replay
+
+    Pair() {
+        host.set_members({"h", "w"}, now);
+        watcher.set_members({"h", "w"}, now);
+    }
+    void pump() {
+        for (int i = 0; i < 20; ++i) {
+            signer.who = "h";
+            auto a = host.take_outgoing();
+            signer.who = "w";
+            auto b = watcher.take_outgoing();
+            if (a.empty() && b.empty()) return;
+            for (auto& d : a) {
+                to_watcher.push_back(d.bytes);
+                signer.who = "w";
+                watcher.on_datagram("h", d.bytes, now, 0).ignore_error();
+            }
+            for (auto& d : b) {
+                signer.who = "h";
+                host.on_datagram("w", d.bytes, now, 0).ignore_error();
+            }
+        }
+    }
+};
+
+std::string forged_presence(const std::string& user, const std::string& host, uint64_t version, const std::string& sig) {
+    msgpack::sbuffer inner;
+    msgpack::packer<msgpack::sbuffer> ip(inner);
+    ip.pack_array(6);
+    ip.pack(user);
+    ip.pack(std::string("available"));
+    ip.pack(std::string("forged"));
+    ip.pack(0);
+    ip.pack(version);
+    ip.pack(host);
+    msgpack::sbuffer buf;
+    msgpack::packer<msgpack::sbuffer> pk(buf);
+    pk.pack_array(5);
+    pk.pack(1);
+    pk.pack(4);
+    pk.pack_bin(static_cast<uint32_t>(inner.size()));
+    pk.pack_bin_body(inner.data(), static_cast<uint32_t>(inner.size()));
+    pk.pack_bin(static_cast<uint32_t>(sig.size()));
+    pk.pack_bin_body(sig.data(), static_cast<uint32_t>(sig.size()));
+    pk.pack_array(1);
+    pk.pack(std::string("bob"));
+    return {buf.data(), buf.size()};
+}
+
+}  // namespace
+
+TEST_CASE("forged, replayed and malformed presence is refused") {
+    Pair p;
+    p.signer.who = "h";
+    p.host.login("alice", p.now, 1000);
+    p.signer.who = "w";
+    REQUIRE(p.watcher.watch("bob", "alice", p.now));
+    p.pump();
+    REQUIRE(p.watcher.presence("alice"));
+    p.signer.who = "h";
+    REQUIRE(p.host.set("alice", "away", "", p.now, 2000));
+    p.pump();
+    REQUIRE(p.watcher.presence("alice")->show == "away");
+    p.watcher.take_deliveries();
+
+    // Replayed: an older presence, validly signed, changes nothing.
+    for (const auto& old : p.to_watcher) p.watcher.on_datagram("h", old, p.now, 0).ignore_error();
+    CHECK(p.watcher.presence("alice")->show == "away");
+    CHECK(p.watcher.take_deliveries().empty());
+
+    // Signed by a member that does not host the user.
+    p.watcher.set_members({"h", "w", "m"}, p.now);
+    auto s = p.watcher.on_datagram("m", forged_presence("alice", "m", 99999, "sig:m:" + std::string(10, 'x')), p.now, 0);
+    CHECK(s.code() == Code::kPermissionDenied);
+    // Claiming the real host, with a signature that is not the host's.
+    s = p.watcher.on_datagram("h", forged_presence("alice", "h", 99999, "not a signature"), p.now, 0);
+    CHECK(s.code() == Code::kPermissionDenied);
+    // From a non-member.
+    CHECK(p.watcher.on_datagram("x", forged_presence("alice", "x", 99999, "sig"), p.now, 0).code() ==
+          Code::kPermissionDenied);
+    // Malformed, truncated, oversized.
+    CHECK(p.watcher.on_datagram("h", std::string(kMaxPresenceDatagram + 1, '\x90'), p.now, 0).code() == Code::kCorruption);
+    CHECK(p.watcher.on_datagram("h", "\x92\x02\x04", p.now, 0).code() == Code::kCorruption);
+    const std::string good = p.to_watcher.back();
+    for (size_t cut = 0; cut < good.size(); cut += 7) CHECK_FALSE(p.watcher.on_datagram("h", good.substr(0, cut), p.now, 0));
+    CHECK(p.watcher.presence("alice")->show == "away");
+    CHECK(p.watcher.take_deliveries().empty());
+    CHECK(p.watcher.counters().refused >= 5);
+}
