@@ -7,6 +7,7 @@
 #include <opendht/log_enable.h>
 
 #include "common/log.h"
+#include "dht/gossip_socket.h"
 #include "dht/udp_socket.h"
 
 namespace dhtalk {
@@ -88,16 +89,20 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     if (!socket) return Status(socket.status().code(), "cannot start the DHT: " + socket.status().message());
 
     dht::DhtRunner::Context context;
+    std::unique_ptr<dht::net::DatagramSocket> below;
     if (config.seal_key) {
         auto sealed = std::make_unique<SealedSocket>(std::move(socket).value(), overlay->clock_,
                                                      overlay->seal_counters_);
         DHTALK_TRY(sealed->set_key(*config.seal_key, config.seal_grace));
         overlay->sealed_ = sealed.get();
         overlay->seal_grace_ = config.seal_grace;
-        context.sock = std::move(sealed);
+        below = std::move(sealed);
     } else {
-        context.sock = std::move(socket).value();
+        below = std::move(socket).value();
     }
+    auto gossip = std::make_unique<GossipSocket>(std::move(below));
+    overlay->gossip_ = gossip.get();
+    context.sock = std::move(gossip);
     context.logger = make_dht_logger();
     Overlay* self = overlay.get();
     context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
@@ -182,6 +187,7 @@ Status Overlay::stop(std::chrono::milliseconds timeout) {
     }
     runner_.join();
     sealed_ = nullptr;  // destroyed with OpenDHT's node
+    gossip_ = nullptr;
     if (!finished)
         return Status::timeout("OpenDHT did not finish shutting down within " + std::to_string(timeout.count()) +
                                " ms; stopped it anyway");

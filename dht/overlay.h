@@ -18,6 +18,7 @@
 #include <opendht/dhtrunner.h>
 
 #include "common/status.h"
+#include "dht/gossip_socket.h"
 #include "dht/sealed_socket.h"
 #include "dht/udp_socket.h"
 
@@ -75,6 +76,9 @@ public:
     dht::DhtRunner& runner() { return runner_; }
 
     bool sealed() const { return sealed_ != nullptr; }
+    // The membership and presence protocols' way onto the DHT's socket.
+    // Valid until stop().
+    GossipSocket* gossip() { return gossip_; }
     // Sealed mode: seals with `key` from now on (the previous key keeps
     // opening datagrams for the configured grace). kInvalidArgument in open mode.
     Status set_seal_key(const EpochKey& key);
@@ -103,6 +107,7 @@ private:
     SystemClock clock_;
     // Owned by OpenDHT's node inside runner_; valid until stop().
     SealedSocket* sealed_ = nullptr;
+    GossipSocket* gossip_ = nullptr;
 };
 
 // Splits "host:port", "[v6]:port" or "v6-address" forms; port 1..65535 required.

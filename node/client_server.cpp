@@ -82,14 +82,21 @@ bool retry(int rc) { return rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED; 
 
 // Replies posted from any thread, picked up by the I/O thread. Shared with
 // the reply callbacks, so a late reply after stop() is dropped harmlessly.
+struct Letter {
+    uint64_t session;
+    ClientFrame frame;
+    bool push;  // not a reply: no request of the session's is waiting for it
+};
+
 struct Mailbox {
+    static constexpr size_t kMaxLetters = 100000;  // replies and pushes waiting for the I/O thread
     std::mutex mutex;
-    std::vector<std::pair<uint64_t, ClientFrame>> letters;  // guarded by mutex
-    int wake_fd = -1;                                       // guarded by mutex
-    void post(uint64_t session, ClientFrame frame) {
+    std::vector<Letter> letters;  // guarded by mutex
+    int wake_fd = -1;             // guarded by mutex
+    void post(uint64_t session, ClientFrame frame, bool push = false) {
         std::lock_guard lock(mutex);
-        if (wake_fd < 0) return;
-        letters.emplace_back(session, std::move(frame));
+        if (wake_fd < 0 || (push && letters.size() >= kMaxLetters)) return;
+        letters.push_back({session, std::move(frame), push});
         const uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof one);  // a full counter still wakes the loop
     }
@@ -111,6 +118,7 @@ struct Connection {
     size_t in_flight = 0;
     bool close_after_flush = false;
     bool dead = false;
+    bool refused = false;  // its login was refused: the handler never saw it
     ClientSession session;
     ~Connection() {
         tls.reset();
@@ -195,6 +203,11 @@ void ClientServer::stop() {
     impl_->connections.clear();
 }
 
+void ClientServer::push(uint64_t session, ClientFrame frame) {
+    frame.id = 0;
+    impl_->mailbox->post(session, std::move(frame), /*push*/ true);
+}
+
 ClientServerStats ClientServer::stats() const {
     ClientServerStats s;
     s.sessions = impl_->sessions;
@@ -239,17 +252,18 @@ void ClientServer::Impl::run() {
         if (fds[0].revents) {
             uint64_t count;
             [[maybe_unused]] ssize_t r = ::read(wake_fd, &count, sizeof count);
-            std::vector<std::pair<uint64_t, ClientFrame>> letters;
+            std::vector<Letter> letters;
             {
                 std::lock_guard lock(mailbox->mutex);
                 letters.swap(mailbox->letters);
             }
-            for (auto& [id, frame] : letters) {
-                auto it = connections.find(id);
+            for (auto& l : letters) {
+                auto it = connections.find(l.session);
                 if (it == connections.end()) continue;  // the session has gone
                 Connection& c = *it->second;
-                if (c.in_flight) c.in_flight--;
-                send(c, frame);
+                if (c.state != Connection::State::kOpen || c.close_after_flush) continue;
+                if (!l.push && c.in_flight) c.in_flight--;
+                send(c, l.frame);
                 flush(c);
             }
         }
@@ -319,6 +333,7 @@ void ClientServer::Impl::close(uint64_t id) {
     auto it = connections.find(id);
     if (it == connections.end()) return;
     Connection& c = *it->second;
+    if (c.state == Connection::State::kOpen && !c.refused) handler.closed(c.session);
     if (c.session.user) logged_in--;
     sessions--;
     if (--per_address[c.session.address] == 0) per_address.erase(c.session.address);
@@ -347,12 +362,14 @@ void ClientServer::Impl::finish_handshake(Connection& c) {
         auto user = handler.authenticate(*cert);
         if (!user) {
             failed_handshakes++;
+            c.refused = true;
             refuse(c, Status(user.status().code(), "login refused: " + user.status().message()));
             return;
         }
         c.session.user = std::move(user).value();
         logged_in++;
     }
+    handler.opened(c.session);
 }
 
 void ClientServer::Impl::refuse(Connection& c, const Status& why) {

@@ -64,6 +64,9 @@ public:
     virtual Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) = 0;
     // Handles a request; `reply` must be called exactly once, from any thread.
     virtual void handle(const ClientSession& session, const ClientFrame& request, ClientReply reply) = 0;
+    // A session was established (after its login, if any) or has ended.
+    virtual void opened(const ClientSession&) {}
+    virtual void closed(const ClientSession&) {}
 };
 
 struct ClientServerStats {
@@ -88,6 +91,9 @@ public:
 
     uint16_t port() const { return port_; }
     ClientServerStats stats() const;
+    // Sends a frame the client did not ask for (id 0) to a session, if it is
+    // still open. Any thread.
+    void push(uint64_t session, ClientFrame frame);
     // Closes every session and joins the I/O thread.
     void stop();
 

@@ -67,6 +67,7 @@ void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientR
     if (f.kind == "put") return put(s, f, std::move(reply));
     if (f.kind == "get") return get(s, f, std::move(reply));
     if (f.kind == "privacy.set") return set_privacy(s, f, std::move(reply));
+    if (f.kind.rfind("presence.", 0) == 0) return presence_request(s, f, std::move(reply));
     reply(ClientFrame::error_reply(f.id, Status::invalid("unknown request '" + f.kind + "'")));
 }
 
@@ -276,7 +277,132 @@ void ClientService::set_privacy(const ClientSession& s, const ClientFrame& f, Cl
     list.allowed = std::move(allowed).value();
     Status st = records_.set_privacy(s.user->user_id, list);
     if (!st) return fail(st);
+    if (presence_) presence_->set_privacy(s.user->user_id, list);
     reply(ClientFrame::reply_to(0));
+}
+
+void ClientService::attach_presence(PresenceService* presence, std::function<void(uint64_t, ClientFrame)> push) {
+    presence_ = presence;
+    push_ = std::move(push);
+}
+
+namespace {
+
+FrameParams presence_params(const Presence& p) {
+    return {{"user_id", p.user_id},
+            {"show", p.show},
+            {"status", p.status},
+            {"last_seen_ms", static_cast<uint64_t>(std::max<int64_t>(p.last_seen_ms, 0))},
+            {"host", p.host}};
+}
+
+}  // namespace
+
+void ClientService::opened(const ClientSession& s) {
+    if (!s.user || !presence_) return;
+    bool first;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        auto& sessions = sessions_of_[s.user->user_id];
+        first = sessions.empty();
+        sessions.insert(s.id);
+    }
+    if (!first) return;
+    // The first session makes the user available; the node enforces the
+    // privacy list the user gave it.
+    if (auto list = records_.privacy(s.user->user_id)) presence_->set_privacy(s.user->user_id, *list);
+    presence_->login(s.user->user_id);
+}
+
+void ClientService::closed(const ClientSession& s) {
+    if (!s.user || !presence_) return;
+    std::set<std::string> watched;
+    bool last;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        if (auto w = watches_.find(s.id); w != watches_.end()) {
+            watched = std::move(w->second);
+            watches_.erase(w);
+        }
+        auto it = sessions_of_.find(s.user->user_id);
+        if (it != sessions_of_.end()) it->second.erase(s.id);
+        last = it != sessions_of_.end() && it->second.empty();
+        if (last) sessions_of_.erase(it);
+    }
+    for (const auto& target : watched) presence_->unwatch(s.user->user_id, target);
+    if (last) presence_->logout(s.user->user_id);  // dropping the connection makes the user unavailable
+}
+
+void ClientService::deliver(const PresenceDelivery& d) {
+    if (!push_) return;
+    std::vector<uint64_t> to;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        auto sessions = sessions_of_.find(d.watcher);
+        if (sessions == sessions_of_.end()) return;
+        for (uint64_t id : sessions->second)
+            if (auto w = watches_.find(id); w != watches_.end() && w->second.count(d.presence.user_id)) to.push_back(id);
+    }
+    for (uint64_t id : to) {
+        ClientFrame f;
+        f.kind = "presence";
+        f.params = presence_params(d.presence);
+        push_(id, std::move(f));
+    }
+}
+
+void ClientService::presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    if (!presence_) return fail(Status::unavailable("this node has not joined the network yet: try another node"));
+    const std::string& me = s.user->user_id;
+    if (f.kind == "presence.set") {
+        auto show = f.text("show", 16);
+        if (!show) return fail(show.status());
+        std::string status;
+        if (f.has("status")) {
+            auto st = f.text("status", kMaxPresenceStatusBytes);
+            if (!st) return fail(st.status());
+            status = *st;
+        }
+        Status st = presence_->set(me, *show, status);
+        if (!st) return fail(st);
+        return reply(ClientFrame::reply_to(0));
+    }
+    if (f.kind == "presence.get") {
+        auto target = f.text("user_id", 64);
+        if (!target) return fail(target.status());
+        if (!crypto::is_user_id(config_.user_id_scheme, *target)) return fail(Status::invalid("'" + *target + "' is not a user id"));
+        presence_->get(me, *target, [reply, target = *target](std::optional<Presence> p) {
+            if (!p) return reply(ClientFrame::error_reply(0, Status::not_found("no presence of " + target + " is visible to you")));
+            reply(ClientFrame::reply_to(0, presence_params(*p)));
+        });
+        return;
+    }
+    if (f.kind == "presence.watch" || f.kind == "presence.unwatch") {
+        auto targets = f.list("user_ids");
+        if (!targets) return fail(targets.status());
+        for (const auto& t : *targets)
+            if (!crypto::is_user_id(config_.user_id_scheme, t)) return fail(Status::invalid("'" + t + "' is not a user id"));
+        const bool watching = f.kind == "presence.watch";
+        std::vector<std::string> changed;
+        {
+            std::lock_guard lock(sessions_mutex_);
+            auto& mine = watches_[s.id];
+            for (const auto& t : *targets)
+                if (watching ? mine.insert(t).second : mine.erase(t) > 0) changed.push_back(t);
+        }
+        for (const auto& t : changed) {
+            if (!watching) {
+                presence_->unwatch(me, t);
+                continue;
+            }
+            Status st = presence_->watch(me, t);
+            if (!st) return fail(st);
+        }
+        return reply(ClientFrame::reply_to(0));
+    }
+    fail(Status::invalid("unknown request '" + f.kind + "'"));
 }
 
 size_t ClientService::republish() {

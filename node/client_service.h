@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,7 @@
 #include "dht/overlay.h"
 #include "dht/record_validator.h"
 #include "node/client_server.h"
+#include "node/presence_service.h"
 #include "node/registration.h"
 #include "node/user_records.h"
 #include "node/verification_sender.h"
@@ -50,8 +52,16 @@ public:
     // Returns how many; expired ones are dropped.
     size_t republish();
 
+    // Presence for logged-in users, and the way to push frames to their
+    // sessions. Both must outlive the service; set before the front end starts.
+    void attach_presence(PresenceService* presence, std::function<void(uint64_t, ClientFrame)> push);
+    // A presence for a local watcher: pushed to each of the watcher's sessions that watch the user.
+    void deliver(const PresenceDelivery& d);
+
     Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override;
     void handle(const ClientSession& session, const ClientFrame& request, ClientReply reply) override;
+    void opened(const ClientSession& session) override;
+    void closed(const ClientSession& session) override;
 
 private:
     void hello(const ClientSession& s, ClientReply reply);
@@ -60,6 +70,7 @@ private:
     void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void get(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
                  std::function<void(bool)> done);
     void send_codes();
@@ -85,6 +96,12 @@ private:
     const Clock& clock_;
     Registrations registrations_;  // I/O thread only
     std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();
+
+    PresenceService* presence_ = nullptr;
+    std::function<void(uint64_t, ClientFrame)> push_;
+    std::mutex sessions_mutex_;
+    std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
+    std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -55,6 +55,10 @@ po::options_description node_options(NodeConfig& d) {
          "client sessions held at once")
         ("max-sessions-per-address", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_sessions_per_address)),
          "client sessions from one IP address")
+        ("swim-period-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.swim_period.count())),
+         "membership protocol period: one probe per period (100..60000; failure detection scales with it)")
+        ("presence-sync-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.presence_sync.count())),
+         "presence anti-entropy and renewal period (500..600000)")
         ("client-rate", po::value<unsigned>()->default_value(d.client_rate),
          "client requests per second allowed from one IP address, over all its sessions")
         ("sms-provider", po::value<std::string>()->default_value(d.sms_provider),
@@ -132,6 +136,12 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
         return Status::invalid("--max-client-sessions must be 1..100000");
     c.max_sessions_per_address = vm["max-sessions-per-address"].as<unsigned>();
     if (c.max_sessions_per_address < 1) return Status::invalid("--max-sessions-per-address must be at least 1");
+    const unsigned swim_ms = vm["swim-period-ms"].as<unsigned>();
+    if (swim_ms < 100 || swim_ms > 60000) return Status::invalid("--swim-period-ms must be 100..60000");
+    c.swim_period = std::chrono::milliseconds(swim_ms);
+    const unsigned sync_ms = vm["presence-sync-ms"].as<unsigned>();
+    if (sync_ms < 500 || sync_ms > 600000) return Status::invalid("--presence-sync-ms must be 500..600000");
+    c.presence_sync = std::chrono::milliseconds(sync_ms);
     c.client_rate = vm["client-rate"].as<unsigned>();
     if (c.client_rate < 1) return Status::invalid("--client-rate must be at least 1");
     c.sms_provider = vm["sms-provider"].as<std::string>();

@@ -42,6 +42,9 @@ struct NodeConfig {
     size_t max_client_sessions = 4096;
     size_t max_sessions_per_address = 64;
     unsigned client_rate = 200;  // requests per second per client address
+    // Membership and presence (docs/presence.md).
+    std::chrono::milliseconds swim_period{std::chrono::seconds(1)};
+    std::chrono::milliseconds presence_sync{std::chrono::seconds(5)};
     std::string sms_provider = "file";  // file or vonage
     std::filesystem::path sms_file;      // file provider; default DATA_DIR/verification-codes.jsonl
     VonageConfig vonage;

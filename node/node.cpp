@@ -103,6 +103,15 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     node->validator_ = std::make_shared<RecordValidator>(
         node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
     node->user_records_ = std::make_unique<UserRecords>(*node->store_);
+    if (node->trust_) {
+        PresenceServiceConfig pc;
+        pc.swim.period = config.swim_period;
+        pc.swim.probe_timeout = std::max(config.swim_period * 2 / 5, milliseconds(50));
+        pc.presence.sync_interval = config.presence_sync;
+        pc.presence.lease = config.presence_sync * 4;
+        node->presence_ = std::make_unique<PresenceService>(pc, node->identity_, node->members_,
+                                                            static_cast<uint64_t>(to_unix_millis(clock.wall_now())));
+    }
 
     if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
         DHTALK_TRY(node->start_overlay());
@@ -134,6 +143,19 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     return node;
 }
 
+std::map<std::string, std::vector<std::string>> Node::member_endpoints() const {
+    std::map<std::string, std::vector<std::string>> out;
+    if (trust_)
+        for (const auto& m : trust_->members()) out[m.node_id] = m.endpoints;
+    return out;
+}
+
+void Node::start_presence() {
+    if (!presence_ || !overlay_ || !overlay_->gossip()) return;
+    presence_->attach(overlay_->gossip());
+    presence_->set_members(member_endpoints());
+}
+
 Status Node::start_clients() {
     std::unique_ptr<VerificationSender> sender;
     if (config_.sms_provider == "vonage") sender = std::make_unique<VonageSender>(config_.vonage);
@@ -142,6 +164,13 @@ Status Node::start_clients() {
     sc.network_name = network_name();
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this] { return live_overlay_.load(); }, std::move(sender), clock_);
+    if (presence_) {
+        clients_->attach_presence(presence_.get(), [this](uint64_t session, ClientFrame frame) {
+            if (client_server_) client_server_->push(session, std::move(frame));
+        });
+        ClientService* clients = clients_.get();
+        presence_->on_delivery([clients](const PresenceDelivery& d) { clients->deliver(d); });
+    }
     auto tls_cert = crypto::make_tls_certificate(identity_, clock_.wall_now(), hours(24 * 365));
     if (!tls_cert) return tls_cert.status();
     auto credentials = crypto::TlsCredentials::with_certificate(**tls_cert, *identity_.key);
@@ -220,6 +249,7 @@ Status Node::start_overlay() {
     if (port_ == 0) port_ = overlay_->port_ipv4() ? overlay_->port_ipv4() : overlay_->port_ipv6();
     register_value_policy();
     register_record_types(overlay_->runner(), validator_, record_policy_);
+    start_presence();
     return Status::ok();
 }
 
@@ -247,6 +277,7 @@ void Node::on_roster_change() {
         auto key = trust_->epoch_key();
         if (key) overlay_->set_seal_key(*key).ignore_error();  // cannot fail for a sealed overlay
     }
+    if (presence_) presence_->set_members(member_endpoints());
 }
 
 void Node::register_value_policy() {
@@ -330,6 +361,9 @@ SteadyTime Node::tick() {
         trust_->tick();
         if (roster_changed_.exchange(false)) on_roster_change();
     }
+    if (presence_ && client_server_)
+        presence_->set_load(static_cast<uint32_t>(client_server_->stats().sessions),
+                            static_cast<uint32_t>(config_.max_client_sessions));
     // Roster changes arrive on other threads; look for them often.
     return std::min(next_snapshot_, now + milliseconds(200));
 }
@@ -338,6 +372,7 @@ Status Node::stop() {
     if (stopped_) return Status::ok();
     stopped_ = true;
     if (client_server_) client_server_->stop();
+    if (presence_) presence_->on_delivery(nullptr);
     clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
     if (peers_) peers_->stop();
@@ -347,6 +382,7 @@ Status Node::stop() {
         Status s = snapshot();
         if (!s) result = s;
         live_overlay_ = nullptr;
+        if (presence_) presence_->detach();
         Status left = overlay_->stop(seconds(5));
         if (!left) DHTALK_LOG(kWarning, "node", left.to_string());
     }
@@ -355,6 +391,7 @@ Status Node::stop() {
         if (!s && result) result = s;
     }
     overlay_.reset();
+    presence_.reset();
     client_server_.reset();
     http_.reset();
     peers_.reset();

@@ -30,6 +30,7 @@
 #include "node/config.h"
 #include "node/member_directory.h"
 #include "node/node_status.h"
+#include "node/presence_service.h"
 #include "node/peer_service.h"
 #include "node/runtime_info.h"
 #include "node/status_server.h"
@@ -87,6 +88,9 @@ private:
     // The certificates of the current members (this node alone without a roster).
     MemberDirectory::Certificates member_certificates() const;
     Status start_clients();
+    // The roster's members and their endpoints, for the membership protocol.
+    std::map<std::string, std::vector<std::string>> member_endpoints() const;
+    void start_presence();
     Status write_runtime();
     // The trusted network's, or the plain network's named by --network.
     uint32_t network_id() const;
@@ -121,6 +125,7 @@ private:
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;
     std::unique_ptr<UserRecords> user_records_;
+    std::unique_ptr<PresenceService> presence_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<ClientService> clients_;
     std::unique_ptr<ClientServer> client_server_;

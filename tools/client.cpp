@@ -103,6 +103,33 @@ Result<ClientFrame> Client::call(const std::string& method, FrameParams params, 
     return Status::internal("unreachable");
 }
 
+Status Client::set_presence(const std::string& show, const std::string& status) {
+    return call("presence.set", {{"show", show}, {"status", status}}).status();
+}
+
+Result<FrameParams> Client::presence(const std::string& user_id) {
+    auto reply = call("presence.get", {{"user_id", user_id}});
+    if (!reply) return reply.status();
+    return reply->params;
+}
+
+Status Client::watch_presence(const std::vector<std::string>& user_ids,
+                              const std::function<bool(const FrameParams&)>& on_change) {
+    auto reply = call("presence.watch", {{"user_ids", user_ids}});
+    if (!reply) return reply.status();
+    for (;;) {
+        auto frame = connection_->receive(seconds(60));
+        if (!frame) {
+            if (frame.status().code() != Code::kTimeout) return frame.status();
+            // Quiet for a minute: show the node the session is in use (it
+            // closes idle ones).
+            if (auto sent = connection_->send("hello", {}); !sent) return sent.status();
+            continue;
+        }
+        if (frame->kind == "presence" && !on_change(frame->params)) return Status::ok();
+    }
+}
+
 Result<std::string> Client::user_id_of(const std::string& phone_or_id) {
     if (crypto::is_user_id(scheme_, phone_or_id)) return phone_or_id;
     auto e164 = crypto::normalize_e164(phone_or_id);

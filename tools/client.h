@@ -7,6 +7,7 @@
 // checks every record a node returns before believing it. One thread at a time.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,14 @@ public:
 
     Result<MediaPublished> publish_media(const std::filesystem::path& file, const std::string& type);
     Result<MediaMetadata> media_info(const MediaReference& reference);
+
+    // Presence: the user's own, another user's as this user may see it, and
+    // a stream of changes of the users watched (until the connection ends;
+    // `on_change` returns false to stop).
+    Status set_presence(const std::string& show, const std::string& status);
+    Result<FrameParams> presence(const std::string& user_id);
+    Status watch_presence(const std::vector<std::string>& user_ids,
+                          const std::function<bool(const FrameParams&)>& on_change);
 
     // One request with login, failing over between nodes. Refusals (a reply
     // with an error) are returned as their Status.

@@ -22,6 +22,7 @@ const char* kUsage =
     "  resolve    find a user by phone number or user id\n"
     "  block, unblock, allow, disallow, privacy   your privacy list\n"
     "  media      publish a file's metadata, or read it from a reference\n"
+    "  presence   set yours, get or watch others' (as their privacy lists allow)\n"
     "  status     print a running node's status (--json for scripts)\n"
     "  admin      vote in the trusted network: pending, approve, reject, ban\n\n"
     "Run 'dhtalk COMMAND --help' for a command's options.\n"

@@ -17,8 +17,8 @@ namespace po = boost::program_options;
 namespace dhtalk::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"register", "verify", "whoami", "vcard", "resolve", "block",
-                                            "unblock",  "allow",  "disallow", "privacy", "media"};
+const std::vector<std::string> kCommands = {"register", "verify",   "whoami",  "vcard", "resolve",  "block",
+                                            "unblock",  "allow",    "disallow", "privacy", "media", "presence"};
 
 const char* kUsage =
     "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
@@ -32,7 +32,10 @@ const char* kUsage =
     "       dhtalk privacy show                  your privacy list\n"
     "       dhtalk privacy mode allow-only|everyone\n"
     "       dhtalk media publish FILE [--type MEDIA_TYPE]   encrypt FILE, publish its metadata\n"
-    "       dhtalk media info REFERENCE          the metadata a media reference unlocks\n\n";
+    "       dhtalk media info REFERENCE          the metadata a media reference unlocks\n"
+    "       dhtalk presence set available|away|busy [--status TEXT]\n"
+    "       dhtalk presence get +NUMBER|USER_ID\n"
+    "       dhtalk presence watch +NUMBER|USER_ID...   print changes as they come (one JSON line each with --json)\n\n";
 
 struct Args {
     std::vector<std::string> positional;
@@ -139,6 +142,66 @@ int privacy_command(Args& a) {
     });
 }
 
+Json::Value presence_json(const FrameParams& p) {
+    Json::Value j(Json::objectValue);
+    for (const char* k : {"user_id", "show", "status", "host"})
+        if (auto it = p.find(k); it != p.end() && std::holds_alternative<std::string>(it->second))
+            j[k] = std::get<std::string>(it->second);
+    if (auto it = p.find("last_seen_ms"); it != p.end() && std::holds_alternative<uint64_t>(it->second))
+        j["last_seen_ms"] = Json::UInt64(std::get<uint64_t>(it->second));
+    return j;
+}
+
+std::string presence_line(const Json::Value& j) {
+    std::string line = j["user_id"].asString() + "  " + j["show"].asString();
+    if (!j["status"].asString().empty()) line += "  \"" + j["status"].asString() + "\"";
+    if (j["show"].asString() == "unavailable" && j["last_seen_ms"].asUInt64())
+        line += "  (last seen " + std::to_string(j["last_seen_ms"].asUInt64() / 1000) + ", Unix time)";
+    return line;
+}
+
+int presence_command(Args& a) {
+    const std::string sub = a.positional.empty() ? "" : a.positional[0];
+    return with_client("presence", a, [&](client::Client& c) {
+        if (sub == "set") {
+            if (a.positional.size() != 2) return fail("presence", 2, "presence set takes available, away or busy");
+            std::string text;
+            if (a.vm.count("status")) text = a.vm["status"].as<std::string>();
+            Status s = c.set_presence(a.positional[1], text);
+            if (!s) return fail("presence", s.code() == Code::kInvalidArgument ? 2 : 1, s.message());
+            if (!a.json) std::cout << "you are " << a.positional[1] << "\n";
+            return 0;
+        }
+        if (sub == "get") {
+            if (a.positional.size() != 2) return fail("presence", 2, "presence get takes one +NUMBER or USER_ID");
+            auto id = c.user_id_of(a.positional[1]);
+            if (!id) return fail("presence", 2, id.status().message());
+            auto p = c.presence(*id);
+            if (!p) return fail("presence", 1, p.status().message());
+            const auto j = presence_json(*p);
+            if (a.json) std::cout << json::to_compact(j) << "\n";
+            else std::cout << presence_line(j) << "\n";
+            return 0;
+        }
+        if (sub == "watch") {
+            if (a.positional.size() < 2) return fail("presence", 2, "presence watch takes one or more +NUMBER or USER_ID");
+            std::vector<std::string> ids;
+            for (size_t i = 1; i < a.positional.size(); ++i) {
+                auto id = c.user_id_of(a.positional[i]);
+                if (!id) return fail("presence", 2, id.status().message());
+                ids.push_back(*id);
+            }
+            Status s = c.watch_presence(ids, [&](const FrameParams& p) {
+                const auto j = presence_json(p);
+                std::cout << (a.json ? json::to_compact(j) : presence_line(j)) << std::endl;
+                return true;
+            });
+            return fail("presence", 1, "the node closed the watch: " + s.message());
+        }
+        return fail("presence", 2, "use 'presence set', 'presence get' or 'presence watch'");
+    });
+}
+
 int media_command(Args& a) {
     if (a.positional.size() != 2 || (a.positional[0] != "publish" && a.positional[0] != "info"))
         return fail("media", 2, "use 'media publish FILE' or 'media info REFERENCE'");
@@ -195,7 +258,7 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
         ("json", po::bool_switch(), "print data as JSON")
         ("timeout", po::value<unsigned>()->default_value(15), "seconds to wait for a node")
         ("name", po::value<std::string>(), "vcard set: display name")
-        ("status", po::value<std::string>(), "vcard set: status text")
+        ("status", po::value<std::string>(), "vcard set, presence set: status text")
         ("avatar", po::value<std::string>(), "vcard set: avatar media reference")
         ("pgp-key", po::value<std::string>(), "vcard set: a file holding an OpenPGP public key")
         ("type", po::value<std::string>(), "media publish: the media type, such as image/png");
@@ -329,6 +392,7 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
         return edit_privacy(command, a);
     if (command == "privacy") return privacy_command(a);
     if (command == "media") return media_command(a);
+    if (command == "presence") return presence_command(a);
     return fail(command, 2, "unknown command");
 }
 

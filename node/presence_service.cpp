@@ -1,0 +1,304 @@
+#include "node/presence_service.h"
+
+#include "common/log.h"
+#include "crypto/signing.h"
+#include "dht/overlay.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr size_t kMaxInbox = 10000;
+enum Channel : uint8_t { kMembership = 1, kPresence = 2 };
+
+}  // namespace
+
+class PresenceService::Signer final : public PresenceSigner {
+public:
+    Signer(const crypto::NodeIdentity& identity, std::shared_ptr<MemberDirectory> members)
+        : identity_(identity), members_(std::move(members)) {}
+    std::string sign(std::string_view data) override {
+        auto s = crypto::sign(*identity_.key, data);
+        return s ? *s : std::string();  // an empty signature is refused by every receiver
+    }
+    bool verify(const std::string& node_id, std::string_view data, std::string_view signature) override {
+        auto cert = members_->find(node_id);
+        return cert && crypto::verify(*cert, data, signature);
+    }
+
+private:
+    const crypto::NodeIdentity& identity_;
+    std::shared_ptr<MemberDirectory> members_;
+};
+
+PresenceService::PresenceService(PresenceServiceConfig config, const crypto::NodeIdentity& identity,
+                                 std::shared_ptr<MemberDirectory> members, uint64_t incarnation)
+    : config_(config),
+      identity_(identity),
+      signer_(std::make_unique<Signer>(identity, std::move(members))),
+      swim_(identity.node_id_hex(), config.swim, incarnation ^ 0x9e3779b97f4a7c15ull, incarnation),
+      presence_(identity.node_id_hex(), config.presence, *signer_),
+      thread_([this] { run(); }) {}
+
+PresenceService::~PresenceService() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+int64_t PresenceService::wall_ms() const { return to_unix_millis(clock_.wall_now()); }
+
+void PresenceService::attach(GossipSocket* socket) {
+    socket->set_handler([this](uint8_t channel, std::string_view bytes, const dht::SockAddr& from) {
+        std::lock_guard lock(mutex_);
+        if (inbox_.size() >= kMaxInbox) return;  // overloaded: membership and anti-entropy recover
+        inbox_.push_back({channel, std::string(bytes), from.toString()});
+        wake_.notify_one();
+    });
+    std::lock_guard lock(mutex_);
+    socket_ = socket;
+}
+
+void PresenceService::detach() {
+    GossipSocket* socket;
+    {
+        std::lock_guard lock(mutex_);
+        socket = socket_;
+        socket_ = nullptr;
+    }
+    if (socket) socket->set_handler(nullptr);
+}
+
+void PresenceService::set_members(const std::map<std::string, std::vector<std::string>>& endpoints) {
+    std::map<std::string, dht::SockAddr> addresses;
+    std::map<std::string, std::string> members;
+    std::vector<std::string> ids;
+    for (const auto& [id, list] : endpoints) {
+        ids.push_back(id);
+        for (const auto& e : list) {
+            auto hp = parse_host_port(e);
+            if (!hp) continue;
+            auto resolved = dht::SockAddr::resolve(hp->first, std::to_string(hp->second));
+            if (resolved.empty()) continue;
+            addresses.emplace(id, resolved.front());
+            members[resolved.front().toString()] = id;
+        }
+    }
+    std::vector<PresenceDelivery> deliveries;
+    {
+        std::lock_guard lock(mutex_);
+        address_of_ = std::move(addresses);
+        member_at_ = std::move(members);
+        swim_.set_members(ids, clock_.now());
+        std::vector<std::string> live;
+        for (const auto& m : swim_.members())
+            if (m.state != MemberState::kDead) live.push_back(m.id);
+        presence_.set_members(live, clock_.now());
+    }
+    wake_.notify_one();
+}
+
+void PresenceService::set_load(uint32_t sessions, uint32_t capacity) {
+    std::lock_guard lock(mutex_);
+    swim_.set_load(sessions, capacity);
+}
+
+void PresenceService::flush(std::vector<PresenceDelivery>& deliveries) {
+    const auto now = clock_.now();
+    for (auto& e : swim_.take_events()) {
+        DHTALK_LOG(kInfo, "members", "node " << e.id << " is " << member_state_name(e.state));
+        if (e.state == MemberState::kDead) presence_.member_dead(e.id, now, wall_ms());
+    }
+    std::vector<std::string> live;
+    for (const auto& m : swim_.members())
+        if (m.state != MemberState::kDead) live.push_back(m.id);
+    presence_.set_members(live, now);
+    auto send_all = [&](std::vector<SwimDatagram> out, uint8_t channel) {
+        if (!socket_) return;
+        for (const auto& d : out) {
+            auto a = address_of_.find(d.to);
+            if (a != address_of_.end()) socket_->send_gossip(a->second, channel, d.bytes);
+        }
+    };
+    send_all(swim_.take_outgoing(), kMembership);
+    send_all(presence_.take_outgoing(), kPresence);
+    for (auto& d : presence_.take_deliveries()) deliveries.push_back(std::move(d));
+}
+
+void PresenceService::finish(std::vector<PresenceDelivery>& deliveries,
+                             std::vector<std::pair<PendingGet, std::optional<Presence>>>& done) {
+    std::function<void(const PresenceDelivery&)> callback;
+    {
+        std::lock_guard lock(mutex_);
+        callback = on_delivery_;
+    }
+    for (const auto& d : deliveries)
+        if (callback) callback(d);
+    for (auto& [get, result] : done) get.done(result);
+}
+
+void PresenceService::run() {
+    std::unique_lock lock(mutex_);
+    SteadyTime next = clock_.now();
+    while (!stopping_) {
+        wake_.wait_until(lock, next, [&] { return stopping_ || !inbox_.empty() || clock_.now() >= next; });
+        if (stopping_) break;
+        const auto now = clock_.now();
+        while (!inbox_.empty()) {
+            Inbound in = std::move(inbox_.front());
+            inbox_.pop_front();
+            if (in.channel == kMembership) {
+                swim_.on_datagram(in.bytes, now).ignore_error();  // refusals change nothing; not worth a log line each
+            } else if (in.channel == kPresence) {
+                auto who = member_at_.find(in.from);
+                if (who != member_at_.end()) {
+                    Status s = presence_.on_datagram(who->second, in.bytes, now, wall_ms());
+                    if (!s) DHTALK_LOG(kDebug, "presence", "refused a datagram from " << in.from << ": " << s.message());
+                }
+            }
+        }
+        next = std::min(swim_.tick(now), presence_.tick(now, wall_ms()));
+        std::vector<PresenceDelivery> deliveries;
+        flush(deliveries);
+        // One-off gets: answered by a delivery, or by the deadline.
+        std::vector<std::pair<PendingGet, std::optional<Presence>>> done;
+        for (auto it = gets_.begin(); it != gets_.end();) {
+            bool answered = false;
+            for (const auto& d : deliveries)
+                if (d.watcher == it->watcher && d.presence.user_id == it->target) answered = true;
+            if (answered || now >= it->deadline) {
+                auto p = answered ? presence_.presence(it->target) : std::optional<Presence>();
+                unwatch_locked(it->watcher, it->target);
+                done.push_back({std::move(*it), p});
+                it = gets_.erase(it);
+            } else {
+                next = std::min(next, it->deadline);
+                ++it;
+            }
+        }
+        flush(deliveries);
+        lock.unlock();
+        finish(deliveries, done);
+        lock.lock();
+    }
+}
+
+void PresenceService::login(const std::string& user) {
+    std::vector<PresenceDelivery> deliveries;
+    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
+    {
+        std::lock_guard lock(mutex_);
+        presence_.login(user, clock_.now(), wall_ms());
+        flush(deliveries);
+    }
+    finish(deliveries, none);
+}
+
+void PresenceService::logout(const std::string& user) {
+    std::vector<PresenceDelivery> deliveries;
+    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
+    {
+        std::lock_guard lock(mutex_);
+        presence_.logout(user, clock_.now(), wall_ms());
+        flush(deliveries);
+    }
+    finish(deliveries, none);
+}
+
+Status PresenceService::set(const std::string& user, const std::string& show, const std::string& status) {
+    std::vector<PresenceDelivery> deliveries;
+    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
+    Status s;
+    {
+        std::lock_guard lock(mutex_);
+        s = presence_.set(user, show, status, clock_.now(), wall_ms());
+        flush(deliveries);
+    }
+    finish(deliveries, none);
+    return s;
+}
+
+void PresenceService::set_privacy(const std::string& user, PrivacyList list) {
+    std::lock_guard lock(mutex_);
+    presence_.set_privacy(user, std::move(list), clock_.now());
+}
+
+void PresenceService::watch_locked(const std::string& watcher, const std::string& target) {
+    if (watch_refs_[{watcher, target}]++ == 0) presence_.watch(watcher, target, clock_.now()).ignore_error();  // bounded: see max_watched
+}
+
+void PresenceService::unwatch_locked(const std::string& watcher, const std::string& target) {
+    auto it = watch_refs_.find({watcher, target});
+    if (it == watch_refs_.end()) return;
+    if (--it->second == 0) {
+        watch_refs_.erase(it);
+        presence_.unwatch(watcher, target);
+    }
+}
+
+Status PresenceService::watch(const std::string& watcher, const std::string& target) {
+    std::vector<PresenceDelivery> deliveries;
+    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
+    {
+        std::lock_guard lock(mutex_);
+        if (watch_refs_.size() >= config_.presence.max_watched && !watch_refs_.count({watcher, target}))
+            return Status::exhausted("this node watches too many users already");
+        watch_locked(watcher, target);
+        flush(deliveries);
+    }
+    finish(deliveries, none);
+    return Status::ok();
+}
+
+void PresenceService::unwatch(const std::string& watcher, const std::string& target) {
+    std::lock_guard lock(mutex_);
+    unwatch_locked(watcher, target);
+}
+
+void PresenceService::get(const std::string& watcher, const std::string& target,
+                          std::function<void(std::optional<Presence>)> done) {
+    std::optional<Presence> known;
+    {
+        std::lock_guard lock(mutex_);
+        if (watch_refs_.count({watcher, target})) known = presence_.presence(target);
+        if (!known) {
+            // Watch it for a moment: the host answers a new subscription at once.
+            watch_locked(watcher, target);
+            gets_.push_back({watcher, target, clock_.now() + config_.get_timeout, std::move(done)});
+            wake_.notify_one();
+            return;
+        }
+    }
+    done(known);
+}
+
+void PresenceService::on_delivery(std::function<void(const PresenceDelivery&)> callback) {
+    std::lock_guard lock(mutex_);
+    on_delivery_ = std::move(callback);
+}
+
+PresenceServiceStats PresenceService::stats() const {
+    std::lock_guard lock(mutex_);
+    PresenceServiceStats s;
+    for (const auto& m : swim_.members()) {
+        if (m.state == MemberState::kAlive) s.members_alive++;
+        else if (m.state == MemberState::kSuspect) s.members_suspect++;
+        else s.members_dead++;
+    }
+    s.presence_sent = presence_.counters().presence_sent;
+    s.presence_received = presence_.counters().presence_received;
+    s.refused = presence_.counters().refused;
+    return s;
+}
+
+std::chrono::milliseconds PresenceService::detection_bound() const {
+    std::lock_guard lock(mutex_);
+    return swim_.detection_bound();
+}
+
+}  // namespace dhtalk
