@@ -436,6 +436,15 @@ NodeStatus Node::status() {
         s.client_requests = cs.requests;
         s.client_refused = cs.refused_connections + cs.failed_handshakes + cs.rate_limited + cs.malformed;
     }
+    if (presence_) {
+        const auto ps = presence_->stats();
+        s.members_alive = ps.members_alive;
+        s.members_suspect = ps.members_suspect;
+        s.members_dead = ps.members_dead;
+        s.presence_sent = ps.presence_sent;
+        s.presence_received = ps.presence_received;
+        s.presence_refused = ps.refused;
+    }
     s.records_accepted = record_policy_->accepted;
     s.records_refused = record_policy_->refused;
     s.values_accepted = policy_->accepted;

@@ -40,6 +40,12 @@ const Field kFields[] = {
     {"client_refused", &NodeStatus::client_refused, nullptr, "Client connections, logins and frames refused", true},
     {"records_accepted", &NodeStatus::records_accepted, nullptr, "User records accepted from peers", true},
     {"records_refused", &NodeStatus::records_refused, nullptr, "User records refused from peers", true},
+    {"members_alive", &NodeStatus::members_alive, nullptr, "Other members the membership protocol sees alive", false},
+    {"members_suspect", &NodeStatus::members_suspect, nullptr, "Other members suspected of having failed", false},
+    {"members_dead", &NodeStatus::members_dead, nullptr, "Other members declared dead", false},
+    {"presence_sent", &NodeStatus::presence_sent, nullptr, "Presence datagrams sent to watching nodes", true},
+    {"presence_received", &NodeStatus::presence_received, nullptr, "Presence accepted for local watchers", true},
+    {"presence_refused", &NodeStatus::presence_refused, nullptr, "Presence datagrams refused", true},
 };
 
 uint64_t get(const NodeStatus& s, const Field& f) { return f.u64 ? s.*(f.u64) : s.*(f.u32); }
@@ -111,6 +117,10 @@ std::string to_text(const NodeStatus& s) {
        << "records    " << s.records_accepted << " accepted, " << s.records_refused << " refused\n"
        << "clients    " << s.client_sessions << " sessions (" << s.client_users << " logged in), " << s.client_requests
        << " requests, " << s.client_refused << " refused\n"
+       << "members    " << s.members_alive << " alive, " << s.members_suspect << " suspect, " << s.members_dead
+       << " dead (besides this node)\n"
+       << "presence   " << s.presence_sent << " sent, " << s.presence_received << " received, " << s.presence_refused
+       << " refused\n"
        << "snapshots  " << s.snapshots << " written, " << s.snapshot_failures << " failed\n";
     return os.str();
 }

@@ -46,6 +46,13 @@ struct NodeStatus {
     uint64_t client_refused = 0;    // connections over a limit, failed logins, rate-limited and malformed frames
     uint64_t records_accepted = 0;  // user records our policy let through from peers
     uint64_t records_refused = 0;   // and refused
+    // Membership and presence.
+    uint64_t members_alive = 0;     // other members, as this node's membership protocol sees them
+    uint64_t members_suspect = 0;
+    uint64_t members_dead = 0;
+    uint64_t presence_sent = 0;     // presence datagrams sent to watching nodes
+    uint64_t presence_received = 0; // presence accepted for local watchers
+    uint64_t presence_refused = 0;  // presence datagrams refused (forged, stale, malformed, non-members)
 };
 
 Json::Value to_json(const NodeStatus& s);
