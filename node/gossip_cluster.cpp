@@ -50,6 +50,7 @@ GossipCluster::GossipCluster(size_t nodes, const SwimConfig& config, const LinkC
     nodes_.resize(nodes);
     presence_.resize(nodes);
     presence_bytes_.assign(nodes, 0);
+    presence_bytes_in_.assign(nodes, 0);
     up_.assign(nodes, true);
     generation_.assign(nodes, 0);
     extra_delay_.assign(nodes, milliseconds(0));
@@ -172,7 +173,10 @@ void GossipCluster::run_until(milliseconds t) {
             signer_->act_as(e.node);
             const std::string_view body = std::string_view(e.bytes).substr(1);
             if (e.bytes[0] == kMembership) nodes_[e.node]->on_datagram(body, now_).ignore_error();
-            else presence_[e.node]->on_datagram(ids_[e.from], body, now_, wall_ms()).ignore_error();
+            else {
+                presence_bytes_in_[e.node] += e.bytes.size();
+                presence_[e.node]->on_datagram(ids_[e.from], body, now_, wall_ms()).ignore_error();
+            }
         }
         after(e.node);
     }

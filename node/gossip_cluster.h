@@ -72,6 +72,8 @@ public:
     uint64_t bytes_sent() const { return bytes_; }
     // Presence bytes node i has sent (membership traffic not counted).
     uint64_t presence_bytes_sent(size_t i) const { return presence_bytes_[i]; }
+    // Presence bytes delivered to node i.
+    uint64_t presence_bytes_received(size_t i) const { return presence_bytes_in_[i]; }
 
 private:
     struct Event {
@@ -104,6 +106,7 @@ private:
     std::vector<std::unique_ptr<PresenceChannel>> presence_;
     PresenceConfig presence_config_;
     std::vector<uint64_t> presence_bytes_;
+    std::vector<uint64_t> presence_bytes_in_;
     std::vector<Delivered> delivered_;
     std::vector<bool> up_;
     std::vector<uint64_t> generation_;
