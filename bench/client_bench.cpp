@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "bench/loopback_network.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "crypto/signing.h"
@@ -34,61 +35,6 @@ using namespace dhtalk;
 using namespace std::chrono;
 
 namespace {
-
-std::filesystem::path node_binary() {
-    return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "node" / "dhtalk-node";
-}
-
-struct BenchNode {
-    std::filesystem::path dir;
-    std::unique_ptr<test::Process> process;
-    RuntimeInfo rt;
-    std::string secret;
-    std::string client() const { return "127.0.0.1:" + std::to_string(rt.client_port); }
-};
-
-RuntimeInfo wait_runtime(BenchNode& n) {
-    std::optional<RuntimeInfo> info;
-    test::wait_until([&] {
-        auto r = read_runtime_info(n.dir);
-        if (r && r->pid == n.process->pid()) info = *r;
-        return info.has_value() || !n.process->running();
-    }, seconds(60));
-    if (!info) {
-        std::fprintf(stderr, "node in %s did not start\n", n.dir.c_str());
-        std::exit(1);
-    }
-    return *info;
-}
-
-Json::Value http_json(const BenchNode& n, const std::string& path) {
-    httplib::Client c("127.0.0.1", n.rt.http_port);
-    auto res = c.Get(path.c_str(), httplib::Headers{{kAdminSecretHeader, n.secret}});
-    if (!res) return {};
-    auto j = json::parse_object(res->body);
-    return j ? *j : Json::Value();
-}
-
-bool vote(const BenchNode& voter, const std::string& subject) {
-    httplib::Client c("127.0.0.1", voter.rt.http_port);
-    Json::Value body;
-    body["change"] = "admit";
-    body["decision"] = "approve";
-    body["node_id"] = subject;
-    auto res = c.Post("/admin/vote", httplib::Headers{{kAdminSecretHeader, voter.secret}}, json::to_compact(body),
-                      "application/json");
-    return res && res->status == 200;
-}
-
-std::string code_for(const BenchNode& n, const std::string& phone) {
-    std::ifstream in(n.dir / "verification-codes.jsonl");
-    std::string line, code;
-    while (std::getline(in, line)) {
-        auto j = json::parse_object(line);
-        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
-    }
-    return code;
-}
 
 // Until the get is done, as the front end waits (it keeps the highest sequence).
 double raw_get_ms(dht::DhtRunner& runner, const dht::InfoHash& key, bool& found) {
@@ -130,33 +76,10 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     test::TempDir dir;
-    std::vector<BenchNode> net(static_cast<size_t>(nodes));
-    const double t_found = bench::wall_seconds();
-    for (int i = 0; i < nodes; ++i) {
-        BenchNode& n = net[static_cast<size_t>(i)];
-        n.dir = dir / ("node" + std::to_string(i));
-        std::filesystem::create_directories(n.dir);
-        std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", "127.0.0.1",
-                                      "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
-                                      "127.0.0.1", "--roster-interval-ms", "200", "--max-client-sessions", "5000",
-                                      "--max-sessions-per-address", "5000", "--client-rate", "1000000",
-                                      "--network", "bench", "--open", "--log-level", "warning"};
-        if (i == 0) {
-            args.push_back("--genesis");
-        } else {
-            args.insert(args.end(), {"--apply", "bench node " + std::to_string(i), "--bootstrap",
-                                     "127.0.0.1:" + std::to_string(net[0].rt.peer_port)});
-        }
-        n.process = std::make_unique<test::Process>(args, dir / ("out" + std::to_string(i)), dir / ("err" + std::to_string(i)));
-        n.rt = wait_runtime(n);
-        n.secret = read_admin_secret(n.dir).value();
-        for (int j = 0; j < i; ++j)
-            test::wait_until([&] { return vote(net[static_cast<size_t>(j)], n.rt.node_id); }, seconds(30));
-        test::wait_until([&] { return http_json(n, "/status")["standing"].asString() == "member"; }, seconds(30));
-        n.rt = wait_runtime(n);  // the DHT port, now that it has joined
-        std::fprintf(stderr, "\rfounding the network: %d/%d members", i + 1, nodes);
-    }
-    std::fprintf(stderr, " (%.1f s)\n", bench::wall_seconds() - t_found);
+    bench::LoopbackNetwork network(dir.path(), nodes,
+                                   {"--max-client-sessions", "5000", "--max-sessions-per-address", "5000",
+                                    "--client-rate", "1000000", "--network", "bench", "--open"});
+    auto& net = network.nodes();
 
     dht::DhtRunner raw;
     dht::DhtRunner::Config rc;
@@ -169,22 +92,10 @@ int main(int argc, char** argv) {
     std::vector<double> register_ms, keygen_ms;
     std::vector<std::unique_ptr<client::Client>> clients;
     for (int u = 0; u < users; ++u) {
-        const BenchNode& home = net[static_cast<size_t>(u % nodes)];
-        client::ClientOptions o;
-        o.profile_dir = dir / ("user" + std::to_string(u));
-        o.nodes = {home.client()};
-        auto c = client::Client::open(o).value();
-        char phone[32];
-        std::snprintf(phone, sizeof phone, "+1555100%04d", u);
+        const auto& home = net[static_cast<size_t>(u % nodes)];
         const double t0 = bench::wall_seconds();
-        auto id = c->register_number(phone);
-        const std::string code = code_for(home, phone);
-        Status verified = id ? c->verify(code) : id.status();
+        auto c = network.register_user(u, home);
         register_ms.push_back((bench::wall_seconds() - t0) * 1000);
-        if (!verified) {
-            std::fprintf(stderr, "registration failed: %s\n", verified.to_string().c_str());
-            return 1;
-        }
         const double k0 = bench::wall_seconds();
         (void)crypto::generate_user_key();
         keygen_ms.push_back((bench::wall_seconds() - k0) * 1000);
@@ -217,7 +128,7 @@ int main(int argc, char** argv) {
     }
 
     // Throughput: many sessions on one node, each with one request in flight.
-    const BenchNode& busy = net[0];
+    const auto& busy = net[0];
     auto profile = client::Profile::load(dir / "user0").value();
     auto cert = crypto::parse_certificate(profile.certificate).value();
     auto creds = crypto::TlsCredentials::with_certificate(*cert, *profile.key).value();
@@ -260,7 +171,7 @@ int main(int argc, char** argv) {
         for (auto& th : workers) th.join();
     }
     const double elapsed = bench::wall_seconds() - r0;
-    Json::Value status = http_json(busy, "/status");
+    Json::Value status = network.status(busy);
 
     // Baseline: the stock runner, a node of the same network, keeps as many
     // plain gets of the same keys in flight for as long.
@@ -302,7 +213,5 @@ int main(int argc, char** argv) {
     raw.shutdown([&] { stopped.set_value(); });
     stopped.get_future().wait_for(seconds(5));
     raw.join();
-    for (auto& n : net) n.process->signal(SIGTERM);
-    for (auto& n : net) n.process->wait(seconds(20));
     return 0;
 }
