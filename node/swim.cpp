@@ -42,6 +42,9 @@ void Swim::set_members(const std::vector<std::string>& ids, SteadyTime now) {
         next[id] = it != members_.end() ? it->second : Member{};
     }
     members_ = std::move(next);
+    suspects_.clear();
+    for (const auto& [id, m] : members_)
+        if (m.state == MemberState::kSuspect) suspects_.insert(id);
     order_.clear();
     for (const auto& [id, m] : members_) order_.push_back(id);
     for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.uniform(i)]);
@@ -139,6 +142,8 @@ void Swim::set_state(const std::string& id, Member& m, MemberState s, uint64_t i
     m.state = s;
     m.incarnation = inc;
     if (s != MemberState::kSuspect) m.accusers.clear();
+    if (s == MemberState::kSuspect) suspects_.insert(id);
+    else suspects_.erase(id);
     if (s == MemberState::kSuspect && changed) m.suspected_at = now;
     if (changed) events_.push_back({id, s, now});
 }
@@ -336,8 +341,8 @@ SteadyTime Swim::tick(SteadyTime now) {
         else ++it;
     }
     SteadyTime next = next_period_;
-    for (auto& [id, m] : members_) {
-        if (m.state != MemberState::kSuspect) continue;
+    for (const std::string& id : std::vector<std::string>(suspects_.begin(), suspects_.end())) {
+        Member& m = members_.at(id);
         const auto deadline = m.suspected_at + suspicion_timeout(m);
         if (now >= deadline) {
             set_state(id, m, MemberState::kDead, m.incarnation, now);

@@ -152,6 +152,7 @@ private:
     unsigned health_ = 0;
     uint64_t next_seq_ = 1;
     std::map<std::string, Member> members_;  // without self
+    std::set<std::string> suspects_;         // members_ in kSuspect: the timers tick() watches
     std::vector<std::string> order_;         // probe order
     size_t next_in_order_ = 0;
     std::optional<Probe> probe_;
