@@ -371,6 +371,7 @@ SteadyTime Node::tick() {
 Status Node::stop() {
     if (stopped_) return Status::ok();
     stopped_ = true;
+    if (presence_) presence_->logout_all();  // watchers hear it now, not at the failure detector's pace
     if (client_server_) client_server_->stop();
     if (presence_) presence_->on_delivery(nullptr);
     clients_.reset();  // after the front end: it calls in

@@ -254,6 +254,13 @@ void PresenceChannel::logout(const std::string& user, SteadyTime now, int64_t wa
     drain_self(now, wall_ms);
 }
 
+void PresenceChannel::logout_all(SteadyTime now, int64_t wall_ms) {
+    std::vector<std::string> online;
+    for (const auto& [user, l] : local_)
+        if (l.online) online.push_back(user);
+    for (const auto& user : online) logout(user, now, wall_ms);
+}
+
 Status PresenceChannel::set(const std::string& user, const std::string& show, const std::string& status,
                             SteadyTime now, int64_t wall_ms) {
     if (!valid_show(show) || show == "unavailable")

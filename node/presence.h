@@ -87,6 +87,8 @@ public:
     // Local users.
     void login(const std::string& user, SteadyTime now, int64_t wall_ms);
     void logout(const std::string& user, SteadyTime now, int64_t wall_ms);
+    // Every local user at once (the node is stopping).
+    void logout_all(SteadyTime now, int64_t wall_ms);
     // kInvalidArgument for an unknown show or a status too long; kNotFound
     // for a user not logged in here.
     Status set(const std::string& user, const std::string& show, const std::string& status, SteadyTime now,

@@ -210,6 +210,17 @@ void PresenceService::logout(const std::string& user) {
     finish(deliveries, none);
 }
 
+void PresenceService::logout_all() {
+    std::vector<PresenceDelivery> deliveries;
+    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
+    {
+        std::lock_guard lock(mutex_);
+        presence_.logout_all(clock_.now(), wall_ms());
+        flush(deliveries);
+    }
+    finish(deliveries, none);
+}
+
 Status PresenceService::set(const std::string& user, const std::string& show, const std::string& status) {
     std::vector<PresenceDelivery> deliveries;
     std::vector<std::pair<PendingGet, std::optional<Presence>>> none;

@@ -55,6 +55,9 @@ public:
 
     void login(const std::string& user);
     void logout(const std::string& user);
+    // The node is stopping: every local user becomes unavailable now, rather
+    // than when the others declare this node dead.
+    void logout_all();
     Status set(const std::string& user, const std::string& show, const std::string& status);
     void set_privacy(const std::string& user, PrivacyList list);
     // Watches are counted: a target stays watched until every watch of it ends.

@@ -115,18 +115,31 @@ Result<FrameParams> Client::presence(const std::string& user_id) {
 
 Status Client::watch_presence(const std::vector<std::string>& user_ids,
                               const std::function<bool(const FrameParams&)>& on_change) {
-    auto reply = call("presence.watch", {{"user_ids", user_ids}});
-    if (!reply) return reply.status();
+    // A node that goes away mid-watch is replaced by the next one, as many
+    // times in a row as there are nodes to try.
+    size_t failures = 0;
     for (;;) {
-        auto frame = connection_->receive(seconds(60));
-        if (!frame) {
-            if (frame.status().code() != Code::kTimeout) return frame.status();
-            // Quiet for a minute: show the node the session is in use (it
-            // closes idle ones).
-            if (auto sent = connection_->send("hello", {}); !sent) return sent.status();
-            continue;
+        auto reply = call("presence.watch", {{"user_ids", user_ids}});
+        if (!reply) return reply.status();
+        for (;;) {
+            auto frame = connection_->receive(seconds(60));
+            if (!frame) {
+                if (frame.status().code() == Code::kTimeout) {
+                    // Quiet for a minute: show the node the session is in use
+                    // (it closes idle ones).
+                    if (auto sent = connection_->send("hello", {}); !sent) return sent.status();
+                    continue;
+                }
+                if (!node_failed(frame.status()) || ++failures > options_.nodes.size()) return frame.status();
+                auto it = std::find(options_.nodes.begin(), options_.nodes.end(), connection_->endpoint());
+                if (it != options_.nodes.end()) std::rotate(it, it + 1, options_.nodes.end());
+                connection_.reset();
+                break;  // watch again, through the next node
+            }
+            if (frame->kind != "presence") continue;
+            failures = 0;
+            if (!on_change(frame->params)) return Status::ok();
         }
-        if (frame->kind == "presence" && !on_change(frame->params)) return Status::ok();
     }
 }
 
