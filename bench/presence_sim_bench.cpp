@@ -23,14 +23,6 @@ using namespace std::chrono;
 
 namespace {
 
-LinkConfig link(double loss, uint64_t seed) {
-    LinkConfig l;
-    l.median_latency = milliseconds(50);
-    l.loss = loss;
-    l.seed = seed;
-    return l;
-}
-
 std::string user(size_t i) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "%040zx", i + 0x100000);
@@ -49,7 +41,7 @@ int main(int argc, char** argv) {
     // 1 and 2: delivery latency, then detection, at 1% loss.
     {
         const double w0 = bench::wall_seconds();
-        GossipCluster c(n, SwimConfig{}, link(0.01, seed), seed);
+        GossipCluster c(n, SwimConfig{}, simulated_link(0.01, seed), seed);
         Rng rng(seed);
         c.run_until(seconds(5));
         for (size_t i = 0; i < n; ++i) c.login(i, user(i));
@@ -112,7 +104,7 @@ int main(int argc, char** argv) {
         const size_t nodes = std::min<size_t>(n, 200), users = 100, observer = 0;
         const int changes_per_s = 20, seconds_measured = 60;
         for (double share : {0.1, 1.0}) {
-            GossipCluster c(nodes, SwimConfig{}, link(0.01, seed + 1), seed + 1);
+            GossipCluster c(nodes, SwimConfig{}, simulated_link(0.01, seed + 1), seed + 1);
             Rng rng(seed + 2);
             c.run_until(seconds(5));
             for (size_t u = 0; u < users; ++u) c.login(1 + u % (nodes - 1), user(u));
@@ -139,7 +131,7 @@ int main(int argc, char** argv) {
     // 4: no failures, 5% loss, a long run: no live node may be declared dead.
     if (minutes_run > 0) {
         const double w0 = bench::wall_seconds();
-        GossipCluster c(n, SwimConfig{}, link(0.05, seed + 3), seed + 3);
+        GossipCluster c(n, SwimConfig{}, simulated_link(0.05, seed + 3), seed + 3);
         c.run_until(minutes(minutes_run));
         size_t deaths = 0, suspicions = 0;
         for (const auto& o : c.history()) {

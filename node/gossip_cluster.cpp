@@ -22,6 +22,14 @@ constexpr int64_t kWallStartMs = 1'790'000'000'000;
 
 }  // namespace
 
+LinkConfig simulated_link(double loss, uint64_t seed, milliseconds median) {
+    LinkConfig l;
+    l.median_latency = median;
+    l.loss = loss;
+    l.seed = seed;
+    return l;
+}
+
 // A keyed hash per node stands in for the nodes' RSA signatures: as
 // unforgeable within the simulation, and a thousand times cheaper.
 class GossipCluster::Signer final : public PresenceSigner {

@@ -21,6 +21,10 @@
 
 namespace dhtalk {
 
+// The simulated links of the tests and benchmarks: log-normal latency around
+// `median`, independent loss.
+LinkConfig simulated_link(double loss, uint64_t seed, std::chrono::milliseconds median = std::chrono::milliseconds(50));
+
 class GossipCluster {
 public:
     GossipCluster(size_t nodes, const SwimConfig& config, const LinkConfig& link, uint64_t seed,

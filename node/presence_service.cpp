@@ -188,50 +188,34 @@ void PresenceService::run() {
     }
 }
 
-void PresenceService::login(const std::string& user) {
+template <class Action>
+auto PresenceService::act(Action action) {
+    // Calls into the cores under the lock, sends what they produced, then
+    // hands out deliveries with no lock held.
     std::vector<PresenceDelivery> deliveries;
     std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
-    {
-        std::lock_guard lock(mutex_);
-        presence_.login(user, clock_.now(), wall_ms());
-        flush(deliveries);
-    }
+    std::unique_lock lock(mutex_);
+    auto result = action();
+    flush(deliveries);
+    lock.unlock();
     finish(deliveries, none);
+    return result;
+}
+
+void PresenceService::login(const std::string& user) {
+    act([&] { presence_.login(user, clock_.now(), wall_ms()); return 0; });
 }
 
 void PresenceService::logout(const std::string& user) {
-    std::vector<PresenceDelivery> deliveries;
-    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
-    {
-        std::lock_guard lock(mutex_);
-        presence_.logout(user, clock_.now(), wall_ms());
-        flush(deliveries);
-    }
-    finish(deliveries, none);
+    act([&] { presence_.logout(user, clock_.now(), wall_ms()); return 0; });
 }
 
 void PresenceService::logout_all() {
-    std::vector<PresenceDelivery> deliveries;
-    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
-    {
-        std::lock_guard lock(mutex_);
-        presence_.logout_all(clock_.now(), wall_ms());
-        flush(deliveries);
-    }
-    finish(deliveries, none);
+    act([&] { presence_.logout_all(clock_.now(), wall_ms()); return 0; });
 }
 
 Status PresenceService::set(const std::string& user, const std::string& show, const std::string& status) {
-    std::vector<PresenceDelivery> deliveries;
-    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
-    Status s;
-    {
-        std::lock_guard lock(mutex_);
-        s = presence_.set(user, show, status, clock_.now(), wall_ms());
-        flush(deliveries);
-    }
-    finish(deliveries, none);
-    return s;
+    return act([&] { return presence_.set(user, show, status, clock_.now(), wall_ms()); });
 }
 
 void PresenceService::set_privacy(const std::string& user, PrivacyList list) {
@@ -253,17 +237,12 @@ void PresenceService::unwatch_locked(const std::string& watcher, const std::stri
 }
 
 Status PresenceService::watch(const std::string& watcher, const std::string& target) {
-    std::vector<PresenceDelivery> deliveries;
-    std::vector<std::pair<PendingGet, std::optional<Presence>>> none;
-    {
-        std::lock_guard lock(mutex_);
+    return act([&] {
         if (watch_refs_.size() >= config_.presence.max_watched && !watch_refs_.count({watcher, target}))
             return Status::exhausted("this node watches too many users already");
         watch_locked(watcher, target);
-        flush(deliveries);
-    }
-    finish(deliveries, none);
-    return Status::ok();
+        return Status::ok();
+    });
 }
 
 void PresenceService::unwatch(const std::string& watcher, const std::string& target) {

@@ -84,6 +84,8 @@ private:
     };
     class Signer;
 
+    template <class Action>
+    auto act(Action action);
     void run();
     // With mutex_ held: sends what the cores produced, collects deliveries.
     void flush(std::vector<PresenceDelivery>& deliveries);

@@ -20,11 +20,6 @@ namespace {
 
 const std::vector<std::string> kFast{"--roster-interval-ms", "200"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
 // Runs `dhtalk ARGS --profile PROFILE` with the nodes given.
 test::RunResult user(const std::filesystem::path& profile, std::vector<std::string> args,
                      const std::vector<uint16_t>& client_ports, const std::filesystem::path& scratch) {
@@ -40,17 +35,6 @@ test::RunResult user(const std::filesystem::path& profile, std::vector<std::stri
     return test::run(args, scratch, 60s);
 }
 
-// The last code the file provider wrote for `phone`.
-std::string code_for(const std::filesystem::path& data_dir, const std::string& phone) {
-    std::ifstream in(data_dir / "verification-codes.jsonl");
-    std::string line, code;
-    while (std::getline(in, line)) {
-        auto j = json::parse_object(line);
-        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
-    }
-    return code;
-}
-
 Json::Value json_of(const test::RunResult& r) {
     auto j = json::parse_object(r.out);
     REQUIRE_MESSAGE(j.is_ok(), r.out << r.err);
@@ -63,13 +47,13 @@ struct Network {
     RuntimeInfo ra, rb, rc;
 
     void found() {
-        a = std::make_unique<test::NodeProcess>(dir / "a", with({"--genesis", "--network", "client-test"}, kFast));
+        a = std::make_unique<test::NodeProcess>(dir / "a", test::with({"--genesis", "--network", "client-test"}, kFast));
         ra = a->wait_ready();
         const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
-        b = std::make_unique<test::NodeProcess>(dir / "b", with({"--apply", "bob's operator", "--bootstrap", bootstrap}, kFast));
+        b = std::make_unique<test::NodeProcess>(dir / "b", test::with({"--apply", "bob's operator", "--bootstrap", bootstrap}, kFast));
         rb = b->wait_ready();
         admit(*b, rb, {a.get()});
-        c = std::make_unique<test::NodeProcess>(dir / "c", with({"--apply", "carol's operator", "--bootstrap", bootstrap}, kFast));
+        c = std::make_unique<test::NodeProcess>(dir / "c", test::with({"--apply", "carol's operator", "--bootstrap", bootstrap}, kFast));
         rc = c->wait_ready();
         admit(*c, rc, {a.get(), b.get()});
         REQUIRE(test::wait_until([&] { return a->status_json()["peers_ipv4"].asUInt() >= 2; }, 30s));
@@ -88,8 +72,8 @@ struct Network {
         ra = a->wait_ready();
         // Ports are chosen anew, so the others bootstrap through a.
         const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
-        b = std::make_unique<test::NodeProcess>(dir / "b", with({"--bootstrap", bootstrap}, kFast));
-        c = std::make_unique<test::NodeProcess>(dir / "c", with({"--bootstrap", bootstrap}, kFast));
+        b = std::make_unique<test::NodeProcess>(dir / "b", test::with({"--bootstrap", bootstrap}, kFast));
+        c = std::make_unique<test::NodeProcess>(dir / "c", test::with({"--bootstrap", bootstrap}, kFast));
         rb = b->wait_ready();
         rc = c->wait_ready();
         REQUIRE(test::wait_until([&] { return a->status_json()["peers_ipv4"].asUInt() >= 2; }, 30s));
@@ -102,7 +86,7 @@ void register_user(Network& net, const std::filesystem::path& profile, const std
     REQUIRE_MESSAGE(r.status == 0, r.err);
     std::string e164 = phone;
     e164.erase(std::remove(e164.begin(), e164.end(), ' '), e164.end());
-    const std::string code = code_for(node_dir, e164);
+    const std::string code = test::verification_code(node_dir, e164);
     REQUIRE(code.size() == 6);
     r = user(profile, {"verify", code}, {port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
@@ -158,7 +142,7 @@ TEST_CASE("two users on two nodes resolve each other, block, fail over, and surv
     CHECK(json_of(r)["name"].asString() == "Alice");
 
     // Every node restarts: every record is still there.
-    net.a = std::make_unique<test::NodeProcess>(net.dir / "a", with({"--bootstrap", "127.0.0.1:" + std::to_string(net.rb.peer_port)}, kFast));
+    net.a = std::make_unique<test::NodeProcess>(net.dir / "a", test::with({"--bootstrap", "127.0.0.1:" + std::to_string(net.rb.peer_port)}, kFast));
     net.ra = net.a->wait_ready();
     net.restart_all();
     r = user(alice, {"resolve", "+15555245555", "--json"}, {net.ra.client_port}, net.dir.path());

@@ -1,5 +1,7 @@
 #include "tests/node_process.h"
 
+#include <fstream>
+
 #include <atomic>
 #include <optional>
 
@@ -54,6 +56,21 @@ RunResult NodeProcess::cli(std::vector<std::string> args) {
     args.push_back("--data-dir");
     args.push_back(data_dir.string());
     return run(args, scratch_);
+}
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+std::string verification_code(const std::filesystem::path& data_dir, const std::string& phone) {
+    std::ifstream in(data_dir / "verification-codes.jsonl");
+    std::string line, code;
+    while (std::getline(in, line)) {
+        auto j = json::parse_object(line);
+        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+    }
+    return code;
 }
 
 std::string NodeProcess::log() const { return read_text(scratch_ / "err.log"); }

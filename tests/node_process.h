@@ -18,6 +18,11 @@ namespace dhtalk::test {
 std::string node_bin();
 std::string cli_bin();
 
+// `a` followed by `b`: a node's arguments with more.
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b);
+// The last code the file SMS provider of the node in `data_dir` wrote for `phone` (E.164), or "".
+std::string verification_code(const std::filesystem::path& data_dir, const std::string& phone);
+
 class NodeProcess {
 public:
     // Starts dhtalk-node with the data directory, loopback binding, and `args`.

@@ -21,25 +21,10 @@ namespace {
 // Fast timers, so that the test runs in seconds.
 const std::vector<std::string> kFast{"--roster-interval-ms", "200", "--swim-period-ms", "200", "--presence-sync-ms", "1000"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
 std::vector<std::string> user_args(const std::filesystem::path& profile, std::vector<std::string> args, uint16_t port) {
     args.insert(args.begin(), test::cli_bin());
     args.insert(args.end(), {"--profile", profile.string(), "--node", "127.0.0.1:" + std::to_string(port)});
     return args;
-}
-
-std::string code_for(const std::filesystem::path& data_dir, const std::string& phone) {
-    std::ifstream in(data_dir / "verification-codes.jsonl");
-    std::string line, code;
-    while (std::getline(in, line)) {
-        auto j = json::parse_object(line);
-        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
-    }
-    return code;
 }
 
 // The presence lines a `presence watch --json` has printed so far.
@@ -62,14 +47,14 @@ bool saw(const std::filesystem::path& out, const std::string& show, const std::s
 
 TEST_CASE("two users on two nodes watch each other; a block stops the flow; a killed node's users go unavailable") {
     test::TempDir dir;
-    test::NodeProcess a(dir / "a", with({"--genesis", "--network", "presence-test"}, kFast));
+    test::NodeProcess a(dir / "a", test::with({"--genesis", "--network", "presence-test"}, kFast));
     const auto ra = a.wait_ready();
     const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
-    test::NodeProcess b(dir / "b", with({"--apply", "b", "--bootstrap", bootstrap}, kFast));
+    test::NodeProcess b(dir / "b", test::with({"--apply", "b", "--bootstrap", bootstrap}, kFast));
     const auto rb = b.wait_ready();
     REQUIRE(test::wait_until([&] { return a.cli({"admin", "pending", "--json"}).out.find(rb.node_id) != std::string::npos; }, 20s));
     REQUIRE(a.cli({"admin", "approve", rb.node_id}).status == 0);
-    test::NodeProcess c(dir / "c", with({"--apply", "c", "--bootstrap", bootstrap}, kFast));
+    test::NodeProcess c(dir / "c", test::with({"--apply", "c", "--bootstrap", bootstrap}, kFast));
     const auto rc = c.wait_ready();
     REQUIRE(test::wait_until([&] { return b.cli({"admin", "pending", "--json"}).out.find(rc.node_id) != std::string::npos; }, 20s));
     REQUIRE(a.cli({"admin", "approve", rc.node_id}).status == 0);
@@ -83,7 +68,7 @@ TEST_CASE("two users on two nodes watch each other; a block stops the flow; a ki
         const uint16_t port = node == &a ? ra.client_port : rb.client_port;
         auto r = test::run(user_args(profile, {"register", phone}, port), dir.path());
         REQUIRE_MESSAGE(r.status == 0, r.err);
-        r = test::run(user_args(profile, {"verify", code_for(node->data_dir, phone)}, port), dir.path());
+        r = test::run(user_args(profile, {"verify", test::verification_code(node->data_dir, phone)}, port), dir.path());
         REQUIRE_MESSAGE(r.status == 0, r.err);
     }
 

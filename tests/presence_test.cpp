@@ -15,14 +15,6 @@ namespace {
 
 const std::string kAlice(40, 'a'), kBob(40, 'b'), kCarol(40, 'c');
 
-LinkConfig link(double loss, uint64_t seed) {
-    LinkConfig l;
-    l.median_latency = milliseconds(50);
-    l.loss = loss;
-    l.seed = seed;
-    return l;
-}
-
 // The last presence of `target` delivered to `watcher` on node `node`.
 std::optional<GossipCluster::Delivered> last_delivery(const GossipCluster& c, size_t node, const std::string& watcher,
                                                       const std::string& target) {
@@ -41,7 +33,7 @@ size_t deliveries_to(const GossipCluster& c, const std::string& watcher) {
 // Alice on node 2, Bob on node 9 watching her; settled.
 struct Scene {
     GossipCluster c;
-    explicit Scene(double loss = 0.01, uint64_t seed = 1, size_t nodes = 20) : c(nodes, SwimConfig{}, link(loss, seed), seed) {
+    explicit Scene(double loss = 0.01, uint64_t seed = 1, size_t nodes = 20) : c(nodes, SwimConfig{}, simulated_link(loss, seed), seed) {
         c.run_until(seconds(3));
         c.login(2, kAlice);
         c.login(9, kBob);

@@ -15,14 +15,6 @@ using namespace std::chrono;
 
 namespace {
 
-LinkConfig link(double loss, uint64_t seed) {
-    LinkConfig l;
-    l.median_latency = milliseconds(50);
-    l.loss = loss;
-    l.seed = seed;
-    return l;
-}
-
 // Nodes (by index) that some running node has declared dead, and when.
 std::vector<std::pair<size_t, milliseconds>> deaths(const GossipCluster& c, SteadyTime origin) {
     std::vector<std::pair<size_t, milliseconds>> out;
@@ -66,7 +58,7 @@ std::string accusation(const std::string& from, const std::vector<std::string>& 
 TEST_CASE("a stopped node is declared dead by every other node within the promised time") {
     for (uint64_t seed : {1, 2, 3}) {
         CAPTURE(seed);
-        GossipCluster c(30, SwimConfig{}, link(0.01, seed), seed);
+        GossipCluster c(30, SwimConfig{}, simulated_link(0.01, seed), seed);
         c.run_until(seconds(20));
         CHECK(deaths(c, {}).empty());
         const auto bound = c.node(1).detection_bound();
@@ -81,7 +73,7 @@ TEST_CASE("a stopped node is declared dead by every other node within the promis
 TEST_CASE("no live node is declared dead in 30 simulated minutes with 5% loss") {
     for (uint64_t seed : {11, 12}) {
         CAPTURE(seed);
-        GossipCluster c(40, SwimConfig{}, link(0.05, seed), seed);
+        GossipCluster c(40, SwimConfig{}, simulated_link(0.05, seed), seed);
         c.run_until(minutes(30));
         auto d = deaths(c, {});
         CHECK(d.empty());
@@ -92,7 +84,7 @@ TEST_CASE("no live node is declared dead in 30 simulated minutes with 5% loss") 
 TEST_CASE("a slow node gets no one declared dead") {
     for (uint64_t seed : {13, 14}) {
         CAPTURE(seed);
-        GossipCluster c(30, SwimConfig{}, link(0.01, seed), seed);
+        GossipCluster c(30, SwimConfig{}, simulated_link(0.01, seed), seed);
         // Node 3 answers late: everything it sends and receives takes 300 ms more.
         c.set_extra_delay(3, milliseconds(300));
         c.run_until(minutes(5));
@@ -103,7 +95,7 @@ TEST_CASE("a slow node gets no one declared dead") {
 }
 
 TEST_CASE("a suspected node that is alive refutes with a higher incarnation") {
-    GossipCluster c(20, SwimConfig{}, link(0.0, 5), 5);
+    GossipCluster c(20, SwimConfig{}, simulated_link(0.0, 5), 5);
     c.run_until(seconds(10));
     // Node 4 hears nothing for a while: probes of it fail, it gets suspected.
     c.set_partition([](size_t a, size_t b) { return b == 4 && a != 4; });
@@ -119,7 +111,7 @@ TEST_CASE("a suspected node that is alive refutes with a higher incarnation") {
 }
 
 TEST_CASE("a member that accuses everyone kills no one") {
-    GossipCluster c(20, SwimConfig{}, link(0.01, 9), 9);
+    GossipCluster c(20, SwimConfig{}, simulated_link(0.01, 9), 9);
     c.run_until(seconds(5));
     std::vector<std::string> victims;
     for (size_t i = 1; i < c.size(); ++i) victims.push_back(c.id(i));
@@ -135,7 +127,7 @@ TEST_CASE("a member that accuses everyone kills no one") {
 }
 
 TEST_CASE("a partition that heals converges on both sides") {
-    GossipCluster c(20, SwimConfig{}, link(0.01, 21), 21);
+    GossipCluster c(20, SwimConfig{}, simulated_link(0.01, 21), 21);
     c.run_until(seconds(5));
     c.set_partition([](size_t a, size_t b) { return (a < 10) != (b < 10); });
     c.run_until(seconds(90));
@@ -148,7 +140,7 @@ TEST_CASE("a partition that heals converges on both sides") {
 }
 
 TEST_CASE("a restarted node comes back alive everywhere") {
-    GossipCluster c(15, SwimConfig{}, link(0.01, 31), 31);
+    GossipCluster c(15, SwimConfig{}, simulated_link(0.01, 31), 31);
     c.run_until(seconds(5));
     c.stop(2);
     c.run_until(seconds(40));
@@ -159,7 +151,7 @@ TEST_CASE("a restarted node comes back alive everywhere") {
 }
 
 TEST_CASE("load is carried on every message") {
-    GossipCluster c(5, SwimConfig{}, link(0.0, 3), 3);
+    GossipCluster c(5, SwimConfig{}, simulated_link(0.0, 3), 3);
     c.node(2).set_load(17, 1000);
     c.run_until(seconds(10));
     for (size_t i = 0; i < c.size(); ++i)
@@ -168,7 +160,7 @@ TEST_CASE("load is carried on every message") {
 
 TEST_CASE("a run replays exactly from its seed") {
     auto run = [] {
-        GossipCluster c(25, SwimConfig{}, link(0.05, 77), 77);
+        GossipCluster c(25, SwimConfig{}, simulated_link(0.05, 77), 77);
         c.run_until(seconds(10));
         c.stop(3);
         c.run_until(seconds(40));

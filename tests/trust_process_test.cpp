@@ -16,11 +16,6 @@ namespace {
 
 const std::vector<std::string> kFast{"--roster-interval-ms", "200"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
 bool reaches(test::NodeProcess& n, const std::string& standing, uint64_t epoch) {
     auto s = n.status_json();
     return s["standing"].asString() == standing && s["roster_epoch"].asUInt64() == epoch;
@@ -35,13 +30,13 @@ void approve(test::NodeProcess& voter, const std::string& change, const std::str
 
 TEST_CASE("found, admit two by vote, keep a stock peer out, ban one") {
     test::TempDir dir;
-    test::NodeProcess a(dir / "a", with({"--genesis", "--network", "trust-test", "--contact", "alice"}, kFast));
+    test::NodeProcess a(dir / "a", test::with({"--genesis", "--network", "trust-test", "--contact", "alice"}, kFast));
     const auto ra = a.wait_ready();
     CHECK(reaches(a, "member", 0));
     const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
 
     // B applies and waits outside the overlay until admitted.
-    test::NodeProcess b(dir / "b", with({"--apply", "bob", "--bootstrap", bootstrap}, kFast));
+    test::NodeProcess b(dir / "b", test::with({"--apply", "bob", "--bootstrap", bootstrap}, kFast));
     const auto rb = b.wait_ready();
     CHECK(b.status_json()["standing"].asString() == "applicant");
     CHECK(rb.dht_port_ipv4 == 0);  // not in the overlay yet
@@ -52,7 +47,7 @@ TEST_CASE("found, admit two by vote, keep a stock peer out, ban one") {
     REQUIRE(test::wait_until([&] { return reaches(b, "member", 1); }, 20s));
 
     // C needs both members: one approval is not enough.
-    test::NodeProcess c(dir / "c", with({"--apply", "carol", "--bootstrap", bootstrap}, kFast));
+    test::NodeProcess c(dir / "c", test::with({"--apply", "carol", "--bootstrap", bootstrap}, kFast));
     const auto rc = c.wait_ready();
     REQUIRE(test::wait_until([&] { return b.cli({"admin", "pending", "--json"}).out.find(rc.node_id) != std::string::npos; },
                              20s));
