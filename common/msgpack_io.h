@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <msgpack.hpp>
 
@@ -27,6 +28,11 @@ inline void pack_str(MsgpackPacker& pk, std::string_view s) {
 inline void pack_bin(MsgpackPacker& pk, std::string_view s) {
     pk.pack_bin(static_cast<uint32_t>(s.size()));
     pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+inline void pack_str_list(MsgpackPacker& pk, const std::vector<std::string>& items) {
+    pk.pack_array(static_cast<uint32_t>(items.size()));
+    for (const auto& item : items) pack_str(pk, item);
 }
 
 // Reads the fields of one msgpack array of exactly `count` elements, in order.
@@ -65,6 +71,15 @@ public:
         const auto& o = next();
         if (o.type != msgpack::type::BOOLEAN) fail("true or false");
         return o.via.boolean;
+    }
+    // A list of at most `max_items` texts of at most `max_bytes` each.
+    std::vector<std::string> str_list(size_t max_items, size_t max_bytes) {
+        std::vector<std::string> out;
+        for (const auto& o : array(max_items)) {
+            if (o.type != msgpack::type::STR || o.via.str.size > max_bytes) fail("a list of short texts");
+            out.emplace_back(o.via.str.ptr, o.via.str.size);
+        }
+        return out;
     }
     // An array of at most `max` elements.
     const msgpack::object_array& array(size_t max) {

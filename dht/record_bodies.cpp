@@ -31,18 +31,10 @@ auto decode_with(std::string_view bytes, const char* what, Decode decode) -> dec
     }
 }
 
-void pack_ids(MsgpackPacker& pk, const std::vector<std::string>& ids) {
-    pk.pack_array(static_cast<uint32_t>(ids.size()));
-    for (const auto& id : ids) pack_str(pk, id);
-}
-
 std::vector<std::string> read_ids(Fields& f) {
-    std::vector<std::string> ids;
-    for (const auto& o : f.array(kMaxPrivacyEntries)) {
-        if (o.type != msgpack::type::STR || !is_hex_id({o.via.str.ptr, o.via.str.size}, kUserIdBytes))
-            f.fail("a list of user ids");
-        ids.emplace_back(o.via.str.ptr, o.via.str.size);
-    }
+    auto ids = f.str_list(kMaxPrivacyEntries, kUserIdBytes);
+    for (const auto& id : ids)
+        if (!is_hex_id(id, kUserIdBytes)) f.fail("a list of user ids");
     return ids;
 }
 
@@ -92,8 +84,8 @@ Result<std::string> encode_privacy(const PrivacyList& p) {
     MsgpackPacker pk(buf);
     pk.pack_array(3);
     pk.pack(p.allow_only);
-    pack_ids(pk, p.blocked);
-    pack_ids(pk, p.allowed);
+    pack_str_list(pk, p.blocked);
+    pack_str_list(pk, p.allowed);
     return std::string(buf.data(), buf.size());
 }
 

@@ -29,19 +29,7 @@ uint64_t rendezvous(const std::string& member, const std::string& user) {
     return h;
 }
 
-void pack_ids(MsgpackPacker& pk, const std::vector<std::string>& ids) {
-    pk.pack_array(static_cast<uint32_t>(ids.size()));
-    for (const auto& id : ids) pack_str(pk, id);
-}
-
-std::vector<std::string> read_ids(Fields& f) {
-    std::vector<std::string> out;
-    for (const auto& o : f.array(kMaxWatchersPerEntry)) {
-        if (o.type != msgpack::type::STR || o.via.str.size > kMaxId) f.fail("a list of ids");
-        out.emplace_back(o.via.str.ptr, o.via.str.size);
-    }
-    return out;
-}
+std::vector<std::string> read_ids(Fields& f) { return f.str_list(kMaxWatchersPerEntry, kMaxId); }
 
 std::vector<std::string> first_watchers(const std::set<std::string>& s) {
     std::vector<std::string> out;
@@ -145,7 +133,7 @@ void PresenceChannel::send_presence(const std::string& user, const std::string& 
     send(node, message(static_cast<uint8_t>(Kind::kPresence), 3, [&](MsgpackPacker& pk) {
              pack_bin(pk, signed_bytes);
              pack_bin(pk, signature);
-             pack_ids(pk, to);
+             pack_str_list(pk, to);
          }));
 }
 
@@ -172,7 +160,7 @@ void PresenceChannel::subscribe(const std::string& target, SteadyTime) {
         send(d, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
                  pack_str(pk, target);
                  pack_str(pk, self_);
-                 pack_ids(pk, watchers);
+                 pack_str_list(pk, watchers);
              }));
 }
 
@@ -197,7 +185,7 @@ void PresenceChannel::sync_hosts() {
                          pk.pack_array(3);
                          pack_str(pk, user);
                          pk.pack(w.latest ? w.latest->version : 0);
-                         pack_ids(pk, first_watchers(w.watchers));
+                         pack_str_list(pk, first_watchers(w.watchers));
                      }
                  }));
             i = j;
@@ -366,7 +354,7 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
                     send(host, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
                              pack_str(pk, user);
                              pack_str(pk, node);
-                             pack_ids(pk, first_watchers(lease.watchers));
+                             pack_str_list(pk, first_watchers(lease.watchers));
                          }));
                 }
             break;
@@ -396,7 +384,7 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
                 send(loc->second.host, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
                          pack_str(pk, user);
                          pack_str(pk, origin);
-                         pack_ids(pk, ids);
+                         pack_str_list(pk, ids);
                      }));
             }
             break;
