@@ -459,6 +459,19 @@ Result<Json::Value> Node::admin_pending() {
     if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
     auto v = trust_->pending_json();
     v["self"] = identity_.node_id_hex();
+    // What the membership protocol sees of each member: liveness and load.
+    if (presence_) {
+        std::map<std::string, MemberView> seen;
+        for (auto& m : presence_->members()) seen[m.id] = m;
+        for (auto& m : v["members"]) {
+            auto it = seen.find(m["node_id"].asString());
+            if (it == seen.end()) continue;
+            m["liveness"] = member_state_name(it->second.state);
+            m["incarnation"] = Json::UInt64(it->second.incarnation);
+            m["sessions"] = it->second.sessions;
+            m["capacity"] = it->second.capacity;
+        }
+    }
     v["standing"] = standing_name(trust_->standing());
     return v;
 }

@@ -286,6 +286,11 @@ PresenceServiceStats PresenceService::stats() const {
     return s;
 }
 
+std::vector<MemberView> PresenceService::members() const {
+    std::lock_guard lock(mutex_);
+    return swim_.members();
+}
+
 std::chrono::milliseconds PresenceService::detection_bound() const {
     std::lock_guard lock(mutex_);
     return swim_.detection_bound();

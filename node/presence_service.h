@@ -69,6 +69,8 @@ public:
 
     void on_delivery(std::function<void(const PresenceDelivery&)> callback);
     PresenceServiceStats stats() const;
+    // Every other member as the membership protocol sees it (state, load).
+    std::vector<MemberView> members() const;
     std::chrono::milliseconds detection_bound() const;
 
 private:

@@ -57,9 +57,14 @@ void print_pending(const Json::Value& v) {
     std::cout << "network " << v["network"].asString() << " (id " << v["network_id"].asUInt() << "), roster epoch "
               << v["epoch"].asUInt64() << ", quorum " << v["quorum"].asString() << ", this node: "
               << v["standing"].asString() << "\n\nmembers:\n";
-    for (const auto& m : v["members"])
-        std::cout << "  " << m["node_id"].asString() << "  " << m["contact"].asString()
-                  << (m["node_id"] == v["self"] ? "  (this node)" : "") << "\n";
+    for (const auto& m : v["members"]) {
+        std::cout << "  " << m["node_id"].asString() << "  " << m["contact"].asString();
+        if (m["node_id"] == v["self"]) std::cout << "  (this node)";
+        else if (m["liveness"].isString())
+            std::cout << "  " << m["liveness"].asString() << ", " << m["sessions"].asUInt() << "/"
+                      << m["capacity"].asUInt() << " sessions";
+        std::cout << "\n";
+    }
     std::cout << "\npending:\n";
     if (v["pending"].empty()) std::cout << "  nothing to vote on\n";
     for (const auto& p : v["pending"])
