@@ -101,7 +101,7 @@ void GossipCluster::flush(size_t i) {
     // Membership news drives presence, as in a node.
     bool changed = false;
     for (auto& e : nodes_[i]->take_events()) {
-        if (e.state == MemberState::kDead) presence_[i]->member_dead(e.id, now_, wall_ms());
+        if (e.state == MemberState::kDead) presence_[i]->member_dead(e.id, wall_ms());
         changed = true;
         history_.push_back({i, std::move(e)});
     }
@@ -118,7 +118,7 @@ void GossipCluster::flush(size_t i) {
 
 void GossipCluster::after(size_t i) {
     signer_->act_as(i);
-    const auto next = std::min(nodes_[i]->tick(now_), presence_[i]->tick(now_, wall_ms()));
+    const auto next = std::min(nodes_[i]->tick(now_), presence_[i]->tick(now_));
     flush(i);
     generation_[i]++;
     schedule_wake(i, next);
@@ -154,7 +154,7 @@ void GossipCluster::watch(size_t i, const std::string& watcher, const std::strin
 }
 
 void GossipCluster::set_privacy(size_t i, const std::string& user, PrivacyList list) {
-    presence_[i]->set_privacy(user, std::move(list), now_);
+    presence_[i]->set_privacy(user, std::move(list));
 }
 
 void GossipCluster::stop(size_t i) {
@@ -183,7 +183,7 @@ void GossipCluster::run_until(milliseconds t) {
             if (e.bytes[0] == kMembership) nodes_[e.node]->on_datagram(body, now_).ignore_error();
             else {
                 presence_bytes_in_[e.node] += e.bytes.size();
-                presence_[e.node]->on_datagram(ids_[e.from], body, now_, wall_ms()).ignore_error();
+                presence_[e.node]->on_datagram(ids_[e.from], body, now_).ignore_error();
             }
         }
         after(e.node);

@@ -97,12 +97,12 @@ void PresenceChannel::send(const std::string& to, const std::string& bytes) {
     else outgoing_.push_back({to, bytes});
 }
 
-void PresenceChannel::drain_self(SteadyTime now, int64_t wall_ms) {
+void PresenceChannel::drain_self(SteadyTime now) {
     // Messages to ourselves (we are a user's directory, or host and watcher
     // at once) are handled here, bounded in case they beget more.
     for (int round = 0; round < 8 && !to_self_.empty(); ++round) {
         auto batch = std::exchange(to_self_, {});
-        for (const auto& b : batch) handle(self_, b, now, wall_ms).ignore_error();  // our own messages
+        for (const auto& b : batch) handle(self_, b, now).ignore_error();  // our own messages
     }
     to_self_.clear();
 }
@@ -193,28 +193,26 @@ void PresenceChannel::sync_hosts() {
     }
 }
 
-void PresenceChannel::deliver(const std::string& target, Watched& w, const std::set<std::string>& to) {
+void PresenceChannel::deliver(Watched& w, const std::set<std::string>& to) {
     if (!w.latest) return;
     for (const auto& watcher : to)
         if (w.watchers.count(watcher)) deliveries_.push_back({watcher, *w.latest});
-    (void)target;
 }
 
-void PresenceChannel::member_dead(const std::string& node, SteadyTime now, int64_t wall_ms) {
+void PresenceChannel::member_dead(const std::string& node, int64_t wall_ms) {
     for (auto& [user, w] : watched_) {
         if (w.host != node) continue;
         w.host.clear();
         if (w.latest && w.latest->show != "unavailable") {
             w.latest->show = "unavailable";
             w.latest->last_seen_ms = wall_ms;
-            deliver(user, w, w.watchers);
+            deliver(w, w.watchers);
         }
     }
     for (auto it = locations_.begin(); it != locations_.end();)
         it = it->second.host == node ? locations_.erase(it) : std::next(it);
     for (auto& [user, subs] : subscribers_) subs.erase(node);
     members_.erase(std::remove(members_.begin(), members_.end(), node), members_.end());
-    (void)now;
 }
 
 void PresenceChannel::login(const std::string& user, SteadyTime now, int64_t wall_ms) {
@@ -226,7 +224,7 @@ void PresenceChannel::login(const std::string& user, SteadyTime now, int64_t wal
     l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
     locate(user, now);
     publish(user);
-    drain_self(now, wall_ms);
+    drain_self(now);
 }
 
 void PresenceChannel::logout(const std::string& user, SteadyTime now, int64_t wall_ms) {
@@ -239,7 +237,7 @@ void PresenceChannel::logout(const std::string& user, SteadyTime now, int64_t wa
     l.presence.last_seen_ms = wall_ms;
     l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
     publish(user);
-    drain_self(now, wall_ms);
+    drain_self(now);
 }
 
 void PresenceChannel::logout_all(SteadyTime now, int64_t wall_ms) {
@@ -262,17 +260,16 @@ Status PresenceChannel::set(const std::string& user, const std::string& show, co
     l.presence.status = status;
     l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
     publish(user);
-    drain_self(now, wall_ms);
+    drain_self(now);
     return Status::ok();
 }
 
-void PresenceChannel::set_privacy(const std::string& user, PrivacyList list, SteadyTime now) {
+void PresenceChannel::set_privacy(const std::string& user, PrivacyList list) {
     local_[user].privacy = std::move(list);
     if (local_[user].presence.user_id.empty()) {
         local_[user].presence.user_id = user;
         local_[user].presence.host = self_;
     }
-    (void)now;
 }
 
 Status PresenceChannel::watch(const std::string& watcher, const std::string& target, SteadyTime now) {
@@ -285,7 +282,7 @@ Status PresenceChannel::watch(const std::string& watcher, const std::string& tar
     it->second.watchers.insert(watcher);
     if (it->second.latest) deliveries_.push_back({watcher, *it->second.latest});
     subscribe(target, now);  // the directory passes it on, with the new watcher, to the host
-    drain_self(now, 0);
+    drain_self(now);
     return Status::ok();
 }
 
@@ -311,18 +308,18 @@ std::optional<Presence> PresenceChannel::presence(const std::string& user) const
     return std::nullopt;
 }
 
-Status PresenceChannel::on_datagram(const std::string& from, std::string_view bytes, SteadyTime now, int64_t wall_ms) {
+Status PresenceChannel::on_datagram(const std::string& from, std::string_view bytes, SteadyTime now) {
     if (from == self_ || std::find(members_.begin(), members_.end(), from) == members_.end()) {
         counters_.refused++;
         return Status::denied("a presence datagram from " + from + ", not a live member");
     }
-    Status s = handle(from, bytes, now, wall_ms);
+    Status s = handle(from, bytes, now);
     if (!s) counters_.refused++;
-    drain_self(now, wall_ms);
+    drain_self(now);
     return s;
 }
 
-Status PresenceChannel::handle(const std::string& from, std::string_view bytes, SteadyTime now, int64_t wall_ms) {
+Status PresenceChannel::handle(const std::string& from, std::string_view bytes, SteadyTime now) {
     if (bytes.size() > kMaxPresenceDatagram) return Status::corruption("a presence datagram over the size bound");
     try {
         auto h = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, presence_limit());
@@ -425,7 +422,7 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             if (w->second.latest && p.version <= w->second.latest->version) break;  // old or replayed
             counters_.presence_received++;
             w->second.latest = p;
-            deliver(p.user_id, w->second, std::set<std::string>(to.begin(), to.end()));
+            deliver(w->second, std::set<std::string>(to.begin(), to.end()));
             break;
         }
         case Kind::kSync: {
@@ -452,11 +449,10 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
     } catch (const std::exception& e) {
         return Status::corruption(std::string("a presence datagram is not valid msgpack: ") + e.what());
     }
-    (void)wall_ms;
     return Status::ok();
 }
 
-SteadyTime PresenceChannel::tick(SteadyTime now, int64_t wall_ms) {
+SteadyTime PresenceChannel::tick(SteadyTime now) {
     if (!started_) return now + config_.sync_interval;
     if (now >= next_sync_) {
         next_sync_ = now + config_.sync_interval;
@@ -482,7 +478,7 @@ SteadyTime PresenceChannel::tick(SteadyTime now, int64_t wall_ms) {
                      ? local_.erase(it)
                      : std::next(it);
     }
-    drain_self(now, wall_ms);
+    drain_self(now);
     return next_sync_;
 }
 

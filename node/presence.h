@@ -82,7 +82,7 @@ public:
     // The live members (alive or suspect), from the membership protocol.
     void set_members(const std::vector<std::string>& live, SteadyTime now);
     // A member was declared dead: the users it hosted become unavailable.
-    void member_dead(const std::string& node, SteadyTime now, int64_t wall_ms);
+    void member_dead(const std::string& node, int64_t wall_ms);
 
     // Local users.
     void login(const std::string& user, SteadyTime now, int64_t wall_ms);
@@ -93,7 +93,7 @@ public:
     // for a user not logged in here.
     Status set(const std::string& user, const std::string& show, const std::string& status, SteadyTime now,
                int64_t wall_ms);
-    void set_privacy(const std::string& user, PrivacyList list, SteadyTime now);
+    void set_privacy(const std::string& user, PrivacyList list);
     // kResourceExhausted past max_watched.
     Status watch(const std::string& watcher, const std::string& target, SteadyTime now);
     void unwatch(const std::string& watcher, const std::string& target);
@@ -103,8 +103,8 @@ public:
     std::optional<Presence> presence(const std::string& user) const;
 
     // A datagram from member `from`. kCorruption / kPermissionDenied when refused.
-    Status on_datagram(const std::string& from, std::string_view bytes, SteadyTime now, int64_t wall_ms);
-    SteadyTime tick(SteadyTime now, int64_t wall_ms);
+    Status on_datagram(const std::string& from, std::string_view bytes, SteadyTime now);
+    SteadyTime tick(SteadyTime now);
 
     std::vector<SwimDatagram> take_outgoing();
     std::vector<PresenceDelivery> take_deliveries();
@@ -147,9 +147,9 @@ private:
     void subscribe(const std::string& target, SteadyTime now);
     void sync_hosts();
     std::vector<std::string> allowed(const Local& l, const std::set<std::string>& watchers) const;
-    void deliver(const std::string& target, Watched& w, const std::set<std::string>& to);
-    Status handle(const std::string& from, std::string_view bytes, SteadyTime now, int64_t wall_ms);
-    void drain_self(SteadyTime now, int64_t wall_ms);
+    void deliver(Watched& w, const std::set<std::string>& to);
+    Status handle(const std::string& from, std::string_view bytes, SteadyTime now);
+    void drain_self(SteadyTime now);
 
     std::string self_;
     PresenceConfig config_;

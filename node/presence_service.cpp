@@ -112,7 +112,7 @@ void PresenceService::flush(std::vector<PresenceDelivery>& deliveries) {
     const auto now = clock_.now();
     for (auto& e : swim_.take_events()) {
         DHTALK_LOG(kInfo, "members", "node " << e.id << " is " << member_state_name(e.state));
-        if (e.state == MemberState::kDead) presence_.member_dead(e.id, now, wall_ms());
+        if (e.state == MemberState::kDead) presence_.member_dead(e.id, wall_ms());
     }
     std::vector<std::string> live;
     for (const auto& m : swim_.members())
@@ -157,12 +157,12 @@ void PresenceService::run() {
             } else if (in.channel == kPresence) {
                 auto who = member_at_.find(in.from);
                 if (who != member_at_.end()) {
-                    Status s = presence_.on_datagram(who->second, in.bytes, now, wall_ms());
+                    Status s = presence_.on_datagram(who->second, in.bytes, now);
                     if (!s) DHTALK_LOG(kDebug, "presence", "refused a datagram from " << in.from << ": " << s.message());
                 }
             }
         }
-        next = std::min(swim_.tick(now), presence_.tick(now, wall_ms()));
+        next = std::min(swim_.tick(now), presence_.tick(now));
         std::vector<PresenceDelivery> deliveries;
         flush(deliveries);
         // One-off gets: answered by a delivery, or by the deadline.
@@ -220,7 +220,7 @@ Status PresenceService::set(const std::string& user, const std::string& show, co
 
 void PresenceService::set_privacy(const std::string& user, PrivacyList list) {
     std::lock_guard lock(mutex_);
-    presence_.set_privacy(user, std::move(list), clock_.now());
+    presence_.set_privacy(user, std::move(list));
 }
 
 void PresenceService::watch_locked(const std::string& watcher, const std::string& target) {

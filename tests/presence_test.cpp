@@ -184,11 +184,11 @@ struct Pair {
             for (auto& d : a) {
                 to_watcher.push_back(d.bytes);
                 signer.who = "w";
-                watcher.on_datagram("h", d.bytes, now, 0).ignore_error();
+                watcher.on_datagram("h", d.bytes, now).ignore_error();
             }
             for (auto& d : b) {
                 signer.who = "h";
-                host.on_datagram("w", d.bytes, now, 0).ignore_error();
+                host.on_datagram("w", d.bytes, now).ignore_error();
             }
         }
     }
@@ -235,25 +235,25 @@ TEST_CASE("forged, replayed and malformed presence is refused") {
     p.watcher.take_deliveries();
 
     // Replayed: an older presence, validly signed, changes nothing.
-    for (const auto& old : p.to_watcher) p.watcher.on_datagram("h", old, p.now, 0).ignore_error();
+    for (const auto& old : p.to_watcher) p.watcher.on_datagram("h", old, p.now).ignore_error();
     CHECK(p.watcher.presence("alice")->show == "away");
     CHECK(p.watcher.take_deliveries().empty());
 
     // Signed by a member that does not host the user.
     p.watcher.set_members({"h", "w", "m"}, p.now);
-    auto s = p.watcher.on_datagram("m", forged_presence("alice", "m", 99999, "sig:m:" + std::string(10, 'x')), p.now, 0);
+    auto s = p.watcher.on_datagram("m", forged_presence("alice", "m", 99999, "sig:m:" + std::string(10, 'x')), p.now);
     CHECK(s.code() == Code::kPermissionDenied);
     // Claiming the real host, with a signature that is not the host's.
-    s = p.watcher.on_datagram("h", forged_presence("alice", "h", 99999, "not a signature"), p.now, 0);
+    s = p.watcher.on_datagram("h", forged_presence("alice", "h", 99999, "not a signature"), p.now);
     CHECK(s.code() == Code::kPermissionDenied);
     // From a non-member.
-    CHECK(p.watcher.on_datagram("x", forged_presence("alice", "x", 99999, "sig"), p.now, 0).code() ==
+    CHECK(p.watcher.on_datagram("x", forged_presence("alice", "x", 99999, "sig"), p.now).code() ==
           Code::kPermissionDenied);
     // Malformed, truncated, oversized.
-    CHECK(p.watcher.on_datagram("h", std::string(kMaxPresenceDatagram + 1, '\x90'), p.now, 0).code() == Code::kCorruption);
-    CHECK(p.watcher.on_datagram("h", "\x92\x02\x04", p.now, 0).code() == Code::kCorruption);
+    CHECK(p.watcher.on_datagram("h", std::string(kMaxPresenceDatagram + 1, '\x90'), p.now).code() == Code::kCorruption);
+    CHECK(p.watcher.on_datagram("h", "\x92\x02\x04", p.now).code() == Code::kCorruption);
     const std::string good = p.to_watcher.back();
-    for (size_t cut = 0; cut < good.size(); cut += 7) CHECK_FALSE(p.watcher.on_datagram("h", good.substr(0, cut), p.now, 0));
+    for (size_t cut = 0; cut < good.size(); cut += 7) CHECK_FALSE(p.watcher.on_datagram("h", good.substr(0, cut), p.now));
     CHECK(p.watcher.presence("alice")->show == "away");
     CHECK(p.watcher.take_deliveries().empty());
     CHECK(p.watcher.counters().refused >= 5);
