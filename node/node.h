@@ -2,8 +2,12 @@
 // Node: one running dhtalk storage node, wired from its parts: the data
 // directory lock, the node identity, the RocksDB store, the archive of DHT
 // values, the trusted network (roster, votes, peer service), the OpenDHT
-// overlay (sealed with the epoch key unless --open) and the status server.
-// dhtalk-node's main() and the integration tests build it the same way.
+// overlay (sealed with the epoch key unless --open) with the record types
+// and their validator, membership and presence on the overlay's socket, the
+// client front end (TLS sessions, registration, records, presence) and the
+// status server. dhtalk-node's main() and the integration tests build it the
+// same way. Without a roster (a plain --open network) there is no membership
+// or presence, and only this node's own users' certificates are accepted.
 //
 // A member joins the overlay at once; an applicant serves the peer protocol
 // and joins the overlay when an epoch admits it. Without any roster and with
