@@ -57,6 +57,10 @@ po::options_description node_options(NodeConfig& d) {
          "client sessions from one IP address")
         ("swim-period-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.swim_period.count())),
          "membership protocol period: one probe per period (100..60000; failure detection scales with it)")
+        ("swim-indirect-probes", po::value<unsigned>()->default_value(d.swim_indirect_probes),
+         "members asked to probe a member that missed its ack (1..16)")
+        ("swim-suspicion-mult", po::value<double>()->default_value(d.swim_suspicion_mult),
+         "the shortest suspicion lasts this many periods times log10(members); the longest six times that (1..60)")
         ("presence-sync-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.presence_sync.count())),
          "presence anti-entropy and renewal period (500..600000)")
         ("client-rate", po::value<unsigned>()->default_value(d.client_rate),
@@ -139,6 +143,11 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     const unsigned swim_ms = vm["swim-period-ms"].as<unsigned>();
     if (swim_ms < 100 || swim_ms > 60000) return Status::invalid("--swim-period-ms must be 100..60000");
     c.swim_period = std::chrono::milliseconds(swim_ms);
+    c.swim_indirect_probes = vm["swim-indirect-probes"].as<unsigned>();
+    if (c.swim_indirect_probes < 1 || c.swim_indirect_probes > 16) return Status::invalid("--swim-indirect-probes must be 1..16");
+    c.swim_suspicion_mult = vm["swim-suspicion-mult"].as<double>();
+    if (!(c.swim_suspicion_mult >= 1 && c.swim_suspicion_mult <= 60))
+        return Status::invalid("--swim-suspicion-mult must be 1..60");
     const unsigned sync_ms = vm["presence-sync-ms"].as<unsigned>();
     if (sync_ms < 500 || sync_ms > 600000) return Status::invalid("--presence-sync-ms must be 500..600000");
     c.presence_sync = std::chrono::milliseconds(sync_ms);

@@ -44,6 +44,8 @@ struct NodeConfig {
     unsigned client_rate = 200;  // requests per second per client address
     // Membership and presence (docs/presence.md).
     std::chrono::milliseconds swim_period{std::chrono::seconds(1)};
+    unsigned swim_indirect_probes = 3;  // k members asked to probe for us
+    double swim_suspicion_mult = 4;     // the shortest suspicion is this * log10(n) periods
     std::chrono::milliseconds presence_sync{std::chrono::seconds(5)};
     std::string sms_provider = "file";  // file or vonage
     std::filesystem::path sms_file;      // file provider; default DATA_DIR/verification-codes.jsonl

@@ -107,6 +107,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
         PresenceServiceConfig pc;
         pc.swim.period = config.swim_period;
         pc.swim.probe_timeout = std::max(config.swim_period * 2 / 5, milliseconds(50));
+        pc.swim.indirect_probes = config.swim_indirect_probes;
+        pc.swim.suspicion_alpha = config.swim_suspicion_mult;
         pc.presence.sync_interval = config.presence_sync;
         pc.presence.lease = config.presence_sync * 4;
         node->presence_ = std::make_unique<PresenceService>(pc, node->identity_, node->members_,

@@ -106,3 +106,23 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     test::write_text(dir / "garbage.ini", "[[[\x01\x02\n=\n");
     CHECK_FALSE(parse({"--config", (dir / "garbage.ini").string()}).is_ok());
 }
+
+TEST_CASE("client, SMS and membership options are checked") {
+    CHECK(contains(error_of({"--client-port", "70000"}), "client-port"));
+    CHECK(contains(error_of({"--max-client-sessions", "0"}), "max-client-sessions"));
+    CHECK(contains(error_of({"--client-rate", "0"}), "client-rate"));
+    CHECK(contains(error_of({"--sms-provider", "pigeon"}), "sms-provider"));
+    CHECK(contains(error_of({"--sms-provider", "vonage"}), "sms-api-key"));
+    CHECK(contains(error_of({"--sms-url", "ftp://x"}), "sms-url"));
+    CHECK(contains(error_of({"--swim-period-ms", "10"}), "swim-period-ms"));
+    CHECK(contains(error_of({"--swim-indirect-probes", "0"}), "swim-indirect-probes"));
+    CHECK(contains(error_of({"--swim-suspicion-mult", "nan"}), "swim-suspicion-mult"));
+    CHECK(contains(error_of({"--presence-sync-ms", "1"}), "presence-sync-ms"));
+    auto ok = parse({"--sms-provider", "vonage", "--sms-api-key", "k", "--sms-api-secret", "s",
+                                        "--swim-period-ms", "200", "--client-port", "0"});
+    REQUIRE(ok.is_ok());
+    CHECK(ok->config.vonage.api_key == "k");
+    CHECK(ok->config.swim_period == std::chrono::milliseconds(200));
+    CHECK(ok->config.client_port == 0);
+    CHECK(ok->config.sms_file.filename() == "verification-codes.jsonl");
+}
