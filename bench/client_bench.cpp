@@ -12,22 +12,19 @@
 // Usage: client_bench [NODES] [SESSIONS] [RESOLVES] [SECONDS] (default 10 1000 1000 5).
 #include <signal.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <future>
-#include <httplib.h>
 #include <thread>
+
+#include <opendht/dhtrunner.h>
 
 #include "bench/bench_util.h"
 #include "bench/loopback_network.h"
-#include "common/json.h"
 #include "common/log.h"
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
-#include "node/node.h"
 #include "tests/test_util.h"
 #include "tools/client.h"
 

@@ -29,6 +29,18 @@ std::string to_hex(std::string_view b) {
     return out;
 }
 
+bool is_lower_hex(std::string_view s, size_t digits) {
+    return s.size() == digits && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+Result<std::string> from_hex(std::string_view hex) {
+    if (!is_lower_hex(hex, hex.size()) || hex.size() % 2) return Status::invalid("not lowercase hex");
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    std::string out(hex.size() / 2, '\0');
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+    return out;
+}
+
 Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data) {
     try {
         auto sig = key.sign(bytes(data), data.size());

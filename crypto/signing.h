@@ -19,6 +19,10 @@ inline constexpr size_t kMaxCertificateBytes = 8 * 1024;
 // SHA-256 of `data`, 32 raw bytes.
 std::string sha256(std::string_view data);
 std::string to_hex(std::string_view bytes);
+// Whether `s` is `digits` lowercase hex digits.
+bool is_lower_hex(std::string_view s, size_t digits);
+// The bytes of lowercase hex; kInvalidArgument for anything else.
+Result<std::string> from_hex(std::string_view hex);
 
 Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data);
 bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::string_view signature);

@@ -63,11 +63,10 @@ Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const Nod
 // Whether `issuer`'s key signed `cert`.
 bool signed_by(const dht::crypto::Certificate& cert, const dht::crypto::Certificate& issuer);
 
-// The whole check a node makes of a user's certificate: it names a user of
-// `network_id`, is valid at `now`, and was signed by `issuer`, which the
-// caller has found in the current roster by the certificate's issuer id.
-// kPermissionDenied with the reason otherwise.
-Status check_user_certificate(const dht::crypto::Certificate& cert, const UserCertificateInfo& info,
-                              const dht::crypto::Certificate& issuer, uint32_t network_id, WallTime now);
+// What a node checks of a user certificate's fields: it names a user of
+// `network_id` and is valid at `now`. kPermissionDenied with the reason.
+// The issuer's signature is signed_by()'s, against the member the caller
+// finds in the roster by `info.issuer_node_id`.
+Status check_user_certificate(const UserCertificateInfo& info, uint32_t network_id, WallTime now);
 
 }  // namespace dhtalk::crypto

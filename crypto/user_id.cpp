@@ -45,7 +45,7 @@ Result<std::string> derive_user_id(std::string_view scheme, std::string_view e16
 }
 
 bool is_user_id(std::string_view scheme, std::string_view id) {
-    return scheme == "kontalk-sha1" && id.size() == 40 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    return scheme == "kontalk-sha1" && is_lower_hex(id, 40);
 }
 
 }  // namespace dhtalk::crypto

@@ -26,12 +26,6 @@ const char* record_type_name(RecordType type) {
 
 uint16_t record_value_type(RecordType type) { return kFirstValueType + static_cast<uint16_t>(type) - 1; }
 
-Result<RecordType> record_type_of_value(uint16_t value_type) {
-    if (value_type < kFirstValueType || value_type > kFirstValueType + 2)
-        return Status::invalid("value type " + std::to_string(value_type) + " carries no record");
-    return static_cast<RecordType>(value_type - kFirstValueType + 1);
-}
-
 dht::InfoHash record_key(RecordType type, std::string_view user_id, std::string_view locator) {
     std::string name = "dhtalk/";
     name += record_type_name(type);

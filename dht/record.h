@@ -43,8 +43,6 @@ inline constexpr uint64_t kRecordValueId = 1;
 const char* record_type_name(RecordType type);
 // The OpenDHT value type that carries records of `type`.
 uint16_t record_value_type(RecordType type);
-// kInvalidArgument for a value type that carries no record.
-Result<RecordType> record_type_of_value(uint16_t value_type);
 
 // The DHT key of a record: SHA-1 of "dhtalk/<type>/<user id>/<hex locator>".
 dht::InfoHash record_key(RecordType type, std::string_view user_id, std::string_view locator = {});

@@ -15,10 +15,6 @@ msgpack::unpack_limit body_limit() {
                                  /*bin*/ kMaxPgpKeyBytes, /*ext*/ 0, /*depth*/ 3);
 }
 
-bool is_hex_id(std::string_view s, size_t size) {
-    return s.size() == size && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 template <class Decode>
 auto decode_with(std::string_view bytes, const char* what, Decode decode) -> decltype(decode(msgpack::object())) {
     try {
@@ -34,16 +30,8 @@ auto decode_with(std::string_view bytes, const char* what, Decode decode) -> dec
 std::vector<std::string> read_ids(Fields& f) {
     auto ids = f.str_list(kMaxPrivacyEntries, kUserIdBytes);
     for (const auto& id : ids)
-        if (!is_hex_id(id, kUserIdBytes)) f.fail("a list of user ids");
+        if (!crypto::is_lower_hex(id, kUserIdBytes)) f.fail("a list of user ids");
     return ids;
-}
-
-Result<std::string> unhex(std::string_view hex) {
-    if (hex.size() % 2 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-        return Status::invalid("not lowercase hex");
-    std::string out(hex.size() / 2, '\0');
-    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(std::stoi(std::string(hex.substr(2 * i, 2)), nullptr, 16));
-    return out;
 }
 
 }  // namespace
@@ -78,7 +66,7 @@ Result<std::string> encode_privacy(const PrivacyList& p) {
         if (list->size() > kMaxPrivacyEntries)
             return Status::invalid("a privacy list holds at most " + std::to_string(kMaxPrivacyEntries) + " users");
         for (const auto& id : *list)
-            if (!is_hex_id(id, kUserIdBytes)) return Status::invalid("'" + id + "' is not a user id");
+            if (!crypto::is_lower_hex(id, kUserIdBytes)) return Status::invalid("'" + id + "' is not a user id");
     }
     msgpack::sbuffer buf;
     MsgpackPacker pk(buf);
@@ -152,9 +140,9 @@ Result<MediaReference> parse_media_reference(std::string_view text) {
     text.remove_prefix(kPrefix.size());
     MediaReference ref;
     ref.user_id = std::string(text.substr(0, 40));
-    if (!is_hex_id(ref.user_id, kUserIdBytes) || text[40] != ':' || text[105] != ':') return bad;
-    auto file = unhex(text.substr(41, 64));
-    auto key = unhex(text.substr(106, 64));
+    if (!crypto::is_lower_hex(ref.user_id, kUserIdBytes) || text[40] != ':' || text[105] != ':') return bad;
+    auto file = crypto::from_hex(text.substr(41, 64));
+    auto key = crypto::from_hex(text.substr(106, 64));
     if (!file || !key) return bad;
     ref.file_id = std::move(file).value();
     std::copy(key->begin(), key->end(), ref.content_key.begin());

@@ -19,7 +19,7 @@ void RecordValidator::remember(const std::string& digest, Cached entry) const {
     }
 }
 
-Result<OpenedRecord> RecordValidator::open_cached(std::string_view envelope) const {
+Result<OpenedRecord> RecordValidator::open(std::string_view envelope) const {
     const std::string digest = "e" + crypto::sha256(envelope);
     {
         std::lock_guard lock(mutex_);
@@ -53,35 +53,37 @@ bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, con
     return issued;
 }
 
+Status RecordValidator::check_issuer(const crypto::UserCertificateInfo& info,
+                                     const std::function<bool(const dht::crypto::Certificate&)>& signed_by) const {
+    auto issuer = members_(info.issuer_node_id);
+    if (!issuer)
+        return Status::denied("the certificate was issued by node " + info.issuer_node_id +
+                              ", which is not a member of this network (banned, or never admitted)");
+    DHTALK_TRY(crypto::check_user_certificate(info, network_id_, clock_.wall_now()));
+    if (!signed_by(*issuer)) return Status::denied("the certificate is not signed by the node it names");
+    return Status::ok();
+}
+
 Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht::crypto::Certificate& cert) const {
     auto info = crypto::inspect_user_certificate(cert);
     if (!info) return Status::denied("not a dhtalk user certificate: " + info.status().message());
-    auto issuer = members_(info->issuer_node_id);
-    if (!issuer)
-        return Status::denied("the certificate was issued by node " + info->issuer_node_id +
-                              ", which is not a member of this network (banned, or never admitted)");
-    DHTALK_TRY(crypto::check_user_certificate(cert, *info, *issuer, network_id_, clock_.wall_now()));
+    DHTALK_TRY(check_issuer(*info, [&](const dht::crypto::Certificate& issuer) { return crypto::signed_by(cert, issuer); }));
     return info;
 }
 
 Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType type,
                                             std::string_view envelope) const {
-    auto opened = open_cached(envelope);
+    auto opened = open(envelope);
     if (!opened) return opened.status();
     const Record& r = opened->record;
     if (r.type != type) return Status::denied("a " + std::string(record_type_name(r.type)) + " record in a value of another type");
     if (record_key(r.type, r.user_id, r.locator) != key)
         return Status::denied("a record of user " + r.user_id + " stored under a key not derived from it");
     const auto& info = opened->certificate_info;
-    auto issuer = members_(info.issuer_node_id);
-    if (!issuer)
-        return Status::denied("the record's certificate was issued by node " + info.issuer_node_id +
-                              ", which is not a member of this network (banned, or never admitted)");
-    if (info.network_id != network_id_) return Status::denied("the record's certificate belongs to another network");
+    DHTALK_TRY(check_issuer(info, [&](const dht::crypto::Certificate& issuer) {
+        return issued_by_cached(*opened->certificate, r.certificate, info.issuer_node_id, issuer);
+    }));
     const int64_t now = to_unix_seconds(clock_.wall_now());
-    if (now < info.not_before_s || now > info.not_after_s) return Status::denied("the record's certificate has expired");
-    if (!issued_by_cached(*opened->certificate, r.certificate, info.issuer_node_id, *issuer))
-        return Status::denied("the record's certificate is not signed by the node it names");
     if (r.expires_at_s <= now) return Status::denied("the record has expired");
     if (r.expires_at_s > now + (kMaxRecordLifetime + kRecordClockSkew).count())
         return Status::denied("the record expires beyond the " + std::to_string(kMaxRecordLifetime.count() / 86400) +
@@ -107,7 +109,7 @@ Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, st
     if (!next) return next.status();
     // The stored value was checked when it came in; it may since have expired
     // or lost its issuer, and then any valid record replaces it.
-    auto prev = open_record(current);
+    auto prev = open(current);
     if (!prev) return Status::ok();
     if (prev->record.user_id != next->record.user_id)
         return Status::denied("a record of another user cannot replace this one");

@@ -44,15 +44,19 @@ public:
                       std::string_view replacement) const;
     // A user certificate: issued for this network by a current member, valid now.
     Result<crypto::UserCertificateInfo> check_certificate(const dht::crypto::Certificate& cert) const;
+    // open_record() (record.h), with its result kept: the same records are
+    // opened again and again (every replica, every get, every republish).
+    Result<OpenedRecord> open(std::string_view envelope) const;
 
     uint32_t network_id() const { return network_id_; }
 
 private:
-    // Opening an envelope (parsing, the user's signature) and checking a
-    // certificate's issuer signature depend on their bytes alone, and the
-    // same records are checked again and again (every replica, every get):
+    // The issuer of a certificate is a current member, the certificate is for
+    // this network and valid now, and `signed_by` the issuer holds.
+    Status check_issuer(const crypto::UserCertificateInfo& info,
+                        const std::function<bool(const dht::crypto::Certificate&)>& signed_by) const;
+    // Opened envelopes and issuer signatures depend on their bytes alone:
     // their results are kept, keyed by digest, in a bounded LRU.
-    Result<OpenedRecord> open_cached(std::string_view envelope) const;
     bool issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
                           const std::string& issuer_id, const dht::crypto::Certificate& issuer) const;
 

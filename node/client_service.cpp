@@ -167,7 +167,7 @@ void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientRepl
     if (Status st = need_login(s); !st) return fail(st);
     auto envelope = f.text("record", kMaxRecordBytes);
     if (!envelope) return fail(envelope.status());
-    auto opened = open_record(*envelope);
+    auto opened = validator_->open(*envelope);
     if (!opened) return fail(opened.status());
     const Record& r = opened->record;
     if (r.user_id != s.user->user_id)
@@ -175,8 +175,11 @@ void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientRepl
     const auto key = record_key(r.type, r.user_id, r.locator);
     auto checked = validator_->check(key, r.type, *envelope);
     if (!checked) return fail(checked.status());
-    Status kept = records_.keep_record(key, r, *envelope);
-    if (!kept) return fail(kept);
+    if (auto held = records_.find_record(key))
+        if (auto h = validator_->open(*held); h && h->record.sequence >= r.sequence)
+            return fail(Status(Code::kAlreadyExists, "a record with sequence " + std::to_string(h->record.sequence) +
+                                                         " is published already; use a higher one"));
+    if (Status kept = records_.keep_record(key, *envelope); !kept) return fail(kept);
     const uint64_t sequence = r.sequence;
     publish(key, r.type, *envelope, [reply, sequence](bool replicated) {
         reply(ClientFrame::reply_to(0, {{"sequence", sequence}, {"replicated", replicated}}));
@@ -410,7 +413,7 @@ size_t ClientService::republish() {
     std::vector<dht::InfoHash> expired;
     records_
         .for_each_record([&](const dht::InfoHash& key, const std::string& envelope) {
-            auto opened = open_record(envelope);
+            auto opened = validator_->open(envelope);
             if (!opened) {
                 expired.push_back(key);
                 return;

@@ -105,12 +105,7 @@ void GossipCluster::flush(size_t i) {
         changed = true;
         history_.push_back({i, std::move(e)});
     }
-    if (changed) {
-        std::vector<std::string> live;
-        for (const auto& m : nodes_[i]->members())
-            if (m.state != MemberState::kDead) live.push_back(m.id);
-        presence_[i]->set_members(live, now_);
-    }
+    if (changed) presence_[i]->set_members(nodes_[i]->live_members(), now_);
     route(i, nodes_[i]->take_outgoing(), kMembership);
     route(i, presence_[i]->take_outgoing(), kPresence);
     for (auto& d : presence_[i]->take_deliveries()) delivered_.push_back({i, now(), std::move(d)});

@@ -18,9 +18,4 @@ std::shared_ptr<const dht::crypto::Certificate> MemberDirectory::find(const std:
     return it == members->end() ? nullptr : it->second;
 }
 
-size_t MemberDirectory::size() const {
-    std::lock_guard lock(mutex_);
-    return members_->size();
-}
-
 }  // namespace dhtalk

@@ -24,7 +24,6 @@ public:
     void set(Certificates members);
     // The member's certificate, or null.
     std::shared_ptr<const dht::crypto::Certificate> find(const std::string& node_id) const;
-    size_t size() const;
 
 private:
     mutable std::mutex mutex_;

@@ -125,14 +125,18 @@ void PresenceChannel::send_presence(const std::string& user, const std::string& 
     auto it = local_.find(user);
     if (it == local_.end()) return;
     // The privacy list is applied here, before anything leaves the host.
-    const auto to = allowed(it->second, watchers);
+    Local& l = it->second;
+    const auto to = allowed(l, watchers);
     if (to.empty()) return;
-    const std::string signed_bytes = encode_presence(it->second.presence);
-    const std::string signature = signer_.sign(signed_bytes);
+    if (l.signed_version != l.presence.version || l.signed_bytes.empty()) {
+        l.signed_bytes = encode_presence(l.presence);
+        l.signature = signer_.sign(l.signed_bytes);
+        l.signed_version = l.presence.version;
+    }
     counters_.presence_sent++;
     send(node, message(static_cast<uint8_t>(Kind::kPresence), 3, [&](MsgpackPacker& pk) {
-             pack_bin(pk, signed_bytes);
-             pack_bin(pk, signature);
+             pack_bin(pk, l.signed_bytes);
+             pack_bin(pk, l.signature);
              pack_str_list(pk, to);
          }));
 }
@@ -143,7 +147,7 @@ void PresenceChannel::publish(const std::string& user) {
     for (const auto& [node, lease] : subs->second) send_presence(user, node, lease.watchers);
 }
 
-void PresenceChannel::locate(const std::string& user, SteadyTime) {
+void PresenceChannel::locate(const std::string& user) {
     const auto& p = local_[user].presence;
     for (const auto& d : directory(user))
         send(d, message(static_cast<uint8_t>(Kind::kLocate), 3, [&](MsgpackPacker& pk) {
@@ -153,7 +157,7 @@ void PresenceChannel::locate(const std::string& user, SteadyTime) {
              }));
 }
 
-void PresenceChannel::subscribe(const std::string& target, SteadyTime) {
+void PresenceChannel::subscribe(const std::string& target) {
     const auto& w = watched_[target];
     const auto watchers = first_watchers(w.watchers);
     for (const auto& d : directory(target))
@@ -222,7 +226,7 @@ void PresenceChannel::login(const std::string& user, SteadyTime now, int64_t wal
     l.presence.host = self_;
     l.presence.show = "available";
     l.presence.version = std::max<uint64_t>(l.presence.version + 1, static_cast<uint64_t>(wall_ms));
-    locate(user, now);
+    locate(user);
     publish(user);
     drain_self(now);
 }
@@ -281,7 +285,7 @@ Status PresenceChannel::watch(const std::string& watcher, const std::string& tar
     }
     it->second.watchers.insert(watcher);
     if (it->second.latest) deliveries_.push_back({watcher, *it->second.latest});
-    subscribe(target, now);  // the directory passes it on, with the new watcher, to the host
+    subscribe(target);  // the directory passes it on, with the new watcher, to the host
     drain_self(now);
     return Status::ok();
 }
@@ -457,9 +461,9 @@ SteadyTime PresenceChannel::tick(SteadyTime now) {
     if (now >= next_sync_) {
         next_sync_ = now + config_.sync_interval;
         for (auto& [user, l] : local_)
-            if (l.online) locate(user, now);
+            if (l.online) locate(user);
         for (auto& [user, w] : watched_)
-            if (w.host.empty()) subscribe(user, now);
+            if (w.host.empty()) subscribe(user);
         sync_hosts();
         // Leases not renewed lapse; logged-out users are forgotten after theirs.
         auto expire = [now](std::map<std::string, std::map<std::string, Lease>>& m) {

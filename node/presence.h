@@ -123,6 +123,10 @@ private:
         PrivacyList privacy;
         bool online = false;
         SteadyTime retain_until{};  // after logout, kept for anti-entropy
+        // The presence encoded and signed, for `signed_version`: signed once
+        // however many nodes it goes to.
+        uint64_t signed_version = 0;
+        std::string signed_bytes, signature;
     };
     struct Lease {
         std::set<std::string> watchers;
@@ -143,8 +147,8 @@ private:
     void send(const std::string& to, const std::string& bytes);
     void send_presence(const std::string& user, const std::string& node, const std::set<std::string>& watchers);
     void publish(const std::string& user);
-    void locate(const std::string& user, SteadyTime now);
-    void subscribe(const std::string& target, SteadyTime now);
+    void locate(const std::string& user);
+    void subscribe(const std::string& target);
     void sync_hosts();
     std::vector<std::string> allowed(const Local& l, const std::set<std::string>& watchers) const;
     void deliver(Watched& w, const std::set<std::string>& to);

@@ -36,7 +36,6 @@ private:
 PresenceService::PresenceService(PresenceServiceConfig config, const crypto::NodeIdentity& identity,
                                  std::shared_ptr<MemberDirectory> members, uint64_t incarnation)
     : config_(config),
-      identity_(identity),
       signer_(std::make_unique<Signer>(identity, std::move(members))),
       swim_(identity.node_id_hex(), config.swim, incarnation ^ 0x9e3779b97f4a7c15ull, incarnation),
       presence_(identity.node_id_hex(), config.presence, *signer_),
@@ -89,16 +88,12 @@ void PresenceService::set_members(const std::map<std::string, std::vector<std::s
             members[resolved.front().toString()] = id;
         }
     }
-    std::vector<PresenceDelivery> deliveries;
     {
         std::lock_guard lock(mutex_);
         address_of_ = std::move(addresses);
         member_at_ = std::move(members);
         swim_.set_members(ids, clock_.now());
-        std::vector<std::string> live;
-        for (const auto& m : swim_.members())
-            if (m.state != MemberState::kDead) live.push_back(m.id);
-        presence_.set_members(live, clock_.now());
+        presence_.set_members(swim_.live_members(), clock_.now());
     }
     wake_.notify_one();
 }
@@ -109,15 +104,12 @@ void PresenceService::set_load(uint32_t sessions, uint32_t capacity) {
 }
 
 void PresenceService::flush(std::vector<PresenceDelivery>& deliveries) {
-    const auto now = clock_.now();
-    for (auto& e : swim_.take_events()) {
+    const auto events = swim_.take_events();
+    for (const auto& e : events) {
         DHTALK_LOG(kInfo, "members", "node " << e.id << " is " << member_state_name(e.state));
         if (e.state == MemberState::kDead) presence_.member_dead(e.id, wall_ms());
     }
-    std::vector<std::string> live;
-    for (const auto& m : swim_.members())
-        if (m.state != MemberState::kDead) live.push_back(m.id);
-    presence_.set_members(live, now);
+    if (!events.empty()) presence_.set_members(swim_.live_members(), clock_.now());
     auto send_all = [&](std::vector<SwimDatagram> out, uint8_t channel) {
         if (!socket_) return;
         for (const auto& d : out) {
@@ -181,7 +173,6 @@ void PresenceService::run() {
                 ++it;
             }
         }
-        flush(deliveries);
         lock.unlock();
         finish(deliveries, done);
         lock.lock();

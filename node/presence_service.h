@@ -40,7 +40,7 @@ struct PresenceServiceStats {
 
 class PresenceService {
 public:
-    // `identity` must outlive the service; `members` answers certificates
+    // `identity` must outlive the service (it signs); `members` answers certificates
     // for signature checks. `incarnation` must grow across restarts.
     PresenceService(PresenceServiceConfig config, const crypto::NodeIdentity& identity,
                     std::shared_ptr<MemberDirectory> members, uint64_t incarnation);
@@ -97,7 +97,6 @@ private:
     int64_t wall_ms() const;
 
     PresenceServiceConfig config_;
-    const crypto::NodeIdentity& identity_;
     std::unique_ptr<Signer> signer_;
     SystemClock clock_;
 

@@ -48,7 +48,9 @@ Result<std::string> Registrations::start(const std::string& user_id, const std::
     count(user_key, now);
     count(address_key, now);
     // Rejection sampling keeps the six digits uniform.
-    constexpr uint32_t kRange = 1000000, kLimit = UINT32_MAX - UINT32_MAX % kRange;
+    constexpr uint32_t kRange = 1000000;  // kVerificationCodeDigits decimal digits
+    static_assert(kVerificationCodeDigits == 6);
+    constexpr uint32_t kLimit = UINT32_MAX - UINT32_MAX % kRange;
     uint32_t r;
     do r = random_(); while (r >= kLimit);
     char code[8];

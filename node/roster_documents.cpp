@@ -18,8 +18,7 @@ void pack_member(Packer& pk, const Member& m) {
     pk.pack_array(4);
     pack_str(pk, m.node_id);
     pack_str(pk, m.certificate);
-    pk.pack_array(static_cast<uint32_t>(m.endpoints.size()));
-    for (const auto& e : m.endpoints) pack_str(pk, e);
+    pack_str_list(pk, m.endpoints);
     pack_str(pk, m.contact);
 }
 
@@ -38,10 +37,7 @@ Member read_member(const msgpack::object& o) {
     Member m;
     m.node_id = f.str(40);
     m.certificate = f.str(8 * 1024);
-    for (const auto& e : f.array(kMaxEndpoints)) {
-        if (e.type != msgpack::type::STR || e.via.str.size > kMaxTextBytes) f.fail("a list of endpoints");
-        m.endpoints.emplace_back(e.via.str.ptr, e.via.str.size);
-    }
+    m.endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
     m.contact = f.str(kMaxTextBytes);
     return m;
 }
@@ -156,8 +152,7 @@ std::string body_of(const RosterEpoch& e) {
     pack_str(pk, e.settings.user_id_scheme);
     pk.pack_array(static_cast<uint32_t>(e.members.size()));
     for (const auto& m : e.members) pack_member(pk, m);
-    pk.pack_array(static_cast<uint32_t>(e.revoked.size()));
-    for (const auto& r : e.revoked) pack_str(pk, r);
+    pack_str_list(pk, e.revoked);
     pk.pack(static_cast<uint8_t>(e.change));
     pack_str(pk, e.subject);
     pk.pack_array(static_cast<uint32_t>(e.ballots.size()));
@@ -209,10 +204,7 @@ Result<RosterEpoch> decode_roster_epoch(std::string_view bytes) {
         e.settings.quorum = read_enum(s, QuorumRule::kTwoThirds);
         e.settings.user_id_scheme = s.str(64);
         for (const auto& m : f.array(kMaxMembers)) e.members.push_back(read_member(m));
-        for (const auto& r : f.array(kMaxMembers)) {
-            if (r.type != msgpack::type::STR || r.via.str.size > 40) f.fail("a list of node ids");
-            e.revoked.emplace_back(r.via.str.ptr, r.via.str.size);
-        }
+        e.revoked = f.str_list(kMaxMembers, 40);
         e.change = read_enum(f, ChangeKind::kBan);
         e.subject = f.str(40);
         for (const auto& b : f.array(kMaxMembers)) {

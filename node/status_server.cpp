@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 
-#include <thread>
 
 #include "common/json.h"
 #include "common/log.h"

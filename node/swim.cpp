@@ -47,7 +47,7 @@ void Swim::set_members(const std::vector<std::string>& ids, SteadyTime now) {
         if (m.state == MemberState::kSuspect) suspects_.insert(id);
     order_.clear();
     for (const auto& [id, m] : members_) order_.push_back(id);
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.uniform(i)]);
+    shuffle(order_);
     next_in_order_ = 0;
     if (probe_ && !members_.count(probe_->target)) probe_.reset();
     if (!started_) {
@@ -58,6 +58,10 @@ void Swim::set_members(const std::vector<std::string>& ids, SteadyTime now) {
         next_period_ = now + milliseconds(rng_.uniform(static_cast<uint64_t>(config_.period.count()) + 1));
         started_ = true;
     }
+}
+
+void Swim::shuffle(std::vector<std::string>& ids) {
+    for (size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[rng_.uniform(i)]);
 }
 
 void Swim::set_load(uint32_t sessions, uint32_t capacity) {
@@ -281,7 +285,7 @@ void Swim::start_probe(SteadyTime now) {
     // Round-robin over a shuffled order, skipping the dead; reshuffled each round.
     for (size_t tries = 0; tries <= order_.size(); ++tries) {
         if (next_in_order_ >= order_.size()) {
-            for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.uniform(i)]);
+            shuffle(order_);
             next_in_order_ = 0;
         }
         if (order_.empty()) return;
@@ -327,7 +331,7 @@ SteadyTime Swim::tick(SteadyTime now) {
     if (probe_ && !probe_->acked && !probe_->indirect_sent && now >= probe_->direct_deadline) {
         probe_->indirect_sent = true;
         auto helpers = live_others(probe_->target);
-        for (size_t i = helpers.size(); i > 1; --i) std::swap(helpers[i - 1], helpers[rng_.uniform(i)]);
+        shuffle(helpers);
         helpers.resize(std::min<size_t>(helpers.size(), config_.indirect_probes));
         for (const auto& h : helpers) send(h, Kind::kPingReq, probe_->seq, probe_->target);
     }

@@ -91,6 +91,8 @@ public:
     std::vector<SwimEvent> take_events();
 
     std::vector<MemberView> members() const;
+    // The other members not declared dead.
+    std::vector<std::string> live_members() const { return live_others(self_); }
     std::optional<MemberView> member(const std::string& id) const;
     uint64_t incarnation() const { return incarnation_; }
     unsigned health() const { return health_; }
@@ -143,6 +145,7 @@ private:
     void lower_health() { health_ = health_ ? health_ - 1 : 0; }
     unsigned retransmit_limit() const;
     std::vector<std::string> live_others(const std::string& except) const;
+    void shuffle(std::vector<std::string>& ids);  // Fisher-Yates with rng_
 
     std::string self_;
     SwimConfig config_;

@@ -11,14 +11,7 @@ Status UserRecords::keep_certificate(const std::string& user_id, const std::stri
     return store_.put("uc/" + user_id, pem);
 }
 
-Status UserRecords::keep_record(const dht::InfoHash& key, const Record& record, std::string_view envelope) {
-    auto held = find_record(key);
-    if (held) {
-        auto opened = open_record(*held);
-        if (opened && opened->record.sequence >= record.sequence)
-            return Status(Code::kAlreadyExists, "a record with sequence " + std::to_string(opened->record.sequence) +
-                                                    " is published already; use a higher one");
-    }
+Status UserRecords::keep_record(const dht::InfoHash& key, std::string_view envelope) {
     return store_.put(record_store_key(key), envelope);
 }
 

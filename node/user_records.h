@@ -22,9 +22,9 @@ public:
     explicit UserRecords(Store& store) : store_(store) {}  // `store` must outlive this
 
     Status keep_certificate(const std::string& user_id, const std::string& pem);
-    // Keeps `envelope` unless a record with the same or a higher sequence is
-    // kept already (kAlreadyExists then).
-    Status keep_record(const dht::InfoHash& key, const Record& record, std::string_view envelope);
+    // Keeps `envelope` as the record under `key` (the caller has checked it
+    // is newer than the one kept).
+    Status keep_record(const dht::InfoHash& key, std::string_view envelope);
     Result<std::string> find_record(const dht::InfoHash& key) const;
     Status erase_record(const dht::InfoHash& key);
     // Calls `visit` with every kept record.

@@ -91,9 +91,7 @@ Result<ClientFrame> Client::call(const std::string& method, FrameParams params, 
         if (!reply) {
             if (!node_failed(reply.status())) return reply.status();
             // The node went away mid-call: try the others, this one last.
-            auto it = std::find(options_.nodes.begin(), options_.nodes.end(), connection_->endpoint());
-            if (it != options_.nodes.end()) std::rotate(it, it + 1, options_.nodes.end());
-            connection_.reset();
+            demote_current_node();
             if (attempt == 1) return reply.status();
             continue;
         }
@@ -131,9 +129,7 @@ Status Client::watch_presence(const std::vector<std::string>& user_ids,
                     continue;
                 }
                 if (!node_failed(frame.status()) || ++failures > options_.nodes.size()) return frame.status();
-                auto it = std::find(options_.nodes.begin(), options_.nodes.end(), connection_->endpoint());
-                if (it != options_.nodes.end()) std::rotate(it, it + 1, options_.nodes.end());
-                connection_.reset();
+                demote_current_node();
                 break;  // watch again, through the next node
             }
             if (frame->kind != "presence") continue;
@@ -159,7 +155,7 @@ Result<std::string> Client::register_number(const std::string& phone) {
     if (!user_id) return user_id.status();
     profile_.phone = *e164;
     remember_nodes();
-    DHTALK_TRY(profile_.save());
+    DHTALK_TRY(profile_.save_state());
     return user_id;
 }
 
@@ -188,6 +184,12 @@ Status Client::verify(const std::string& code) {
     return profile_.save();
 }
 
+void Client::demote_current_node() {
+    auto it = std::find(options_.nodes.begin(), options_.nodes.end(), connection_->endpoint());
+    if (it != options_.nodes.end()) std::rotate(it, it + 1, options_.nodes.end());
+    connection_.reset();
+}
+
 void Client::remember_nodes() {
     std::vector<std::string> nodes{connection_->endpoint()};
     for (const auto& n : options_.nodes)
@@ -208,7 +210,7 @@ Result<uint64_t> Client::publish(Record r) {
     r.expires_at_s = now_s() + (kMaxRecordLifetime - minutes(1)).count();
     auto envelope = seal_record(r, *profile_.key);
     if (!envelope) return envelope.status();
-    DHTALK_TRY(profile_.save());  // the sequence is used now, whatever happens next
+    DHTALK_TRY(profile_.save_state());  // the sequence is used now, whatever happens next
     auto reply = call("put", {{"record", *envelope}});
     if (!reply) return reply.status();
     return r.sequence;

@@ -82,6 +82,8 @@ private:
     uint64_t next_sequence();
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
+    // The node in use failed: drop the connection and try it last from now on.
+    void demote_current_node();
 
     ClientOptions options_;
     Profile profile_;

@@ -53,6 +53,16 @@ Result<Profile> Profile::load(const std::filesystem::path& dir) {
 
 Status Profile::save() const {
     DHTALK_TRY(ensure_private_dir(dir));
+    if (key) {
+        const auto pem = key->serialize();
+        DHTALK_TRY(write_file_atomic(dir / "user.key", std::string(pem.begin(), pem.end()), 0600));
+    }
+    if (!certificate.empty()) DHTALK_TRY(write_file_atomic(dir / "user.crt", certificate, 0600));
+    return save_state();
+}
+
+Status Profile::save_state() const {
+    DHTALK_TRY(ensure_private_dir(dir));
     Json::Value v(Json::objectValue);
     v["phone"] = phone;
     v["user_id"] = user_id;
@@ -60,11 +70,6 @@ Status Profile::save() const {
     v["last_sequence"] = Json::UInt64(last_sequence);
     v["nodes"] = Json::Value(Json::arrayValue);
     for (const auto& n : nodes) v["nodes"].append(n);
-    if (key) {
-        const auto pem = key->serialize();
-        DHTALK_TRY(write_file_atomic(dir / "user.key", std::string(pem.begin(), pem.end()), 0600));
-    }
-    if (!certificate.empty()) DHTALK_TRY(write_file_atomic(dir / "user.crt", certificate, 0600));
     return write_file_atomic(dir / "profile.json", json::to_pretty(v) + "\n", 0600);
 }
 

@@ -33,7 +33,10 @@ struct Profile {
 
     // The profile in `dir`; an empty one if the directory has none yet.
     static Result<Profile> load(const std::filesystem::path& dir);
+    // Everything: the key and certificate (after verification) and profile.json.
     Status save() const;
+    // profile.json alone (the sequence, the nodes), when only that changed.
+    Status save_state() const;
 };
 
 // $XDG_CONFIG_HOME/dhtalk, else $HOME/.config/dhtalk.
