@@ -10,7 +10,6 @@
 // datagrams) so that the stock runner can take part. Nodes are separate
 // processes, built beside this program.
 // Usage: client_bench [NODES] [SESSIONS] [RESOLVES] [SECONDS] (default 10 1000 1000 5).
-#include <signal.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -70,7 +69,6 @@ int main(int argc, char** argv) {
     getrlimit(RLIMIT_NOFILE, &lim);
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
-    signal(SIGPIPE, SIG_IGN);
 
     test::TempDir dir;
     bench::LoopbackNetwork network(dir.path(), nodes,

@@ -30,7 +30,10 @@ TlsCredentials::~TlsCredentials() {
 
 Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const TlsCredentials& credentials) {
     std::unique_ptr<TlsSession> s(new TlsSession());
-    int rc = gnutls_init(&s->session_, (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+    // GNUTLS_NO_SIGNAL: a send to a peer that hung up fails with an error
+    // instead of raising SIGPIPE, which would kill the whole program.
+    int rc = gnutls_init(&s->session_,
+                         (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
     if (rc < 0) return Status::internal(std::string("cannot start a TLS session: ") + gnutls_strerror(rc));
     if ((rc = gnutls_priority_set_direct(s->session_, kPriorities, nullptr)) < 0 ||
         (rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, credentials.get())) < 0)

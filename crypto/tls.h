@@ -4,7 +4,8 @@
 // X.509 certificates dhtalk already has (the node's identity, the user's
 // certificate); who may connect is decided by the caller from
 // peer_certificate(), not by a CA store. Sessions run over a socket the
-// caller owns (blocking or not). One thread per session at a time.
+// caller owns (blocking or not); a send to a peer that has gone fails with
+// an error and never raises SIGPIPE. One thread per session at a time.
 
 #include <memory>
 #include <string>

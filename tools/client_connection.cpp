@@ -75,6 +75,9 @@ Result<std::unique_ptr<ClientConnection>> ClientConnection::open(const std::stri
     for (;;) {
         const int rc = gnutls_handshake(c->tls_->get());
         if (rc == 0) break;
+        if (rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PREMATURE_TERMINATION)
+            return Status::unavailable(endpoint + " closed the connection during the TLS handshake (a node "
+                                       "refuses sessions when it has too many, from this address or in all)");
         if (!retry(rc))
             return Status::unavailable("TLS handshake with " + endpoint + " failed: " + gnutls_strerror(rc));
         DHTALK_TRY(c->wait(gnutls_record_get_direction(c->tls_->get()) ? POLLOUT : POLLIN, deadline));
