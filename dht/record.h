@@ -51,7 +51,7 @@ struct Record {
     RecordType type = RecordType::kVCard;
     std::string user_id;
     std::string locator;  // kRecordLocatorBytes for media, empty otherwise
-    uint64_t sequence = 0;
+    uint64_t sequence = 0;  // the writer's clock in ms since 1970, or one above its last sequence
     int64_t expires_at_s = 0;
     std::string body;
     std::string certificate;  // the user's certificate, PEM

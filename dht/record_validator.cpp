@@ -6,6 +6,8 @@
 
 namespace dhtalk {
 
+using namespace std::chrono;
+
 RecordValidator::RecordValidator(uint32_t network_id, MemberCertificates members, const Clock& clock)
     : network_id_(network_id), members_(std::move(members)), clock_(clock) {}
 
@@ -84,6 +86,13 @@ Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType
         return issued_by_cached(*opened->certificate, r.certificate, info.issuer_node_id, issuer);
     }));
     const int64_t now = to_unix_seconds(clock_.wall_now());
+    // A sequence far ahead would win every edit until then: 2^64-1 locks its
+    // user out for good.
+    const auto latest_sequence =
+        static_cast<uint64_t>(to_unix_millis(clock_.wall_now()) + milliseconds(kRecordClockSkew).count());
+    if (r.sequence > latest_sequence)
+        return Status::denied("the record's sequence " + std::to_string(r.sequence) +
+                              " lies ahead of the clock (sequences are milliseconds since 1970)");
     if (r.expires_at_s <= now) return Status::denied("the record has expired");
     if (r.expires_at_s > now + (kMaxRecordLifetime + kRecordClockSkew).count())
         return Status::denied("the record expires beyond the " + std::to_string(kMaxRecordLifetime.count() / 86400) +
@@ -109,7 +118,7 @@ Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, st
     if (!next) return next.status();
     // The stored value was checked when it came in; it may since have expired
     // or lost its issuer, and then any valid record replaces it.
-    auto prev = open(current);
+    auto prev = check(key, type, current);
     if (!prev) return Status::ok();
     if (prev->record.user_id != next->record.user_id)
         return Status::denied("a record of another user cannot replace this one");
@@ -117,6 +126,30 @@ Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, st
         return Status::denied("sequence " + std::to_string(next->record.sequence) + " does not follow " +
                               std::to_string(prev->record.sequence));
     return Status::ok();
+}
+
+namespace {
+
+std::string_view value_bytes(const dht::Value& v) {
+    return {reinterpret_cast<const char*>(v.data.data()), v.data.size()};
+}
+
+// Records of a type have one value id, so a key holds one record of each
+// type and an edit replaces it: values with other ids would pile up beside it.
+Status record_value_shape(RecordType type, const dht::Value* v) {
+    if (!v || v->type != record_value_type(type)) return Status::denied("a value of the wrong type");
+    if (v->id != kRecordValueId)
+        return Status::denied("a record value with id " + std::to_string(v->id) + " (records have id " +
+                              std::to_string(kRecordValueId) + ")");
+    return Status::ok();
+}
+
+}  // namespace
+
+Status check_record_value(const RecordValidator& validator, const dht::InfoHash& key, RecordType type,
+                          const dht::Value* value) {
+    DHTALK_TRY(record_value_shape(type, value));
+    return validator.check(key, type, value_bytes(*value)).status();
 }
 
 void register_record_types(dht::DhtRunner& runner, std::shared_ptr<const RecordValidator> validator,
@@ -131,19 +164,15 @@ void register_record_types(dht::DhtRunner& runner, std::shared_ptr<const RecordV
                           std::chrono::duration_cast<std::chrono::minutes>(kMaxRecordLifetime));
         vt.storePolicy = [validator, type, count](dht::InfoHash key, std::shared_ptr<dht::Value>& v,
                                                   const dht::InfoHash&, const dht::SockAddr&) {
-            if (!v || v->type != record_value_type(type)) return count(Status::denied("a value of the wrong type"), "store");
-            const std::string_view bytes(reinterpret_cast<const char*>(v->data.data()), v->data.size());
-            return count(validator->check(key, type, bytes).status(), "store");
+            return count(check_record_value(*validator, key, type, v.get()), "store");
         };
         vt.editPolicy = [validator, type, count](dht::InfoHash key, const std::shared_ptr<dht::Value>& old,
                                                  std::shared_ptr<dht::Value>& v, const dht::InfoHash&,
                                                  const dht::SockAddr&) {
-            if (!old || !v || v->type != record_value_type(type))
-                return count(Status::denied("a value of the wrong type"), "edit");
-            return count(validator->check_edit(
-                             key, type, {reinterpret_cast<const char*>(old->data.data()), old->data.size()},
-                             {reinterpret_cast<const char*>(v->data.data()), v->data.size()}),
-                         "edit");
+            Status s = record_value_shape(type, v.get());
+            if (s && !old) s = Status::denied("an edit of no value");
+            if (s) s = validator->check_edit(key, type, value_bytes(*old), value_bytes(*v));
+            return count(s, "edit");
         };
         runner.registerType(vt);
     }

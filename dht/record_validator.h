@@ -6,8 +6,11 @@
 // envelope opens, its user certificate was issued for this network by a
 // current member and is valid now, it is stored under the key derived from
 // its own type, user and locator, its expiry lies ahead but within the
-// bound, and its body fits its schema. An edit must also come from the same
-// user with a higher sequence number.
+// bound, its sequence (milliseconds since 1970) is not ahead of the clock by
+// more than the skew, and its body fits its schema. An edit must also come
+// from the same user with a higher sequence number, unless the stored record
+// is no longer acceptable (expired, or its issuer left the network): then
+// any acceptable record replaces it, so no record can pin a key for good.
 //
 // Thread-safe: OpenDHT calls the policies on its own thread. The member
 // lookup must be thread-safe too.
@@ -80,6 +83,11 @@ struct RecordPolicyCounters {
     std::atomic<uint64_t> accepted{0};
     std::atomic<uint64_t> refused{0};
 };
+
+// What a node's store policy checks of a record value a peer offers: the
+// record's value type, its one value id (kRecordValueId) and the record.
+[[nodiscard]] Status check_record_value(const RecordValidator& validator, const dht::InfoHash& key, RecordType type,
+                                        const dht::Value* value);
 
 // Registers the record value types on `runner`, with store and edit
 // policies that run `validator` on every value a peer offers.

@@ -176,7 +176,7 @@ void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientRepl
     auto checked = validator_->check(key, r.type, *envelope);
     if (!checked) return fail(checked.status());
     if (auto held = records_.find_record(key))
-        if (auto h = validator_->open(*held); h && h->record.sequence >= r.sequence)
+        if (auto h = validator_->check(key, r.type, *held); h && h->record.sequence >= r.sequence)
             return fail(Status(Code::kAlreadyExists, "a record with sequence " + std::to_string(h->record.sequence) +
                                                          " is published already; use a higher one"));
     if (Status kept = records_.keep_record(key, *envelope); !kept) return fail(kept);

@@ -266,3 +266,60 @@ TEST_CASE("privacy lists and media references refuse malformed input") {
     CHECK(back.locator() == ref.locator());
     CHECK(ref.locator().size() == kRecordLocatorBytes);
 }
+
+TEST_CASE("no record can pin its key: sequences ahead of the clock are refused") {
+    World w;
+    const User alice = w.user("+15555245554", w.a);
+    const auto now_ms = static_cast<uint64_t>(to_unix_millis(w.clock.wall_now()));
+    const uint64_t skew_ms = duration_cast<milliseconds>(kRecordClockSkew).count();
+    Record pin = w.vcard(alice, UINT64_MAX);
+    auto s = w.check(pin, seal_record(pin, *alice.key).value());
+    CHECK(s.code() == Code::kPermissionDenied);
+    CHECK(s.message().find("ahead of the clock") != std::string::npos);
+    Record edge = w.vcard(alice, now_ms + skew_ms);
+    CHECK(w.check(edge, seal_record(edge, *alice.key).value()));
+    Record beyond = w.vcard(alice, now_ms + skew_ms + 1);
+    CHECK_FALSE(w.check(beyond, seal_record(beyond, *alice.key).value()));
+}
+
+TEST_CASE("a stored record that expired or lost its issuer is replaced by any acceptable one") {
+    World w;
+    const User bob = w.user("+15555245555", w.b);
+    const auto key = record_key(RecordType::kVCard, bob.id);
+    const std::string high = seal_record(w.vcard(bob, 1000), *bob.key).value();
+    const std::string low = seal_record(w.vcard(bob, 10), *bob.key).value();
+    CHECK_FALSE(w.validator.check_edit(key, RecordType::kVCard, high, low));
+    SUBCASE("expired") {
+        Record soon = w.vcard(bob, 1000);
+        soon.expires_at_s = to_unix_seconds(w.clock.wall_now()) + 60;
+        const std::string held = seal_record(soon, *bob.key).value();
+        CHECK_FALSE(w.validator.check_edit(key, RecordType::kVCard, held, low));
+        w.clock.advance(minutes(2));
+        CHECK(w.validator.check_edit(key, RecordType::kVCard, held, low));
+    }
+    SUBCASE("its issuer is no longer a member") {
+        // Bob's node b is banned; Bob registers again through node a.
+        w.members.erase(w.b.node_id_hex());
+        const User again = w.user("+15555245555", w.a);
+        const std::string fresh = seal_record(w.vcard(again, 10), *again.key).value();
+        CHECK(w.validator.check_edit(key, RecordType::kVCard, high, fresh));
+    }
+}
+
+TEST_CASE("record values carry their type's one value id") {
+    World w;
+    const User alice = w.user("+15555245554", w.a);
+    const Record r = w.vcard(alice);
+    const std::string env = seal_record(r, *alice.key).value();
+    const auto key = record_key(r.type, alice.id);
+    const dht::Blob blob(env.begin(), env.end());
+    dht::Value good(record_value_type(RecordType::kVCard), blob, kRecordValueId);
+    CHECK(check_record_value(w.validator, key, RecordType::kVCard, &good));
+    dht::Value other_id(record_value_type(RecordType::kVCard), blob, kRecordValueId + 1);
+    auto s = check_record_value(w.validator, key, RecordType::kVCard, &other_id);
+    CHECK(s.code() == Code::kPermissionDenied);
+    CHECK(s.message().find("with id") != std::string::npos);
+    dht::Value plain(dht::ValueType::USER_DATA.id, blob, kRecordValueId);
+    CHECK_FALSE(check_record_value(w.validator, key, RecordType::kVCard, &plain));
+    CHECK_FALSE(check_record_value(w.validator, key, RecordType::kVCard, nullptr));
+}
