@@ -175,7 +175,7 @@ void GossipCluster::run_until(milliseconds t) {
             // Refusals are the cores' to count; tests look at outcomes.
             signer_->act_as(e.node);
             const std::string_view body = std::string_view(e.bytes).substr(1);
-            if (e.bytes[0] == kMembership) nodes_[e.node]->on_datagram(body, now_).ignore_error();
+            if (e.bytes[0] == kMembership) nodes_[e.node]->on_datagram(ids_[e.from], body, now_).ignore_error();
             else {
                 presence_bytes_in_[e.node] += e.bytes.size();
                 presence_[e.node]->on_datagram(ids_[e.from], body, now_).ignore_error();

@@ -370,6 +370,10 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
                 // We host the user: hold the subscription and answer at once.
                 if (subscribers_[user].size() >= config_.max_subscribers) return Status::exhausted("too many subscribers");
                 subscribers_[user][origin] = Lease{watchers, now + config_.lease};
+                // A watcher here of a user hosted here: no directory names the
+                // host to ourselves, so take it from what we host.
+                if (origin == self_)
+                    if (auto w = watched_.find(user); w != watched_.end()) w->second.host = self_;
                 if (l->second.online || now < l->second.retain_until) send_presence(user, origin, watchers);
                 break;
             }

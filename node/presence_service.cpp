@@ -124,13 +124,13 @@ void PresenceService::flush(std::vector<PresenceDelivery>& deliveries) {
 
 void PresenceService::finish(std::vector<PresenceDelivery>& deliveries,
                              std::vector<std::pair<PendingGet, std::optional<Presence>>>& done) {
-    std::function<void(const PresenceDelivery&)> callback;
-    {
-        std::lock_guard lock(mutex_);
-        callback = on_delivery_;
+    if (!deliveries.empty()) {
+        // Held while the callback runs, so that on_delivery() returns only
+        // once no thread is still inside the callback it replaces.
+        std::lock_guard lock(delivery_mutex_);
+        for (const auto& d : deliveries)
+            if (on_delivery_) on_delivery_(d);
     }
-    for (const auto& d : deliveries)
-        if (callback) callback(d);
     for (auto& [get, result] : done) get.done(result);
 }
 
@@ -144,14 +144,14 @@ void PresenceService::run() {
         while (!inbox_.empty()) {
             Inbound in = std::move(inbox_.front());
             inbox_.pop_front();
+            // Each datagram speaks for the member at its source address.
+            auto who = member_at_.find(in.from);
+            if (who == member_at_.end()) continue;
             if (in.channel == kMembership) {
-                swim_.on_datagram(in.bytes, now).ignore_error();  // refusals change nothing; not worth a log line each
+                swim_.on_datagram(who->second, in.bytes, now).ignore_error();  // refusals change nothing; not worth a log line each
             } else if (in.channel == kPresence) {
-                auto who = member_at_.find(in.from);
-                if (who != member_at_.end()) {
-                    Status s = presence_.on_datagram(who->second, in.bytes, now);
-                    if (!s) DHTALK_LOG(kDebug, "presence", "refused a datagram from " << in.from << ": " << s.message());
-                }
+                Status s = presence_.on_datagram(who->second, in.bytes, now);
+                if (!s) DHTALK_LOG(kDebug, "presence", "refused a datagram from " << in.from << ": " << s.message());
             }
         }
         next = std::min(swim_.tick(now), presence_.tick(now));
@@ -259,7 +259,7 @@ void PresenceService::get(const std::string& watcher, const std::string& target,
 }
 
 void PresenceService::on_delivery(std::function<void(const PresenceDelivery&)> callback) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(delivery_mutex_);
     on_delivery_ = std::move(callback);
 }
 

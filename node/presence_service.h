@@ -9,7 +9,10 @@
 //
 // Thread-safety: every public method may be called from any thread; one
 // mutex guards the cores. The delivery callback runs on the service's
-// thread, with no lock held.
+// thread (or the caller's), without that lock but under a lock of its own:
+// on_delivery() waits for a running callback, so what the old callback
+// uses may be destroyed once it returns. The callback must not call back
+// into the service.
 
 #include <condition_variable>
 #include <deque>
@@ -67,6 +70,8 @@ public:
     // here, else after watching it for up to get_timeout (nullopt then).
     void get(const std::string& watcher, const std::string& target, std::function<void(std::optional<Presence>)> done);
 
+    // Replaces the delivery callback; returns once the previous one is no
+    // longer running anywhere.
     void on_delivery(std::function<void(const PresenceDelivery&)> callback);
     PresenceServiceStats stats() const;
     // Every other member as the membership protocol sees it (state, load).
@@ -110,7 +115,8 @@ private:
     std::map<std::pair<std::string, std::string>, unsigned> watch_refs_;  // guarded by mutex_
     std::vector<PendingGet> gets_;                    // guarded by mutex_
     std::deque<Inbound> inbox_;                       // guarded by mutex_
-    std::function<void(const PresenceDelivery&)> on_delivery_;  // guarded by mutex_
+    std::mutex delivery_mutex_;  // never taken with mutex_ held
+    std::function<void(const PresenceDelivery&)> on_delivery_;  // guarded by delivery_mutex_
     bool stopping_ = false;                           // guarded by mutex_
     std::thread thread_;
 };

@@ -32,9 +32,16 @@ const char* member_state_name(MemberState s) {
 }
 
 Swim::Swim(std::string self, SwimConfig config, uint64_t seed, uint64_t incarnation)
-    : self_(std::move(self)), config_(config), rng_(seed), incarnation_(incarnation) {}
+    : self_(std::move(self)), config_(config), rng_(seed), incarnation_(incarnation), first_incarnation_(incarnation) {}
+
+uint64_t Swim::incarnation_ceiling(SteadyTime now) {
+    if (!origin_) origin_ = now;
+    const auto elapsed = duration_cast<milliseconds>(now - *origin_) + kIncarnationSkew;
+    return first_incarnation_ + static_cast<uint64_t>(std::max<int64_t>(elapsed.count(), 0));
+}
 
 void Swim::set_members(const std::vector<std::string>& ids, SteadyTime now) {
+    if (!origin_) origin_ = now;
     std::map<std::string, Member> next;
     for (const auto& id : ids) {
         if (id == self_) continue;
@@ -191,7 +198,7 @@ void Swim::apply(const Update& u, SteadyTime now) {
     }
 }
 
-Status Swim::on_datagram(std::string_view bytes, SteadyTime now) {
+Status Swim::on_datagram(const std::string& sender_id, std::string_view bytes, SteadyTime now) {
     if (bytes.size() > kMaxSwimDatagram) return Status::corruption("a membership datagram over the size bound");
     Kind kind;
     std::string from, target;
@@ -229,8 +236,14 @@ Status Swim::on_datagram(std::string_view bytes, SteadyTime now) {
     } catch (const std::exception& e) {
         return Status::corruption(std::string("a membership datagram is not valid msgpack: ") + e.what());
     }
+    if (from != sender_id)
+        return Status::denied("a membership datagram from " + sender_id + " that speaks for " + from);
     auto sender = members_.find(from);
     if (sender == members_.end()) return Status::denied("a membership datagram from " + from + ", not a member");
+    const uint64_t ceiling = incarnation_ceiling(now);
+    if (from_incarnation > ceiling) return Status::denied("a membership datagram with an incarnation beyond the bound");
+    for (const auto& u : updates)
+        if (u.incarnation > ceiling) return Status::denied("a membership update with an incarnation beyond the bound");
     sender->second.sessions = sessions;
     sender->second.capacity = capacity;
     if (from_incarnation > sender->second.incarnation) {
@@ -322,6 +335,7 @@ void Swim::end_probe(SteadyTime now) {
 }
 
 SteadyTime Swim::tick(SteadyTime now) {
+    if (!origin_) origin_ = now;
     if (!started_) return now + config_.period;
     if (now >= next_period_) {
         end_probe(now);

@@ -69,11 +69,19 @@ struct SwimEvent {
 };
 
 inline constexpr size_t kMaxSwimDatagram = 1400;  // fits one unfragmented UDP datagram
+// How far ahead of this node's clock an incarnation may be. Incarnations are
+// start times in ms (and refutations add one), so an honest one is never far
+// ahead; a bound keeps a forged one from pushing a member to 2^64-1, where
+// it could never refute again.
+inline constexpr std::chrono::milliseconds kIncarnationSkew{std::chrono::minutes(5)};
 
 class Swim {
 public:
-    // `incarnation` must grow across restarts of the same node (the node
-    // passes its start time), so that a node declared dead can come back.
+    // `incarnation` must grow across restarts of the same node, so that a
+    // node declared dead can come back: the node passes its start time in
+    // ms since 1970, the simulator its start in ms of virtual time. Others'
+    // incarnations are heard only up to this one plus the time since this
+    // node started plus kIncarnationSkew.
     Swim(std::string self, SwimConfig config, uint64_t seed, uint64_t incarnation = 0);
 
     // The members of the current roster (self included or not). New ones
@@ -81,9 +89,12 @@ public:
     void set_members(const std::vector<std::string>& ids, SteadyTime now);
     void set_load(uint32_t sessions, uint32_t capacity);
 
-    // A datagram from the transport. kCorruption or kPermissionDenied for one
-    // that is malformed or not from a member; nothing changes then.
-    Status on_datagram(std::string_view bytes, SteadyTime now);
+    // A datagram that the transport says came from member `sender` (the
+    // member at its source address). kCorruption or kPermissionDenied for
+    // one that is malformed, not from a member, speaks for another member
+    // than its sender, or carries an incarnation beyond the bound; nothing
+    // changes then.
+    Status on_datagram(const std::string& sender, std::string_view bytes, SteadyTime now);
     // Does what is due; returns when to be called next.
     SteadyTime tick(SteadyTime now);
 
@@ -146,11 +157,14 @@ private:
     unsigned retransmit_limit() const;
     std::vector<std::string> live_others(const std::string& except) const;
     void shuffle(std::vector<std::string>& ids);  // Fisher-Yates with rng_
+    uint64_t incarnation_ceiling(SteadyTime now);  // the highest incarnation heard now
 
     std::string self_;
     SwimConfig config_;
     Rng rng_;
     uint64_t incarnation_ = 0;
+    uint64_t first_incarnation_ = 0;
+    std::optional<SteadyTime> origin_;  // when this node first saw the time
     uint32_t sessions_ = 0, capacity_ = 0;
     unsigned health_ = 0;
     uint64_t next_seq_ = 1;

@@ -141,13 +141,13 @@ TEST_CASE("membership and presence datagrams survive mutation") {
         a.tick(now);
         for (auto& d : a.take_outgoing()) {
             corpus.push_back(d.bytes);
-            (void)b.on_datagram(d.bytes, now);
+            (void)b.on_datagram("aa", d.bytes, now);
         }
         b.tick(now);
         for (auto& d : b.take_outgoing()) corpus.push_back(d.bytes);
     }
     REQUIRE_FALSE(corpus.empty());
-    fuzz(corpus, [&](const std::string& bytes) { (void)b.on_datagram(bytes, now); }, 8);
+    fuzz(corpus, [&](const std::string& bytes) { (void)b.on_datagram("aa", bytes, now); }, 8);
 
     NullSigner signer;
     PresenceChannel host("aa", PresenceConfig{}, signer), watcher("bb", PresenceConfig{}, signer);

@@ -30,27 +30,41 @@ bool everyone_sees(GossipCluster& c, size_t subject, MemberState state) {
     return true;
 }
 
-std::string accusation(const std::string& from, const std::vector<std::string>& victims, MemberState state) {
+struct ForgedUpdate {
+    std::string id;
+    MemberState state;
+    uint64_t incarnation;
+    std::string accuser;
+};
+
+// A ping from `from` at `incarnation`, carrying `updates`.
+std::string ping(const std::string& from, uint64_t incarnation, const std::vector<ForgedUpdate>& updates) {
     msgpack::sbuffer buf;
     msgpack::packer<msgpack::sbuffer> pk(buf);
     pk.pack_array(9);
     pk.pack(1);
     pk.pack(1);  // ping
     pk.pack(from);
-    pk.pack(0);
+    pk.pack(incarnation);
     pk.pack(1);
     pk.pack(std::string());
     pk.pack(0);
     pk.pack(0);
-    pk.pack_array(static_cast<uint32_t>(victims.size()));
-    for (const auto& v : victims) {
+    pk.pack_array(static_cast<uint32_t>(updates.size()));
+    for (const auto& u : updates) {
         pk.pack_array(4);
-        pk.pack(v);
-        pk.pack(static_cast<uint8_t>(state));
-        pk.pack(0);
-        pk.pack(from);
+        pk.pack(u.id);
+        pk.pack(static_cast<uint8_t>(u.state));
+        pk.pack(u.incarnation);
+        pk.pack(u.accuser);
     }
     return {buf.data(), buf.size()};
+}
+
+std::string accusation(const std::string& from, const std::vector<std::string>& victims, MemberState state) {
+    std::vector<ForgedUpdate> updates;
+    for (const auto& v : victims) updates.push_back({v, state, 0, from});
+    return ping(from, 0, updates);
 }
 
 }  // namespace
@@ -179,21 +193,21 @@ TEST_CASE("a run replays exactly from its seed") {
 TEST_CASE("hostile membership datagrams change nothing") {
     Swim s("aa", SwimConfig{}, 1);
     s.set_members({"aa", "bb", "cc"}, SteadyTime{});
-    CHECK(s.on_datagram(std::string(kMaxSwimDatagram + 1, '\x90'), SteadyTime{}).code() == Code::kCorruption);
-    CHECK(s.on_datagram("", SteadyTime{}).code() == Code::kCorruption);
-    CHECK(s.on_datagram("\xdd\xff\xff\xff\xff", SteadyTime{}).code() == Code::kCorruption);
+    CHECK(s.on_datagram("bb", std::string(kMaxSwimDatagram + 1, '\x90'), SteadyTime{}).code() == Code::kCorruption);
+    CHECK(s.on_datagram("bb", "", SteadyTime{}).code() == Code::kCorruption);
+    CHECK(s.on_datagram("bb", "\xdd\xff\xff\xff\xff", SteadyTime{}).code() == Code::kCorruption);
     const std::string good = accusation("bb", {"cc"}, MemberState::kSuspect);
-    for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(s.on_datagram(good.substr(0, cut), SteadyTime{}));
+    for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(s.on_datagram("bb", good.substr(0, cut), SteadyTime{}));
     std::string v2 = good;
     v2[1] = 2;  // version
-    CHECK(s.on_datagram(v2, SteadyTime{}).code() == Code::kCorruption);
+    CHECK(s.on_datagram("bb", v2, SteadyTime{}).code() == Code::kCorruption);
     // From a non-member: refused.
-    CHECK(s.on_datagram(accusation("zz", {"cc"}, MemberState::kSuspect), SteadyTime{}).code() ==
+    CHECK(s.on_datagram("zz", accusation("zz", {"cc"}, MemberState::kSuspect), SteadyTime{}).code() ==
           Code::kPermissionDenied);
     CHECK(s.member("cc")->state == MemberState::kAlive);
     s.take_outgoing();
     // A well-formed accusation from a member is only a suspicion.
-    REQUIRE(s.on_datagram(accusation("bb", {"cc"}, MemberState::kDead), SteadyTime{}));
+    REQUIRE(s.on_datagram("bb", accusation("bb", {"cc"}, MemberState::kDead), SteadyTime{}));
     CHECK(s.member("cc")->state == MemberState::kSuspect);
 }
 
@@ -213,4 +227,51 @@ TEST_CASE("unanswered probes lower this node's own health and stretch its timers
     CHECK(pings[11] - pings[10] > pings[2] - pings[1]);
     // In its own view, its silent peers are no longer alive.
     CHECK(s.member("bb")->state != MemberState::kAlive);
+}
+
+TEST_CASE("a membership datagram speaks for its sender only") {
+    Swim s("aa", SwimConfig{}, 1);
+    s.set_members({"aa", "bb", "cc"}, SteadyTime{});
+    // Member bb's datagram claiming to come from cc (at any incarnation).
+    auto refused = s.on_datagram("bb", ping("cc", 7, {}), SteadyTime{});
+    CHECK(refused.code() == Code::kPermissionDenied);
+    CHECK(refused.message().find("speaks for cc") != std::string::npos);
+    CHECK(s.member("cc")->incarnation == 0);
+    CHECK(s.on_datagram("cc", ping("cc", 7, {}), SteadyTime{}));
+    CHECK(s.member("cc")->incarnation == 7);
+}
+
+TEST_CASE("one forged datagram cannot kill a member for good") {
+    const SwimConfig config;
+    const std::vector<std::string> ids{"aa", "bb", "cc"};
+    Swim a("aa", config, 1), c("cc", config, 3);
+    SteadyTime now{};
+    a.set_members(ids, now);
+    c.set_members(ids, now);
+    // Member bb raises cc to the last incarnation, then suspects it there:
+    // cc's refutation would wrap to 0 and never be heard again.
+    const std::vector<ForgedUpdate> raise{{"cc", MemberState::kAlive, UINT64_MAX, ""}};
+    const std::vector<ForgedUpdate> suspect{{"cc", MemberState::kSuspect, UINT64_MAX, "bb"}};
+    CHECK(a.on_datagram("bb", ping("bb", 0, raise), now).code() == Code::kPermissionDenied);
+    CHECK(c.on_datagram("bb", ping("bb", 0, suspect), now).code() == Code::kPermissionDenied);
+    CHECK(a.on_datagram("bb", ping("bb", UINT64_MAX, {}), now).code() == Code::kPermissionDenied);
+    CHECK(a.member("cc")->incarnation == 0);
+    CHECK(c.incarnation() == 0);
+    // At the bound itself, cc refutes once the clock moves on.
+    const uint64_t bound = static_cast<uint64_t>(kIncarnationSkew.count());
+    const std::vector<ForgedUpdate> at_bound{{"cc", MemberState::kSuspect, bound, "bb"}};
+    REQUIRE(a.on_datagram("bb", ping("bb", 0, at_bound), now));
+    REQUIRE(c.on_datagram("bb", ping("bb", 0, at_bound), now));
+    CHECK(a.member("cc")->state == MemberState::kSuspect);
+    CHECK(c.incarnation() == bound + 1);
+    for (int i = 0; i < 200 && a.member("cc")->state != MemberState::kAlive; ++i) {
+        now += milliseconds(50);
+        c.tick(now);
+        for (const auto& d : c.take_outgoing())
+            if (d.to == "aa") a.on_datagram("cc", d.bytes, now).ignore_error();
+        a.tick(now);
+        a.take_outgoing();
+    }
+    CHECK(a.member("cc")->state == MemberState::kAlive);
+    CHECK(a.member("cc")->incarnation == bound + 1);
 }
