@@ -29,6 +29,17 @@ Status sign_doc(Doc& doc, const crypto::NodeIdentity& id) {
     return Status::ok();
 }
 
+// What a builder makes must decode again: a document beyond a decoder's
+// bounds (size, counts, field lengths) would be refused by every peer, and
+// by this node itself when it reads its store after a restart.
+template <class Doc, class Decode>
+Status decodes_again(const Doc& doc, Decode decode, const char* what) {
+    auto back = decode(encode(doc));
+    if (!back) return Status::invalid(std::string("the ") + what + " would exceed the bounds every node accepts: " +
+                                      back.status().message());
+    return Status::ok();
+}
+
 }  // namespace
 
 Member member_of(const crypto::NodeIdentity& id, std::vector<std::string> endpoints, std::string contact) {
@@ -45,6 +56,7 @@ Result<RosterEpoch> make_genesis(const crypto::NodeIdentity& founder, const Netw
     g.subject = g.assembler = founder.node_id_hex();
     DHTALK_TRY(seal_keys(g, epoch_key));
     DHTALK_TRY(sign_doc(g, founder));
+    DHTALK_TRY(decodes_again(g, decode_roster_epoch, "genesis"));
     DHTALK_TRY(verify_genesis(g));
     return g;
 }
@@ -56,6 +68,7 @@ Result<Application> make_application(const crypto::NodeIdentity& id, uint32_t ne
     a.applicant = member_of(id, std::move(endpoints), std::move(contact));
     a.created_at_s = now_s;
     DHTALK_TRY(sign_doc(a, id));
+    DHTALK_TRY(decodes_again(a, decode_application, "application"));
     return a;
 }
 
@@ -70,6 +83,7 @@ Result<Ballot> make_ballot(const crypto::NodeIdentity& voter, uint32_t network_i
     b.decision = decision;
     b.reason = std::move(reason);
     DHTALK_TRY(sign_doc(b, voter));
+    DHTALK_TRY(decodes_again(b, decode_ballot, "ballot"));
     return b;
 }
 
@@ -77,6 +91,7 @@ Result<RosterEpoch> assemble_next(const RosterEpoch& prev, uint32_t network_id, 
                                   const std::string& subject, const Member* admitted,
                                   const std::vector<Ballot>& approvals, const crypto::NodeIdentity& assembler,
                                   const crypto::AeadKey& epoch_key) {
+    DHTALK_TRY(check_room(prev, change));
     RosterEpoch next;
     next.network_id = network_id;
     next.epoch = prev.epoch + 1;
@@ -102,6 +117,7 @@ Result<RosterEpoch> assemble_next(const RosterEpoch& prev, uint32_t network_id, 
     next.assembler = assembler.node_id_hex();
     DHTALK_TRY(seal_keys(next, epoch_key));
     DHTALK_TRY(sign_doc(next, assembler));
+    DHTALK_TRY(decodes_again(next, decode_roster_epoch, "epoch"));
     DHTALK_TRY(verify_next(prev, next, network_id));
     return next;
 }

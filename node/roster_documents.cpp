@@ -204,7 +204,7 @@ Result<RosterEpoch> decode_roster_epoch(std::string_view bytes) {
         e.settings.quorum = read_enum(s, QuorumRule::kTwoThirds);
         e.settings.user_id_scheme = s.str(64);
         for (const auto& m : f.array(kMaxMembers)) e.members.push_back(read_member(m));
-        e.revoked = f.str_list(kMaxMembers, 40);
+        e.revoked = f.str_list(kMaxRevoked, 40);
         e.change = read_enum(f, ChangeKind::kBan);
         e.subject = f.str(40);
         for (const auto& b : f.array(kMaxMembers)) {

@@ -20,6 +20,7 @@ inline constexpr uint32_t kRosterFormatVersion = 1;
 // takes about 250 KiB.
 inline constexpr size_t kMaxDocumentBytes = 1 << 20;
 inline constexpr size_t kMaxMembers = 100;
+inline constexpr size_t kMaxRevoked = kMaxMembers;  // banned ids an epoch can list
 inline constexpr size_t kMaxEndpoints = 8;
 inline constexpr size_t kMaxTextBytes = 256;  // contact, reason, endpoint, network name
 

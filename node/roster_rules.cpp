@@ -88,8 +88,19 @@ Status verify_genesis(const RosterEpoch& g) {
     return check_signed_by(g, g.assembler, body_of(g), g.signature, "the genesis");
 }
 
+Status check_room(const RosterEpoch& current, ChangeKind change) {
+    if (change == ChangeKind::kAdmit && current.members.size() >= kMaxMembers)
+        return Status::exhausted("the network is full: a roster holds at most " + std::to_string(kMaxMembers) +
+                                 " members");
+    if (change == ChangeKind::kBan && current.revoked.size() >= kMaxRevoked)
+        return Status::exhausted("the roster already lists the most banned nodes it can hold (" +
+                                 std::to_string(kMaxRevoked) + ")");
+    return Status::ok();
+}
+
 Status verify_application(const Application& a, uint32_t network_id, const RosterEpoch& current) {
     if (a.network_id != network_id) return Status::invalid("the application is for another network");
+    DHTALK_TRY(check_room(current, ChangeKind::kAdmit));
     const auto& id = a.applicant.node_id;
     if (current.member(id)) return Status::invalid("node " + short_id(id) + " is already a member");
     if (std::binary_search(current.revoked.begin(), current.revoked.end(), id))
@@ -114,6 +125,7 @@ Status verify_ballot(const Ballot& b, uint32_t network_id, const RosterEpoch& cu
     if (b.change == ChangeKind::kBan && !is_member)
         return Status::invalid("the ballot would ban " + short_id(b.subject) + ", not a member");
     if (b.change == ChangeKind::kGenesis) return Status::invalid("nobody votes on a genesis");
+    DHTALK_TRY(check_room(current, b.change));
     return check_signed_by(current, b.voter, body_of(b), b.signature, "the ballot");
 }
 
@@ -123,6 +135,7 @@ Status verify_next(const RosterEpoch& prev, const RosterEpoch& next, uint32_t ne
     if (next.network_id != network_id) return Status::invalid("the epoch is another network's");
     if (next.prev_hash != hash_of(prev)) return Status::invalid("the epoch does not link to the previous one");
     if (next.settings != prev.settings) return Status::invalid("network settings cannot change");
+    DHTALK_TRY(check_room(prev, next.change));
     if (!sorted_unique(member_ids(next)) || !sorted_unique(next.revoked))
         return Status::invalid("members or revocations are not sorted and unique");
 

@@ -23,6 +23,10 @@ std::string hash_of(const RosterEpoch& epoch);
 // subject counts among them, though it cannot vote.
 size_t approvals_needed(QuorumRule rule, size_t eligible);
 
+// Whether `current` has room for a change of this kind: an admission needs
+// fewer than kMaxMembers members, a ban fewer than kMaxRevoked revocations
+// (kResourceExhausted otherwise), so no epoch outgrows what decoders accept.
+Status check_room(const RosterEpoch& current, ChangeKind change);
 Status verify_genesis(const RosterEpoch& genesis);
 // An application to join the network whose current epoch is `current`.
 Status verify_application(const Application& a, uint32_t network_id, const RosterEpoch& current);

@@ -2,6 +2,7 @@
 // quorum, chains that verify to their genesis, and every forgery or mistake
 // refused with a reason.
 #include <algorithm>
+#include <cstdio>
 
 #include "crypto/aead.h"
 #include "crypto/signing.h"
@@ -271,4 +272,61 @@ TEST_CASE("decoders refuse malformed documents") {
     CHECK_FALSE(decode_application(good).is_ok());  // nor an application
     const std::string bomb = "\x93\x01\xc6\xff\xff\xff\xff";  // bin claiming 4 GiB
     CHECK_FALSE(decode_roster_epoch(bomb).is_ok());
+}
+
+namespace {
+
+std::string fake_node_id(size_t i) {
+    char buf[41];
+    std::snprintf(buf, sizeof buf, "%040zx", i);
+    return buf;
+}
+
+}  // namespace
+
+TEST_CASE("no document is made beyond what decoders accept: the roster's room is checked first") {
+    Network n;
+    n.admit(1, {0});
+    const std::string third = Network::ids()[2].node_id_hex();
+    SUBCASE("a full roster admits no one") {
+        RosterEpoch full = n.current();
+        for (size_t i = 0; full.members.size() < kMaxMembers; ++i) {
+            Member m = full.members.back();
+            m.node_id = fake_node_id(i);
+            full.members.push_back(m);
+        }
+        std::sort(full.members.begin(), full.members.end(),
+                  [](const Member& a, const Member& b) { return a.node_id < b.node_id; });
+        n.chain.back() = full;
+        auto app = make_application(Network::ids()[2], n.network_id, endpoint(2), "op2", 1);
+        REQUIRE(app);
+        auto refused = verify_application(*app, n.network_id, full);
+        CHECK(refused.code() == Code::kResourceExhausted);
+        CHECK(contains(refused.message(), "full"));
+        CHECK(verify_ballot(n.ballot(0, ChangeKind::kAdmit, third), n.network_id, full).code() ==
+              Code::kResourceExhausted);
+        auto next = n.decide(ChangeKind::kAdmit, 2, {0, 1});  // today: an epoch of 101 that no node decodes
+        REQUIRE_FALSE(next);
+        CHECK(contains(next.status().message(), "full"));
+    }
+    SUBCASE("a roster that lists the most bans bans no one more") {
+        RosterEpoch full = n.current();
+        for (size_t i = 0; full.revoked.size() < kMaxRevoked; ++i) full.revoked.push_back(fake_node_id(i));
+        std::sort(full.revoked.begin(), full.revoked.end());
+        n.chain.back() = full;
+        const std::string second = Network::ids()[1].node_id_hex();
+        CHECK(verify_ballot(n.ballot(0, ChangeKind::kBan, second), n.network_id, full).code() ==
+              Code::kResourceExhausted);
+        auto next = n.decide(ChangeKind::kBan, 1, {0});
+        REQUIRE_FALSE(next);
+        CHECK(contains(next.status().message(), "banned"));
+    }
+    SUBCASE("fields a decoder refuses are refused where the document is made") {
+        auto app = make_application(Network::ids()[2], n.network_id, endpoint(2), std::string(kMaxTextBytes + 1, 'c'), 1);
+        REQUIRE_FALSE(app);
+        CHECK(contains(app.status().message(), "bounds"));
+        auto ballot = make_ballot(Network::ids()[0], n.network_id, n.current().epoch, ChangeKind::kAdmit, third,
+                                  Decision::kReject, std::string(kMaxTextBytes + 1, 'r'));
+        CHECK_FALSE(ballot);
+    }
 }
