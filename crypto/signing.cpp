@@ -58,16 +58,42 @@ bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::st
     }
 }
 
+Status check_public_key(gnutls_pubkey_t key) {
+    unsigned bits = 0;
+    if (gnutls_pubkey_get_pk_algorithm(key, &bits) != GNUTLS_PK_RSA) return Status::invalid("the key is not RSA");
+    if (bits > kMaxRsaBits)
+        return Status::invalid("the key has " + std::to_string(bits) + " bits; at most " + std::to_string(kMaxRsaBits));
+    gnutls_datum_t n{}, e{};
+    if (gnutls_pubkey_export_rsa_raw2(key, &n, &e, GNUTLS_EXPORT_FLAG_NO_LZ) < 0)
+        return Status::invalid("the key's RSA parameters cannot be read");
+    // Without leading zeros, 3 <= e < 2^32 is one to four bytes, and odd.
+    const bool ok = e.size >= 1 && e.size <= 4 && (e.data[e.size - 1] & 1) != 0 && !(e.size == 1 && e.data[0] < 3);
+    gnutls_free(n.data);
+    gnutls_free(e.data);
+    if (!ok) return Status::invalid("the key's RSA public exponent is not an odd number from 3 to 2^32");
+    return Status::ok();
+}
+
+Status check_public_key(const dht::crypto::Certificate& cert) {
+    gnutls_pubkey_t key = nullptr;
+    if (!cert.cert || gnutls_pubkey_init(&key) < 0) return Status::invalid("not a certificate");
+    std::unique_ptr<gnutls_pubkey_st, decltype(&gnutls_pubkey_deinit)> guard(key, gnutls_pubkey_deinit);
+    if (gnutls_pubkey_import_x509(key, cert.cert, 0) < 0) return Status::invalid("the certificate carries no usable key");
+    return check_public_key(key);
+}
+
 Result<std::shared_ptr<dht::crypto::Certificate>> parse_certificate(std::string_view pem) {
     if (pem.empty() || pem.size() > kMaxCertificateBytes)
         return Status::invalid("certificate of " + std::to_string(pem.size()) + " bytes is empty or too large");
+    std::shared_ptr<dht::crypto::Certificate> cert;
     try {
-        auto cert = std::make_shared<dht::crypto::Certificate>(pem);
-        if (!cert->cert) return Status::invalid("not a certificate");
-        return cert;
+        cert = std::make_shared<dht::crypto::Certificate>(pem);
     } catch (const std::exception& e) {
         return Status::invalid(std::string("not a certificate: ") + e.what());
     }
+    if (!cert->cert) return Status::invalid("not a certificate");
+    if (Status key = check_public_key(*cert); !key) return Status::invalid("a certificate refused: " + key.message());
+    return cert;
 }
 
 std::string node_id_of(const dht::crypto::Certificate& cert) { return cert.getId().toString(); }

@@ -27,7 +27,16 @@ Result<std::string> from_hex(std::string_view hex);
 Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data);
 bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::string_view signature);
 
-// Parses a PEM certificate (bounded); kInvalidArgument if it is not one.
+// Every key from outside is RSA with a public exponent that is odd and
+// between 3 and 2^32 (every real key: 3, 17, 65537) and a modulus of at most
+// kMaxRsaBits. A huge exponent makes each signature check arbitrarily slow
+// (2^1000+1 costs 30 times 65537), so it is refused before any verification.
+inline constexpr unsigned kMaxRsaBits = 8192;
+[[nodiscard]] Status check_public_key(gnutls_pubkey_t key);
+[[nodiscard]] Status check_public_key(const dht::crypto::Certificate& cert);
+
+// Parses a PEM certificate (bounded) and checks its key (check_public_key);
+// kInvalidArgument if it is not one or its key is refused.
 Result<std::shared_ptr<dht::crypto::Certificate>> parse_certificate(std::string_view pem);
 // The node id a certificate stands for: hex of its public-key id.
 std::string node_id_of(const dht::crypto::Certificate& cert);

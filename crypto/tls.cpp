@@ -1,9 +1,29 @@
 #include "crypto/tls.h"
 
+#include <gnutls/abstract.h>
+
+#include "crypto/signing.h"
+
 namespace dhtalk::crypto {
 namespace {
 
 constexpr const char* kPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+
+// Runs before GnuTLS checks the peer's CertificateVerify signature, with the
+// peer's certificate already received: a key check_public_key() refuses
+// ends the handshake before that signature costs anything.
+int refuse_unacceptable_peer_key(gnutls_session_t session, unsigned, unsigned, unsigned incoming,
+                                 const gnutls_datum_t*) {
+    if (!incoming) return 0;  // our own CertificateVerify
+    unsigned count = 0;
+    const gnutls_datum_t* certs = gnutls_certificate_get_peers(session, &count);
+    if (!certs || count == 0) return 0;
+    gnutls_pubkey_t key = nullptr;
+    if (gnutls_pubkey_init(&key) < 0) return GNUTLS_E_MEMORY_ERROR;
+    std::unique_ptr<gnutls_pubkey_st, decltype(&gnutls_pubkey_deinit)> guard(key, gnutls_pubkey_deinit);
+    if (gnutls_pubkey_import_x509_raw(key, &certs[0], GNUTLS_X509_FMT_DER, 0) < 0) return GNUTLS_E_CERTIFICATE_ERROR;
+    return check_public_key(key) ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+}
 
 }  // namespace
 
@@ -39,6 +59,8 @@ Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const Tl
         (rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, credentials.get())) < 0)
         return Status::internal(std::string("cannot configure a TLS session: ") + gnutls_strerror(rc));
     if (role == Role::kServer) gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_REQUEST);
+    gnutls_handshake_set_hook_function(s->session_, GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY, GNUTLS_HOOK_PRE,
+                                       refuse_unacceptable_peer_key);
     gnutls_transport_set_int(s->session_, fd);
     gnutls_handshake_set_timeout(s->session_, 0);  // the caller keeps the deadline
     return s;

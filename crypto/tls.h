@@ -5,7 +5,10 @@
 // certificate); who may connect is decided by the caller from
 // peer_certificate(), not by a CA store. Sessions run over a socket the
 // caller owns (blocking or not); a send to a peer that has gone fails with
-// an error and never raises SIGPIPE. One thread per session at a time.
+// an error and never raises SIGPIPE. A handshake ends with
+// GNUTLS_E_CERTIFICATE_ERROR when the peer's key is one check_public_key()
+// refuses (signing.h), before its signature is checked. One thread per
+// session at a time.
 
 #include <memory>
 #include <string>

@@ -7,6 +7,7 @@
 #include <gnutls/x509.h>
 
 #include "crypto/aead.h"
+#include "crypto/signing.h"
 
 namespace dhtalk::crypto {
 namespace {
@@ -106,11 +107,13 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
                             static_cast<unsigned>(r.csr_pem.size())};
     if (gnutls_x509_crq_import(crq.h, &in, GNUTLS_X509_FMT_PEM) < 0)
         return Status::invalid("the certificate request is not a PEM certificate request");
-    if (gnutls_x509_crq_verify(crq.h, 0) < 0)
-        return Status::invalid("the certificate request is not signed by its own key");
     Pubkey pub;
     if (gnutls_pubkey_import_x509_crq(pub.h, crq.h, 0) < 0)
         return Status::invalid("the certificate request carries no usable public key");
+    // The key is checked before its signature: a huge exponent makes that costly.
+    if (Status key = check_public_key(pub.h); !key) return Status::invalid("the certificate request: " + key.message());
+    if (gnutls_x509_crq_verify(crq.h, 0) < 0)
+        return Status::invalid("the certificate request is not signed by its own key");
     unsigned bits = 0;
     if (gnutls_pubkey_get_pk_algorithm(pub.h, &bits) != GNUTLS_PK_RSA || bits < 2048 || bits > 8192)
         return Status::invalid("the certificate request's key must be RSA of 2048 to 8192 bits");

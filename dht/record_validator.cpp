@@ -67,6 +67,8 @@ Status RecordValidator::check_issuer(const crypto::UserCertificateInfo& info,
 }
 
 Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht::crypto::Certificate& cert) const {
+    // Certificates from a TLS handshake come here without parse_certificate().
+    if (Status key = crypto::check_public_key(cert); !key) return Status::denied(key.message());
     auto info = crypto::inspect_user_certificate(cert);
     if (!info) return Status::denied("not a dhtalk user certificate: " + info.status().message());
     DHTALK_TRY(check_issuer(*info, [&](const dht::crypto::Certificate& issuer) { return crypto::signed_by(cert, issuer); }));

@@ -8,6 +8,7 @@
 #include "crypto/signing.h"
 #include "node/roster_builder.h"
 #include "node/roster_rules.h"
+#include "tests/hostile_keys.h"
 #include "tests/test_util.h"
 
 #include <doctest/doctest.h>
@@ -329,4 +330,16 @@ TEST_CASE("no document is made beyond what decoders accept: the roster's room is
                                   Decision::kReject, std::string(kMaxTextBytes + 1, 'r'));
         CHECK_FALSE(ballot);
     }
+}
+
+TEST_CASE("an application whose key has an absurd RSA exponent is refused before its signature is checked") {
+    Network n;
+    auto key = std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey(std::string_view(test::kHugeExponentKeyPem)));
+    auto cert = std::make_shared<dht::crypto::Certificate>(dht::crypto::Certificate::generate(*key, "hostile", {}, true));
+    const crypto::NodeIdentity hostile{key, cert};
+    auto app = make_application(hostile, n.network_id, endpoint(5), "op5", 1);
+    REQUIRE(app);
+    auto refused = verify_application(*app, n.network_id, n.current());
+    CHECK(refused.code() == Code::kInvalidArgument);
+    CHECK(contains(refused.message(), "exponent"));
 }

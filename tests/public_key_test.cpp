@@ -1,0 +1,53 @@
+// Keys from outside (crypto/signing.h, check_public_key): a certificate or a
+// certificate request whose RSA key has an absurd public exponent is refused
+// before any signature of it is checked.
+#include <opendht.h>
+
+#include "crypto/signing.h"
+#include "crypto/user_certificate.h"
+#include "crypto/user_id.h"
+#include "crypto/node_identity.h"
+#include "tests/hostile_keys.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+
+namespace {
+
+crypto::NodeIdentity huge_exponent_identity() {
+    auto key = std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey(std::string_view(test::kHugeExponentKeyPem)));
+    auto cert = std::make_shared<dht::crypto::Certificate>(dht::crypto::Certificate::generate(*key, "hostile", {}, true));
+    return crypto::NodeIdentity{key, cert};
+}
+
+}  // namespace
+
+TEST_CASE("certificates with an absurd RSA exponent are refused when parsed") {
+    const auto hostile = huge_exponent_identity();
+    CHECK(crypto::check_public_key(*hostile.certificate).code() == Code::kInvalidArgument);
+    auto parsed = crypto::parse_certificate(hostile.certificate->toString(false));
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.status().message().find("exponent") != std::string::npos);
+
+    test::TempDir dir;
+    const auto honest = crypto::load_or_create_identity(dir / "n", 2048).value();
+    CHECK(crypto::check_public_key(*honest.certificate));
+    CHECK(crypto::parse_certificate(honest.certificate->toString(false)));
+}
+
+TEST_CASE("a certificate request for a key with an absurd RSA exponent gets no certificate") {
+    test::TempDir dir;
+    const auto issuer = crypto::load_or_create_identity(dir / "n", 2048).value();
+    const auto hostile = huge_exponent_identity();
+    const std::string user = crypto::derive_user_id("kontalk-sha1", "+15555245554").value();
+    crypto::IssueRequest r;
+    r.csr_pem = crypto::make_certificate_request(*hostile.key, user).value();
+    r.user_id = user;
+    r.network_id = 0x1234abcd;
+    r.now = std::chrono::system_clock::now();
+    auto cert = crypto::issue_user_certificate(r, issuer);
+    REQUIRE_FALSE(cert);
+    CHECK(cert.status().message().find("exponent") != std::string::npos);
+}
