@@ -291,3 +291,98 @@ TEST_CASE("silent connections are dropped after the handshake or idle timeout") 
     CHECK(server->stats().sessions == 0);
     CHECK(server->stats().failed_handshakes >= 1);
 }
+
+namespace {
+
+// A node that has lost every record: it logs in any user certificate, takes
+// every put and privacy list, and answers every get "not found".
+class ForgetfulHandler final : public ClientHandler {
+public:
+    Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override {
+        return crypto::inspect_user_certificate(cert);
+    }
+    void handle(const ClientSession&, const ClientFrame& f, ClientReply reply) override {
+        if (f.kind == "get") return reply(ClientFrame::error_reply(0, Status::not_found("no such record in the network")));
+        if (f.kind == "privacy.set") {
+            std::lock_guard lock(mutex_);
+            enforced_ = f.list("blocked").value();
+        }
+        if (f.kind == "put") puts_++;
+        reply(ClientFrame::reply_to(0));
+    }
+    std::vector<std::string> enforced() {
+        std::lock_guard lock(mutex_);
+        return enforced_;
+    }
+    std::atomic<int> puts_{0};
+
+private:
+    std::mutex mutex_;
+    std::vector<std::string> enforced_;  // guarded by mutex_
+};
+
+struct ForgetfulNode {
+    test::TempDir dir;
+    ForgetfulHandler handler;
+    std::unique_ptr<ClientServer> server;
+    ForgetfulNode() {
+        auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
+        auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
+        ClientServerConfig c;
+        c.bind = "127.0.0.1";
+        server = ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
+                     .value();
+    }
+    std::unique_ptr<client::Client> client_for(const std::filesystem::path& profile) {
+        client::ClientOptions o;
+        o.profile_dir = profile;
+        o.nodes = {"127.0.0.1:" + std::to_string(server->port())};
+        o.timeout = 10s;
+        return client::Client::open(o).value();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a privacy edit starts from the profile's list, never from one the network failed to return") {
+    TestNode n;
+    const std::string bob = crypto::derive_user_id("kontalk-sha1", "+15555245555").value();
+    const std::string carol = crypto::derive_user_id("kontalk-sha1", "+15555245556").value();
+    {
+        auto alice = n.user("alice", "+15555245554");
+        auto list = alice->privacy();
+        REQUIRE(list);
+        CHECK(list->blocked.empty());  // a new user's list, known without asking the network
+        list->blocked.push_back(bob);
+        REQUIRE(alice->set_privacy(*list).is_ok());
+    }
+    ForgetfulNode forgetful;
+    SUBCASE("the profile holds the list") {
+        auto alice = forgetful.client_for(n.dir / "alice");
+        auto list = alice->privacy();
+        REQUIRE(list);
+        CHECK(list->blocked == std::vector<std::string>{bob});  // before: empty, from the node's "not found"
+        list->blocked.push_back(carol);
+        REQUIRE(alice->set_privacy(*list).is_ok());
+        CHECK(forgetful.handler.enforced() == std::vector<std::string>{bob, carol});  // Bob stays blocked
+    }
+    SUBCASE("a profile without its copy refuses to edit a list it could not read") {
+        std::filesystem::remove(n.dir / "alice" / "privacy.list");
+        auto alice = forgetful.client_for(n.dir / "alice");
+        auto list = alice->privacy();
+        REQUIRE_FALSE(list);
+        CHECK(list.status().code() == Code::kUnavailable);
+        CHECK(list.status().message().find("not changing it") != std::string::npos);
+        CHECK(forgetful.handler.puts_ == 0);
+        // Through a node that holds it, the list is read and kept again.
+        client::ClientOptions o;
+        o.profile_dir = n.dir / "alice";
+        o.nodes = {n.endpoint};
+        o.timeout = 10s;
+        auto again = client::Client::open(o).value();
+        auto read = again->privacy();
+        REQUIRE(read);
+        CHECK(read->blocked == std::vector<std::string>{bob});
+        CHECK(std::filesystem::exists(n.dir / "alice" / "privacy.list"));
+    }
+}

@@ -179,6 +179,9 @@ Status Client::verify(const std::string& code) {
     profile_.key = std::move(key).value();
     profile_.certificate = *cert_pem;
     profile_.user_id = *user_id;
+    // The key is new, so no list sealed to it can exist: the profile knows
+    // the whole list from here on.
+    profile_.privacy = PrivacyList{};
     remember_nodes();
     connection_.reset();  // the next call logs in
     return profile_.save();
@@ -259,19 +262,30 @@ Result<VCard> Client::vcard(const std::string& user_id) {
 
 Result<PrivacyList> Client::privacy() {
     if (!profile_.registered()) return Status::invalid("this profile has no user yet: register and verify first");
+    if (profile_.privacy) return *profile_.privacy;
+    // A profile without its own copy: only a list read from the network may
+    // be edited, since "not found" may be a node's failure to find it.
     auto r = fetch(RecordType::kPrivacy, profile_.user_id);
-    if (!r) {
-        if (r.status().code() == Code::kNotFound) return PrivacyList{};
-        return r.status();
-    }
+    if (!r)
+        return Status(r.status().code() == Code::kNotFound ? Code::kUnavailable : r.status().code(),
+                      "cannot read your privacy list (" + r.status().message() +
+                          ") and this profile holds no copy: not changing it; try again later or another --node");
     auto plain = crypto::open_sealed(*profile_.key, r->record.body);
     if (!plain) return Status::corruption("your privacy list cannot be opened with this profile's key");
-    return decode_privacy(*plain);
+    auto list = decode_privacy(*plain);
+    if (!list) return list.status();
+    profile_.privacy = *list;
+    DHTALK_TRY(profile_.save_privacy());
+    return list;
 }
 
 Status Client::set_privacy(const PrivacyList& list) {
     auto plain = encode_privacy(list);
     if (!plain) return plain.status();
+    // The profile's copy first: it is what the user asked for, and what the
+    // next edit starts from if publishing fails now.
+    profile_.privacy = list;
+    DHTALK_TRY(profile_.save_privacy());
     auto cert = crypto::parse_certificate(profile_.certificate);
     if (!cert) return cert.status();
     auto sealed = crypto::seal_to(**cert, *plain);

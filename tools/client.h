@@ -53,10 +53,14 @@ public:
     // A phone number (+E164) or a user id, as a user id.
     Result<std::string> user_id_of(const std::string& phone_or_id);
 
-    // The user's own privacy list (from the DHT, opened with the user's key;
-    // empty if never published).
+    // The user's own privacy list: the profile's copy (empty for a user who
+    // never set one). A profile without a copy reads the list from the DHT
+    // (opened with the user's key) and keeps it; if that read fails, even as
+    // "not found", it is an error (kUnavailable), so that no edit starts
+    // from a list that merely could not be read.
     Result<PrivacyList> privacy();
-    // Publishes `list` (sealed to the user) and gives it to the node to enforce.
+    // Keeps `list` in the profile, publishes it (sealed to the user, with a
+    // higher sequence) and gives it to the node to enforce.
     Status set_privacy(const PrivacyList& list);
 
     Result<MediaPublished> publish_media(const std::filesystem::path& file, const std::string& type);

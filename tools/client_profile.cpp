@@ -43,6 +43,13 @@ Result<Profile> Profile::load(const std::filesystem::path& dir) {
             return Status::corruption((dir / "user.key").string() + " is not a private key: " + e.what());
         }
     }
+    if (std::filesystem::exists(dir / "privacy.list", ec)) {
+        auto bytes = read_file(dir / "privacy.list", kMaxProfileFile);
+        if (!bytes) return bytes.status();
+        auto list = decode_privacy(*bytes);
+        if (!list) return Status::corruption((dir / "privacy.list").string() + ": " + list.status().message());
+        p.privacy = std::move(list).value();
+    }
     if (std::filesystem::exists(dir / "user.crt", ec)) {
         auto cert = read_file(dir / "user.crt", kMaxProfileFile);
         if (!cert) return cert.status();
@@ -58,7 +65,16 @@ Status Profile::save() const {
         DHTALK_TRY(write_file_atomic(dir / "user.key", std::string(pem.begin(), pem.end()), 0600));
     }
     if (!certificate.empty()) DHTALK_TRY(write_file_atomic(dir / "user.crt", certificate, 0600));
+    if (privacy) DHTALK_TRY(save_privacy());
     return save_state();
+}
+
+Status Profile::save_privacy() const {
+    if (!privacy) return Status::ok();
+    auto bytes = encode_privacy(*privacy);
+    if (!bytes) return bytes.status();
+    DHTALK_TRY(ensure_private_dir(dir));
+    return write_file_atomic(dir / "privacy.list", *bytes, 0600);
 }
 
 Status Profile::save_state() const {

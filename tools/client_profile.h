@@ -5,17 +5,22 @@
 //                 the last record sequence number
 //   user.key      the user's private key (owner-only)
 //   user.crt      the user certificate a node issued
+//   privacy.list  the user's privacy list (record_bodies.h's encoding): the
+//                 copy every edit starts from, so a list the network failed
+//                 to return is never overwritten by an empty one
 // Files are written atomically; a damaged file is refused with its path.
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <opendht/crypto.h>
 
 #include "common/status.h"
+#include "dht/record_bodies.h"
 
 namespace dhtalk::client {
 
@@ -28,6 +33,9 @@ struct Profile {
     uint64_t last_sequence = 0;
     std::shared_ptr<dht::crypto::PrivateKey> key;
     std::string certificate;  // PEM
+    // The privacy list as this profile last set it; none in a profile that
+    // has never held one (made before lists were kept here).
+    std::optional<PrivacyList> privacy;
 
     bool registered() const { return key && !certificate.empty() && !user_id.empty(); }
 
@@ -37,6 +45,8 @@ struct Profile {
     Status save() const;
     // profile.json alone (the sequence, the nodes), when only that changed.
     Status save_state() const;
+    // privacy.list alone.
+    Status save_privacy() const;
 };
 
 // $XDG_CONFIG_HOME/dhtalk, else $HOME/.config/dhtalk.
