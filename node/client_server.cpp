@@ -119,6 +119,7 @@ struct Connection {
     bool dead = false;
     bool refused = false;  // its login was refused: the handler never saw it
     ClientSession session;
+    std::shared_ptr<dht::crypto::Certificate> certificate;  // the login's, checked again now and then
     ~Connection() {
         tls.reset();
         if (fd >= 0) ::close(fd);
@@ -139,6 +140,7 @@ struct ClientServer::Impl {
     uint64_t next_id = 1;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;  // I/O thread only
     std::unordered_map<std::string, size_t> per_address;                    // I/O thread only
+    SteadyTime next_recheck{};                                               // I/O thread only
 
     std::atomic<uint64_t> sessions{0}, logged_in{0}, accepted{0}, refused{0}, failed_handshakes{0}, requests{0},
         rate_limited{0}, malformed{0};
@@ -170,6 +172,7 @@ struct ClientServer::Impl {
     void send(Connection& c, const ClientFrame& f);
     void flush(Connection& c);
     void refuse(Connection& c, const Status& why);
+    void recheck_logins();
     void close(uint64_t id);
     short events_of(const Connection& c) const;
 };
@@ -273,6 +276,10 @@ void ClientServer::Impl::run() {
             if (it != connections.end() && !it->second->dead) service(*it->second);
         }
         const auto now = clock.now();
+        if (now >= next_recheck) {
+            next_recheck = now + config.recheck_interval;
+            recheck_logins();
+        }
         std::vector<uint64_t> gone;
         for (auto& [id, c] : connections) {
             if (!c->dead && now >= c->deadline) {
@@ -366,9 +373,20 @@ void ClientServer::Impl::finish_handshake(Connection& c) {
             return;
         }
         c.session.user = std::move(user).value();
+        c.certificate = std::move(cert);
         logged_in++;
     }
     handler.opened(c.session);
+}
+
+void ClientServer::Impl::recheck_logins() {
+    for (auto& [id, c] : connections) {
+        if (c->dead || c->close_after_flush || !c->certificate) continue;
+        auto user = handler.authenticate(*c->certificate);
+        if (user) continue;
+        refuse(*c, Status(user.status().code(), "session ended: " + user.status().message()));
+        flush(*c);
+    }
 }
 
 void ClientServer::Impl::refuse(Connection& c, const Status& why) {

@@ -11,7 +11,9 @@
 // rate, with a burst of twice the per-address session limit), frame size, requests per second per session and per address,
 // requests in flight per session, handshake and idle time, and bytes waiting
 // to be sent. A malformed frame gets an error frame and the connection is
-// closed; it never affects another session.
+// closed; it never affects another session. A logged-in session's
+// certificate is checked again every recheck_interval, and the session ends
+// (with an error frame) once the handler no longer accepts it.
 //
 // Thread-safety: the handler is called on the I/O thread only; a Reply may
 // be called from any thread, once. stop() from the owner.
@@ -47,6 +49,9 @@ struct ClientServerConfig {
     size_t max_queued_bytes = 1 << 20;  // reply bytes waiting to be sent, per session
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
     std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+    // How often the logins of open sessions are checked again (an issuer
+    // banned since, a certificate expired since: the session ends).
+    std::chrono::milliseconds recheck_interval{std::chrono::seconds(10)};
 };
 
 struct ClientSession {

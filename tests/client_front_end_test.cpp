@@ -386,3 +386,49 @@ TEST_CASE("a privacy edit starts from the profile's list, never from one the net
         CHECK(std::filesystem::exists(n.dir / "alice" / "privacy.list"));
     }
 }
+
+namespace {
+
+// Accepts any user certificate while `accepting` holds.
+class RevocableHandler final : public ClientHandler {
+public:
+    Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override {
+        if (!accepting) return Status::denied("the certificate's issuer is no longer a member");
+        return crypto::inspect_user_certificate(cert);
+    }
+    void handle(const ClientSession&, const ClientFrame&, ClientReply reply) override { reply(ClientFrame::reply_to(0)); }
+    std::atomic<bool> accepting{true};
+};
+
+}  // namespace
+
+TEST_CASE("an open session ends once its login is no longer accepted") {
+    test::TempDir dir;
+    auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
+    auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
+    RevocableHandler handler;
+    ClientServerConfig c;
+    c.bind = "127.0.0.1";
+    c.recheck_interval = 100ms;
+    auto server = ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
+                      .value();
+    const std::string user = crypto::derive_user_id("kontalk-sha1", "+15555245554").value();
+    auto key = crypto::generate_user_key().value();
+    crypto::IssueRequest r;
+    r.csr_pem = crypto::make_certificate_request(*key, user).value();
+    r.user_id = user;
+    r.network_id = 1;
+    r.now = std::chrono::system_clock::now();
+    auto user_cert = crypto::parse_certificate(crypto::issue_user_certificate(r, identity).value()).value();
+    auto conn = client::ClientConnection::open("127.0.0.1:" + std::to_string(server->port()),
+                                               crypto::TlsCredentials::with_certificate(*user_cert, *key).value(), 5s)
+                    .value();
+    REQUIRE(call_status(*conn, "anything").is_ok());
+    REQUIRE(test::wait_until([&] { return server->stats().logged_in == 1; }, 5s));
+    handler.accepting = false;  // its issuer banned, or its certificate expired
+    auto ended = conn->receive(10s);
+    REQUIRE_FALSE(ended);
+    CHECK(ended.status().code() == Code::kPermissionDenied);  // before: a timeout, the session still open
+    CHECK(ended.status().message().find("session ended") != std::string::npos);
+    CHECK(test::wait_until([&] { return server->stats().sessions == 0; }, 5s));
+}
