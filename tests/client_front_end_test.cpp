@@ -80,6 +80,15 @@ struct TestNode {
     }
 };
 
+// A front end on loopback for `handler`, with a TLS certificate of `identity`.
+std::unique_ptr<ClientServer> start_front_end(const crypto::NodeIdentity& identity, ClientHandler& handler,
+                                              ClientServerConfig c = {}) {
+    c.bind = "127.0.0.1";
+    auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
+    return ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
+        .value();
+}
+
 Status call_status(client::ClientConnection& c, const std::string& method, FrameParams p = {}) {
     auto r = c.call(method, std::move(p), 10s);
     if (!r) return r.status();
@@ -272,14 +281,11 @@ bool hung_up_within(uint16_t port, std::chrono::milliseconds timeout) {
 TEST_CASE("silent connections are dropped after the handshake or idle timeout") {
     test::TempDir dir;
     auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
-    auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
     EchoHandler handler;
     ClientServerConfig c;
-    c.bind = "127.0.0.1";
     c.handshake_timeout = 300ms;
     c.idle_timeout = 500ms;
-    auto server = ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
-                      .value();
+    auto server = start_front_end(identity, handler, c);
     CHECK(hung_up_within(server->port(), 5s));  // never starts TLS
 
     auto conn = client::ClientConnection::open("127.0.0.1:" + std::to_string(server->port()),
@@ -325,14 +331,7 @@ struct ForgetfulNode {
     test::TempDir dir;
     ForgetfulHandler handler;
     std::unique_ptr<ClientServer> server;
-    ForgetfulNode() {
-        auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
-        auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
-        ClientServerConfig c;
-        c.bind = "127.0.0.1";
-        server = ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
-                     .value();
-    }
+    ForgetfulNode() : server(start_front_end(crypto::load_or_create_identity(dir / "id", 2048).value(), handler)) {}
     std::unique_ptr<client::Client> client_for(const std::filesystem::path& profile) {
         client::ClientOptions o;
         o.profile_dir = profile;
@@ -405,13 +404,10 @@ public:
 TEST_CASE("an open session ends once its login is no longer accepted") {
     test::TempDir dir;
     auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
-    auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
     RevocableHandler handler;
     ClientServerConfig c;
-    c.bind = "127.0.0.1";
     c.recheck_interval = 100ms;
-    auto server = ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
-                      .value();
+    auto server = start_front_end(identity, handler, c);
     const std::string user = crypto::derive_user_id("kontalk-sha1", "+15555245554").value();
     auto key = crypto::generate_user_key().value();
     crypto::IssueRequest r;
