@@ -75,6 +75,10 @@ Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht
     return info;
 }
 
+Status RecordValidator::check_login(const crypto::UserCertificateInfo& info) const {
+    return check_issuer(info, [](const dht::crypto::Certificate&) { return true; });
+}
+
 Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType type,
                                             std::string_view envelope) const {
     auto opened = open(envelope);

@@ -47,6 +47,10 @@ public:
                       std::string_view replacement) const;
     // A user certificate: issued for this network by a current member, valid now.
     Result<crypto::UserCertificateInfo> check_certificate(const dht::crypto::Certificate& cert) const;
+    // A certificate check_certificate() accepted is still acceptable: its
+    // issuer is still a member and it is still valid now. The issuer's
+    // signature is not checked again: the issuer's id is its key's digest.
+    Status check_login(const crypto::UserCertificateInfo& info) const;
     // open_record() (record.h), with its result kept: the same records are
     // opened again and again (every replica, every get, every republish).
     Result<OpenedRecord> open(std::string_view envelope) const;

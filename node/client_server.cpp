@@ -119,7 +119,6 @@ struct Connection {
     bool dead = false;
     bool refused = false;  // its login was refused: the handler never saw it
     ClientSession session;
-    std::shared_ptr<dht::crypto::Certificate> certificate;  // the login's, checked again now and then
     ~Connection() {
         tls.reset();
         if (fd >= 0) ::close(fd);
@@ -373,7 +372,6 @@ void ClientServer::Impl::finish_handshake(Connection& c) {
             return;
         }
         c.session.user = std::move(user).value();
-        c.certificate = std::move(cert);
         logged_in++;
     }
     handler.opened(c.session);
@@ -381,10 +379,10 @@ void ClientServer::Impl::finish_handshake(Connection& c) {
 
 void ClientServer::Impl::recheck_logins() {
     for (auto& [id, c] : connections) {
-        if (c->dead || c->close_after_flush || !c->certificate) continue;
-        auto user = handler.authenticate(*c->certificate);
-        if (user) continue;
-        refuse(*c, Status(user.status().code(), "session ended: " + user.status().message()));
+        if (c->dead || c->close_after_flush || !c->session.user) continue;
+        Status still = handler.recheck(*c->session.user);
+        if (still) continue;
+        refuse(*c, Status(still.code(), "session ended: " + still.message()));
         flush(*c);
     }
 }

@@ -67,6 +67,10 @@ public:
     virtual ~ClientHandler() = default;
     // Whether the certificate a client logs in with is acceptable.
     virtual Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) = 0;
+    // Whether a login authenticate() accepted is still acceptable now (its
+    // issuer still a member, its certificate still valid); cheap: it runs
+    // for every logged-in session every recheck_interval.
+    virtual Status recheck(const crypto::UserCertificateInfo& user) = 0;
     // Handles a request; `reply` must be called exactly once, from any thread.
     virtual void handle(const ClientSession& session, const ClientFrame& request, ClientReply reply) = 0;
     // A session was established (after its login, if any) or has ended.

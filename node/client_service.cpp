@@ -60,6 +60,8 @@ Result<crypto::UserCertificateInfo> ClientService::authenticate(const dht::crypt
     return validator_->check_certificate(cert);
 }
 
+Status ClientService::recheck(const crypto::UserCertificateInfo& user) { return validator_->check_login(user); }
+
 void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
     if (f.kind == "hello") return hello(s, std::move(reply));
     if (f.kind == "register") return register_number(s, f, std::move(reply));

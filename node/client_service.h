@@ -59,6 +59,7 @@ public:
     void deliver(const PresenceDelivery& d);
 
     Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override;
+    Status recheck(const crypto::UserCertificateInfo& user) override;
     void handle(const ClientSession& session, const ClientFrame& request, ClientReply reply) override;
     void opened(const ClientSession& session) override;
     void closed(const ClientSession& session) override;

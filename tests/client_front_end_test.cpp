@@ -255,6 +255,7 @@ public:
     Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate&) override {
         return Status::denied("no logins here");
     }
+    Status recheck(const crypto::UserCertificateInfo&) override { return Status::ok(); }
     void handle(const ClientSession&, const ClientFrame&, ClientReply reply) override { reply(ClientFrame::reply_to(0)); }
 };
 
@@ -307,6 +308,7 @@ public:
     Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override {
         return crypto::inspect_user_certificate(cert);
     }
+    Status recheck(const crypto::UserCertificateInfo&) override { return Status::ok(); }
     void handle(const ClientSession&, const ClientFrame& f, ClientReply reply) override {
         if (f.kind == "get") return reply(ClientFrame::error_reply(0, Status::not_found("no such record in the network")));
         if (f.kind == "privacy.set") {
@@ -392,8 +394,10 @@ namespace {
 class RevocableHandler final : public ClientHandler {
 public:
     Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override {
-        if (!accepting) return Status::denied("the certificate's issuer is no longer a member");
         return crypto::inspect_user_certificate(cert);
+    }
+    Status recheck(const crypto::UserCertificateInfo&) override {
+        return accepting ? Status::ok() : Status::denied("the certificate's issuer is no longer a member");
     }
     void handle(const ClientSession&, const ClientFrame&, ClientReply reply) override { reply(ClientFrame::reply_to(0)); }
     std::atomic<bool> accepting{true};

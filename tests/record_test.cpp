@@ -323,3 +323,19 @@ TEST_CASE("record values carry their type's one value id") {
     CHECK_FALSE(check_record_value(w.validator, key, RecordType::kVCard, &plain));
     CHECK_FALSE(check_record_value(w.validator, key, RecordType::kVCard, nullptr));
 }
+
+TEST_CASE("a login stays acceptable only while its issuer is a member and its certificate valid") {
+    World w;
+    const User bob = w.user("+15555245555", w.b, kNetwork, std::chrono::hours(1));
+    auto info = w.validator.check_certificate(*crypto::parse_certificate(bob.cert).value());
+    REQUIRE(info);
+    CHECK(w.validator.check_login(*info));
+    SUBCASE("expired") {
+        w.clock.advance(std::chrono::hours(2));
+        CHECK(w.validator.check_login(*info).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("issuer banned") {
+        w.members.erase(w.b.node_id_hex());
+        CHECK(w.validator.check_login(*info).code() == Code::kPermissionDenied);
+    }
+}
