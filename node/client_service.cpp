@@ -280,8 +280,7 @@ void ClientService::set_privacy(const ClientSession& s, const ClientFrame& f, Cl
     list.allow_only = *allow_only;
     list.blocked = std::move(blocked).value();
     list.allowed = std::move(allowed).value();
-    Status st = records_.set_privacy(s.user->user_id, list);
-    if (!st) return fail(st);
+    // Held for presence only, in memory: the client gives it on every login.
     if (presence_) presence_->set_privacy(s.user->user_id, list);
     reply(ClientFrame::reply_to(0));
 }
@@ -313,9 +312,8 @@ void ClientService::opened(const ClientSession& s) {
         sessions.insert(s.id);
     }
     if (!first) return;
-    // The first session makes the user available; the node enforces the
-    // privacy list the user gave it.
-    if (auto list = records_.privacy(s.user->user_id)) presence_->set_privacy(s.user->user_id, *list);
+    // The first session makes the user available; its presence goes to
+    // nobody until the client gives its privacy list (privacy.set).
     presence_->login(s.user->user_id);
 }
 

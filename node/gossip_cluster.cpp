@@ -123,9 +123,10 @@ void GossipCluster::inject(size_t from, size_t to, std::string bytes, Channel ch
     queue_.push({now_, order_++, to, false, 0, from, static_cast<char>(channel) + std::move(bytes)});
 }
 
-void GossipCluster::login(size_t i, const std::string& user) {
+void GossipCluster::login(size_t i, const std::string& user, bool without_list) {
     signer_->act_as(i);
     presence_[i]->login(user, now_, wall_ms());
+    if (!without_list) presence_[i]->set_privacy(user, privacy_[user], now_);
     after(i);
 }
 
@@ -149,7 +150,10 @@ void GossipCluster::watch(size_t i, const std::string& watcher, const std::strin
 }
 
 void GossipCluster::set_privacy(size_t i, const std::string& user, PrivacyList list) {
-    presence_[i]->set_privacy(user, std::move(list));
+    signer_->act_as(i);
+    privacy_[user] = list;
+    presence_[i]->set_privacy(user, std::move(list), now_);
+    after(i);
 }
 
 void GossipCluster::stop(size_t i) {

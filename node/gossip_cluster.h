@@ -38,10 +38,13 @@ public:
     Swim& node(size_t i) { return *nodes_[i]; }
     PresenceChannel& presence(size_t i) { return *presence_[i]; }
     // Presence actions on node i, at the current virtual time.
-    void login(size_t i, const std::string& user);
+    // The user's client gives its privacy list (the last set_privacy) at
+    // once, unless `without_list`: one that has not given it yet.
+    void login(size_t i, const std::string& user, bool without_list = false);
     void logout(size_t i, const std::string& user);
     Status set_presence(size_t i, const std::string& user, const std::string& show, const std::string& status = {});
     void watch(size_t i, const std::string& watcher, const std::string& target);
+    // The user's list, given to node i now and on every later login.
     void set_privacy(size_t i, const std::string& user, PrivacyList list);
     int64_t wall_ms() const;
     struct Delivered {
@@ -108,6 +111,7 @@ private:
     std::vector<std::unique_ptr<Swim>> nodes_;
     std::unique_ptr<Signer> signer_;
     std::vector<std::unique_ptr<PresenceChannel>> presence_;
+    std::map<std::string, PrivacyList> privacy_;  // each user's list, given again on every login
     PresenceConfig presence_config_;
     std::vector<uint64_t> presence_bytes_;
     std::vector<uint64_t> presence_bytes_in_;

@@ -109,6 +109,7 @@ void PresenceChannel::drain_self(SteadyTime now) {
 
 std::vector<std::string> PresenceChannel::allowed(const Local& l, const std::set<std::string>& watchers) const {
     std::vector<std::string> out;
+    if (!l.privacy_known) return out;  // nobody, until the user's list is here
     for (const auto& w : watchers) {
         if (std::find(l.privacy.blocked.begin(), l.privacy.blocked.end(), w) != l.privacy.blocked.end()) continue;
         if (l.privacy.allow_only &&
@@ -199,8 +200,13 @@ void PresenceChannel::sync_hosts() {
 
 void PresenceChannel::deliver(Watched& w, const std::set<std::string>& to) {
     if (!w.latest) return;
-    for (const auto& watcher : to)
-        if (w.watchers.count(watcher)) deliveries_.push_back({watcher, *w.latest});
+    for (const auto& watcher : to) {
+        if (!w.watchers.count(watcher)) continue;
+        auto [seen, fresh] = w.seen.try_emplace(watcher, w.latest->version);
+        if (!fresh && seen->second == w.latest->version) continue;  // this watcher has it already
+        seen->second = w.latest->version;
+        deliveries_.push_back({watcher, *w.latest});
+    }
 }
 
 void PresenceChannel::member_dead(const std::string& node, int64_t wall_ms) {
@@ -210,7 +216,11 @@ void PresenceChannel::member_dead(const std::string& node, int64_t wall_ms) {
         if (w.latest && w.latest->show != "unavailable") {
             w.latest->show = "unavailable";
             w.latest->last_seen_ms = wall_ms;
-            deliver(w, w.watchers);
+            // Only the watchers the host let see its latest presence hear of
+            // the host's death: the others never knew the user was online.
+            for (const auto& [watcher, version] : w.seen)
+                if (version == w.latest->version && w.watchers.count(watcher))
+                    deliveries_.push_back({watcher, *w.latest});
         }
     }
     for (auto it = locations_.begin(); it != locations_.end();)
@@ -221,6 +231,9 @@ void PresenceChannel::member_dead(const std::string& node, int64_t wall_ms) {
 
 void PresenceChannel::login(const std::string& user, SteadyTime now, int64_t wall_ms) {
     Local& l = local_[user];
+    // A user coming online gives its current list again (set_privacy): a
+    // list kept from earlier may have changed through another node since.
+    if (!l.online) l.privacy_known = false;
     l.online = true;
     l.presence.user_id = user;
     l.presence.host = self_;
@@ -268,11 +281,20 @@ Status PresenceChannel::set(const std::string& user, const std::string& show, co
     return Status::ok();
 }
 
-void PresenceChannel::set_privacy(const std::string& user, PrivacyList list) {
-    local_[user].privacy = std::move(list);
-    if (local_[user].presence.user_id.empty()) {
-        local_[user].presence.user_id = user;
-        local_[user].presence.host = self_;
+void PresenceChannel::set_privacy(const std::string& user, PrivacyList list, SteadyTime now) {
+    Local& l = local_[user];
+    l.privacy = std::move(list);
+    l.privacy_known = true;
+    if (l.presence.user_id.empty()) {
+        l.presence.user_id = user;
+        l.presence.host = self_;
+    }
+    // Watchers the list allows now (all of them, if it was unknown until
+    // now) get the current presence at once; the others' nodes hear nothing,
+    // and watcher nodes pass a version on only to watchers that lack it.
+    if (l.online) {
+        publish(user);
+        drain_self(now);
     }
 }
 
@@ -284,7 +306,8 @@ Status PresenceChannel::watch(const std::string& watcher, const std::string& tar
         it = watched_.emplace(target, Watched{}).first;
     }
     it->second.watchers.insert(watcher);
-    if (it->second.latest) deliveries_.push_back({watcher, *it->second.latest});
+    // Nothing from what is held here: the host decides what this watcher may
+    // see, and answers the subscription with it.
     subscribe(target);  // the directory passes it on, with the new watcher, to the host
     drain_self(now);
     return Status::ok();
@@ -294,6 +317,7 @@ void PresenceChannel::unwatch(const std::string& watcher, const std::string& tar
     auto it = watched_.find(target);
     if (it == watched_.end()) return;
     it->second.watchers.erase(watcher);
+    it->second.seen.erase(watcher);
     // With no watcher left, the subscription is no longer renewed and lapses.
     if (it->second.watchers.empty()) watched_.erase(it);
 }
@@ -301,15 +325,22 @@ void PresenceChannel::unwatch(const std::string& watcher, const std::string& tar
 void PresenceChannel::unwatch_all(const std::string& watcher) {
     for (auto it = watched_.begin(); it != watched_.end();) {
         it->second.watchers.erase(watcher);
+        it->second.seen.erase(watcher);
         it = it->second.watchers.empty() ? watched_.erase(it) : std::next(it);
     }
 }
 
-std::optional<Presence> PresenceChannel::presence(const std::string& user) const {
-    if (auto l = local_.find(user); l != local_.end() && !l->second.presence.host.empty() && l->second.presence.version)
+std::optional<Presence> PresenceChannel::presence_for(const std::string& watcher, const std::string& user) const {
+    if (auto l = local_.find(user); l != local_.end() && !l->second.presence.host.empty() && l->second.presence.version) {
+        if (allowed(l->second, {watcher}).empty()) return std::nullopt;
         return l->second.presence;
-    if (auto w = watched_.find(user); w != watched_.end()) return w->second.latest;
-    return std::nullopt;
+    }
+    // A watched user's presence as far as the host let this watcher see it.
+    auto w = watched_.find(user);
+    if (w == watched_.end() || !w->second.latest) return std::nullopt;
+    auto seen = w->second.seen.find(watcher);
+    if (seen == w->second.seen.end() || seen->second != w->second.latest->version) return std::nullopt;
+    return w->second.latest;
 }
 
 Status PresenceChannel::on_datagram(const std::string& from, std::string_view bytes, SteadyTime now) {
@@ -427,9 +458,13 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
                 return Status::denied("presence of " + p.user_id + " from " + from + ", which does not host the user");
             if (!signer_.verify(from, signed_bytes, signature))
                 return Status::denied("presence of " + p.user_id + " with a bad signature");
-            if (w->second.latest && p.version <= w->second.latest->version) break;  // old or replayed
-            counters_.presence_received++;
-            w->second.latest = p;
+            if (w->second.latest && p.version < w->second.latest->version) break;  // old or replayed
+            // The same version again: the host's answer for a new watcher,
+            // which deliver() gives only to watchers that lack it.
+            if (!w->second.latest || p.version > w->second.latest->version) {
+                counters_.presence_received++;
+                w->second.latest = p;
+            }
             deliver(w->second, std::set<std::string>(to.begin(), to.end()));
             break;
         }

@@ -93,14 +93,19 @@ public:
     // for a user not logged in here.
     Status set(const std::string& user, const std::string& show, const std::string& status, SteadyTime now,
                int64_t wall_ms);
-    void set_privacy(const std::string& user, PrivacyList list);
+    // The user's privacy list, as its client gives it on every login: until
+    // then (and after every login that follows a logout) the user's presence
+    // goes to nobody.
+    void set_privacy(const std::string& user, PrivacyList list, SteadyTime now);
     // kResourceExhausted past max_watched.
     Status watch(const std::string& watcher, const std::string& target, SteadyTime now);
     void unwatch(const std::string& watcher, const std::string& target);
     void unwatch_all(const std::string& watcher);
 
-    // The latest presence known here: a local user's, or a watched one's.
-    std::optional<Presence> presence(const std::string& user) const;
+    // The latest presence of `user` that `watcher` (a local user) may see:
+    // a local user's if its privacy list allows the watcher, a watched
+    // user's if the host delivered that version to this watcher.
+    std::optional<Presence> presence_for(const std::string& watcher, const std::string& user) const;
 
     // A datagram from member `from`. kCorruption / kPermissionDenied when refused.
     Status on_datagram(const std::string& from, std::string_view bytes, SteadyTime now);
@@ -121,6 +126,7 @@ private:
     struct Local {
         Presence presence;
         PrivacyList privacy;
+        bool privacy_known = false;  // given since the user came online
         bool online = false;
         SteadyTime retain_until{};  // after logout, kept for anti-entropy
         // The presence encoded and signed, for `signed_version`: signed once
@@ -141,6 +147,7 @@ private:
         std::set<std::string> watchers;  // local users
         std::string host;                // as the directory named it; empty: unknown
         std::optional<Presence> latest;
+        std::map<std::string, uint64_t> seen;  // watcher -> the version delivered to it
     };
 
     std::vector<std::string> directory(const std::string& user) const;

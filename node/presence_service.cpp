@@ -164,7 +164,7 @@ void PresenceService::run() {
             for (const auto& d : deliveries)
                 if (d.watcher == it->watcher && d.presence.user_id == it->target) answered = true;
             if (answered || now >= it->deadline) {
-                auto p = answered ? presence_.presence(it->target) : std::optional<Presence>();
+                auto p = answered ? presence_.presence_for(it->watcher, it->target) : std::optional<Presence>();
                 unwatch_locked(it->watcher, it->target);
                 done.push_back({std::move(*it), p});
                 it = gets_.erase(it);
@@ -210,8 +210,7 @@ Status PresenceService::set(const std::string& user, const std::string& show, co
 }
 
 void PresenceService::set_privacy(const std::string& user, PrivacyList list) {
-    std::lock_guard lock(mutex_);
-    presence_.set_privacy(user, std::move(list));
+    act([&] { presence_.set_privacy(user, std::move(list), clock_.now()); return 0; });
 }
 
 void PresenceService::watch_locked(const std::string& watcher, const std::string& target) {
@@ -246,7 +245,7 @@ void PresenceService::get(const std::string& watcher, const std::string& target,
     std::optional<Presence> known;
     {
         std::lock_guard lock(mutex_);
-        if (watch_refs_.count({watcher, target})) known = presence_.presence(target);
+        if (watch_refs_.count({watcher, target})) known = presence_.presence_for(watcher, target);
         if (!known) {
             // Watch it for a moment: the host answers a new subscription at once.
             watch_locked(watcher, target);

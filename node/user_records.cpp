@@ -29,19 +29,4 @@ Status UserRecords::for_each_record(const std::function<void(const dht::InfoHash
     });
 }
 
-Status UserRecords::set_privacy(const std::string& user_id, const PrivacyList& list) {
-    auto bytes = encode_privacy(list);
-    if (!bytes) return bytes.status();
-    return store_.put("pv/" + user_id, *bytes);
-}
-
-Result<PrivacyList> UserRecords::privacy(const std::string& user_id) const {
-    auto bytes = store_.get("pv/" + user_id);
-    if (!bytes) {
-        if (bytes.status().code() == Code::kNotFound) return PrivacyList{};
-        return bytes.status();
-    }
-    return decode_privacy(*bytes);
-}
-
 }  // namespace dhtalk

@@ -3,7 +3,6 @@
 //   uc/<user id>          the certificates it issued (no phone numbers)
 //   ur/<DHT key hex>      the newest record each logged-in user published
 //                         through it, republished to the DHT after every start
-//   pv/<user id>          the plaintext privacy list a user gave it, to enforce
 // Thread-safe as far as the Store is (RocksStore is).
 
 #include <functional>
@@ -12,7 +11,6 @@
 #include <opendht/infohash.h>
 
 #include "dht/record.h"
-#include "dht/record_bodies.h"
 #include "storage/store.h"
 
 namespace dhtalk {
@@ -29,10 +27,6 @@ public:
     Status erase_record(const dht::InfoHash& key);
     // Calls `visit` with every kept record.
     Status for_each_record(const std::function<void(const dht::InfoHash&, const std::string&)>& visit) const;
-
-    Status set_privacy(const std::string& user_id, const PrivacyList& list);
-    // The user's list, or an empty one.
-    Result<PrivacyList> privacy(const std::string& user_id) const;
 
 private:
     Store& store_;

@@ -154,6 +154,7 @@ TEST_CASE("membership and presence datagrams survive mutation") {
     host.set_members(ids, now);
     watcher.set_members(ids, now);
     host.login(std::string(40, 'u'), now, 1000);
+    host.set_privacy(std::string(40, 'u'), {}, now);
     REQUIRE(watcher.watch(std::string(40, 'w'), std::string(40, 'u'), now));
     std::vector<std::string> messages;
     for (int round = 0; round < 5; ++round) {

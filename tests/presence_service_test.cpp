@@ -23,6 +23,7 @@ TEST_CASE("replacing the delivery callback waits for a delivery in progress") {
     service.set_members({{identity.node_id_hex(), {"127.0.0.1:1"}}});
     const std::string alice(40, 'a'), bob(40, 'b');
     service.login(alice);
+    service.set_privacy(alice, {});  // as her client does on every login
     service.login(bob);
     REQUIRE(service.watch(bob, alice));
 
@@ -35,8 +36,10 @@ TEST_CASE("replacing the delivery callback waits for a delivery in progress") {
         finished = true;
     });
     std::thread setter([&] { CHECK(service.set(alice, "away", "lunch")); });
-    REQUIRE(test::wait_until([&] { return inside.load(); }, seconds(10)));
+    const bool delivering = test::wait_until([&] { return inside.load(); }, seconds(10));
     service.on_delivery(nullptr);
-    CHECK(finished);  // before the fix: on_delivery returned while the callback ran on
+    const bool finished_first = finished;  // before the fix: on_delivery returned while the callback ran on
     setter.join();
+    REQUIRE(delivering);
+    CHECK(finished_first);
 }

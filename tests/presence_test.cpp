@@ -224,19 +224,20 @@ TEST_CASE("forged, replayed and malformed presence is refused") {
     Pair p;
     p.signer.who = "h";
     p.host.login("alice", p.now, 1000);
+    p.host.set_privacy("alice", {}, p.now);
     p.signer.who = "w";
     REQUIRE(p.watcher.watch("bob", "alice", p.now));
     p.pump();
-    REQUIRE(p.watcher.presence("alice"));
+    REQUIRE(p.watcher.presence_for("bob", "alice"));
     p.signer.who = "h";
     REQUIRE(p.host.set("alice", "away", "", p.now, 2000));
     p.pump();
-    REQUIRE(p.watcher.presence("alice")->show == "away");
+    REQUIRE(p.watcher.presence_for("bob", "alice")->show == "away");
     p.watcher.take_deliveries();
 
     // Replayed: an older presence, validly signed, changes nothing.
     for (const auto& old : p.to_watcher) p.watcher.on_datagram("h", old, p.now).ignore_error();
-    CHECK(p.watcher.presence("alice")->show == "away");
+    CHECK(p.watcher.presence_for("bob", "alice")->show == "away");
     CHECK(p.watcher.take_deliveries().empty());
 
     // Signed by a member that does not host the user.
@@ -254,7 +255,98 @@ TEST_CASE("forged, replayed and malformed presence is refused") {
     CHECK(p.watcher.on_datagram("h", "\x92\x02\x04", p.now).code() == Code::kCorruption);
     const std::string good = p.to_watcher.back();
     for (size_t cut = 0; cut < good.size(); cut += 7) CHECK_FALSE(p.watcher.on_datagram("h", good.substr(0, cut), p.now));
-    CHECK(p.watcher.presence("alice")->show == "away");
+    CHECK(p.watcher.presence_for("bob", "alice")->show == "away");
     CHECK(p.watcher.take_deliveries().empty());
     CHECK(p.watcher.counters().refused >= 5);
+}
+
+namespace {
+
+const std::string kDave(40, 'd');
+
+// Alice on node 2 blocks Dave. Bob (allowed) and Dave (blocked) are both
+// users of node 9; Bob watches Alice, settled.
+struct BlockedScene {
+    Scene s;
+    BlockedScene() {
+        PrivacyList blocks_dave;
+        blocks_dave.blocked = {kDave};
+        s.c.set_privacy(2, kAlice, blocks_dave);
+        s.c.login(9, kDave);
+        s.c.run_until(s.c.now() + seconds(2));
+        REQUIRE(last_delivery(s.c, 9, kBob, kAlice));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a blocked watcher learns nothing on any path, beside an allowed one on the same node") {
+    BlockedScene b;
+    GossipCluster& c = b.s.c;
+    SUBCASE("watching: nothing from the presence the node already holds for the allowed watcher") {
+        c.watch(9, kDave, kAlice);
+        c.run_until(c.now() + seconds(12));  // anti-entropy rounds too
+        CHECK(deliveries_to(c, kDave) == 0);
+        REQUIRE(c.set_presence(2, kAlice, "away"));
+        c.run_until(c.now() + seconds(2));
+        CHECK(deliveries_to(c, kDave) == 0);
+        CHECK(last_delivery(c, 9, kBob, kAlice)->delivery.presence.show == "away");
+        // What the node answers a one-off get, for each of them.
+        CHECK_FALSE(c.presence(9).presence_for(kDave, kAlice));
+        REQUIRE(c.presence(9).presence_for(kBob, kAlice));
+        CHECK(c.presence(9).presence_for(kBob, kAlice)->show == "away");
+    }
+    SUBCASE("a watcher allowed later gets the host's answer, not a copy of the allowed watcher's") {
+        c.watch(9, kDave, kAlice);
+        c.run_until(c.now() + seconds(2));
+        REQUIRE(deliveries_to(c, kDave) == 0);
+        c.set_privacy(2, kAlice, {});
+        REQUIRE(c.set_presence(2, kAlice, "busy"));
+        c.run_until(c.now() + seconds(2));
+        auto d = last_delivery(c, 9, kDave, kAlice);
+        REQUIRE(d);
+        CHECK(d->delivery.presence.show == "busy");
+    }
+    SUBCASE("the host's death is told only to the watchers that saw the user online") {
+        c.watch(9, kDave, kAlice);
+        c.run_until(c.now() + seconds(2));
+        const auto bound = c.node(9).detection_bound();
+        c.stop(2);
+        c.run_until(c.now() + bound);
+        CHECK(last_delivery(c, 9, kBob, kAlice)->delivery.presence.show == "unavailable");
+        CHECK(deliveries_to(c, kDave) == 0);
+    }
+    SUBCASE("a user hosted on the watcher's own node") {
+        c.login(9, kCarol);
+        PrivacyList blocks_dave;
+        blocks_dave.blocked = {kDave};
+        c.set_privacy(9, kCarol, blocks_dave);
+        c.watch(9, kBob, kCarol);
+        c.watch(9, kDave, kCarol);
+        c.run_until(c.now() + seconds(2));
+        CHECK(last_delivery(c, 9, kBob, kCarol));
+        CHECK_FALSE(last_delivery(c, 9, kDave, kCarol));
+        CHECK(c.presence(9).presence_for(kBob, kCarol));
+        CHECK_FALSE(c.presence(9).presence_for(kDave, kCarol));
+    }
+}
+
+TEST_CASE("a user's presence goes to nobody until its node holds the user's list") {
+    GossipCluster c(6, SwimConfig{}, simulated_link(0.0, 4), 4);
+    c.run_until(seconds(3));
+    c.login(1, kBob);
+    c.watch(1, kBob, kAlice);
+    // Alice logs in on a node her client has not yet given her list: it
+    // must not fall back to an empty one.
+    c.login(2, kAlice, /*without_list*/ true);
+    c.run_until(c.now() + seconds(12));
+    CHECK_FALSE(last_delivery(c, 1, kBob, kAlice));
+    PrivacyList blocks_bob;
+    blocks_bob.blocked = {kBob};
+    c.set_privacy(2, kAlice, blocks_bob);  // her client's list arrives: Bob is blocked
+    c.run_until(c.now() + seconds(12));
+    CHECK_FALSE(last_delivery(c, 1, kBob, kAlice));
+    c.set_privacy(2, kAlice, {});  // and now allowed
+    c.run_until(c.now() + seconds(2));
+    CHECK(last_delivery(c, 1, kBob, kAlice));
 }

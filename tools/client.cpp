@@ -24,6 +24,10 @@ bool node_failed(const Status& s) {
 
 int64_t now_s() { return to_unix_seconds(system_clock::now()); }
 
+FrameParams privacy_params(const PrivacyList& list) {
+    return {{"allow_only", list.allow_only}, {"blocked", list.blocked}, {"allowed", list.allowed}};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
@@ -75,6 +79,16 @@ Status Client::connect(bool login) {
             continue;
         }
         if (network && !profile_.network_id) profile_.network_id = static_cast<uint32_t>(*network);
+        if (login && profile_.privacy) {
+            // The node sends none of this user's presence until it holds the
+            // user's current list: every login gives it.
+            auto given = (*conn)->call("privacy.set", privacy_params(*profile_.privacy), options_.timeout);
+            Status st = given ? given->status() : given.status();
+            if (!st) {
+                if (node_failed(best) || !node_failed(st)) best = st;
+                continue;
+            }
+        }
         if (auto id = hello->text("node_id", 64)) node_id_ = *id;
         if (auto scheme = hello->text("user_id_scheme", 32)) scheme_ = *scheme;
         connection_ = std::move(conn).value();
@@ -295,7 +309,7 @@ Status Client::set_privacy(const PrivacyList& list) {
     r.body = std::move(sealed).value();
     auto published = publish(std::move(r));
     if (!published) return published.status();
-    auto given = call("privacy.set", {{"allow_only", list.allow_only}, {"blocked", list.blocked}, {"allowed", list.allowed}});
+    auto given = call("privacy.set", privacy_params(list));
     return given.status();
 }
 
