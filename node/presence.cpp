@@ -92,6 +92,15 @@ std::vector<std::string> PresenceChannel::directory(const std::string& user) con
     return out;
 }
 
+bool PresenceChannel::is_member(const std::string& node) const {
+    return std::find(members_.begin(), members_.end(), node) != members_.end();
+}
+
+bool PresenceChannel::in_directory(const std::string& user) const {
+    const auto dir = directory(user);
+    return std::find(dir.begin(), dir.end(), self_) != dir.end();
+}
+
 void PresenceChannel::send(const std::string& to, const std::string& bytes) {
     if (to == self_) to_self_.push_back(bytes);
     else outgoing_.push_back({to, bytes});
@@ -300,12 +309,19 @@ void PresenceChannel::set_privacy(const std::string& user, PrivacyList list, Ste
 
 Status PresenceChannel::watch(const std::string& watcher, const std::string& target, SteadyTime now) {
     auto it = watched_.find(target);
+    const bool watching = it != watched_.end() && it->second.watchers.count(watcher);
+    if (!watching && watching_[watcher] >= config_.max_watched_per_user)
+        return Status::exhausted("you watch " + std::to_string(config_.max_watched_per_user) +
+                                 " users already: unwatch some first");
     if (it == watched_.end()) {
         if (watched_.size() >= config_.max_watched)
             return Status::exhausted("this node watches too many users already");
         it = watched_.emplace(target, Watched{}).first;
     }
-    it->second.watchers.insert(watcher);
+    if (!watching) {
+        it->second.watchers.insert(watcher);
+        watching_[watcher]++;
+    }
     // Nothing from what is held here: the host decides what this watcher may
     // see, and answers the subscription with it.
     subscribe(target);  // the directory passes it on, with the new watcher, to the host
@@ -313,19 +329,23 @@ Status PresenceChannel::watch(const std::string& watcher, const std::string& tar
     return Status::ok();
 }
 
+void PresenceChannel::forget_watcher(Watched& w, const std::string& watcher) {
+    if (!w.watchers.erase(watcher)) return;
+    w.seen.erase(watcher);
+    if (auto n = watching_.find(watcher); n != watching_.end() && --n->second == 0) watching_.erase(n);
+}
+
 void PresenceChannel::unwatch(const std::string& watcher, const std::string& target) {
     auto it = watched_.find(target);
     if (it == watched_.end()) return;
-    it->second.watchers.erase(watcher);
-    it->second.seen.erase(watcher);
+    forget_watcher(it->second, watcher);
     // With no watcher left, the subscription is no longer renewed and lapses.
     if (it->second.watchers.empty()) watched_.erase(it);
 }
 
 void PresenceChannel::unwatch_all(const std::string& watcher) {
     for (auto it = watched_.begin(); it != watched_.end();) {
-        it->second.watchers.erase(watcher);
-        it->second.seen.erase(watcher);
+        forget_watcher(it->second, watcher);
         it = it->second.watchers.empty() ? watched_.erase(it) : std::next(it);
     }
 }
@@ -371,6 +391,9 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             const std::string user = f.str(kMaxId), host = f.str(kMaxId);
             const uint64_t version = f.uint(UINT64_MAX);
             if (host != from) return Status::denied("a node locates only its own users");
+            if (!in_directory(user)) break;  // a view of the members that differs from ours: it will settle
+            if (!locations_.count(user) && locations_.size() >= config_.max_directory_users)
+                return Status::exhausted("too many users located here");
             Location& loc = locations_[user];
             const bool moved = loc.host != host;
             if (!moved && version < loc.version) break;
@@ -397,9 +420,10 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             const std::string user = f.str(kMaxId), origin = f.str(kMaxId);
             const auto ids = read_ids(f);
             const std::set<std::string> watchers(ids.begin(), ids.end());
+            // A subscription is a member's: one per member and user at most.
+            if (!is_member(origin)) return Status::denied("a subscription for " + origin + ", not a member");
             if (auto l = local_.find(user); l != local_.end()) {
                 // We host the user: hold the subscription and answer at once.
-                if (subscribers_[user].size() >= config_.max_subscribers) return Status::exhausted("too many subscribers");
                 subscribers_[user][origin] = Lease{watchers, now + config_.lease};
                 // A watcher here of a user hosted here: no directory names the
                 // host to ourselves, so take it from what we host.
@@ -409,9 +433,10 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
                 break;
             }
             if (origin != from) break;  // forwarded to a node that no longer hosts the user
-            auto& subs = directory_subs_[user];
-            if (subs.size() >= config_.max_subscribers) return Status::exhausted("too many subscribers");
-            subs[origin] = Lease{watchers, now + config_.lease};
+            if (!in_directory(user)) break;
+            if (!directory_subs_.count(user) && directory_subs_.size() >= config_.max_directory_users)
+                return Status::exhausted("too many users subscribed to here");
+            directory_subs_[user][origin] = Lease{watchers, now + config_.lease};
             if (auto loc = locations_.find(user); loc != locations_.end()) {
                 send(origin, message(static_cast<uint8_t>(Kind::kLocated), 2, [&](MsgpackPacker& pk) {
                          pack_str(pk, user);

@@ -61,8 +61,9 @@ struct PresenceConfig {
     std::chrono::milliseconds sync_interval{std::chrono::seconds(5)};  // anti-entropy, renewals
     std::chrono::milliseconds lease{std::chrono::seconds(20)};  // unrenewed subscriptions and locations expire
     unsigned directory_replicas = 2;
-    size_t max_watched = 10000;       // users watched from this node
-    size_t max_subscribers = 100000;  // (user, node) subscriptions held as host or directory
+    size_t max_watched = 10000;           // users watched from this node
+    size_t max_watched_per_user = 1000;   // users one local user watches
+    size_t max_directory_users = 100000;  // users this node is directory for (locations, subscriptions)
 };
 
 struct PresenceDelivery {
@@ -97,7 +98,8 @@ public:
     // then (and after every login that follows a logout) the user's presence
     // goes to nobody.
     void set_privacy(const std::string& user, PrivacyList list, SteadyTime now);
-    // kResourceExhausted past max_watched.
+    // kResourceExhausted past max_watched, or past max_watched_per_user for
+    // this watcher.
     Status watch(const std::string& watcher, const std::string& target, SteadyTime now);
     void unwatch(const std::string& watcher, const std::string& target);
     void unwatch_all(const std::string& watcher);
@@ -161,6 +163,9 @@ private:
     void deliver(Watched& w, const std::set<std::string>& to);
     Status handle(const std::string& from, std::string_view bytes, SteadyTime now);
     void drain_self(SteadyTime now);
+    bool is_member(const std::string& node) const;
+    bool in_directory(const std::string& user) const;  // this node is one of the user's directory
+    void forget_watcher(Watched& w, const std::string& watcher);
 
     std::string self_;
     PresenceConfig config_;
@@ -171,6 +176,7 @@ private:
     std::map<std::string, Location> locations_;                               // as directory
     std::map<std::string, std::map<std::string, Lease>> directory_subs_;     // as directory: user -> node -> lease
     std::map<std::string, Watched> watched_;                                   // as watcher
+    std::map<std::string, size_t> watching_;  // local watcher -> how many users it watches
     SteadyTime next_sync_{};
     bool started_ = false;
     std::vector<SwimDatagram> outgoing_;

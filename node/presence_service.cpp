@@ -213,8 +213,12 @@ void PresenceService::set_privacy(const std::string& user, PrivacyList list) {
     act([&] { presence_.set_privacy(user, std::move(list), clock_.now()); return 0; });
 }
 
-void PresenceService::watch_locked(const std::string& watcher, const std::string& target) {
-    if (watch_refs_[{watcher, target}]++ == 0) presence_.watch(watcher, target, clock_.now()).ignore_error();  // bounded: see max_watched
+Status PresenceService::watch_locked(const std::string& watcher, const std::string& target) {
+    auto& refs = watch_refs_[{watcher, target}];
+    if (refs++ > 0) return Status::ok();
+    Status s = presence_.watch(watcher, target, clock_.now());  // bounded per watcher and per node
+    if (!s) watch_refs_.erase({watcher, target});
+    return s;
 }
 
 void PresenceService::unwatch_locked(const std::string& watcher, const std::string& target) {
@@ -227,12 +231,7 @@ void PresenceService::unwatch_locked(const std::string& watcher, const std::stri
 }
 
 Status PresenceService::watch(const std::string& watcher, const std::string& target) {
-    return act([&] {
-        if (watch_refs_.size() >= config_.presence.max_watched && !watch_refs_.count({watcher, target}))
-            return Status::exhausted("this node watches too many users already");
-        watch_locked(watcher, target);
-        return Status::ok();
-    });
+    return act([&] { return watch_locked(watcher, target); });
 }
 
 void PresenceService::unwatch(const std::string& watcher, const std::string& target) {
@@ -248,10 +247,11 @@ void PresenceService::get(const std::string& watcher, const std::string& target,
         if (watch_refs_.count({watcher, target})) known = presence_.presence_for(watcher, target);
         if (!known) {
             // Watch it for a moment: the host answers a new subscription at once.
-            watch_locked(watcher, target);
-            gets_.push_back({watcher, target, clock_.now() + config_.get_timeout, std::move(done)});
-            wake_.notify_one();
-            return;
+            if (watch_locked(watcher, target)) {
+                gets_.push_back({watcher, target, clock_.now() + config_.get_timeout, std::move(done)});
+                wake_.notify_one();
+                return;
+            }  // a watcher at its bound gets no answer
         }
     }
     done(known);

@@ -96,7 +96,7 @@ private:
     void run();
     // With mutex_ held: sends what the cores produced, collects deliveries.
     void flush(std::vector<PresenceDelivery>& deliveries);
-    void watch_locked(const std::string& watcher, const std::string& target);
+    Status watch_locked(const std::string& watcher, const std::string& target);
     void unwatch_locked(const std::string& watcher, const std::string& target);
     void finish(std::vector<PresenceDelivery>& deliveries, std::vector<std::pair<PendingGet, std::optional<Presence>>>& done);
     int64_t wall_ms() const;

@@ -350,3 +350,41 @@ TEST_CASE("a user's presence goes to nobody until its node holds the user's list
     c.run_until(c.now() + seconds(2));
     CHECK(last_delivery(c, 1, kBob, kAlice));
 }
+
+TEST_CASE("tables a user or a member can grow are bounded per user") {
+    TestSigner signer;
+    PresenceConfig config;
+    config.max_watched_per_user = 3;
+    config.max_directory_users = 2;
+    PresenceChannel node("h", config, signer);
+    SteadyTime now{};
+    node.set_members({"h", "w"}, now);
+    auto user = [](int i) { return std::string(39, 'u') + char('a' + i); };
+    SUBCASE("one local user cannot fill the node's watch table") {
+        for (int i = 0; i < 3; ++i) REQUIRE(node.watch(kBob, user(i), now));
+        CHECK(node.watch(kBob, user(1), now));  // watching again costs nothing
+        auto refused = node.watch(kBob, user(3), now);
+        CHECK(refused.code() == Code::kResourceExhausted);
+        CHECK(node.watch(kCarol, user(3), now));  // others still can
+        node.unwatch(kBob, user(0));
+        CHECK(node.watch(kBob, user(3), now));
+    }
+    SUBCASE("a member cannot fill the directory or subscribe for non-members") {
+        auto subscribe = [](const std::string& u, const std::string& origin) {
+            msgpack::sbuffer buf;
+            msgpack::packer<msgpack::sbuffer> pk(buf);
+            pk.pack_array(5);
+            pk.pack(1);
+            pk.pack(2);  // subscribe
+            pk.pack(u);
+            pk.pack(origin);
+            pk.pack_array(0);
+            return std::string(buf.data(), buf.size());
+        };
+        CHECK(node.on_datagram("w", subscribe(user(0), "z"), now).code() == Code::kPermissionDenied);
+        // With two members, "h" is in every user's directory; two users fit.
+        CHECK(node.on_datagram("w", subscribe(user(0), "w"), now));
+        CHECK(node.on_datagram("w", subscribe(user(1), "w"), now));
+        CHECK(node.on_datagram("w", subscribe(user(2), "w"), now).code() == Code::kResourceExhausted);
+    }
+}
