@@ -61,11 +61,15 @@ Status Membership::offer_epoch(const RosterEpoch& next) {
         if (hash_of(next) >= hash_of(current()))
             return Status(Code::kAlreadyExists, "epoch already adopted (or a rival with a higher hash)");
         DHTALK_TRY(verify_next(chain_[chain_.size() - 2], next, network_id_));
+        if (self_ && next.member(self_id_)) DHTALK_TRY(open_epoch_key(next, *self_).status());
         chain_.back() = next;  // the same change, assembled by another member: the lower hash wins
         return Status::ok();
     }
     if (next.epoch <= current().epoch) return Status(Code::kAlreadyExists, "epoch already adopted");
     DHTALK_TRY(verify_next(current(), next, network_id_));
+    // A member must be able to use the epoch: an assembler that sealed it
+    // garbage or another key would cut it off the overlay for good.
+    if (self_ && next.member(self_id_)) DHTALK_TRY(open_epoch_key(next, *self_).status());
     chain_.push_back(next);
     ballots_.clear();  // ballots are per epoch
     std::erase_if(applications_, [&](const auto& entry) {

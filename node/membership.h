@@ -45,7 +45,10 @@ public:
     // Adopts `next` if it follows the current epoch and is valid. Two
     // members may assemble the same change at once: a valid rival of the
     // current epoch with a lower hash replaces it, so that every member ends
-    // on the same one (kAlreadyExists for the rival that loses).
+    // on the same one (kAlreadyExists for the rival that loses). An epoch
+    // that lists this node but whose key this node cannot open (garbage, or
+    // a key other than the one the epoch commits to) is refused with
+    // kCorruption: adopting it would cut this node off the overlay.
     Status offer_epoch(const RosterEpoch& next);
 
     // This node's vote. For an admission the subject must have applied.

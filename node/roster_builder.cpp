@@ -10,6 +10,7 @@ namespace {
 
 Status seal_keys(RosterEpoch& e, const crypto::AeadKey& key) {
     e.keys.clear();
+    e.key_digest = epoch_key_digest(key);
     const std::string_view secret(reinterpret_cast<const char*>(key.data()), key.size());
     for (const auto& m : e.members) {
         auto cert = crypto::parse_certificate(m.certificate);
@@ -122,15 +123,24 @@ Result<RosterEpoch> assemble_next(const RosterEpoch& prev, uint32_t network_id, 
     return next;
 }
 
+std::string epoch_key_digest(const crypto::AeadKey& key) {
+    return crypto::sha256("dhtalk epoch key\n" + std::string(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
 Result<crypto::AeadKey> open_epoch_key(const RosterEpoch& epoch, const crypto::NodeIdentity& id) {
     const auto me = id.node_id_hex();
     for (const auto& k : epoch.keys) {
         if (k.node_id != me) continue;
         auto secret = crypto::open_sealed(*id.key, k.sealed);
-        if (!secret) return secret.status();
+        if (!secret)
+            return Status::corruption("the key epoch " + std::to_string(epoch.epoch) +
+                                      " seals to this node does not open: " + secret.status().message());
         crypto::AeadKey key;
         if (secret->size() != key.size()) return Status::corruption("the sealed epoch key has the wrong size");
         std::copy(secret->begin(), secret->end(), key.begin());
+        if (epoch_key_digest(key) != epoch.key_digest)
+            return Status::corruption("the key epoch " + std::to_string(epoch.epoch) +
+                                      " seals to this node is not the key the epoch commits to");
         return key;
     }
     return Status::not_found("epoch " + std::to_string(epoch.epoch) + " holds no key for this node");

@@ -32,7 +32,12 @@ Result<RosterEpoch> assemble_next(const RosterEpoch& prev, uint32_t network_id, 
                                   const std::vector<Ballot>& approvals, const crypto::NodeIdentity& assembler,
                                   const crypto::AeadKey& epoch_key);
 
-// This node's copy of the epoch key, opened with its private key.
+// What an epoch's key_digest is for `key`.
+std::string epoch_key_digest(const crypto::AeadKey& key);
+// This node's copy of the epoch key, opened with its private key and checked
+// against the epoch's key_digest: kCorruption if it does not open or is
+// another key (an assembler that cut this node out), kNotFound if the epoch
+// seals none to this node.
 Result<crypto::AeadKey> open_epoch_key(const RosterEpoch& epoch, const crypto::NodeIdentity& id);
 
 }  // namespace dhtalk

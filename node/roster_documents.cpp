@@ -61,8 +61,13 @@ Envelope open_envelope(std::string_view bytes, const char* what) {
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 3)
         throw DecodeError{std::string(what) + " is not [version, body, signature]"};
     const auto& v = o.via.array.ptr[0];
-    if (v.type != msgpack::type::POSITIVE_INTEGER || v.via.u64 != kRosterFormatVersion)
-        throw DecodeError{std::string(what) + " has an unknown format version"};
+    if (v.type != msgpack::type::POSITIVE_INTEGER)
+        throw DecodeError{std::string(what) + " has no format version"};
+    if (v.via.u64 != kRosterFormatVersion)
+        throw DecodeError{std::string(what) + " has format version " + std::to_string(v.via.u64) + "; this node reads " +
+                          std::to_string(kRosterFormatVersion) +
+                          (v.via.u64 < kRosterFormatVersion ? " (a network founded by an older dhtalk must be founded again)"
+                                                            : " (upgrade this node)")};
     const auto& body = o.via.array.ptr[1];
     const auto& sig = o.via.array.ptr[2];
     if (body.type != msgpack::type::BIN || sig.type != msgpack::type::BIN || sig.via.bin.size > 1024)
@@ -142,7 +147,7 @@ std::string body_of(const Ballot& b) {
 std::string body_of(const RosterEpoch& e) {
     msgpack::sbuffer buf;
     Packer pk(buf);
-    pk.pack_array(11);
+    pk.pack_array(12);
     pk.pack(e.network_id);
     pk.pack(e.epoch);
     pack_bin(pk, e.prev_hash);
@@ -163,6 +168,7 @@ std::string body_of(const RosterEpoch& e) {
         pack_str(pk, k.node_id);
         pack_bin(pk, k.sealed);
     }
+    pack_bin(pk, e.key_digest);
     pack_str(pk, e.assembler);
     return {buf.data(), buf.size()};
 }
@@ -194,7 +200,7 @@ Result<Ballot> decode_ballot(std::string_view bytes) {
 Result<RosterEpoch> decode_roster_epoch(std::string_view bytes) {
     return guarded<RosterEpoch>("roster epoch", [&] {
         auto env = open_envelope(bytes, "roster epoch");
-        Fields f(env.body.get(), 11, "roster epoch");
+        Fields f(env.body.get(), 12, "roster epoch");
         RosterEpoch e;
         e.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
         e.epoch = f.uint(UINT64_MAX);
@@ -217,6 +223,7 @@ Result<RosterEpoch> decode_roster_epoch(std::string_view bytes) {
             Fields kf(k, 2, "sealed epoch key");
             e.keys.push_back({kf.str(40), kf.bin(1024)});
         }
+        e.key_digest = f.bin(32);
         e.assembler = f.str(40);
         e.signature = std::move(env.signature);
         return e;

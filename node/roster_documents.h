@@ -15,7 +15,8 @@
 
 namespace dhtalk {
 
-inline constexpr uint32_t kRosterFormatVersion = 1;
+// 2: epochs commit to their key (key_digest). Format 1 is refused.
+inline constexpr uint32_t kRosterFormatVersion = 2;
 // A roster of kMaxMembers with RSA-3072 certificates and their sealed keys
 // takes about 250 KiB.
 inline constexpr size_t kMaxDocumentBytes = 1 << 20;
@@ -80,6 +81,9 @@ struct RosterEpoch {
     std::string subject;  // node id admitted or banned; the founder in the genesis
     std::vector<Ballot> ballots;  // the approvals that carried the change
     std::vector<SealedEpochKey> keys;  // one per member
+    // SHA-256 of "dhtalk epoch key\n" and the epoch key: what every sealed
+    // copy must open to, so no assembler can hand one member another key.
+    std::string key_digest;
     std::string assembler;  // node id of the member that assembled and signed it
     std::string signature;
 

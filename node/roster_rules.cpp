@@ -52,6 +52,7 @@ Status check_keys(const RosterEpoch& e) {
     if (ids != member_ids(e)) return Status::invalid("the epoch key is not sealed to exactly the members");
     for (const auto& k : e.keys)
         if (k.sealed.empty()) return Status::invalid("an empty sealed epoch key");
+    if (e.key_digest.size() != 32) return Status::invalid("the epoch commits to no key (a digest of 32 bytes)");
     return Status::ok();
 }
 

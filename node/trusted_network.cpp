@@ -159,7 +159,14 @@ void TrustedNetwork::relay(const std::string& path, const std::string& doc) {
 
 Status TrustedNetwork::adopt(const RosterEpoch& next) {
     const RosterEpoch prev = membership_.current();
-    DHTALK_TRY(membership_.offer_epoch(next));
+    if (Status offered = membership_.offer_epoch(next); !offered) {
+        if (offered.code() == Code::kCorruption)
+            DHTALK_LOG(kError, "trust", "refusing roster epoch " << next.epoch << " assembled by " << next.assembler.substr(0, 8)
+                                                                 << ": " << offered.message()
+                                                                 << "; staying on epoch " << prev.epoch
+                                                                 << " and asking the other members");
+        return offered;
+    }
     DHTALK_TRY(roster_store_.save_epoch(next));
     roster_store_.forget_ballots_before(next.epoch).ignore_error();  // stale ballots only cost space
     // Applications that no longer apply (the admitted node's) leave the store.

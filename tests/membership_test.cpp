@@ -150,3 +150,48 @@ TEST_CASE("two members assembling the same change at once converge on the lower 
     CHECK(head_hash(bus.at(0)) == std::min(hash_of(**e0), hash_of(**e1)));
     CHECK(bus.at(2).is_member());
 }
+
+TEST_CASE("an epoch that seals one member another key is refused by that member, loudly, and by no one else") {
+    test::Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    const RosterEpoch prev = bus.at(0).current();
+    // Node 0 assembles node 2's admission, but seals node 1 a key of its own
+    // choosing, and signs the result: the epoch still verifies.
+    auto b0 = bus.at(0).cast(ChangeKind::kAdmit, test::ids()[2].node_id_hex(), Decision::kApprove, "t");
+    auto b1 = bus.at(1).cast(ChangeKind::kAdmit, test::ids()[2].node_id_hex(), Decision::kApprove, "t");
+    REQUIRE(b0);
+    REQUIRE(b1);
+    const Member two = member_of(test::ids()[2], {"127.0.0.1:102"}, "operator 2");
+    auto next = assemble_next(prev, bus.at(0).network_id(), ChangeKind::kAdmit, two.node_id, &two, {*b0, *b1},
+                              test::ids()[0], crypto::random_key());
+    REQUIRE(next);
+    const crypto::AeadKey other = crypto::random_key();
+    for (auto& k : next->keys)
+        if (k.node_id == test::ids()[1].node_id_hex())
+            k.sealed = crypto::seal_to(*test::ids()[1].certificate,
+                                       std::string_view(reinterpret_cast<const char*>(other.data()), other.size()))
+                           .value();
+    next->signature = crypto::sign(*test::ids()[0].key, body_of(*next)).value();
+    REQUIRE(verify_next(prev, *next, bus.at(0).network_id()));
+
+    auto refused = bus.at(1).offer_epoch(*next);
+    CHECK(refused.code() == Code::kCorruption);
+    CHECK(refused.message().find("not the key the epoch commits to") != std::string::npos);
+    CHECK(bus.at(1).current().epoch == prev.epoch);  // node 1 stays where it can still talk
+    CHECK(bus.at(0).offer_epoch(*next));             // the others cannot tell
+    CHECK(open_epoch_key(*next, test::ids()[1]).status().code() == Code::kCorruption);
+    CHECK(open_epoch_key(*next, test::ids()[0]));
+}
+
+TEST_CASE("roster documents of the format before the key commitment are refused with a clear error") {
+    test::Bus bus;
+    std::string doc = encode(bus.genesis);
+    REQUIRE(doc[1] == static_cast<char>(kRosterFormatVersion));  // [fixarray 3, version, ...]
+    doc[1] = 1;
+    auto old = decode_roster_epoch(doc);
+    REQUIRE_FALSE(old);
+    CHECK(old.status().message().find("format version 1") != std::string::npos);
+    CHECK(old.status().message().find("founded again") != std::string::npos);
+}

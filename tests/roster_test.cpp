@@ -267,11 +267,11 @@ TEST_CASE("decoders refuse malformed documents") {
     CHECK_FALSE(decode_roster_epoch(std::string(100, '\xff')).is_ok());         // garbage
     CHECK_FALSE(decode_roster_epoch(std::string(kMaxDocumentBytes + 1, '\x90')).is_ok());  // oversized
     std::string wrong_version = good;
-    wrong_version[1] = 2;  // [version, ...]: the byte after the array header
-    CHECK(contains(decode_roster_epoch(wrong_version).status().message(), "unknown format version"));
+    wrong_version[1] = kRosterFormatVersion + 1;  // [version, ...]: the byte after the array header
+    CHECK(contains(decode_roster_epoch(wrong_version).status().message(), "upgrade this node"));
     CHECK_FALSE(decode_ballot(good).is_ok());       // an epoch is not a ballot
     CHECK_FALSE(decode_application(good).is_ok());  // nor an application
-    const std::string bomb = "\x93\x01\xc6\xff\xff\xff\xff";  // bin claiming 4 GiB
+    const std::string bomb = "\x93\x02\xc6\xff\xff\xff\xff";  // bin claiming 4 GiB
     CHECK_FALSE(decode_roster_epoch(bomb).is_ok());
 }
 

@@ -73,7 +73,7 @@ TEST_CASE("found, admit two by vote, keep a stock peer out, ban one") {
     {
         httplib::Client peer("127.0.0.1", ra.peer_port);
         for (const char* path : {"/v1/apply", "/v1/ballot", "/v1/epoch"}) {
-            auto res = peer.Post(path, std::string("\x93\x01\xc6\xff\xff\xff\xff garbage"), "application/msgpack");
+            auto res = peer.Post(path, std::string("\x93\x02\xc6\xff\xff\xff\xff garbage"), "application/msgpack");
             REQUIRE(res);
             CHECK(res->status == 400);
             CHECK_FALSE(res->body.empty());
