@@ -56,25 +56,51 @@ Status Membership::offer_ballot(const Ballot& b) {
     return Status::ok();
 }
 
-Status Membership::offer_epoch(const RosterEpoch& next) {
+Status Membership::usable(const RosterEpoch& epoch) const {
+    // A member must be able to use the epoch: an assembler that sealed it
+    // garbage or another key would cut it off the overlay for good.
+    if (self_ && epoch.member(self_id_)) return open_epoch_key(epoch, *self_).status();
+    return Status::ok();
+}
+
+void Membership::entered_epoch() {
+    ballots_.clear();  // ballots are per epoch
+    std::erase_if(applications_, [&](const auto& entry) {
+        return !verify_application(entry.second, network_id_, current()).is_ok();
+    });
+}
+
+Status Membership::offer_fork(const std::vector<RosterEpoch>& epochs) {
+    if (chain_.size() < 2 || epochs.size() < 2 || epochs.front().epoch != current().epoch ||
+        hash_of(epochs.front()) == hash_of(current()))
+        return Status(Code::kAlreadyExists, "no other branch to take");
+    DHTALK_TRY(verify_next(chain_[chain_.size() - 2], epochs.front(), network_id_));
+    for (size_t i = 1; i < epochs.size(); ++i) DHTALK_TRY(verify_next(epochs[i - 1], epochs[i], network_id_));
+    DHTALK_TRY(usable(epochs.back()));
+    chain_.back() = epochs.front();
+    chain_.insert(chain_.end(), epochs.begin() + 1, epochs.end());
+    entered_epoch();
+    return Status::ok();
+}
+
+Status Membership::offer_epoch(const RosterEpoch& next, bool accept_rival) {
     if (next.epoch == current().epoch && chain_.size() >= 2) {
-        if (hash_of(next) >= hash_of(current()))
+        if (hash_of(next) == hash_of(current())) return Status(Code::kAlreadyExists, "epoch already adopted");
+        if (!accept_rival)
+            return Status(Code::kAlreadyExists, "epoch " + std::to_string(next.epoch) +
+                                                    " is settled here: a rival of it comes too late");
+        if (hash_of(next) > hash_of(current()))
             return Status(Code::kAlreadyExists, "epoch already adopted (or a rival with a higher hash)");
         DHTALK_TRY(verify_next(chain_[chain_.size() - 2], next, network_id_));
-        if (self_ && next.member(self_id_)) DHTALK_TRY(open_epoch_key(next, *self_).status());
+        DHTALK_TRY(usable(next));
         chain_.back() = next;  // the same change, assembled by another member: the lower hash wins
         return Status::ok();
     }
     if (next.epoch <= current().epoch) return Status(Code::kAlreadyExists, "epoch already adopted");
     DHTALK_TRY(verify_next(current(), next, network_id_));
-    // A member must be able to use the epoch: an assembler that sealed it
-    // garbage or another key would cut it off the overlay for good.
-    if (self_ && next.member(self_id_)) DHTALK_TRY(open_epoch_key(next, *self_).status());
+    DHTALK_TRY(usable(next));
     chain_.push_back(next);
-    ballots_.clear();  // ballots are per epoch
-    std::erase_if(applications_, [&](const auto& entry) {
-        return !verify_application(entry.second, network_id_, current()).is_ok();
-    });
+    entered_epoch();
     return Status::ok();
 }
 

@@ -49,7 +49,14 @@ public:
     // that lists this node but whose key this node cannot open (garbage, or
     // a key other than the one the epoch commits to) is refused with
     // kCorruption: adopting it would cut this node off the overlay.
-    Status offer_epoch(const RosterEpoch& next);
+    // With `accept_rival` false the current epoch is settled: a rival of it
+    // is refused (kAlreadyExists), however low its hash.
+    Status offer_epoch(const RosterEpoch& next, bool accept_rival = true);
+    // Epochs from the current number on, as another member holds them, whose
+    // first is a rival of this node's current epoch and has successors: the
+    // network went on from the rival, so this node leaves its own for it.
+    // kAlreadyExists when there is nothing to leave for.
+    Status offer_fork(const std::vector<RosterEpoch>& epochs);
 
     // This node's vote. For an admission the subject must have applied.
     Result<Ballot> cast(ChangeKind change, const std::string& subject, Decision decision, std::string reason);
@@ -80,6 +87,8 @@ public:
 private:
     Membership(std::vector<RosterEpoch> chain, uint32_t network_id, const crypto::NodeIdentity& self);
     size_t needed_for(ChangeKind change) const;
+    Status usable(const RosterEpoch& epoch) const;  // this node can open its key, if it is a member
+    void entered_epoch();                           // the current epoch changed
 
     std::vector<RosterEpoch> chain_;
     uint32_t network_id_;

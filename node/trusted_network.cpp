@@ -159,7 +159,8 @@ void TrustedNetwork::relay(const std::string& path, const std::string& doc) {
 
 Status TrustedNetwork::adopt(const RosterEpoch& next) {
     const RosterEpoch prev = membership_.current();
-    if (Status offered = membership_.offer_epoch(next); !offered) {
+    const bool rival_welcome = clock_.now() - adopted_at_ < config_.rival_window;
+    if (Status offered = membership_.offer_epoch(next, rival_welcome); !offered) {
         if (offered.code() == Code::kCorruption)
             DHTALK_LOG(kError, "trust", "refusing roster epoch " << next.epoch << " assembled by " << next.assembler.substr(0, 8)
                                                                  << ": " << offered.message()
@@ -167,7 +168,15 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
                                                                  << " and asking the other members");
         return offered;
     }
-    DHTALK_TRY(roster_store_.save_epoch(next));
+    adopted(prev);
+    return Status::ok();
+}
+
+void TrustedNetwork::adopted(const RosterEpoch& prev) {
+    const RosterEpoch& next = membership_.current();
+    adopted_at_ = clock_.now();
+    Status saved = roster_store_.save_epoch(next);
+    if (!saved) DHTALK_LOG(kError, "trust", "cannot store roster epoch " << next.epoch << ": " << saved.message());
     roster_store_.forget_ballots_before(next.epoch).ignore_error();  // stale ballots only cost space
     // Applications that no longer apply (the admitted node's) leave the store.
     if (auto stored = roster_store_.load_applications())
@@ -196,7 +205,6 @@ Status TrustedNetwork::adopt(const RosterEpoch& next) {
         }
         if (membership_.offer_ballot(*b)) roster_store_.save_ballot(*b).ignore_error();  // counted; persisting is best effort
     }
-    return Status::ok();
 }
 
 void TrustedNetwork::assemble_if_due(bool any_member) {
@@ -281,6 +289,15 @@ void TrustedNetwork::catch_up() {
         DHTALK_LOG(kDebug, "trust", "catch-up from " << source << ": " << fetched.status().message());
         return;
     }
+    bool forked = false;
+    {
+        std::lock_guard lock(mutex_);
+        forked = !fetched->empty() && fetched->front().epoch == membership_.current().epoch + 1 &&
+                 fetched->front().prev_hash != hash_of(membership_.current());
+    }
+    // The network went on from a rival of this node's current epoch: fetch
+    // that rival too, and take the branch.
+    if (forked) return take_branch(source);
     std::lock_guard lock(mutex_);
     for (const auto& e : *fetched) {
         if (e.epoch <= membership_.current().epoch) continue;
@@ -290,6 +307,23 @@ void TrustedNetwork::catch_up() {
             return;
         }
     }
+}
+
+void TrustedNetwork::take_branch(const std::string& source) {
+    auto branch = fetch_epochs(courier_, source, epoch());
+    if (!branch) return;
+    std::lock_guard lock(mutex_);
+    const RosterEpoch prev = membership_.current();
+    Status taken = membership_.offer_fork(*branch);
+    if (!taken) {
+        DHTALK_LOG(kWarning, "trust", "the branch of epoch " << prev.epoch << " from " << source
+                                                            << " refused: " << taken.message());
+        return;
+    }
+    DHTALK_LOG(kWarning, "trust", "left this node's epoch " << prev.epoch << " (a rival the network did not go on from)");
+    for (const auto& e : *branch)
+        if (e.epoch < membership_.current().epoch) roster_store_.save_epoch(e).ignore_error();  // adopted() saves the last
+    adopted(prev);
 }
 
 Status TrustedNetwork::apply_now() {

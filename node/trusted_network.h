@@ -38,6 +38,11 @@ struct TrustConfig {
     std::vector<std::string> bootstrap;  // HOST:PORT of members
     std::string endpoint;         // HOST:PORT others reach this node at
     std::chrono::milliseconds interval{std::chrono::seconds(3)};  // catch-up and re-application period
+    // A rival of the current epoch (the same change, assembled by another
+    // approver at the same moment) replaces it only this long after this
+    // node adopted it; later the epoch is settled, so no approver can grind
+    // a new one after the fact. A rival the network built on still wins.
+    std::chrono::milliseconds rival_window{std::chrono::seconds(30)};
 };
 
 class TrustedNetwork final : public PeerHandler {
@@ -84,10 +89,12 @@ private:
     TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity, const Clock& clock,
                    Membership membership);
     Status adopt(const RosterEpoch& next);          // mutex_ held
+    void adopted(const RosterEpoch& prev);          // mutex_ held: the current epoch changed from `prev`
     void assemble_if_due(bool any_member);          // mutex_ held
     void relay(const std::string& path, const std::string& doc);  // mutex_ held
     Status apply_now();
     void catch_up();
+    void take_branch(const std::string& source);  // the network went on from a rival of our current epoch
     void notify_if_adopted();
 
     TrustConfig config_;
@@ -99,6 +106,7 @@ private:
     std::atomic<bool> adopted_{false};
     std::function<void()> on_adopted_;
     SteadyTime next_work_{};  // guarded by mutex_
+    SteadyTime adopted_at_{};  // guarded by mutex_: when the current epoch was adopted here
     // Ballots for epochs this node has not reached yet, replayed on adoption.
     static constexpr size_t kMaxFutureBallots = 256;
     std::vector<std::string> future_ballots_;  // guarded by mutex_

@@ -195,3 +195,51 @@ TEST_CASE("roster documents of the format before the key commitment are refused 
     CHECK(old.status().message().find("format version 1") != std::string::npos);
     CHECK(old.status().message().find("founded again") != std::string::npos);
 }
+
+TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival takes the branch the network went on from") {
+    Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    const auto subject = ids()[2].node_id_hex();
+    for (int voter : {0, 1}) {
+        auto b = bus.at(voter).cast(ChangeKind::kAdmit, subject, Decision::kApprove, "");
+        REQUIRE(b.is_ok());
+        for (auto& [n, m] : bus.nodes)
+            if (n != voter) m.offer_ballot(*b).ignore_error();
+    }
+    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
+    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
+    REQUIRE((e0 && *e0 && e1 && *e1));
+    const bool zero_lower = hash_of(**e0) < hash_of(**e1);
+    const RosterEpoch& low = zero_lower ? **e0 : **e1;
+    const RosterEpoch& high = zero_lower ? **e1 : **e0;
+    REQUIRE(bus.at(0).offer_epoch(low));
+    REQUIRE(bus.at(1).offer_epoch(high));
+    // Node 1's epoch is settled: the lower rival comes too late.
+    auto late = bus.at(1).offer_epoch(low, /*accept_rival*/ false);
+    CHECK(late.code() == Code::kAlreadyExists);
+    CHECK(late.message().find("settled") != std::string::npos);
+    CHECK(hash_of(bus.at(1).current()) == hash_of(high));
+
+    // The network goes on from `low`: node 3 is admitted by nodes 0 and 2.
+    bus.join(3);
+    const Member three = member_of(ids()[3], {"127.0.0.1:103"}, "operator 3");
+    std::vector<Ballot> approvals;
+    for (int voter : {0, 2})
+        approvals.push_back(make_ballot(ids()[voter], low.network_id, low.epoch, ChangeKind::kAdmit, three.node_id,
+                                        Decision::kApprove, "")
+                                .value());
+    auto after = assemble_next(low, low.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0],
+                               crypto::random_key());
+    REQUIRE(after);
+    CHECK_FALSE(bus.at(1).offer_epoch(*after));  // it does not link to node 1's epoch: a split, before
+    CHECK(bus.at(1).offer_fork({high, *after}).code() == Code::kAlreadyExists);  // its own epoch is no branch
+    CHECK(bus.at(1).offer_fork({low}).code() == Code::kAlreadyExists);           // no successor: rival rules decide
+    RosterEpoch forged = low;
+    forged.signature = "not a signature";
+    CHECK_FALSE(bus.at(1).offer_fork({forged, *after}));
+    REQUIRE(bus.at(1).offer_fork({low, *after}));
+    CHECK(hash_of(bus.at(1).current()) == hash_of(*after));
+    CHECK(hash_of(bus.at(1).chain()[low.epoch]) == hash_of(low));
+}
