@@ -19,6 +19,42 @@ Result<std::unique_ptr<httplib::Client>> client_for(const std::string& endpoint)
     return c;
 }
 
+struct Answer {
+    int status = 0;
+    std::string body;
+};
+
+// One request to a peer, reading at most `limit` bytes of its answer: a
+// peer cannot make this node buffer more than that.
+Result<Answer> exchange(const std::string& endpoint, const std::string& method, const std::string& path,
+                        const std::string& body, size_t limit) {
+    auto c = client_for(endpoint);
+    if (!c) return c.status();
+    Answer answer;
+    bool too_long = false;
+    httplib::Request req;
+    req.method = method;
+    req.path = path;
+    if (!body.empty()) {
+        req.body = body;
+        req.set_header("Content-Type", "application/msgpack");
+    }
+    req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+        if (answer.body.size() + size > limit) {
+            too_long = true;
+            return false;
+        }
+        answer.body.append(data, size);
+        return true;
+    };
+    auto res = (*c)->send(req);
+    if (too_long)
+        return Status::corruption(endpoint + " answered with more than " + std::to_string(limit) + " bytes");
+    if (!res) return Status::unavailable("cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    answer.status = res->status;
+    return answer;
+}
+
 }  // namespace
 
 Courier::Courier() : thread_([this] { run(); }) {}
@@ -45,10 +81,8 @@ void Courier::send(const std::string& endpoint, const std::string& path, std::st
 }
 
 Status Courier::post(const std::string& endpoint, const std::string& path, const std::string& body) {
-    auto c = client_for(endpoint);
-    if (!c) return c.status();
-    auto res = (*c)->Post(path, body, "application/msgpack");
-    if (!res) return Status::unavailable("cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    auto res = exchange(endpoint, "POST", path, body, kMaxVerdictBytes);
+    if (!res) return res.status();
     if (res->status == 200) return Status(Code::kAlreadyExists, "already held");
     if (res->status == 202) return Status::ok();
     if (res->status == 503) return Status::busy(endpoint + " is busy: " + res->body);
@@ -56,10 +90,8 @@ Status Courier::post(const std::string& endpoint, const std::string& path, const
 }
 
 Result<std::vector<std::string>> Courier::fetch_roster(const std::string& endpoint, uint64_t from) {
-    auto c = client_for(endpoint);
-    if (!c) return c.status();
-    auto res = (*c)->Get("/v1/roster?from=" + std::to_string(from));
-    if (!res) return Status::unavailable("cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    auto res = exchange(endpoint, "GET", "/v1/roster?from=" + std::to_string(from), {}, kMaxEpochListBytes);
+    if (!res) return res.status();
     if (res->status != 200) return Status::unavailable(endpoint + " answered HTTP " + std::to_string(res->status));
     return decode_epoch_list(res->body);
 }

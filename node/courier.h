@@ -19,6 +19,9 @@ namespace dhtalk {
 class Courier {
 public:
     static constexpr size_t kMaxQueued = 1024;
+    // The most of a peer's verdict on a POST this node reads (a line of
+    // text); epoch lists are read up to kMaxEpochListBytes (peer_service.h).
+    static constexpr size_t kMaxVerdictBytes = 4096;
 
     Courier();
     ~Courier();

@@ -96,7 +96,7 @@ std::string encode_epoch_list(const std::vector<std::string>& epochs) {
 }
 
 Result<std::vector<std::string>> decode_epoch_list(std::string_view body) {
-    if (body.size() > kMaxEpochsPerAnswer * (kMaxDocumentBytes + 16)) return Status::invalid("roster answer too large");
+    if (body.size() > kMaxEpochListBytes) return Status::invalid("roster answer too large");
     try {
         const msgpack::unpack_limit limit(kMaxEpochsPerAnswer, 0, 0, kMaxDocumentBytes, 0, 2);
         auto h = msgpack::unpack(body.data(), body.size(), nullptr, nullptr, limit);

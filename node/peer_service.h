@@ -23,6 +23,7 @@
 #include "common/rate_limiter.h"
 #include "common/status.h"
 #include "node/http_listener.h"
+#include "node/roster_documents.h"
 
 namespace httplib {
 class Server;
@@ -32,6 +33,7 @@ namespace dhtalk {
 
 inline constexpr size_t kMaxPeerBodyBytes = 1 << 20;
 inline constexpr size_t kMaxEpochsPerAnswer = 16;
+inline constexpr size_t kMaxEpochListBytes = kMaxEpochsPerAnswer * (kMaxDocumentBytes + 16) + 16;
 // Per peer address. Every document a member relays reaches each node once per
 // member, and nodes sharing an address (a test network on loopback) share the
 // budget: generous, yet it caps what one address can make a node verify.

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "crypto/aead.h"
+#include "crypto/signing.h"
 #include "node/roster_builder.h"
 #include "node/roster_rules.h"
 
@@ -241,10 +242,25 @@ Status TrustedNetwork::on_ballot(std::string_view doc) {
     {
         std::lock_guard lock(mutex_);
         if (b->epoch > membership_.current().epoch) {
-            // We are behind: keep it for the epoch it belongs to, and catch up soon.
-            if (future_ballots_.size() >= kMaxFutureBallots) future_ballots_.erase(future_ballots_.begin());
-            future_ballots_.emplace_back(doc);
+            // We are behind: catch up soon. A ballot for the very next epoch
+            // is kept for it if a current member signed it (members mostly
+            // stay members), once per voter; nothing else is held unverified.
             next_work_ = {};
+            if (b->epoch != membership_.current().epoch + 1)
+                return Status::busy("ballot for epoch " + std::to_string(b->epoch) + ": this node is catching up");
+            const Member* voter = membership_.current().member(b->voter);
+            if (!voter) return Status::invalid("a ballot for a later epoch from " + b->voter.substr(0, 8) + ", not a member");
+            auto cert = crypto::parse_certificate(voter->certificate);
+            if (!cert || !crypto::verify(**cert, body_of(*b), b->signature))
+                return Status::invalid("a ballot for a later epoch whose signature does not verify");
+            size_t from_voter = 0;
+            for (const auto& held : future_ballots_) {
+                auto h = decode_ballot(held);
+                if (h && h->voter == b->voter) from_voter++;
+            }
+            if (from_voter >= kMaxFutureBallotsPerVoter)
+                return Status::busy("ballots for the next epoch from " + b->voter.substr(0, 8) + " are held already");
+            future_ballots_.emplace_back(doc);
             return Status::busy("ballot for epoch " + std::to_string(b->epoch) + " kept until this node catches up");
         }
         DHTALK_TRY(membership_.offer_ballot(*b));

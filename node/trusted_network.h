@@ -108,7 +108,9 @@ private:
     SteadyTime next_work_{};  // guarded by mutex_
     SteadyTime adopted_at_{};  // guarded by mutex_: when the current epoch was adopted here
     // Ballots for epochs this node has not reached yet, replayed on adoption.
-    static constexpr size_t kMaxFutureBallots = 256;
+    // Ballots for the next epoch held per current member (an honest one
+    // casts one approval and a few rejections per epoch).
+    static constexpr size_t kMaxFutureBallotsPerVoter = 4;
     std::vector<std::string> future_ballots_;  // guarded by mutex_
     std::optional<SteadyTime> quorum_since_;  // guarded by mutex_
     Courier courier_;

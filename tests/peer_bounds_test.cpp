@@ -1,0 +1,69 @@
+// The trusted network's peer exchanges are bounded both ways: answers a
+// peer sends are read only up to their bound, and ballots for an epoch this
+// node has not reached are held only when a current member signed them, a
+// few per member.
+#include <httplib.h>
+
+#include "crypto/node_identity.h"
+#include "node/courier.h"
+#include "node/http_listener.h"
+#include "node/peer_service.h"
+#include "node/roster_builder.h"
+#include "node/trusted_network.h"
+#include "storage/memory_store.h"
+#include "tests/test_util.h"
+
+#include <doctest/doctest.h>
+
+using namespace dhtalk;
+
+TEST_CASE("a peer cannot make the courier read an answer beyond its bound") {
+    httplib::Server server;
+    server.Get("/v1/roster", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(std::string(kMaxEpochListBytes + 1024, '\x90'), "application/msgpack");
+    });
+    server.Post("/v1/ballot", [](const httplib::Request&, httplib::Response& res) {
+        res.status = 400;
+        res.set_content(std::string(1 << 20, 'x'), "text/plain");
+    });
+    const int port = server.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    HttpListener listener;
+    listener.start(server, "test");
+    const std::string endpoint = "127.0.0.1:" + std::to_string(port);
+    Courier courier;
+    auto roster = courier.fetch_roster(endpoint, 0);
+    REQUIRE_FALSE(roster);
+    CHECK(roster.status().message().find("more than") != std::string::npos);
+    auto verdict = courier.post(endpoint, "/v1/ballot", "x");
+    REQUIRE_FALSE(verdict);
+    CHECK(verdict.message().find("more than") != std::string::npos);
+}
+
+TEST_CASE("ballots for the next epoch are held only from current members, verified, a few per member") {
+    test::TempDir dir;
+    const auto founder = crypto::load_or_create_identity(dir / "founder", 2048).value();
+    const auto outsider = crypto::load_or_create_identity(dir / "outsider", 2048).value();
+    MemoryStore store;
+    SystemClock clock;
+    TrustConfig config;
+    config.genesis = true;
+    config.settings = {"bounds-net", QuorumRule::kMajority, "kontalk-sha1"};
+    config.endpoint = "127.0.0.1:1";
+    auto trust = TrustedNetwork::open(config, store, founder, clock).value();
+    const uint32_t net = trust->network_id();
+    auto ballot = [&](const crypto::NodeIdentity& voter, uint64_t epoch, int subject) {
+        char id[41];
+        std::snprintf(id, sizeof id, "%040x", subject);
+        return encode(make_ballot(voter, net, epoch, ChangeKind::kAdmit, id, Decision::kReject, "").value());
+    };
+    auto from_outsider = trust->on_ballot(ballot(outsider, 1, 1));
+    CHECK(from_outsider.code() == Code::kInvalidArgument);
+    CHECK(from_outsider.message().find("not a member") != std::string::npos);
+    std::string forged = ballot(founder, 1, 1);
+    forged[forged.size() - 5] ^= 1;  // inside the signature
+    CHECK(trust->on_ballot(forged).code() == Code::kInvalidArgument);
+    CHECK(trust->on_ballot(ballot(founder, 5, 1)).message().find("catching up") != std::string::npos);  // not kept
+    for (int i = 0; i < 4; ++i) CHECK(trust->on_ballot(ballot(founder, 1, i)).message().find("kept") != std::string::npos);
+    CHECK(trust->on_ballot(ballot(founder, 1, 9)).message().find("held already") != std::string::npos);
+}
