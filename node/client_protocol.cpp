@@ -5,9 +5,9 @@
 namespace dhtalk {
 namespace {
 
-msgpack::unpack_limit frame_limit() {
-    return msgpack::unpack_limit(/*array*/ kMaxFrameListItems, /*map*/ kMaxFrameParams, /*str*/ kMaxClientFrameBytes,
-                                 /*bin*/ kMaxClientFrameBytes, /*ext*/ 0, /*depth*/ 4);
+msgpack::unpack_limit frame_limit(size_t max_bytes) {
+    return msgpack::unpack_limit(/*array*/ kMaxFrameListItems, /*map*/ kMaxFrameParams, /*str*/ max_bytes,
+                                 /*bin*/ max_bytes, /*ext*/ 0, /*depth*/ 4);
 }
 
 std::string as_string(const msgpack::object& o, const std::string& name) {
@@ -118,10 +118,10 @@ std::string encode_frame(const ClientFrame& f) {
     return out;
 }
 
-Result<ClientFrame> decode_frame(std::string_view body) {
-    if (body.size() > kMaxClientFrameBytes) return Status::invalid("the frame exceeds the size bound");
+Result<ClientFrame> decode_frame(std::string_view body, size_t max_bytes) {
+    if (body.size() > max_bytes) return Status::invalid("the frame exceeds the size bound");
     try {
-        auto h = msgpack::unpack(body.data(), body.size(), nullptr, nullptr, frame_limit());
+        auto h = msgpack::unpack(body.data(), body.size(), nullptr, nullptr, frame_limit(max_bytes));
         const auto& o = h.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 6 ||
             o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER)
@@ -172,7 +172,7 @@ std::optional<Result<ClientFrame>> FrameReader::next() {
     const size_t declared = (size_t(p[0]) << 24) | (size_t(p[1]) << 16) | (size_t(p[2]) << 8) | p[3];
     if (declared > max_) return Result<ClientFrame>(Status::invalid("a frame exceeds the size bound"));
     if (buffer_.size() < 4 + declared) return std::nullopt;
-    auto frame = decode_frame(std::string_view(buffer_).substr(4, declared));
+    auto frame = decode_frame(std::string_view(buffer_).substr(4, declared), max_);
     buffer_.erase(0, 4 + declared);
     return frame;
 }

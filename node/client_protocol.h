@@ -22,7 +22,9 @@
 namespace dhtalk {
 
 inline constexpr uint32_t kClientProtocolVersion = 1;
-inline constexpr size_t kMaxClientFrameBytes = 128 * 1024;
+inline constexpr size_t kMaxClientFrameBytes = 128 * 1024;  // what a node reads from a client
+// What a client reads from a node: room for one roster epoch (1 MiB).
+inline constexpr size_t kMaxNodeFrameBytes = (1 << 20) + 64 * 1024;
 inline constexpr size_t kMaxFrameParams = 32;
 inline constexpr size_t kMaxFrameListItems = 1000;
 
@@ -67,7 +69,7 @@ private:
     std::string buffer_;
 };
 
-// Decodes one frame body (without its length prefix).
-Result<ClientFrame> decode_frame(std::string_view body);
+// Decodes one frame body (without its length prefix) of at most `max_bytes`.
+Result<ClientFrame> decode_frame(std::string_view body, size_t max_bytes = kMaxClientFrameBytes);
 
 }  // namespace dhtalk

@@ -64,6 +64,7 @@ Status ClientService::recheck(const crypto::UserCertificateInfo& user) { return 
 
 void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
     if (f.kind == "hello") return hello(s, std::move(reply));
+    if (f.kind == "roster") return roster(f, std::move(reply));
     if (f.kind == "register") return register_number(s, f, std::move(reply));
     if (f.kind == "verify") return verify(s, f, std::move(reply));
     if (f.kind == "put") return put(s, f, std::move(reply));
@@ -80,6 +81,17 @@ void ClientService::hello(const ClientSession& s, ClientReply reply) {
                   {"user_id_scheme", config_.user_id_scheme},
                   {"node_certificate", identity_.certificate->toString(false)}};
     if (s.user) p["user_id"] = s.user->user_id;
+    reply(ClientFrame::reply_to(0, std::move(p)));
+}
+
+void ClientService::roster(const ClientFrame& f, ClientReply reply) {
+    if (!roster_) return reply(ClientFrame::error_reply(f.id, Status::unavailable("this node has no roster")));
+    auto from = f.number("from");
+    if (!from) return reply(ClientFrame::error_reply(f.id, from.status()));
+    // One epoch per answer (an epoch is up to 1 MiB), and the newest number.
+    auto view = roster_(*from);
+    FrameParams p{{"last", view.current}};
+    if (view.epoch) p["epoch"] = std::move(*view.epoch);
     reply(ClientFrame::reply_to(0, std::move(p)));
 }
 

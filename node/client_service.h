@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <map>
 #include <set>
 #include <memory>
@@ -55,6 +56,12 @@ public:
     // Presence for logged-in users, and the way to push frames to their
     // sessions. Both must outlive the service; set before the front end starts.
     void attach_presence(PresenceService* presence, std::function<void(uint64_t, ClientFrame)> push);
+    // The roster chain, for clients to verify. Set before the front end starts.
+    struct RosterView {
+        uint64_t current = 0;               // the newest epoch's number
+        std::optional<std::string> epoch;   // the encoded epoch asked for, if there is one
+    };
+    void attach_roster(std::function<RosterView(uint64_t epoch)> roster) { roster_ = std::move(roster); }
     // A presence for a local watcher: pushed to each of the watcher's sessions that watch the user.
     void deliver(const PresenceDelivery& d);
 
@@ -66,6 +73,7 @@ public:
 
 private:
     void hello(const ClientSession& s, ClientReply reply);
+    void roster(const ClientFrame& f, ClientReply reply);
     void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
@@ -93,6 +101,7 @@ private:
     std::shared_ptr<const RecordValidator> validator_;
     UserRecords& records_;
     std::function<Overlay*()> overlay_;
+    std::function<RosterView(uint64_t)> roster_;
     std::unique_ptr<VerificationSender> sender_;
     const Clock& clock_;
     Registrations registrations_;  // I/O thread only

@@ -166,6 +166,13 @@ Status Node::start_clients() {
     sc.network_name = network_name();
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this] { return live_overlay_.load(); }, std::move(sender), clock_);
+    if (trust_)
+        clients_->attach_roster([trust = trust_.get()](uint64_t at) {
+            ClientService::RosterView view;
+            view.current = trust->epoch();
+            if (auto e = trust->epochs_from(at, 1); !e.empty()) view.epoch = std::move(e.front());
+            return view;
+        });
     if (presence_) {
         clients_->attach_presence(presence_.get(), [this](uint64_t session, ClientFrame frame) {
             if (client_server_) client_server_->push(session, std::move(frame));

@@ -44,7 +44,7 @@ struct TestNode {
         c.http_port = 0;
         c.client_port = 0;
         c.client_bind = "127.0.0.1";
-        c.genesis = !open_network;
+        c.genesis = true;  // clients pin the roster, so even an open network has one
         c.open = open_network;
         c.max_sessions_per_address = per_address;
         c.sms_file = dir / "codes.jsonl";
@@ -227,12 +227,12 @@ TEST_CASE("values planted by a stock OpenDHT peer never reach a client (open net
     REQUIRE(stock.wait_peers(1));
     // A garbage record, and Alice's genuine record replayed under another user's key.
     const auto victim_key = record_key(RecordType::kVCard, victim);
-    dht::Value garbage(record_value_type(RecordType::kVCard), dht::Blob{0x93, 0x01, 0x02, 0x03}, 7);
+    dht::Value garbage(record_value_type(RecordType::kVCard), dht::Blob{0x93, 0x01, 0x02, 0x03}, kRecordValueId);
     stock.put(victim_key, std::move(garbage));
     auto genuine = alice->call("get", {{"type", std::string("vcard")}, {"user_id", alice->profile().user_id}});
     REQUIRE(genuine.is_ok());
     const std::string env = genuine->text("record", kMaxRecordBytes).value();
-    dht::Value replayed(record_value_type(RecordType::kVCard), dht::Blob(env.begin(), env.end()), 8);
+    dht::Value replayed(record_value_type(RecordType::kVCard), dht::Blob(env.begin(), env.end()), kRecordValueId);
     stock.put(victim_key, std::move(replayed));
     // The planted values are in the network: a stock reader finds them...
     test::TestClient reader(n.node->overlay()->network_id(), n.node->overlay()->port_ipv4());
@@ -301,16 +301,37 @@ TEST_CASE("silent connections are dropped after the handshake or idle timeout") 
 
 namespace {
 
-// A node that has lost every record: it logs in any user certificate, takes
-// every put and privacy list, and answers every get "not found".
+// A member node that has lost every record: it logs in any user
+// certificate, takes every put and privacy list, answers every get "not
+// found", and serves the roster it was given.
 class ForgetfulHandler final : public ClientHandler {
 public:
+    std::vector<FrameParams> roster;  // the answers to "roster" from 0 on
+    std::string forged_record;        // answered to every get, if set
+    int sensitive_ = 0;               // register and verify requests received, guarded by mutex_
+    int sensitive() {
+        std::lock_guard lock(mutex_);
+        return sensitive_;
+    }
     Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override {
         return crypto::inspect_user_certificate(cert);
     }
     Status recheck(const crypto::UserCertificateInfo&) override { return Status::ok(); }
     void handle(const ClientSession&, const ClientFrame& f, ClientReply reply) override {
-        if (f.kind == "get") return reply(ClientFrame::error_reply(0, Status::not_found("no such record in the network")));
+        if (f.kind == "get") {
+            if (!forged_record.empty()) return reply(ClientFrame::reply_to(0, {{"record", forged_record}, {"sequence", uint64_t{1}}}));
+            return reply(ClientFrame::error_reply(0, Status::not_found("no such record in the network")));
+        }
+        if (f.kind == "register" || f.kind == "verify") {
+            std::lock_guard lock(mutex_);
+            sensitive_++;
+        }
+        if (f.kind == "roster") {
+            const uint64_t at = f.number("from").value();
+            FrameParams p = roster.front();
+            p.erase("epoch");
+            return reply(ClientFrame::reply_to(0, at < roster.size() ? roster[at] : p));
+        }
         if (f.kind == "privacy.set") {
             std::lock_guard lock(mutex_);
             enforced_ = f.list("blocked").value();
@@ -329,11 +350,22 @@ private:
     std::vector<std::string> enforced_;  // guarded by mutex_
 };
 
+// The member `real` runs, with its identity and roster, forgetting
+// everything else; or, with `impostor`, a host with another key that serves
+// the same roster (a man in the middle).
 struct ForgetfulNode {
-    test::TempDir dir;
     ForgetfulHandler handler;
     std::unique_ptr<ClientServer> server;
-    ForgetfulNode() : server(start_front_end(crypto::load_or_create_identity(dir / "id", 2048).value(), handler)) {}
+    explicit ForgetfulNode(TestNode& real, const crypto::NodeIdentity* impostor = nullptr) {
+        auto conn = real.connect();
+        for (uint64_t at = 0;; ++at) {
+            auto answer = conn->call("roster", {{"from", at}}, 10s).value();
+            handler.roster.push_back(answer.params);
+            if (at >= std::get<uint64_t>(answer.params.at("last"))) break;
+        }
+        server = start_front_end(
+            impostor ? *impostor : crypto::load_or_create_identity(real.dir / "node" / "identity").value(), handler);
+    }
     std::unique_ptr<client::Client> client_for(const std::filesystem::path& profile) {
         client::ClientOptions o;
         o.profile_dir = profile;
@@ -357,7 +389,7 @@ TEST_CASE("a privacy edit starts from the profile's list, never from one the net
         list->blocked.push_back(bob);
         REQUIRE(alice->set_privacy(*list).is_ok());
     }
-    ForgetfulNode forgetful;
+    ForgetfulNode forgetful(n);
     SUBCASE("the profile holds the list") {
         auto alice = forgetful.client_for(n.dir / "alice");
         auto list = alice->privacy();
@@ -431,4 +463,70 @@ TEST_CASE("an open session ends once its login is no longer accepted") {
     CHECK(ended.status().code() == Code::kPermissionDenied);  // before: a timeout, the session still open
     CHECK(ended.status().message().find("session ended") != std::string::npos);
     CHECK(test::wait_until([&] { return server->stats().sessions == 0; }, 5s));
+}
+
+TEST_CASE("a client authenticates its node against the roster it pinned before it sends anything of the user's") {
+    TestNode n;
+    test::TempDir dir;
+    const auto impostor = crypto::load_or_create_identity(dir / "impostor", 2048).value();
+    ForgetfulNode mitm(n, &impostor);
+    const std::string mitm_endpoint = "127.0.0.1:" + std::to_string(mitm.server->port());
+    SUBCASE("a new profile: the impostor serves the genuine roster, but its key is no member's") {
+        client::ClientOptions o;
+        o.profile_dir = dir / "new";
+        o.nodes = {mitm_endpoint};
+        o.timeout = 10s;
+        auto c = client::Client::open(o).value();
+        auto refused = c->register_number("+15555245554");
+        REQUIRE_FALSE(refused);
+        CHECK(refused.status().code() == Code::kPermissionDenied);
+        CHECK(refused.status().message().find("not a member") != std::string::npos);
+        CHECK(mitm.handler.sensitive() == 0);  // the phone number never left the client
+    }
+    SUBCASE("a registered profile fails over past the impostor to a member") {
+        auto alice = n.user("alice", "+15555245554");
+        REQUIRE(alice->set_vcard({"Alice", "here", "", "", ""}).is_ok());
+        client::ClientOptions o;
+        o.profile_dir = n.dir / "alice";
+        o.nodes = {mitm_endpoint, n.endpoint};
+        o.timeout = 10s;
+        auto again = client::Client::open(o).value();
+        auto card = again->vcard(alice->profile().user_id);
+        REQUIRE(card);
+        CHECK(again->node() == n.endpoint);
+        CHECK(again->network_name() == "front-end-test");
+        CHECK(std::filesystem::exists(n.dir / "alice" / "roster.epoch"));
+    }
+}
+
+TEST_CASE("a record whose certificate no member issued is refused by the client, from any node") {
+    TestNode n;
+    auto alice = n.user("alice", "+15555245554");
+    // A vCard for Bob, signed by a key whose certificate an outsider issued.
+    test::TempDir dir;
+    const auto outsider = crypto::load_or_create_identity(dir / "outsider", 2048).value();
+    const std::string bob = crypto::derive_user_id("kontalk-sha1", "+15555245555").value();
+    auto key = crypto::generate_user_key().value();
+    crypto::IssueRequest r;
+    r.csr_pem = crypto::make_certificate_request(*key, bob).value();
+    r.user_id = bob;
+    r.network_id = alice->profile().network_id;
+    r.now = std::chrono::system_clock::now();
+    Record forged;
+    forged.type = RecordType::kVCard;
+    forged.user_id = bob;
+    forged.sequence = 1;
+    forged.expires_at_s = to_unix_seconds(std::chrono::system_clock::now()) + 3600;
+    forged.body = encode_vcard({"Bob", "forged", "", "", ""});
+    forged.certificate = crypto::issue_user_certificate(r, outsider).value();
+    ForgetfulNode rogue(n);  // a member that hands out forged records
+    rogue.handler.forged_record = seal_record(forged, *key).value();
+    client::ClientOptions o;
+    o.profile_dir = n.dir / "alice";
+    o.nodes = {"127.0.0.1:" + std::to_string(rogue.server->port())};
+    o.timeout = 10s;
+    auto via_rogue = client::Client::open(o).value();
+    auto card = via_rogue->vcard(bob);
+    REQUIRE_FALSE(card);
+    CHECK(card.status().message().find("not a member") != std::string::npos);  // before: Bob's "forged" vCard
 }

@@ -78,7 +78,13 @@ Status Client::connect(bool login) {
             best = Status::invalid("node " + endpoint + " belongs to another network than this profile");
             continue;
         }
-        if (network && !profile_.network_id) profile_.network_id = static_cast<uint32_t>(*network);
+        // Nothing of the user's goes to a node before it proves it is a member.
+        auto member = authenticate(**conn);
+        if (!member) {
+            if (node_failed(best) || !node_failed(member.status())) best = member.status();
+            continue;
+        }
+        if (!profile_.network_id) profile_.network_id = roster_->network_id();
         if (login && profile_.privacy) {
             // The node sends none of this user's presence until it holds the
             // user's current list: every login gives it.
@@ -89,13 +95,78 @@ Status Client::connect(bool login) {
                 continue;
             }
         }
-        if (auto id = hello->text("node_id", 64)) node_id_ = *id;
-        if (auto scheme = hello->text("user_id_scheme", 32)) scheme_ = *scheme;
+        node_id_ = *member;
+        scheme_ = roster_->current().settings.user_id_scheme;
         connection_ = std::move(conn).value();
         logged_in_ = login;
         return Status::ok();
     }
     return best;
+}
+
+Result<std::pair<uint64_t, std::optional<RosterEpoch>>> Client::roster_epoch(ClientConnection& conn, uint64_t at) {
+    auto reply = conn.call("roster", {{"from", at}}, options_.timeout);
+    if (!reply) return reply.status();
+    if (Status st = reply->status(); !st) return st;
+    auto last = reply->number("last");
+    if (!last) return last.status();
+    if (!reply->has("epoch")) return std::make_pair(*last, std::optional<RosterEpoch>());
+    auto text = reply->text("epoch", kMaxDocumentBytes);
+    if (!text) return text.status();
+    auto epoch = decode_roster_epoch(*text);
+    if (!epoch) return Status::denied(conn.endpoint() + " sent a malformed roster epoch: " + epoch.status().message());
+    if (epoch->epoch != at) return Status::denied(conn.endpoint() + " sent epoch " + std::to_string(epoch->epoch) +
+                                                  " for " + std::to_string(at));
+    return std::make_pair(*last, std::optional<RosterEpoch>(std::move(epoch).value()));
+}
+
+Result<std::string> Client::authenticate(ClientConnection& conn) {
+    const std::string& endpoint = conn.endpoint();
+    if (!roster_ && !profile_.roster.empty()) {
+        auto kept = TrustedRoster::resume(profile_.roster, profile_.network_id);
+        if (!kept) return Status::corruption((profile_.dir / "roster.epoch").string() + ": " + kept.status().message());
+        roster_ = std::move(kept).value();
+    }
+    bool changed = false;
+    if (!roster_) {
+        // First use: the whole chain, verified back to its genesis, is pinned.
+        std::vector<RosterEpoch> chain;
+        for (uint64_t at = 0;; ++at) {
+            auto step = roster_epoch(conn, at);
+            if (!step) return step.status();
+            if (!step->second) break;
+            chain.push_back(std::move(*step->second));
+            if (at >= step->first) break;
+            if (chain.size() >= kMaxRosterChain) return Status::denied(endpoint + " sent a roster chain beyond the bound");
+        }
+        auto pinned = TrustedRoster::from_chain(
+            chain, profile_.network_id ? std::optional<uint32_t>(profile_.network_id) : std::nullopt);
+        if (!pinned) return Status::denied(endpoint + " presented a roster that does not verify: " + pinned.status().message());
+        roster_ = std::move(pinned).value();
+        changed = true;
+    } else {
+        // Later: only epochs that follow the pinned one under the network's rules.
+        for (uint64_t at = roster_->current().epoch + 1;; ++at) {
+            auto step = roster_epoch(conn, at);
+            if (!step) return step.status();
+            if (!step->second) break;
+            Status next = roster_->extend(*step->second);
+            if (!next)
+                return Status::denied(endpoint + " presented a roster epoch that does not follow the one this profile trusts: " +
+                                      next.message());
+            changed = true;
+            if (at >= step->first) break;
+        }
+    }
+    if (changed) {
+        profile_.roster = encode(roster_->current());
+        DHTALK_TRY(profile_.save_roster());
+    }
+    auto cert = conn.peer_certificate();
+    if (!cert) return Status::denied("node " + endpoint + " presented no certificate");
+    auto member = roster_->member_for(*cert);
+    if (!member) return Status::denied("node " + endpoint + " is not a member of this network: " + member.status().message());
+    return member;
 }
 
 Result<ClientFrame> Client::call(const std::string& method, FrameParams params, bool login) {
@@ -190,6 +261,8 @@ Status Client::verify(const std::string& code) {
     auto info = crypto::inspect_user_certificate(**cert);
     if (!info || info->user_id != *user_id || (*cert)->getPublicKey().getId() != (*key)->getPublicKey().getId())
         return Status::corruption("the node issued a certificate for another user or key");
+    if (info->issuer_node_id != node_id_ || !roster_->check_user(**cert, *info, system_clock::now()))
+        return Status::corruption("the node issued a certificate the network does not vouch for");
     profile_.key = std::move(key).value();
     profile_.certificate = *cert_pem;
     profile_.user_id = *user_id;
@@ -246,6 +319,8 @@ Result<OpenedRecord> Client::fetch(RecordType type, const std::string& user_id, 
     const Record& r = opened->record;
     if (r.type != type || r.user_id != user_id || r.locator != locator)
         return Status::corruption("the node returned a record for something else");
+    if (Status issuer = roster_->check_user(*opened->certificate, opened->certificate_info, system_clock::now()); !issuer)
+        return Status::corruption("the node returned a record the network does not vouch for: " + issuer.message());
     if (r.expires_at_s <= now_s()) return Status::not_found("the record has expired");
     return opened;
 }

@@ -17,6 +17,7 @@
 #include "dht/record_bodies.h"
 #include "tools/client_connection.h"
 #include "tools/client_profile.h"
+#include "tools/trusted_roster.h"
 
 namespace dhtalk::client {
 
@@ -40,6 +41,8 @@ public:
     // The node the client is connected to ("" before the first call).
     std::string node() const { return connection_ ? connection_->endpoint() : ""; }
     std::string node_id() const { return node_id_; }
+    // The network's name, as the verified roster gives it ("" before the first call).
+    std::string network_name() const { return roster_ ? roster_->current().settings.name : ""; }
 
     // Step 1 of registration: asks a node to send a code to `phone`.
     // Returns the user id the number will have.
@@ -81,6 +84,11 @@ public:
 private:
     explicit Client(ClientOptions options, Profile profile);
     Status connect(bool login);
+    // Brings the pinned roster up to date from `conn` (or pins it, on first
+    // use) and checks that the node is one of its members: its node id.
+    Result<std::string> authenticate(ClientConnection& conn);
+    // The newest epoch number `conn`'s node holds, and its epoch `at` if any.
+    Result<std::pair<uint64_t, std::optional<RosterEpoch>>> roster_epoch(ClientConnection& conn, uint64_t at);
     Result<uint64_t> publish(Record record);
     Result<OpenedRecord> fetch(RecordType type, const std::string& user_id, const std::string& locator = {});
     uint64_t next_sequence();
@@ -94,6 +102,8 @@ private:
     std::unique_ptr<ClientConnection> connection_;
     bool logged_in_ = false;
     std::string node_id_;
+    std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use
+    static constexpr size_t kMaxRosterChain = 100000;
     std::string scheme_ = "kontalk-sha1";
 };
 

@@ -36,6 +36,8 @@ public:
     Status send_raw(const std::string& bytes);
 
     const std::string& endpoint() const { return endpoint_; }
+    // The certificate the node presented in the TLS handshake (it holds its key).
+    std::shared_ptr<dht::crypto::Certificate> peer_certificate() const { return tls_->peer_certificate(); }
 
 private:
     ClientConnection() = default;
@@ -46,7 +48,7 @@ private:
     int fd_ = -1;
     std::shared_ptr<crypto::TlsCredentials> credentials_;
     std::unique_ptr<crypto::TlsSession> tls_;
-    FrameReader reader_;
+    FrameReader reader_{kMaxNodeFrameBytes};
     uint64_t next_id_ = 1;
 };
 

@@ -9,6 +9,7 @@ namespace dhtalk::client {
 namespace {
 
 constexpr size_t kMaxProfileFile = 64 * 1024;
+constexpr size_t kMaxRosterFile = 1 << 20;  // one roster epoch (kMaxDocumentBytes)
 
 }  // namespace
 
@@ -43,6 +44,11 @@ Result<Profile> Profile::load(const std::filesystem::path& dir) {
             return Status::corruption((dir / "user.key").string() + " is not a private key: " + e.what());
         }
     }
+    if (std::filesystem::exists(dir / "roster.epoch", ec)) {
+        auto bytes = read_file(dir / "roster.epoch", kMaxRosterFile);
+        if (!bytes) return bytes.status();
+        p.roster = std::move(bytes).value();
+    }
     if (std::filesystem::exists(dir / "privacy.list", ec)) {
         auto bytes = read_file(dir / "privacy.list", kMaxProfileFile);
         if (!bytes) return bytes.status();
@@ -66,7 +72,14 @@ Status Profile::save() const {
     }
     if (!certificate.empty()) DHTALK_TRY(write_file_atomic(dir / "user.crt", certificate, 0600));
     if (privacy) DHTALK_TRY(save_privacy());
+    DHTALK_TRY(save_roster());
     return save_state();
+}
+
+Status Profile::save_roster() const {
+    if (roster.empty()) return Status::ok();
+    DHTALK_TRY(ensure_private_dir(dir));
+    return write_file_atomic(dir / "roster.epoch", roster, 0600);
 }
 
 Status Profile::save_privacy() const {

@@ -5,6 +5,8 @@
 //                 the last record sequence number
 //   user.key      the user's private key (owner-only)
 //   user.crt      the user certificate a node issued
+//   roster.epoch  the latest roster epoch this profile verified (pinned on
+//                 first use back to the genesis; see trusted_roster.h)
 //   privacy.list  the user's privacy list (record_bodies.h's encoding): the
 //                 copy every edit starts from, so a list the network failed
 //                 to return is never overwritten by an empty one
@@ -36,6 +38,7 @@ struct Profile {
     // The privacy list as this profile last set it; none in a profile that
     // has never held one (made before lists were kept here).
     std::optional<PrivacyList> privacy;
+    std::string roster;  // encoded roster epoch; empty before the first connection
 
     bool registered() const { return key && !certificate.empty() && !user_id.empty(); }
 
@@ -47,6 +50,8 @@ struct Profile {
     Status save_state() const;
     // privacy.list alone.
     Status save_privacy() const;
+    // roster.epoch alone.
+    Status save_roster() const;
 };
 
 // $XDG_CONFIG_HOME/dhtalk, else $HOME/.config/dhtalk.

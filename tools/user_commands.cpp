@@ -298,9 +298,14 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
                 j["user_id"] = *id;
                 j["phone"] = c.profile().phone;
                 j["node"] = c.node();
+                j["node_id"] = c.node_id();
+                j["network"] = c.network_name();
+                j["network_id"] = Json::UInt(c.profile().network_id);
                 print_json(j);
             } else {
-                std::cout << "A verification code is on its way to " << c.profile().phone << " (user id " << *id
+                std::cout << "Network '" << c.network_name() << "' (id " << std::hex << c.profile().network_id
+                          << std::dec << "), node " << c.node_id() << " at " << c.node() << ".\n"
+                          << "A verification code is on its way to " << c.profile().phone << " (user id " << *id
                           << ").\nFinish with: dhtalk verify CODE\n";
             }
             return 0;
