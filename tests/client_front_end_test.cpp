@@ -89,6 +89,17 @@ std::unique_ptr<ClientServer> start_front_end(const crypto::NodeIdentity& identi
         .value();
 }
 
+// A user certificate (PEM) for `key`, as `issuer` issues it for `user` in `network` at `now`.
+std::string issue_for(const crypto::NodeIdentity& issuer, const dht::crypto::PrivateKey& key, const std::string& user,
+                      uint32_t network, std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
+    crypto::IssueRequest r;
+    r.user_id = user;
+    r.csr_pem = crypto::make_certificate_request(key, user).value();
+    r.network_id = network;
+    r.now = now;
+    return crypto::issue_user_certificate(r, issuer).value();
+}
+
 Status call_status(client::ClientConnection& c, const std::string& method, FrameParams p = {}) {
     auto r = c.call(method, std::move(p), 10s);
     if (!r) return r.status();
@@ -165,12 +176,7 @@ TEST_CASE("logins with certificates from non-members, other networks or past the
     auto self = crypto::load_or_create_identity(n.dir / "node" / "identity").value();
     auto login = [&](const crypto::NodeIdentity& issuer, uint32_t net, std::chrono::system_clock::time_point now) {
         auto key = crypto::generate_user_key().value();
-        crypto::IssueRequest r;
-        r.user_id = std::string(40, 'c');
-        r.csr_pem = crypto::make_certificate_request(*key, r.user_id).value();
-        r.network_id = net;
-        r.now = now;
-        auto cert = crypto::parse_certificate(crypto::issue_user_certificate(r, issuer).value()).value();
+        auto cert = crypto::parse_certificate(issue_for(issuer, *key, std::string(40, 'c'), net, now)).value();
         auto conn = client::ClientConnection::open(n.endpoint, crypto::TlsCredentials::with_certificate(*cert, *key).value(), 10s);
         if (!conn) return conn.status();
         return call_status(**conn, "hello");
@@ -446,12 +452,7 @@ TEST_CASE("an open session ends once its login is no longer accepted") {
     auto server = start_front_end(identity, handler, c);
     const std::string user = crypto::derive_user_id("kontalk-sha1", "+15555245554").value();
     auto key = crypto::generate_user_key().value();
-    crypto::IssueRequest r;
-    r.csr_pem = crypto::make_certificate_request(*key, user).value();
-    r.user_id = user;
-    r.network_id = 1;
-    r.now = std::chrono::system_clock::now();
-    auto user_cert = crypto::parse_certificate(crypto::issue_user_certificate(r, identity).value()).value();
+    auto user_cert = crypto::parse_certificate(issue_for(identity, *key, user, 1)).value();
     auto conn = client::ClientConnection::open("127.0.0.1:" + std::to_string(server->port()),
                                                crypto::TlsCredentials::with_certificate(*user_cert, *key).value(), 5s)
                     .value();
@@ -507,18 +508,13 @@ TEST_CASE("a record whose certificate no member issued is refused by the client,
     const auto outsider = crypto::load_or_create_identity(dir / "outsider", 2048).value();
     const std::string bob = crypto::derive_user_id("kontalk-sha1", "+15555245555").value();
     auto key = crypto::generate_user_key().value();
-    crypto::IssueRequest r;
-    r.csr_pem = crypto::make_certificate_request(*key, bob).value();
-    r.user_id = bob;
-    r.network_id = alice->profile().network_id;
-    r.now = std::chrono::system_clock::now();
     Record forged;
     forged.type = RecordType::kVCard;
     forged.user_id = bob;
     forged.sequence = 1;
     forged.expires_at_s = to_unix_seconds(std::chrono::system_clock::now()) + 3600;
     forged.body = encode_vcard({"Bob", "forged", "", "", ""});
-    forged.certificate = crypto::issue_user_certificate(r, outsider).value();
+    forged.certificate = issue_for(outsider, *key, bob, alice->profile().network_id);
     ForgetfulNode rogue(n);  // a member that hands out forged records
     rogue.handler.forged_record = seal_record(forged, *key).value();
     client::ClientOptions o;

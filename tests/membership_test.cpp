@@ -119,18 +119,27 @@ TEST_CASE("voting rules: one approval per epoch, applications first, no repeats"
     CHECK(bus.at(1).offer_epoch(bus.at(1).chain()[1]).code() == Code::kAlreadyExists);
 }
 
-TEST_CASE("two members assembling the same change at once converge on the lower hash") {
-    Bus bus;
+namespace {
+
+// Nodes 0 and 1 are members; node 2 applies and both approve it, so that
+// either may assemble its admission.
+void both_approve_node_2(Bus& bus) {
     bus.apply(1);
     bus.vote(0, ChangeKind::kAdmit, 1);
     bus.apply(2);
-    const auto subject = ids()[2].node_id_hex();
     for (int voter : {0, 1}) {
-        auto b = bus.at(voter).cast(ChangeKind::kAdmit, subject, Decision::kApprove, "");
+        auto b = bus.at(voter).cast(ChangeKind::kAdmit, ids()[2].node_id_hex(), Decision::kApprove, "");
         REQUIRE(b.is_ok());
         for (auto& [n, m] : bus.nodes)
             if (n != voter) m.offer_ballot(*b).ignore_error();
     }
+}
+
+}  // namespace
+
+TEST_CASE("two members assembling the same change at once converge on the lower hash") {
+    Bus bus;
+    both_approve_node_2(bus);
     // Only the approver with the lower node id assembles unless asked to fall back.
     const int preferred = ids()[0].node_id_hex() < ids()[1].node_id_hex() ? 0 : 1;
     CHECK(bus.at(preferred).assemble(crypto::random_key()).has_value());
@@ -198,16 +207,7 @@ TEST_CASE("roster documents of the format before the key commitment are refused 
 
 TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival takes the branch the network went on from") {
     Bus bus;
-    bus.apply(1);
-    bus.vote(0, ChangeKind::kAdmit, 1);
-    bus.apply(2);
-    const auto subject = ids()[2].node_id_hex();
-    for (int voter : {0, 1}) {
-        auto b = bus.at(voter).cast(ChangeKind::kAdmit, subject, Decision::kApprove, "");
-        REQUIRE(b.is_ok());
-        for (auto& [n, m] : bus.nodes)
-            if (n != voter) m.offer_ballot(*b).ignore_error();
-    }
+    both_approve_node_2(bus);
     auto e0 = bus.at(0).assemble(crypto::random_key(), true);
     auto e1 = bus.at(1).assemble(crypto::random_key(), true);
     REQUIRE((e0 && *e0 && e1 && *e1));
