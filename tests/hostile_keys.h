@@ -1,8 +1,9 @@
 #pragma once
 // Keys that honest software never makes, for tests of the checks that refuse
 // them. Made once with OpenSSL (GnuTLS cannot choose an exponent):
-//   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+//   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 //       -pkeyopt rsa_keygen_pubexp:$(python3 -c 'print(2**1000+1)')
+// (one command line).
 
 namespace dhtalk::test {
 
