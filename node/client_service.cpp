@@ -407,13 +407,19 @@ void ClientService::presence_request(const ClientSession& s, const ClientFrame& 
             for (const auto& t : *targets)
                 if (watching ? mine.insert(t).second : mine.erase(t) > 0) changed.push_back(t);
         }
-        for (const auto& t : changed) {
+        for (size_t i = 0; i < changed.size(); ++i) {
             if (!watching) {
-                presence_->unwatch(me, t);
+                presence_->unwatch(me, changed[i]);
                 continue;
             }
-            Status st = presence_->watch(me, t);
-            if (!st) return fail(st);
+            Status st = presence_->watch(me, changed[i]);
+            if (!st) {
+                // This one and those after it are not watched: forget them.
+                std::lock_guard lock(sessions_mutex_);
+                auto& mine = watches_[s.id];
+                for (size_t k = i; k < changed.size(); ++k) mine.erase(changed[k]);
+                return fail(st);
+            }
         }
         return reply(ClientFrame::reply_to(0));
     }

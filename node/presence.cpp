@@ -178,6 +178,18 @@ void PresenceChannel::subscribe(const std::string& target) {
              }));
 }
 
+uint64_t PresenceChannel::held_by_all(const Watched& w) {
+    // The version every watcher here has: a watcher that lacks the latest
+    // (the host's one answer to it was lost) asks for it again with 0, and
+    // deliver() gives it only to the watchers that lack it.
+    if (!w.latest) return 0;
+    for (const auto& watcher : w.watchers) {
+        auto seen = w.seen.find(watcher);
+        if (seen == w.seen.end() || seen->second != w.latest->version) return 0;
+    }
+    return w.latest->version;
+}
+
 void PresenceChannel::sync_hosts() {
     // One Sync per host, in batches that fit a datagram: renews the
     // subscriptions and asks for anything newer than what we hold.
@@ -198,7 +210,7 @@ void PresenceChannel::sync_hosts() {
                          const auto& [user, w] = *entries[k];
                          pk.pack_array(3);
                          pack_str(pk, user);
-                         pk.pack(w.latest ? w.latest->version : 0);
+                         pk.pack(held_by_all(w));
                          pack_str_list(pk, first_watchers(w.watchers));
                      }
                  }));

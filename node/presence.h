@@ -166,6 +166,7 @@ private:
     bool is_member(const std::string& node) const;
     bool in_directory(const std::string& user) const;  // this node is one of the user's directory
     void forget_watcher(Watched& w, const std::string& watcher);
+    static uint64_t held_by_all(const Watched& w);  // the version to name in a Sync
 
     std::string self_;
     PresenceConfig config_;

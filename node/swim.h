@@ -92,8 +92,8 @@ public:
     // A datagram that the transport says came from member `sender` (the
     // member at its source address). kCorruption or kPermissionDenied for
     // one that is malformed, not from a member, speaks for another member
-    // than its sender, or carries an incarnation beyond the bound; nothing
-    // changes then.
+    // than its sender, or claims a sender incarnation beyond the bound;
+    // nothing changes then. Updates beyond the bound are skipped one by one.
     Status on_datagram(const std::string& sender, std::string_view bytes, SteadyTime now);
     // Does what is due; returns when to be called next.
     SteadyTime tick(SteadyTime now);

@@ -21,6 +21,7 @@
 #include "tests/dht_client.h"
 #include "tests/test_util.h"
 #include "tools/client.h"
+#include "tools/trusted_roster.h"
 
 #include <doctest/doctest.h>
 
@@ -525,4 +526,15 @@ TEST_CASE("a record whose certificate no member issued is refused by the client,
     auto card = via_rogue->vcard(bob);
     REQUIRE_FALSE(card);
     CHECK(card.status().message().find("not a member") != std::string::npos);  // before: Bob's "forged" vCard
+}
+
+TEST_CASE("a kept roster names its own network, so a profile saved before its network id resumes") {
+    TestNode n;
+    auto conn = n.connect();
+    auto answer = conn->call("roster", {{"from", uint64_t{0}}}, 10s).value();
+    const std::string genesis = answer.text("epoch", kMaxDocumentBytes).value();
+    auto kept = client::TrustedRoster::resume(genesis, 0);
+    REQUIRE(kept);
+    CHECK(kept->network_id() == n.node->trust()->network_id());
+    CHECK(client::TrustedRoster::resume(genesis, n.node->trust()->network_id() + 1).status().code() == Code::kCorruption);
 }

@@ -252,8 +252,8 @@ TEST_CASE("one forged datagram cannot kill a member for good") {
     // cc's refutation would wrap to 0 and never be heard again.
     const std::vector<ForgedUpdate> raise{{"cc", MemberState::kAlive, UINT64_MAX, ""}};
     const std::vector<ForgedUpdate> suspect{{"cc", MemberState::kSuspect, UINT64_MAX, "bb"}};
-    CHECK(a.on_datagram("bb", ping("bb", 0, raise), now).code() == Code::kPermissionDenied);
-    CHECK(c.on_datagram("bb", ping("bb", 0, suspect), now).code() == Code::kPermissionDenied);
+    a.on_datagram("bb", ping("bb", 0, raise), now).ignore_error();  // the update is skipped; the ping counts
+    c.on_datagram("bb", ping("bb", 0, suspect), now).ignore_error();
     CHECK(a.on_datagram("bb", ping("bb", UINT64_MAX, {}), now).code() == Code::kPermissionDenied);
     CHECK(a.member("cc")->incarnation == 0);
     CHECK(c.incarnation() == 0);

@@ -127,45 +127,41 @@ Result<std::string> Client::authenticate(ClientConnection& conn) {
         if (!kept) return Status::corruption((profile_.dir / "roster.epoch").string() + ": " + kept.status().message());
         roster_ = std::move(kept).value();
     }
-    bool changed = false;
-    if (!roster_) {
-        // First use: the whole chain, verified back to its genesis, is pinned.
-        std::vector<RosterEpoch> chain;
-        for (uint64_t at = 0;; ++at) {
-            auto step = roster_epoch(conn, at);
-            if (!step) return step.status();
-            if (!step->second) break;
-            chain.push_back(std::move(*step->second));
-            if (at >= step->first) break;
-            if (chain.size() >= kMaxRosterChain) return Status::denied(endpoint + " sent a roster chain beyond the bound");
-        }
+    // Worked on as a copy: it is kept only if this node proves a member.
+    std::optional<TrustedRoster> view = roster_;
+    if (!view) {
+        // First use: the chain is verified from its genesis on, epoch by
+        // epoch as it arrives (holding one at a time), and pinned.
+        auto genesis = roster_epoch(conn, 0);
+        if (!genesis) return genesis.status();
+        if (!genesis->second) return Status::denied(endpoint + " has no roster to show");
         auto pinned = TrustedRoster::from_chain(
-            chain, profile_.network_id ? std::optional<uint32_t>(profile_.network_id) : std::nullopt);
-        if (!pinned) return Status::denied(endpoint + " presented a roster that does not verify: " + pinned.status().message());
-        roster_ = std::move(pinned).value();
-        changed = true;
-    } else {
-        // Later: only epochs that follow the pinned one under the network's rules.
-        for (uint64_t at = roster_->current().epoch + 1;; ++at) {
-            auto step = roster_epoch(conn, at);
-            if (!step) return step.status();
-            if (!step->second) break;
-            Status next = roster_->extend(*step->second);
-            if (!next)
-                return Status::denied(endpoint + " presented a roster epoch that does not follow the one this profile trusts: " +
-                                      next.message());
-            changed = true;
-            if (at >= step->first) break;
-        }
+            {*genesis->second}, profile_.network_id ? std::optional<uint32_t>(profile_.network_id) : std::nullopt);
+        if (!pinned) return Status::denied(endpoint + " presented a genesis that does not verify: " + pinned.status().message());
+        view = std::move(pinned).value();
     }
-    if (changed) {
-        profile_.roster = encode(roster_->current());
-        DHTALK_TRY(profile_.save_roster());
+    // Only epochs that follow the pinned one under the network's rules.
+    for (uint64_t at = view->current().epoch + 1;; ++at) {
+        auto step = roster_epoch(conn, at);
+        if (!step) return step.status();
+        if (!step->second) break;
+        Status next = view->extend(*step->second);
+        if (!next)
+            return Status::denied(endpoint + " presented a roster epoch that does not follow the one this profile trusts: " +
+                                  next.message());
+        if (at >= step->first) break;
     }
     auto cert = conn.peer_certificate();
     if (!cert) return Status::denied("node " + endpoint + " presented no certificate");
-    auto member = roster_->member_for(*cert);
+    auto member = view->member_for(*cert);
     if (!member) return Status::denied("node " + endpoint + " is not a member of this network: " + member.status().message());
+    if (!roster_ || view->current().epoch != roster_->current().epoch) {
+        roster_ = std::move(view);
+        profile_.roster = encode(roster_->current());
+        profile_.network_id = roster_->network_id();
+        DHTALK_TRY(profile_.save_roster());
+        DHTALK_TRY(profile_.save_state());
+    }
     return member;
 }
 

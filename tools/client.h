@@ -103,7 +103,6 @@ private:
     bool logged_in_ = false;
     std::string node_id_;
     std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use
-    static constexpr size_t kMaxRosterChain = 100000;
     std::string scheme_ = "kontalk-sha1";
 };
 

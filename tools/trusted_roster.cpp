@@ -30,9 +30,10 @@ Result<TrustedRoster> TrustedRoster::from_chain(const std::vector<RosterEpoch>& 
 Result<TrustedRoster> TrustedRoster::resume(std::string_view encoded_epoch, uint32_t network_id) {
     auto epoch = decode_roster_epoch(encoded_epoch);
     if (!epoch) return epoch.status();
-    if (epoch->epoch > 0 && epoch->network_id != network_id)
-        return Status::corruption("the kept roster is another network's");
-    TrustedRoster r(std::move(epoch).value(), network_id);
+    // The epoch names its network (the genesis by its own digest).
+    const uint32_t own = epoch->epoch == 0 ? network_id_of_genesis(*epoch) : epoch->network_id;
+    if (network_id && own != network_id) return Status::corruption("the kept roster is another network's");
+    TrustedRoster r(std::move(epoch).value(), own);
     DHTALK_TRY(r.load_members());
     return r;
 }

@@ -28,7 +28,8 @@ class TrustedRoster {
 public:
     // The chain from its genesis; with `network_id`, it must be that network's.
     static Result<TrustedRoster> from_chain(const std::vector<RosterEpoch>& chain, std::optional<uint32_t> network_id);
-    // A roster this client verified before (its latest epoch, encoded).
+    // A roster this client verified before (its latest epoch, encoded); with
+    // a non-zero `network_id`, it must be that network's.
     static Result<TrustedRoster> resume(std::string_view encoded_epoch, uint32_t network_id);
 
     // Moves on to `next`, which must follow the current epoch.
