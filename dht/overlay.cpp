@@ -94,6 +94,12 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
         auto sealed = std::make_unique<SealedSocket>(std::move(socket).value(), overlay->clock_,
                                                      overlay->seal_counters_);
         DHTALK_TRY(sealed->set_key(*config.seal_key, config.seal_grace));
+        if (!config.advertise.empty()) {
+            auto own = dht::SockAddr::resolve(config.advertise);
+            if (own.empty()) return Status::invalid("cannot resolve the advertised host '" + config.advertise + "'");
+            for (auto& a : own) a.setPort(sealed->getBoundRef(a.getFamily()).getPort());
+            sealed->set_own_addresses(own);
+        }
         overlay->sealed_ = sealed.get();
         overlay->seal_grace_ = config.seal_grace;
         below = std::move(sealed);

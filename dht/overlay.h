@@ -37,6 +37,10 @@ struct OverlayConfig {
     // Sealed overlay: every datagram sealed under this epoch key (see
     // sealed_socket.h). Unset: open mode, plain OpenDHT datagrams.
     std::optional<EpochKey> seal_key;
+    // Sealed overlay: the host peers reach this node at (a name or an
+    // address, resolved once), which sealed datagrams bind to their path.
+    // Empty: the bound address.
+    std::string advertise;
     // How long the previous epoch key still opens datagrams after a change.
     std::chrono::milliseconds seal_grace{std::chrono::seconds(30)};
 };

@@ -22,8 +22,36 @@ std::string addr_key(const dht::SockAddr& a) { return {reinterpret_cast<const ch
 
 crypto::AeadNonce nonce_of(const uint8_t* header) {
     crypto::AeadNonce n;
-    std::copy(header + 5, header + SealedSocket::kHeaderBytes, n.begin());
+    std::copy(header + 5, header + 5 + n.size(), n.begin());
     return n;
+}
+
+void append_address(std::vector<uint8_t>& out, const dht::SockAddr& a) {
+    const uint8_t* ip;
+    size_t size;
+    if (a.getFamily() == AF_INET) {
+        ip = reinterpret_cast<const uint8_t*>(&a.getIPv4().sin_addr);
+        size = 4;
+    } else {
+        ip = reinterpret_cast<const uint8_t*>(&a.getIPv6().sin6_addr);
+        size = 16;
+    }
+    out.push_back(static_cast<uint8_t>(size));
+    out.insert(out.end(), ip, ip + size);
+    out.push_back(static_cast<uint8_t>(a.getPort() >> 8));
+    out.push_back(static_cast<uint8_t>(a.getPort()));
+}
+
+// The associated data: the header and the datagram's path.
+std::vector<uint8_t> associated_data(const uint8_t* header, const dht::SockAddr& from, const dht::SockAddr& to) {
+    std::vector<uint8_t> ad(header, header + SealedSocket::kHeaderBytes);
+    append_address(ad, from);
+    append_address(ad, to);
+    return ad;
+}
+
+bool usable_own(const dht::SockAddr& a) {
+    return a && (a.getFamily() == AF_INET || a.getFamily() == AF_INET6) && !a.isUnspecified() && a.getPort() != 0;
 }
 
 }  // namespace
@@ -31,6 +59,8 @@ crypto::AeadNonce nonce_of(const uint8_t* header) {
 SealedSocket::SealedSocket(std::unique_ptr<dht::net::DatagramSocket> inner, const Clock& clock,
                            std::shared_ptr<SealCounters> counters)
     : clock_(clock), counters_(std::move(counters)), inner_(std::move(inner)) {
+    if (usable_own(inner_->getBoundRef(AF_INET))) own4_ = inner_->getBoundRef(AF_INET);
+    if (usable_own(inner_->getBoundRef(AF_INET6))) own6_ = inner_->getBoundRef(AF_INET6);
     inner_->setOnReceive([this](dht::net::PacketList&& packets) { return on_inner_receive(std::move(packets)); });
 }
 
@@ -59,8 +89,22 @@ Status SealedSocket::set_key(const EpochKey& key, std::chrono::milliseconds grac
     current_->epoch = key.epoch;
     current_->key = key.key;
     current_->aead = std::move(aead).value();
+    current_->since_ms = to_unix_millis(clock_.wall_now());
     new_sender_id();  // a fresh nonce space for the new key
     return Status::ok();
+}
+
+void SealedSocket::set_own_addresses(const std::vector<dht::SockAddr>& addresses) {
+    std::lock_guard lock(mutex_);
+    for (const auto& a : addresses) {
+        if (!usable_own(a)) continue;
+        (a.getFamily() == AF_INET ? own4_ : own6_) = a;
+    }
+}
+
+const dht::SockAddr* SealedSocket::own_address(sa_family_t family) const {
+    const dht::SockAddr& a = family == AF_INET ? own4_ : own6_;
+    return (family == AF_INET || family == AF_INET6) && a ? &a : nullptr;
 }
 
 SealedSocket::Keyring& SealedSocket::ring_for(const dht::SockAddr& dest) {
@@ -81,13 +125,20 @@ int SealedSocket::sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t 
             counters_->unsent_no_key++;
             return EPERM;  // never send in the clear on a sealed overlay
         }
+        const dht::SockAddr* own = own_address(dest.getFamily());
+        if (!own) {
+            counters_->unsent_no_address++;
+            return EADDRNOTAVAIL;
+        }
         if (next_counter_ > UINT32_MAX) new_sender_id();
         Keyring& ring = ring_for(dest);
         out[0] = kVersion;
         put_u32(&out[1], ring.epoch);
         put_u64(&out[5], sender_id_);
         put_u32(&out[13], static_cast<uint32_t>(next_counter_++));
-        Status s = ring.aead->seal(nonce_of(out.data()), {out.data(), kHeaderBytes}, {data, size}, out);
+        put_u64(&out[17], static_cast<uint64_t>(to_unix_millis(clock_.wall_now())));
+        const auto ad = associated_data(out.data(), *own, dest);
+        Status s = ring.aead->seal(nonce_of(out.data()), ad, {data, size}, out);
         if (!s) return EIO;
     }
     counters_->sealed++;
@@ -107,8 +158,15 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
     const uint32_t epoch = get_u32(&d[1]);
     const uint64_t sender = get_u64(&d[5]);
     const uint32_t counter = get_u32(&d[13]);
+    const uint64_t sent_ms = get_u64(&d[17]);
     std::lock_guard lock(mutex_);
     if (previous_ && clock_.now() >= previous_until_) previous_.reset();
+    const dht::SockAddr* own = own_address(packet.from.getFamily());
+    if (!own) {
+        counters_->refused_no_address++;
+        return false;
+    }
+    const auto ad = associated_data(d.data(), packet.from, *own);
     // The current key, then the previous one: after a rival epoch won, both
     // may carry the same epoch number.
     Keyring* ring = nullptr;
@@ -116,8 +174,8 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
     for (auto* candidate : {current_ ? &*current_ : nullptr, previous_ ? &*previous_ : nullptr}) {
         if (!candidate || candidate->epoch != epoch) continue;
         known_epoch = true;
-        if (candidate->aead->open(nonce_of(d.data()), {d.data(), kHeaderBytes},
-                                  {d.data() + kHeaderBytes, d.size() - kHeaderBytes}, scratch)) {
+        if (candidate->aead->open(nonce_of(d.data()), ad, {d.data() + kHeaderBytes, d.size() - kHeaderBytes},
+                                  scratch)) {
             ring = candidate;
             break;
         }
@@ -131,7 +189,16 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
     }
     if (!ring) {
         counters_->refused_tag++;
-        DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString() << ": bad tag");
+        DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString()
+                                                                << ": bad tag (forged, or another path or key)");
+        return false;
+    }
+    // Sealed before this socket held the key: a previous run of this node
+    // may have accepted it already, and its replay windows are gone.
+    if (sent_ms < static_cast<uint64_t>(ring->since_ms)) {
+        counters_->refused_stale++;
+        DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString()
+                                                                << ": sealed before this node installed its key");
         return false;
     }
     // Checked only once authentic, so that forgeries cannot fill the windows.

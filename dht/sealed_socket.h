@@ -6,11 +6,28 @@
 // OpenDHT above it is unchanged.
 //
 // Wire format of one datagram (all integers big-endian):
-//   version:u8 = 1 | epoch:u32 | sender:u64 | counter:u32 | ciphertext | tag[16]
-// The 17-byte header is the AEAD's associated data; sender‖counter is the
-// nonce. `sender` is random per socket and per key, and `counter` counts its
-// datagrams, so a nonce never repeats under one key; receivers refuse a
-// (sender, counter) seen before (a 1024-wide window per sender).
+//   version:u8 = 2 | epoch:u32 | sender:u64 | counter:u32 | sent_ms:u64 |
+//   ciphertext | tag[16]
+// sender‖counter is the nonce. `sender` is random per socket and per key,
+// and `counter` counts its datagrams, so a nonce never repeats under one key;
+// receivers refuse a (sender, counter) seen before (a 1024-wide window per
+// sender).
+//
+// The associated data is the 25-byte header followed by the datagram's path:
+// the sender's own address and the receiver's address (family, IP, port), as
+// the sender addresses them and the receiver sees them. A datagram captured
+// on its way from A to B therefore opens only at B and only as coming from A:
+// replayed to another member, or sent again from the replayer's address, it
+// fails its tag. A socket's own address for a family is the advertised one
+// (set_own_addresses), else the address it is bound to; with neither (bound
+// to every interface, nothing advertised) it can neither send nor receive on
+// that family.
+//
+// `sent_ms` (the sender's wall clock) keeps replay protection across a
+// receiver's restart, when its replay windows start empty: a key only opens
+// datagrams sealed since this socket installed it. A peer whose clock runs
+// s behind is therefore not heard for s after a restart; members keep their
+// clocks in sync, as records already require.
 //
 // After a key change the previous key still opens datagrams for a bounded
 // grace period, and a peer heard speaking the previous epoch is answered in
@@ -27,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <opendht/network_utils.h>
 
@@ -44,9 +62,13 @@ struct SealCounters {
     std::atomic<uint64_t> refused_epoch{0};     // an epoch we hold no key for
     std::atomic<uint64_t> refused_tag{0};       // forged, damaged, or another key
     std::atomic<uint64_t> refused_replay{0};
+    std::atomic<uint64_t> refused_stale{0};     // sealed before we installed its key
+    std::atomic<uint64_t> refused_no_address{0};  // no own address for its family
     std::atomic<uint64_t> unsent_no_key{0};
+    std::atomic<uint64_t> unsent_no_address{0};
     uint64_t refused() const {
-        return refused_truncated + refused_version + refused_epoch + refused_tag + refused_replay;
+        return refused_truncated + refused_version + refused_epoch + refused_tag + refused_replay + refused_stale +
+               refused_no_address;
     }
 };
 
@@ -57,8 +79,8 @@ struct EpochKey {
 
 class SealedSocket final : public dht::net::DatagramSocket {
 public:
-    static constexpr uint8_t kVersion = 1;
-    static constexpr size_t kHeaderBytes = 17;
+    static constexpr uint8_t kVersion = 2;
+    static constexpr size_t kHeaderBytes = 25;
     static constexpr size_t kOverheadBytes = kHeaderBytes + crypto::kAeadTagBytes;
     static constexpr size_t kMaxSenders = 4096;
 
@@ -72,6 +94,10 @@ public:
     // different key for the current epoch (a rival epoch that won) replaces it;
     // a key of an older epoch is ignored.
     Status set_key(const EpochKey& key, std::chrono::milliseconds grace);
+
+    // The addresses peers reach this socket at (one per family is used),
+    // replacing those it is bound to. A node gives its advertised host.
+    void set_own_addresses(const std::vector<dht::SockAddr>& addresses);
 
     // Opens one sealed datagram received outside the inner socket (the
     // simulated network delivers to OpenDHT directly): the plaintext, or
@@ -90,6 +116,7 @@ private:
         crypto::AeadKey key{};
         std::unique_ptr<crypto::Aead> aead;
         ReplayGuard replay{kMaxSenders};
+        int64_t since_ms = 0;  // wall clock when installed: older datagrams are refused
     };
 
     dht::net::PacketList on_inner_receive(dht::net::PacketList&& packets);
@@ -98,6 +125,8 @@ private:
     void new_sender_id();  // mutex_ held
     // The key to seal for `dest` with (mutex_ held).
     Keyring& ring_for(const dht::SockAddr& dest);
+    // This socket's address in `family`, or null (mutex_ held).
+    const dht::SockAddr* own_address(sa_family_t family) const;
 
     const Clock& clock_;
     std::shared_ptr<SealCounters> counters_;
@@ -107,6 +136,7 @@ private:
     SteadyTime previous_until_{};      // guarded by mutex_
     // The epoch each peer last sealed with (by address), bounded.
     std::unordered_map<std::string, uint32_t> peer_epoch_;  // guarded by mutex_
+    dht::SockAddr own4_, own6_;        // guarded by mutex_; unset: none for the family
     uint64_t sender_id_ = 0;           // guarded by mutex_
     uint64_t next_counter_ = 0;        // guarded by mutex_
     // Destroyed first: its receive thread must stop before the keys go.

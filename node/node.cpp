@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <opendht/default_types.h>
+#include <opendht/securedht.h>
 #include <opendht/value.h>
 
 #include "common/log.h"
@@ -235,6 +237,7 @@ Node::~Node() {
 Status Node::start_overlay() {
     OverlayConfig oc;
     oc.bind_address = config_.bind;
+    oc.advertise = advertised_host(config_);
     oc.port = port_;
     oc.node_id = identity_.node_id();
     oc.bootstrap = config_.bootstrap;
@@ -290,11 +293,38 @@ void Node::on_roster_change() {
 }
 
 void Node::register_value_policy() {
-    // The policy for OpenDHT's default value type, the only one in use so far.
-    // OpenDHT consults it for values that peers store here (not for the
-    // node's own puts), before SecureDht's signature check for signed ones.
-    dht::ValueType type = dht::ValueType::USER_DATA;
     auto counters = policy_;
+    if (trust_) {
+        // A network with a roster stores records only (their types have
+        // their own policies). No part of dhtalk puts OpenDHT's own value
+        // types, so values of those types that a peer offers are refused:
+        // none can squat a record's value id or load a key beside it.
+        // A type OpenDHT has never registered still falls back to its
+        // built-in default, which no API of 2.4.12 lets us replace (see
+        // docs/security.md).
+        for (const dht::ValueType& stock :
+             {std::cref(dht::ValueType::USER_DATA), std::cref(dht::DhtMessage::TYPE), std::cref(dht::ImMessage::TYPE),
+              std::cref(dht::IceCandidates::TYPE), std::cref(dht::TrustRequest::TYPE),
+              std::cref(dht::IpServiceAnnouncement::TYPE), std::cref(dht::CERTIFICATE_TYPE)}) {
+            dht::ValueType type(stock.id, stock.name, stock.expiration);
+            type.storePolicy = [counters](dht::InfoHash, std::shared_ptr<dht::Value>&, const dht::InfoHash&,
+                                          const dht::SockAddr&) {
+                counters->refused++;
+                return false;
+            };
+            type.editPolicy = [counters](dht::InfoHash, const std::shared_ptr<dht::Value>&,
+                                         std::shared_ptr<dht::Value>&, const dht::InfoHash&, const dht::SockAddr&) {
+                counters->refused++;
+                return false;
+            };
+            overlay_->runner().registerType(type);
+        }
+        return;
+    }
+    // A plain network (no roster) keeps OpenDHT's default value type, for
+    // research with stock peers. OpenDHT consults the policy for values that
+    // peers store here (not for the node's own puts).
+    dht::ValueType type = dht::ValueType::USER_DATA;
     type.storePolicy = [counters](dht::InfoHash, std::shared_ptr<dht::Value>& v, const dht::InfoHash&,
                                   const dht::SockAddr&) {
         const bool ok = v && v->size() <= kMaxValueBytes;
@@ -302,8 +332,7 @@ void Node::register_value_policy() {
         return ok;
     };
     // A value, once stored, is not replaced by a different one with the same
-    // id (OpenDHT's own rule for this type); later record types allow signed
-    // edits with a higher sequence number.
+    // id (OpenDHT's own rule for this type).
     type.editPolicy = [counters](dht::InfoHash, const std::shared_ptr<dht::Value>&, std::shared_ptr<dht::Value>&,
                                  const dht::InfoHash&, const dht::SockAddr&) {
         counters->refused++;

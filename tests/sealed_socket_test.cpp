@@ -69,8 +69,9 @@ struct Endpoint {
         return received.size();
     }
     const dht::SockAddr& address() { return socket->getBoundRef(AF_INET); }
-    int send(Endpoint& to, const std::string& text) {
-        return socket->sendTo(to.address(), reinterpret_cast<const uint8_t*>(text.data()), text.size(), false);
+    int send(Endpoint& to, const std::string& text) { return send_to(to.address(), text); }
+    int send_to(const dht::SockAddr& to, const std::string& text) {
+        return socket->sendTo(to, reinterpret_cast<const uint8_t*>(text.data()), text.size(), false);
     }
 
     std::shared_ptr<SealCounters> counters = std::make_shared<SealCounters>();
@@ -94,9 +95,9 @@ struct Tap {
     void inject(Endpoint& to, const std::vector<uint8_t>& bytes) {
         REQUIRE(socket->sendTo(to.address(), bytes.data(), bytes.size(), false) == 0);
     }
-    std::vector<uint8_t> first() {
+    std::vector<uint8_t> at(size_t i) {
         std::lock_guard lock(mutex);
-        return captured.at(0);
+        return captured.at(i);
     }
     size_t count() {
         std::lock_guard lock(mutex);
@@ -118,42 +119,120 @@ TEST_CASE("members with the key talk; everything else is refused and counted") {
     REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
     CHECK(b.received[0] == "hello member");
 
-    // Capture a genuine sealed datagram to replay and tamper with.
+    // Capture a genuine sealed datagram to replay and tamper with: `a` sends
+    // it to the tap, which stands on the path to a member reached there.
     Tap tap;
+    Endpoint member(clock);
+    member.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
+    REQUIRE(member.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
     const std::string secret = "a secret marker";
     REQUIRE(a.socket->sendTo(tap.socket->getBoundRef(AF_INET), reinterpret_cast<const uint8_t*>(secret.data()),
                              secret.size(), false) == 0);
     REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
-    const auto genuine = tap.first();
+    const auto genuine = tap.at(0);
     CHECK(genuine.size() == SealedSocket::kOverheadBytes + secret.size());
     CHECK(std::string(genuine.begin(), genuine.end()).find(secret) == std::string::npos);  // not in the clear
 
-    tap.inject(b, genuine);  // first delivery: accepted
-    tap.inject(b, genuine);  // replayed
+    auto deliver = [&](const std::vector<uint8_t>& bytes) {
+        return member.socket->open_datagram(bytes.data(), bytes.size(), a.address());
+    };
+    auto opened = deliver(genuine);  // first delivery: accepted
+    REQUIRE(opened);
+    CHECK(std::string(opened->begin(), opened->end()) == secret);
+    CHECK_FALSE(deliver(genuine));  // replayed
     auto tampered = genuine;
     tampered.back() ^= 1;
-    tap.inject(b, tampered);
+    CHECK_FALSE(deliver(tampered));
     auto other_epoch = genuine;
     other_epoch[4] ^= 7;
-    tap.inject(b, other_epoch);
+    CHECK_FALSE(deliver(other_epoch));
     auto bad_version = genuine;
     bad_version[0] = 9;
-    tap.inject(b, bad_version);
-    tap.inject(b, std::vector<uint8_t>(genuine.begin(), genuine.begin() + 20));  // truncated
-    tap.inject(b, std::vector<uint8_t>{'d', '1', ':', 'a'});  // a plain OpenDHT-looking datagram
+    CHECK_FALSE(deliver(bad_version));
+    CHECK_FALSE(deliver(std::vector<uint8_t>(genuine.begin(), genuine.begin() + 20)));  // truncated
+    CHECK_FALSE(deliver(std::vector<uint8_t>{'d', '1', ':', 'a'}));  // a plain OpenDHT-looking datagram
+    CHECK(member.counters->refused() == 6);
+    CHECK(member.counters->refused_replay == 1);
+    CHECK(member.counters->refused_tag == 1);
+    CHECK(member.counters->refused_epoch == 1);
+    CHECK(member.counters->refused_version == 1);
+    CHECK(member.counters->refused_truncated == 2);
 
     Endpoint stranger(clock);  // another network's key
     REQUIRE(stranger.socket->set_key(key_for(1, 0xBB), 10s).is_ok());
     REQUIRE(stranger.send(b, "let me in") == 0);
+    REQUIRE(test::wait_until([&] { return b.counters->refused() == 1; }, 5s));
+    CHECK(b.counters->refused_tag == 1);
+    CHECK(b.count() == 1);
+}
 
-    REQUIRE(test::wait_until([&] { return b.counters->refused() == 7; }, 5s));
-    CHECK(b.count() == 2);
-    CHECK(b.received[1] == secret);
-    CHECK(b.counters->refused_replay == 1);
-    CHECK(b.counters->refused_tag == 2);
-    CHECK(b.counters->refused_epoch == 1);
-    CHECK(b.counters->refused_version == 1);
-    CHECK(b.counters->refused_truncated == 2);
+TEST_CASE("a captured datagram opens only on its path: not from the replayer's address, not at another member") {
+    ManualClock clock;
+    Endpoint a(clock), other(clock);
+    Tap tap;
+    Endpoint member(clock);  // reached at the tap's address
+    member.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
+    for (auto* e : {&a, &other, &member}) REQUIRE(e->socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), "for member only") == 0);
+    REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
+    const auto genuine = tap.at(0);
+
+    // Replayed from the tap's own address: OpenDHT would re-home a's node id there.
+    CHECK_FALSE(member.socket->open_datagram(genuine.data(), genuine.size(), tap.socket->getBoundRef(AF_INET)));
+    // Replayed to another member, as if from a.
+    CHECK_FALSE(other.socket->open_datagram(genuine.data(), genuine.size(), a.address()));
+    CHECK(member.counters->refused_tag == 1);
+    CHECK(other.counters->refused_tag == 1);
+    // On its own path it opens (the refusals above did not use it up).
+    CHECK(member.socket->open_datagram(genuine.data(), genuine.size(), a.address()));
+}
+
+TEST_CASE("a restarted receiver refuses datagrams sealed before it installed the key") {
+    ManualClock clock;
+    Endpoint a(clock);
+    Tap tap;
+    REQUIRE(a.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), "captured before the restart") == 0);
+    REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
+    const auto before = tap.at(0);
+    {
+        Endpoint member(clock);
+        member.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
+        REQUIRE(member.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+        CHECK(member.socket->open_datagram(before.data(), before.size(), a.address()));
+    }
+    clock.advance(2s);
+    Endpoint restarted(clock);  // the same member, its replay windows empty
+    restarted.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
+    REQUIRE(restarted.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    CHECK_FALSE(restarted.socket->open_datagram(before.data(), before.size(), a.address()));
+    CHECK(restarted.counters->refused_stale == 1);
+    REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), "sealed after the restart") == 0);
+    REQUIRE(test::wait_until([&] { return tap.count() == 2; }, 5s));
+    const auto after = tap.at(1);
+    CHECK(restarted.socket->open_datagram(after.data(), after.size(), a.address()));
+}
+
+TEST_CASE("a socket that knows no address of its own neither seals nor opens on that family") {
+    ManualClock clock;
+    auto any = dht::SockAddr::resolve("0.0.0.0").front();
+    any.setPort(0);
+    auto udp = UdpSocket::open(any, dht::SockAddr(), std::make_shared<DatagramCounters>());
+    REQUIRE(udp.is_ok());
+    auto counters = std::make_shared<SealCounters>();
+    SealedSocket wildcard(std::move(udp).value(), clock, counters);
+    REQUIRE(wildcard.set_key(key_for(1, 0xAA), 10s).is_ok());
+    Endpoint b(clock);
+    REQUIRE(b.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    const uint8_t byte = 1;
+    CHECK(wildcard.sendTo(b.address(), &byte, 1, false) == EADDRNOTAVAIL);
+    CHECK(counters->unsent_no_address == 1);
+    // Told the address peers reach it at, it talks.
+    auto own = loopback();
+    own.setPort(wildcard.getBoundRef(AF_INET).getPort());
+    wildcard.set_own_addresses({own});
+    CHECK(wildcard.sendTo(b.address(), &byte, 1, false) == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
 }
 
 TEST_CASE("without a key nothing is sent in the clear") {
