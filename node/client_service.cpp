@@ -189,11 +189,11 @@ void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientRepl
     const auto key = record_key(r.type, r.user_id, r.locator);
     auto checked = validator_->check(key, r.type, *envelope);
     if (!checked) return fail(checked.status());
-    if (auto held = records_.find_record(key))
+    if (auto held = records_.find_record(r.user_id, key))
         if (auto h = validator_->check(key, r.type, *held); h && h->record.sequence >= r.sequence)
             return fail(Status(Code::kAlreadyExists, "a record with sequence " + std::to_string(h->record.sequence) +
                                                          " is published already; use a higher one"));
-    if (Status kept = records_.keep_record(key, *envelope); !kept) return fail(kept);
+    if (Status kept = records_.keep_record(r.user_id, key, *envelope); !kept) return fail(kept);
     const uint64_t sequence = r.sequence;
     publish(key, r.type, *envelope, [reply, sequence](bool replicated) {
         reply(ClientFrame::reply_to(0, {{"sequence", sequence}, {"replicated", replicated}}));
@@ -252,7 +252,7 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
             best->envelope = std::string(envelope);
         }
     };
-    if (auto local = records_.find_record(key)) consider(*local);
+    if (auto local = records_.find_record(*user_id, key)) consider(*local);
     overlay->runner().get(
         key,
         [consider](const std::vector<std::shared_ptr<dht::Value>>& values) {
@@ -428,19 +428,19 @@ void ClientService::presence_request(const ClientSession& s, const ClientFrame& 
 
 size_t ClientService::republish() {
     size_t count = 0;
-    std::vector<dht::InfoHash> expired;
+    std::vector<std::pair<std::string, dht::InfoHash>> expired;
     records_
-        .for_each_record([&](const dht::InfoHash& key, const std::string& envelope) {
+        .for_each_record([&](const std::string& user_id, const dht::InfoHash& key, const std::string& envelope) {
             auto opened = validator_->open(envelope);
             if (!opened) {
-                expired.push_back(key);
+                expired.emplace_back(user_id, key);
                 return;
             }
             auto checked = validator_->check(key, opened->record.type, envelope);
             if (!checked) {
                 // Only time makes a kept record useless for good; a record whose
                 // issuer is not a member now stays kept but unpublished.
-                if (opened->record.expires_at_s <= to_unix_seconds(clock_.wall_now())) expired.push_back(key);
+                if (opened->record.expires_at_s <= to_unix_seconds(clock_.wall_now())) expired.emplace_back(user_id, key);
                 DHTALK_LOG(kInfo, "clients", "not republishing a record of user " << opened->record.user_id << ": "
                                                                                    << checked.status().message());
                 return;
@@ -449,7 +449,7 @@ size_t ClientService::republish() {
             count++;
         })
         .ignore_error();  // a scan failure is logged by the store; the next start tries again
-    for (const auto& key : expired) records_.erase_record(key).ignore_error();
+    for (const auto& [user_id, key] : expired) records_.erase_record(user_id, key).ignore_error();
     return count;
 }
 

@@ -55,6 +55,11 @@ po::options_description node_options(NodeConfig& d) {
          "client sessions held at once")
         ("max-sessions-per-address", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_sessions_per_address)),
          "client sessions from one IP address")
+        ("max-records-per-user", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_records_per_user)),
+         "records (vCard, privacy list, media) one user keeps through this node (1..100000)")
+        ("max-record-kib-per-user",
+         po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_record_kib_per_user)),
+         "KiB those records take in all (64..1048576)")
         ("swim-period-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.swim_period.count())),
          "membership protocol period: one probe per period (100..60000; failure detection scales with it)")
         ("swim-indirect-probes", po::value<unsigned>()->default_value(d.swim_indirect_probes),
@@ -140,6 +145,12 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
         return Status::invalid("--max-client-sessions must be 1..100000");
     c.max_sessions_per_address = vm["max-sessions-per-address"].as<unsigned>();
     if (c.max_sessions_per_address < 1) return Status::invalid("--max-sessions-per-address must be at least 1");
+    c.max_records_per_user = vm["max-records-per-user"].as<unsigned>();
+    if (c.max_records_per_user < 1 || c.max_records_per_user > 100000)
+        return Status::invalid("--max-records-per-user must be 1..100000");
+    c.max_record_kib_per_user = vm["max-record-kib-per-user"].as<unsigned>();
+    if (c.max_record_kib_per_user < 64 || c.max_record_kib_per_user > (1u << 20))
+        return Status::invalid("--max-record-kib-per-user must be 64..1048576");
     const unsigned swim_ms = vm["swim-period-ms"].as<unsigned>();
     if (swim_ms < 100 || swim_ms > 60000) return Status::invalid("--swim-period-ms must be 100..60000");
     c.swim_period = std::chrono::milliseconds(swim_ms);

@@ -42,6 +42,9 @@ struct NodeConfig {
     size_t max_client_sessions = 4096;
     size_t max_sessions_per_address = 64;
     unsigned client_rate = 200;  // requests per second per client address
+    // Records one user keeps through this node, and their bytes in all.
+    size_t max_records_per_user = 256;
+    size_t max_record_kib_per_user = 4096;
     // Membership and presence (docs/presence.md).
     std::chrono::milliseconds swim_period{std::chrono::seconds(1)};
     unsigned swim_indirect_probes = 3;  // k members asked to probe for us

@@ -104,7 +104,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     node->members_->set(node->member_certificates());
     node->validator_ = std::make_shared<RecordValidator>(
         node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
-    node->user_records_ = std::make_unique<UserRecords>(*node->store_);
+    node->user_records_ = std::make_unique<UserRecords>(
+        *node->store_, RecordQuota{config.max_records_per_user, config.max_record_kib_per_user << 10});
     if (node->trust_) {
         PresenceServiceConfig pc;
         pc.swim.period = config.swim_period;

@@ -86,6 +86,8 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--dht-port", "1", "--dht-port", "2"}), "dht-port"));  // conflicting values
     CHECK(contains(error_of({"--bootstrap", "nohostport"}), "bootstrap"));
     CHECK(contains(error_of({"--bootstrap", "host:0"}), "bootstrap"));
+    CHECK(contains(error_of({"--max-records-per-user", "0"}), "max-records-per-user"));
+    CHECK(contains(error_of({"--max-record-kib-per-user", "1"}), "max-record-kib-per-user"));
     CHECK(contains(error_of({"--bootstrap", "host:99999"}), "bootstrap"));
     CHECK(contains(error_of({"--log-level", "loud"}), "log-level"));
     CHECK(contains(error_of({"--persist-interval", "0"}), "persist-interval"));
