@@ -91,8 +91,10 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     dht::DhtRunner::Context context;
     std::unique_ptr<dht::net::DatagramSocket> below;
     if (config.seal_key) {
-        auto sealed = std::make_unique<SealedSocket>(std::move(socket).value(), overlay->clock_,
-                                                     overlay->seal_counters_);
+        auto sealed = std::make_unique<SealedSocket>(
+            std::move(socket).value(), overlay->clock_, overlay->seal_counters_,
+            config.seal_gossip_only ? SealScope::kGossipOnly : SealScope::kEverything);
+        overlay->gossip_only_ = config.seal_gossip_only;
         DHTALK_TRY(sealed->set_key(*config.seal_key, config.seal_grace));
         if (!config.advertise.empty()) {
             auto own = dht::SockAddr::resolve(config.advertise);

@@ -37,6 +37,10 @@ struct OverlayConfig {
     // Sealed overlay: every datagram sealed under this epoch key (see
     // sealed_socket.h). Unset: open mode, plain OpenDHT datagrams.
     std::optional<EpochKey> seal_key;
+    // With seal_key: seal only the membership and presence gossip, and let
+    // OpenDHT's own datagrams pass in the clear (an open network with a
+    // roster, which stock OpenDHT peers may join).
+    bool seal_gossip_only = false;
     // Sealed overlay: the host peers reach this node at (a name or an
     // address, resolved once), which sealed datagrams bind to their path.
     // Empty: the bound address.
@@ -79,12 +83,15 @@ public:
     // The runner, for put/get/listen (thread-safe in OpenDHT).
     dht::DhtRunner& runner() { return runner_; }
 
-    bool sealed() const { return sealed_ != nullptr; }
+    // Every datagram sealed (a sealed overlay).
+    bool sealed() const { return sealed_ != nullptr && !gossip_only_; }
+    // At least the gossip sealed: set_seal_key() applies.
+    bool seals_gossip() const { return sealed_ != nullptr; }
     // The membership and presence protocols' way onto the DHT's socket.
     // Valid until stop().
     GossipSocket* gossip() { return gossip_; }
-    // Sealed mode: seals with `key` from now on (the previous key keeps
-    // opening datagrams for the configured grace). kInvalidArgument in open mode.
+    // Seals with `key` from now on (the previous key keeps opening datagrams
+    // for the configured grace). kInvalidArgument if nothing is sealed.
     Status set_seal_key(const EpochKey& key);
 
     // Leaves the overlay. Waits at most `timeout` for OpenDHT to finish its
@@ -111,6 +118,7 @@ private:
     SystemClock clock_;
     // Owned by OpenDHT's node inside runner_; valid until stop().
     SealedSocket* sealed_ = nullptr;
+    bool gossip_only_ = false;
     GossipSocket* gossip_ = nullptr;
 };
 

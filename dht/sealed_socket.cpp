@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "common/log.h"
+#include "dht/gossip_socket.h"
 
 namespace dhtalk {
 namespace {
@@ -57,8 +58,8 @@ bool usable_own(const dht::SockAddr& a) {
 }  // namespace
 
 SealedSocket::SealedSocket(std::unique_ptr<dht::net::DatagramSocket> inner, const Clock& clock,
-                           std::shared_ptr<SealCounters> counters)
-    : clock_(clock), counters_(std::move(counters)), inner_(std::move(inner)) {
+                           std::shared_ptr<SealCounters> counters, SealScope scope)
+    : clock_(clock), counters_(std::move(counters)), scope_(scope), inner_(std::move(inner)) {
     if (usable_own(inner_->getBoundRef(AF_INET))) own4_ = inner_->getBoundRef(AF_INET);
     if (usable_own(inner_->getBoundRef(AF_INET6))) own6_ = inner_->getBoundRef(AF_INET6);
     inner_->setOnReceive([this](dht::net::PacketList&& packets) { return on_inner_receive(std::move(packets)); });
@@ -116,6 +117,8 @@ SealedSocket::Keyring& SealedSocket::ring_for(const dht::SockAddr& dest) {
 }
 
 int SealedSocket::sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t size, bool replied) {
+    if (scope_ == SealScope::kGossipOnly && (size == 0 || data[0] != GossipSocket::kMarker))
+        return inner_->sendTo(dest, data, size, replied);  // OpenDHT's own, in the clear
     std::vector<uint8_t> out;
     out.reserve(kOverheadBytes + size);
     out.resize(kHeaderBytes);
@@ -213,14 +216,34 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
     return true;
 }
 
+bool SealedSocket::accept(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& scratch, bool& sealed) {
+    sealed = true;
+    if (scope_ == SealScope::kEverything) return open(packet, scratch);
+    const auto& d = packet.data;
+    if (!d.empty() && d[0] != kVersion) {
+        sealed = false;
+        if (d[0] != GossipSocket::kMarker) return true;  // OpenDHT's own, in the clear
+        counters_->refused_unsealed++;
+        DHTALK_LOG(kDebug, "sealed", "refused an unsealed gossip datagram from " << packet.from.toString());
+        return false;
+    }
+    if (!open(packet, scratch)) return false;
+    if (scratch.empty() || scratch[0] != GossipSocket::kMarker) {
+        counters_->refused_unsealed++;  // only gossip is sealed in this scope
+        return false;
+    }
+    return true;
+}
+
 std::optional<std::vector<uint8_t>> SealedSocket::open_datagram(const uint8_t* data, size_t size,
                                                                 const dht::SockAddr& from) {
     dht::net::ReceivedPacket p;
     p.data.assign(data, data + size);
     p.from = from;
     std::vector<uint8_t> plain;
-    if (!open(p, plain)) return std::nullopt;
-    return plain;
+    bool sealed = false;
+    if (!accept(p, plain, sealed)) return std::nullopt;
+    return sealed ? plain : std::vector<uint8_t>(data, data + size);
 }
 
 dht::net::PacketList SealedSocket::on_inner_receive(dht::net::PacketList&& packets) {
@@ -228,8 +251,9 @@ dht::net::PacketList SealedSocket::on_inner_receive(dht::net::PacketList&& packe
     std::vector<uint8_t> scratch;
     while (!packets.empty()) {
         auto& p = packets.front();
-        auto& dest = open(p, scratch) ? accepted : refused;
-        if (&dest == &accepted) p.data.swap(scratch);
+        bool sealed = false;
+        auto& dest = accept(p, scratch, sealed) ? accepted : refused;
+        if (&dest == &accepted && sealed) p.data.swap(scratch);
         dest.splice(dest.end(), packets, packets.begin());
     }
     if (!accepted.empty()) onReceived(std::move(accepted));

@@ -34,6 +34,11 @@
 // it, so that an epoch change, which members adopt at slightly different
 // times, loses no traffic in either direction. After the grace period the
 // previous key is dropped.
+// In an open network (`SealScope::kGossipOnly`) OpenDHT's datagrams pass in
+// the clear, so that stock peers can join, and only dhtalk's own gossip
+// (membership and presence, marked as gossip_socket.h says) is sealed: an
+// unsealed gossip datagram is refused, so that no one without the epoch key
+// speaks for a member.
 // Every refusal is counted by reason. Thread-safe: sendTo() from OpenDHT's
 // thread, receiving on the inner socket's thread, set_key() from the owner.
 
@@ -64,13 +69,16 @@ struct SealCounters {
     std::atomic<uint64_t> refused_replay{0};
     std::atomic<uint64_t> refused_stale{0};     // sealed before we installed its key
     std::atomic<uint64_t> refused_no_address{0};  // no own address for its family
+    std::atomic<uint64_t> refused_unsealed{0};  // gossip-only scope: gossip in the clear, or sealed non-gossip
     std::atomic<uint64_t> unsent_no_key{0};
     std::atomic<uint64_t> unsent_no_address{0};
     uint64_t refused() const {
         return refused_truncated + refused_version + refused_epoch + refused_tag + refused_replay + refused_stale +
-               refused_no_address;
+               refused_no_address + refused_unsealed;
     }
 };
+
+enum class SealScope { kEverything, kGossipOnly };
 
 struct EpochKey {
     uint32_t epoch = 0;
@@ -86,7 +94,7 @@ public:
 
     // `clock` must outlive the socket.
     SealedSocket(std::unique_ptr<dht::net::DatagramSocket> inner, const Clock& clock,
-                 std::shared_ptr<SealCounters> counters);
+                 std::shared_ptr<SealCounters> counters, SealScope scope = SealScope::kEverything);
     ~SealedSocket() override;
 
     // Seals from now on with `key`; the key it replaces keeps opening
@@ -128,8 +136,13 @@ private:
     // This socket's address in `family`, or null (mutex_ held).
     const dht::SockAddr* own_address(sa_family_t family) const;
 
+    // Whether this received datagram may go up (opened into `scratch` if it
+    // was sealed; `sealed` says so). False if refused (counted).
+    bool accept(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& scratch, bool& sealed);
+
     const Clock& clock_;
     std::shared_ptr<SealCounters> counters_;
+    const SealScope scope_;
     std::mutex mutex_;
     std::optional<Keyring> current_;   // guarded by mutex_
     std::optional<Keyring> previous_;  // guarded by mutex_

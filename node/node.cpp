@@ -94,7 +94,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
             self->members_->set(self->member_certificates());
             // Seal with the new key at once (SealedSocket is thread-safe):
             // peers that switched first are refused until we do.
-            if (Overlay* o = self->live_overlay_.load(); o && o->sealed())
+            if (Overlay* o = self->live_overlay_.load(); o && o->seals_gossip())
                 if (auto key = self->trust_->epoch_key()) o->set_seal_key(*key).ignore_error();
             self->roster_changed_ = true;  // the rest (joining, a ban) on the owner's thread
         });
@@ -247,10 +247,11 @@ Status Node::start_overlay() {
         oc.network_id = trust_->network_id();
         for (const auto& e : trust_->peer_endpoints())
             if (std::find(oc.bootstrap.begin(), oc.bootstrap.end(), e) == oc.bootstrap.end()) oc.bootstrap.push_back(e);
-        if (!config_.open) {
-            oc.seal_key = trust_->epoch_key();
-            if (!oc.seal_key) return Status::internal("this member cannot open its epoch key");
-        }
+        // An open network with a roster still seals its gossip: only
+        // members hold the key, so only they speak for members.
+        oc.seal_key = trust_->epoch_key();
+        if (!oc.seal_key) return Status::internal("this member cannot open its epoch key");
+        oc.seal_gossip_only = config_.open;
     } else {
         oc.network_id = network_id();
     }
@@ -286,7 +287,7 @@ void Node::on_roster_change() {
         write_runtime().ignore_error();  // the ports are in the log as well
         return;
     }
-    if (overlay_->sealed()) {
+    if (overlay_->seals_gossip()) {
         auto key = trust_->epoch_key();
         if (key) overlay_->set_seal_key(*key).ignore_error();  // cannot fail for a sealed overlay
     }

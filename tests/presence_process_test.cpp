@@ -2,7 +2,11 @@
 // the README walks through it: two users on different nodes watch each
 // other and see each change; blocking one stops the flow; killing a node
 // turns its users unavailable for their watchers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -110,4 +114,34 @@ TEST_CASE("two users on two nodes watch each other; a block stops the flow; a ki
     auto last = seen(dir / "alice-watch.out").back();
     CHECK(last["show"].asString() == "unavailable");
     CHECK(last["last_seen_ms"].asUInt64() > 0);
+}
+
+TEST_CASE("an open network with a roster seals its gossip, and its members still see each other") {
+    test::TempDir dir;
+    const std::vector<std::string> open{"--open"};
+    test::NodeProcess a(dir / "a", test::with(test::with({"--genesis", "--network", "open-gossip"}, kFast), open));
+    const auto ra = a.wait_ready();
+    const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
+    test::NodeProcess b(dir / "b", test::with(test::with({"--apply", "b", "--bootstrap", bootstrap}, kFast), open));
+    const auto rb = b.wait_ready();
+    REQUIRE(test::wait_until([&] { return a.cli({"admin", "pending", "--json"}).out.find(rb.node_id) != std::string::npos; }, 20s));
+    REQUIRE(a.cli({"admin", "approve", rb.node_id}).status == 0);
+    REQUIRE(test::wait_until([&] { return b.status_json()["standing"].asString() == "member"; }, 30s));
+    // Membership gossip runs sealed under the epoch key; OpenDHT's own
+    // traffic in the clear (the unit tests check each side of that split).
+    REQUIRE(test::wait_until([&] { return a.status_json()["members_alive"].asUInt() == 1; }, 30s));
+    REQUIRE(test::wait_until([&] { return b.status_json()["members_alive"].asUInt() == 1; }, 30s));
+    // Gossip in the clear, as anyone on the network could send it, is refused.
+    const auto refused = a.status_json()["datagrams_refused"].asUInt64();
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(ra.peer_port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const uint8_t forged[] = {0xc1, 0x01, 0x92, 0x01, 0x02};
+    REQUIRE(::sendto(fd, forged, sizeof forged, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) ==
+            static_cast<ssize_t>(sizeof forged));
+    ::close(fd);
+    CHECK(test::wait_until([&] { return a.status_json()["datagrams_refused"].asUInt64() > refused; }, 10s));
 }

@@ -2,6 +2,7 @@
 // refusing every kind of hostile datagram, across a key change.
 #include <mutex>
 
+#include "dht/gossip_socket.h"
 #include "dht/replay_window.h"
 #include "dht/sealed_socket.h"
 #include "dht/udp_socket.h"
@@ -54,10 +55,10 @@ EpochKey key_for(uint32_t epoch, uint8_t fill) {
 
 // A sealed socket on loopback and what it lets through.
 struct Endpoint {
-    explicit Endpoint(const Clock& clock) {
+    explicit Endpoint(const Clock& clock, SealScope scope = SealScope::kEverything) {
         auto udp = UdpSocket::open(loopback(), dht::SockAddr(), std::make_shared<DatagramCounters>());
         REQUIRE(udp.is_ok());
-        socket = std::make_unique<SealedSocket>(std::move(udp).value(), clock, counters);
+        socket = std::make_unique<SealedSocket>(std::move(udp).value(), clock, counters, scope);
         socket->setOnReceive([this](dht::net::PacketList&& packets) {
             std::lock_guard lock(mutex);
             for (auto& p : packets) received.emplace_back(p.data.begin(), p.data.end());
@@ -302,4 +303,30 @@ TEST_CASE("an older epoch's key, reported late, does not replace the current one
     clock.advance(6s);  // no grace left for anything older
     REQUIRE(a.send(b, "still epoch 2") == 0);
     REQUIRE(test::wait_until([&] { return b.count() == 1; }, 5s));
+}
+
+TEST_CASE("in an open network only gossip is sealed, and unsealed gossip is refused") {
+    ManualClock clock;
+    Endpoint a(clock, SealScope::kGossipOnly), b(clock, SealScope::kGossipOnly);
+    REQUIRE(a.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    REQUIRE(b.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    Tap tap;
+    const std::string opendht = "d1:ad2:id20:"; // OpenDHT's own traffic passes in the clear
+    const std::string gossip = std::string(1, static_cast<char>(GossipSocket::kMarker)) + "\x01membership";
+    REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), opendht) == 0);
+    REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), gossip) == 0);
+    REQUIRE(test::wait_until([&] { return tap.count() == 2; }, 5s));
+    auto clear = tap.at(0), sealed = tap.at(1);
+    CHECK(std::string(clear.begin(), clear.end()) == opendht);
+    CHECK(sealed[0] == SealedSocket::kVersion);
+    CHECK(std::string(sealed.begin(), sealed.end()).find("membership") == std::string::npos);
+
+    REQUIRE(a.send(b, opendht) == 0);
+    REQUIRE(a.send(b, gossip) == 0);
+    REQUIRE(test::wait_until([&] { return b.count() == 2; }, 5s));
+    CHECK(b.received[1] == gossip);  // opened
+    // A stranger's gossip in the clear, as anyone could send it, is refused.
+    tap.inject(b, std::vector<uint8_t>(gossip.begin(), gossip.end()));
+    REQUIRE(test::wait_until([&] { return b.counters->refused_unsealed == 1; }, 5s));
+    CHECK(b.count() == 2);
 }
