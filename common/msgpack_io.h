@@ -35,6 +35,18 @@ inline void pack_str_list(MsgpackPacker& pk, const std::vector<std::string>& ite
     for (const auto& item : items) pack_str(pk, item);
 }
 
+// Unpacks the one msgpack object that `size` bytes hold. Trailing bytes are
+// refused (msgpack-c's own unpack() ignores them), so that every document
+// has exactly one encoding and nothing rides along unchecked.
+inline msgpack::object_handle unpack_whole(const char* data, size_t size, const msgpack::unpack_limit& limit,
+                                           const char* what) {
+    std::size_t used = 0;
+    auto handle = msgpack::unpack(data, size, used, nullptr, nullptr, limit);
+    if (used != size)
+        throw DecodeError{std::string(what) + " has " + std::to_string(size - used) + " trailing bytes"};
+    return handle;
+}
+
 // Reads the fields of one msgpack array of exactly `count` elements, in order.
 class Fields {
 public:

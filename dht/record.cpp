@@ -69,7 +69,7 @@ Result<OpenedRecord> open_record(std::string_view envelope) {
     OpenedRecord opened;
     std::string signed_bytes, signature;
     try {
-        auto outer = msgpack::unpack(envelope.data(), envelope.size(), nullptr, nullptr, record_limit());
+        auto outer = unpack_whole(envelope.data(), envelope.size(), record_limit(), "record envelope");
         const auto& o = outer.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 3 || o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER)
             return Status::corruption("a record is not [version, signed, signature]");
@@ -80,7 +80,7 @@ Result<OpenedRecord> open_record(std::string_view envelope) {
         signed_bytes = env.bin(kMaxRecordBytes);
         signature = env.bin(1024);
 
-        auto inner = msgpack::unpack(signed_bytes.data(), signed_bytes.size(), nullptr, nullptr, record_limit());
+        auto inner = unpack_whole(signed_bytes.data(), signed_bytes.size(), record_limit(), "signed record");
         Fields f(inner.get(), 7, "record");
         Record& r = opened.record;
         const uint64_t type = f.uint(255);

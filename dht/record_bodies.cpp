@@ -18,7 +18,7 @@ msgpack::unpack_limit body_limit() {
 template <class Decode>
 auto decode_with(std::string_view bytes, const char* what, Decode decode) -> decltype(decode(msgpack::object())) {
     try {
-        auto h = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, body_limit());
+        auto h = unpack_whole(bytes.data(), bytes.size(), body_limit(), "record body");
         return decode(h.get());
     } catch (const DecodeError& e) {
         return Status::corruption(e.what);

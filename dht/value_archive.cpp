@@ -6,6 +6,7 @@
 #include <opendht/value.h>
 
 #include "common/log.h"
+#include "common/msgpack_io.h"
 
 namespace dhtalk {
 namespace {
@@ -65,7 +66,7 @@ Result<dht::Blob> ValueArchive::to_import_blob(std::string_view record, size_t& 
     if (record.size() > kMaxRecordBytes)
         return Status::corruption("record of " + std::to_string(record.size()) + " bytes exceeds the bound");
     try {
-        auto handle = msgpack::unpack(record.data(), record.size(), nullptr, nullptr, record_limit());
+        auto handle = unpack_whole(record.data(), record.size(), record_limit(), "record");
         const msgpack::object& root = handle.get();
         if (root.type != msgpack::type::ARRAY || root.via.array.size != 2)
             return Status::corruption("record is not [version, values]");
@@ -97,6 +98,8 @@ Result<dht::Blob> ValueArchive::to_import_blob(std::string_view record, size_t& 
         }
         value_count += vals.via.array.size;
         return dht::Blob(out.data(), out.data() + out.size());
+    } catch (const DecodeError& e) {
+        return Status::corruption(e.what);
     } catch (const std::exception& e) {
         return Status::corruption(std::string("malformed record: ") + e.what());
     }

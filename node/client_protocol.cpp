@@ -121,7 +121,7 @@ std::string encode_frame(const ClientFrame& f) {
 Result<ClientFrame> decode_frame(std::string_view body, size_t max_bytes) {
     if (body.size() > max_bytes) return Status::invalid("the frame exceeds the size bound");
     try {
-        auto h = msgpack::unpack(body.data(), body.size(), nullptr, nullptr, frame_limit(max_bytes));
+        auto h = unpack_whole(body.data(), body.size(), frame_limit(max_bytes), "frame");
         const auto& o = h.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 6 ||
             o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER)

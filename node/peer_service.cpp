@@ -6,6 +6,7 @@
 #include <msgpack.hpp>
 
 #include "common/log.h"
+#include "common/msgpack_io.h"
 #include "node/roster_documents.h"
 
 namespace dhtalk {
@@ -99,7 +100,7 @@ Result<std::vector<std::string>> decode_epoch_list(std::string_view body) {
     if (body.size() > kMaxEpochListBytes) return Status::invalid("roster answer too large");
     try {
         const msgpack::unpack_limit limit(kMaxEpochsPerAnswer, 0, 0, kMaxDocumentBytes, 0, 2);
-        auto h = msgpack::unpack(body.data(), body.size(), nullptr, nullptr, limit);
+        auto h = unpack_whole(body.data(), body.size(), limit, "roster answer");
         const auto& o = h.get();
         if (o.type != msgpack::type::ARRAY) return Status::invalid("roster answer is not a list");
         std::vector<std::string> out;
@@ -108,6 +109,8 @@ Result<std::vector<std::string>> decode_epoch_list(std::string_view body) {
             out.emplace_back(e.via.bin.ptr, e.via.bin.size);
         }
         return out;
+    } catch (const DecodeError& e) {
+        return Status::invalid(e.what);
     } catch (const std::exception& e) {
         return Status::invalid(std::string("malformed roster answer: ") + e.what());
     }

@@ -389,7 +389,7 @@ Status PresenceChannel::on_datagram(const std::string& from, std::string_view by
 Status PresenceChannel::handle(const std::string& from, std::string_view bytes, SteadyTime now) {
     if (bytes.size() > kMaxPresenceDatagram) return Status::corruption("a presence datagram over the size bound");
     try {
-        auto h = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, presence_limit());
+        auto h = unpack_whole(bytes.data(), bytes.size(), presence_limit(), "presence datagram");
         const auto& o = h.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size < 2 ||
             o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER || o.via.array.ptr[0].via.u64 != kPresenceVersion ||
@@ -479,7 +479,7 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             f.next(), f.next();
             const std::string signed_bytes = f.bin(1024), signature = f.bin(1024);
             const auto to = read_ids(f);
-            auto inner = msgpack::unpack(signed_bytes.data(), signed_bytes.size(), nullptr, nullptr, presence_limit());
+            auto inner = unpack_whole(signed_bytes.data(), signed_bytes.size(), presence_limit(), "signed presence");
             Fields pf(inner.get(), 6, "presence");
             Presence p;
             p.user_id = pf.str(kMaxId);

@@ -56,7 +56,7 @@ struct Envelope {
 Envelope open_envelope(std::string_view bytes, const char* what) {
     if (bytes.size() > kMaxDocumentBytes)
         throw DecodeError{std::string(what) + " of " + std::to_string(bytes.size()) + " bytes exceeds the bound"};
-    auto outer = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, document_limit());
+    auto outer = unpack_whole(bytes.data(), bytes.size(), document_limit(), what);
     const auto& o = outer.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 3)
         throw DecodeError{std::string(what) + " is not [version, body, signature]"};
@@ -74,7 +74,7 @@ Envelope open_envelope(std::string_view bytes, const char* what) {
         throw DecodeError{std::string(what) + " has a malformed body or signature"};
     Envelope env;
     env.signature.assign(sig.via.bin.ptr, sig.via.bin.size);
-    env.body = msgpack::unpack(body.via.bin.ptr, body.via.bin.size, nullptr, nullptr, document_limit());
+    env.body = unpack_whole(body.via.bin.ptr, body.via.bin.size, document_limit(), what);
     return env;
 }
 

@@ -206,7 +206,7 @@ Status Swim::on_datagram(const std::string& sender_id, std::string_view bytes, S
     uint32_t sessions, capacity;
     std::vector<Update> updates;
     try {
-        auto h = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, swim_limit());
+        auto h = unpack_whole(bytes.data(), bytes.size(), swim_limit(), "membership datagram");
         const auto& o = h.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 9 || o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
             o.via.array.ptr[0].via.u64 != kSwimVersion)

@@ -61,13 +61,30 @@ std::string mutate(const std::string& in, Rng& rng) {
     return s;
 }
 
+// What fuzz() asserts of each valid input beyond surviving its mutations.
+enum class Expect {
+    kDecodes,        // it decodes, and with one byte more it is refused as trailing
+    kTrailingOnly,   // the decoder has state (a valid input may be a repeat): only the trailing refusal
+    kSurvives,       // not msgpack (text, a stream): only that nothing crashes
+};
+
 template <class Decode>
-void fuzz(const std::vector<std::string>& corpus, Decode decode, uint64_t seed) {
+void fuzz(const std::vector<std::string>& corpus, Decode decode, uint64_t seed, Expect expect = Expect::kDecodes) {
     Rng rng(seed);
     for (const auto& valid : corpus) {
-        decode(valid);
-        for (int i = 0; i < kRounds; ++i) decode(mutate(valid, rng));
+        const Status plain = decode(valid);
+        if (expect == Expect::kDecodes) CHECK_MESSAGE(plain.is_ok(), plain.to_string());
+        if (expect != Expect::kSurvives) {
+            const Status longer = decode(valid + '\0');
+            CHECK_MESSAGE(longer.message().find("trailing") != std::string::npos, longer.to_string());
+        }
+        for (int i = 0; i < kRounds; ++i) (void)decode(mutate(valid, rng));
     }
+}
+
+template <class T>
+Status status_of(const Result<T>& r) {
+    return r.status();
 }
 
 class NullSigner final : public PresenceSigner {
@@ -85,13 +102,14 @@ TEST_CASE("client frames survive mutation") {
     f.params = {{"record", std::string(300, 'r')}, {"n", uint64_t{9}}, {"b", true}, {"l", std::vector<std::string>{"a", "bb"}}};
     const std::string framed = encode_frame(f);
     fuzz({framed.substr(4), encode_frame(ClientFrame::error_reply(3, Status::denied("x"))).substr(4)},
-         [](const std::string& body) { (void)decode_frame(body); }, 1);
+         [](const std::string& body) { return status_of(decode_frame(body)); }, 1);
     fuzz({framed + framed}, [](const std::string& bytes) {
         FrameReader r(4096);
-        if (!r.feed(bytes)) return;
+        if (Status fed = r.feed(bytes); !fed) return fed;
         for (int i = 0; i < 8; ++i)
             if (!r.next()) break;
-    }, 2);
+        return Status::ok();
+    }, 2, Expect::kSurvives);
 }
 
 TEST_CASE("record envelopes and bodies survive mutation") {
@@ -114,6 +132,8 @@ TEST_CASE("record envelopes and bodies survive mutation") {
     // The envelope's certificate makes mutations slow to parse: fewer rounds suffice.
     Rng rng(3);
     const std::string envelope = seal_record(r, *key).value();
+    CHECK(open_record(envelope).is_ok());
+    CHECK(open_record(envelope + '\0').status().message().find("trailing") != std::string::npos);
     for (int i = 0; i < 500; ++i) (void)open_record(mutate(envelope, rng));
 
     PrivacyList p;
@@ -122,11 +142,11 @@ TEST_CASE("record envelopes and bodies survive mutation") {
     MediaMetadata m;
     m.file_id = std::string(32, 'f');
     m.type = "image/png";
-    fuzz({encode_vcard({"name", "status", "avatar", "key", "pgp"})}, [](const std::string& b) { (void)decode_vcard(b); }, 4);
-    fuzz({encode_privacy(p).value()}, [](const std::string& b) { (void)decode_privacy(b); }, 5);
-    fuzz({encode_media(m)}, [](const std::string& b) { (void)decode_media(b); }, 6);
+    fuzz({encode_vcard({"name", "status", "avatar", "key", "pgp"})}, [](const std::string& b) { return status_of(decode_vcard(b)); }, 4);
+    fuzz({encode_privacy(p).value()}, [](const std::string& b) { return status_of(decode_privacy(b)); }, 5);
+    fuzz({encode_media(m)}, [](const std::string& b) { return status_of(decode_media(b)); }, 6);
     fuzz({"dhtalk-media:1:" + std::string(40, 'a') + ":" + std::string(64, '0') + ":" + std::string(64, '1')},
-         [](const std::string& b) { (void)parse_media_reference(b); }, 7);
+         [](const std::string& b) { return status_of(parse_media_reference(b)); }, 7, Expect::kSurvives);
 }
 
 TEST_CASE("membership and presence datagrams survive mutation") {
@@ -147,7 +167,7 @@ TEST_CASE("membership and presence datagrams survive mutation") {
         for (auto& d : b.take_outgoing()) corpus.push_back(d.bytes);
     }
     REQUIRE_FALSE(corpus.empty());
-    fuzz(corpus, [&](const std::string& bytes) { (void)b.on_datagram("aa", bytes, now); }, 8);
+    fuzz(corpus, [&](const std::string& bytes) { return b.on_datagram("aa", bytes, now); }, 8, Expect::kTrailingOnly);
 
     NullSigner signer;
     PresenceChannel host("aa", PresenceConfig{}, signer), watcher("bb", PresenceConfig{}, signer);
@@ -169,8 +189,10 @@ TEST_CASE("membership and presence datagrams survive mutation") {
         REQUIRE(host.set(std::string(40, 'u'), round % 2 ? "away" : "busy", "x", now, 2000 + round));
     }
     REQUIRE_FALSE(messages.empty());
+    // Each message goes to both: one of them is its receiver.
     fuzz(messages, [&](const std::string& bytes) {
-        (void)watcher.on_datagram("aa", bytes, now);
-        (void)host.on_datagram("bb", bytes, now);
-    }, 9);
+        Status at_watcher = watcher.on_datagram("aa", bytes, now);
+        Status at_host = host.on_datagram("bb", bytes, now);
+        return at_watcher.message().find("trailing") != std::string::npos ? at_watcher : at_host;
+    }, 9, Expect::kTrailingOnly);
 }

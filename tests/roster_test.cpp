@@ -6,6 +6,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/signing.h"
+#include "node/peer_service.h"
 #include "node/roster_builder.h"
 #include "node/roster_rules.h"
 #include "tests/hostile_keys.h"
@@ -273,6 +274,25 @@ TEST_CASE("decoders refuse malformed documents") {
     CHECK_FALSE(decode_application(good).is_ok());  // nor an application
     const std::string bomb = "\x93\x02\xc6\xff\xff\xff\xff";  // bin claiming 4 GiB
     CHECK_FALSE(decode_roster_epoch(bomb).is_ok());
+}
+
+TEST_CASE("roster decoders refuse trailing bytes: one document, one encoding") {
+    Network net;
+    const std::string epoch = encode(net.current());
+    const std::string app = encode(make_application(Network::ids()[1], net.network_id, endpoint(1), "me", 100).value());
+    const std::string ballot =
+        encode(make_ballot(Network::ids()[0], net.network_id, 0, ChangeKind::kAdmit, Network::ids()[1].node_id_hex(),
+                           Decision::kApprove, "")
+                   .value());
+    REQUIRE(decode_roster_epoch(epoch).is_ok());
+    REQUIRE(decode_application(app).is_ok());
+    REQUIRE(decode_ballot(ballot).is_ok());
+    CHECK(contains(decode_roster_epoch(epoch + '\0').status().message(), "trailing"));
+    CHECK(contains(decode_application(app + "\xc0").status().message(), "trailing"));
+    CHECK(contains(decode_ballot(ballot + ballot).status().message(), "trailing"));
+    const std::string list = encode_epoch_list({epoch});
+    REQUIRE(decode_epoch_list(list).is_ok());
+    CHECK(contains(decode_epoch_list(list + '\0').status().message(), "trailing"));
 }
 
 namespace {
