@@ -6,6 +6,7 @@
 // the deciding ballot. Usage: epoch_bench [N ...]
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "bench/bench_util.h"
@@ -52,7 +53,7 @@ std::vector<RosterEpoch> build_chain(std::vector<std::unique_ptr<Peer>>& peers, 
     return chain;
 }
 
-double run(size_t n, const test::TempDir& dir) {
+double run(size_t n, const test::TempDir& dir, bool relay_to_all) {
     SystemClock clock;
     std::vector<std::unique_ptr<Peer>> peers;
     for (size_t i = 0; i <= n; ++i) {
@@ -67,6 +68,7 @@ double run(size_t n, const test::TempDir& dir) {
         TrustConfig tc;
         tc.endpoint = p.endpoint();
         tc.interval = milliseconds(200);
+        tc.relay_to_all = relay_to_all;
         if (i < n) {
             RosterStore rs(p.store);
             for (const auto& e : chain) rs.save_epoch(e).ignore_error();
@@ -127,22 +129,25 @@ int main(int argc, char** argv) {
     std::vector<size_t> sizes;
     for (int i = 1; i < argc; ++i) {
         const long v = std::atol(argv[i]);
-        if (v < 1 || v > 90) {
-            std::fprintf(stderr, "usage: epoch_bench [MEMBERS 1..90 ...]\n");
+        if (v < 1 || v > 99) {
+            std::fprintf(stderr, "usage: epoch_bench [MEMBERS 1..99 ...]\n");
             return 2;
         }
         sizes.push_back(static_cast<size_t>(v));
     }
-    if (sizes.empty()) sizes = {5, 50};
+    if (sizes.empty()) sizes = {5, 50, 99};
     log::set_level(log::Level::kError);
     test::TempDir dir;
-    std::printf("%8s %10s %32s\n", "members", "approvals", "deciding ballot -> all adopted");
+    std::printf("deciding ballot -> every member and the newcomer hold the new epoch\n");
+    std::printf("%8s %10s %14s %18s %8s\n", "members", "approvals", "gossip", "N^2 relay (old)", "ratio");
     for (size_t n : sizes) {
-        const double s = run(n, dir);
-        if (s < 0)
-            std::printf("%8zu %10zu %32s\n", n, approvals_needed(QuorumRule::kMajority, n), "not all within 120 s");
-        else
-            std::printf("%8zu %10zu %29.0f ms\n", n, approvals_needed(QuorumRule::kMajority, n), s * 1000);
+        const double gossip = run(n, dir, false);
+        const double all = run(n, dir, true);
+        auto ms = [](double s) { return s < 0 ? std::string("timeout") : std::to_string(static_cast<long>(s * 1000)) + " ms"; };
+        std::printf("%8zu %10zu %14s %18s", n, approvals_needed(QuorumRule::kMajority, n), ms(gossip).c_str(),
+                    ms(all).c_str());
+        if (gossip > 0 && all > 0) std::printf(" %8.2f", gossip / all);
+        std::printf("\n");
         std::fflush(stdout);
     }
     std::printf("\nreference: the roster catch-up period in this run is 200 ms (the default is 3 s).\n");

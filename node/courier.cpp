@@ -27,7 +27,7 @@ struct Answer {
 // One request to a peer, reading at most `limit` bytes of its answer: a
 // peer cannot make this node buffer more than that.
 Result<Answer> exchange(const std::string& endpoint, const std::string& method, const std::string& path,
-                        const std::string& body, size_t limit) {
+                        const std::string& body, size_t limit, const std::string& origin = {}) {
     auto c = client_for(endpoint);
     if (!c) return c.status();
     Answer answer;
@@ -39,6 +39,7 @@ Result<Answer> exchange(const std::string& endpoint, const std::string& method, 
         req.body = body;
         req.set_header("Content-Type", "application/msgpack");
     }
+    if (!origin.empty()) req.set_header(kOriginHeader, origin);
     req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
         if (answer.body.size() + size > limit) {
             too_long = true;
@@ -68,20 +69,21 @@ Courier::~Courier() {
     thread_.join();
 }
 
-void Courier::send(const std::string& endpoint, const std::string& path, std::string body) {
+void Courier::send(const std::string& endpoint, const std::string& path, std::string body, std::string origin) {
     {
         std::lock_guard lock(mutex_);
         if (queue_.size() >= kMaxQueued) {
             queue_.pop_front();
             dropped_++;
         }
-        queue_.push_back({endpoint, path, std::move(body)});
+        queue_.push_back({endpoint, path, std::move(body), std::move(origin)});
     }
     wake_.notify_one();
 }
 
-Status Courier::post(const std::string& endpoint, const std::string& path, const std::string& body) {
-    auto res = exchange(endpoint, "POST", path, body, kMaxVerdictBytes);
+Status Courier::post(const std::string& endpoint, const std::string& path, const std::string& body,
+                     const std::string& origin) {
+    auto res = exchange(endpoint, "POST", path, body, kMaxVerdictBytes, origin);
     if (!res) return res.status();
     if (res->status == 200) return Status(Code::kAlreadyExists, "already held");
     if (res->status == 202) return Status::ok();
@@ -106,7 +108,7 @@ void Courier::run() {
             letter = std::move(queue_.front());
             queue_.pop_front();
         }
-        Status s = post(letter.endpoint, letter.path, letter.body);
+        Status s = post(letter.endpoint, letter.path, letter.body, letter.origin);
         if (!s && s.code() != Code::kAlreadyExists) {
             failed_++;
             DHTALK_LOG(kDebug, "courier", letter.path << " to " << letter.endpoint << ": " << s.message());

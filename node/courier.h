@@ -16,6 +16,8 @@
 
 namespace dhtalk {
 
+inline constexpr const char* kOriginHeader = "X-Dhtalk-Origin";
+
 class Courier {
 public:
     static constexpr size_t kMaxQueued = 1024;
@@ -26,19 +28,22 @@ public:
     Courier();
     ~Courier();
 
-    // Queues a POST of `body` to `path` at `endpoint` (HOST:PORT).
-    void send(const std::string& endpoint, const std::string& path, std::string body);
+    // Queues a POST of `body` to `path` at `endpoint` (HOST:PORT). A relayed
+    // application carries the address it first came from (`origin`, sent
+    // as kOriginHeader), which members count their pending bound by.
+    void send(const std::string& endpoint, const std::string& path, std::string body, std::string origin = {});
     // GET /v1/roster?from=N at `endpoint`: encoded epochs (blocking, bounded by timeouts).
     Result<std::vector<std::string>> fetch_roster(const std::string& endpoint, uint64_t from);
     // POSTs now and returns the peer's verdict (used by an applicant).
-    Status post(const std::string& endpoint, const std::string& path, const std::string& body);
+    Status post(const std::string& endpoint, const std::string& path, const std::string& body,
+                const std::string& origin = {});
 
     uint64_t dropped() const { return dropped_; }
     uint64_t failed() const { return failed_; }
 
 private:
     struct Letter {
-        std::string endpoint, path, body;
+        std::string endpoint, path, body, origin;
     };
     void run();
 

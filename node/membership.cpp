@@ -24,18 +24,43 @@ size_t Membership::needed_for(ChangeKind) const {
     return approvals_needed(current().settings.quorum, current().members.size());
 }
 
-Status Membership::offer_application(const Application& a) {
+Status Membership::offer_application(const Application& a, int64_t now_s) {
     DHTALK_TRY(verify_application(a, network_id_, current()));
+    if (a.created_at_s > now_s + kApplicationSkewS) return Status::invalid("the application is dated in the future");
+    if (a.created_at_s + kApplicationLifetimeS <= now_s) return Status::invalid("the application has expired");
     const auto& id = a.applicant.node_id;
+    if (dismissed(id))
+        return Status::denied("the members dismissed the application of " + id.substr(0, 8) + " in epoch " +
+                              std::to_string(current().epoch));
     if (auto it = applications_.find(id); it != applications_.end()) {
-        if (a.created_at_s <= it->second.created_at_s) return Status(Code::kAlreadyExists, "application already held");
-        it->second = a;  // a newer application replaces an older one (new endpoints, contact)
+        if (a.applicant == it->second.applicant) return Status(Code::kAlreadyExists, "application already held");
+        if (a.created_at_s < it->second.created_at_s + kApplicationRefreshS)
+            return Status(Code::kAlreadyExists, "a changed application replaces the held one at most once a minute");
+        it->second = a;  // new endpoints or contact
         return Status::ok();
     }
     if (applications_.size() >= kMaxPendingApplications)
         return Status::busy("too many pending applications (" + std::to_string(kMaxPendingApplications) + ")");
     applications_.emplace(id, a);
     return Status::ok();
+}
+
+std::vector<std::string> Membership::expire_applications(int64_t now_s) {
+    std::vector<std::string> gone;
+    std::erase_if(applications_, [&](const auto& entry) {
+        if (entry.second.created_at_s + kApplicationLifetimeS > now_s) return false;
+        gone.push_back(entry.first);
+        return true;
+    });
+    return gone;
+}
+
+bool Membership::dismissed(const std::string& subject) const {
+    size_t rejections = 0;
+    for (const auto& [k, b] : ballots_)
+        rejections += b.change == ChangeKind::kAdmit && b.subject == subject && b.decision == Decision::kReject;
+    const size_t needed = needed_for(ChangeKind::kAdmit);
+    return needed > 0 && rejections >= needed;
 }
 
 Status Membership::offer_ballot(const Ballot& b) {
@@ -53,6 +78,8 @@ Status Membership::offer_ballot(const Ballot& b) {
     for (const auto& [k, other] : ballots_) from_voter += other.voter == b.voter;
     if (from_voter >= 2 * kMaxPendingApplications) return Status::busy("too many ballots from one member");
     ballots_.emplace(std::move(key), b);
+    if (b.change == ChangeKind::kAdmit && b.decision == Decision::kReject && dismissed(b.subject))
+        applications_.erase(b.subject);
     return Status::ok();
 }
 

@@ -10,7 +10,12 @@
 // - a member approves at most one change per epoch, which makes two
 //   different changes unable to both reach a majority in one epoch, so
 //   honest members never fork the roster;
-// - a member never votes on itself; ballots and applications are bounded.
+// - a member never votes on itself; ballots and applications are bounded;
+// - an application is held once: the same application again (an applicant
+//   re-applies every period) is a repeat, not news to relay; a changed one
+//   replaces it at most once a minute;
+// - applications expire a week after they were made, and one that a quorum
+//   of members rejected is dismissed for the rest of the epoch.
 // Not thread-safe: one owner.
 
 #include <map>
@@ -26,6 +31,9 @@
 namespace dhtalk {
 
 inline constexpr size_t kMaxPendingApplications = 64;
+inline constexpr int64_t kApplicationLifetimeS = 7 * 24 * 3600;
+inline constexpr int64_t kApplicationSkewS = 300;     // how far ahead an application's date may be
+inline constexpr int64_t kApplicationRefreshS = 60;   // a changed application replaces the held one at most this often
 
 class Membership {
 public:
@@ -40,8 +48,13 @@ public:
 
     // A document from outside. Each returns why it was refused, or ok.
     // kAlreadyExists for a document already held (a harmless repeat).
-    Status offer_application(const Application& a);
+    // `now_s`: the wall clock, for the application's age.
+    Status offer_application(const Application& a, int64_t now_s);
     Status offer_ballot(const Ballot& b);
+    // Drops the applications older than their lifetime; returns their ids.
+    std::vector<std::string> expire_applications(int64_t now_s);
+    // Whether a quorum of members rejected `subject`'s application in this epoch.
+    bool dismissed(const std::string& subject) const;
     // Adopts `next` if it follows the current epoch and is valid. Two
     // members may assemble the same change at once: a valid rival of the
     // current epoch with a lower hash replaces it, so that every member ends

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/msgpack_io.h"
+#include "node/courier.h"
 #include "node/roster_documents.h"
 
 namespace dhtalk {
@@ -51,7 +52,10 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
     srv.set_read_timeout(5, 0);
     srv.set_write_timeout(5, 0);
     srv.Post("/v1/apply", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_application(req.body)); });
+        with_handler(req, res, [&](PeerHandler& h) {
+            PeerRequest from{req.remote_addr, req.get_header_value(kOriginHeader)};
+            answer(res, h.on_application(req.body, from));
+        });
     });
     srv.Post("/v1/ballot", [with_handler](const httplib::Request& req, httplib::Response& res) {
         with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_ballot(req.body)); });

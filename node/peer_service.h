@@ -40,10 +40,17 @@ inline constexpr size_t kMaxEpochListBytes = kMaxEpochsPerAnswer * (kMaxDocument
 inline constexpr double kPeerRequestsPerSecond = 1000;
 inline constexpr double kPeerRequestBurst = 4000;
 
+// Where a POST came from: the peer's address, and the origin a relaying
+// member says the document first came from (empty if none is claimed).
+struct PeerRequest {
+    std::string address;
+    std::string origin;
+};
+
 class PeerHandler {
 public:
     virtual ~PeerHandler() = default;
-    virtual Status on_application(std::string_view doc) = 0;
+    virtual Status on_application(std::string_view doc, const PeerRequest& from) = 0;
     virtual Status on_ballot(std::string_view doc) = 0;
     virtual Status on_epoch(std::string_view doc) = 0;
     // Encoded epochs from `from` on, at most `max`.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/address_bucket.h"
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/signing.h"
@@ -33,7 +34,29 @@ Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::strin
     return out;
 }
 
+uint64_t random_seed() {
+    uint8_t b[8];
+    crypto::random_bytes(b);
+    uint64_t v = 0;
+    for (uint8_t x : b) v = (v << 8) | x;
+    return v;
+}
+
+// The host part of "HOST:PORT" (IPv6 in brackets or not).
+std::string host_of(const std::string& endpoint) {
+    const auto colon = endpoint.rfind(':');
+    std::string host = colon == std::string::npos ? endpoint : endpoint.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return host;
+}
+
 }  // namespace
+
+size_t gossip_fanout(size_t peers) {
+    size_t log2 = 0;
+    while ((size_t{1} << log2) < peers + 1) log2++;
+    return std::min(peers, log2 + 2);
+}
 
 const char* standing_name(TrustedNetwork::Standing s) {
     switch (s) {
@@ -83,7 +106,8 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
     std::unique_ptr<TrustedNetwork> t(new TrustedNetwork(config, store, identity, clock, std::move(membership).value()));
     // Restore what was pending; anything that no longer verifies is dropped.
     if (auto apps = t->roster_store_.load_applications())
-        for (const auto& a : *apps) t->membership_.offer_application(a).ignore_error();
+        for (const auto& a : *apps)
+            t->membership_.offer_application(a, to_unix_seconds(clock.wall_now())).ignore_error();
     if (auto ballots = t->roster_store_.load_ballots())
         for (const auto& b : *ballots) t->membership_.offer_ballot(b).ignore_error();
     return t;
@@ -95,7 +119,8 @@ TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const cr
       roster_store_(store),
       identity_(identity),
       clock_(clock),
-      membership_(std::move(membership)) {}
+      membership_(std::move(membership)),
+      rng_(random_seed()) {}
 
 TrustedNetwork::~TrustedNetwork() = default;
 
@@ -152,10 +177,40 @@ std::vector<std::string> TrustedNetwork::peer_endpoints() const {
     return out;
 }
 
-void TrustedNetwork::relay(const std::string& path, const std::string& doc) {
+void TrustedNetwork::send_to_members(const std::string& path, const std::string& doc, const std::string& origin) {
     for (const auto& m : membership_.current().members)
         if (m.node_id != identity_.node_id_hex())
-            for (const auto& e : m.endpoints) courier_.send(e, path, doc);
+            for (const auto& e : m.endpoints) courier_.send(e, path, doc, origin);
+}
+
+void TrustedNetwork::pass_on(const std::string& path, const std::string& doc, const std::string& origin) {
+    if (config_.relay_to_all) return send_to_members(path, doc, origin);
+    std::vector<const Member*> others;
+    for (const auto& m : membership_.current().members)
+        if (m.node_id != identity_.node_id_hex()) others.push_back(&m);
+    const size_t k = gossip_fanout(others.size());
+    for (size_t i = 0; i < k; ++i) {  // k distinct members, chosen at random
+        std::swap(others[i], others[i + rng_.uniform(others.size() - i)]);
+        for (const auto& e : others[i]->endpoints) courier_.send(e, path, doc, origin);
+    }
+}
+
+void TrustedNetwork::forget_gone_applications() {
+    const auto& held = membership_.applications();
+    std::erase_if(application_origin_, [&](const auto& entry) { return !held.count(entry.first); });
+    if (auto stored = roster_store_.load_applications())
+        for (const auto& a : *stored)
+            if (!held.count(a.applicant.node_id)) roster_store_.erase_application(a.applicant.node_id).ignore_error();
+}
+
+std::string TrustedNetwork::origin_of(const PeerRequest& from) const {
+    // A member passing an application on names where it first came from;
+    // anyone else is the origin itself.
+    if (!from.origin.empty() && from.origin.size() <= 64)
+        for (const auto& m : membership_.current().members)
+            for (const auto& e : m.endpoints)
+                if (host_of(e) == from.address) return address_bucket(from.origin);
+    return address_bucket(from.address);
 }
 
 Status TrustedNetwork::adopt(const RosterEpoch& next) {
@@ -179,15 +234,15 @@ void TrustedNetwork::adopted(const RosterEpoch& prev) {
     Status saved = roster_store_.save_epoch(next);
     if (!saved) DHTALK_LOG(kError, "trust", "cannot store roster epoch " << next.epoch << ": " << saved.message());
     roster_store_.forget_ballots_before(next.epoch).ignore_error();  // stale ballots only cost space
-    // Applications that no longer apply (the admitted node's) leave the store.
-    if (auto stored = roster_store_.load_applications())
-        for (const auto& a : *stored)
-            if (!membership_.applications().count(a.applicant.node_id))
-                roster_store_.erase_application(a.applicant.node_id).ignore_error();
+    forget_gone_applications();  // the admitted node's, and any the epoch made moot
     const std::string doc = encode(next);
-    relay("/v1/epoch", doc);  // to the new roster's members, the admitted node included
-    // A banned node is no longer among them, but should learn it is out.
-    if (const Member* subject = next.change == ChangeKind::kBan ? prev.member(next.subject) : nullptr)
+    // Its assembler sends it to every member; the others pass it on.
+    if (next.assembler == identity_.node_id_hex()) send_to_members("/v1/epoch", doc);
+    else pass_on("/v1/epoch", doc);
+    // The subject hears it from every adopter: an admitted node is waiting
+    // for it, and a banned one, no longer a member, should learn it is out.
+    const Member* subject = next.change == ChangeKind::kBan ? prev.member(next.subject) : next.member(next.subject);
+    if (subject && !(config_.relay_to_all && next.change == ChangeKind::kAdmit))
         for (const auto& e : subject->endpoints) courier_.send(e, "/v1/epoch", doc);
     DHTALK_LOG(kInfo, "trust", "adopted roster epoch " << next.epoch << ": "
                                                         << (next.change == ChangeKind::kAdmit ? "admitted " : "banned ")
@@ -222,14 +277,23 @@ void TrustedNetwork::notify_if_adopted() {
     if (adopted_.exchange(false) && on_adopted_) on_adopted_();
 }
 
-Status TrustedNetwork::on_application(std::string_view doc) {
+Status TrustedNetwork::on_application(std::string_view doc, const PeerRequest& from) {
     auto a = decode_application(doc);
     if (!a) return a.status();
     {
         std::lock_guard lock(mutex_);
-        DHTALK_TRY(membership_.offer_application(*a));
+        const std::string origin = origin_of(from);
+        const std::string& id = a->applicant.node_id;
+        if (!membership_.applications().count(id)) {
+            size_t held = 0;
+            for (const auto& [other, o] : application_origin_) held += o == origin;
+            if (held >= kMaxApplicationsPerOrigin)
+                return Status::busy(std::to_string(held) + " applications from " + origin + " are pending already");
+        }
+        DHTALK_TRY(membership_.offer_application(*a, to_unix_seconds(clock_.wall_now())));
         DHTALK_TRY(roster_store_.save_application(*a));
-        relay("/v1/apply", std::string(doc));
+        application_origin_.emplace(id, origin);  // the first origin stays
+        pass_on("/v1/apply", std::string(doc), origin);
     }
     DHTALK_LOG(kInfo, "trust", "application from " << a->applicant.node_id.substr(0, 8) << " ("
                                                    << a->applicant.contact << ")");
@@ -265,7 +329,8 @@ Status TrustedNetwork::on_ballot(std::string_view doc) {
         }
         DHTALK_TRY(membership_.offer_ballot(*b));
         DHTALK_TRY(roster_store_.save_ballot(*b));
-        relay("/v1/ballot", std::string(doc));
+        pass_on("/v1/ballot", std::string(doc));
+        if (membership_.dismissed(b->subject)) forget_gone_applications();
         assemble_if_due(false);
     }
     notify_if_adopted();
@@ -371,6 +436,7 @@ void TrustedNetwork::tick() {
         // The preferred assembler may be away: after two periods with a
         // change at quorum and no epoch, any member assembles it.
         std::lock_guard lock(mutex_);
+        if (!membership_.expire_applications(to_unix_seconds(clock_.wall_now())).empty()) forget_gone_applications();
         assemble_if_due(false);
         if (!membership_.has_quorum()) {
             quorum_since_.reset();
@@ -422,7 +488,8 @@ Status TrustedNetwork::vote(ChangeKind change, const std::string& subject, Decis
         auto b = membership_.cast(change, subject, decision, std::move(reason));
         if (!b) return b.status();
         DHTALK_TRY(roster_store_.save_ballot(*b));
-        relay("/v1/ballot", encode(*b));
+        send_to_members("/v1/ballot", encode(*b));
+        if (membership_.dismissed(subject)) forget_gone_applications();
         assemble_if_due(false);
     }
     notify_if_adopted();

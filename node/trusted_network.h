@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,7 @@
 #include <json/json.h>
 
 #include "common/clock.h"
+#include "common/rng.h"
 #include "crypto/node_identity.h"
 #include "dht/sealed_socket.h"
 #include "node/courier.h"
@@ -43,7 +45,21 @@ struct TrustConfig {
     // node adopted it; later the epoch is settled, so no approver can grind
     // a new one after the fact. A rival the network built on still wins.
     std::chrono::milliseconds rival_window{std::chrono::seconds(30)};
+    // The relay of the N² design: every node sends every new document to
+    // every member. Off, a document's author sends it to every member and
+    // each node that takes it anew passes it on to a few random members
+    // (gossip_fanout()). On only to compare the two (bench/epoch_bench).
+    bool relay_to_all = false;
 };
+
+// How many random members a node passes a new document on to, among `peers`
+// other members: log2 of the network plus two (each node is then missed by
+// every relay with probability about e^-fanout), at most all of them.
+size_t gossip_fanout(size_t peers);
+
+// Pending applications held per origin (the address an application first
+// came from; IPv6 by /64): one party cannot fill the pending set.
+inline constexpr size_t kMaxApplicationsPerOrigin = 4;
 
 class TrustedNetwork final : public PeerHandler {
 public:
@@ -80,7 +96,7 @@ public:
     Status vote(ChangeKind change, const std::string& subject, Decision decision, std::string reason);
 
     // PeerHandler
-    Status on_application(std::string_view doc) override;
+    Status on_application(std::string_view doc, const PeerRequest& from) override;
     Status on_ballot(std::string_view doc) override;
     Status on_epoch(std::string_view doc) override;
     std::vector<std::string> epochs_from(uint64_t from, size_t max) override;
@@ -91,7 +107,12 @@ private:
     Status adopt(const RosterEpoch& next);          // mutex_ held
     void adopted(const RosterEpoch& prev);          // mutex_ held: the current epoch changed from `prev`
     void assemble_if_due(bool any_member);          // mutex_ held
-    void relay(const std::string& path, const std::string& doc);  // mutex_ held
+    // mutex_ held: a document of this node's own to every other member, and
+    // one from someone else passed on to a few (or all, if relay_to_all).
+    void send_to_members(const std::string& path, const std::string& doc, const std::string& origin = {});
+    void pass_on(const std::string& path, const std::string& doc, const std::string& origin = {});
+    void forget_gone_applications();  // mutex_ held: store and origins follow the pending set
+    std::string origin_of(const PeerRequest& from) const;  // mutex_ held
     Status apply_now();
     void catch_up();
     void take_branch(const std::string& source);  // the network went on from a rival of our current epoch
@@ -113,6 +134,8 @@ private:
     static constexpr size_t kMaxFutureBallotsPerVoter = 4;
     std::vector<std::string> future_ballots_;  // guarded by mutex_
     std::optional<SteadyTime> quorum_since_;  // guarded by mutex_
+    std::map<std::string, std::string> application_origin_;  // guarded by mutex_: applicant id -> origin
+    Rng rng_;                                                  // guarded by mutex_: gossip targets
     Courier courier_;
 };
 

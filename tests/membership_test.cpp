@@ -114,7 +114,7 @@ TEST_CASE("voting rules: one approval per epoch, applications first, no repeats"
     CHECK(bus.at(1).offer_ballot(ballots.front()).is_ok());
     CHECK(bus.at(1).offer_ballot(ballots.front()).code() == Code::kAlreadyExists);
     const auto app = bus.at(0).applications().begin()->second;
-    CHECK(bus.at(1).offer_application(app).code() == Code::kAlreadyExists);
+    CHECK(bus.at(1).offer_application(app, test::kNow).code() == Code::kAlreadyExists);
     // An old epoch offered again is not adopted twice.
     CHECK(bus.at(1).offer_epoch(bus.at(1).chain()[1]).code() == Code::kAlreadyExists);
 }
@@ -242,4 +242,61 @@ TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival tak
     REQUIRE(bus.at(1).offer_fork({low, *after}));
     CHECK(hash_of(bus.at(1).current()) == hash_of(*after));
     CHECK(hash_of(bus.at(1).chain()[low.epoch]) == hash_of(low));
+}
+
+TEST_CASE("an application is held once: a repeat is not news, a changed one replaces it at most once a minute") {
+    Bus bus;
+    auto& m = bus.at(0);
+    const auto& applicant = ids()[1];
+    auto made = [&](const std::string& contact, int64_t at) {
+        return make_application(applicant, m.network_id(), {"127.0.0.1:101"}, contact, at).value();
+    };
+    const int64_t now = 1'000'000;
+    REQUIRE(m.offer_application(made("op", now - 100), now).is_ok());
+    // The applicant re-applies every period with a new date: held already.
+    CHECK(m.offer_application(made("op", now - 97), now).code() == Code::kAlreadyExists);
+    CHECK(m.offer_application(made("new contact", now - 70), now).code() == Code::kAlreadyExists);  // too soon
+    REQUIRE(m.offer_application(made("new contact", now - 39), now).is_ok());
+    CHECK(m.applications().at(applicant.node_id_hex()).applicant.contact == "new contact");
+}
+
+TEST_CASE("applications expire a week after they were made, and none may be dated ahead") {
+    Bus bus;
+    auto& m = bus.at(0);
+    const int64_t now = 1'000'000;
+    auto made = [&](int i, int64_t at) {
+        return make_application(ids()[i], m.network_id(), {"127.0.0.1:101"}, "op", at).value();
+    };
+    CHECK(m.offer_application(made(1, now - kApplicationLifetimeS), now).message().find("expired") != std::string::npos);
+    CHECK(m.offer_application(made(1, now + kApplicationSkewS + 1), now).message().find("future") != std::string::npos);
+    REQUIRE(m.offer_application(made(1, now), now).is_ok());
+    REQUIRE(m.offer_application(made(2, now + 100), now).is_ok());
+    CHECK(m.expire_applications(now + kApplicationLifetimeS - 1).empty());
+    CHECK(m.expire_applications(now + kApplicationLifetimeS) == std::vector<std::string>{ids()[1].node_id_hex()});
+    CHECK(m.applications().size() == 1);
+}
+
+TEST_CASE("a quorum of rejections dismisses an application for the rest of the epoch") {
+    Bus bus;
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    bus.vote(0, ChangeKind::kAdmit, 2);
+    bus.vote(1, ChangeKind::kAdmit, 2);  // members 0, 1, 2: two of three decide
+    bus.apply(3);
+    const auto app = bus.at(0).applications().at(ids()[3].node_id_hex());
+    bus.vote(0, ChangeKind::kAdmit, 3, Decision::kReject);
+    CHECK(bus.at(2).applications().count(ids()[3].node_id_hex()) == 1);  // one rejection is not enough
+    bus.vote(1, ChangeKind::kAdmit, 3, Decision::kReject);
+    for (int i : {0, 1, 2}) {
+        CAPTURE(i);
+        CHECK(bus.at(i).applications().empty());
+        CHECK(bus.at(i).dismissed(ids()[3].node_id_hex()));
+        CHECK(bus.at(i).offer_application(app, test::kNow).code() == Code::kPermissionDenied);  // re-applying is no use
+        CHECK(bus.at(i).proposals().empty());
+    }
+    bus.apply(4);
+    bus.vote(0, ChangeKind::kAdmit, 4);
+    bus.vote(2, ChangeKind::kAdmit, 4);  // a new epoch: node 3 may try again
+    CHECK(bus.at(0).offer_application(app, test::kNow).is_ok());
 }

@@ -11,6 +11,7 @@
 #include "node/roster_builder.h"
 #include "node/trusted_network.h"
 #include "storage/memory_store.h"
+#include "tests/roster_bus.h"
 #include "tests/test_util.h"
 
 #include <doctest/doctest.h>
@@ -66,4 +67,40 @@ TEST_CASE("ballots for the next epoch are held only from current members, verifi
     CHECK(trust->on_ballot(ballot(founder, 5, 1)).message().find("catching up") != std::string::npos);  // not kept
     for (int i = 0; i < 4; ++i) CHECK(trust->on_ballot(ballot(founder, 1, i)).message().find("kept") != std::string::npos);
     CHECK(trust->on_ballot(ballot(founder, 1, 9)).message().find("held already") != std::string::npos);
+}
+
+TEST_CASE("one origin cannot fill the pending set: applications are bounded per address, IPv6 per /64") {
+    const auto& ids = test::ids();  // 0 founds; 1..5 apply
+    MemoryStore store;
+    SystemClock clock;
+    TrustConfig config;
+    config.genesis = true;
+    config.settings = {"origin-net", QuorumRule::kMajority, "kontalk-sha1"};
+    config.endpoint = "127.0.0.1:1";
+    auto trust = TrustedNetwork::open(config, store, ids[0], clock).value();
+    auto application = [&](int i) {
+        return encode(make_application(ids[i], trust->network_id(), {"127.0.0.1:" + std::to_string(100 + i)}, "op",
+                                       to_unix_seconds(clock.wall_now()))
+                          .value());
+    };
+    // Four addresses of one /64 are one origin.
+    for (int i = 1; i <= 4; ++i)
+        REQUIRE(trust->on_application(application(i), {"2001:db8:0:1::" + std::to_string(i), ""}).is_ok());
+    CHECK(trust->on_application(application(1), {"2001:db8:0:1::1", ""}).code() == Code::kAlreadyExists);
+    auto fifth = trust->on_application(application(5), {"2001:db8:0:1::ff", ""});
+    CHECK(fifth.code() == Code::kBusy);
+    CHECK(fifth.message().find("2001:db8:0:1::/64") != std::string::npos);
+    // Passed on by a member (its address is a member's host), it still counts for the origin it names.
+    CHECK(trust->on_application(application(5), {"127.0.0.1", "2001:db8:0:1::9"}).code() == Code::kBusy);
+    // Anyone else naming an origin is the origin itself.
+    CHECK(trust->on_application(application(5), {"192.0.2.9", "2001:db8:0:1::9"}).is_ok());
+    CHECK(trust->pending_count() == 5);
+}
+
+TEST_CASE("gossip fan-out: log2 of the network plus two, never more than the members there are") {
+    CHECK(gossip_fanout(0) == 0);
+    CHECK(gossip_fanout(1) == 1);
+    CHECK(gossip_fanout(4) == 4);
+    CHECK(gossip_fanout(49) == 8);
+    CHECK(gossip_fanout(99) == 9);
 }

@@ -15,6 +15,9 @@
 
 namespace dhtalk::test {
 
+// The wall clock the bus's applications are judged at (they are dated 1).
+inline constexpr int64_t kNow = 2;
+
 inline const std::vector<crypto::NodeIdentity>& ids() {
     static test::TempDir dir;
     static const std::vector<crypto::NodeIdentity> v = [] {
@@ -50,7 +53,7 @@ struct Bus {
                                   "operator " + std::to_string(i), 1);
         REQUIRE(a.is_ok());
         for (auto& [n, m] : nodes)
-            if (n != i) CHECK(m.offer_application(*a).is_ok());
+            if (n != i) CHECK(m.offer_application(*a, kNow).is_ok());
     }
     void vote(int voter, ChangeKind change, int subject, Decision d = Decision::kApprove) {
         auto b = at(voter).cast(change, ids()[subject].node_id_hex(), d, "test");
