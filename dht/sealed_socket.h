@@ -120,6 +120,7 @@ public:
 
 private:
     struct Keyring {
+        Keyring() {}  // user-provided: clang cannot default-construct a nested class with member initializers here
         uint32_t epoch = 0;
         crypto::AeadKey key{};
         std::unique_ptr<crypto::Aead> aead;

@@ -196,7 +196,8 @@ void PresenceChannel::sync_hosts() {
     std::map<std::string, std::vector<const std::pair<const std::string, Watched>*>> by_host;
     for (const auto& entry : watched_)
         if (!entry.second.host.empty()) by_host[entry.second.host].push_back(&entry);
-    for (const auto& [host, entries] : by_host) {
+    for (const auto& [host, host_entries] : by_host) {
+        const auto& entries = host_entries;  // a plain reference: lambdas below may capture it (clang 14)
         size_t i = 0;
         while (i < entries.size()) {
             size_t j = i, bytes = 0;
@@ -413,7 +414,9 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             if (!moved) break;
             // Tell the subscribers where the user is, and the host who watches.
             if (auto subs = directory_subs_.find(user); subs != directory_subs_.end())
-                for (const auto& [node, lease] : subs->second) {
+                for (const auto& sub : subs->second) {
+                    const std::string& node = sub.first;
+                    const auto& lease = sub.second;
                     send(node, message(static_cast<uint8_t>(Kind::kLocated), 2, [&](MsgpackPacker& pk) {
                              pack_str(pk, user);
                              pack_str(pk, host);

@@ -3,8 +3,10 @@
 // Valid encodings are mutated (bit flips, truncation, insertion, splicing,
 // random bytes) from a fixed seed; each decoder must answer every input
 // with a value or a Status, never a crash, a hang or (under the sanitizers
-// CI runs these with) a memory error. libFuzzer is not available here; this
-// is the deterministic stand-in that runs in the unit suite.
+// CI runs these with) a memory error. Each valid input must decode, and
+// with one byte more be refused. The libFuzzer targets in fuzz/ search the
+// same decoders guided by coverage; these run in the unit suite, without
+// clang, and replay the same way every time.
 #include <opendht.h>
 
 #include <doctest/doctest.h>

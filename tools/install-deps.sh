@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages dhtalk builds, tests and runs with.
+# Installs the Debian 12 packages dhtalk builds, tests and runs with, and
+# with --fuzz also clang and libFuzzer (tools/fuzz.sh).
 # Does nothing when they are all present already.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
   libboost-program-options-dev libjsoncpp-dev libcpp-httplib-dev doctest-dev
   curl libcurl4-gnutls-dev
 )
+if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

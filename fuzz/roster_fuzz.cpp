@@ -1,0 +1,22 @@
+// Roster documents from peers (applications, ballots, epochs) and the epoch
+// lists of a roster answer; the first byte picks the decoder.
+#include "fuzz/fuzz_util.h"
+#include "node/peer_service.h"
+#include "node/roster_documents.h"
+
+using namespace dhtalk;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    unsigned which;
+    std::string_view rest;
+    if (!fuzz::select(data, size, 4, which, rest)) return 0;
+    switch (which) {
+    case 0: (void)decode_application(rest); break;
+    case 1: (void)decode_ballot(rest); break;
+    case 2: (void)decode_roster_epoch(rest); break;
+    default:
+        if (auto list = decode_epoch_list(rest))
+            for (const auto& doc : *list) (void)decode_roster_epoch(doc);
+    }
+    return 0;
+}
