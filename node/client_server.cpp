@@ -15,6 +15,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "common/address_bucket.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rate_limiter.h"
@@ -301,7 +302,7 @@ void ClientServer::Impl::accept_all() {
                 DHTALK_LOG(kWarning, "clients", "out of file descriptors: raise the limit or --max-client-sessions");
             return;
         }
-        const std::string address = ip_of(ss);
+        const std::string address = address_bucket(ip_of(ss));  // IPv6 counts by /64
         if (connections.size() >= config.max_sessions || per_address[address] >= config.max_sessions_per_address ||
             !accept_limiter.allow(address)) {
             refused++;

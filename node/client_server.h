@@ -56,7 +56,9 @@ struct ClientServerConfig {
 
 struct ClientSession {
     uint64_t id = 0;
-    std::string address;  // the client's IP address
+    // The client's address as per-address limits count it: an IPv4
+    // address, or an IPv6 address's /64 (common/address_bucket.h).
+    std::string address;
     std::optional<crypto::UserCertificateInfo> user;  // set when logged in
 };
 

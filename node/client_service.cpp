@@ -44,8 +44,10 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       overlay_(std::move(overlay)),
       sender_(std::move(sender)),
       clock_(clock),
-      registrations_(config_.limits, crypto_random_u32),
-      sender_thread_([this] { send_codes(); }) {}
+      registrations_(config_.limits, crypto_random_u32, config_.registration_store),
+      sender_thread_([this] { send_codes(); }) {
+    registrations_.forget_stale(clock_.wall_now());  // attempts stored by an earlier run that have run out
+}
 
 ClientService::~ClientService() {
     {
@@ -103,7 +105,7 @@ void ClientService::register_number(const ClientSession& s, const ClientFrame& f
     if (!e164) return fail(e164.status());
     auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
     if (!user_id) return fail(user_id.status());
-    auto code = registrations_.start(*user_id, s.address, clock_.now());
+    auto code = registrations_.start(*user_id, s.address, clock_.wall_now());
     if (!code) return fail(code.status());
     {
         std::lock_guard lock(mutex_);
@@ -148,7 +150,7 @@ void ClientService::verify(const ClientSession& s, const ClientFrame& f, ClientR
     if (!e164) return fail(e164.status());
     auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
     if (!user_id) return fail(user_id.status());
-    Status ok = registrations_.verify(*user_id, *code, s.address, clock_.now());
+    Status ok = registrations_.verify(*user_id, *code, s.address, clock_.wall_now());
     if (!ok) return fail(ok);
     crypto::IssueRequest r;
     r.csr_pem = *csr;

@@ -38,6 +38,7 @@ struct ClientServiceConfig {
     std::string network_name;
     RegistrationLimits limits;
     size_t max_queued_codes = 256;  // codes waiting for the verification provider
+    Store* registration_store = nullptr;  // keeps the registration limits across restarts
 };
 
 class ClientService final : public ClientHandler {

@@ -167,6 +167,7 @@ Status Node::start_clients() {
     else sender = std::make_unique<FileSender>(config_.sms_file);
     ClientServiceConfig sc;
     sc.network_name = network_name();
+    sc.registration_store = store_.get();
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this] { return live_overlay_.load(); }, std::move(sender), clock_);
     if (trust_)

@@ -5,6 +5,7 @@
 #include <thread>
 #include <msgpack.hpp>
 
+#include "common/address_bucket.h"
 #include "common/log.h"
 #include "common/msgpack_io.h"
 #include "node/courier.h"
@@ -35,7 +36,7 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
     // Runs `f` with the attached handler, or answers 503 before there is one
     // or when the caller's address exceeds its rate.
     auto with_handler = [self](const httplib::Request& req, httplib::Response& res, const auto& f) {
-        if (!self->limiter_.allow(req.remote_addr)) {
+        if (!self->limiter_.allow(address_bucket(req.remote_addr))) {  // IPv6 counts by /64
             answer(res, Status::busy("too many requests from " + req.remote_addr));
             return;
         }

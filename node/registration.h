@@ -5,9 +5,15 @@
 // to the verification provider and is forgotten).
 //
 // Limits, over a sliding window (default 30 minutes): each code sent and
-// each wrong code count against both the user id and the client address.
-// Codes expire (default 15 minutes) and are single-use. Not thread-safe:
-// the front end's loop owns it.
+// each wrong code is an attempt. A number takes 5 attempts from one address
+// and 15 from all addresses together, so locking a number out takes at
+// least three addresses; one address takes 10 attempts over all numbers.
+// Addresses are counted as the front end gives them (IPv6 by /64). A code
+// allows 3 wrong guesses, then it is burnt; codes expire (default 15
+// minutes) and are single-use. A code is verified only by the node that
+// sent it. With a store, the attempts are kept in it (`rl/`), so a restart
+// does not reset the limits; codes are not (a restart voids them).
+// Not thread-safe: the front end's loop owns it.
 
 #include <chrono>
 #include <cstdint>
@@ -18,15 +24,18 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "storage/store.h"
 
 namespace dhtalk {
 
 struct RegistrationLimits {
     std::chrono::seconds code_lifetime{std::chrono::minutes(15)};
     std::chrono::seconds window{std::chrono::minutes(30)};
-    unsigned attempts_per_user = 5;      // codes sent + wrong codes, per user id
-    unsigned attempts_per_address = 10;  // codes sent + wrong codes, per client address
-    size_t max_tracked = 100000;         // user ids and addresses tracked at once
+    unsigned attempts_per_user_address = 5;  // codes sent + wrong codes, per number and client address
+    unsigned attempts_per_user = 15;         // the same, per number from all addresses
+    unsigned attempts_per_address = 10;      // the same, per client address over all numbers
+    unsigned guesses_per_code = 3;           // wrong codes before the code is burnt
+    size_t max_tracked = 100000;             // keys tracked at once
 };
 
 inline constexpr size_t kVerificationCodeDigits = 6;
@@ -34,34 +43,46 @@ inline constexpr size_t kVerificationCodeDigits = 6;
 class Registrations {
 public:
     // `random` returns uniformly random 32-bit numbers (a cryptographic source
-    // in the node).
-    Registrations(RegistrationLimits limits, std::function<uint32_t()> random);
+    // in the node). `store`, if given, keeps the attempts and must outlive this.
+    Registrations(RegistrationLimits limits, std::function<uint32_t()> random, Store* store = nullptr);
 
     // A new code for `user_id`, asked for from `address`; it replaces any
     // earlier code. kResourceExhausted when a limit is reached.
-    Result<std::string> start(const std::string& user_id, const std::string& address, SteadyTime now);
+    Result<std::string> start(const std::string& user_id, const std::string& address, WallTime now);
     // Checks and consumes the code. kPermissionDenied for a wrong code (it
-    // counts against the limits), kNotFound for no code or an expired one,
-    // kResourceExhausted when the limits are spent.
-    Status verify(const std::string& user_id, const std::string& code, const std::string& address, SteadyTime now);
+    // counts against the limits), kNotFound for no code, an expired one or a
+    // burnt one, kResourceExhausted when the limits are spent.
+    Status verify(const std::string& user_id, const std::string& code, const std::string& address, WallTime now);
 
     size_t pending() const { return codes_.size(); }
+    // Drops expired codes and attempts, in memory and in the store (the
+    // node calls it at start; it also runs when the tables fill up).
+    void forget_stale(WallTime now);
 
 private:
     struct Pending {
         std::string code;
-        SteadyTime expires;
+        WallTime expires;
+        unsigned wrong = 0;
     };
+    struct Keys {
+        std::string user, user_address, address;
+    };
+    static Keys keys_for(const std::string& user_id, const std::string& address);
     // Attempts within the window for `key`, after dropping older ones.
-    size_t attempts(const std::string& key, SteadyTime now);
-    void count(const std::string& key, SteadyTime now);
-    Status check_limits(const std::string& user_key, const std::string& address_key, SteadyTime now);
-    void forget_stale(SteadyTime now);
+    size_t attempts(const std::string& key, WallTime now);
+    std::deque<WallTime>& times_of(const std::string& key);  // loaded from the store on first use
+    void count(const Keys& keys, WallTime now);
+    void save(const std::string& key, const std::deque<WallTime>& times);
+    Status check_limits(const Keys& keys, WallTime now);
+    void prune_store(WallTime now);
 
     RegistrationLimits limits_;
     std::function<uint32_t()> random_;
+    Store* store_;
     std::unordered_map<std::string, Pending> codes_;  // by user id
-    std::unordered_map<std::string, std::deque<SteadyTime>> attempts_;  // by "u:" user id or "a:" address
+    // By "u:" user id, "ua:" user id and address, "a:" address.
+    std::unordered_map<std::string, std::deque<WallTime>> attempts_;
 };
 
 }  // namespace dhtalk

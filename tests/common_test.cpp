@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "common/address_bucket.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "common/rng.h"
@@ -112,4 +113,14 @@ TEST_CASE("rate limiter: a burst, then the sustained rate, per key, bounded keys
     CHECK_FALSE(limiter.allow("a"));
     CHECK(limiter.allow("c"));        // evicts "b", the least recent
     for (int i = 0; i < 3; ++i) CHECK(limiter.allow("b"));  // forgotten: a full bucket again
+}
+
+TEST_CASE("address buckets: IPv4 by address, IPv6 by /64, mapped IPv4 as IPv4") {
+    CHECK(address_bucket("192.0.2.7") == "192.0.2.7");
+    CHECK(address_bucket("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64");
+    CHECK(address_bucket("2001:db8:1:2:bbbb::ff") == address_bucket("2001:db8:1:2::9"));
+    CHECK(address_bucket("2001:db8:1:3::1") != address_bucket("2001:db8:1:2::1"));
+    CHECK(address_bucket("::ffff:192.0.2.7") == "192.0.2.7");
+    CHECK(address_bucket("not an address") == "not an address");
+    CHECK(address_bucket(std::string(100, 'x')) == std::string(100, 'x'));
 }

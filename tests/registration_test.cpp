@@ -11,6 +11,7 @@
 #include "common/rng.h"
 #include "node/registration.h"
 #include "node/verification_sender.h"
+#include "storage/memory_store.h"
 #include "tests/test_util.h"
 
 using namespace dhtalk;
@@ -29,7 +30,7 @@ Registrations make_registrations(RegistrationLimits limits = {}) {
 
 TEST_CASE("a code is six digits, verifies once and expires") {
     auto r = make_registrations();
-    SteadyTime t{};
+    WallTime t{};
     const std::string code = r.start(kUser, "10.0.0.1", t).value();
     CHECK(code.size() == 6);
     CHECK(code.find_first_not_of("0123456789") == std::string::npos);
@@ -40,22 +41,50 @@ TEST_CASE("a code is six digits, verifies once and expires") {
     CHECK(r.verify(kUser, late, "10.0.0.1", t + minutes(15) + seconds(1)).code() == Code::kNotFound);
 }
 
-TEST_CASE("wrong codes count against the number's limit") {
+TEST_CASE("a code allows three wrong guesses, then it is burnt") {
     auto r = make_registrations();
-    SteadyTime t{};
+    WallTime t{};
     const std::string code = r.start(kUser, "10.0.0.1", t).value();
     const std::string wrong = code == "000000" ? "000001" : "000000";
-    for (int i = 0; i < 4; ++i) CHECK(r.verify(kUser, wrong, "10.0.0.1", t).code() == Code::kPermissionDenied);
-    // 1 code sent + 4 wrong codes spend the 5 attempts: even the right code is refused now.
-    CHECK(r.verify(kUser, code, "10.0.0.1", t).code() == Code::kResourceExhausted);
-    CHECK(r.start(kUser, "10.0.0.2", t).status().code() == Code::kResourceExhausted);
+    CHECK(r.verify(kUser, wrong, "10.0.0.1", t).code() == Code::kPermissionDenied);
+    CHECK(r.verify(kUser, wrong, "10.0.0.1", t).code() == Code::kPermissionDenied);
+    auto last = r.verify(kUser, wrong, "10.0.0.1", t);
+    CHECK(last.code() == Code::kPermissionDenied);
+    CHECK(last.message().find("last try") != std::string::npos);
+    CHECK(r.verify(kUser, code, "10.0.0.1", t).code() == Code::kNotFound);  // even the right one, now
+}
+
+TEST_CASE("one address cannot lock a number out: that takes three") {
+    auto r = make_registrations();
+    WallTime t{};
+    auto spend = [&](const std::string& address) {  // 5 attempts: 2 codes sent, 3 wrong guesses
+        for (int i = 0; i < 2; ++i) {
+            const std::string code = r.start(kUser, address, t).value();
+            if (i == 1) break;
+            const std::string wrong = code == "000000" ? "000001" : "000000";
+            for (int g = 0; g < 3; ++g) CHECK(r.verify(kUser, wrong, address, t).code() == Code::kPermissionDenied);
+        }
+    };
+    spend("192.0.2.1");
+    auto own = r.start(kUser, "192.0.2.1", t);
+    CHECK(own.status().code() == Code::kResourceExhausted);
+    CHECK(own.status().message().find("from this address") != std::string::npos);
+    CHECK(r.start(kUser, "192.0.2.2", t));  // the number's owner, elsewhere, still can
+    r.start(kUser, "192.0.2.2", t).value();
+    r.start(kUser, "192.0.2.2", t).value();
+    r.start(kUser, "192.0.2.2", t).value();
+    r.start(kUser, "192.0.2.2", t).value();  // 5 from the second address
+    spend("192.0.2.3");                      // 15 in all
+    auto locked = r.start(kUser, "192.0.2.4", t);
+    CHECK(locked.status().code() == Code::kResourceExhausted);
+    CHECK(locked.status().message().find("for this number:") != std::string::npos);
     // The window slides: 30 minutes later the number may try again.
-    CHECK(r.start(kUser, "10.0.0.1", t + minutes(31)));
+    CHECK(r.start(kUser, "192.0.2.1", t + minutes(31)));
 }
 
 TEST_CASE("a registration flood from one address is cut off") {
     auto r = make_registrations();
-    SteadyTime t{};
+    WallTime t{};
     int sent = 0;
     for (int i = 0; i < 100; ++i) {
         std::string user(40, '0');
@@ -66,11 +95,29 @@ TEST_CASE("a registration flood from one address is cut off") {
     CHECK(r.start(kUser, "203.0.113.10", t));  // another address is not affected
 }
 
+TEST_CASE("the limits survive a restart of the node") {
+    MemoryStore store;
+    WallTime t = from_unix_millis(1'800'000'000'000);
+    auto rng = std::make_shared<Rng>(9);
+    auto random = [rng] { return static_cast<uint32_t>(rng->next_u64()); };
+    {
+        Registrations r({}, random, &store);
+        for (int i = 0; i < 5; ++i) REQUIRE(r.start(kUser, "192.0.2.1", t));
+    }
+    Registrations restarted({}, random, &store);
+    CHECK(restarted.start(kUser, "192.0.2.1", t + minutes(1)).status().code() == Code::kResourceExhausted);
+    CHECK(restarted.start(kUser, "192.0.2.2", t + minutes(1)));
+    CHECK(restarted.start(kUser, "192.0.2.1", t + minutes(31)));  // the window still slides
+    // A damaged entry reads as no attempts, never as a lock-out.
+    REQUIRE(store.put("rl/a:192.0.2.9", "not,a,time").is_ok());
+    CHECK(restarted.start(kUser, "192.0.2.9", t + minutes(31)));
+}
+
 TEST_CASE("the number of tracked registrations is bounded") {
     RegistrationLimits limits;
     limits.max_tracked = 20;
     auto r = make_registrations(limits);
-    SteadyTime t{};
+    WallTime t{};
     int sent = 0;
     for (int i = 0; i < 50; ++i) {
         std::string user(40, '0');
