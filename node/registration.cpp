@@ -7,6 +7,7 @@ namespace dhtalk {
 namespace {
 
 constexpr std::string_view kPrefix = "rl/";
+constexpr size_t kMaxTimes = 256;  // more than any limit: a stored list longer than this is cut
 
 std::string encode_times(const std::deque<WallTime>& times) {
     std::string out;
@@ -39,7 +40,8 @@ Registrations::Registrations(RegistrationLimits limits, std::function<uint32_t()
     : limits_(limits), random_(std::move(random)), store_(store) {}
 
 Registrations::Keys Registrations::keys_for(const std::string& user_id, const std::string& address) {
-    return {"u:" + user_id, "ua:" + user_id + "/" + address, "a:" + address};
+    return {"c:" + user_id, "c:" + user_id + "/" + address, "w:" + user_id, "w:" + user_id + "/" + address,
+            "a:" + address};
 }
 
 std::deque<WallTime>& Registrations::times_of(const std::string& key) {
@@ -48,7 +50,7 @@ std::deque<WallTime>& Registrations::times_of(const std::string& key) {
     std::deque<WallTime> loaded;
     if (store_)
         if (auto text = store_->get(std::string(kPrefix) + key))
-            loaded = decode_times(*text, 4 * limits_.attempts_per_user + 16);
+            loaded = decode_times(*text, kMaxTimes);
     return attempts_.emplace(key, std::move(loaded)).first->second;
 }
 
@@ -65,12 +67,21 @@ void Registrations::save(const std::string& key, const std::deque<WallTime>& tim
     else store_->put(std::string(kPrefix) + key, encode_times(times)).ignore_error();
 }
 
-void Registrations::count(const Keys& keys, WallTime now) {
-    for (const auto* key : {&keys.user, &keys.user_address, &keys.address}) {
-        auto& times = times_of(*key);
-        times.push_back(now);
-        save(*key, times);
+void Registrations::count_key(const std::string& key, WallTime now) {
+    auto& times = times_of(key);
+    times.push_back(now);
+    save(key, times);
+}
+
+void Registrations::count(const Keys& keys, Attempt kind, WallTime now) {
+    if (kind == Attempt::kCode) {
+        count_key(keys.codes_user, now);
+        count_key(keys.codes_user_address, now);
+    } else {
+        count_key(keys.wrong_user, now);
+        count_key(keys.wrong_user_address, now);
     }
+    count_key(keys.address, now);
 }
 
 void Registrations::forget_stale(WallTime now) {
@@ -89,7 +100,7 @@ void Registrations::prune_store(WallTime now) {
     store_
         ->scan(kPrefix,
                [&](std::string_view k, std::string_view v) {
-                   auto times = decode_times(v, 4 * limits_.attempts_per_user + 16);
+                   auto times = decode_times(v, kMaxTimes);
                    if (times.empty() || times.back() + limits_.window <= now) stale.emplace_back(k);
                    return stale.size() < 100000;
                })
@@ -97,24 +108,31 @@ void Registrations::prune_store(WallTime now) {
     for (const auto& k : stale) store_->erase(k).ignore_error();
 }
 
-Status Registrations::check_limits(const Keys& keys, WallTime now) {
+Status Registrations::check_limits(const Keys& keys, Attempt kind, WallTime now) {
     const std::string wait = "wait " + std::to_string(limits_.window.count() / 60) + " minutes and register again";
-    if (attempts(keys.user_address, now) >= limits_.attempts_per_user_address)
-        return Status::exhausted("too many attempts for this number from this address: " + wait);
-    if (attempts(keys.user, now) >= limits_.attempts_per_user)
-        return Status::exhausted("too many attempts for this number: " + wait);
+    // Wrong codes bound every verification, right or not: past the bound no guess is heard.
+    if (attempts(keys.wrong_user_address, now) >= limits_.wrong_per_user_address)
+        return Status::exhausted("too many wrong codes for this number from this address: " + wait);
+    if (attempts(keys.wrong_user, now) >= limits_.wrong_per_user)
+        return Status::exhausted("too many wrong codes for this number: " + wait);
+    if (kind == Attempt::kCode) {
+        if (attempts(keys.codes_user_address, now) >= limits_.codes_per_user_address)
+            return Status::exhausted("too many codes for this number from this address: " + wait);
+        if (attempts(keys.codes_user, now) >= limits_.codes_per_user)
+            return Status::exhausted("too many codes for this number: " + wait);
+    }
     if (attempts(keys.address, now) >= limits_.attempts_per_address)
         return Status::exhausted("too many registration attempts from this address: try again later");
-    if (attempts_.size() + 3 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked) forget_stale(now);
-    if (attempts_.size() + 3 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked)
+    if (attempts_.size() + 5 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked) forget_stale(now);
+    if (attempts_.size() + 5 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked)
         return Status::exhausted("this node is handling too many registrations: try again later or another node");
     return Status::ok();
 }
 
 Result<std::string> Registrations::start(const std::string& user_id, const std::string& address, WallTime now) {
     const Keys keys = keys_for(user_id, address);
-    DHTALK_TRY(check_limits(keys, now));
-    count(keys, now);
+    DHTALK_TRY(check_limits(keys, Attempt::kCode, now));
+    count(keys, Attempt::kCode, now);
     // Rejection sampling keeps the six digits uniform.
     constexpr uint32_t kRange = 1000000;  // kVerificationCodeDigits decimal digits
     static_assert(kVerificationCodeDigits == 6);
@@ -130,14 +148,14 @@ Result<std::string> Registrations::start(const std::string& user_id, const std::
 Status Registrations::verify(const std::string& user_id, const std::string& code, const std::string& address,
                              WallTime now) {
     const Keys keys = keys_for(user_id, address);
-    DHTALK_TRY(check_limits(keys, now));
+    DHTALK_TRY(check_limits(keys, Attempt::kWrong, now));
     auto it = codes_.find(user_id);
     if (it == codes_.end() || it->second.expires <= now) {
         if (it != codes_.end()) codes_.erase(it);
         return Status::not_found("no code is waiting for this number, or it has expired: register again");
     }
     if (it->second.code != code) {
-        count(keys, now);
+        count(keys, Attempt::kWrong, now);
         if (++it->second.wrong >= limits_.guesses_per_code) {
             codes_.erase(it);
             return Status::denied("wrong verification code; that was its last try: register again for a new one");

@@ -4,13 +4,14 @@
 // numbers, and holds no phone number, only user ids (the number itself goes
 // to the verification provider and is forgotten).
 //
-// Limits, over a sliding window (default 30 minutes): each code sent and
-// each wrong code is an attempt. A number takes 5 attempts from one address
-// and 15 from all addresses together, so locking a number out takes at
-// least three addresses; one address takes 10 attempts over all numbers.
-// Addresses are counted as the front end gives them (IPv6 by /64). A code
-// allows 3 wrong guesses, then it is burnt; codes expire (default 15
-// minutes) and are single-use. A code is verified only by the node that
+// Limits, over a sliding window (default 30 minutes): a number is sent at
+// most 5 codes and takes at most 4 wrong codes, and from any one address at
+// most 2 of each, so locking a number out takes at least two addresses while
+// a guesser still has 4 guesses per number and window; one address makes at
+// most 10 attempts (codes asked, wrong codes) over all numbers. Addresses
+// are counted as the front end gives them (IPv6 by /64). A code allows
+// 3 wrong guesses, then it is burnt; codes expire (default 15 minutes) and
+// are single-use. A code is verified only by the node that
 // sent it. With a store, the attempts are kept in it (`rl/`), so a restart
 // does not reset the limits; codes are not (a restart voids them).
 // Not thread-safe: the front end's loop owns it.
@@ -31,10 +32,12 @@ namespace dhtalk {
 struct RegistrationLimits {
     std::chrono::seconds code_lifetime{std::chrono::minutes(15)};
     std::chrono::seconds window{std::chrono::minutes(30)};
-    unsigned attempts_per_user_address = 5;  // codes sent + wrong codes, per number and client address
-    unsigned attempts_per_user = 15;         // the same, per number from all addresses
-    unsigned attempts_per_address = 10;      // the same, per client address over all numbers
-    unsigned guesses_per_code = 3;           // wrong codes before the code is burnt
+    unsigned codes_per_user_address = 2;   // codes sent, per number and client address
+    unsigned codes_per_user = 5;           // codes sent, per number from all addresses
+    unsigned wrong_per_user_address = 2;   // wrong codes, per number and client address
+    unsigned wrong_per_user = 4;           // wrong codes, per number from all addresses
+    unsigned attempts_per_address = 10;    // codes asked + wrong codes, per client address over all numbers
+    unsigned guesses_per_code = 3;         // wrong codes before the code is burnt
     size_t max_tracked = 100000;             // keys tracked at once
 };
 
@@ -66,22 +69,25 @@ private:
         unsigned wrong = 0;
     };
     struct Keys {
-        std::string user, user_address, address;
+        std::string codes_user, codes_user_address, wrong_user, wrong_user_address, address;
     };
+    enum class Attempt { kCode, kWrong };
     static Keys keys_for(const std::string& user_id, const std::string& address);
     // Attempts within the window for `key`, after dropping older ones.
     size_t attempts(const std::string& key, WallTime now);
     std::deque<WallTime>& times_of(const std::string& key);  // loaded from the store on first use
-    void count(const Keys& keys, WallTime now);
+    void count(const Keys& keys, Attempt kind, WallTime now);
+    void count_key(const std::string& key, WallTime now);
     void save(const std::string& key, const std::deque<WallTime>& times);
-    Status check_limits(const Keys& keys, WallTime now);
+    Status check_limits(const Keys& keys, Attempt kind, WallTime now);
     void prune_store(WallTime now);
 
     RegistrationLimits limits_;
     std::function<uint32_t()> random_;
     Store* store_;
     std::unordered_map<std::string, Pending> codes_;  // by user id
-    // By "u:" user id, "ua:" user id and address, "a:" address.
+    // By "c:"/"w:" (codes, wrong codes) user id, "c:"/"w:" user id "/"
+    // address, and "a:" address.
     std::unordered_map<std::string, std::deque<WallTime>> attempts_;
 };
 
