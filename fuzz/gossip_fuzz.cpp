@@ -3,21 +3,16 @@
 #include "fuzz/fuzz_util.h"
 #include "node/presence.h"
 #include "node/swim.h"
+#include "tests/sample_inputs.h"
 
 using namespace dhtalk;
 
 namespace {
 
-class AcceptingSigner final : public PresenceSigner {
-public:
-    std::string sign(std::string_view) override { return "s"; }
-    bool verify(const std::string&, std::string_view, std::string_view sig) override { return sig == "s"; }
-};
-
 struct Members {
-    const std::vector<std::string> ids{"aa", "bb", "cc", "dd"};
+    const std::vector<std::string>& ids = test::sample_member_ids();
     SteadyTime now{};
-    AcceptingSigner signer;
+    test::AcceptingSigner signer;
     Swim swim{"bb", SwimConfig{}, 1};
     PresenceChannel presence{"bb", PresenceConfig{}, signer};
     Members() {

@@ -8,18 +8,14 @@
 #include <msgpack.hpp>
 
 #include "crypto/node_identity.h"
-#include "crypto/user_certificate.h"
-#include "dht/record.h"
-#include "dht/record_bodies.h"
 #include "dht/value_archive.h"
 #include "fuzz/seed_keys.h"
 #include "node/client_protocol.h"
 #include "node/peer_service.h"
-#include "node/presence.h"
 #include "node/roster_builder.h"
 #include "node/roster_rules.h"
-#include "node/swim.h"
 #include "storage/memory_store.h"
+#include "tests/sample_inputs.h"
 
 using namespace dhtalk;
 
@@ -52,12 +48,6 @@ public:
     dht::SockAddr bound_ = fuzz::member_address(0), none_;
 };
 
-class AcceptingSigner final : public PresenceSigner {
-public:
-    std::string sign(std::string_view) override { return "s"; }
-    bool verify(const std::string&, std::string_view, std::string_view sig) override { return sig == "s"; }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,32 +72,12 @@ int main(int argc, char** argv) {
     }
 
     // A record envelope, and record bodies.
-    auto user_key = crypto::generate_user_key().value();
-    const std::string user(40, 'a');
-    crypto::IssueRequest req;
-    req.csr_pem = crypto::make_certificate_request(*user_key, user).value();
-    req.user_id = user;
-    req.network_id = 5;
-    req.now = std::chrono::system_clock::now();
-    Record r;
-    r.type = RecordType::kVCard;
-    r.user_id = user;
-    r.sequence = 1;
-    r.expires_at_s = 2'000'000'000;
-    r.body = encode_vcard({"name", "status", "", "key", "pgp"});
-    r.certificate = crypto::issue_user_certificate(req, node).value();
-    write("record", seal_record(r, *user_key).value());
-    PrivacyList p;
-    p.blocked = {std::string(40, 'b')};
-    p.allowed = {std::string(40, 'c')};
-    MediaMetadata m;
-    m.file_id = std::string(32, 'f');
-    m.type = "image/png";
-    write("record_body", selected(0, encode_vcard({"name", "status", "avatar", "key", "pgp"})));
-    write("record_body", selected(1, encode_privacy(p).value()));
-    write("record_body", selected(2, encode_media(m)));
-    write("record_body", selected(3, "dhtalk-media:1:" + std::string(40, 'a') + ":" + std::string(64, '0') + ":" +
-                                         std::string(64, '1')));
+    write("record", test::sample_record_envelope(node));
+    const auto bodies = test::sample_bodies();
+    write("record_body", selected(0, bodies.vcard));
+    write("record_body", selected(1, bodies.privacy));
+    write("record_body", selected(2, bodies.media));
+    write("record_body", selected(3, bodies.media_reference));
 
     // Roster documents and an epoch list.
     auto genesis = make_genesis(node, {"fuzz", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:4222"}, "op",
@@ -133,40 +103,10 @@ int main(int argc, char** argv) {
         for (const auto& d : sent->sent) write("sealed", d);
     }
 
-    // Membership and presence datagrams from member "aa".
-    {
-        const std::vector<std::string> ids{"aa", "bb", "cc", "dd"};
-        SteadyTime now{};
-        Swim a("aa", SwimConfig{}, 1), b("bb", SwimConfig{}, 2);
-        a.set_members(ids, now);
-        b.set_members(ids, now);
-        size_t written = 0;
-        for (int i = 0; i < 50 && written < 8; ++i) {
-            now += std::chrono::milliseconds(100);
-            a.tick(now);
-            for (auto& d : a.take_outgoing()) {
-                if (d.to == "bb" && written++ < 8) write("gossip", selected(0, d.bytes));
-                (void)b.on_datagram("aa", d.bytes, now);
-            }
-            b.tick(now);
-            for (auto& d : b.take_outgoing()) (void)a.on_datagram("bb", d.bytes, now);
-        }
-        AcceptingSigner signer;
-        PresenceChannel host("aa", PresenceConfig{}, signer), watcher("bb", PresenceConfig{}, signer);
-        host.set_members(ids, now);
-        watcher.set_members(ids, now);
-        host.login(std::string(40, 'u'), now, 1000);
-        host.set_privacy(std::string(40, 'u'), {}, now);
-        (void)watcher.watch(std::string(40, 'w'), std::string(40, 'u'), now);
-        for (int round = 0; round < 4; ++round) {
-            for (auto& d : host.take_outgoing()) {
-                write("gossip", selected(1, d.bytes));
-                (void)watcher.on_datagram("aa", d.bytes, now);
-            }
-            for (auto& d : watcher.take_outgoing()) (void)host.on_datagram("bb", d.bytes, now);
-            (void)host.set(std::string(40, 'u'), round % 2 ? "away" : "busy", "x", now, 2000 + round);
-        }
-    }
+    // Membership and presence datagrams between members "aa" and "bb" (the
+    // target receives as "bb"; the ones "bb" sent it refuses, which is fine).
+    for (const auto& d : test::sample_swim_datagrams()) write("gossip", selected(0, d));
+    for (const auto& d : test::sample_presence_messages()) write("gossip", selected(1, d));
 
     // A value archive record, as ValueArchive writes it.
     {

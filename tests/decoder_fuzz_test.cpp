@@ -20,6 +20,7 @@
 #include "node/client_protocol.h"
 #include "node/presence.h"
 #include "node/swim.h"
+#include "tests/sample_inputs.h"
 #include "tests/test_util.h"
 
 using namespace dhtalk;
@@ -89,12 +90,6 @@ Status status_of(const Result<T>& r) {
     return r.status();
 }
 
-class NullSigner final : public PresenceSigner {
-public:
-    std::string sign(std::string_view) override { return "s"; }
-    bool verify(const std::string&, std::string_view, std::string_view sig) override { return sig == "s"; }
-};
-
 }  // namespace
 
 TEST_CASE("client frames survive mutation") {
@@ -117,80 +112,39 @@ TEST_CASE("client frames survive mutation") {
 TEST_CASE("record envelopes and bodies survive mutation") {
     test::TempDir dir;
     auto node = crypto::load_or_create_identity(dir / "n", 2048).value();
-    auto key = crypto::generate_user_key().value();
-    const std::string user(40, 'a');
-    crypto::IssueRequest req;
-    req.csr_pem = crypto::make_certificate_request(*key, user).value();
-    req.user_id = user;
-    req.network_id = 5;
-    req.now = std::chrono::system_clock::now();
-    Record r;
-    r.type = RecordType::kVCard;
-    r.user_id = user;
-    r.sequence = 1;
-    r.expires_at_s = 2'000'000'000;
-    r.body = encode_vcard({"n", "s", "", "k", "p"});
-    r.certificate = crypto::issue_user_certificate(req, node).value();
     // The envelope's certificate makes mutations slow to parse: fewer rounds suffice.
     Rng rng(3);
-    const std::string envelope = seal_record(r, *key).value();
+    const std::string envelope = test::sample_record_envelope(node);
     CHECK(open_record(envelope).is_ok());
     CHECK(open_record(envelope + '\0').status().message().find("trailing") != std::string::npos);
     for (int i = 0; i < 500; ++i) (void)open_record(mutate(envelope, rng));
 
-    PrivacyList p;
-    p.blocked = {std::string(40, 'b')};
-    p.allowed = {std::string(40, 'c')};
-    MediaMetadata m;
-    m.file_id = std::string(32, 'f');
-    m.type = "image/png";
-    fuzz({encode_vcard({"name", "status", "avatar", "key", "pgp"})}, [](const std::string& b) { return status_of(decode_vcard(b)); }, 4);
-    fuzz({encode_privacy(p).value()}, [](const std::string& b) { return status_of(decode_privacy(b)); }, 5);
-    fuzz({encode_media(m)}, [](const std::string& b) { return status_of(decode_media(b)); }, 6);
-    fuzz({"dhtalk-media:1:" + std::string(40, 'a') + ":" + std::string(64, '0') + ":" + std::string(64, '1')},
-         [](const std::string& b) { return status_of(parse_media_reference(b)); }, 7, Expect::kSurvives);
+    const auto bodies = test::sample_bodies();
+    fuzz({bodies.vcard}, [](const std::string& b) { return status_of(decode_vcard(b)); }, 4);
+    fuzz({bodies.privacy}, [](const std::string& b) { return status_of(decode_privacy(b)); }, 5);
+    fuzz({bodies.media}, [](const std::string& b) { return status_of(decode_media(b)); }, 6);
+    fuzz({bodies.media_reference}, [](const std::string& b) { return status_of(parse_media_reference(b)); }, 7,
+         Expect::kSurvives);
 }
 
 TEST_CASE("membership and presence datagrams survive mutation") {
-    const std::vector<std::string> ids{"aa", "bb", "cc", "dd"};
+    const auto& ids = test::sample_member_ids();
     SteadyTime now{};
-    Swim a("aa", SwimConfig{}, 1), b("bb", SwimConfig{}, 2);
-    a.set_members(ids, now);
-    b.set_members(ids, now);
-    std::vector<std::string> corpus;
-    for (int i = 0; i < 50 && corpus.size() < 20; ++i) {
-        now += std::chrono::milliseconds(100);
-        a.tick(now);
-        for (auto& d : a.take_outgoing()) {
-            corpus.push_back(d.bytes);
-            (void)b.on_datagram("aa", d.bytes, now);
-        }
-        b.tick(now);
-        for (auto& d : b.take_outgoing()) corpus.push_back(d.bytes);
-    }
+    const auto corpus = test::sample_swim_datagrams();
     REQUIRE_FALSE(corpus.empty());
+    Swim b("bb", SwimConfig{}, 2);
+    b.set_members(ids, now);
     fuzz(corpus, [&](const std::string& bytes) { return b.on_datagram("aa", bytes, now); }, 8, Expect::kTrailingOnly);
 
-    NullSigner signer;
+    const auto messages = test::sample_presence_messages();
+    REQUIRE_FALSE(messages.empty());
+    test::AcceptingSigner signer;
     PresenceChannel host("aa", PresenceConfig{}, signer), watcher("bb", PresenceConfig{}, signer);
     host.set_members(ids, now);
     watcher.set_members(ids, now);
     host.login(std::string(40, 'u'), now, 1000);
     host.set_privacy(std::string(40, 'u'), {}, now);
     REQUIRE(watcher.watch(std::string(40, 'w'), std::string(40, 'u'), now));
-    std::vector<std::string> messages;
-    for (int round = 0; round < 5; ++round) {
-        for (auto& d : host.take_outgoing()) {
-            messages.push_back(d.bytes);
-            (void)watcher.on_datagram("aa", d.bytes, now);
-        }
-        for (auto& d : watcher.take_outgoing()) {
-            messages.push_back(d.bytes);
-            (void)host.on_datagram("bb", d.bytes, now);
-        }
-        REQUIRE(host.set(std::string(40, 'u'), round % 2 ? "away" : "busy", "x", now, 2000 + round));
-    }
-    REQUIRE_FALSE(messages.empty());
     // Each message goes to both: one of them is its receiver.
     fuzz(messages, [&](const std::string& bytes) {
         Status at_watcher = watcher.on_datagram("aa", bytes, now);

@@ -18,6 +18,19 @@
 
 using namespace dhtalk;
 
+namespace {
+
+// A founder's TrustConfig for network `name`, reached at 127.0.0.1:1.
+TrustConfig genesis_config(const std::string& name) {
+    TrustConfig config;
+    config.genesis = true;
+    config.settings = {name, QuorumRule::kMajority, "kontalk-sha1"};
+    config.endpoint = "127.0.0.1:1";
+    return config;
+}
+
+}  // namespace
+
 TEST_CASE("a peer cannot make the courier read an answer beyond its bound") {
     httplib::Server server;
     server.Get("/v1/roster", [](const httplib::Request&, httplib::Response& res) {
@@ -47,11 +60,7 @@ TEST_CASE("ballots for the next epoch are held only from current members, verifi
     const auto outsider = crypto::load_or_create_identity(dir / "outsider", 2048).value();
     MemoryStore store;
     SystemClock clock;
-    TrustConfig config;
-    config.genesis = true;
-    config.settings = {"bounds-net", QuorumRule::kMajority, "kontalk-sha1"};
-    config.endpoint = "127.0.0.1:1";
-    auto trust = TrustedNetwork::open(config, store, founder, clock).value();
+    auto trust = TrustedNetwork::open(genesis_config("bounds-net"), store, founder, clock).value();
     const uint32_t net = trust->network_id();
     auto ballot = [&](const crypto::NodeIdentity& voter, uint64_t epoch, int subject) {
         char id[41];
@@ -73,11 +82,7 @@ TEST_CASE("one origin cannot fill the pending set: applications are bounded per 
     const auto& ids = test::ids();  // 0 founds; 1..5 apply
     MemoryStore store;
     SystemClock clock;
-    TrustConfig config;
-    config.genesis = true;
-    config.settings = {"origin-net", QuorumRule::kMajority, "kontalk-sha1"};
-    config.endpoint = "127.0.0.1:1";
-    auto trust = TrustedNetwork::open(config, store, ids[0], clock).value();
+    auto trust = TrustedNetwork::open(genesis_config("origin-net"), store, ids[0], clock).value();
     auto application = [&](int i) {
         return encode(make_application(ids[i], trust->network_id(), {"127.0.0.1:" + std::to_string(100 + i)}, "op",
                                        to_unix_seconds(clock.wall_now()))
