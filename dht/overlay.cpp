@@ -125,6 +125,7 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     overlay->port6_ = overlay->runner_.getBoundPort(AF_INET6);
     if (overlay->port4_ == 0 && overlay->port6_ == 0)
         return Status::busy("the DHT could not bind any UDP socket on port " + std::to_string(config.port));
+    if (config.before_bootstrap) config.before_bootstrap(overlay->runner_);
     if (!restored.empty()) overlay->runner_.importValues(restored);
     for (const auto& b : config.bootstrap) {
         auto hp = parse_host_port(b);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,10 @@ struct OverlayConfig {
     // address, resolved once), which sealed datagrams bind to their path.
     // Empty: the bound address.
     std::string advertise;
+    // Called once the runner runs, before any stored value is restored or
+    // any peer is contacted: the place to register value types and their
+    // store policies, so that no value arrives before its policy.
+    std::function<void(dht::DhtRunner&)> before_bootstrap;
     // How long the previous epoch key still opens datagrams after a change.
     std::chrono::milliseconds seal_grace{std::chrono::seconds(30)};
 };

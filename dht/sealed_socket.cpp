@@ -59,7 +59,11 @@ bool usable_own(const dht::SockAddr& a) {
 
 SealedSocket::SealedSocket(std::unique_ptr<dht::net::DatagramSocket> inner, const Clock& clock,
                            std::shared_ptr<SealCounters> counters, SealScope scope)
-    : clock_(clock), counters_(std::move(counters)), scope_(scope), inner_(std::move(inner)) {
+    : clock_(clock),
+      counters_(std::move(counters)),
+      scope_(scope),
+      created_ms_(to_unix_millis(clock.wall_now())),
+      inner_(std::move(inner)) {
     if (usable_own(inner_->getBoundRef(AF_INET))) own4_ = inner_->getBoundRef(AF_INET);
     if (usable_own(inner_->getBoundRef(AF_INET6))) own6_ = inner_->getBoundRef(AF_INET6);
     inner_->setOnReceive([this](dht::net::PacketList&& packets) { return on_inner_receive(std::move(packets)); });
@@ -90,7 +94,6 @@ Status SealedSocket::set_key(const EpochKey& key, std::chrono::milliseconds grac
     current_->epoch = key.epoch;
     current_->key = key.key;
     current_->aead = std::move(aead).value();
-    current_->since_ms = to_unix_millis(clock_.wall_now());
     new_sender_id();  // a fresh nonce space for the new key
     return Status::ok();
 }
@@ -196,12 +199,12 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
                                                                 << ": bad tag (forged, or another path or key)");
         return false;
     }
-    // Sealed before this socket held the key: a previous run of this node
-    // may have accepted it already, and its replay windows are gone.
-    if (sent_ms < static_cast<uint64_t>(ring->since_ms)) {
+    // Sealed before this socket existed: a previous run of this node may
+    // have accepted it already, and its replay windows are gone.
+    if (sent_ms < static_cast<uint64_t>(created_ms_)) {
         counters_->refused_stale++;
         DHTALK_LOG(kDebug, "sealed", "refused a datagram from " << packet.from.toString()
-                                                                << ": sealed before this node installed its key");
+                                                                << ": sealed before this node started");
         return false;
     }
     // Checked only once authentic, so that forgeries cannot fill the windows.

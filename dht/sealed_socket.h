@@ -14,7 +14,7 @@
 // sender).
 //
 // The associated data is the 25-byte header followed by the datagram's path:
-// the sender's own address and the receiver's address (family, IP, port), as
+// the sender's own address and the receiver's address (length, IP, port), as
 // the sender addresses them and the receiver sees them. A datagram captured
 // on its way from A to B therefore opens only at B and only as coming from A:
 // replayed to another member, or sent again from the replayer's address, it
@@ -24,9 +24,9 @@
 // that family.
 //
 // `sent_ms` (the sender's wall clock) keeps replay protection across a
-// receiver's restart, when its replay windows start empty: a key only opens
-// datagrams sealed since this socket installed it. A peer whose clock runs
-// s behind is therefore not heard for s after a restart; members keep their
+// receiver's restart, when its replay windows start empty: a socket opens
+// only datagrams sealed since it was created. A peer whose clock runs s
+// behind is therefore not heard for s after a restart; members keep their
 // clocks in sync, as records already require.
 //
 // After a key change the previous key still opens datagrams for a bounded
@@ -67,7 +67,7 @@ struct SealCounters {
     std::atomic<uint64_t> refused_epoch{0};     // an epoch we hold no key for
     std::atomic<uint64_t> refused_tag{0};       // forged, damaged, or another key
     std::atomic<uint64_t> refused_replay{0};
-    std::atomic<uint64_t> refused_stale{0};     // sealed before we installed its key
+    std::atomic<uint64_t> refused_stale{0};     // sealed before this socket was created
     std::atomic<uint64_t> refused_no_address{0};  // no own address for its family
     std::atomic<uint64_t> refused_unsealed{0};  // gossip-only scope: gossip in the clear, or sealed non-gossip
     std::atomic<uint64_t> unsent_no_key{0};
@@ -125,7 +125,6 @@ private:
         crypto::AeadKey key{};
         std::unique_ptr<crypto::Aead> aead;
         ReplayGuard replay{kMaxSenders};
-        int64_t since_ms = 0;  // wall clock when installed: older datagrams are refused
     };
 
     dht::net::PacketList on_inner_receive(dht::net::PacketList&& packets);
@@ -144,6 +143,7 @@ private:
     const Clock& clock_;
     std::shared_ptr<SealCounters> counters_;
     const SealScope scope_;
+    const int64_t created_ms_;  // wall clock at creation: datagrams sealed before are refused
     std::mutex mutex_;
     std::optional<Keyring> current_;   // guarded by mutex_
     std::optional<Keyring> previous_;  // guarded by mutex_

@@ -195,7 +195,10 @@ void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientRepl
         if (auto h = validator_->check(key, r.type, *held); h && h->record.sequence >= r.sequence)
             return fail(Status(Code::kAlreadyExists, "a record with sequence " + std::to_string(h->record.sequence) +
                                                          " is published already; use a higher one"));
-    if (Status kept = records_.keep_record(r.user_id, key, *envelope); !kept) return fail(kept);
+    Status kept = records_.keep_record(r.user_id, key, *envelope);
+    if (kept.code() == Code::kResourceExhausted && drop_expired_records(r.user_id) > 0)
+        kept = records_.keep_record(r.user_id, key, *envelope);  // expired ones no longer count
+    if (!kept) return fail(kept);
     const uint64_t sequence = r.sequence;
     publish(key, r.type, *envelope, [reply, sequence](bool replicated) {
         reply(ClientFrame::reply_to(0, {{"sequence", sequence}, {"replicated", replicated}}));
@@ -428,7 +431,28 @@ void ClientService::presence_request(const ClientSession& s, const ClientFrame& 
     fail(Status::invalid("unknown request '" + f.kind + "'"));
 }
 
+size_t ClientService::drop_expired_records(const std::string& user_id) {
+    std::vector<dht::InfoHash> expired;
+    const int64_t now_s = to_unix_seconds(clock_.wall_now());
+    records_
+        .for_each_record_of(user_id,
+                            [&](const dht::InfoHash& key, const std::string& envelope) {
+                                auto opened = validator_->open(envelope);
+                                if (!opened || opened->record.expires_at_s <= now_s) expired.push_back(key);
+                            })
+        .ignore_error();
+    for (const auto& key : expired) records_.erase_record(user_id, key).ignore_error();
+    return expired.size();
+}
+
 size_t ClientService::republish() {
+    // Records kept before per-user quotas move to their user's place first.
+    const size_t moved = records_.migrate_legacy([this](const std::string& envelope) -> std::optional<std::string> {
+        auto opened = validator_->open(envelope);
+        if (!opened) return std::nullopt;
+        return opened->record.user_id;
+    });
+    if (moved) DHTALK_LOG(kInfo, "clients", "moved " << moved << " kept records to the per-user layout");
     size_t count = 0;
     std::vector<std::pair<std::string, dht::InfoHash>> expired;
     records_

@@ -78,6 +78,8 @@ private:
     void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // Erases the user's kept records that expired or no longer open; how many.
+    size_t drop_expired_records(const std::string& user_id);
     void get(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);

@@ -256,14 +256,16 @@ Status Node::start_overlay() {
     } else {
         oc.network_id = network_id();
     }
+    oc.before_bootstrap = [this](dht::DhtRunner& runner) {
+        register_value_policy(runner);
+        register_record_types(runner, validator_, record_policy_);
+    };
     auto overlay = Overlay::start(oc, restored_);
     if (!overlay) return overlay.status();
     restored_.clear();
     overlay_ = std::move(overlay).value();
     live_overlay_ = overlay_.get();
     if (port_ == 0) port_ = overlay_->port_ipv4() ? overlay_->port_ipv4() : overlay_->port_ipv6();
-    register_value_policy();
-    register_record_types(overlay_->runner(), validator_, record_policy_);
     start_presence();
     return Status::ok();
 }
@@ -295,7 +297,7 @@ void Node::on_roster_change() {
     if (presence_) presence_->set_members(member_endpoints());
 }
 
-void Node::register_value_policy() {
+void Node::register_value_policy(dht::DhtRunner& runner) {
     auto counters = policy_;
     if (trust_) {
         // A network with a roster stores records only (their types have
@@ -320,7 +322,7 @@ void Node::register_value_policy() {
                 counters->refused++;
                 return false;
             };
-            overlay_->runner().registerType(type);
+            runner.registerType(type);
         }
         return;
     }
@@ -341,7 +343,7 @@ void Node::register_value_policy() {
         counters->refused++;
         return false;
     };
-    overlay_->runner().registerType(type);
+    runner.registerType(type);
 }
 
 uint32_t Node::network_id() const {

@@ -88,7 +88,7 @@ private:
     Node(const NodeConfig& config, const Clock& clock, FileLock lock);
     Status start_overlay();
     void on_roster_change();
-    void register_value_policy();
+    void register_value_policy(dht::DhtRunner& runner);
     // The certificates of the current members (this node alone without a roster).
     MemberDirectory::Certificates member_certificates() const;
     Status start_clients();

@@ -85,13 +85,17 @@ void Registrations::count(const Keys& keys, Attempt kind, WallTime now) {
 }
 
 void Registrations::forget_stale(WallTime now) {
+    forget_stale_in_memory(now);
+    prune_store(now);
+}
+
+void Registrations::forget_stale_in_memory(WallTime now) {
     for (auto it = codes_.begin(); it != codes_.end();) it = it->second.expires <= now ? codes_.erase(it) : std::next(it);
     for (auto it = attempts_.begin(); it != attempts_.end();) {
         auto& times = it->second;
         while (!times.empty() && times.front() + limits_.window <= now) times.pop_front();
         it = times.empty() ? attempts_.erase(it) : std::next(it);
     }
-    prune_store(now);
 }
 
 void Registrations::prune_store(WallTime now) {
@@ -123,7 +127,8 @@ Status Registrations::check_limits(const Keys& keys, Attempt kind, WallTime now)
     }
     if (attempts(keys.address, now) >= limits_.attempts_per_address)
         return Status::exhausted("too many registration attempts from this address: try again later");
-    if (attempts_.size() + 5 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked) forget_stale(now);
+    if (attempts_.size() + 5 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked)
+        forget_stale_in_memory(now);
     if (attempts_.size() + 5 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked)
         return Status::exhausted("this node is handling too many registrations: try again later or another node");
     return Status::ok();

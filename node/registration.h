@@ -58,8 +58,8 @@ public:
     Status verify(const std::string& user_id, const std::string& code, const std::string& address, WallTime now);
 
     size_t pending() const { return codes_.size(); }
-    // Drops expired codes and attempts, in memory and in the store (the
-    // node calls it at start; it also runs when the tables fill up).
+    // Drops expired codes and attempts, in memory and in the store (a scan
+    // of every stored attempt: the node calls it at start).
     void forget_stale(WallTime now);
 
 private:
@@ -80,6 +80,7 @@ private:
     void count_key(const std::string& key, WallTime now);
     void save(const std::string& key, const std::deque<WallTime>& times);
     Status check_limits(const Keys& keys, Attempt kind, WallTime now);
+    void forget_stale_in_memory(WallTime now);
     void prune_store(WallTime now);
 
     RegistrationLimits limits_;

@@ -110,6 +110,7 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
             t->membership_.offer_application(a, to_unix_seconds(clock.wall_now())).ignore_error();
     if (auto ballots = t->roster_store_.load_ballots())
         for (const auto& b : *ballots) t->membership_.offer_ballot(b).ignore_error();
+    t->forget_gone_applications();  // expired or dismissed while the node was down
     return t;
 }
 
@@ -204,13 +205,16 @@ void TrustedNetwork::forget_gone_applications() {
 }
 
 std::string TrustedNetwork::origin_of(const PeerRequest& from) const {
-    // A member passing an application on names where it first came from;
-    // anyone else is the origin itself.
+    // Another member passing an application on names where it first came
+    // from; anyone else is the origin itself. Members are recognised by the
+    // address they advertise (as written there: a host name never matches).
+    const std::string address = address_bucket(from.address);
     if (!from.origin.empty() && from.origin.size() <= 64)
         for (const auto& m : membership_.current().members)
-            for (const auto& e : m.endpoints)
-                if (host_of(e) == from.address) return address_bucket(from.origin);
-    return address_bucket(from.address);
+            if (m.node_id != identity_.node_id_hex())
+                for (const auto& e : m.endpoints)
+                    if (address_bucket(host_of(e)) == address) return address_bucket(from.origin);
+    return address;
 }
 
 Status TrustedNetwork::adopt(const RosterEpoch& next) {

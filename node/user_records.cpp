@@ -15,16 +15,20 @@ std::string usage_key(const std::string& user_id) { return std::string(kUsage) +
 
 std::string encode_usage(const RecordUsage& u) { return std::to_string(u.records) + " " + std::to_string(u.bytes); }
 
-// A damaged line reads as empty: the quota then errs towards the user, and
-// the next change writes a sound line again.
-RecordUsage decode_usage(std::string_view text) {
+std::optional<RecordUsage> decode_usage(std::string_view text) {
     RecordUsage u;
     const auto space = text.find(' ');
-    if (space == std::string_view::npos) return {};
+    if (space == std::string_view::npos) return std::nullopt;
     auto a = std::from_chars(text.data(), text.data() + space, u.records);
     auto b = std::from_chars(text.data() + space + 1, text.data() + text.size(), u.bytes);
-    if (a.ec != std::errc() || b.ec != std::errc() || b.ptr != text.data() + text.size()) return {};
+    if (a.ec != std::errc() || a.ptr != text.data() + space || b.ec != std::errc() ||
+        b.ptr != text.data() + text.size())
+        return std::nullopt;
     return u;
+}
+
+bool is_hex_key(std::string_view s) {
+    return s.size() == 40 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 }  // namespace
@@ -33,9 +37,20 @@ Status UserRecords::keep_certificate(const std::string& user_id, const std::stri
     return store_.put("uc/" + user_id, pem);
 }
 
+RecordUsage UserRecords::recount(const std::string& user_id) const {
+    RecordUsage u;
+    for_each_record_of(user_id, [&](const dht::InfoHash&, const std::string& envelope) {
+        u.records++;
+        u.bytes += envelope.size();
+    }).ignore_error();
+    return u;
+}
+
 RecordUsage UserRecords::usage_locked(const std::string& user_id) const {
     auto line = store_.get(usage_key(user_id));
-    return line ? decode_usage(*line) : RecordUsage{};
+    if (!line) return RecordUsage{};  // a user with no records yet
+    if (auto u = decode_usage(*line)) return *u;
+    return recount(user_id);  // damaged: the records themselves say
 }
 
 RecordUsage UserRecords::usage(const std::string& user_id) const {
@@ -55,10 +70,11 @@ Status UserRecords::keep_record(const std::string& user_id, const dht::InfoHash&
         u.records++;
     }
     u.bytes += envelope.size();
-    if (u.records > quota_.records)
+    // Only growth is refused: a user over a lowered quota may still shrink.
+    if (!old && u.records > quota_.records)
         return Status::exhausted("you keep " + std::to_string(quota_.records) +
-                                 " records on this node, its limit; remove one first");
-    if (u.bytes > quota_.bytes)
+                                 " records on this node, its limit: they count until they expire");
+    if (u.bytes > quota_.bytes && (!old || envelope.size() > old->size()))
         return Status::exhausted("your records on this node would take " + std::to_string(u.bytes) +
                                  " bytes, over its limit of " + std::to_string(quota_.bytes));
     WriteBatch batch;
@@ -83,6 +99,35 @@ Status UserRecords::erase_record(const std::string& user_id, const dht::InfoHash
     batch.erase(k);
     batch.put(usage_key(user_id), encode_usage(u));
     return store_.write(batch);
+}
+
+Status UserRecords::for_each_record_of(
+    const std::string& user_id, const std::function<void(const dht::InfoHash&, const std::string&)>& visit) const {
+    const std::string prefix = std::string(kRecords) + user_id + "/";
+    return store_.scan(prefix, [&](std::string_view k, std::string_view v) {
+        const auto hex = k.substr(prefix.size());
+        if (is_hex_key(hex)) visit(dht::InfoHash(std::string(hex)), std::string(v));
+        return true;
+    });
+}
+
+size_t UserRecords::migrate_legacy(
+    const std::function<std::optional<std::string>(const std::string& envelope)>& user_of) {
+    std::vector<std::pair<std::string, std::string>> legacy;  // store key, envelope
+    store_
+        .scan(kRecords,
+              [&](std::string_view k, std::string_view v) {
+                  if (is_hex_key(k.substr(kRecords.size()))) legacy.emplace_back(k, v);
+                  return true;
+              })
+        .ignore_error();
+    size_t moved = 0;
+    for (const auto& [k, envelope] : legacy) {
+        if (auto user = user_of(envelope))
+            moved += keep_record(*user, dht::InfoHash(k.substr(kRecords.size())), envelope).is_ok();
+        store_.erase(k).ignore_error();  // moved, or no longer a record anyone could use
+    }
+    return moved;
 }
 
 Status UserRecords::for_each_record(

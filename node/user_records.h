@@ -5,6 +5,7 @@
 //                                 published through it, republished to the
 //                                 DHT after every start
 //   uu/<user id>                  "<records> <bytes>": what that user keeps here
+//                                 (recounted from the records if damaged)
 // A user's records are bounded in count and bytes (RecordQuota), so no user
 // can fill the node's store or push its DHT storage toward OpenDHT's limit.
 // The usage line changes in the same batch as the record, so a crash never
@@ -12,6 +13,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <opendht/infohash.h>
@@ -47,9 +49,17 @@ public:
     // Calls `visit` with every kept record and its user.
     Status for_each_record(
         const std::function<void(const std::string& user_id, const dht::InfoHash&, const std::string&)>& visit) const;
+    // The same for one user's records.
+    Status for_each_record_of(const std::string& user_id,
+                              const std::function<void(const dht::InfoHash&, const std::string&)>& visit) const;
+    // Moves records kept under the layout before quotas (`ur/<DHT key hex>`)
+    // to their user's place, counted; `user_of` names a record's user, or
+    // nullopt for one that no longer opens (dropped). Returns how many moved.
+    size_t migrate_legacy(const std::function<std::optional<std::string>(const std::string& envelope)>& user_of);
 
 private:
     RecordUsage usage_locked(const std::string& user_id) const;  // mutex_ held
+    RecordUsage recount(const std::string& user_id) const;       // from the records themselves
 
     Store& store_;
     const RecordQuota quota_;

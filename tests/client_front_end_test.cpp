@@ -256,17 +256,27 @@ TEST_CASE("values planted by a stock OpenDHT peer never reach a client (open net
 
 TEST_CASE("a network with a roster stores no value of OpenDHT's own types") {
     TestNode n(/*open*/ true);  // open, so that a stock peer can reach the overlay
-    test::TestClient stock(n.node->overlay()->network_id(), n.node->overlay()->port_ipv4());
-    REQUIRE(stock.wait_peers(1));
     const auto before = n.node->status().values_refused;
     // A plain value, and one of OpenDHT's message types, each with a
-    // record's value id, under a user's record key: squatting attempts.
-    const auto key = record_key(RecordType::kVCard, crypto::derive_user_id("kontalk-sha1", "+15555245560").value());
-    stock.put(key, dht::Value(dht::ValueType::USER_DATA.id, dht::Blob{1, 2, 3}, kRecordValueId));
-    stock.put(key, dht::Value(dht::ImMessage::TYPE.id, dht::Blob{4, 5, 6}, kRecordValueId + 1));
-    REQUIRE(test::wait_until([&] { return n.node->status().values_refused >= before + 2; }, 10s));
+    // record's value id, under users' record keys: squatting attempts.
+    const auto plain_key = record_key(RecordType::kVCard, crypto::derive_user_id("kontalk-sha1", "+15555245560").value());
+    const auto message_key = record_key(RecordType::kVCard, crypto::derive_user_id("kontalk-sha1", "+15555245561").value());
+    {
+        test::TestClient stock(n.node->overlay()->network_id(), n.node->overlay()->port_ipv4());
+        REQUIRE(stock.wait_peers(1));
+        // OpenDHT reports success to the writer even when refused; the put
+        // returns once the node has answered.
+        stock.put(plain_key, dht::Value(dht::ValueType::USER_DATA.id, dht::Blob{1, 2, 3}, kRecordValueId));
+        stock.put(message_key, dht::Value(dht::ImMessage::TYPE.id, dht::Blob{4, 5, 6}, kRecordValueId));
+        stock.stop();  // it holds its own copies
+    }
+    CHECK(n.node->status().values_refused >= before + 2);
     CHECK(n.node->overlay()->stats().values_stored == 0);
-    stock.stop();
+    test::TestClient reader(n.node->overlay()->network_id(), n.node->overlay()->port_ipv4());
+    REQUIRE(reader.wait_peers(1));
+    CHECK(reader.get(plain_key).empty());
+    CHECK(reader.get(message_key).empty());
+    reader.stop();
 }
 
 namespace {

@@ -9,6 +9,8 @@
 #include "node/http_listener.h"
 #include "node/peer_service.h"
 #include "node/roster_builder.h"
+#include "node/roster_rules.h"
+#include "node/roster_store.h"
 #include "node/trusted_network.h"
 #include "storage/memory_store.h"
 #include "tests/roster_bus.h"
@@ -80,11 +82,27 @@ TEST_CASE("ballots for the next epoch are held only from current members, verifi
 
 TEST_CASE("one origin cannot fill the pending set: applications are bounded per address, IPv6 per /64") {
     const auto& ids = test::ids();  // 0 founds; 1..5 apply
+    test::TempDir dir;
+    const auto relay = crypto::load_or_create_identity(dir / "relay", 2048).value();
+    // A network of two members: this node (127.0.0.1) and a relay at 192.0.2.50.
+    auto genesis = make_genesis(ids[0], {"origin-net", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:1"}, "op",
+                                crypto::random_key())
+                       .value();
+    const uint32_t net = network_id_of_genesis(genesis);
+    const Member relay_member = member_of(relay, {"192.0.2.50:4222"}, "relay");
+    auto admit = make_ballot(ids[0], net, 0, ChangeKind::kAdmit, relay.node_id_hex(), Decision::kApprove, "").value();
+    auto second = assemble_next(genesis, net, ChangeKind::kAdmit, relay.node_id_hex(), &relay_member, {admit}, ids[0],
+                                crypto::random_key())
+                      .value();
     MemoryStore store;
+    RosterStore(store).save_epoch(genesis).ignore_error();
+    RosterStore(store).save_epoch(second).ignore_error();
     SystemClock clock;
-    auto trust = TrustedNetwork::open(genesis_config("origin-net"), store, ids[0], clock).value();
+    TrustConfig config;
+    config.endpoint = "127.0.0.1:1";
+    auto trust = TrustedNetwork::open(config, store, ids[0], clock).value();
     auto application = [&](int i) {
-        return encode(make_application(ids[i], trust->network_id(), {"127.0.0.1:" + std::to_string(100 + i)}, "op",
+        return encode(make_application(ids[i], net, {"127.0.0.1:" + std::to_string(100 + i)}, "op",
                                        to_unix_seconds(clock.wall_now()))
                           .value());
     };
@@ -95,10 +113,10 @@ TEST_CASE("one origin cannot fill the pending set: applications are bounded per 
     auto fifth = trust->on_application(application(5), {"2001:db8:0:1::ff", ""});
     CHECK(fifth.code() == Code::kBusy);
     CHECK(fifth.message().find("2001:db8:0:1::/64") != std::string::npos);
-    // Passed on by a member (its address is a member's host), it still counts for the origin it names.
-    CHECK(trust->on_application(application(5), {"127.0.0.1", "2001:db8:0:1::9"}).code() == Code::kBusy);
-    // Anyone else naming an origin is the origin itself.
-    CHECK(trust->on_application(application(5), {"192.0.2.9", "2001:db8:0:1::9"}).is_ok());
+    // Passed on by the other member, it still counts for the origin that member names.
+    CHECK(trust->on_application(application(5), {"192.0.2.50", "2001:db8:0:1::9"}).code() == Code::kBusy);
+    // Anyone else naming an origin (this node's own address included) is the origin itself.
+    CHECK(trust->on_application(application(5), {"127.0.0.1", "2001:db8:0:1::9"}).is_ok());
     CHECK(trust->pending_count() == 5);
 }
 

@@ -188,7 +188,7 @@ TEST_CASE("a captured datagram opens only on its path: not from the replayer's a
     CHECK(member.socket->open_datagram(genuine.data(), genuine.size(), a.address()));
 }
 
-TEST_CASE("a restarted receiver refuses datagrams sealed before it installed the key") {
+TEST_CASE("a restarted receiver refuses datagrams sealed before it started") {
     ManualClock clock;
     Endpoint a(clock);
     Tap tap;

@@ -58,10 +58,49 @@ TEST_CASE("usage survives a restart, and every kept record is visited with its u
     CHECK(seen.size() == 2);
 }
 
-TEST_CASE("a damaged usage line does not lock a user out") {
+TEST_CASE("a damaged usage line is recounted from the records") {
     MemoryStore store;
+    UserRecords records(store, RecordQuota{2, 1000});
+    REQUIRE(records.keep_record("alice", key_of(1), "one").is_ok());
     REQUIRE(store.put("uu/alice", "garbage").is_ok());
-    UserRecords records(store, RecordQuota{1, 1000});
-    CHECK(records.keep_record("alice", key_of(1), "one").is_ok());
     CHECK(records.usage("alice").records == 1);
+    CHECK(records.usage("alice").bytes == 3);
+    REQUIRE(records.keep_record("alice", key_of(2), "two").is_ok());
+    CHECK(records.keep_record("alice", key_of(3), "three").code() == Code::kResourceExhausted);
+}
+
+TEST_CASE("over a lowered quota a user may still shrink, never grow") {
+    MemoryStore store;
+    {
+        UserRecords generous(store, RecordQuota{10, 1000});
+        REQUIRE(generous.keep_record("alice", key_of(1), std::string(600, 'a')).is_ok());
+        REQUIRE(generous.keep_record("alice", key_of(2), std::string(300, 'a')).is_ok());
+    }
+    UserRecords strict(store, RecordQuota{1, 500});
+    CHECK(strict.keep_record("alice", key_of(1), std::string(400, 'b')).is_ok());  // smaller: taken
+    CHECK(strict.keep_record("alice", key_of(2), std::string(301, 'b')).code() == Code::kResourceExhausted);
+    CHECK(strict.keep_record("alice", key_of(3), "new").code() == Code::kResourceExhausted);
+}
+
+TEST_CASE("records kept before quotas move to their user's place, counted") {
+    MemoryStore store;
+    REQUIRE(store.put("ur/" + key_of(1).toString(), "alice:one").is_ok());
+    REQUIRE(store.put("ur/" + key_of(2).toString(), "bob:two").is_ok());
+    REQUIRE(store.put("ur/" + key_of(3).toString(), "garbage").is_ok());
+    UserRecords records(store);
+    const size_t moved = records.migrate_legacy([](const std::string& envelope) -> std::optional<std::string> {
+        const auto colon = envelope.find(':');
+        if (colon == std::string::npos) return std::nullopt;
+        return envelope.substr(0, colon);
+    });
+    CHECK(moved == 2);
+    CHECK(*records.find_record("alice", key_of(1)) == "alice:one");
+    CHECK(*records.find_record("bob", key_of(2)) == "bob:two");
+    CHECK(records.usage("alice").records == 1);
+    size_t left = 0;
+    REQUIRE(store.scan("ur/", [&](std::string_view k, std::string_view) {
+        left += k.find('/', 3) == std::string_view::npos;  // old layout
+        return true;
+    }).is_ok());
+    CHECK(left == 0);
 }
