@@ -1,5 +1,7 @@
 // dhtalk-node's options: defaults, command line, config file, and every kind
 // of bad input answered with an error that names the problem.
+#include <fstream>
+
 #include "node/config.h"
 #include "tests/test_util.h"
 
@@ -75,6 +77,17 @@ TEST_CASE("config file: same names, command line wins") {
     CHECK(r->config.network == "fromfile");
     CHECK(r->config.dht_port == 6000);
     CHECK(r->config.bootstrap == std::vector<std::string>{"127.0.0.1:1"});
+}
+
+TEST_CASE("a value holding a message placeholder is refused, not looped on") {
+    // Boost.Program_options fills %value% into its message until none is
+    // left: this value would make it loop forever (found by fuzzing).
+    test::TempDir dir;
+    const auto path = dir / "placeholder.ini";
+    std::ofstream(path) << "network = dhtalk\ndht-port = 422argument ('%value%')\n";
+    CHECK(contains(error_of({"--config", path.string()}), "dht-port"));
+    CHECK(contains(error_of({"--dht-port", "1%value%"}), "dht-port"));
+    CHECK(contains(error_of({"--%canonical_option%"}), "canonical_option"));
 }
 
 TEST_CASE("hostile and mistaken input is refused with a clear message") {
