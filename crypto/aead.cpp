@@ -58,6 +58,14 @@ void random_bytes(std::span<uint8_t> out) {
     if (gnutls_rnd(GNUTLS_RND_RANDOM, out.data(), out.size()) != 0) std::abort();
 }
 
+uint64_t random_u64() {
+    uint8_t b[8];
+    random_bytes(b);
+    uint64_t v = 0;
+    for (uint8_t x : b) v = (v << 8) | x;
+    return v;
+}
+
 AeadKey random_key() {
     AeadKey k;
     random_bytes(k);

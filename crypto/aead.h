@@ -49,6 +49,8 @@ private:
 
 // Cryptographically random bytes from GnuTLS.
 void random_bytes(std::span<uint8_t> out);
+// A uniformly random 64-bit number from the same source.
+uint64_t random_u64();
 // A fresh random key.
 AeadKey random_key();
 

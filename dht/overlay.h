@@ -18,6 +18,7 @@
 
 #include <opendht/dhtrunner.h>
 
+#include "common/host_port.h"
 #include "common/status.h"
 #include "dht/gossip_socket.h"
 #include "dht/sealed_socket.h"
@@ -126,9 +127,6 @@ private:
     bool gossip_only_ = false;
     GossipSocket* gossip_ = nullptr;
 };
-
-// Splits "host:port", "[v6]:port" or "v6-address" forms; port 1..65535 required.
-Result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text);
 
 // The OpenDHT logger that writes to dhtalk's log; null (no OpenDHT logging)
 // unless the log level is debug.

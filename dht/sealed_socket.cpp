@@ -1,6 +1,8 @@
 #include "dht/sealed_socket.h"
 
+#include <array>
 #include <cerrno>
+#include <span>
 
 #include "common/log.h"
 #include "dht/gossip_socket.h"
@@ -27,29 +29,33 @@ crypto::AeadNonce nonce_of(const uint8_t* header) {
     return n;
 }
 
-void append_address(std::vector<uint8_t>& out, const dht::SockAddr& a) {
-    const uint8_t* ip;
-    size_t size;
-    if (a.getFamily() == AF_INET) {
-        ip = reinterpret_cast<const uint8_t*>(&a.getIPv4().sin_addr);
-        size = 4;
-    } else {
-        ip = reinterpret_cast<const uint8_t*>(&a.getIPv6().sin6_addr);
-        size = 16;
+// The associated data: the header and the datagram's path, each address
+// as length, IP and port. Built on the stack: it is made for every datagram.
+class AssociatedData {
+public:
+    AssociatedData(const uint8_t* header, const dht::SockAddr& from, const dht::SockAddr& to) {
+        std::copy(header, header + SealedSocket::kHeaderBytes, bytes_.begin());
+        size_ = SealedSocket::kHeaderBytes;
+        append(from);
+        append(to);
     }
-    out.push_back(static_cast<uint8_t>(size));
-    out.insert(out.end(), ip, ip + size);
-    out.push_back(static_cast<uint8_t>(a.getPort() >> 8));
-    out.push_back(static_cast<uint8_t>(a.getPort()));
-}
+    std::span<const uint8_t> span() const { return {bytes_.data(), size_}; }
 
-// The associated data: the header and the datagram's path.
-std::vector<uint8_t> associated_data(const uint8_t* header, const dht::SockAddr& from, const dht::SockAddr& to) {
-    std::vector<uint8_t> ad(header, header + SealedSocket::kHeaderBytes);
-    append_address(ad, from);
-    append_address(ad, to);
-    return ad;
-}
+private:
+    void append(const dht::SockAddr& a) {
+        const bool v4 = a.getFamily() == AF_INET;
+        const auto* ip = v4 ? reinterpret_cast<const uint8_t*>(&a.getIPv4().sin_addr)
+                            : reinterpret_cast<const uint8_t*>(&a.getIPv6().sin6_addr);
+        const size_t n = v4 ? 4 : 16;
+        bytes_[size_++] = static_cast<uint8_t>(n);
+        std::copy(ip, ip + n, bytes_.begin() + static_cast<long>(size_));
+        size_ += n;
+        bytes_[size_++] = static_cast<uint8_t>(a.getPort() >> 8);
+        bytes_[size_++] = static_cast<uint8_t>(a.getPort());
+    }
+    std::array<uint8_t, SealedSocket::kHeaderBytes + 2 * (1 + 16 + 2)> bytes_{};
+    size_t size_ = 0;
+};
 
 bool usable_own(const dht::SockAddr& a) {
     return a && (a.getFamily() == AF_INET || a.getFamily() == AF_INET6) && !a.isUnspecified() && a.getPort() != 0;
@@ -72,9 +78,7 @@ SealedSocket::SealedSocket(std::unique_ptr<dht::net::DatagramSocket> inner, cons
 SealedSocket::~SealedSocket() { inner_->stop(); }
 
 void SealedSocket::new_sender_id() {
-    uint8_t id[8];
-    crypto::random_bytes(id);
-    sender_id_ = get_u64(id);
+    sender_id_ = crypto::random_u64();
     next_counter_ = 0;
 }
 
@@ -143,8 +147,8 @@ int SealedSocket::sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t 
         put_u64(&out[5], sender_id_);
         put_u32(&out[13], static_cast<uint32_t>(next_counter_++));
         put_u64(&out[17], static_cast<uint64_t>(to_unix_millis(clock_.wall_now())));
-        const auto ad = associated_data(out.data(), *own, dest);
-        Status s = ring.aead->seal(nonce_of(out.data()), ad, {data, size}, out);
+        const AssociatedData ad(out.data(), *own, dest);
+        Status s = ring.aead->seal(nonce_of(out.data()), ad.span(), {data, size}, out);
         if (!s) return EIO;
     }
     counters_->sealed++;
@@ -172,7 +176,7 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
         counters_->refused_no_address++;
         return false;
     }
-    const auto ad = associated_data(d.data(), packet.from, *own);
+    const AssociatedData ad(d.data(), packet.from, *own);
     // The current key, then the previous one: after a rival epoch won, both
     // may carry the same epoch number.
     Keyring* ring = nullptr;
@@ -180,7 +184,7 @@ bool SealedSocket::open(dht::net::ReceivedPacket& packet, std::vector<uint8_t>& 
     for (auto* candidate : {current_ ? &*current_ : nullptr, previous_ ? &*previous_ : nullptr}) {
         if (!candidate || candidate->epoch != epoch) continue;
         known_epoch = true;
-        if (candidate->aead->open(nonce_of(d.data()), ad, {d.data() + kHeaderBytes, d.size() - kHeaderBytes},
+        if (candidate->aead->open(nonce_of(d.data()), ad.span(), {d.data() + kHeaderBytes, d.size() - kHeaderBytes},
                                   scratch)) {
             ring = candidate;
             break;

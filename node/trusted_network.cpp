@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/address_bucket.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/signing.h"
@@ -32,22 +33,6 @@ Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::strin
         if (page->size() < kMaxEpochsPerAnswer) break;
     }
     return out;
-}
-
-uint64_t random_seed() {
-    uint8_t b[8];
-    crypto::random_bytes(b);
-    uint64_t v = 0;
-    for (uint8_t x : b) v = (v << 8) | x;
-    return v;
-}
-
-// The host part of "HOST:PORT" (IPv6 in brackets or not).
-std::string host_of(const std::string& endpoint) {
-    const auto colon = endpoint.rfind(':');
-    std::string host = colon == std::string::npos ? endpoint : endpoint.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    return host;
 }
 
 }  // namespace
@@ -121,7 +106,7 @@ TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const cr
       identity_(identity),
       clock_(clock),
       membership_(std::move(membership)),
-      rng_(random_seed()) {}
+      rng_(crypto::random_u64()) {}
 
 TrustedNetwork::~TrustedNetwork() = default;
 
@@ -213,7 +198,8 @@ std::string TrustedNetwork::origin_of(const PeerRequest& from) const {
         for (const auto& m : membership_.current().members)
             if (m.node_id != identity_.node_id_hex())
                 for (const auto& e : m.endpoints)
-                    if (address_bucket(host_of(e)) == address) return address_bucket(from.origin);
+                    if (auto hp = parse_host_port(e); hp && address_bucket(hp->first) == address)
+                        return address_bucket(from.origin);
     return address;
 }
 

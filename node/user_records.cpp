@@ -135,7 +135,7 @@ Status UserRecords::for_each_record(
     return store_.scan(kRecords, [&](std::string_view k, std::string_view v) {
         const auto rest = k.substr(kRecords.size());
         const auto slash = rest.find('/');
-        if (slash != std::string_view::npos && rest.size() - slash - 1 == 40)
+        if (slash != std::string_view::npos && is_hex_key(rest.substr(slash + 1)))
             visit(std::string(rest.substr(0, slash)), dht::InfoHash(std::string(rest.substr(slash + 1))),
                   std::string(v));
         return true;
