@@ -1,7 +1,9 @@
-// Roster documents from peers (applications, ballots, epochs) and the epoch
-// lists of a roster answer; the first byte picks the decoder.
+// Documents from peers: roster documents (applications, ballots, epochs),
+// the epoch lists of a roster answer, registrar requests and verdicts; the
+// first byte picks the decoder.
 #include "fuzz/fuzz_util.h"
 #include "node/peer_service.h"
+#include "node/registrar_messages.h"
 #include "node/roster_documents.h"
 
 using namespace dhtalk;
@@ -9,11 +11,13 @@ using namespace dhtalk;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     unsigned which;
     std::string_view rest;
-    if (!fuzz::select(data, size, 4, which, rest)) return 0;
+    if (!fuzz::select(data, size, 6, which, rest)) return 0;
     switch (which) {
     case 0: (void)decode_application(rest); break;
     case 1: (void)decode_ballot(rest); break;
     case 2: (void)decode_roster_epoch(rest); break;
+    case 4: (void)decode_registrar_request(rest); break;
+    case 5: (void)decode_registrar_verdict(rest); break;
     default:
         if (auto list = decode_epoch_list(rest))
             for (const auto& doc : *list) (void)decode_roster_epoch(doc);

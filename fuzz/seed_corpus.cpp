@@ -90,6 +90,10 @@ int main(int argc, char** argv) {
                                            .value())));
     write("roster", selected(2, encode(genesis)));
     write("roster", selected(3, encode_epoch_list({encode(genesis)})));
+    const auto registrar = test::sample_registrar_messages();
+    write("roster", selected(4, registrar[0]));
+    write("roster", selected(4, registrar[1]));
+    write("roster", selected(5, registrar[2]));
 
     // Sealed datagrams from member 0 to member 1, under the target's key.
     {

@@ -12,12 +12,6 @@ using namespace std::chrono;
 
 namespace {
 
-uint32_t crypto_random_u32() {
-    uint32_t r;
-    crypto::random_bytes({reinterpret_cast<uint8_t*>(&r), sizeof r});
-    return r;
-}
-
 Status need_login(const ClientSession& s) {
     if (s.user) return Status::ok();
     return Status::denied("log in first: this needs a user certificate (register and verify a number)");
@@ -42,21 +36,14 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       validator_(std::move(validator)),
       records_(records),
       overlay_(std::move(overlay)),
-      sender_(std::move(sender)),
       clock_(clock),
-      registrations_(config_.limits, crypto_random_u32, config_.registration_store),
-      sender_thread_([this] { send_codes(); }) {
-    registrations_.forget_stale(clock_.wall_now());  // attempts stored by an earlier run that have run out
+      registrar_(RegistrarConfig{config_.limits, config_.user_id_scheme, validator_->network_id(),
+                                 config_.max_queued_codes, config_.registration_store},
+                 identity, std::move(sender), clock) {
+    registrar_.forget_stale();  // attempts stored by an earlier run that have run out
 }
 
-ClientService::~ClientService() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    sender_thread_.join();
-}
+ClientService::~ClientService() { registrar_.stop(); }  // no registration finishes into a half-destroyed service
 
 Result<crypto::UserCertificateInfo> ClientService::authenticate(const dht::crypto::Certificate& cert) {
     return validator_->check_certificate(cert);
@@ -105,37 +92,11 @@ void ClientService::register_number(const ClientSession& s, const ClientFrame& f
     if (!e164) return fail(e164.status());
     auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
     if (!user_id) return fail(user_id.status());
-    auto code = registrations_.start(*user_id, s.address, clock_.wall_now());
-    if (!code) return fail(code.status());
-    {
-        std::lock_guard lock(mutex_);
-        if (jobs_.size() >= config_.max_queued_codes)
-            return fail(Status::exhausted("this node is sending too many codes: try again shortly"));
-        jobs_.push_back({*e164, *code, *user_id, std::move(reply)});
-    }
-    wake_.notify_one();
-}
-
-void ClientService::send_codes() {
-    for (;;) {
-        CodeJob job;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-            if (stopping_) return;
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
-        }
-        Status sent = sender_->send(job.e164, job.code);
-        if (!sent) {
-            DHTALK_LOG(kWarning, "clients", "cannot deliver a verification code: " << sent.message());
-            job.reply(ClientFrame::error_reply(0, Status::unavailable("cannot deliver the code: " + sent.message())));
-            continue;
-        }
-        job.reply(ClientFrame::reply_to(
-            0, {{"user_id", job.user_id},
-                {"expires_in_s", static_cast<uint64_t>(config_.limits.code_lifetime.count())}}));
-    }
+    registrar_.request_code(*e164, *user_id, s.address,
+                            [reply, user_id = *user_id, lifetime = registrar_.code_lifetime_s()](const Status& st) {
+                                if (!st) return reply(ClientFrame::error_reply(0, st));
+                                reply(ClientFrame::reply_to(0, {{"user_id", user_id}, {"expires_in_s", lifetime}}));
+                            });
 }
 
 void ClientService::verify(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
@@ -150,19 +111,24 @@ void ClientService::verify(const ClientSession& s, const ClientFrame& f, ClientR
     if (!e164) return fail(e164.status());
     auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
     if (!user_id) return fail(user_id.status());
-    Status ok = registrations_.verify(*user_id, *code, s.address, clock_.wall_now());
-    if (!ok) return fail(ok);
+    registrar_.check_code(*user_id, *code, s.address, [this, user_id = *user_id, csr = *csr, reply](const Status& ok) {
+        if (!ok) return reply(ClientFrame::error_reply(0, ok));
+        reply(issue_certificate(user_id, csr));
+    });
+}
+
+ClientFrame ClientService::issue_certificate(const std::string& user_id, const std::string& csr) {
     crypto::IssueRequest r;
-    r.csr_pem = *csr;
-    r.user_id = *user_id;
+    r.csr_pem = csr;
+    r.user_id = user_id;
     r.network_id = validator_->network_id();
     r.now = clock_.wall_now();
     auto cert = crypto::issue_user_certificate(r, identity_);
-    if (!cert) return fail(cert.status());
-    Status kept = records_.keep_certificate(*user_id, *cert);
-    if (!kept) return fail(kept);
-    DHTALK_LOG(kInfo, "clients", "registered user " << *user_id);
-    reply(ClientFrame::reply_to(0, {{"user_id", *user_id}, {"certificate", *cert}, {"node_id", identity_.node_id_hex()}}));
+    if (!cert) return ClientFrame::error_reply(0, cert.status());
+    Status kept = records_.keep_certificate(user_id, *cert);
+    if (!kept) return ClientFrame::error_reply(0, kept);
+    DHTALK_LOG(kInfo, "clients", "registered user " << user_id);
+    return ClientFrame::reply_to(0, {{"user_id", user_id}, {"certificate", *cert}, {"node_id", identity_.node_id_hex()}});
 }
 
 void ClientService::publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,

@@ -7,19 +7,20 @@
 // RecordValidator before it is kept and put into the DHT; every record a get
 // returns is checked again on its way out.
 //
+// Registration goes through the Registrar (registrar.h): the number's
+// registrar sends and checks its code, this node issues the certificate.
+//
 // Threads: handle() and authenticate() run on the front end's I/O thread;
-// DHT callbacks on OpenDHT's; codes are delivered by one sender thread so
-// that a slow SMS gateway blocks no one. Replies are thread-safe.
+// DHT callbacks on OpenDHT's; the registrar's workers finish registrations,
+// so that a slow SMS gateway or a slow member blocks no one. Replies are
+// thread-safe.
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <map>
 #include <set>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "common/clock.h"
 #include "crypto/node_identity.h"
@@ -27,7 +28,7 @@
 #include "dht/record_validator.h"
 #include "node/client_server.h"
 #include "node/presence_service.h"
-#include "node/registration.h"
+#include "node/registrar.h"
 #include "node/user_records.h"
 #include "node/verification_sender.h"
 
@@ -37,7 +38,7 @@ struct ClientServiceConfig {
     std::string user_id_scheme = "kontalk-sha1";
     std::string network_name;
     RegistrationLimits limits;
-    size_t max_queued_codes = 256;  // codes waiting for the verification provider
+    size_t max_queued_codes = 256;  // registrations waiting for the verification provider or another member
     Store* registration_store = nullptr;  // keeps the registration limits across restarts
 };
 
@@ -63,6 +64,12 @@ public:
         std::optional<std::string> epoch;   // the encoded epoch asked for, if there is one
     };
     void attach_roster(std::function<RosterView(uint64_t epoch)> roster) { roster_ = std::move(roster); }
+    // The registrar's side, for the peer service, and the members it ranks
+    // (set before the front end starts; unset, this node registers every number).
+    RegistrarHandler* registrar() { return &registrar_; }
+    void attach_registrars(std::function<std::vector<RegistrarPeer>()> members) {
+        registrar_.attach_members(std::move(members));
+    }
     // A presence for a local watcher: pushed to each of the watcher's sessions that watch the user.
     void deliver(const PresenceDelivery& d);
 
@@ -77,6 +84,8 @@ private:
     void roster(const ClientFrame& f, ClientReply reply);
     void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // The reply to a verified registration: a certificate for `csr`, kept.
+    ClientFrame issue_certificate(const std::string& user_id, const std::string& csr);
     void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // Erases the user's kept records that expired or no longer open; how many.
     size_t drop_expired_records(const std::string& user_id);
@@ -85,7 +94,6 @@ private:
     void presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
                  std::function<void(bool)> done);
-    void send_codes();
 
     // Gets in flight, by key, and the replies waiting for each. Shared with
     // OpenDHT's callbacks, which may run after the service is gone.
@@ -94,20 +102,13 @@ private:
         std::map<dht::InfoHash, std::vector<ClientReply>> waiting;  // guarded by mutex
     };
 
-    struct CodeJob {
-        std::string e164, code, user_id;
-        ClientReply reply;
-    };
-
     ClientServiceConfig config_;
     const crypto::NodeIdentity& identity_;
     std::shared_ptr<const RecordValidator> validator_;
     UserRecords& records_;
     std::function<Overlay*()> overlay_;
     std::function<RosterView(uint64_t)> roster_;
-    std::unique_ptr<VerificationSender> sender_;
     const Clock& clock_;
-    Registrations registrations_;  // I/O thread only
     std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();
 
     PresenceService* presence_ = nullptr;
@@ -116,11 +117,8 @@ private:
     std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
     std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
 
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<CodeJob> jobs_;  // guarded by mutex_
-    bool stopping_ = false;     // guarded by mutex_
-    std::thread sender_thread_;
+    // Last: destroyed first, its workers stopped while what they call is whole.
+    Registrar registrar_;
 };
 
 }  // namespace dhtalk

@@ -19,18 +19,13 @@ Result<std::unique_ptr<httplib::Client>> client_for(const std::string& endpoint)
     return c;
 }
 
-struct Answer {
-    int status = 0;
-    std::string body;
-};
+}  // namespace
 
-// One request to a peer, reading at most `limit` bytes of its answer: a
-// peer cannot make this node buffer more than that.
-Result<Answer> exchange(const std::string& endpoint, const std::string& method, const std::string& path,
-                        const std::string& body, size_t limit, const std::string& origin = {}) {
+Result<PeerAnswer> peer_exchange(const std::string& endpoint, const std::string& method, const std::string& path,
+                                 const std::string& body, size_t limit, const std::string& origin) {
     auto c = client_for(endpoint);
     if (!c) return c.status();
-    Answer answer;
+    PeerAnswer answer;
     bool too_long = false;
     httplib::Request req;
     req.method = method;
@@ -55,8 +50,6 @@ Result<Answer> exchange(const std::string& endpoint, const std::string& method, 
     answer.status = res->status;
     return answer;
 }
-
-}  // namespace
 
 Courier::Courier() : thread_([this] { run(); }) {}
 
@@ -83,7 +76,7 @@ void Courier::send(const std::string& endpoint, const std::string& path, std::st
 
 Status Courier::post(const std::string& endpoint, const std::string& path, const std::string& body,
                      const std::string& origin) {
-    auto res = exchange(endpoint, "POST", path, body, kMaxVerdictBytes, origin);
+    auto res = peer_exchange(endpoint, "POST", path, body, kMaxVerdictBytes, origin);
     if (!res) return res.status();
     if (res->status == 200) return Status(Code::kAlreadyExists, "already held");
     if (res->status == 202) return Status::ok();
@@ -92,7 +85,7 @@ Status Courier::post(const std::string& endpoint, const std::string& path, const
 }
 
 Result<std::vector<std::string>> Courier::fetch_roster(const std::string& endpoint, uint64_t from) {
-    auto res = exchange(endpoint, "GET", "/v1/roster?from=" + std::to_string(from), {}, kMaxEpochListBytes);
+    auto res = peer_exchange(endpoint, "GET", "/v1/roster?from=" + std::to_string(from), {}, kMaxEpochListBytes);
     if (!res) return res.status();
     if (res->status != 200) return Status::unavailable(endpoint + " answered HTTP " + std::to_string(res->status));
     return decode_epoch_list(res->body);

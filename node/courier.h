@@ -18,6 +18,17 @@ namespace dhtalk {
 
 inline constexpr const char* kOriginHeader = "X-Dhtalk-Origin";
 
+struct PeerAnswer {
+    int status = 0;  // HTTP status
+    std::string body;
+};
+
+// One request to a peer's service (blocking, bounded by timeouts), reading
+// at most `limit` bytes of its answer: a peer cannot make this node buffer
+// more than that. kUnavailable when the peer cannot be reached.
+Result<PeerAnswer> peer_exchange(const std::string& endpoint, const std::string& method, const std::string& path,
+                                 const std::string& body, size_t limit, const std::string& origin = {});
+
 class Courier {
 public:
     static constexpr size_t kMaxQueued = 1024;

@@ -170,6 +170,16 @@ Status Node::start_clients() {
     sc.registration_store = store_.get();
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this] { return live_overlay_.load(); }, std::move(sender), clock_);
+    if (trust_) {
+        clients_->attach_registrars([trust = trust_.get(), members = members_] {
+            std::vector<RegistrarPeer> out;
+            for (const auto& m : trust->members())
+                if (auto cert = members->find(m.node_id); cert && !m.endpoints.empty())
+                    out.push_back({m.node_id, m.endpoints.front(), std::move(cert)});
+            return out;
+        });
+        if (peers_) peers_->attach_registrar(clients_->registrar());
+    }
     if (trust_)
         clients_->attach_roster([trust = trust_.get()](uint64_t at) {
             ClientService::RosterView view;
@@ -417,9 +427,9 @@ Status Node::stop() {
     if (presence_) presence_->logout_all();  // watchers hear it now, not at the failure detector's pace
     if (client_server_) client_server_->stop();
     if (presence_) presence_->on_delivery(nullptr);
+    if (peers_) peers_->stop();  // before the front end's service: its registrar serves peers
     clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
-    if (peers_) peers_->stop();
     Status result;
     if (overlay_) {
         // Snapshot while OpenDHT still holds the values: join() discards them.

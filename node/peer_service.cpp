@@ -33,13 +33,15 @@ void answer(httplib::Response& res, const Status& s) {
 Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& address, uint16_t port) {
     std::unique_ptr<PeerService> s(new PeerService());
     auto* self = s.get();
-    // Runs `f` with the attached handler, or answers 503 before there is one
-    // or when the caller's address exceeds its rate.
-    auto with_handler = [self](const httplib::Request& req, httplib::Response& res, const auto& f) {
-        if (!self->limiter_.allow(address_bucket(req.remote_addr))) {  // IPv6 counts by /64
-            answer(res, Status::busy("too many requests from " + req.remote_addr));
-            return;
-        }
+    // Whether the caller's address is within its rate (else answered 503).
+    auto allowed = [self](const httplib::Request& req, httplib::Response& res) {
+        if (self->limiter_.allow(address_bucket(req.remote_addr))) return true;  // IPv6 counts by /64
+        answer(res, Status::busy("too many requests from " + req.remote_addr));
+        return false;
+    };
+    // Runs `f` with the attached handler, or answers 503 before there is one.
+    auto with_handler = [self, allowed](const httplib::Request& req, httplib::Response& res, const auto& f) {
+        if (!allowed(req, res)) return;
         PeerHandler* h = self->handler_.load();
         if (!h) {
             answer(res, Status::busy("the node is starting"));
@@ -63,6 +65,21 @@ Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& addre
     });
     srv.Post("/v1/epoch", [with_handler](const httplib::Request& req, httplib::Response& res) {
         with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_epoch(req.body)); });
+    });
+    srv.Post("/v1/registrar", [self, allowed](const httplib::Request& req, httplib::Response& res) {
+        if (!allowed(req, res)) return;
+        RegistrarHandler* r = self->registrar_.load();
+        if (!r) {
+            answer(res, Status::busy("the node is starting"));
+            return;
+        }
+        auto verdict = r->on_registrar_request(req.body);
+        if (!verdict) {
+            answer(res, verdict.status());
+            return;
+        }
+        res.status = 200;
+        res.set_content(*verdict, "application/msgpack");
     });
     srv.Get("/v1/roster", [with_handler](const httplib::Request& req, httplib::Response& res) {
         uint64_t from = 0;

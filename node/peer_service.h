@@ -8,6 +8,8 @@
 //   POST /v1/ballot   a ballot
 //   POST /v1/epoch    a roster epoch
 //   GET  /v1/roster?from=N   the epochs from N on, msgpack [bin, ...]
+//   POST /v1/registrar  a member's registrar request (registrar_messages.h),
+//                       answered 200 with the registrar's signed verdict
 //
 // Answers: 202 taken, 200 already held, 400 refused (the reason as text),
 // 503 busy. Handlers run on the server's threads; the PeerHandler must be
@@ -57,6 +59,15 @@ public:
     virtual std::vector<std::string> epochs_from(uint64_t from, size_t max) = 0;
 };
 
+// The registrar's side of registration (registrar.h), thread-safe.
+class RegistrarHandler {
+public:
+    virtual ~RegistrarHandler() = default;
+    // A member's request: the signed verdict to answer with (200), or why
+    // the request itself is refused (400).
+    virtual Result<std::string> on_registrar_request(std::string_view request) = 0;
+};
+
 class PeerService {
 public:
     // Binds TCP `address:port` (port 0: any free one, which the node then
@@ -66,11 +77,14 @@ public:
     uint16_t port() const { return port_; }
     // `handler` must stay valid until stop().
     void attach(PeerHandler* handler) { handler_ = handler; }
+    // `registrar` must stay valid until stop(); before, /v1/registrar answers 503.
+    void attach_registrar(RegistrarHandler* registrar) { registrar_ = registrar; }
     void stop();
 
 private:
     PeerService() = default;
     std::atomic<PeerHandler*> handler_{nullptr};
+    std::atomic<RegistrarHandler*> registrar_{nullptr};
     SystemClock clock_;
     RateLimiter limiter_{kPeerRequestsPerSecond, kPeerRequestBurst, 4096, clock_};
     std::unique_ptr<httplib::Server> server_;

@@ -12,7 +12,8 @@
 // are counted as the front end gives them (IPv6 by /64). A code allows
 // 3 wrong guesses, then it is burnt; codes expire (default 15 minutes) and
 // are single-use. A code is verified only by the node that
-// sent it. With a store, the attempts are kept in it (`rl/`), so a restart
+// sent it; in a network that is the number's registrar (registrar.h), so
+// the limits on a number hold network-wide. With a store, the attempts are kept in it (`rl/`), so a restart
 // does not reset the limits; codes are not (a restart voids them).
 // Not thread-safe: the front end's loop owns it.
 
@@ -56,6 +57,12 @@ public:
     // counts against the limits), kNotFound for no code, an expired one or a
     // burnt one, kResourceExhausted when the limits are spent.
     Status verify(const std::string& user_id, const std::string& code, const std::string& address, WallTime now);
+
+    // The per-address limit alone, for a node that passes the request on to
+    // the number's registrar (registrar.h): check before, count an attempt
+    // the registrar took (a code sent, a wrong code).
+    Status check_address(const std::string& address, WallTime now);
+    void count_address(const std::string& address, WallTime now);
 
     size_t pending() const { return codes_.size(); }
     // Drops expired codes and attempts, in memory and in the store (a scan

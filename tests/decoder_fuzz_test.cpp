@@ -1,5 +1,6 @@
 // Mutation fuzzing of every decoder that reads bytes from outside: client
-// frames, record envelopes and bodies, membership and presence datagrams.
+// frames, record envelopes and bodies, registrar messages, membership and
+// presence datagrams.
 // Valid encodings are mutated (bit flips, truncation, insertion, splicing,
 // random bytes) from a fixed seed; each decoder must answer every input
 // with a value or a Status, never a crash, a hang or (under the sanitizers
@@ -125,6 +126,13 @@ TEST_CASE("record envelopes and bodies survive mutation") {
     fuzz({bodies.media}, [](const std::string& b) { return status_of(decode_media(b)); }, 6);
     fuzz({bodies.media_reference}, [](const std::string& b) { return status_of(parse_media_reference(b)); }, 7,
          Expect::kSurvives);
+}
+
+TEST_CASE("registrar requests and verdicts survive mutation") {
+    const auto corpus = test::sample_registrar_messages();
+    const std::vector<std::string> requests(corpus.begin(), corpus.end() - 1), verdicts(corpus.end() - 1, corpus.end());
+    fuzz(requests, [](const std::string& bytes) { return status_of(decode_registrar_request(bytes)); }, 9);
+    fuzz(verdicts, [](const std::string& bytes) { return status_of(decode_registrar_verdict(bytes)); }, 10);
 }
 
 TEST_CASE("membership and presence datagrams survive mutation") {

@@ -63,12 +63,15 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
     return a;
 }
 
-std::string verification_code(const std::filesystem::path& data_dir, const std::string& phone) {
-    std::ifstream in(data_dir / "verification-codes.jsonl");
-    std::string line, code;
-    while (std::getline(in, line)) {
-        auto j = json::parse_object(line);
-        if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone) {
+    std::string code;
+    for (const auto& dir : data_dirs) {
+        std::ifstream in(dir / "verification-codes.jsonl");
+        std::string line;
+        while (std::getline(in, line)) {
+            auto j = json::parse_object(line);
+            if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+        }
     }
     return code;
 }

@@ -20,8 +20,9 @@ std::string cli_bin();
 
 // `a` followed by `b`: a node's arguments with more.
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b);
-// The last code the file SMS provider of the node in `data_dir` wrote for `phone` (E.164), or "".
-std::string verification_code(const std::filesystem::path& data_dir, const std::string& phone);
+// The last code the file SMS providers of the nodes in `data_dirs` wrote for
+// `phone` (E.164), or "". The number's registrar (any member) sends it.
+std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone);
 
 class NodeProcess {
 public:

@@ -72,7 +72,7 @@ TEST_CASE("two users on two nodes watch each other; a block stops the flow; a ki
         const uint16_t port = node == &a ? ra.client_port : rb.client_port;
         auto r = test::run(user_args(profile, {"register", phone}, port), dir.path());
         REQUIRE_MESSAGE(r.status == 0, r.err);
-        r = test::run(user_args(profile, {"verify", test::verification_code(node->data_dir, phone)}, port), dir.path());
+        r = test::run(user_args(profile, {"verify", test::verification_code({a.data_dir, b.data_dir, c.data_dir}, phone)}, port), dir.path());
         REQUIRE_MESSAGE(r.status == 0, r.err);
     }
 

@@ -13,6 +13,7 @@
 #include "dht/record.h"
 #include "dht/record_bodies.h"
 #include "node/presence.h"
+#include "node/registrar_messages.h"
 #include "node/swim.h"
 
 namespace dhtalk::test {
@@ -108,6 +109,33 @@ inline std::vector<std::string> sample_presence_messages() {
         }
         (void)host.set(user, round % 2 ? "away" : "busy", "x", now, 2000 + round);
     }
+    return out;
+}
+
+// A registrar request of each kind and a verdict, as the peer service reads
+// them (the decoders check no signature, so these carry placeholder bytes).
+inline std::vector<std::string> sample_registrar_messages() {
+    RegistrarRequest r;
+    r.network_id = 5;
+    r.from = std::string(40, 'a');
+    r.to = std::string(40, 'b');
+    r.user_id = std::string(40, 'u');
+    r.address = "192.0.2.1";
+    r.sent_ms = 1'800'000'000'000;
+    r.nonce = std::string(16, 'n');
+    r.sealed = std::string(400, 's');
+    r.signature = std::string(384, 'g');
+    std::vector<std::string> out{encode(r)};
+    r.kind = RegistrarRequest::Kind::kCheck;
+    out.push_back(encode(r));
+    RegistrarVerdict v;
+    v.network_id = 5;
+    v.from = r.to;
+    v.request_digest = std::string(32, 'd');
+    v.code = Code::kPermissionDenied;
+    v.message = "wrong verification code";
+    v.signature = std::string(384, 'g');
+    out.push_back(encode(v));
     return out;
 }
 

@@ -99,7 +99,7 @@ echo "Query a node:   build/tools/dhtalk status --data-dir $root/node1   (add --
 echo "Roster, votes:  build/tools/dhtalk admin pending --data-dir $root/node1"
 echo "Metrics:        curl http://127.0.0.1:$(json_field "$root/node1" http_port)/metrics"
 echo "Register a user: build/tools/dhtalk register +15555245554 --profile local-net/alice --node 127.0.0.1:$client_base"
-echo "                 (the code is in $root/node1/verification-codes.jsonl), then: dhtalk verify CODE --profile local-net/alice"
+echo "                 (the number's registrar sends the code: it is in one of $root/node*/verification-codes.jsonl), then: dhtalk verify CODE --profile local-net/alice"
 echo "Logs:           $root/nodeN/node.log"
 echo "Press Ctrl-C to stop all nodes."
 # A node stopped on purpose (kill PID) leaves the others running, so that
