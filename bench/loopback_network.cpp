@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 #include <httplib.h>
 
 #include "bench/bench_util.h"
@@ -45,8 +46,8 @@ bool vote(const BenchNode& voter, const std::string& subject) {
     return res && res->status == 200;
 }
 
-// The code the number's registrar (any member) sent to `phone`.
-std::string code_for(const std::vector<BenchNode>& nodes, const std::string& phone) {
+// The code the number's registrar (any member) sent to `phone`, or "".
+std::string code_in(const std::vector<BenchNode>& nodes, const std::string& phone) {
     std::string code;
     for (const auto& n : nodes) {
         std::ifstream in(n.dir / "verification-codes.jsonl");
@@ -57,6 +58,16 @@ std::string code_for(const std::vector<BenchNode>& nodes, const std::string& pho
         }
     }
     return code;
+}
+
+// The same, waiting up to 10 s: a registrar on another node answers once
+// the code is queued for its provider, before it is written.
+std::string code_for(const std::vector<BenchNode>& nodes, const std::string& phone) {
+    for (int i = 0; i < 500; ++i) {
+        if (auto code = code_in(nodes, phone); !code.empty()) return code;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return {};
 }
 
 }  // namespace

@@ -36,8 +36,10 @@ inline void pack_str_list(MsgpackPacker& pk, const std::vector<std::string>& ite
 }
 
 // Unpacks the one msgpack object that `size` bytes hold. Trailing bytes are
-// refused (msgpack-c's own unpack() ignores them), so that every document
-// has exactly one encoding and nothing rides along unchecked.
+// refused (msgpack-c's own unpack() ignores them), so that nothing rides
+// along unchecked. msgpack still writes one value several ways (an integer
+// in 1 to 9 bytes): a decoder whose input must have one encoding (to key a
+// replay set by its bytes, say) compares it with its own re-encoding.
 inline msgpack::object_handle unpack_whole(const char* data, size_t size, const msgpack::unpack_limit& limit,
                                            const char* what) {
     std::size_t used = 0;

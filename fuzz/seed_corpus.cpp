@@ -135,6 +135,11 @@ int main(int argc, char** argv) {
     // Config files.
     write("config", "network = dhtalk\ndht-port = 4222\nbootstrap = 127.0.0.1:4223\nbootstrap = 127.0.0.1:4224\n");
     write("config", "# a comment\nmax-sessions-per-address = 8\nclient-rate = 100\nsms-provider = file\n");
+
+    // Peer request heads, as the courier sends them.
+    write("peer_http", "POST /v1/ballot HTTP/1.1\r\nHost: 127.0.0.1:4222\r\nContent-Type: application/msgpack\r\n"
+                       "Content-Length: 365\r\nX-Dhtalk-Origin: 198.51.100.7");
+    write("peer_http", "GET /v1/roster?from=12&x=y HTTP/1.1\r\nHost: [::1]:4222\r\nAccept: */*");
     std::printf("seed corpus written to %s\n", out_dir.c_str());
     return 0;
 }

@@ -107,6 +107,8 @@ void ClientService::verify(const ClientSession& s, const ClientFrame& f, ClientR
     if (!phone) return fail(phone.status());
     if (!code) return fail(code.status());
     if (!csr) return fail(csr.status());
+    if (code->size() != kVerificationCodeDigits || code->find_first_not_of("0123456789") != std::string::npos)
+        return fail(Status::invalid("a verification code is " + std::to_string(kVerificationCodeDigits) + " digits"));
     auto e164 = crypto::normalize_e164(*phone);
     if (!e164) return fail(e164.status());
     auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);

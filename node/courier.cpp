@@ -46,7 +46,11 @@ Result<PeerAnswer> peer_exchange(const std::string& endpoint, const std::string&
     auto res = (*c)->send(req);
     if (too_long)
         return Status::corruption(endpoint + " answered with more than " + std::to_string(limit) + " bytes");
-    if (!res) return Status::unavailable("cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    if (!res) {
+        // Whether the request may have been heard: only a failed connection says it was not.
+        const Code code = res.error() == httplib::Error::Connection ? Code::kUnavailable : Code::kTimeout;
+        return Status(code, "cannot reach " + endpoint + ": " + httplib::to_string(res.error()));
+    }
     answer.status = res->status;
     return answer;
 }

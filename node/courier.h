@@ -25,7 +25,8 @@ struct PeerAnswer {
 
 // One request to a peer's service (blocking, bounded by timeouts), reading
 // at most `limit` bytes of its answer: a peer cannot make this node buffer
-// more than that. kUnavailable when the peer cannot be reached.
+// more than that. kUnavailable when no connection could be made (the peer
+// heard nothing), kTimeout when the exchange failed after it (it may have).
 Result<PeerAnswer> peer_exchange(const std::string& endpoint, const std::string& method, const std::string& path,
                                  const std::string& body, size_t limit, const std::string& origin = {});
 

@@ -1,8 +1,5 @@
 #include "node/peer_service.h"
 
-#include <httplib.h>
-
-#include <thread>
 #include <msgpack.hpp>
 
 #include "common/address_bucket.h"
@@ -14,98 +11,62 @@
 namespace dhtalk {
 namespace {
 
-void answer(httplib::Response& res, const Status& s) {
-    if (s.is_ok()) {
-        res.status = 202;
-    } else if (s.code() == Code::kAlreadyExists) {
-        res.status = 200;
-    } else if (s.code() == Code::kBusy) {
-        res.status = 503;
-        res.set_content(s.message() + "\n", "text/plain");
-    } else {
-        res.status = 400;
-        res.set_content(s.message() + "\n", "text/plain");
-    }
+HttpResponse answer(const Status& s) {
+    if (s.is_ok()) return {202, "text/plain", ""};
+    if (s.code() == Code::kAlreadyExists) return {200, "text/plain", ""};
+    return {s.code() == Code::kBusy ? 503 : 400, "text/plain", s.message() + "\n"};
 }
 
 }  // namespace
 
 Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& address, uint16_t port) {
     std::unique_ptr<PeerService> s(new PeerService());
-    auto* self = s.get();
-    // Whether the caller's address is within its rate (else answered 503).
-    auto allowed = [self](const httplib::Request& req, httplib::Response& res) {
-        if (self->limiter_.allow(address_bucket(req.remote_addr))) return true;  // IPv6 counts by /64
-        answer(res, Status::busy("too many requests from " + req.remote_addr));
-        return false;
-    };
-    // Runs `f` with the attached handler, or answers 503 before there is one.
-    auto with_handler = [self, allowed](const httplib::Request& req, httplib::Response& res, const auto& f) {
-        if (!allowed(req, res)) return;
-        PeerHandler* h = self->handler_.load();
-        if (!h) {
-            answer(res, Status::busy("the node is starting"));
-            return;
-        }
-        f(*h);
-    };
-    s->server_ = std::make_unique<httplib::Server>();
-    auto& srv = *s->server_;
-    srv.set_payload_max_length(kMaxPeerBodyBytes);
-    srv.set_read_timeout(5, 0);
-    srv.set_write_timeout(5, 0);
-    srv.Post("/v1/apply", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(req, res, [&](PeerHandler& h) {
-            PeerRequest from{req.remote_addr, req.get_header_value(kOriginHeader)};
-            answer(res, h.on_application(req.body, from));
-        });
-    });
-    srv.Post("/v1/ballot", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_ballot(req.body)); });
-    });
-    srv.Post("/v1/epoch", [with_handler](const httplib::Request& req, httplib::Response& res) {
-        with_handler(req, res, [&](PeerHandler& h) { answer(res, h.on_epoch(req.body)); });
-    });
-    srv.Post("/v1/registrar", [self, allowed](const httplib::Request& req, httplib::Response& res) {
-        if (!allowed(req, res)) return;
-        RegistrarHandler* r = self->registrar_.load();
-        if (!r) {
-            answer(res, Status::busy("the node is starting"));
-            return;
-        }
+    PeerHttpLimits limits;
+    limits.max_body_bytes = kMaxPeerBodyBytes;
+    PeerService* self = s.get();
+    auto server = PeerHttpServer::start(address.empty() ? "0.0.0.0" : address, port, limits,
+                                        [self](const HttpRequest& req) { return self->serve(req); });
+    if (!server) return server.status();
+    s->server_ = std::move(server).value();
+    s->port_ = s->server_->port();
+    return s;
+}
+
+HttpResponse PeerService::serve(const HttpRequest& req) {
+    if (!limiter_.allow(address_bucket(req.remote_addr)))  // IPv6 counts by /64
+        return answer(Status::busy("too many requests from " + req.remote_addr));
+    const bool post = req.method == "POST";
+    if (req.path == "/v1/registrar" && post) {
+        RegistrarHandler* r = registrar_.load();
+        if (!r) return answer(Status::busy("the node is starting"));
         auto verdict = r->on_registrar_request(req.body);
-        if (!verdict) {
-            answer(res, verdict.status());
-            return;
-        }
-        res.status = 200;
-        res.set_content(*verdict, "application/msgpack");
-    });
-    srv.Get("/v1/roster", [with_handler](const httplib::Request& req, httplib::Response& res) {
+        if (!verdict) return answer(verdict.status());
+        return {200, "application/msgpack", std::move(verdict).value()};
+    }
+    PeerHandler* h = handler_.load();
+    if (!h) return answer(Status::busy("the node is starting"));
+    if (req.path == "/v1/apply" && post)
+        return answer(h->on_application(req.body, PeerRequest{req.remote_addr, req.header(kOriginHeader)}));
+    if (req.path == "/v1/ballot" && post) return answer(h->on_ballot(req.body));
+    if (req.path == "/v1/epoch" && post) return answer(h->on_epoch(req.body));
+    if (req.path == "/v1/roster" && req.method == "GET") {
         uint64_t from = 0;
-        const auto text = req.get_param_value("from");
+        const auto text = req.param("from");
         if (!text.empty()) {
-            if (text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) {
-                answer(res, Status::invalid("'from' must be an epoch number"));
-                return;
-            }
+            if (text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+                return answer(Status::invalid("'from' must be an epoch number"));
             from = std::stoull(text);
         }
-        with_handler(req, res, [&](PeerHandler& h) {
-            res.set_content(encode_epoch_list(h.epochs_from(from, kMaxEpochsPerAnswer)), "application/msgpack");
-        });
-    });
-    const std::string host = address.empty() ? "0.0.0.0" : address;
-    const int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
-    if (bound <= 0) return Status::busy("cannot serve peers on TCP " + host + ":" + std::to_string(port));
-    s->port_ = static_cast<uint16_t>(bound);
-    s->listener_.start(srv, "peers");
-    return s;
+        return {200, "application/msgpack", encode_epoch_list(h->epochs_from(from, kMaxEpochsPerAnswer))};
+    }
+    return {404, "text/plain", "no such request: " + req.method + " " + req.path + "\n"};
 }
 
 PeerService::~PeerService() { stop(); }
 
-void PeerService::stop() { listener_.stop(); }
+void PeerService::stop() {
+    if (server_) server_->stop();
+}
 
 std::string encode_epoch_list(const std::vector<std::string>& epochs) {
     msgpack::sbuffer buf;

@@ -12,24 +12,20 @@
 //                       answered 200 with the registrar's signed verdict
 //
 // Answers: 202 taken, 200 already held, 400 refused (the reason as text),
-// 503 busy. Handlers run on the server's threads; the PeerHandler must be
-// thread-safe.
+// 503 busy. The HTTP server (peer_http_server.h) bounds every request in
+// bytes and time, and connections per address; handlers run on its pool's
+// threads, so the PeerHandler must be thread-safe.
 
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "common/status.h"
-#include "node/http_listener.h"
+#include "node/peer_http_server.h"
 #include "node/roster_documents.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace dhtalk {
 
@@ -83,13 +79,13 @@ public:
 
 private:
     PeerService() = default;
+    HttpResponse serve(const HttpRequest& req);
     std::atomic<PeerHandler*> handler_{nullptr};
     std::atomic<RegistrarHandler*> registrar_{nullptr};
     SystemClock clock_;
     RateLimiter limiter_{kPeerRequestsPerSecond, kPeerRequestBurst, 4096, clock_};
-    std::unique_ptr<httplib::Server> server_;
-    HttpListener listener_;  // declared after server_: stops before it goes
     uint16_t port_ = 0;
+    std::unique_ptr<PeerHttpServer> server_;  // last: stops before what it calls goes
 };
 
 // Encodes / decodes the body of GET /v1/roster.

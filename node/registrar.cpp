@@ -20,7 +20,7 @@ constexpr size_t kMaxRecentRequests = 100000;  // the replay set; past it new re
 uint32_t crypto_random_u32() { return static_cast<uint32_t>(crypto::random_u64()); }
 
 std::string random_nonce() {
-    std::string nonce(16, '\0');
+    std::string nonce(kRegistrarNonceBytes, '\0');
     crypto::random_bytes({reinterpret_cast<uint8_t*>(nonce.data()), nonce.size()});
     return nonce;
 }
@@ -85,10 +85,12 @@ void Registrar::check_code(const std::string& user_id, const std::string& code, 
 
 void Registrar::pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest::Kind kind, const std::string& user_id,
                         const std::string& address, const std::string& secret, Done done) {
+    Status admitted;
     {
         std::lock_guard lock(mutex_);
-        if (Status st = registrations_.check_address(address, clock_.wall_now()); !st) return done(st);
+        admitted = registrations_.admit_address(address, clock_.wall_now());
     }
+    if (!admitted) return done(admitted);
     auto job = [this, registrars = std::move(registrars), kind, user_id, address, secret, done] {
         Status result = Status::unavailable("no registrar of this number can be reached: try again later");
         for (const auto& r : registrars) {
@@ -104,12 +106,6 @@ void Registrar::pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest:
                 continue;
             }
             result = a.status;
-            const bool took_attempt = kind == RegistrarRequest::Kind::kCode ? result.is_ok()
-                                                                             : result.code() == Code::kPermissionDenied;
-            if (took_attempt) {
-                std::lock_guard lock(mutex_);
-                registrations_.count_address(address, clock_.wall_now());
-            }
             break;
         }
         done(result);
@@ -141,10 +137,13 @@ Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Ki
     r.signature = std::move(signature).value();
     const std::string request = encode(r);
 
+    // Only a registrar that cannot have heard the request (no connection, or
+    // busy) is passed over: one that may have acted on it keeps it, so a
+    // right code is not spent there while the stand-in says it has none.
     auto answer = peer_exchange(peer.endpoint, "POST", kRegistrarPath, request, kMaxRegistrarMessageBytes);
     if (!answer) {
         if (answer.status().code() == Code::kUnavailable) return Answer{false, answer.status()};
-        return fail(Code::kUnavailable, "answered badly: " + answer.status().message());
+        return fail(Code::kUnavailable, "did not answer: " + answer.status().message() + "; try again");
     }
     if (answer->status == 503) return Answer{false, Status::unavailable(answer->body)};
     if (answer->status != 200) return fail(Code::kUnavailable, "refused the request: " + answer->body);
@@ -182,11 +181,16 @@ Status Registrar::check_code_here(const std::string& user_id, const std::string&
     return registrations_.verify(user_id, code, address, clock_.wall_now());
 }
 
-Status Registrar::refuse_replay(const std::string& digest, WallTime now) {
-    for (auto it = recent_.begin(); it != recent_.end();) it = it->second <= now ? recent_.erase(it) : std::next(it);
-    if (recent_.count(digest)) return Status::invalid("this request was heard before (a replay)");
+Status Registrar::refuse_replay(const std::string& name, WallTime now) {
+    // Forgotten in the order heard: each is kept for the same time.
+    while (!recent_order_.empty() && recent_order_.front().first <= now) {
+        recent_.erase(recent_order_.front().second);
+        recent_order_.pop_front();
+    }
+    if (recent_.count(name)) return Status::invalid("this request was heard before (a replay)");
     if (recent_.size() >= kMaxRecentRequests) return Status::busy("too many registrations at once: try again shortly");
-    recent_.emplace(digest, now + 2 * config_.max_skew);
+    recent_.insert(name);
+    recent_order_.emplace_back(now + 2 * config_.max_skew, name);
     return Status::ok();
 }
 
@@ -208,10 +212,9 @@ Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
         return Status::invalid("a registrar request sent " + std::to_string(skew.count() / 1000) +
                                " s away from this node's clock");
     if (!crypto::is_user_id(config_.user_id_scheme, r->user_id)) return Status::invalid("not a user id: " + r->user_id);
-    const std::string digest = crypto::sha256(bytes);
     {
         std::lock_guard lock(mutex_);
-        DHTALK_TRY(refuse_replay(digest, now));
+        DHTALK_TRY(refuse_replay(r->from + "/" + r->nonce, now));
     }
     auto secret = crypto::open_sealed(*identity_.key, r->sealed);
     if (!secret) return Status::invalid("a registrar request sealed to another key");
@@ -219,7 +222,7 @@ Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
     RegistrarVerdict v;
     v.network_id = config_.network_id;
     v.from = self_;
-    v.request_digest = digest;
+    v.request_digest = crypto::sha256(bytes);
     Status answer;
     if (r->kind == RegistrarRequest::Kind::kCode) {
         auto e164 = crypto::normalize_e164(*secret);

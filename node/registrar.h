@@ -11,20 +11,24 @@
 // the registrar over the peer service (POST /v1/registrar,
 // registrar_messages.h), signed by itself, with the number or the code
 // sealed to the registrar; the registrar answers with a signed verdict that
-// names the request. When the registrar cannot be reached, the member ranked
-// second stands in, so a number's guesses have two budgets, not one per
-// member. The serving member also bounds each client address itself. A
-// network without a roster has one registrar: this node.
+// names the request. When the registrar cannot have heard the request (no
+// connection, or it answered busy), the member ranked second stands in, so a
+// number's guesses have two budgets, not one per member; a code sent by one
+// is verified only by the same one. The serving member also counts every
+// request it passes on against the client's address. A network without a
+// roster has one registrar: this node.
 //
 // Threads: request_code() and check_code() are called from the front end's
 // thread, and `done` runs on one of the two workers (codes to the SMS
 // provider, requests to other members) or at once; on_registrar_request()
 // runs on the peer service's threads. One mutex guards the registrations
-// and the replay set. After stop() no `done` runs.
+// and the replay set; `done` is never called with it held. After stop() the
+// workers run nothing more (what was queued is dropped, its `done` uncalled).
 
 #include <chrono>
 #include <functional>
-#include <map>
+#include <deque>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -105,14 +109,14 @@ private:
     std::vector<RegistrarPeer> registrars_for(const std::string& user_id) const;
     Answer ask(const RegistrarPeer& peer, RegistrarRequest::Kind kind, const std::string& user_id,
                const std::string& address, const std::string& secret);
-    // Passes the request to the first registrar that answers (this node
-    // included), counting the client's address here when it took an attempt.
+    // Passes the request to the first registrar that can hear it (this node
+    // included), after counting it against the client's address here.
     void pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest::Kind kind, const std::string& user_id,
                  const std::string& address, const std::string& secret, Done done);
     // The registrar's own work.
     Status send_code_here(const std::string& e164, const std::string& user_id, const std::string& address, Done done);
     Status check_code_here(const std::string& user_id, const std::string& code, const std::string& address);
-    Status refuse_replay(const std::string& digest, WallTime now);  // mutex_ held
+    Status refuse_replay(const std::string& name, WallTime now);  // mutex_ held: name is "from/nonce"
 
     RegistrarConfig config_;
     const crypto::NodeIdentity& identity_;
@@ -122,7 +126,9 @@ private:
     std::function<std::vector<RegistrarPeer>()> members_;
     mutable std::mutex mutex_;
     Registrations registrations_;                 // guarded by mutex_
-    std::map<std::string, WallTime> recent_;      // guarded by mutex_: request digest -> when it is forgotten
+    // Guarded by mutex_: the requests heard ("from/nonce"), and when each is forgotten.
+    std::set<std::string> recent_;
+    std::deque<std::pair<WallTime, std::string>> recent_order_;
     Worker sms_;                                  // codes to the provider
     Worker peers_;                                // requests to other members
 };

@@ -10,7 +10,6 @@ namespace {
 constexpr size_t kMaxNodeIdChars = 40;
 constexpr size_t kMaxUserIdChars = 64;
 constexpr size_t kMaxAddressChars = 64;
-constexpr size_t kNonceBytes = 16;
 constexpr size_t kMaxSealedBytes = 2048;  // an RSA-8192 seal of a short secret fits
 constexpr size_t kMaxSignatureBytes = 1024;
 constexpr size_t kMaxMessageChars = 512;
@@ -112,7 +111,9 @@ Result<RegistrarRequest> decode_registrar_request(std::string_view bytes) {
         r.user_id = f.str(kMaxUserIdChars);
         r.address = f.str(kMaxAddressChars);
         r.sent_ms = f.sint();
-        r.nonce = f.bin(kNonceBytes);
+        if (r.sent_ms < 0) f.fail("a time since 1970");
+        r.nonce = f.bin(kRegistrarNonceBytes);
+        if (r.nonce.size() != kRegistrarNonceBytes) f.fail("a nonce of " + std::to_string(kRegistrarNonceBytes) + " bytes");
         r.sealed = f.bin(kMaxSealedBytes);
         r.signature = std::move(o.signature);
         return r;

@@ -4,15 +4,18 @@
 // msgpack `[format_version, body, signature]`, signed by their author with
 // its node key, so the peer service's plain HTTP needs no authentication of
 // its own; the secret part of a request (the phone number, the code) is
-// sealed to the registrar's key, so no one on the path reads it.
+// sealed to the registrar's key.
 //
 //   request  [kind, network_id, from, to, user_id, address, sent_ms, nonce, sealed]
 //   verdict  [network_id, from, request_digest, code, message, expires_in_s]
 //
 // The decoders bound every field and check no signature: the registrar
-// checks the request's against `from`'s certificate, the asking member the
-// verdict's against `to`'s, and that the verdict answers its own request
-// (request_digest, the SHA-256 of the encoded request).
+// checks the request's against `from`'s certificate and refuses a second
+// request with the same (from, nonce), however it is encoded; the asking
+// member checks the verdict's against `to`'s, and that the verdict answers
+// its own request (request_digest, the SHA-256 of the request as sent).
+// The user id (a hash of the number), the client's address and the time
+// travel in the clear: only the number and the code are sealed.
 
 #include <cstdint>
 #include <string>
@@ -24,6 +27,7 @@ namespace dhtalk {
 
 inline constexpr uint64_t kRegistrarFormatVersion = 1;
 inline constexpr size_t kMaxRegistrarMessageBytes = 8 * 1024;
+inline constexpr size_t kRegistrarNonceBytes = 16;
 
 struct RegistrarRequest {
     enum class Kind : uint8_t { kCode = 1, kCheck = 2 };
@@ -34,7 +38,7 @@ struct RegistrarRequest {
     std::string user_id;   // the number's user id
     std::string address;   // the client's address as `from` counts it (IPv6 by /64)
     int64_t sent_ms = 0;   // when `from` sent it (the registrar refuses stale ones)
-    std::string nonce;     // 16 random bytes: two requests never encode alike
+    std::string nonce;     // kRegistrarNonceBytes random bytes: (from, nonce) names the request
     std::string sealed;    // sealed to `to`: the E.164 number (kCode) or the code (kCheck)
     std::string signature; // by `from`
 };

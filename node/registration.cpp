@@ -134,16 +134,15 @@ Status Registrations::check_limits(const Keys& keys, Attempt kind, WallTime now)
     return Status::ok();
 }
 
-Status Registrations::check_address(const std::string& address, WallTime now) {
+Status Registrations::admit_address(const std::string& address, WallTime now) {
     if (attempts("a:" + address, now) >= limits_.attempts_per_address)
         return Status::exhausted("too many registration attempts from this address: try again later");
     if (attempts_.size() + 1 > limits_.max_tracked) forget_stale_in_memory(now);
     if (attempts_.size() + 1 > limits_.max_tracked)
         return Status::exhausted("this node is handling too many registrations: try again later or another node");
+    count_key("a:" + address, now);
     return Status::ok();
 }
-
-void Registrations::count_address(const std::string& address, WallTime now) { count_key("a:" + address, now); }
 
 Result<std::string> Registrations::start(const std::string& user_id, const std::string& address, WallTime now) {
     const Keys keys = keys_for(user_id, address);

@@ -15,7 +15,7 @@
 // sent it; in a network that is the number's registrar (registrar.h), so
 // the limits on a number hold network-wide. With a store, the attempts are kept in it (`rl/`), so a restart
 // does not reset the limits; codes are not (a restart voids them).
-// Not thread-safe: the front end's loop owns it.
+// Not thread-safe: its owner (the Registrar) guards it.
 
 #include <chrono>
 #include <cstdint>
@@ -58,11 +58,10 @@ public:
     // burnt one, kResourceExhausted when the limits are spent.
     Status verify(const std::string& user_id, const std::string& code, const std::string& address, WallTime now);
 
-    // The per-address limit alone, for a node that passes the request on to
-    // the number's registrar (registrar.h): check before, count an attempt
-    // the registrar took (a code sent, a wrong code).
-    Status check_address(const std::string& address, WallTime now);
-    void count_address(const std::string& address, WallTime now);
+    // The per-address limit alone, for a node that passes a request on to
+    // the number's registrar (registrar.h): counts it as an attempt, or
+    // kResourceExhausted when the address has spent its attempts.
+    Status admit_address(const std::string& address, WallTime now);
 
     size_t pending() const { return codes_.size(); }
     // Drops expired codes and attempts, in memory and in the store (a scan

@@ -21,7 +21,8 @@ std::string cli_bin();
 // `a` followed by `b`: a node's arguments with more.
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b);
 // The last code the file SMS providers of the nodes in `data_dirs` wrote for
-// `phone` (E.164), or "". The number's registrar (any member) sends it.
+// `phone` (E.164), waiting up to 10 s for it, or "". The number's registrar
+// (any member) sends it, and answers a forwarded request before it is written.
 std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone);
 
 class NodeProcess {

@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
+#include "node/http_listener.h"
 #include "node/registrar.h"
 #include "storage/memory_store.h"
 #include "tests/test_util.h"
@@ -41,15 +42,22 @@ struct TestMember {
     RegistrarPeer peer() const {
         return {identity.node_id_hex(), "127.0.0.1:" + std::to_string(peers->port()), identity.certificate};
     }
-    // The last code this member sent to `e164`, or "".
-    std::string code_for(const std::string& e164) const {
+    // The codes this member's provider has sent to `e164` so far.
+    std::vector<std::string> sent_to(const std::string& e164) const {
         std::ifstream in(codes);
-        std::string line, code;
+        std::string line;
+        std::vector<std::string> out;
         while (std::getline(in, line)) {
             auto j = json::parse_object(line);
-            if (j && (*j)["phone"].asString() == e164) code = (*j)["code"].asString();
+            if (j && (*j)["phone"].asString() == e164) out.push_back((*j)["code"].asString());
         }
-        return code;
+        return out;
+    }
+    // The `nth` code (from 1) sent to `e164`, once the provider has it: a
+    // registrar answers when the code is queued, not yet written.
+    std::string code_for(const std::string& e164, size_t nth = 1) const {
+        REQUIRE(test::wait_until([&] { return sent_to(e164).size() >= nth; }, 10s));
+        return sent_to(e164)[nth - 1];
     }
 
     SystemClock clock;
@@ -112,7 +120,8 @@ RegistrarRequest request(const TestMember& from, const TestMember& to, Registrar
     r.user_id = user_of(e164);
     r.address = "192.0.2.1";
     r.sent_ms = to_unix_millis(std::chrono::system_clock::now());
-    r.nonce = std::string(16, 'n');
+    static int requests = 0;  // each request its own nonce
+    r.nonce = std::to_string(1000000000000000 + requests++);
     r.sealed = crypto::seal_to(*to.identity.certificate, secret).value();
     r.signature = crypto::sign(*from.identity.key, body_of(r)).value();
     return r;
@@ -156,13 +165,13 @@ TEST_CASE("a code asked through any member is sent by the registrar and verified
     REQUIRE(ask_code(n.a, e164, "198.51.100.1").is_ok());
     const std::string code = n.c.code_for(e164);
     REQUIRE(code.size() == 6);
-    CHECK(n.a.code_for(e164).empty());  // the serving member never sees it
+    CHECK(n.a.sent_to(e164).empty());  // the serving member never sends it
     // Four wrong guesses through two members from two addresses: the number's
     // budget, wherever they were made. (Per-node limits allowed four at each.)
     CHECK(check(n.a, e164, wrong_code(code), "198.51.100.1").code() == Code::kPermissionDenied);
     CHECK(check(n.a, e164, wrong_code(code), "198.51.100.1").code() == Code::kPermissionDenied);
     REQUIRE(ask_code(n.b, e164, "198.51.100.2").is_ok());
-    const std::string second = n.c.code_for(e164);
+    const std::string second = n.c.code_for(e164, 2);
     CHECK(check(n.b, e164, wrong_code(second), "198.51.100.2").code() == Code::kPermissionDenied);
     CHECK(check(n.b, e164, wrong_code(second), "198.51.100.2").code() == Code::kPermissionDenied);
     const Status fifth = check(n.a, e164, second, "198.51.100.3");
@@ -182,10 +191,23 @@ TEST_CASE("when the registrar cannot be reached its stand-in sends and checks th
     const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex(), n.b.identity.node_id_hex());
     n.c.peers->stop();
     REQUIRE(ask_code(n.a, e164, "198.51.100.1").is_ok());
-    CHECK(n.c.code_for(e164).empty());
     const std::string code = n.b.code_for(e164);
+    CHECK(n.c.sent_to(e164).empty());
     REQUIRE(code.size() == 6);
     CHECK(check(n.a, e164, code, "198.51.100.1").is_ok());
+}
+
+TEST_CASE("a registrar that refuses a request is not passed over: its stand-in is not asked") {
+    Network n;
+    const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex(), n.b.identity.node_id_hex());
+    // c's roster lags: it does not know a yet, and refuses a's request.
+    std::vector<RegistrarPeer> without_a{n.b.peer(), n.c.peer()};
+    n.c.registrar->attach_members([without_a] { return without_a; });
+    const Status refused = ask_code(n.a, e164, "198.51.100.1");
+    CHECK(refused.code() == Code::kUnavailable);
+    CHECK(refused.message().find("not a current member") != std::string::npos);
+    CHECK(n.b.sent_to(e164).empty());
+    CHECK(n.c.sent_to(e164).empty());
 }
 
 TEST_CASE("the serving member bounds each client address itself") {
@@ -217,6 +239,13 @@ TEST_CASE("a registrar refuses requests it cannot trust, and answers each good o
     CHECK(verdict.request_digest == crypto::sha256(encode(good)));
     CHECK(crypto::verify(*n.c.identity.certificate, body_of(verdict), verdict.signature));
     CHECK(n.c.registrar->on_registrar_request(encode(good)).status().message().find("replay") != std::string::npos);
+    // The same request written another way (the version as a two-byte
+    // integer) is still the same request.
+    std::string reencoded = encode(good);
+    REQUIRE(reencoded[1] == '\x01');
+    reencoded.replace(1, 1, "\xcc\x01");
+    REQUIRE(decode_registrar_request(reencoded).is_ok());
+    CHECK(n.c.registrar->on_registrar_request(reencoded).status().message().find("replay") != std::string::npos);
 
     CHECK(refused(request(stranger, n.c, RegistrarRequest::Kind::kCode, e164, e164)).code() == Code::kPermissionDenied);
     auto forged = request(n.a, n.c, RegistrarRequest::Kind::kCode, e164, e164);
@@ -265,7 +294,8 @@ TEST_CASE("a verdict the registrar did not sign for this very request is refused
         res.set_content(encode(v), "application/msgpack");
     });
     const int port = fake.bind_to_any_port("127.0.0.1");
-    std::thread server([&] { fake.listen_after_bind(); });
+    HttpListener listener;  // stops the fake when the test ends, a REQUIRE or not
+    listener.start(fake, "fake registrar");
     RegistrarPeer fake_x{x.identity.node_id_hex(), "127.0.0.1:" + std::to_string(port), x.identity.certificate};
     std::vector<RegistrarPeer> members{a.peer(), fake_x};
     a.registrar->attach_members([&] { return members; });
@@ -283,6 +313,4 @@ TEST_CASE("a verdict the registrar did not sign for this very request is refused
         served.request_digest = crypto::sha256("an earlier request");  // a replayed verdict
     }
     CHECK(check(a, e164, "123456", "198.51.100.1").code() == Code::kCorruption);
-    fake.stop();
-    server.join();
 }
