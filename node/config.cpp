@@ -6,7 +6,8 @@
 #include <boost/program_options.hpp>
 
 #include "common/files.h"
-#include "dht/overlay.h"
+#include "common/host_port.h"
+#include "common/option_error.h"
 #include "dhtalk_version.h"
 
 namespace po = boost::program_options;
@@ -194,17 +195,6 @@ std::string help_text(const po::options_description& general, const po::options_
     return os.str();
 }
 
-// Boost.Program_options 1.74 fills its messages by replacing placeholders
-// such as %value% until none is left, so a value that itself contains
-// "%value%" makes what() loop forever (found by fuzz/config_fuzz.cpp). When
-// the input holds a '%', the message is built from the option's name alone.
-std::string describe(const po::error& e, bool input_has_percent) {
-    if (!input_has_percent) return e.what();
-    if (const auto* named = dynamic_cast<const po::error_with_option_name*>(&e))
-        return "invalid option or value for '" + named->get_option_name() + "'";
-    return "invalid options";
-}
-
 }  // namespace
 
 Result<ParsedArgs> parse_node_args(int argc, const char* const argv[]) {
@@ -243,12 +233,12 @@ Result<ParsedArgs> parse_node_args(int argc, const char* const argv[]) {
             try {
                 po::store(po::parse_config_file(in, node, /*allow_unregistered=*/false), vm);
             } catch (const po::error& e) {
-                return Status::invalid("config file " + path + ": " + describe(e, percent));
+                return Status::invalid("config file " + path + ": " + describe_option_error(e, percent));
             }
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        return Status::invalid(describe(e, percent));
+        return Status::invalid(describe_option_error(e, percent));
     }
     auto config = to_config(vm);
     if (!config) return config.status();

@@ -3,7 +3,7 @@
 #include <httplib.h>
 
 #include "common/log.h"
-#include "dht/overlay.h"
+#include "common/host_port.h"
 #include "node/peer_service.h"
 
 namespace dhtalk {

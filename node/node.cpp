@@ -18,16 +18,6 @@ using namespace std::chrono;
 
 namespace {
 
-// The admin secret in the data directory, created on first start.
-Result<std::string> load_or_create_secret(const std::filesystem::path& data_dir) {
-    auto existing = read_admin_secret(data_dir);
-    if (existing || existing.status().code() != Code::kNotFound) return existing;
-    const auto key = crypto::random_key();
-    const std::string secret = crypto::to_hex({reinterpret_cast<const char*>(key.data()), key.size()});
-    DHTALK_TRY(write_file_atomic(data_dir / kAdminSecretFile, secret + "\n", 0600));
-    return secret;
-}
-
 std::string advertised_host(const NodeConfig& c) {
     if (!c.advertise.empty()) return c.advertise;
     if (!c.bind.empty() && c.bind != "0.0.0.0" && c.bind != "::") return c.bind;
@@ -131,7 +121,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     Node* self = node.get();
     std::string secret;
     if (node->trust_) {
-        auto s = load_or_create_secret(config.data_dir);
+        auto s = load_or_create_admin_secret(config.data_dir);
         if (!s) return s.status();
         secret = std::move(s).value();
     }
@@ -221,18 +211,6 @@ MemberDirectory::Certificates Node::member_certificates() const {
         if (cert) out[m.node_id] = std::move(cert).value();  // the roster was verified when adopted
     }
     return out;
-}
-
-Result<std::string> read_admin_secret(const std::filesystem::path& data_dir) {
-    const auto path = data_dir / kAdminSecretFile;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return Status::not_found("no admin secret in " + data_dir.string());
-    auto text = read_file(path, 256);
-    if (!text) return text.status();
-    std::string secret = std::move(text).value();
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == ' ')) secret.pop_back();
-    if (secret.size() < 32) return Status::corruption(path.string() + " is too short to be an admin secret");
-    return secret;
 }
 
 Node::Node(const NodeConfig& config, const Clock& clock, FileLock lock)

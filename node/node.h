@@ -29,6 +29,7 @@
 #include "dht/overlay.h"
 #include "dht/value_archive.h"
 #include "dht/record_validator.h"
+#include "node/admin_secret.h"
 #include "node/client_server.h"
 #include "node/client_service.h"
 #include "node/config.h"
@@ -47,11 +48,6 @@ namespace dhtalk {
 // Values our store policy lets through; OpenDHT's own bound, named here
 // because the policy is where later record checks are added.
 inline constexpr size_t kMaxValueBytes = 64 * 1024;
-inline constexpr const char* kAdminSecretFile = "admin.secret";
-
-// The admin secret of the node whose data directory is `data_dir`
-// (kNotFound if the node has never started with a roster).
-Result<std::string> read_admin_secret(const std::filesystem::path& data_dir);
 
 class Node final : public AdminHandler {
 public:

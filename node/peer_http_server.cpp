@@ -24,7 +24,7 @@
 
 namespace dhtalk {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 using namespace std::chrono;
 
 namespace {
@@ -64,6 +64,16 @@ std::string trim(std::string_view s) {
     return std::string(s);
 }
 
+// No control characters but tab (RFC 9110 5.5): a bare CR, LF or NUL in a
+// value would read one way here and another behind a proxy.
+bool is_clean(std::string_view s, bool tab_allowed) {
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && !(tab_allowed && c == '\t')) || u == 0x7f) return false;
+    }
+    return true;
+}
+
 bool is_token(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s)
@@ -82,7 +92,7 @@ int parse_http_head(std::string_view head, size_t max_body, HttpRequest& r, size
     r.method = std::string(line.substr(0, sp1));
     const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     const std::string_view version = line.substr(sp2 + 1);
-    if (!is_token(r.method) || target.empty() || target.front() != '/' ||
+    if (!is_token(r.method) || target.empty() || target.front() != '/' || !is_clean(target, false) ||
         (version != "HTTP/1.1" && version != "HTTP/1.0"))
         return 400;
     const auto q = target.find('?');
@@ -96,9 +106,12 @@ int parse_http_head(std::string_view head, size_t max_body, HttpRequest& r, size
         const auto colon = h.find(':');
         if (colon == std::string_view::npos || !is_token(h.substr(0, colon))) return 400;
         const std::string name = lowercase(std::string(h.substr(0, colon)));
+        if (!is_clean(h.substr(colon + 1), true)) return 400;
         const std::string value = trim(h.substr(colon + 1));
         auto [it, fresh] = r.headers.emplace(name, value);
-        if (!fresh && it->second != value) return 400;  // two different values: ambiguous framing
+        // Two different lengths would frame the body two ways; other repeats keep the first.
+        if (!fresh && it->second != value && (name == "content-length" || name == "transfer-encoding" || name == "host"))
+            return 400;
     }
     if (r.headers.count("transfer-encoding")) return 501;
     body_length = 0;
@@ -143,19 +156,24 @@ std::string HttpRequest::param(const std::string& name) const {
 }
 
 struct PeerHttpServer::Impl {
-    enum class State { kReading, kHandling, kWriting };
+    // A connection reads its request, waits for its handler, writes the
+    // answer, then drains what the peer still sends until it closes (so
+    // that closing with unread bytes does not reset the answer away).
+    enum class State { kReading, kHandling, kWriting, kDraining };
     struct Connection {
         int fd = -1;
-        std::string address, bucket;
+        std::string bucket;
         State state = State::kReading;
         std::string in;
         size_t head_end = std::string::npos;  // where the body starts, once the head is in
-        size_t body_length = 0;
+        size_t body_length = 0;               // reserved from the inbound budget once the head is in
         HttpRequest request;
-        std::string out;
+        std::string out;                      // counted in the outbound budget
         size_t written = 0;
-        Clock::time_point deadline;
+        Steady::time_point deadline;
     };
+    static constexpr auto kDrainTime = seconds(2);
+    static constexpr size_t kRefusalSlots = 64;  // connections told "busy" at once, beyond the limit
 
     PeerHttpLimits limits;
     Handler handler;
@@ -168,11 +186,19 @@ struct PeerHttpServer::Impl {
     std::map<uint64_t, Connection> connections;
     std::map<std::string, size_t> per_bucket;
     uint64_t next_id = 1;
+    size_t inbound = 0;   // bytes of request bodies announced and not yet handled
+    size_t outbound = 0;  // bytes of answers not yet written
+    Steady::time_point accept_paused_until{};
     std::atomic<bool> ending{false};
 
+    struct Job {
+        uint64_t id;
+        HttpRequest request;
+        Steady::time_point queued;
+    };
     std::mutex mutex;
     std::condition_variable wake_pool;
-    std::deque<std::pair<uint64_t, HttpRequest>> jobs;   // guarded by mutex
+    std::deque<Job> jobs;                                // guarded by mutex
     std::vector<std::pair<uint64_t, std::string>> done;  // guarded by mutex: answers for the loop
     bool stopping = false;                               // guarded by mutex
 
@@ -185,16 +211,29 @@ struct PeerHttpServer::Impl {
     }
 
     void close_connection(std::map<uint64_t, Connection>::iterator it) {
-        ::close(it->second.fd);
-        if (--per_bucket[it->second.bucket] == 0) per_bucket.erase(it->second.bucket);
+        Connection& c = it->second;
+        ::close(c.fd);
+        outbound -= c.out.size();
+        if (c.state == State::kReading) inbound -= c.body_length;  // a handled one gave its share back already
+        if (--per_bucket[c.bucket] == 0) per_bucket.erase(c.bucket);
         connections.erase(it);
     }
 
-    void answer(Connection& c, const HttpResponse& r) {
-        c.out = serialize(r);
+    void start_answer(Connection& c, std::string out) {
+        if (outbound + out.size() > limits.max_buffered_bytes)
+            out = serialize({503, "text/plain", "busy: too many answers waiting to be taken\n"});
+        outbound -= c.out.size();
+        c.out = std::move(out);
+        outbound += c.out.size();
         c.written = 0;
         c.state = State::kWriting;
-        c.deadline = Clock::now() + limits.response_deadline;
+        c.deadline = Steady::now() + limits.response_deadline;
+    }
+
+    void refuse(Connection& c, int status, const std::string& why) {
+        if (c.state == State::kReading) inbound -= c.body_length;
+        c.body_length = 0;
+        start_answer(c, serialize({status, "text/plain", why + "\n"}));
     }
 
     void accept_all() {
@@ -202,23 +241,33 @@ struct PeerHttpServer::Impl {
             sockaddr_storage from{};
             socklen_t len = sizeof from;
             const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd < 0) return;  // EAGAIN, or an aborted connection
-            const std::string address = address_text(from);
-            const std::string bucket = address_bucket(address);
-            if (connections.size() >= limits.max_connections ||
-                per_bucket[bucket] >= limits.max_connections_per_address) {
-                if (per_bucket[bucket] == 0) per_bucket.erase(bucket);
+            if (fd < 0) {
+                // Out of descriptors: the backlog waits instead of the loop spinning on it.
+                if (errno == EMFILE || errno == ENFILE) accept_paused_until = Steady::now() + milliseconds(100);
+                return;
+            }
+            if (connections.size() >= limits.max_connections + kRefusalSlots) {
+                dropped++;  // refusing costs a slot too: past a few, close at once
                 ::close(fd);
-                dropped++;
                 continue;
             }
-            per_bucket[bucket]++;
+            const std::string bucket = address_bucket(address_text(from));
             Connection c;
             c.fd = fd;
-            c.address = address;
             c.bucket = bucket;
-            c.deadline = Clock::now() + limits.request_deadline;
-            connections.emplace(next_id++, std::move(c));
+            c.request.remote_addr = address_text(from);
+            per_bucket[bucket]++;
+            const bool full = connections.size() >= limits.max_connections ||
+                              per_bucket[bucket] > limits.max_connections_per_address;
+            auto it = connections.emplace(next_id++, std::move(c)).first;
+            if (full) {
+                // Told, not cut: a caller that sees 503 knows it was not heard.
+                dropped++;
+                start_answer(it->second, serialize({503, "text/plain", "busy: too many connections\n"}));
+                if (!write_some(it->second)) close_connection(it);
+                continue;
+            }
+            it->second.deadline = Steady::now() + limits.request_deadline;
         }
     }
 
@@ -232,34 +281,35 @@ struct PeerHttpServer::Impl {
             c.in.append(buf, static_cast<size_t>(n));
             if (c.head_end == std::string::npos) {
                 const auto blank = c.in.find("\r\n\r\n");
-                if (blank == std::string::npos) {
-                    if (c.in.size() > limits.max_head_bytes) {
-                        answer(c, {431, "text/plain", "request head over " + std::to_string(limits.max_head_bytes) + " bytes\n"});
-                        return true;
-                    }
-                    continue;
-                }
-                if (blank > limits.max_head_bytes) {
-                    answer(c, {431, "text/plain", "request head over " + std::to_string(limits.max_head_bytes) + " bytes\n"});
+                if ((blank == std::string::npos && c.in.size() > limits.max_head_bytes) ||
+                    (blank != std::string::npos && blank > limits.max_head_bytes)) {
+                    refuse(c, 431, "request head over " + std::to_string(limits.max_head_bytes) + " bytes");
                     return true;
                 }
-                c.request.remote_addr = c.address;
-                const int refused = parse_http_head(std::string_view(c.in).substr(0, blank), limits.max_body_bytes,
-                                               c.request, c.body_length);
-                if (refused) {
-                    answer(c, {refused, "text/plain", "malformed or refused request\n"});
+                if (blank == std::string::npos) continue;
+                size_t length = 0;
+                if (const int status = parse_http_head(std::string_view(c.in).substr(0, blank), limits.max_body_bytes,
+                                                       c.request, length)) {
+                    refuse(c, status, "malformed or refused request");
+                    return true;
+                }
+                if (inbound + length > limits.max_buffered_bytes) {
+                    refuse(c, 503, "busy: too many request bodies on their way");
                     return true;
                 }
                 c.head_end = blank + 4;
+                c.body_length = length;
+                inbound += length;
             }
             if (c.in.size() >= c.head_end + c.body_length) {
                 c.request.body = c.in.substr(c.head_end, c.body_length);  // bytes past it (pipelining) are ignored
                 c.in.clear();
                 c.in.shrink_to_fit();
+                inbound -= c.body_length;
                 c.state = State::kHandling;
                 {
                     std::lock_guard lock(mutex);
-                    jobs.emplace_back(id, std::move(c.request));
+                    jobs.push_back({id, std::move(c.request), Steady::now()});
                 }
                 wake_pool.notify_one();
                 return true;
@@ -267,15 +317,30 @@ struct PeerHttpServer::Impl {
         }
     }
 
-    // Writes what it can; false once the answer is out (or cannot be).
+    // Writes what it can; once the answer is out, half-closes and drains.
+    // False when the connection is to be closed.
     bool write_some(Connection& c) {
         while (c.written < c.out.size()) {
             const ssize_t n = ::send(c.fd, c.out.data() + c.written, c.out.size() - c.written, MSG_NOSIGNAL);
             if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
             c.written += static_cast<size_t>(n);
         }
+        outbound -= c.out.size();
+        c.out = std::string();
         ::shutdown(c.fd, SHUT_WR);
-        return false;
+        c.state = State::kDraining;
+        c.deadline = Steady::now() + kDrainTime;
+        return true;
+    }
+
+    // Discards what the peer still sends; false once it has closed.
+    static bool drain(Connection& c) {
+        char buf[16 * 1024];
+        for (;;) {
+            const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+            if (n == 0) return false;
+            if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        }
     }
 
     void take_answers() {
@@ -289,12 +354,13 @@ struct PeerHttpServer::Impl {
         for (auto& [id, out] : ready) {
             auto it = connections.find(id);
             if (it == connections.end()) continue;
-            it->second.out = std::move(out);
-            it->second.written = 0;
-            it->second.state = State::kWriting;
-            it->second.deadline = Clock::now() + limits.response_deadline;
+            start_answer(it->second, std::move(out));
             if (!write_some(it->second)) close_connection(it);
         }
+    }
+
+    short events_of(const Connection& c) const {
+        return c.state == State::kWriting ? POLLOUT : POLLIN;
     }
 
     void run_loop() {
@@ -303,21 +369,24 @@ struct PeerHttpServer::Impl {
         while (!ending) {
             fds.clear();
             ids.clear();
-            fds.push_back({listen_fd, POLLIN, 0});
+            const auto now = Steady::now();
+            fds.push_back({now >= accept_paused_until ? listen_fd : -1, POLLIN, 0});
             fds.push_back({wake_fd, POLLIN, 0});
-            auto next = Clock::now() + seconds(1);
+            auto next = now + seconds(1);
             for (auto& [id, c] : connections) {
                 if (c.state == State::kHandling) continue;
-                fds.push_back({c.fd, static_cast<short>(c.state == State::kReading ? POLLIN : POLLOUT), 0});
+                fds.push_back({c.fd, events_of(c), 0});
                 ids.push_back(id);
                 next = std::min(next, c.deadline);
             }
-            const auto wait = duration_cast<milliseconds>(next - Clock::now()).count();
+            if (accept_paused_until > now) next = std::min(next, accept_paused_until);
+            const auto wait = duration_cast<milliseconds>(next - now).count();
             const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait, 0) + 1));
             if (ending) break;
             if (ready < 0 && errno != EINTR) {
                 DHTALK_LOG(kError, "peers", "poll failed: " << std::strerror(errno));
-                break;
+                std::this_thread::sleep_for(milliseconds(100));  // and try again: peers must not find a dead port
+                continue;
             }
             if (fds[1].revents & POLLIN) take_answers();
             if (fds[0].revents & POLLIN) accept_all();
@@ -326,22 +395,25 @@ struct PeerHttpServer::Impl {
                 auto it = connections.find(ids[i - 2]);
                 if (it == connections.end()) continue;
                 Connection& c = it->second;
-                bool keep;
-                if (c.state == State::kReading) {
+                bool keep = true;
+                switch (c.state) {
+                case State::kReading:
                     keep = read_some(it->first, c);
                     if (keep && c.state == State::kWriting) keep = write_some(c);  // a refusal, at once
-                } else {
-                    keep = write_some(c);
+                    break;
+                case State::kWriting: keep = write_some(c); break;
+                case State::kDraining: keep = drain(c); break;
+                case State::kHandling: break;
                 }
                 if (!keep) close_connection(it);
             }
-            const auto now = Clock::now();
+            const auto after = Steady::now();
             for (auto it = connections.begin(); it != connections.end();) {
                 auto here = it++;
-                if (here->second.state != State::kHandling && here->second.deadline <= now) {
-                    dropped++;
-                    close_connection(here);
-                }
+                const Connection& c = here->second;
+                if (c.state == State::kHandling || c.deadline > after) continue;
+                if (c.state != State::kDraining) dropped++;  // a drain that times out was answered
+                close_connection(here);
             }
         }
         for (auto it = connections.begin(); it != connections.end();) close_connection(it++);
@@ -349,7 +421,7 @@ struct PeerHttpServer::Impl {
 
     void run_pool() {
         for (;;) {
-            std::pair<uint64_t, HttpRequest> job;
+            Job job;
             {
                 std::unique_lock lock(mutex);
                 wake_pool.wait(lock, [&] { return stopping || !jobs.empty(); });
@@ -358,14 +430,21 @@ struct PeerHttpServer::Impl {
                 jobs.pop_front();
             }
             HttpResponse r;
-            try {
-                r = handler(job.second);
-            } catch (const std::exception& e) {
-                r = {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
+            if (Steady::now() - job.queued > limits.request_deadline) {
+                // The caller has likely given up and will ask again: do not act on it twice.
+                r = {503, "text/plain", "busy: the request waited too long for a handler\n"};
+            } else {
+                try {
+                    r = handler(job.request);
+                } catch (const std::exception& e) {
+                    r = {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
+                } catch (...) {
+                    r = {500, "text/plain", "internal error\n"};
+                }
             }
             {
                 std::lock_guard lock(mutex);
-                done.emplace_back(job.first, serialize(r));
+                done.emplace_back(job.id, serialize(r));
             }
             wake();
         }
@@ -428,15 +507,15 @@ Result<std::unique_ptr<PeerHttpServer>> PeerHttpServer::start(const std::string&
 void PeerHttpServer::stop() {
     Impl& i = *impl_;
     if (i.listen_fd < 0) return;
-    i.ending = true;
-    i.wake();
-    if (i.loop_thread.joinable()) i.loop_thread.join();
     {
         std::lock_guard lock(i.mutex);
         i.stopping = true;
         i.jobs.clear();
     }
     i.wake_pool.notify_all();
+    i.ending = true;
+    i.wake();
+    if (i.loop_thread.joinable()) i.loop_thread.join();
     for (auto& t : i.pool) t.join();
     i.pool.clear();
     ::close(i.listen_fd);

@@ -5,13 +5,17 @@
 // as long as it liked, and a handful of them silenced a node's peer service.
 // Here one thread polls every connection and drops a request that has not
 // fully arrived by its deadline, and an answer not taken by its own; one
-// client address (IPv6 by /64) holds only a few connections at once; and a
-// complete request goes to a small pool of handler threads, so a slow peer
-// costs a socket, never a thread.
+// client address (IPv6 by /64) holds only a few connections at once, and
+// the bytes buffered both ways are bounded; a complete request goes to a
+// small pool of handler threads (a request that waited there past its
+// deadline is answered 503 unhandled), so a slow peer costs a socket, never
+// a thread. A connection over a limit is answered 503, so its caller knows
+// the request was not heard.
 //
 // What it reads: a request line, headers (bounded in bytes), and a body of
 // Content-Length bytes (bounded); no chunked bodies, no pipelining. Every
-// answer closes its connection. Malformed requests are answered 400, an
+// answer half-closes its connection, which is closed once the peer closes
+// (or after 2 s), so that unread bytes do not reset the answer away. Malformed requests are answered 400, an
 // oversized head 431 and body 413, a chunked one 501, before any handler
 // runs. Thread-safety: the handler runs on the pool's threads, several at
 // once; start() and stop() from the owner.
@@ -58,6 +62,9 @@ struct PeerHttpLimits {
     std::chrono::milliseconds response_deadline{std::chrono::seconds(30)}; // to write the answer
     size_t max_connections = 512;
     size_t max_connections_per_address = 16;
+    // Request bodies announced and answers not yet taken, each in all: past
+    // it new requests are answered 503 (a roster answer is up to 16 MiB).
+    size_t max_buffered_bytes = 64u << 20;
     size_t handler_threads = 4;
 };
 

@@ -2,7 +2,7 @@
 
 #include "common/log.h"
 #include "crypto/signing.h"
-#include "dht/overlay.h"
+#include "common/host_port.h"
 
 namespace dhtalk {
 

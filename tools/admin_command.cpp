@@ -7,7 +7,9 @@
 #include <httplib.h>
 
 #include "common/json.h"
-#include "node/node.h"
+#include "common/option_error.h"
+#include "node/admin_secret.h"
+#include "node/status_server.h"
 #include "node/runtime_info.h"
 
 namespace po = boost::program_options;
@@ -98,7 +100,7 @@ int run_admin(const std::vector<std::string>& args) {
         po::store(po::command_line_parser(args).options(o).positional(pos).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        return fail(2, std::string(e.what()) + " (see dhtalk admin --help)");
+        return fail(2, describe_option_error(e, holds_percent(args)) + " (see dhtalk admin --help)");
     }
     if (vm.count("help") || !vm.count("action")) {
         std::cout << o;

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dht/overlay.h"
+#include "common/host_port.h"
 
 namespace dhtalk::client {
 

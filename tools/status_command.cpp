@@ -7,7 +7,8 @@
 #include <httplib.h>
 
 #include "common/json.h"
-#include "dht/overlay.h"
+#include "common/option_error.h"
+#include "common/host_port.h"
 #include "node/node_status.h"
 #include "node/runtime_info.h"
 
@@ -40,7 +41,7 @@ int run_status(const std::vector<std::string>& args) {
         po::store(po::command_line_parser(args).options(o).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        return fail(2, std::string(e.what()) + " (see dhtalk status --help)");
+        return fail(2, describe_option_error(e, holds_percent(args)) + " (see dhtalk status --help)");
     }
     if (vm.count("help")) {
         std::cout << o;

@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "common/json.h"
+#include "common/option_error.h"
 #include "crypto/signing.h"
 #include "tools/client.h"
 
@@ -272,8 +273,8 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
     try {
         po::store(po::command_line_parser(args).options(all).positional(pos).run(), a.vm);
         po::notify(a.vm);
-    } catch (const std::exception& e) {
-        return fail(command, 2, e.what());
+    } catch (const po::error& e) {
+        return fail(command, 2, describe_option_error(e, holds_percent(args)));
     }
     if (a.vm.count("help")) {
         std::cout << o;
