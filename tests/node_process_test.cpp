@@ -63,6 +63,13 @@ TEST_CASE("usage errors: one line naming the problem, exit status 2") {
     CHECK(line_count(cli.err) == 1);
     auto cli_cmd = test::run({cli_bin(), "fly"}, dir.path());
     CHECK(cli_cmd.status == 2);
+    // An option holding one of Boost's message placeholders made its message
+    // loop forever; every command answers it like any other usage error.
+    for (const char* command : {"status", "admin", "resolve"}) {
+        auto placeholder = test::run({cli_bin(), command, "--x%canonical_option%"}, dir.path(), std::chrono::seconds(10));
+        CHECK_MESSAGE(placeholder.status == 2, command);
+        CHECK(contains(placeholder.err, "invalid option"));
+    }
 }
 
 TEST_CASE("dhtalk status without a running node fails clearly") {
