@@ -12,6 +12,8 @@
 
 #include <msgpack.hpp>
 
+#include "common/status.h"
+
 namespace dhtalk {
 
 using MsgpackPacker = msgpack::packer<msgpack::sbuffer>;
@@ -111,5 +113,19 @@ private:
     const msgpack::object_array* a_ = nullptr;
     uint32_t i_ = 0;
 };
+
+// Runs `decode`, a decoder of outside input, and turns each way it can fail
+// (a DecodeError, msgpack-c's own exceptions) into kInvalidArgument: the
+// decoder's words, or "malformed `what`: ...".
+template <class T, class F>
+Result<T> decode_guarded(const char* what, F&& decode) {
+    try {
+        return decode();
+    } catch (const DecodeError& e) {
+        return Status::invalid(e.what);
+    } catch (const std::exception& e) {
+        return Status::invalid(std::string("malformed ") + what + ": " + e.what());
+    }
+}
 
 }  // namespace dhtalk

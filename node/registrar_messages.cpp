@@ -50,17 +50,6 @@ Opened open_message(std::string_view bytes, const char* what) {
     return o;
 }
 
-template <class T, class F>
-Result<T> guarded(const char* what, F&& decode) {
-    try {
-        return decode();
-    } catch (const DecodeError& e) {
-        return Status::invalid(e.what);
-    } catch (const std::exception& e) {
-        return Status::invalid(std::string("malformed ") + what + ": " + e.what());
-    }
-}
-
 }  // namespace
 
 std::string body_of(const RegistrarRequest& r) {
@@ -96,7 +85,7 @@ std::string encode(const RegistrarRequest& r) { return message(body_of(r), r.sig
 std::string encode(const RegistrarVerdict& v) { return message(body_of(v), v.signature); }
 
 Result<RegistrarRequest> decode_registrar_request(std::string_view bytes) {
-    return guarded<RegistrarRequest>("registrar request", [&] {
+    return decode_guarded<RegistrarRequest>("registrar request", [&] {
         auto o = open_message(bytes, "registrar request");
         Fields f(o.body.get(), 9, "registrar request");
         RegistrarRequest r;
@@ -121,7 +110,7 @@ Result<RegistrarRequest> decode_registrar_request(std::string_view bytes) {
 }
 
 Result<RegistrarVerdict> decode_registrar_verdict(std::string_view bytes) {
-    return guarded<RegistrarVerdict>("registrar verdict", [&] {
+    return decode_guarded<RegistrarVerdict>("registrar verdict", [&] {
         auto o = open_message(bytes, "registrar verdict");
         Fields f(o.body.get(), 6, "registrar verdict");
         RegistrarVerdict v;

@@ -78,18 +78,6 @@ Envelope open_envelope(std::string_view bytes, const char* what) {
     return env;
 }
 
-// Runs a decoder, turning every failure into a Status.
-template <class T, class F>
-Result<T> guarded(const char* what, F&& decode) {
-    try {
-        return decode();
-    } catch (const DecodeError& e) {
-        return Status::invalid(e.what);
-    } catch (const std::exception& e) {
-        return Status::invalid(std::string("malformed ") + what + ": " + e.what());
-    }
-}
-
 Ballot read_ballot_body(const msgpack::object& o, std::string signature) {
     Fields f(o, 7, "ballot");
     Ballot b;
@@ -178,7 +166,7 @@ std::string encode(const Ballot& b) { return document(body_of(b), b.signature); 
 std::string encode(const RosterEpoch& e) { return document(body_of(e), e.signature); }
 
 Result<Application> decode_application(std::string_view bytes) {
-    return guarded<Application>("application", [&] {
+    return decode_guarded<Application>("application", [&] {
         auto env = open_envelope(bytes, "application");
         Fields f(env.body.get(), 3, "application");
         Application a;
@@ -191,14 +179,14 @@ Result<Application> decode_application(std::string_view bytes) {
 }
 
 Result<Ballot> decode_ballot(std::string_view bytes) {
-    return guarded<Ballot>("ballot", [&] {
+    return decode_guarded<Ballot>("ballot", [&] {
         auto env = open_envelope(bytes, "ballot");
         return read_ballot_body(env.body.get(), std::move(env.signature));
     });
 }
 
 Result<RosterEpoch> decode_roster_epoch(std::string_view bytes) {
-    return guarded<RosterEpoch>("roster epoch", [&] {
+    return decode_guarded<RosterEpoch>("roster epoch", [&] {
         auto env = open_envelope(bytes, "roster epoch");
         Fields f(env.body.get(), 12, "roster epoch");
         RosterEpoch e;
