@@ -3,6 +3,7 @@
 #include <msgpack.hpp>
 
 #include "common/msgpack_io.h"
+#include "common/signed_document.h"
 
 namespace dhtalk {
 namespace {
@@ -11,7 +12,6 @@ constexpr size_t kMaxNodeIdChars = 40;
 constexpr size_t kMaxUserIdChars = 64;
 constexpr size_t kMaxAddressChars = 64;
 constexpr size_t kMaxSealedBytes = 2048;  // an RSA-8192 seal of a short secret fits
-constexpr size_t kMaxSignatureBytes = 1024;
 constexpr size_t kMaxMessageChars = 512;
 
 msgpack::unpack_limit message_limit() {
@@ -20,34 +20,12 @@ msgpack::unpack_limit message_limit() {
 }
 
 std::string message(std::string_view body, std::string_view signature) {
-    msgpack::sbuffer buf;
-    MsgpackPacker pk(buf);
-    pk.pack_array(3);
-    pk.pack(kRegistrarFormatVersion);
-    pack_bin(pk, body);
-    pack_bin(pk, signature);
-    return {buf.data(), buf.size()};
+    return pack_signed(kRegistrarFormatVersion, body, signature);
 }
 
-struct Opened {
-    msgpack::object_handle body;
-    std::string signature;
-};
-
-Opened open_message(std::string_view bytes, const char* what) {
-    if (bytes.size() > kMaxRegistrarMessageBytes)
-        throw DecodeError{std::string(what) + " of " + std::to_string(bytes.size()) + " bytes exceeds the bound"};
-    auto outer = unpack_whole(bytes.data(), bytes.size(), message_limit(), what);
-    Fields f(outer.get(), 3, what);
-    const uint64_t version = f.uint(UINT64_MAX);
-    if (version != kRegistrarFormatVersion)
-        throw DecodeError{std::string(what) + " has format version " + std::to_string(version) + "; this node reads " +
-                          std::to_string(kRegistrarFormatVersion)};
-    const std::string body = f.bin(kMaxRegistrarMessageBytes);
-    Opened o;
-    o.signature = f.bin(kMaxSignatureBytes);
-    o.body = unpack_whole(body.data(), body.size(), message_limit(), what);
-    return o;
+SignedParts open_message(std::string_view bytes, const char* what) {
+    static const SignedFormat format{kRegistrarFormatVersion, kMaxRegistrarMessageBytes, message_limit()};
+    return unpack_signed(bytes, format, what);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <msgpack.hpp>
 
 #include "common/msgpack_io.h"
+#include "common/signed_document.h"
 
 namespace dhtalk {
 namespace {
@@ -23,13 +24,7 @@ void pack_member(Packer& pk, const Member& m) {
 }
 
 std::string document(std::string_view body, std::string_view signature) {
-    msgpack::sbuffer buf;
-    Packer pk(buf);
-    pk.pack_array(3);
-    pk.pack(kRosterFormatVersion);
-    pack_bin(pk, body);
-    pack_bin(pk, signature);
-    return {buf.data(), buf.size()};
+    return pack_signed(kRosterFormatVersion, body, signature);
 }
 
 Member read_member(const msgpack::object& o) {
@@ -47,35 +42,11 @@ E read_enum(Fields& f, E last) {
     return static_cast<E>(f.uint(static_cast<uint64_t>(last)));
 }
 
-// Unpacks `[version, body, signature]`; returns the unpacked body and signature.
-struct Envelope {
-    msgpack::object_handle body;
-    std::string signature;
-};
-
-Envelope open_envelope(std::string_view bytes, const char* what) {
-    if (bytes.size() > kMaxDocumentBytes)
-        throw DecodeError{std::string(what) + " of " + std::to_string(bytes.size()) + " bytes exceeds the bound"};
-    auto outer = unpack_whole(bytes.data(), bytes.size(), document_limit(), what);
-    const auto& o = outer.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 3)
-        throw DecodeError{std::string(what) + " is not [version, body, signature]"};
-    const auto& v = o.via.array.ptr[0];
-    if (v.type != msgpack::type::POSITIVE_INTEGER)
-        throw DecodeError{std::string(what) + " has no format version"};
-    if (v.via.u64 != kRosterFormatVersion)
-        throw DecodeError{std::string(what) + " has format version " + std::to_string(v.via.u64) + "; this node reads " +
-                          std::to_string(kRosterFormatVersion) +
-                          (v.via.u64 < kRosterFormatVersion ? " (a network founded by an older dhtalk must be founded again)"
-                                                            : " (upgrade this node)")};
-    const auto& body = o.via.array.ptr[1];
-    const auto& sig = o.via.array.ptr[2];
-    if (body.type != msgpack::type::BIN || sig.type != msgpack::type::BIN || sig.via.bin.size > 1024)
-        throw DecodeError{std::string(what) + " has a malformed body or signature"};
-    Envelope env;
-    env.signature.assign(sig.via.bin.ptr, sig.via.bin.size);
-    env.body = unpack_whole(body.via.bin.ptr, body.via.bin.size, document_limit(), what);
-    return env;
+SignedParts open_envelope(std::string_view bytes, const char* what) {
+    static const SignedFormat format{kRosterFormatVersion, kMaxDocumentBytes, document_limit(),
+                                     " (a network founded by an older dhtalk must be founded again)",
+                                     " (upgrade this node)"};
+    return unpack_signed(bytes, format, what);
 }
 
 Ballot read_ballot_body(const msgpack::object& o, std::string signature) {
