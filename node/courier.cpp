@@ -104,8 +104,19 @@ void Courier::run() {
             if (stopping_) return;
             letter = std::move(queue_.front());
             queue_.pop_front();
+            if (wake_.wait_until(lock, letter.not_before, [&] { return stopping_; })) return;
         }
         Status s = post(letter.endpoint, letter.path, letter.body, letter.origin);
+        if (s.code() == Code::kBusy && ++letter.tries < kMaxTries) {
+            letter.not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(250) * letter.tries;
+            std::lock_guard lock(mutex_);
+            if (queue_.size() < kMaxQueued) {
+                queue_.push_back(std::move(letter));
+                continue;
+            }
+            dropped_++;
+            continue;
+        }
         if (!s && s.code() != Code::kAlreadyExists) {
             failed_++;
             DHTALK_LOG(kDebug, "courier", letter.path << " to " << letter.endpoint << ": " << s.message());

@@ -5,6 +5,7 @@
 // dropped and counted (peers catch up by pulling the roster anyway).
 // fetch_roster() is the one blocking call, for catch-up. Thread-safe.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -54,8 +55,15 @@ public:
     uint64_t failed() const { return failed_; }
 
 private:
+    // A letter a peer answered busy (503) goes to the back of the queue, to
+    // be sent again a little later, at most this many times in all: a member
+    // overloaded for a moment still hears it (ballots are not caught up by
+    // pulling, as epochs are).
+    static constexpr unsigned kMaxTries = 4;
     struct Letter {
         std::string endpoint, path, body, origin;
+        unsigned tries = 0;
+        std::chrono::steady_clock::time_point not_before{};
     };
     void run();
 

@@ -194,7 +194,6 @@ struct PeerHttpServer::Impl {
     struct Job {
         uint64_t id;
         HttpRequest request;
-        Steady::time_point queued;
     };
     std::mutex mutex;
     std::condition_variable wake_pool;
@@ -309,7 +308,7 @@ struct PeerHttpServer::Impl {
                 c.state = State::kHandling;
                 {
                     std::lock_guard lock(mutex);
-                    jobs.push_back({id, std::move(c.request), Steady::now()});
+                    jobs.push_back({id, std::move(c.request)});
                 }
                 wake_pool.notify_one();
                 return true;
@@ -429,18 +428,15 @@ struct PeerHttpServer::Impl {
                 job = std::move(jobs.front());
                 jobs.pop_front();
             }
+            // Even a request whose caller stopped waiting is handled: the
+            // peer documents are idempotent, and a late ballot still counts.
             HttpResponse r;
-            if (Steady::now() - job.queued > limits.request_deadline) {
-                // The caller has likely given up and will ask again: do not act on it twice.
-                r = {503, "text/plain", "busy: the request waited too long for a handler\n"};
-            } else {
-                try {
-                    r = handler(job.request);
-                } catch (const std::exception& e) {
-                    r = {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
-                } catch (...) {
-                    r = {500, "text/plain", "internal error\n"};
-                }
+            try {
+                r = handler(job.request);
+            } catch (const std::exception& e) {
+                r = {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
+            } catch (...) {
+                r = {500, "text/plain", "internal error\n"};
             }
             {
                 std::lock_guard lock(mutex);

@@ -7,9 +7,8 @@
 // fully arrived by its deadline, and an answer not taken by its own; one
 // client address (IPv6 by /64) holds only a few connections at once, and
 // the bytes buffered both ways are bounded; a complete request goes to a
-// small pool of handler threads (a request that waited there past its
-// deadline is answered 503 unhandled), so a slow peer costs a socket, never
-// a thread. A connection over a limit is answered 503, so its caller knows
+// small pool of handler threads, so a slow peer costs a socket, never a
+// thread. A connection over a limit is answered 503, so its caller knows
 // the request was not heard.
 //
 // What it reads: a request line, headers (bounded in bytes), and a body of
@@ -61,7 +60,7 @@ struct PeerHttpLimits {
     std::chrono::milliseconds request_deadline{std::chrono::seconds(5)};   // from accept to the last body byte
     std::chrono::milliseconds response_deadline{std::chrono::seconds(30)}; // to write the answer
     size_t max_connections = 512;
-    size_t max_connections_per_address = 64;  // a whole loopback test network shares one
+    size_t max_connections_per_address = 128;  // a loopback network of 100 members shares one
     // Request bodies announced and answers not yet taken, each in all: past
     // it new requests are answered 503 (a roster answer is up to 16 MiB).
     size_t max_buffered_bytes = 64u << 20;
