@@ -135,11 +135,11 @@ struct PeerHttpServer::Impl {
                 ::close(fd);
                 continue;
             }
-            const std::string bucket = address_bucket(address_text(from));
             Connection c;
             c.fd = fd;
-            c.bucket = bucket;
             c.request.remote_addr = address_text(from);
+            c.bucket = address_bucket(c.request.remote_addr);
+            const std::string bucket = c.bucket;
             per_bucket[bucket]++;
             const bool full = connections.size() >= limits.max_connections ||
                               per_bucket[bucket] > limits.max_connections_per_address;
