@@ -19,13 +19,13 @@
 
 #include <opendht/dhtrunner.h>
 
-#include "bench/bench_util.h"
-#include "bench/loopback_network.h"
+#include "testing/bench_util.h"
+#include "testing/loopback_network.h"
 #include "common/log.h"
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
-#include "tests/test_util.h"
-#include "tools/client.h"
+#include "testing/test_util.h"
+#include "client/client.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

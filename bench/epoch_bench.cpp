@@ -9,14 +9,14 @@
 #include <string>
 #include <thread>
 
-#include "bench/bench_util.h"
+#include "testing/bench_util.h"
 #include "common/log.h"
 #include "crypto/aead.h"
-#include "node/roster_builder.h"
-#include "node/roster_rules.h"
-#include "node/trusted_network.h"
+#include "node/trust/roster_builder.h"
+#include "roster/roster_rules.h"
+#include "node/trust/trusted_network.h"
 #include "storage/memory_store.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -9,10 +9,10 @@
 #include <random>
 #include <thread>
 
-#include "bench/bench_util.h"
+#include "testing/bench_util.h"
 #include "common/log.h"
 #include "node/node.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <thread>
 
-#include "bench/bench_util.h"
-#include "bench/loopback_network.h"
+#include "testing/bench_util.h"
+#include "testing/loopback_network.h"
 #include "common/log.h"
 
 using namespace dhtalk;

@@ -15,8 +15,8 @@
 #include <cstdlib>
 #include <map>
 
-#include "bench/bench_util.h"
-#include "node/gossip_cluster.h"
+#include "testing/bench_util.h"
+#include "sim/gossip_cluster.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <future>
 
-#include "bench/bench_util.h"
+#include "testing/bench_util.h"
 #include "common/log.h"
 #include "dht/overlay.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <iostream>
 
-#include "bench/bench_util.h"
-#include "dht/sim_swarm.h"
+#include "testing/bench_util.h"
+#include "sim/sim_swarm.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -7,8 +7,8 @@
 #include <opendht/log_enable.h>
 
 #include "common/log.h"
-#include "dht/gossip_socket.h"
-#include "dht/udp_socket.h"
+#include "net/gossip_socket.h"
+#include "net/udp_socket.h"
 
 namespace dhtalk {
 namespace {

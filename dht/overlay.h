@@ -20,9 +20,9 @@
 
 #include "common/host_port.h"
 #include "common/status.h"
-#include "dht/gossip_socket.h"
-#include "dht/sealed_socket.h"
-#include "dht/udp_socket.h"
+#include "net/gossip_socket.h"
+#include "net/sealed_socket.h"
+#include "net/udp_socket.h"
 
 namespace dhtalk {
 

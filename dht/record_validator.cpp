@@ -2,7 +2,7 @@
 
 #include "common/log.h"
 #include "crypto/signing.h"
-#include "dht/record_bodies.h"
+#include "records/record_bodies.h"
 
 namespace dhtalk {
 
@@ -159,7 +159,7 @@ Status check_record_value(const RecordValidator& validator, const dht::InfoHash&
 }
 
 void register_record_types(dht::DhtRunner& runner, std::shared_ptr<const RecordValidator> validator,
-                           std::shared_ptr<RecordPolicyCounters> counters) {
+                           std::shared_ptr<PolicyCounters> counters) {
     for (RecordType type : {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia}) {
         auto count = [counters](const Status& s, const char* what) {
             (s ? counters->accepted : counters->refused)++;

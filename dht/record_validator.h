@@ -15,7 +15,6 @@
 // Thread-safe: OpenDHT calls the policies on its own thread. The member
 // lookup must be thread-safe too.
 
-#include <atomic>
 #include <functional>
 #include <list>
 #include <memory>
@@ -26,7 +25,8 @@
 #include <opendht/dhtrunner.h>
 
 #include "common/clock.h"
-#include "dht/record.h"
+#include "dht/policy_counters.h"
+#include "records/record.h"
 
 namespace dhtalk {
 
@@ -83,11 +83,6 @@ private:
     mutable std::list<std::string> lru_;                      // guarded by mutex_; most recent first
 };
 
-struct RecordPolicyCounters {
-    std::atomic<uint64_t> accepted{0};
-    std::atomic<uint64_t> refused{0};
-};
-
 // What a node's store policy checks of a record value a peer offers: the
 // record's value type, its one value id (kRecordValueId) and the record.
 [[nodiscard]] Status check_record_value(const RecordValidator& validator, const dht::InfoHash& key, RecordType type,
@@ -96,6 +91,6 @@ struct RecordPolicyCounters {
 // Registers the record value types on `runner`, with store and edit
 // policies that run `validator` on every value a peer offers.
 void register_record_types(dht::DhtRunner& runner, std::shared_ptr<const RecordValidator> validator,
-                           std::shared_ptr<RecordPolicyCounters> counters);
+                           std::shared_ptr<PolicyCounters> counters);
 
 }  // namespace dhtalk

@@ -1,7 +1,7 @@
 // Client frames as a node reads them from a TLS session: the frame stream
 // (length prefixes) and each frame's msgpack body.
 #include "fuzz/fuzz_util.h"
-#include "node/client_protocol.h"
+#include "net/client_protocol.h"
 
 using namespace dhtalk;
 

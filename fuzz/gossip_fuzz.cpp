@@ -1,8 +1,8 @@
 // Membership (SWIM) and presence datagrams as a member receives them from
 // another; the first byte picks the protocol.
 #include "fuzz/fuzz_util.h"
-#include "node/presence.h"
-#include "node/swim.h"
+#include "node/gossip/presence.h"
+#include "node/gossip/swim.h"
 #include "tests/sample_inputs.h"
 
 using namespace dhtalk;

@@ -1,7 +1,7 @@
 // A request head at the peer service's HTTP server (request line and
 // headers), and the query parameters a handler reads from it.
 #include "fuzz/fuzz_util.h"
-#include "node/http_message.h"
+#include "net/http_message.h"
 
 using namespace dhtalk;
 

@@ -1,6 +1,6 @@
 // Record bodies (vCard, privacy list, media metadata) and media references;
 // the first byte picks the decoder.
-#include "dht/record_bodies.h"
+#include "records/record_bodies.h"
 #include "fuzz/fuzz_util.h"
 
 using namespace dhtalk;

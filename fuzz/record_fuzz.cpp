@@ -1,6 +1,6 @@
 // Record envelopes as nodes and clients receive them from the DHT: the
 // envelope, its certificate and its signature.
-#include "dht/record.h"
+#include "records/record.h"
 #include "fuzz/fuzz_util.h"
 
 using namespace dhtalk;

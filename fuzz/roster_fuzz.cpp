@@ -2,9 +2,9 @@
 // the epoch lists of a roster answer, registrar requests and verdicts; the
 // first byte picks the decoder.
 #include "fuzz/fuzz_util.h"
-#include "node/peer_service.h"
-#include "node/registrar_messages.h"
-#include "node/roster_documents.h"
+#include "node/trust/peer_service.h"
+#include "node/front/registrar_messages.h"
+#include "roster/roster_documents.h"
 
 using namespace dhtalk;
 

@@ -3,7 +3,7 @@
 // the path check; others stop at the header or the tag).
 #include <memory>
 
-#include "dht/sealed_socket.h"
+#include "net/sealed_socket.h"
 #include "fuzz/fuzz_util.h"
 #include "fuzz/seed_keys.h"
 

@@ -5,7 +5,7 @@
 #include <opendht/sockaddr.h>
 
 #include "common/clock.h"
-#include "dht/sealed_socket.h"
+#include "net/sealed_socket.h"
 
 namespace dhtalk::fuzz {
 

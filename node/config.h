@@ -13,7 +13,7 @@
 
 #include "common/log.h"
 #include "common/status.h"
-#include "node/verification_sender.h"
+#include "node/front/verification_sender.h"
 
 namespace dhtalk {
 

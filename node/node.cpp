@@ -2,14 +2,12 @@
 
 #include <unistd.h>
 
-#include <opendht/default_types.h>
-#include <opendht/securedht.h>
-#include <opendht/value.h>
 
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/network_id.h"
 #include "crypto/signing.h"
+#include "dht/stock_types.h"
 #include "dhtalk_version.h"
 
 namespace dhtalk {
@@ -97,14 +95,14 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     node->user_records_ = std::make_unique<UserRecords>(
         *node->store_, RecordQuota{config.max_records_per_user, config.max_record_kib_per_user << 10});
     if (node->trust_) {
-        PresenceServiceConfig pc;
+        GossipServiceConfig pc;
         pc.swim.period = config.swim_period;
         pc.swim.probe_timeout = std::max(config.swim_period * 2 / 5, milliseconds(50));
         pc.swim.indirect_probes = config.swim_indirect_probes;
         pc.swim.suspicion_alpha = config.swim_suspicion_mult;
         pc.presence.sync_interval = config.presence_sync;
         pc.presence.lease = config.presence_sync * 4;
-        node->presence_ = std::make_unique<PresenceService>(pc, node->identity_, node->members_,
+        node->presence_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
                                                             static_cast<uint64_t>(to_unix_millis(clock.wall_now())));
     }
 
@@ -245,7 +243,7 @@ Status Node::start_overlay() {
         oc.network_id = network_id();
     }
     oc.before_bootstrap = [this](dht::DhtRunner& runner) {
-        register_value_policy(runner);
+        register_stock_types(runner, trust_ ? StockTypes::kRefuseAll : StockTypes::kBoundedDefault, policy_);
         register_record_types(runner, validator_, record_policy_);
     };
     auto overlay = Overlay::start(oc, restored_);
@@ -283,55 +281,6 @@ void Node::on_roster_change() {
         if (key) overlay_->set_seal_key(*key).ignore_error();  // cannot fail for a sealed overlay
     }
     if (presence_) presence_->set_members(member_endpoints());
-}
-
-void Node::register_value_policy(dht::DhtRunner& runner) {
-    auto counters = policy_;
-    if (trust_) {
-        // A network with a roster stores records only (their types have
-        // their own policies). No part of dhtalk puts OpenDHT's own value
-        // types, so values of those types that a peer offers are refused:
-        // none can squat a record's value id or load a key beside it.
-        // A type OpenDHT has never registered still falls back to its
-        // built-in default, which no API of 2.4.12 lets us replace (see
-        // docs/security.md).
-        for (const dht::ValueType& stock :
-             {std::cref(dht::ValueType::USER_DATA), std::cref(dht::DhtMessage::TYPE), std::cref(dht::ImMessage::TYPE),
-              std::cref(dht::IceCandidates::TYPE), std::cref(dht::TrustRequest::TYPE),
-              std::cref(dht::IpServiceAnnouncement::TYPE), std::cref(dht::CERTIFICATE_TYPE)}) {
-            dht::ValueType type(stock.id, stock.name, stock.expiration);
-            type.storePolicy = [counters](dht::InfoHash, std::shared_ptr<dht::Value>&, const dht::InfoHash&,
-                                          const dht::SockAddr&) {
-                counters->refused++;
-                return false;
-            };
-            type.editPolicy = [counters](dht::InfoHash, const std::shared_ptr<dht::Value>&,
-                                         std::shared_ptr<dht::Value>&, const dht::InfoHash&, const dht::SockAddr&) {
-                counters->refused++;
-                return false;
-            };
-            runner.registerType(type);
-        }
-        return;
-    }
-    // A plain network (no roster) keeps OpenDHT's default value type, for
-    // research with stock peers. OpenDHT consults the policy for values that
-    // peers store here (not for the node's own puts).
-    dht::ValueType type = dht::ValueType::USER_DATA;
-    type.storePolicy = [counters](dht::InfoHash, std::shared_ptr<dht::Value>& v, const dht::InfoHash&,
-                                  const dht::SockAddr&) {
-        const bool ok = v && v->size() <= kMaxValueBytes;
-        (ok ? counters->accepted : counters->refused)++;
-        return ok;
-    };
-    // A value, once stored, is not replaced by a different one with the same
-    // id (OpenDHT's own rule for this type).
-    type.editPolicy = [counters](dht::InfoHash, const std::shared_ptr<dht::Value>&, std::shared_ptr<dht::Value>&,
-                                 const dht::InfoHash&, const dht::SockAddr&) {
-        counters->refused++;
-        return false;
-    };
-    runner.registerType(type);
 }
 
 uint32_t Node::network_id() const {
@@ -432,94 +381,6 @@ Status Node::stop() {
     remove_runtime_info(config_.data_dir);
     DHTALK_LOG(kInfo, "node", "stopped");
     return result;
-}
-
-NodeStatus Node::status() {
-    NodeStatus s;
-    s.node_id = identity_.node_id_hex();
-    s.network_id = network_id();
-    s.network = network_name();
-    s.version = DHTALK_VERSION;
-    s.standing = trust_ ? standing_name(trust_->standing()) : "open";
-    if (trust_) {
-        s.roster_epoch = trust_->epoch();
-        s.members = trust_->member_count();
-        s.pending = trust_->pending_count();
-    }
-    s.uptime_s = static_cast<uint64_t>(duration_cast<seconds>(clock_.now() - started_).count());
-    if (Overlay* o = live_overlay_.load()) {
-        const auto st = o->stats();
-        s.peers_ipv4 = st.peers_ipv4;
-        s.peers_ipv6 = st.peers_ipv6;
-        s.values_stored = st.values_stored;
-        s.bytes_stored = st.bytes_stored;
-        s.requests_in = st.requests_in;
-        s.requests_out = st.requests_out;
-        s.datagrams_in = st.datagrams_in;
-        s.datagrams_out = st.datagrams_out;
-        s.bytes_in = st.bytes_in;
-        s.bytes_out = st.bytes_out;
-        s.datagrams_refused = st.datagrams_refused;
-    }
-    if (client_server_) {
-        const auto cs = client_server_->stats();
-        s.client_sessions = cs.sessions;
-        s.client_users = cs.logged_in;
-        s.client_requests = cs.requests;
-        s.client_refused = cs.refused_connections + cs.failed_handshakes + cs.rate_limited + cs.malformed;
-    }
-    if (presence_) {
-        const auto ps = presence_->stats();
-        s.members_alive = ps.members_alive;
-        s.members_suspect = ps.members_suspect;
-        s.members_dead = ps.members_dead;
-        s.presence_sent = ps.presence_sent;
-        s.presence_received = ps.presence_received;
-        s.presence_refused = ps.refused;
-    }
-    s.records_accepted = record_policy_->accepted;
-    s.records_refused = record_policy_->refused;
-    s.values_accepted = policy_->accepted;
-    s.values_refused = policy_->refused;
-    s.snapshots = snapshots_;
-    s.snapshot_failures = snapshot_failures_;
-    return s;
-}
-
-Result<Json::Value> Node::admin_pending() {
-    if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
-    auto v = trust_->pending_json();
-    v["self"] = identity_.node_id_hex();
-    // What the membership protocol sees of each member: liveness and load.
-    if (presence_) {
-        std::map<std::string, MemberView> seen;
-        for (auto& m : presence_->members()) seen[m.id] = m;
-        for (auto& m : v["members"]) {
-            auto it = seen.find(m["node_id"].asString());
-            if (it == seen.end()) continue;
-            m["liveness"] = member_state_name(it->second.state);
-            m["incarnation"] = Json::UInt64(it->second.incarnation);
-            m["sessions"] = it->second.sessions;
-            m["capacity"] = it->second.capacity;
-        }
-    }
-    v["standing"] = standing_name(trust_->standing());
-    return v;
-}
-
-Status Node::admin_vote(const Json::Value& r) {
-    if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
-    const std::string change = r["change"].isString() ? r["change"].asString() : "";
-    const std::string decision = r["decision"].isString() ? r["decision"].asString() : "";
-    const std::string subject = r["node_id"].isString() ? r["node_id"].asString() : "";
-    const std::string reason = r["reason"].isString() ? r["reason"].asString() : "";
-    if (change != "admit" && change != "ban") return Status::invalid("change must be admit or ban");
-    if (decision != "approve" && decision != "reject") return Status::invalid("decision must be approve or reject");
-    if (subject.size() != 40 || subject.find_first_not_of("0123456789abcdef") != std::string::npos)
-        return Status::invalid("node_id must be 40 lowercase hex digits");
-    if (reason.size() > kMaxTextBytes) return Status::invalid("the reason is too long");
-    return trust_->vote(change == "ban" ? ChangeKind::kBan : ChangeKind::kAdmit, subject,
-                        decision == "approve" ? Decision::kApprove : Decision::kReject, reason);
 }
 
 }  // namespace dhtalk

@@ -30,24 +30,20 @@
 #include "dht/value_archive.h"
 #include "dht/record_validator.h"
 #include "node/admin_secret.h"
-#include "node/client_server.h"
-#include "node/client_service.h"
+#include "node/front/client_server.h"
+#include "node/front/client_service.h"
 #include "node/config.h"
-#include "node/member_directory.h"
+#include "node/trust/member_directory.h"
 #include "node/node_status.h"
-#include "node/presence_service.h"
-#include "node/peer_service.h"
+#include "node/gossip/gossip_service.h"
+#include "node/trust/peer_service.h"
 #include "node/runtime_info.h"
 #include "node/status_server.h"
-#include "node/trusted_network.h"
-#include "node/user_records.h"
+#include "node/trust/trusted_network.h"
+#include "node/front/user_records.h"
 #include "storage/rocks_store.h"
 
 namespace dhtalk {
-
-// Values our store policy lets through; OpenDHT's own bound, named here
-// because the policy is where later record checks are added.
-inline constexpr size_t kMaxValueBytes = 64 * 1024;
 
 class Node final : public AdminHandler {
 public:
@@ -76,15 +72,9 @@ public:
     Status admin_vote(const Json::Value& request) override;
 
 private:
-    struct PolicyCounters {
-        std::atomic<uint64_t> accepted{0};
-        std::atomic<uint64_t> refused{0};
-    };
-
     Node(const NodeConfig& config, const Clock& clock, FileLock lock);
     Status start_overlay();
     void on_roster_change();
-    void register_value_policy(dht::DhtRunner& runner);
     // The certificates of the current members (this node alone without a roster).
     MemberDirectory::Certificates member_certificates() const;
     Status start_clients();
@@ -108,7 +98,7 @@ private:
     std::atomic<uint64_t> snapshots_{0};
     std::atomic<uint64_t> snapshot_failures_{0};
     std::shared_ptr<PolicyCounters> policy_ = std::make_shared<PolicyCounters>();
-    std::shared_ptr<RecordPolicyCounters> record_policy_ = std::make_shared<RecordPolicyCounters>();
+    std::shared_ptr<PolicyCounters> record_policy_ = std::make_shared<PolicyCounters>();
     std::shared_ptr<MemberDirectory> members_ = std::make_shared<MemberDirectory>();
     std::shared_ptr<const RecordValidator> validator_;
     bool banned_logged_ = false;
@@ -125,7 +115,7 @@ private:
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;
     std::unique_ptr<UserRecords> user_records_;
-    std::unique_ptr<PresenceService> presence_;
+    std::unique_ptr<GossipService> presence_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<ClientService> clients_;
     std::unique_ptr<ClientServer> client_server_;

@@ -2,7 +2,7 @@
 // Store: the node's durable key-value state (identity metadata, snapshots of
 // DHT values, later roster, records and inboxes). RocksStore keeps it on disk;
 // MemoryStore keeps it in memory for tests and simulations. Both pass the same
-// contract suite (tests/storage/store_contract_test.cpp).
+// contract suite (tests/store_contract_test.cpp).
 //
 // Keys and values are byte strings. Keys are namespaced by a short prefix
 // ("dv/" for DHT values, ...), so a scan over one prefix sees one kind of data.

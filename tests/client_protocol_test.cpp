@@ -2,7 +2,7 @@
 // send (frame bombs, truncation, wrong version, garbage, oversized params).
 #include <doctest/doctest.h>
 
-#include "node/client_protocol.h"
+#include "net/client_protocol.h"
 
 using namespace dhtalk;
 

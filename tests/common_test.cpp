@@ -8,7 +8,7 @@
 #include "common/json.h"
 #include "common/rng.h"
 #include "common/status.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

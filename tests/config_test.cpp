@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "node/config.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -16,13 +16,13 @@
 #include "crypto/node_identity.h"
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
-#include "dht/record.h"
-#include "dht/record_bodies.h"
-#include "node/client_protocol.h"
-#include "node/presence.h"
-#include "node/swim.h"
+#include "records/record.h"
+#include "records/record_bodies.h"
+#include "net/client_protocol.h"
+#include "node/gossip/presence.h"
+#include "node/gossip/swim.h"
 #include "tests/sample_inputs.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 

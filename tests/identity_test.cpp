@@ -5,7 +5,7 @@
 #include "common/files.h"
 #include "crypto/network_id.h"
 #include "crypto/node_identity.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -5,8 +5,8 @@
 #include <random>
 
 #include "node/node.h"
-#include "tests/dht_client.h"
-#include "tests/test_util.h"
+#include "testing/dht_client.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

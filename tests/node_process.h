@@ -11,7 +11,7 @@
 #include <json/json.h>
 
 #include "node/runtime_info.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 namespace dhtalk::test {
 

@@ -7,9 +7,9 @@
 
 #include "common/json.h"
 #include "node/runtime_info.h"
-#include "tests/dht_client.h"
+#include "testing/dht_client.h"
 #include "tests/node_process.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

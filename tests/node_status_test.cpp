@@ -3,7 +3,7 @@
 #include "common/json.h"
 #include "node/node_status.h"
 #include "node/runtime_info.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

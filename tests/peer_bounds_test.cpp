@@ -5,16 +5,16 @@
 #include <httplib.h>
 
 #include "crypto/node_identity.h"
-#include "node/courier.h"
+#include "node/trust/courier.h"
 #include "node/http_listener.h"
-#include "node/peer_service.h"
-#include "node/roster_builder.h"
-#include "node/roster_rules.h"
-#include "node/roster_store.h"
-#include "node/trusted_network.h"
+#include "node/trust/peer_service.h"
+#include "node/trust/roster_builder.h"
+#include "roster/roster_rules.h"
+#include "node/trust/roster_store.h"
+#include "node/trust/trusted_network.h"
 #include "storage/memory_store.h"
 #include "tests/roster_bus.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

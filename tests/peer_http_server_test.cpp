@@ -10,8 +10,8 @@
 
 #include <httplib.h>
 
-#include "node/peer_http_server.h"
-#include "tests/test_util.h"
+#include "net/peer_http_server.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

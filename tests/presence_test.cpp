@@ -6,7 +6,7 @@
 #include <doctest/doctest.h>
 #include <msgpack.hpp>
 
-#include "node/gossip_cluster.h"
+#include "sim/gossip_cluster.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

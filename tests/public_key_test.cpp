@@ -8,7 +8,7 @@
 #include "crypto/user_id.h"
 #include "crypto/node_identity.h"
 #include "tests/hostile_keys.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -8,10 +8,10 @@
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
 #include "crypto/user_id.h"
-#include "dht/record.h"
-#include "dht/record_bodies.h"
+#include "records/record.h"
+#include "records/record_bodies.h"
 #include "dht/record_validator.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -11,9 +11,9 @@
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
 #include "node/http_listener.h"
-#include "node/registrar.h"
+#include "node/front/registrar.h"
 #include "storage/memory_store.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -9,10 +9,10 @@
 
 #include "common/json.h"
 #include "common/rng.h"
-#include "node/registration.h"
-#include "node/verification_sender.h"
+#include "node/front/registration.h"
+#include "node/front/verification_sender.h"
 #include "storage/memory_store.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

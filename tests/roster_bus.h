@@ -7,9 +7,9 @@
 #include <map>
 
 #include "crypto/aead.h"
-#include "node/membership.h"
-#include "node/roster_builder.h"
-#include "tests/test_util.h"
+#include "node/trust/roster_vote.h"
+#include "node/trust/roster_builder.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 
@@ -28,7 +28,7 @@ inline const std::vector<crypto::NodeIdentity>& ids() {
     return v;
 }
 
-// Every node's Membership, and delivery of documents to all of them, the way
+// Every node's RosterVote, and delivery of documents to all of them, the way
 // the node's peer service will broadcast them.
 struct Bus {
     Bus() {
@@ -40,12 +40,12 @@ struct Bus {
     }
     // A node that knows the chain so far (as fetched from any member).
     void join(int i) {
-        auto m = Membership::create(nodes.empty() ? std::vector<RosterEpoch>{genesis} : nodes.begin()->second.chain(),
+        auto m = RosterVote::create(nodes.empty() ? std::vector<RosterEpoch>{genesis} : nodes.begin()->second.chain(),
                                     ids()[i]);
         REQUIRE(m.is_ok());
         nodes.emplace(i, std::move(m).value());
     }
-    Membership& at(int i) { return nodes.at(i); }
+    RosterVote& at(int i) { return nodes.at(i); }
 
     void apply(int i) {
         join(i);
@@ -71,7 +71,7 @@ struct Bus {
     }
 
     RosterEpoch genesis;
-    std::map<int, Membership> nodes;
+    std::map<int, RosterVote> nodes;
 };
 
 

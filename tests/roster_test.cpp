@@ -6,11 +6,11 @@
 
 #include "crypto/aead.h"
 #include "crypto/signing.h"
-#include "node/peer_service.h"
-#include "node/roster_builder.h"
-#include "node/roster_rules.h"
+#include "node/trust/peer_service.h"
+#include "node/trust/roster_builder.h"
+#include "roster/roster_rules.h"
 #include "tests/hostile_keys.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -10,11 +10,11 @@
 
 #include "crypto/node_identity.h"
 #include "crypto/user_certificate.h"
-#include "dht/record.h"
-#include "dht/record_bodies.h"
-#include "node/presence.h"
-#include "node/registrar_messages.h"
-#include "node/swim.h"
+#include "records/record.h"
+#include "records/record_bodies.h"
+#include "node/gossip/presence.h"
+#include "node/front/registrar_messages.h"
+#include "node/gossip/swim.h"
 
 namespace dhtalk::test {
 

@@ -4,8 +4,8 @@
 #include <future>
 
 #include "dht/overlay.h"
-#include "tests/dht_client.h"
-#include "tests/test_util.h"
+#include "testing/dht_client.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -2,11 +2,11 @@
 // refusing every kind of hostile datagram, across a key change.
 #include <mutex>
 
-#include "dht/gossip_socket.h"
-#include "dht/replay_window.h"
-#include "dht/sealed_socket.h"
-#include "dht/udp_socket.h"
-#include "tests/test_util.h"
+#include "net/gossip_socket.h"
+#include "net/replay_window.h"
+#include "net/sealed_socket.h"
+#include "net/udp_socket.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // The simulated network's own model, with small hand-written hosts: latency
 // and loss follow the configuration, and a seed replays the same history.
-#include "dht/sim_network.h"
+#include "sim/sim_network.h"
 
 #include <string>
 

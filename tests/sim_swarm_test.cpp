@@ -1,6 +1,6 @@
 // Real OpenDHT nodes on the simulated network: a swarm forms, and values put
 // through one node are found through others.
-#include "dht/sim_swarm.h"
+#include "sim/sim_swarm.h"
 
 #include <doctest/doctest.h>
 

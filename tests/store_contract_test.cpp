@@ -2,7 +2,7 @@
 // RocksDB store promises: persistence across reopen, one process at a time.
 #include "storage/memory_store.h"
 #include "storage/rocks_store.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

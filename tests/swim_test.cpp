@@ -8,7 +8,7 @@
 
 #include <set>
 
-#include "node/gossip_cluster.h"
+#include "sim/gossip_cluster.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

@@ -10,7 +10,7 @@
 #include "crypto/tls.h"
 #include "crypto/user_certificate.h"
 #include "tests/hostile_keys.h"
-#include "tests/test_util.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -4,7 +4,7 @@
 // the admin interface refuses callers without the secret.
 #include <httplib.h>
 
-#include "tests/dht_client.h"
+#include "testing/dht_client.h"
 #include "tests/node_process.h"
 
 #include <doctest/doctest.h>

@@ -3,8 +3,8 @@
 // admissions and a ban. Members keep storing and finding values across every
 // epoch change; the banned node is cut off once the grace period ends; a
 // node with another network's key never gets in. Replays from its seed.
-#include "dht/sim_swarm.h"
-#include "node/roster_rules.h"
+#include "sim/sim_swarm.h"
+#include "roster/roster_rules.h"
 #include "tests/roster_bus.h"
 
 #include <doctest/doctest.h>

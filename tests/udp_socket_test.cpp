@@ -7,8 +7,8 @@
 
 #include <mutex>
 
-#include "dht/udp_socket.h"
-#include "tests/test_util.h"
+#include "net/udp_socket.h"
+#include "testing/test_util.h"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // The records a node keeps for its users, bounded per user in count and
 // bytes, with usage that survives a restart.
-#include "node/user_records.h"
+#include "node/front/user_records.h"
 #include "storage/memory_store.h"
 
 #include <doctest/doctest.h>

@@ -11,7 +11,7 @@
 #include "common/json.h"
 #include "common/option_error.h"
 #include "crypto/signing.h"
-#include "tools/client.h"
+#include "client/client.h"
 
 namespace po = boost::program_options;
 

@@ -1,0 +1,109 @@
+#pragma once
+// Client: the client library behind the `dhtalk` user commands, usable by
+// other programs. It keeps a Profile, talks to the first reachable node of
+// its list (failing over to the next when one is down or breaks mid-call),
+// and turns the user's intentions into signed records: it generates the
+// user's key, seals the privacy list to it, encrypts media metadata, and
+// checks every record a node returns before believing it. One thread at a time.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "records/record.h"
+#include "records/record_bodies.h"
+#include "client/client_connection.h"
+#include "client/client_profile.h"
+#include "client/trusted_roster.h"
+
+namespace dhtalk::client {
+
+struct ClientOptions {
+    std::filesystem::path profile_dir;
+    std::vector<std::string> nodes;  // HOST:PORT in order; default: the profile's, else 127.0.0.1:4223
+    std::chrono::milliseconds timeout{std::chrono::seconds(15)};
+};
+
+struct MediaPublished {
+    MediaReference reference;
+    MediaMetadata metadata;
+    std::filesystem::path encrypted_file;  // where the encrypted content was written
+};
+
+class Client {
+public:
+    static Result<std::unique_ptr<Client>> open(ClientOptions options);
+
+    const Profile& profile() const { return profile_; }
+    // The node the client is connected to ("" before the first call).
+    std::string node() const { return connection_ ? connection_->endpoint() : ""; }
+    std::string node_id() const { return node_id_; }
+    // The network's name, as the verified roster gives it ("" before the first call).
+    std::string network_name() const { return roster_ ? roster_->current().settings.name : ""; }
+
+    // Step 1 of registration: asks a node to send a code to `phone`.
+    // Returns the user id the number will have.
+    Result<std::string> register_number(const std::string& phone);
+    // Step 2: makes the user's key, has the node check `code` and issue the
+    // certificate, and saves both in the profile.
+    Status verify(const std::string& code);
+
+    Result<uint64_t> set_vcard(const VCard& card);
+    Result<VCard> vcard(const std::string& user_id);
+    // A phone number (+E164) or a user id, as a user id.
+    Result<std::string> user_id_of(const std::string& phone_or_id);
+
+    // The user's own privacy list: the profile's copy (empty for a user who
+    // never set one). A profile without a copy reads the list from the DHT
+    // (opened with the user's key) and keeps it; if that read fails, even as
+    // "not found", it is an error (kUnavailable), so that no edit starts
+    // from a list that merely could not be read.
+    Result<PrivacyList> privacy();
+    // Keeps `list` in the profile, publishes it (sealed to the user, with a
+    // higher sequence) and gives it to the node to enforce.
+    Status set_privacy(const PrivacyList& list);
+
+    Result<MediaPublished> publish_media(const std::filesystem::path& file, const std::string& type);
+    Result<MediaMetadata> media_info(const MediaReference& reference);
+
+    // Presence: the user's own, another user's as this user may see it, and
+    // a stream of changes of the users watched (until the connection ends;
+    // `on_change` returns false to stop).
+    Status set_presence(const std::string& show, const std::string& status);
+    Result<FrameParams> presence(const std::string& user_id);
+    Status watch_presence(const std::vector<std::string>& user_ids,
+                          const std::function<bool(const FrameParams&)>& on_change);
+
+    // One request with login, failing over between nodes. Refusals (a reply
+    // with an error) are returned as their Status.
+    Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true);
+
+private:
+    explicit Client(ClientOptions options, Profile profile);
+    Status connect(bool login);
+    // Brings the pinned roster up to date from `conn` (or pins it, on first
+    // use) and checks that the node is one of its members: its node id.
+    Result<std::string> authenticate(ClientConnection& conn);
+    // The newest epoch number `conn`'s node holds, and its epoch `at` if any.
+    Result<std::pair<uint64_t, std::optional<RosterEpoch>>> roster_epoch(ClientConnection& conn, uint64_t at);
+    Result<uint64_t> publish(Record record);
+    Result<OpenedRecord> fetch(RecordType type, const std::string& user_id, const std::string& locator = {});
+    uint64_t next_sequence();
+    // Keeps the node in use first, then the others given, in the profile.
+    void remember_nodes();
+    // The node in use failed: drop the connection and try it last from now on.
+    void demote_current_node();
+
+    ClientOptions options_;
+    Profile profile_;
+    std::unique_ptr<ClientConnection> connection_;
+    bool logged_in_ = false;
+    std::string node_id_;
+    std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use
+    std::string scheme_ = "kontalk-sha1";
+};
+
+}  // namespace dhtalk::client

@@ -1,0 +1,55 @@
+#pragma once
+// ClientConnection: one TLS session from a client to a node's front end
+// (docs/protocol.md). Blocking calls with timeouts; requests may be
+// pipelined with send() and receive(). A frame with id 0 and an error code
+// is the node refusing the session (a login refused, a malformed frame):
+// it is returned as that error. One thread at a time.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "crypto/tls.h"
+#include "net/client_protocol.h"
+
+namespace dhtalk::client {
+
+class ClientConnection {
+public:
+    // Connects to HOST:PORT and completes the handshake, presenting
+    // `credentials`' certificate if it has one. kUnavailable or kTimeout.
+    static Result<std::unique_ptr<ClientConnection>> open(const std::string& endpoint,
+                                                          std::shared_ptr<crypto::TlsCredentials> credentials,
+                                                          std::chrono::milliseconds timeout);
+    ~ClientConnection();
+
+    // Sends a request and waits for its reply. A reply with an error code is
+    // returned as a frame: the caller reads frame.status().
+    Result<ClientFrame> call(const std::string& method, FrameParams params, std::chrono::milliseconds timeout);
+    // Sends a request without waiting; returns its id.
+    Result<uint64_t> send(const std::string& method, FrameParams params);
+    // The next frame from the node.
+    Result<ClientFrame> receive(std::chrono::milliseconds timeout);
+
+    // Sends bytes as they are, for probes and tests of the node's defences.
+    Status send_raw(const std::string& bytes);
+
+    const std::string& endpoint() const { return endpoint_; }
+    // The certificate the node presented in the TLS handshake (it holds its key).
+    std::shared_ptr<dht::crypto::Certificate> peer_certificate() const { return tls_->peer_certificate(); }
+
+private:
+    ClientConnection() = default;
+    Status write_all(const std::string& bytes, std::chrono::steady_clock::time_point deadline);
+    Status wait(short events, std::chrono::steady_clock::time_point deadline);
+
+    std::string endpoint_;
+    int fd_ = -1;
+    std::shared_ptr<crypto::TlsCredentials> credentials_;
+    std::unique_ptr<crypto::TlsSession> tls_;
+    FrameReader reader_{kMaxNodeFrameBytes};
+    uint64_t next_id_ = 1;
+};
+
+}  // namespace dhtalk::client

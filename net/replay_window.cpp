@@ -1,0 +1,40 @@
+#include "net/replay_window.h"
+
+namespace dhtalk {
+
+bool ReplayWindow::accept(uint64_t seq) {
+    if (!any_ || seq > highest_) {
+        const uint64_t shift = any_ ? seq - highest_ : kSize;
+        if (shift >= kSize) {
+            seen_.reset();
+        } else {
+            // Clear the bits of the numbers that slide out of the window.
+            for (uint64_t s = highest_ + 1; s <= seq; ++s) seen_.reset(s % kSize);
+        }
+        highest_ = seq;
+        any_ = true;
+        seen_.set(seq % kSize);
+        return true;
+    }
+    if (highest_ - seq >= kSize) return false;  // too old to tell
+    if (seen_.test(seq % kSize)) return false;
+    seen_.set(seq % kSize);
+    return true;
+}
+
+bool ReplayGuard::accept(uint64_t sender, uint64_t seq) {
+    auto it = windows_.find(sender);
+    if (it == windows_.end()) {
+        if (windows_.size() >= max_senders_) {
+            windows_.erase(lru_.back());
+            lru_.pop_back();
+        }
+        lru_.push_front(sender);
+        it = windows_.emplace(sender, Entry{ReplayWindow{}, lru_.begin()}).first;
+    } else {
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+    }
+    return it->second.window.accept(seq);
+}
+
+}  // namespace dhtalk

@@ -1,0 +1,124 @@
+#pragma once
+// ClientService: what the client front end does with each request
+// (docs/protocol.md): hello, register and verify (registration and user
+// certificates), put and get (records in the DHT), privacy.set. Logins are
+// checked against the current members (any member's users may log in here:
+// that is failover). Every record a client publishes is checked by the
+// RecordValidator before it is kept and put into the DHT; every record a get
+// returns is checked again on its way out.
+//
+// Registration goes through the Registrar (registrar.h): the number's
+// registrar sends and checks its code, this node issues the certificate.
+//
+// Threads: handle() and authenticate() run on the front end's I/O thread;
+// DHT callbacks on OpenDHT's; the registrar's workers finish registrations,
+// so that a slow SMS gateway or a slow member blocks no one. Replies are
+// thread-safe.
+
+#include <functional>
+#include <optional>
+#include <map>
+#include <set>
+#include <memory>
+#include <mutex>
+
+#include "common/clock.h"
+#include "crypto/node_identity.h"
+#include "dht/overlay.h"
+#include "dht/record_validator.h"
+#include "node/front/client_server.h"
+#include "node/gossip/gossip_service.h"
+#include "node/front/registrar.h"
+#include "node/front/user_records.h"
+#include "node/front/verification_sender.h"
+
+namespace dhtalk {
+
+struct ClientServiceConfig {
+    std::string user_id_scheme = "kontalk-sha1";
+    std::string network_name;
+    RegistrationLimits limits;
+    size_t max_queued_codes = 256;  // registrations waiting for the verification provider or another member
+    Store* registration_store = nullptr;  // keeps the registration limits across restarts
+};
+
+class ClientService final : public ClientHandler {
+public:
+    // Every reference must outlive the service. `overlay` answers the overlay
+    // now, or null while the node is not in the network.
+    ClientService(ClientServiceConfig config, const crypto::NodeIdentity& identity,
+                  std::shared_ptr<const RecordValidator> validator, UserRecords& records,
+                  std::function<Overlay*()> overlay, std::unique_ptr<VerificationSender> sender, const Clock& clock);
+    ~ClientService() override;
+
+    // Puts every kept record into the DHT again (after the overlay starts).
+    // Returns how many; expired ones are dropped.
+    size_t republish();
+
+    // Presence for logged-in users, and the way to push frames to their
+    // sessions. Both must outlive the service; set before the front end starts.
+    void attach_presence(GossipService* presence, std::function<void(uint64_t, ClientFrame)> push);
+    // The roster chain, for clients to verify. Set before the front end starts.
+    struct RosterView {
+        uint64_t current = 0;               // the newest epoch's number
+        std::optional<std::string> epoch;   // the encoded epoch asked for, if there is one
+    };
+    void attach_roster(std::function<RosterView(uint64_t epoch)> roster) { roster_ = std::move(roster); }
+    // The registrar's side, for the peer service, and the members it ranks
+    // (set before the front end starts; unset, this node registers every number).
+    RegistrarHandler* registrar() { return &registrar_; }
+    void attach_registrars(std::function<std::vector<RegistrarPeer>()> members) {
+        registrar_.attach_members(std::move(members));
+    }
+    // A presence for a local watcher: pushed to each of the watcher's sessions that watch the user.
+    void deliver(const PresenceDelivery& d);
+
+    Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate& cert) override;
+    Status recheck(const crypto::UserCertificateInfo& user) override;
+    void handle(const ClientSession& session, const ClientFrame& request, ClientReply reply) override;
+    void opened(const ClientSession& session) override;
+    void closed(const ClientSession& session) override;
+
+private:
+    void hello(const ClientSession& s, ClientReply reply);
+    void roster(const ClientFrame& f, ClientReply reply);
+    void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // The reply to a verified registration: a certificate for `csr`, kept.
+    ClientFrame issue_certificate(const std::string& user_id, const std::string& csr);
+    void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // Erases the user's kept records that expired or no longer open; how many.
+    size_t drop_expired_records(const std::string& user_id);
+    void get(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
+                 std::function<void(bool)> done);
+
+    // Gets in flight, by key, and the replies waiting for each. Shared with
+    // OpenDHT's callbacks, which may run after the service is gone.
+    struct Lookups {
+        std::mutex mutex;
+        std::map<dht::InfoHash, std::vector<ClientReply>> waiting;  // guarded by mutex
+    };
+
+    ClientServiceConfig config_;
+    const crypto::NodeIdentity& identity_;
+    std::shared_ptr<const RecordValidator> validator_;
+    UserRecords& records_;
+    std::function<Overlay*()> overlay_;
+    std::function<RosterView(uint64_t)> roster_;
+    const Clock& clock_;
+    std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();
+
+    GossipService* presence_ = nullptr;
+    std::function<void(uint64_t, ClientFrame)> push_;
+    std::mutex sessions_mutex_;
+    std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
+    std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
+
+    // Last: destroyed first, its workers stopped while what they call is whole.
+    Registrar registrar_;
+};
+
+}  // namespace dhtalk

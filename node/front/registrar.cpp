@@ -1,0 +1,248 @@
+#include "node/front/registrar.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "crypto/aead.h"
+#include "crypto/signing.h"
+#include "crypto/user_id.h"
+#include "node/trust/courier.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr const char* kRegistrarPath = "/v1/registrar";
+constexpr size_t kMaxRecentRequests = 100000;  // the replay set; past it new requests wait
+
+uint32_t crypto_random_u32() { return static_cast<uint32_t>(crypto::random_u64()); }
+
+std::string random_nonce() {
+    std::string nonce(kRegistrarNonceBytes, '\0');
+    crypto::random_bytes({reinterpret_cast<uint8_t*>(nonce.data()), nonce.size()});
+    return nonce;
+}
+
+}  // namespace
+
+std::vector<RegistrarPeer> rank_registrars(const std::string& user_id, std::vector<RegistrarPeer> members,
+                                           size_t count) {
+    std::vector<std::pair<std::string, size_t>> scored;
+    scored.reserve(members.size());
+    for (size_t i = 0; i < members.size(); ++i)
+        scored.emplace_back(crypto::sha256(user_id + "/" + members[i].node_id), i);
+    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<RegistrarPeer> out;
+    for (size_t i = 0; i < scored.size() && out.size() < count; ++i) out.push_back(std::move(members[scored[i].second]));
+    return out;
+}
+
+Registrar::Registrar(RegistrarConfig config, const crypto::NodeIdentity& identity,
+                     std::unique_ptr<VerificationSender> sender, const Clock& clock)
+    : config_(std::move(config)),
+      identity_(identity),
+      self_(identity.node_id_hex()),
+      sender_(std::move(sender)),
+      clock_(clock),
+      registrations_(config_.limits, crypto_random_u32, config_.store),
+      sms_(config_.max_queued),
+      peers_(config_.max_queued) {}
+
+void Registrar::stop() {
+    sms_.stop();
+    peers_.stop();
+}
+
+void Registrar::forget_stale() {
+    std::lock_guard lock(mutex_);
+    registrations_.forget_stale(clock_.wall_now());
+}
+
+std::vector<RegistrarPeer> Registrar::registrars_for(const std::string& user_id) const {
+    if (!members_) return {};
+    return rank_registrars(user_id, members_(), kRegistrarCandidates);
+}
+
+void Registrar::request_code(const std::string& e164, const std::string& user_id, const std::string& address,
+                             Done done) {
+    auto registrars = registrars_for(user_id);
+    if (registrars.empty() || registrars.front().node_id == self_) {
+        Status st = send_code_here(e164, user_id, address, done);
+        if (!st) done(st);
+        return;
+    }
+    pass_on(std::move(registrars), RegistrarRequest::Kind::kCode, user_id, address, e164, std::move(done));
+}
+
+void Registrar::check_code(const std::string& user_id, const std::string& code, const std::string& address,
+                           Done done) {
+    auto registrars = registrars_for(user_id);
+    if (registrars.empty() || registrars.front().node_id == self_) return done(check_code_here(user_id, code, address));
+    pass_on(std::move(registrars), RegistrarRequest::Kind::kCheck, user_id, address, code, std::move(done));
+}
+
+void Registrar::pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest::Kind kind, const std::string& user_id,
+                        const std::string& address, const std::string& secret, Done done) {
+    Status admitted;
+    {
+        std::lock_guard lock(mutex_);
+        admitted = registrations_.admit_address(address, clock_.wall_now());
+    }
+    if (!admitted) return done(admitted);
+    auto job = [this, registrars = std::move(registrars), kind, user_id, address, secret, done] {
+        Status result = Status::unavailable("no registrar of this number can be reached: try again later");
+        for (const auto& r : registrars) {
+            if (r.node_id == self_) {  // this node stands in for the registrar
+                if (kind == RegistrarRequest::Kind::kCheck) return done(check_code_here(user_id, secret, address));
+                Status st = send_code_here(secret, user_id, address, done);
+                if (!st) done(st);
+                return;
+            }
+            Answer a = ask(r, kind, user_id, address, secret);
+            if (!a.reached) {
+                DHTALK_LOG(kInfo, "registrar", "registrar " << r.node_id << " cannot be reached: " << a.status.message());
+                continue;
+            }
+            result = a.status;
+            break;
+        }
+        done(result);
+    };
+    if (!peers_.post(std::move(job)))
+        done(Status::exhausted("this node is passing on too many registrations: try again shortly"));
+}
+
+Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Kind kind, const std::string& user_id,
+                                 const std::string& address, const std::string& secret) {
+    auto fail = [&](Code code, const std::string& why) {
+        return Answer{true, Status(code, "the registrar of this number (" + peer.node_id + ") " + why)};
+    };
+    if (!peer.certificate) return Answer{false, Status::unavailable("no certificate")};
+    RegistrarRequest r;
+    r.kind = kind;
+    r.network_id = config_.network_id;
+    r.from = self_;
+    r.to = peer.node_id;
+    r.user_id = user_id;
+    r.address = address;
+    r.sent_ms = to_unix_millis(clock_.wall_now());
+    r.nonce = random_nonce();
+    auto sealed = crypto::seal_to(*peer.certificate, secret);
+    if (!sealed) return fail(Code::kInternal, "cannot be written to: " + sealed.status().message());
+    r.sealed = std::move(sealed).value();
+    auto signature = crypto::sign(*identity_.key, body_of(r));
+    if (!signature) return fail(Code::kInternal, "cannot be asked: " + signature.status().message());
+    r.signature = std::move(signature).value();
+    const std::string request = encode(r);
+
+    // Only a registrar that cannot have heard the request (no connection, or
+    // busy) is passed over: one that may have acted on it keeps it, so a
+    // right code is not spent there while the stand-in says it has none.
+    auto answer = peer_exchange(peer.endpoint, "POST", kRegistrarPath, request, kMaxRegistrarMessageBytes);
+    if (!answer) {
+        if (answer.status().code() == Code::kUnavailable) return Answer{false, answer.status()};
+        return fail(Code::kUnavailable, "did not answer: " + answer.status().message() + "; try again");
+    }
+    if (answer->status == 503) return Answer{false, Status::unavailable(answer->body)};
+    if (answer->status != 200) return fail(Code::kUnavailable, "refused the request: " + answer->body);
+    auto v = decode_registrar_verdict(answer->body);
+    if (!v) return fail(Code::kCorruption, "answered with a malformed verdict: " + v.status().message());
+    if (v->from != peer.node_id || v->network_id != config_.network_id || v->request_digest != crypto::sha256(request))
+        return fail(Code::kCorruption, "answered with a verdict on another request");
+    if (!crypto::verify(*peer.certificate, body_of(*v), v->signature))
+        return fail(Code::kCorruption, "answered with a verdict its key did not sign");
+    return Answer{true, v->status()};
+}
+
+Status Registrar::send_code_here(const std::string& e164, const std::string& user_id, const std::string& address,
+                                 Done done) {
+    Result<std::string> code = Status::internal("unset");
+    {
+        std::lock_guard lock(mutex_);
+        code = registrations_.start(user_id, address, clock_.wall_now());
+    }
+    if (!code) return code.status();
+    auto job = [this, e164, code = *code, done] {
+        Status sent = sender_->send(e164, code);
+        if (!sent) {
+            DHTALK_LOG(kWarning, "registrar", "cannot deliver a verification code: " << sent.message());
+            return done(Status::unavailable("cannot deliver the code: " + sent.message()));
+        }
+        done(Status::ok());
+    };
+    if (!sms_.post(std::move(job))) return Status::exhausted("this node is sending too many codes: try again shortly");
+    return Status::ok();
+}
+
+Status Registrar::check_code_here(const std::string& user_id, const std::string& code, const std::string& address) {
+    std::lock_guard lock(mutex_);
+    return registrations_.verify(user_id, code, address, clock_.wall_now());
+}
+
+Status Registrar::refuse_replay(const std::string& name, WallTime now) {
+    // Forgotten in the order heard: each is kept for the same time.
+    while (!recent_order_.empty() && recent_order_.front().first <= now) {
+        recent_.erase(recent_order_.front().second);
+        recent_order_.pop_front();
+    }
+    if (recent_.count(name)) return Status::invalid("this request was heard before (a replay)");
+    if (recent_.size() >= kMaxRecentRequests) return Status::busy("too many registrations at once: try again shortly");
+    recent_.insert(name);
+    recent_order_.emplace_back(now + 2 * config_.max_skew, name);
+    return Status::ok();
+}
+
+Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
+    auto r = decode_registrar_request(bytes);
+    if (!r) return r.status();
+    if (r->network_id != config_.network_id) return Status::invalid("a registrar request for another network");
+    if (r->to != self_) return Status::invalid("a registrar request for another node (" + r->to + ")");
+    std::shared_ptr<const dht::crypto::Certificate> cert;
+    if (members_)
+        for (const auto& m : members_())
+            if (m.node_id == r->from) cert = m.certificate;
+    if (!cert) return Status::denied("a registrar request from " + r->from + ", not a current member");
+    if (!crypto::verify(*cert, body_of(*r), r->signature))
+        return Status::denied("a registrar request that " + r->from + "'s key did not sign");
+    const WallTime now = clock_.wall_now();
+    const auto skew = milliseconds(std::llabs(to_unix_millis(now) - r->sent_ms));
+    if (skew > config_.max_skew)
+        return Status::invalid("a registrar request sent " + std::to_string(skew.count() / 1000) +
+                               " s away from this node's clock");
+    if (!crypto::is_user_id(config_.user_id_scheme, r->user_id)) return Status::invalid("not a user id: " + r->user_id);
+    {
+        std::lock_guard lock(mutex_);
+        DHTALK_TRY(refuse_replay(r->from + "/" + r->nonce, now));
+    }
+    auto secret = crypto::open_sealed(*identity_.key, r->sealed);
+    if (!secret) return Status::invalid("a registrar request sealed to another key");
+
+    RegistrarVerdict v;
+    v.network_id = config_.network_id;
+    v.from = self_;
+    v.request_digest = crypto::sha256(bytes);
+    Status answer;
+    if (r->kind == RegistrarRequest::Kind::kCode) {
+        auto e164 = crypto::normalize_e164(*secret);
+        if (!e164) return Status::invalid("a registrar request without a phone number");
+        auto user_id = crypto::derive_user_id(config_.user_id_scheme, *e164);
+        if (!user_id || *user_id != r->user_id) return Status::invalid("the sealed number is not the user id's");
+        answer = send_code_here(*e164, r->user_id, r->address, [from = r->from](const Status& sent) {
+            if (!sent) DHTALK_LOG(kWarning, "registrar", "a code asked for by " << from << ": " << sent.message());
+        });
+        if (answer) v.expires_in_s = code_lifetime_s();
+    } else {
+        if (secret->size() > kVerificationCodeDigits) return Status::invalid("a registrar request with a long code");
+        answer = check_code_here(r->user_id, *secret, r->address);
+    }
+    v.code = answer.code();
+    v.message = answer.message().substr(0, 256);
+    auto signature = crypto::sign(*identity_.key, body_of(v));
+    if (!signature) return signature.status();
+    v.signature = std::move(signature).value();
+    return encode(v);
+}
+
+}  // namespace dhtalk

@@ -1,0 +1,99 @@
+// What a node reports: its status document (GET /status) and the admin
+// API's answers (pending changes, votes). Read by the status server's thread.
+#include "node/node.h"
+
+#include "dhtalk_version.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+NodeStatus Node::status() {
+    NodeStatus s;
+    s.node_id = identity_.node_id_hex();
+    s.network_id = network_id();
+    s.network = network_name();
+    s.version = DHTALK_VERSION;
+    s.standing = trust_ ? standing_name(trust_->standing()) : "open";
+    if (trust_) {
+        s.roster_epoch = trust_->epoch();
+        s.members = trust_->member_count();
+        s.pending = trust_->pending_count();
+    }
+    s.uptime_s = static_cast<uint64_t>(duration_cast<seconds>(clock_.now() - started_).count());
+    if (Overlay* o = live_overlay_.load()) {
+        const auto st = o->stats();
+        s.peers_ipv4 = st.peers_ipv4;
+        s.peers_ipv6 = st.peers_ipv6;
+        s.values_stored = st.values_stored;
+        s.bytes_stored = st.bytes_stored;
+        s.requests_in = st.requests_in;
+        s.requests_out = st.requests_out;
+        s.datagrams_in = st.datagrams_in;
+        s.datagrams_out = st.datagrams_out;
+        s.bytes_in = st.bytes_in;
+        s.bytes_out = st.bytes_out;
+        s.datagrams_refused = st.datagrams_refused;
+    }
+    if (client_server_) {
+        const auto cs = client_server_->stats();
+        s.client_sessions = cs.sessions;
+        s.client_users = cs.logged_in;
+        s.client_requests = cs.requests;
+        s.client_refused = cs.refused_connections + cs.failed_handshakes + cs.rate_limited + cs.malformed;
+    }
+    if (presence_) {
+        const auto ps = presence_->stats();
+        s.members_alive = ps.members_alive;
+        s.members_suspect = ps.members_suspect;
+        s.members_dead = ps.members_dead;
+        s.presence_sent = ps.presence_sent;
+        s.presence_received = ps.presence_received;
+        s.presence_refused = ps.refused;
+    }
+    s.records_accepted = record_policy_->accepted;
+    s.records_refused = record_policy_->refused;
+    s.values_accepted = policy_->accepted;
+    s.values_refused = policy_->refused;
+    s.snapshots = snapshots_;
+    s.snapshot_failures = snapshot_failures_;
+    return s;
+}
+
+Result<Json::Value> Node::admin_pending() {
+    if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
+    auto v = trust_->pending_json();
+    v["self"] = identity_.node_id_hex();
+    // What the membership protocol sees of each member: liveness and load.
+    if (presence_) {
+        std::map<std::string, MemberView> seen;
+        for (auto& m : presence_->members()) seen[m.id] = m;
+        for (auto& m : v["members"]) {
+            auto it = seen.find(m["node_id"].asString());
+            if (it == seen.end()) continue;
+            m["liveness"] = member_state_name(it->second.state);
+            m["incarnation"] = Json::UInt64(it->second.incarnation);
+            m["sessions"] = it->second.sessions;
+            m["capacity"] = it->second.capacity;
+        }
+    }
+    v["standing"] = standing_name(trust_->standing());
+    return v;
+}
+
+Status Node::admin_vote(const Json::Value& r) {
+    if (!trust_) return Status::invalid("this node runs a plain open network: there is no roster");
+    const std::string change = r["change"].isString() ? r["change"].asString() : "";
+    const std::string decision = r["decision"].isString() ? r["decision"].asString() : "";
+    const std::string subject = r["node_id"].isString() ? r["node_id"].asString() : "";
+    const std::string reason = r["reason"].isString() ? r["reason"].asString() : "";
+    if (change != "admit" && change != "ban") return Status::invalid("change must be admit or ban");
+    if (decision != "approve" && decision != "reject") return Status::invalid("decision must be approve or reject");
+    if (subject.size() != 40 || subject.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return Status::invalid("node_id must be 40 lowercase hex digits");
+    if (reason.size() > kMaxTextBytes) return Status::invalid("the reason is too long");
+    return trust_->vote(change == "ban" ? ChangeKind::kBan : ChangeKind::kAdmit, subject,
+                        decision == "approve" ? Decision::kApprove : Decision::kReject, reason);
+}
+
+}  // namespace dhtalk

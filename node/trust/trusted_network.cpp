@@ -1,0 +1,489 @@
+#include "node/trust/trusted_network.h"
+
+#include <algorithm>
+
+#include "common/address_bucket.h"
+#include "common/host_port.h"
+#include "common/log.h"
+#include "crypto/aead.h"
+#include "crypto/signing.h"
+#include "node/trust/roster_builder.h"
+#include "roster/roster_rules.h"
+
+namespace dhtalk {
+namespace {
+
+// Every epoch a member at `endpoint` holds from `from` on, page by page.
+// At most this many epochs per catch-up; the rest comes with the next one.
+constexpr size_t kMaxEpochsPerCatchUp = 16 * kMaxEpochsPerAnswer;
+
+// The epochs a member at `endpoint` holds from `from` on, page by page,
+// each numbered as asked.
+Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::string& endpoint, uint64_t from) {
+    std::vector<RosterEpoch> out;
+    while (out.size() < kMaxEpochsPerCatchUp) {
+        auto page = courier.fetch_roster(endpoint, from + out.size());
+        if (!page) return page.status();
+        for (const auto& doc : *page) {
+            auto e = decode_roster_epoch(doc);
+            if (!e) return Status::invalid(endpoint + " sent a malformed epoch: " + e.status().message());
+            if (e->epoch != from + out.size()) return Status::invalid(endpoint + " sent epochs out of order");
+            out.push_back(std::move(e).value());
+        }
+        if (page->size() < kMaxEpochsPerAnswer) break;
+    }
+    return out;
+}
+
+}  // namespace
+
+size_t gossip_fanout(size_t peers) {
+    size_t log2 = 0;
+    while ((size_t{1} << log2) < peers + 1) log2++;
+    return std::min(peers, log2 + 2);
+}
+
+const char* standing_name(TrustedNetwork::Standing s) {
+    switch (s) {
+    case TrustedNetwork::Standing::kMember: return "member";
+    case TrustedNetwork::Standing::kApplicant: return "applicant";
+    case TrustedNetwork::Standing::kBanned: return "banned";
+    }
+    return "?";
+}
+
+Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& config, Store& store,
+                                                             const crypto::NodeIdentity& identity, const Clock& clock) {
+    RosterStore roster(store);
+    auto chain = roster.load_chain();
+    if (!chain) return chain.status();
+    if (chain->empty()) {
+        if (config.genesis) {
+            auto g = make_genesis(identity, config.settings, {config.endpoint}, config.contact, crypto::random_key());
+            if (!g) return g.status();
+            DHTALK_TRY(roster.save_epoch(*g));
+            DHTALK_LOG(kInfo, "trust", "founded network '" << config.settings.name << "' (id "
+                                                            << network_id_of_genesis(*g) << ", quorum "
+                                                            << quorum_rule_name(config.settings.quorum) << ")");
+            chain->push_back(std::move(g).value());
+        } else if (config.apply) {
+            Courier courier;
+            Status last = Status::invalid("no --bootstrap node to apply through");
+            for (const auto& b : config.bootstrap) {
+                auto fetched = fetch_epochs(courier, b, 0);
+                if (fetched && !fetched->empty()) {
+                    *chain = std::move(fetched).value();
+                    break;
+                }
+                last = fetched ? Status::unavailable(b + " holds no roster") : fetched.status();
+            }
+            if (chain->empty()) return Status::unavailable("cannot fetch the network's roster: " + last.message());
+            DHTALK_TRY(verify_chain(*chain, std::nullopt));
+            for (const auto& e : *chain) DHTALK_TRY(roster.save_epoch(e));
+        } else {
+            return Status::not_found("this node belongs to no network yet");
+        }
+    } else if (config.genesis) {
+        DHTALK_LOG(kWarning, "trust", "the data directory already holds a network; --genesis ignored");
+    }
+    auto roster_vote = RosterVote::create(std::move(chain).value(), identity);
+    if (!roster_vote) return Status::corruption("the stored roster does not verify: " + roster_vote.status().message());
+    std::unique_ptr<TrustedNetwork> t(new TrustedNetwork(config, store, identity, clock, std::move(roster_vote).value()));
+    // Restore what was pending; anything that no longer verifies is dropped.
+    if (auto apps = t->roster_store_.load_applications())
+        for (const auto& a : *apps)
+            t->roster_vote_.offer_application(a, to_unix_seconds(clock.wall_now())).ignore_error();
+    if (auto ballots = t->roster_store_.load_ballots())
+        for (const auto& b : *ballots) t->roster_vote_.offer_ballot(b).ignore_error();
+    t->forget_gone_applications();  // expired or dismissed while the node was down
+    return t;
+}
+
+TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity,
+                               const Clock& clock, RosterVote roster_vote)
+    : config_(config),
+      roster_store_(store),
+      identity_(identity),
+      clock_(clock),
+      roster_vote_(std::move(roster_vote)),
+      rng_(crypto::random_u64()) {}
+
+TrustedNetwork::~TrustedNetwork() = default;
+
+TrustedNetwork::Standing TrustedNetwork::standing() const {
+    std::lock_guard lock(mutex_);
+    if (roster_vote_.is_member()) return Standing::kMember;
+    const auto& revoked = roster_vote_.current().revoked;
+    if (std::binary_search(revoked.begin(), revoked.end(), identity_.node_id_hex())) return Standing::kBanned;
+    return Standing::kApplicant;
+}
+
+uint32_t TrustedNetwork::network_id() const {
+    std::lock_guard lock(mutex_);
+    return roster_vote_.network_id();
+}
+
+uint64_t TrustedNetwork::epoch() const {
+    std::lock_guard lock(mutex_);
+    return roster_vote_.current().epoch;
+}
+
+size_t TrustedNetwork::member_count() const {
+    std::lock_guard lock(mutex_);
+    return roster_vote_.current().members.size();
+}
+
+size_t TrustedNetwork::pending_count() const {
+    std::lock_guard lock(mutex_);
+    return roster_vote_.proposals().size();
+}
+
+std::string TrustedNetwork::network_name() const {
+    std::lock_guard lock(mutex_);
+    return roster_vote_.current().settings.name;
+}
+
+std::optional<EpochKey> TrustedNetwork::epoch_key() const {
+    std::lock_guard lock(mutex_);
+    auto key = open_epoch_key(roster_vote_.current(), identity_);
+    if (!key) return std::nullopt;
+    return EpochKey{static_cast<uint32_t>(roster_vote_.current().epoch), *key};
+}
+
+std::vector<Member> TrustedNetwork::members() const {
+    std::lock_guard lock(mutex_);
+    return roster_vote_.current().members;
+}
+
+std::vector<std::string> TrustedNetwork::peer_endpoints() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& m : roster_vote_.current().members)
+        if (m.node_id != identity_.node_id_hex()) out.insert(out.end(), m.endpoints.begin(), m.endpoints.end());
+    return out;
+}
+
+void TrustedNetwork::send_to_members(const std::string& path, const std::string& doc, const std::string& origin) {
+    for (const auto& m : roster_vote_.current().members)
+        if (m.node_id != identity_.node_id_hex())
+            for (const auto& e : m.endpoints) courier_.send(e, path, doc, origin);
+}
+
+void TrustedNetwork::pass_on(const std::string& path, const std::string& doc, const std::string& origin) {
+    if (config_.relay_to_all) return send_to_members(path, doc, origin);
+    std::vector<const Member*> others;
+    for (const auto& m : roster_vote_.current().members)
+        if (m.node_id != identity_.node_id_hex()) others.push_back(&m);
+    const size_t k = gossip_fanout(others.size());
+    for (size_t i = 0; i < k; ++i) {  // k distinct members, chosen at random
+        std::swap(others[i], others[i + rng_.uniform(others.size() - i)]);
+        for (const auto& e : others[i]->endpoints) courier_.send(e, path, doc, origin);
+    }
+}
+
+void TrustedNetwork::forget_gone_applications() {
+    const auto& held = roster_vote_.applications();
+    std::erase_if(application_origin_, [&](const auto& entry) { return !held.count(entry.first); });
+    if (auto stored = roster_store_.load_applications())
+        for (const auto& a : *stored)
+            if (!held.count(a.applicant.node_id)) roster_store_.erase_application(a.applicant.node_id).ignore_error();
+}
+
+std::string TrustedNetwork::origin_of(const PeerRequest& from) const {
+    // Another member passing an application on names where it first came
+    // from; anyone else is the origin itself. Members are recognised by the
+    // address they advertise (as written there: a host name never matches).
+    const std::string address = address_bucket(from.address);
+    if (!from.origin.empty() && from.origin.size() <= 64)
+        for (const auto& m : roster_vote_.current().members)
+            if (m.node_id != identity_.node_id_hex())
+                for (const auto& e : m.endpoints)
+                    if (auto hp = parse_host_port(e); hp && address_bucket(hp->first) == address)
+                        return address_bucket(from.origin);
+    return address;
+}
+
+Status TrustedNetwork::adopt(const RosterEpoch& next) {
+    const RosterEpoch prev = roster_vote_.current();
+    const bool rival_welcome = clock_.now() - adopted_at_ < config_.rival_window;
+    if (Status offered = roster_vote_.offer_epoch(next, rival_welcome); !offered) {
+        if (offered.code() == Code::kCorruption)
+            DHTALK_LOG(kError, "trust", "refusing roster epoch " << next.epoch << " assembled by " << next.assembler.substr(0, 8)
+                                                                 << ": " << offered.message()
+                                                                 << "; staying on epoch " << prev.epoch
+                                                                 << " and asking the other members");
+        return offered;
+    }
+    adopted(prev);
+    return Status::ok();
+}
+
+void TrustedNetwork::adopted(const RosterEpoch& prev) {
+    const RosterEpoch& next = roster_vote_.current();
+    adopted_at_ = clock_.now();
+    Status saved = roster_store_.save_epoch(next);
+    if (!saved) DHTALK_LOG(kError, "trust", "cannot store roster epoch " << next.epoch << ": " << saved.message());
+    roster_store_.forget_ballots_before(next.epoch).ignore_error();  // stale ballots only cost space
+    forget_gone_applications();  // the admitted node's, and any the epoch made moot
+    const std::string doc = encode(next);
+    // Its assembler sends it to every member; the others pass it on.
+    if (next.assembler == identity_.node_id_hex()) send_to_members("/v1/epoch", doc);
+    else pass_on("/v1/epoch", doc);
+    // The subject hears it from every adopter: an admitted node is waiting
+    // for it, and a banned one, no longer a member, should learn it is out.
+    const Member* subject = next.change == ChangeKind::kBan ? prev.member(next.subject) : next.member(next.subject);
+    if (subject && !(config_.relay_to_all && next.change == ChangeKind::kAdmit))
+        for (const auto& e : subject->endpoints) courier_.send(e, "/v1/epoch", doc);
+    DHTALK_LOG(kInfo, "trust", "adopted roster epoch " << next.epoch << ": "
+                                                        << (next.change == ChangeKind::kAdmit ? "admitted " : "banned ")
+                                                        << next.subject.substr(0, 8) << ", " << next.members.size()
+                                                        << " members");
+    adopted_ = true;
+    quorum_since_.reset();
+    // Ballots that arrived before this epoch did.
+    std::vector<std::string> waiting;
+    waiting.swap(future_ballots_);
+    for (auto& early : waiting) {
+        auto b = decode_ballot(early);
+        if (!b || b->epoch > next.epoch) {
+            if (b) future_ballots_.push_back(std::move(early));
+            continue;
+        }
+        if (roster_vote_.offer_ballot(*b)) roster_store_.save_ballot(*b).ignore_error();  // counted; persisting is best effort
+    }
+}
+
+void TrustedNetwork::assemble_if_due(bool any_member) {
+    auto next = roster_vote_.assemble(crypto::random_key(), any_member);
+    if (!next) return;
+    if (!*next) {
+        DHTALK_LOG(kError, "trust", "cannot assemble the next epoch: " << next->status().message());
+        return;
+    }
+    adopt(**next).ignore_error();  // it was verified while being assembled
+}
+
+void TrustedNetwork::notify_if_adopted() {
+    if (adopted_.exchange(false) && on_adopted_) on_adopted_();
+}
+
+Status TrustedNetwork::on_application(std::string_view doc, const PeerRequest& from) {
+    auto a = decode_application(doc);
+    if (!a) return a.status();
+    {
+        std::lock_guard lock(mutex_);
+        const std::string origin = origin_of(from);
+        const std::string& id = a->applicant.node_id;
+        if (!roster_vote_.applications().count(id)) {
+            size_t held = 0;
+            for (const auto& [other, o] : application_origin_) held += o == origin;
+            if (held >= kMaxApplicationsPerOrigin)
+                return Status::busy(std::to_string(held) + " applications from " + origin + " are pending already");
+        }
+        DHTALK_TRY(roster_vote_.offer_application(*a, to_unix_seconds(clock_.wall_now())));
+        DHTALK_TRY(roster_store_.save_application(*a));
+        application_origin_.emplace(id, origin);  // the first origin stays
+        pass_on("/v1/apply", std::string(doc), origin);
+    }
+    DHTALK_LOG(kInfo, "trust", "application from " << a->applicant.node_id.substr(0, 8) << " ("
+                                                   << a->applicant.contact << ")");
+    return Status::ok();
+}
+
+Status TrustedNetwork::on_ballot(std::string_view doc) {
+    auto b = decode_ballot(doc);
+    if (!b) return b.status();
+    {
+        std::lock_guard lock(mutex_);
+        if (b->epoch > roster_vote_.current().epoch) {
+            // We are behind: catch up soon. A ballot for the very next epoch
+            // is kept for it if a current member signed it (members mostly
+            // stay members), once per voter; nothing else is held unverified.
+            next_work_ = {};
+            if (b->epoch != roster_vote_.current().epoch + 1)
+                return Status::busy("ballot for epoch " + std::to_string(b->epoch) + ": this node is catching up");
+            const Member* voter = roster_vote_.current().member(b->voter);
+            if (!voter) return Status::invalid("a ballot for a later epoch from " + b->voter.substr(0, 8) + ", not a member");
+            auto cert = crypto::parse_certificate(voter->certificate);
+            if (!cert || !crypto::verify(**cert, body_of(*b), b->signature))
+                return Status::invalid("a ballot for a later epoch whose signature does not verify");
+            size_t from_voter = 0;
+            for (const auto& held : future_ballots_) {
+                auto h = decode_ballot(held);
+                if (h && h->voter == b->voter) from_voter++;
+            }
+            if (from_voter >= kMaxFutureBallotsPerVoter)
+                return Status::busy("ballots for the next epoch from " + b->voter.substr(0, 8) + " are held already");
+            future_ballots_.emplace_back(doc);
+            return Status::busy("ballot for epoch " + std::to_string(b->epoch) + " kept until this node catches up");
+        }
+        DHTALK_TRY(roster_vote_.offer_ballot(*b));
+        DHTALK_TRY(roster_store_.save_ballot(*b));
+        pass_on("/v1/ballot", std::string(doc));
+        if (roster_vote_.dismissed(b->subject)) forget_gone_applications();
+        assemble_if_due(false);
+    }
+    notify_if_adopted();
+    return Status::ok();
+}
+
+Status TrustedNetwork::on_epoch(std::string_view doc) {
+    auto e = decode_roster_epoch(doc);
+    if (!e) return e.status();
+    {
+        std::lock_guard lock(mutex_);
+        if (e->epoch > roster_vote_.current().epoch + 1) {
+            next_work_ = {};
+            return Status::busy("epoch " + std::to_string(e->epoch) + " is ahead of ours; catching up first");
+        }
+        DHTALK_TRY(adopt(*e));
+    }
+    notify_if_adopted();
+    return Status::ok();
+}
+
+std::vector<std::string> TrustedNetwork::epochs_from(uint64_t from, size_t max) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    const auto& chain = roster_vote_.chain();
+    for (uint64_t e = from; e < chain.size() && out.size() < max; ++e) out.push_back(encode(chain[e]));
+    return out;
+}
+
+void TrustedNetwork::catch_up() {
+    std::vector<std::string> sources = peer_endpoints();
+    sources.insert(sources.end(), config_.bootstrap.begin(), config_.bootstrap.end());
+    if (sources.empty()) return;
+    const std::string source = sources[static_cast<size_t>(clock_.now().time_since_epoch().count()) % sources.size()];
+    auto fetched = fetch_epochs(courier_, source, epoch() + 1);
+    if (!fetched) {
+        DHTALK_LOG(kDebug, "trust", "catch-up from " << source << ": " << fetched.status().message());
+        return;
+    }
+    bool forked = false;
+    {
+        std::lock_guard lock(mutex_);
+        forked = !fetched->empty() && fetched->front().epoch == roster_vote_.current().epoch + 1 &&
+                 fetched->front().prev_hash != hash_of(roster_vote_.current());
+    }
+    // The network went on from a rival of this node's current epoch: fetch
+    // that rival too, and take the branch.
+    if (forked) return take_branch(source);
+    std::lock_guard lock(mutex_);
+    for (const auto& e : *fetched) {
+        if (e.epoch <= roster_vote_.current().epoch) continue;
+        Status s = adopt(e);
+        if (!s) {
+            DHTALK_LOG(kWarning, "trust", "epoch " << e.epoch << " from " << source << " refused: " << s.message());
+            return;
+        }
+    }
+}
+
+void TrustedNetwork::take_branch(const std::string& source) {
+    auto branch = fetch_epochs(courier_, source, epoch());
+    if (!branch) return;
+    std::lock_guard lock(mutex_);
+    const RosterEpoch prev = roster_vote_.current();
+    Status taken = roster_vote_.offer_fork(*branch);
+    if (!taken) {
+        DHTALK_LOG(kWarning, "trust", "the branch of epoch " << prev.epoch << " from " << source
+                                                            << " refused: " << taken.message());
+        return;
+    }
+    DHTALK_LOG(kWarning, "trust", "left this node's epoch " << prev.epoch << " (a rival the network did not go on from)");
+    for (const auto& e : *branch)
+        if (e.epoch < roster_vote_.current().epoch) roster_store_.save_epoch(e).ignore_error();  // adopted() saves the last
+    adopted(prev);
+}
+
+Status TrustedNetwork::apply_now() {
+    uint32_t id;
+    std::vector<std::string> targets;
+    {
+        std::lock_guard lock(mutex_);
+        id = roster_vote_.network_id();
+        for (const auto& m : roster_vote_.current().members) targets.insert(targets.end(), m.endpoints.begin(), m.endpoints.end());
+    }
+    targets.insert(targets.end(), config_.bootstrap.begin(), config_.bootstrap.end());
+    auto a = make_application(identity_, id, {config_.endpoint}, config_.contact, to_unix_seconds(clock_.wall_now()));
+    if (!a) return a.status();
+    const std::string doc = encode(*a);
+    for (const auto& t : targets) courier_.send(t, "/v1/apply", doc);
+    return Status::ok();
+}
+
+void TrustedNetwork::tick() {
+    const auto now = clock_.now();
+    {
+        std::lock_guard lock(mutex_);
+        if (now < next_work_) return;
+        next_work_ = now + config_.interval;
+    }
+    catch_up();
+    if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time
+    {
+        // The preferred assembler may be away: after two periods with a
+        // change at quorum and no epoch, any member assembles it.
+        std::lock_guard lock(mutex_);
+        if (!roster_vote_.expire_applications(to_unix_seconds(clock_.wall_now())).empty()) forget_gone_applications();
+        assemble_if_due(false);
+        if (!roster_vote_.has_quorum()) {
+            quorum_since_.reset();
+        } else if (!quorum_since_) {
+            quorum_since_ = now;
+        } else if (now - *quorum_since_ >= 2 * config_.interval) {
+            assemble_if_due(true);
+        }
+    }
+    notify_if_adopted();
+}
+
+Json::Value TrustedNetwork::pending_json() const {
+    std::lock_guard lock(mutex_);
+    Json::Value v(Json::objectValue);
+    const auto& cur = roster_vote_.current();
+    v["network_id"] = roster_vote_.network_id();
+    v["network"] = cur.settings.name;
+    v["epoch"] = Json::UInt64(cur.epoch);
+    v["quorum"] = quorum_rule_name(cur.settings.quorum);
+    v["members"] = Json::Value(Json::arrayValue);
+    for (const auto& m : cur.members) {
+        Json::Value mj(Json::objectValue);
+        mj["node_id"] = m.node_id;
+        mj["contact"] = m.contact;
+        mj["endpoints"] = Json::Value(Json::arrayValue);
+        for (const auto& e : m.endpoints) mj["endpoints"].append(e);
+        v["members"].append(mj);
+    }
+    v["pending"] = Json::Value(Json::arrayValue);
+    for (const auto& p : roster_vote_.proposals()) {
+        Json::Value pj(Json::objectValue);
+        pj["change"] = p.change == ChangeKind::kAdmit ? "admit" : "ban";
+        pj["node_id"] = p.subject;
+        pj["contact"] = p.contact;
+        pj["needed"] = Json::UInt64(p.needed);
+        pj["approvals"] = Json::Value(Json::arrayValue);
+        for (const auto& a : p.approvals) pj["approvals"].append(a);
+        pj["rejections"] = Json::Value(Json::arrayValue);
+        for (const auto& r : p.rejections) pj["rejections"].append(r);
+        v["pending"].append(pj);
+    }
+    return v;
+}
+
+Status TrustedNetwork::vote(ChangeKind change, const std::string& subject, Decision decision, std::string reason) {
+    {
+        std::lock_guard lock(mutex_);
+        auto b = roster_vote_.cast(change, subject, decision, std::move(reason));
+        if (!b) return b.status();
+        DHTALK_TRY(roster_store_.save_ballot(*b));
+        send_to_members("/v1/ballot", encode(*b));
+        if (roster_vote_.dismissed(subject)) forget_gone_applications();
+        assemble_if_due(false);
+    }
+    notify_if_adopted();
+    return Status::ok();
+}
+
+}  // namespace dhtalk

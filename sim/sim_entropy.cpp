@@ -1,0 +1,54 @@
+#include "sim/sim_entropy.h"
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+
+namespace dhtalk::sim_entropy {
+namespace {
+
+std::atomic<bool> g_seeded{false};
+std::atomic<uint64_t> g_seed{0};
+std::atomic<uint64_t> g_counter{0};
+
+uint64_t mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+using GetVal = unsigned int (*)(std::random_device*);
+
+GetVal real_getval() {
+    static const GetVal real = [] {
+        auto fn = reinterpret_cast<GetVal>(dlsym(RTLD_NEXT, "_ZNSt13random_device9_M_getvalEv"));
+        if (!fn) std::abort();  // not libstdc++: nothing sensible left to do
+        return fn;
+    }();
+    return real;
+}
+
+}  // namespace
+
+void seed(uint64_t s) {
+    g_seed = s;
+    g_counter = 0;
+    g_seeded = true;
+}
+
+void unseed() { g_seeded = false; }
+
+unsigned int next_or_real(std::random_device* device) {
+    if (!g_seeded.load(std::memory_order_relaxed)) return real_getval()(device);
+    const uint64_t n = g_counter.fetch_add(1, std::memory_order_relaxed);
+    return static_cast<unsigned int>(mix(g_seed.load(std::memory_order_relaxed) + 0x9e3779b97f4a7c15ULL * (n + 1)));
+}
+
+}  // namespace dhtalk::sim_entropy
+
+// Interposes libstdc++'s entropy source for the whole program (see the header).
+std::random_device::result_type std::random_device::_M_getval() {
+    return dhtalk::sim_entropy::next_or_real(this);
+}

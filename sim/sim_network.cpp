@@ -1,0 +1,142 @@
+#include "sim/sim_network.h"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+
+#include "sim/virtual_time.h"
+
+namespace dhtalk {
+namespace {
+
+constexpr in_port_t kFirstPort = 1;
+
+// The socket OpenDHT is given: sending enters the network; receiving is done
+// by the network calling Dht::periodic directly, so no receive side is needed.
+class SimSocket final : public dht::net::DatagramSocket {
+public:
+    SimSocket(SimNetwork& network, SimNetwork::HostId host) : network_(network), host_(host) {}
+
+    int sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t size, bool /*replied*/) override {
+        network_.send(host_, dest, data, size);
+        return 0;
+    }
+    bool hasIPv4() const override { return true; }
+    bool hasIPv6() const override { return false; }
+    const dht::SockAddr& getBoundRef(sa_family_t family) const override {
+        return family == AF_INET6 ? none_ : network_.address(host_);
+    }
+    void stop() override {}
+
+private:
+    SimNetwork& network_;
+    SimNetwork::HostId host_;
+    dht::SockAddr none_;
+};
+
+}  // namespace
+
+SimNetwork::SimNetwork(const LinkConfig& link) : link_(link), now_(std::chrono::steady_clock::now()) {
+    virtual_time::enable(now_);
+}
+
+SimNetwork::~SimNetwork() { virtual_time::disable(); }
+
+SimNetwork::HostId SimNetwork::add_host() {
+    if (hosts_.size() >= kMaxHosts) throw std::length_error("SimNetwork: too many hosts");
+    const auto id = static_cast<HostId>(hosts_.size());
+    Host h;
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons(static_cast<in_port_t>(kFirstPort + id));
+    h.address = dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
+    hosts_.push_back(std::move(h));
+    return id;
+}
+
+std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_socket(HostId host) {
+    return std::make_unique<SimSocket>(*this, host);
+}
+
+void SimNetwork::attach(HostId host, SimHost* receiver) {
+    hosts_[host].receiver = receiver;
+    hosts_[host].next_wake = SteadyTime::max();
+}
+
+void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data, size_t size) {
+    stats_.datagrams_sent++;
+    stats_.bytes_sent += size;
+    hosts_[from].bytes_sent += size;
+    const in_port_t port = to.getPort();
+    const bool known = to.getFamily() == AF_INET && port >= kFirstPort && size_t{port} - kFirstPort < hosts_.size();
+    if (!known) {
+        stats_.datagrams_undeliverable++;
+        return;
+    }
+    const auto latency = link_.fate();
+    if (!latency) {
+        stats_.datagrams_lost++;
+        return;
+    }
+    push(Event{now_ + *latency, 0, static_cast<HostId>(port - kFirstPort), from, false,
+               std::vector<uint8_t>(data, data + size)});
+}
+
+void SimNetwork::wake_at(HostId host, SteadyTime when) {
+    Host& h = hosts_[host];
+    if (!h.receiver || when >= h.next_wake) return;
+    h.next_wake = std::max(when, now_);
+    push(Event{h.next_wake, 0, host, host, true, {}});
+}
+
+void SimNetwork::push(Event e) {
+    e.seq = next_seq_++;
+    events_.push_back(std::move(e));
+    std::push_heap(events_.begin(), events_.end(), Later{});
+}
+
+void SimNetwork::set_now(SteadyTime t) {
+    if (t > now_) {
+        now_ = t;
+        virtual_time::set(t);
+    }
+}
+
+void SimNetwork::arm(HostId host, SteadyTime next) {
+    if (next != SteadyTime::max()) wake_at(host, next);
+}
+
+void SimNetwork::run_until(SteadyTime until) {
+    while (!events_.empty() && events_.front().at <= until) {
+        std::pop_heap(events_.begin(), events_.end(), Later{});
+        Event e = std::move(events_.back());
+        events_.pop_back();
+        set_now(e.at);
+        Host& h = hosts_[e.to];
+        if (!h.receiver) {
+            if (!e.is_wake) stats_.datagrams_undeliverable++;
+            continue;
+        }
+        if (e.is_wake) {
+            if (h.next_wake != e.at) continue;  // superseded by an earlier request
+            h.next_wake = SteadyTime::max();
+            arm(e.to, h.receiver->on_wake(now_));
+        } else {
+            stats_.datagrams_delivered++;
+            arm(e.to, h.receiver->on_datagram(e.payload.data(), e.payload.size(), hosts_[e.from].address, now_));
+        }
+    }
+    set_now(until);
+}
+
+bool SimNetwork::run_until_true(const std::function<bool()>& done, std::chrono::nanoseconds limit) {
+    const SteadyTime deadline = now_ + limit;
+    // Step in small slices so that `done` is checked often without running
+    // after every single event.
+    constexpr auto kSlice = std::chrono::milliseconds(5);
+    while (!done() && now_ < deadline) run_until(std::min(deadline, now_ + kSlice));
+    return done();
+}
+
+}  // namespace dhtalk

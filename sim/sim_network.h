@@ -1,0 +1,118 @@
+#pragma once
+// SimNetwork: an in-memory datagram network on virtual time. Hosts live at
+// 127.0.0.1 with distinct ports (OpenDHT rewrites a learned loopback address
+// to its informant's, keeping the port, so one address with many ports is what
+// works). A LinkModel decides each datagram's latency or loss; a heap of
+// events (deliveries and wake-ups, ordered by time then by insertion) drives
+// the hosts. The network sets the process's virtual clock (virtual_time.h) to
+// each event's time before running it, so a simulated minute takes only as
+// long as the hosts' work.
+//
+// Single-threaded: every call, and every SimHost callback, runs on the thread
+// that calls run_until(). Hosts must be detached or outlive the network.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <opendht/network_utils.h>
+#include <opendht/sockaddr.h>
+
+#include "common/clock.h"
+#include "sim/link_model.h"
+
+namespace dhtalk {
+
+// Something that lives at a simulated address: an OpenDHT node, later a
+// presence or membership core. Each call returns when the host next wants
+// to be woken (SteadyTime::max() for no wake-up).
+class SimHost {
+public:
+    virtual ~SimHost() = default;
+    virtual SteadyTime on_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from,
+                                   SteadyTime now) = 0;
+    virtual SteadyTime on_wake(SteadyTime now) = 0;
+};
+
+class SimNetwork {
+public:
+    using HostId = uint32_t;
+    static constexpr size_t kMaxHosts = 65'000;
+
+    struct Stats {
+        uint64_t datagrams_sent = 0;
+        uint64_t datagrams_delivered = 0;
+        uint64_t datagrams_lost = 0;      // by the link model
+        uint64_t datagrams_undeliverable = 0;  // no host attached at the address
+        uint64_t bytes_sent = 0;
+    };
+
+    // Turns on the process's virtual clock, starting at the real time now.
+    explicit SimNetwork(const LinkConfig& link);
+    // Turns virtual time off again.
+    ~SimNetwork();
+    SimNetwork(const SimNetwork&) = delete;
+    SimNetwork& operator=(const SimNetwork&) = delete;
+
+    // Reserves an address. At most kMaxHosts.
+    HostId add_host();
+    const dht::SockAddr& address(HostId host) const { return hosts_[host].address; }
+    // A socket for OpenDHT whose sends enter the network from `host`.
+    std::unique_ptr<dht::net::DatagramSocket> open_socket(HostId host);
+    // Attaches the receiver (nullptr: the host is down and datagrams to it vanish).
+    void attach(HostId host, SimHost* receiver);
+
+    void send(HostId from, const dht::SockAddr& to, const uint8_t* data, size_t size);
+    // Asks for `host` to be woken at `when` (a later request than a pending
+    // one is ignored: the host re-arms itself on every call anyway).
+    void wake_at(HostId host, SteadyTime when);
+    void wake_now(HostId host) { wake_at(host, now_); }
+
+    SteadyTime now() const { return now_; }
+    // Runs every event up to and including `until`, then sets the clock to it.
+    void run_until(SteadyTime until);
+    void run_for(std::chrono::nanoseconds d) { run_until(now_ + d); }
+    // Runs until `done()` is true or `limit` of virtual time has passed;
+    // returns done().
+    bool run_until_true(const std::function<bool()>& done, std::chrono::nanoseconds limit);
+
+    const Stats& stats() const { return stats_; }
+    uint64_t bytes_sent_by(HostId host) const { return hosts_[host].bytes_sent; }
+    size_t host_count() const { return hosts_.size(); }
+
+private:
+    struct Host {
+        dht::SockAddr address;
+        SimHost* receiver = nullptr;
+        SteadyTime next_wake = SteadyTime::max();
+        uint64_t bytes_sent = 0;
+    };
+    struct Event {
+        SteadyTime at;
+        uint64_t seq;  // tie-breaker: equal times run in insertion order
+        HostId to;
+        HostId from;   // for deliveries
+        bool is_wake;
+        std::vector<uint8_t> payload;
+    };
+    struct Later {
+        bool operator()(const Event& a, const Event& b) const {
+            return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+        }
+    };
+
+    void push(Event e);
+    void set_now(SteadyTime t);
+    void arm(HostId host, SteadyTime next);
+
+    LinkModel link_;
+    SteadyTime now_;
+    uint64_t next_seq_ = 0;
+    std::vector<Host> hosts_;
+    std::vector<Event> events_;  // a min-heap under Later
+    Stats stats_;
+};
+
+}  // namespace dhtalk

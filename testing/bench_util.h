@@ -1,0 +1,40 @@
+#pragma once
+// Small helpers for the benchmarks: percentiles, resident memory, wall time.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace dhtalk::bench {
+
+// The q-quantile (0..1) of `v` by nearest rank; 0 for an empty sample.
+inline double percentile(std::vector<double> v, double q) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    return v[i];
+}
+
+// Resident set size of this process, in bytes (from /proc/self/status).
+inline uint64_t rss_bytes() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    return 0;
+}
+
+// Real elapsed time, even in a program whose steady_clock is virtual
+// (sim/virtual_time.h interposes CLOCK_MONOTONIC, not CLOCK_MONOTONIC_RAW).
+inline double wall_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace dhtalk::bench

@@ -1,0 +1,135 @@
+#include "testing/loopback_network.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+#include <httplib.h>
+
+#include "testing/bench_util.h"
+#include "common/json.h"
+#include "node/node.h"
+
+namespace dhtalk::bench {
+
+using namespace std::chrono;
+
+namespace {
+
+std::filesystem::path node_binary() {
+    return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "node" / "dhtalk-node";
+}
+
+RuntimeInfo wait_runtime(BenchNode& n) {
+    std::optional<RuntimeInfo> info;
+    test::wait_until([&] {
+        auto r = read_runtime_info(n.dir);
+        if (r && r->pid == n.process->pid()) info = *r;
+        return info.has_value() || !n.process->running();
+    }, seconds(60));
+    if (!info) {
+        std::fprintf(stderr, "node in %s did not start\n", n.dir.c_str());
+        std::exit(1);
+    }
+    return *info;
+}
+
+bool vote(const BenchNode& voter, const std::string& subject) {
+    httplib::Client c("127.0.0.1", voter.rt.http_port);
+    Json::Value body;
+    body["change"] = "admit";
+    body["decision"] = "approve";
+    body["node_id"] = subject;
+    auto res = c.Post("/admin/vote", httplib::Headers{{kAdminSecretHeader, voter.secret}}, json::to_compact(body),
+                      "application/json");
+    return res && res->status == 200;
+}
+
+// The code the number's registrar (any member) sent to `phone`, or "".
+std::string code_in(const std::vector<BenchNode>& nodes, const std::string& phone) {
+    std::string code;
+    for (const auto& n : nodes) {
+        std::ifstream in(n.dir / "verification-codes.jsonl");
+        std::string line;
+        while (std::getline(in, line)) {
+            auto j = json::parse_object(line);
+            if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+        }
+    }
+    return code;
+}
+
+// The same, waiting up to 10 s: a registrar on another node answers once
+// the code is queued for its provider, before it is written.
+std::string code_for(const std::vector<BenchNode>& nodes, const std::string& phone) {
+    for (int i = 0; i < 500; ++i) {
+        if (auto code = code_in(nodes, phone); !code.empty()) return code;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return {};
+}
+
+}  // namespace
+
+LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, const std::vector<std::string>& extra)
+    : dir_(dir), nodes_(static_cast<size_t>(count)) {
+    const double t0 = wall_seconds();
+    for (int i = 0; i < count; ++i) {
+        BenchNode& n = nodes_[static_cast<size_t>(i)];
+        n.dir = dir / ("node" + std::to_string(i));
+        std::filesystem::create_directories(n.dir);
+        std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", "127.0.0.1",
+                                      "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
+                                      "127.0.0.1", "--roster-interval-ms", "200", "--log-level", "warning"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        if (i == 0) {
+            args.push_back("--genesis");
+        } else {
+            args.insert(args.end(), {"--apply", "bench node " + std::to_string(i), "--bootstrap",
+                                     "127.0.0.1:" + std::to_string(nodes_[0].rt.peer_port)});
+        }
+        n.process = std::make_unique<test::Process>(args, dir / ("out" + std::to_string(i)), dir / ("err" + std::to_string(i)));
+        n.rt = wait_runtime(n);
+        n.secret = read_admin_secret(n.dir).value();
+        for (int j = 0; j < i; ++j)
+            test::wait_until([&] { return vote(nodes_[static_cast<size_t>(j)], n.rt.node_id); }, seconds(30));
+        test::wait_until([&] { return status(n)["standing"].asString() == "member"; }, seconds(30));
+        n.rt = wait_runtime(n);  // the DHT port, now that it has joined
+        std::fprintf(stderr, "\rfounding the network: %d/%d members", i + 1, count);
+    }
+    std::fprintf(stderr, " (%.1f s)\n", wall_seconds() - t0);
+}
+
+LoopbackNetwork::~LoopbackNetwork() {
+    for (auto& n : nodes_)
+        if (n.process) n.process->signal(SIGTERM);
+    for (auto& n : nodes_)
+        if (n.process) n.process->wait(seconds(20));
+}
+
+Json::Value LoopbackNetwork::status(const BenchNode& n) const {
+    httplib::Client c("127.0.0.1", n.rt.http_port);
+    auto res = c.Get("/status");
+    if (!res) return {};
+    auto j = json::parse_object(res->body);
+    return j ? *j : Json::Value();
+}
+
+std::unique_ptr<client::Client> LoopbackNetwork::register_user(int number, const BenchNode& home) {
+    client::ClientOptions o;
+    o.profile_dir = dir_ / ("user" + std::to_string(number));
+    o.nodes = {home.client()};
+    auto c = client::Client::open(o).value();
+    char phone[32];
+    std::snprintf(phone, sizeof phone, "+1555100%04d", number);
+    auto id = c->register_number(phone);
+    Status verified = id ? c->verify(code_for(nodes_, phone)) : id.status();
+    if (!verified) {
+        std::fprintf(stderr, "registration failed: %s\n", verified.to_string().c_str());
+        std::exit(1);
+    }
+    return c;
+}
+
+}  // namespace dhtalk::bench

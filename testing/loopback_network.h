@@ -1,0 +1,46 @@
+#pragma once
+// LoopbackNetwork: a network of dhtalk-node processes on loopback for the
+// benchmarks: node 0 founds it, the others apply and are admitted by the
+// members' votes (over each node's admin interface), and users register
+// through the file provider. The node binary is the one built beside the
+// benchmark. Processes are killed when the network goes.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <json/json.h>
+
+#include "node/runtime_info.h"
+#include "testing/test_util.h"
+#include "client/client.h"
+
+namespace dhtalk::bench {
+
+struct BenchNode {
+    std::filesystem::path dir;
+    std::unique_ptr<test::Process> process;
+    RuntimeInfo rt;
+    std::string secret;
+    std::string client() const { return "127.0.0.1:" + std::to_string(rt.client_port); }
+};
+
+class LoopbackNetwork {
+public:
+    // Founds a network of `nodes` nodes under `dir`, each started with `args`
+    // as well; prints progress on stderr; exits the program if it cannot.
+    LoopbackNetwork(const std::filesystem::path& dir, int nodes, const std::vector<std::string>& args);
+    ~LoopbackNetwork();
+
+    std::vector<BenchNode>& nodes() { return nodes_; }
+    Json::Value status(const BenchNode& n) const;
+    // Registers +1555100NNNN on node `home` with a profile under the directory.
+    std::unique_ptr<client::Client> register_user(int number, const BenchNode& home);
+
+private:
+    std::filesystem::path dir_;
+    std::vector<BenchNode> nodes_;
+};
+
+}  // namespace dhtalk::bench

@@ -1,8 +1,0 @@
-#!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite (every
-# meson suite: unit, integration and slow). Arguments go to `meson test`,
-# e.g. `tools/test.sh --suite unit`.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-tools/build.sh
-meson test -C "${DHTALK_BUILD_DIR:-build}" --print-errorlogs --num-processes 2 "$@"
