@@ -59,7 +59,7 @@ double run(size_t n, const test::TempDir& dir, bool relay_to_all) {
     for (size_t i = 0; i <= n; ++i) {
         auto p = std::make_unique<Peer>();
         p->id = crypto::load_or_create_identity(dir / ("n" + std::to_string(n) + "-" + std::to_string(i)), 2048).value();
-        p->service = PeerService::start("127.0.0.1", 0).value();
+        p->service = PeerService::start("127.0.0.1", 0, clock).value();
         peers.push_back(std::move(p));
     }
     const auto chain = build_chain(peers, n);

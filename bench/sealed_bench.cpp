@@ -34,7 +34,8 @@ std::unique_ptr<Overlay> start(dht::NetId id, bool sealed, std::optional<uint16_
         c.seal_key = k;
     }
     if (bootstrap) c.bootstrap.push_back("127.0.0.1:" + std::to_string(*bootstrap));
-    auto o = Overlay::start(c, {});
+    static const SystemClock clock;
+    auto o = Overlay::start(c, {}, clock);
     if (!o) {
         std::fprintf(stderr, "cannot start a node: %s\n", o.status().to_string().c_str());
         std::exit(1);

@@ -41,9 +41,9 @@ std::shared_ptr<dht::Logger> make_dht_logger() {
 }
 
 Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
-                                                const std::vector<dht::ValuesExport>& restored) {
+                                                const std::vector<dht::ValuesExport>& restored, const Clock& clock) {
     if (config.network_id == 0) return Status::invalid("network id 0 is the public Jami network");
-    std::unique_ptr<Overlay> overlay(new Overlay());
+    std::unique_ptr<Overlay> overlay(new Overlay(clock));
     overlay->network_id_ = config.network_id;
 
     dht::DhtRunner::Config rc;

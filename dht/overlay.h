@@ -18,6 +18,7 @@
 
 #include <opendht/dhtrunner.h>
 
+#include "common/clock.h"
 #include "common/host_port.h"
 #include "common/status.h"
 #include "net/gossip_socket.h"
@@ -76,8 +77,9 @@ class Overlay {
 public:
     // Binds, restores `restored` values (from ValueArchive) into storage, and
     // starts bootstrapping. Fails with kBusy when the port is taken.
+    // `clock` (the sealed socket's time) must outlive the overlay.
     static Result<std::unique_ptr<Overlay>> start(const OverlayConfig& config,
-                                                  const std::vector<dht::ValuesExport>& restored);
+                                                  const std::vector<dht::ValuesExport>& restored, const Clock& clock);
     ~Overlay();
 
     uint16_t port_ipv4() const { return port4_; }
@@ -105,7 +107,7 @@ public:
     Status stop(std::chrono::milliseconds timeout);
 
 private:
-    Overlay() = default;
+    explicit Overlay(const Clock& clock) : clock_(clock) {}
 
     dht::DhtRunner runner_;
     uint16_t port4_ = 0;
@@ -121,7 +123,7 @@ private:
     std::shared_ptr<DatagramCounters> counters_ = std::make_shared<DatagramCounters>();
     std::shared_ptr<SealCounters> seal_counters_ = std::make_shared<SealCounters>();
     std::chrono::milliseconds seal_grace_{0};
-    SystemClock clock_;
+    const Clock& clock_;
     // Owned by OpenDHT's node inside runner_; valid until stop().
     SealedSocket* sealed_ = nullptr;
     bool gossip_only_ = false;

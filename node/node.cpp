@@ -56,7 +56,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
     const bool legacy_open = config.open && !config.genesis && !config.apply && !has_roster;
     node->port_ = config.dht_port;
     if (!legacy_open) {
-        auto peers = PeerService::start(config.bind, config.dht_port);
+        auto peers = PeerService::start(config.bind, config.dht_port, clock);
         if (!peers) return peers.status();
         node->peers_ = std::move(peers).value();
         node->port_ = node->peers_->port();
@@ -102,8 +102,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& 
         pc.swim.suspicion_alpha = config.swim_suspicion_mult;
         pc.presence.sync_interval = config.presence_sync;
         pc.presence.lease = config.presence_sync * 4;
-        node->presence_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
-                                                            static_cast<uint64_t>(to_unix_millis(clock.wall_now())));
+        node->gossip_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
+                                                          static_cast<uint64_t>(to_unix_millis(clock.wall_now())), clock);
     }
 
     if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
@@ -143,16 +143,16 @@ std::map<std::string, std::vector<std::string>> Node::member_endpoints() const {
     return out;
 }
 
-void Node::start_presence() {
-    if (!presence_ || !overlay_ || !overlay_->gossip()) return;
-    presence_->attach(overlay_->gossip());
-    presence_->set_members(member_endpoints());
+void Node::start_gossip() {
+    if (!gossip_ || !overlay_ || !overlay_->gossip()) return;
+    gossip_->attach(overlay_->gossip());
+    gossip_->set_members(member_endpoints());
 }
 
 Status Node::start_clients() {
     std::unique_ptr<VerificationSender> sender;
     if (config_.sms_provider == "vonage") sender = std::make_unique<VonageSender>(config_.vonage);
-    else sender = std::make_unique<FileSender>(config_.sms_file);
+    else sender = std::make_unique<FileSender>(config_.sms_file, clock_);
     ClientServiceConfig sc;
     sc.network_name = network_name();
     sc.registration_store = store_.get();
@@ -175,12 +175,12 @@ Status Node::start_clients() {
             if (auto e = trust->epochs_from(at, 1); !e.empty()) view.epoch = std::move(e.front());
             return view;
         });
-    if (presence_) {
-        clients_->attach_presence(presence_.get(), [this](uint64_t session, ClientFrame frame) {
+    if (gossip_) {
+        clients_->attach_presence(gossip_.get(), [this](uint64_t session, ClientFrame frame) {
             if (client_server_) client_server_->push(session, std::move(frame));
         });
         ClientService* clients = clients_.get();
-        presence_->on_delivery([clients](const PresenceDelivery& d) { clients->deliver(d); });
+        gossip_->on_delivery([clients](const PresenceDelivery& d) { clients->deliver(d); });
     }
     auto tls_cert = crypto::make_tls_certificate(identity_, clock_.wall_now(), hours(24 * 365));
     if (!tls_cert) return tls_cert.status();
@@ -192,7 +192,7 @@ Status Node::start_clients() {
     cc.max_sessions = config_.max_client_sessions;
     cc.max_sessions_per_address = config_.max_sessions_per_address;
     cc.address_requests_per_second = config_.client_rate;
-    auto server = ClientServer::start(cc, *credentials, *clients_);
+    auto server = ClientServer::start(cc, *credentials, *clients_, clock_);
     if (!server) return server.status();
     client_server_ = std::move(server).value();
     return Status::ok();
@@ -246,13 +246,13 @@ Status Node::start_overlay() {
         register_stock_types(runner, trust_ ? StockTypes::kRefuseAll : StockTypes::kBoundedDefault, policy_);
         register_record_types(runner, validator_, record_policy_);
     };
-    auto overlay = Overlay::start(oc, restored_);
+    auto overlay = Overlay::start(oc, restored_, clock_);
     if (!overlay) return overlay.status();
     restored_.clear();
     overlay_ = std::move(overlay).value();
     live_overlay_ = overlay_.get();
     if (port_ == 0) port_ = overlay_->port_ipv4() ? overlay_->port_ipv4() : overlay_->port_ipv6();
-    start_presence();
+    start_gossip();
     return Status::ok();
 }
 
@@ -280,7 +280,7 @@ void Node::on_roster_change() {
         auto key = trust_->epoch_key();
         if (key) overlay_->set_seal_key(*key).ignore_error();  // cannot fail for a sealed overlay
     }
-    if (presence_) presence_->set_members(member_endpoints());
+    if (gossip_) gossip_->set_members(member_endpoints());
 }
 
 uint32_t Node::network_id() const {
@@ -341,8 +341,8 @@ SteadyTime Node::tick() {
         trust_->tick();
         if (roster_changed_.exchange(false)) on_roster_change();
     }
-    if (presence_ && client_server_)
-        presence_->set_load(static_cast<uint32_t>(client_server_->stats().sessions),
+    if (gossip_ && client_server_)
+        gossip_->set_load(static_cast<uint32_t>(client_server_->stats().sessions),
                             static_cast<uint32_t>(config_.max_client_sessions));
     // Roster changes arrive on other threads; look for them often.
     return std::min(next_snapshot_, now + milliseconds(200));
@@ -351,9 +351,9 @@ SteadyTime Node::tick() {
 Status Node::stop() {
     if (stopped_) return Status::ok();
     stopped_ = true;
-    if (presence_) presence_->logout_all();  // watchers hear it now, not at the failure detector's pace
+    if (gossip_) gossip_->logout_all();  // watchers hear it now, not at the failure detector's pace
     if (client_server_) client_server_->stop();
-    if (presence_) presence_->on_delivery(nullptr);
+    if (gossip_) gossip_->on_delivery(nullptr);
     if (peers_) peers_->stop();  // before the front end's service: its registrar serves peers
     clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
@@ -363,7 +363,7 @@ Status Node::stop() {
         Status s = snapshot();
         if (!s) result = s;
         live_overlay_ = nullptr;
-        if (presence_) presence_->detach();
+        if (gossip_) gossip_->detach();
         Status left = overlay_->stop(seconds(5));
         if (!left) DHTALK_LOG(kWarning, "node", left.to_string());
     }
@@ -372,7 +372,7 @@ Status Node::stop() {
         if (!s && result) result = s;
     }
     overlay_.reset();
-    presence_.reset();
+    gossip_.reset();
     client_server_.reset();
     http_.reset();
     peers_.reset();

@@ -80,7 +80,7 @@ private:
     Status start_clients();
     // The roster's members and their endpoints, for the membership protocol.
     std::map<std::string, std::vector<std::string>> member_endpoints() const;
-    void start_presence();
+    void start_gossip();
     Status write_runtime();
     // The trusted network's, or the plain network's named by --network.
     uint32_t network_id() const;
@@ -115,7 +115,7 @@ private:
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;
     std::unique_ptr<UserRecords> user_records_;
-    std::unique_ptr<GossipService> presence_;
+    std::unique_ptr<GossipService> gossip_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<ClientService> clients_;
     std::unique_ptr<ClientServer> client_server_;

@@ -42,8 +42,8 @@ NodeStatus Node::status() {
         s.client_requests = cs.requests;
         s.client_refused = cs.refused_connections + cs.failed_handshakes + cs.rate_limited + cs.malformed;
     }
-    if (presence_) {
-        const auto ps = presence_->stats();
+    if (gossip_) {
+        const auto ps = gossip_->stats();
         s.members_alive = ps.members_alive;
         s.members_suspect = ps.members_suspect;
         s.members_dead = ps.members_dead;
@@ -65,9 +65,9 @@ Result<Json::Value> Node::admin_pending() {
     auto v = trust_->pending_json();
     v["self"] = identity_.node_id_hex();
     // What the membership protocol sees of each member: liveness and load.
-    if (presence_) {
+    if (gossip_) {
         std::map<std::string, MemberView> seen;
-        for (auto& m : presence_->members()) seen[m.id] = m;
+        for (auto& m : gossip_->members()) seen[m.id] = m;
         for (auto& m : v["members"]) {
             auto it = seen.find(m["node_id"].asString());
             if (it == seen.end()) continue;

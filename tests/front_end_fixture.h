@@ -74,7 +74,9 @@ inline std::unique_ptr<ClientServer> start_front_end(const crypto::NodeIdentity&
                                               ClientServerConfig c = {}) {
     c.bind = "127.0.0.1";
     auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
-    return ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler)
+    static const SystemClock clock;
+    return ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler,
+                               clock)
         .value();
 }
 

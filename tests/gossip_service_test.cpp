@@ -19,7 +19,8 @@ TEST_CASE("replacing the delivery callback waits for a delivery in progress") {
     const auto identity = crypto::load_or_create_identity(dir / "node", 2048).value();
     auto members = std::make_shared<MemberDirectory>();
     members->set({{identity.node_id_hex(), identity.certificate}});
-    GossipService service(GossipServiceConfig{}, identity, members, 1);
+    SystemClock clock;
+    GossipService service(GossipServiceConfig{}, identity, members, 1, clock);
     service.set_members({{identity.node_id_hex(), {"127.0.0.1:1"}}});
     const std::string alice(40, 'a'), bob(40, 'b');
     service.login(alice);

@@ -31,8 +31,8 @@ struct TestMember {
         RegistrarConfig c;
         c.network_id = kNetwork;
         c.store = &store;
-        registrar = std::make_unique<Registrar>(c, identity, std::make_unique<FileSender>(codes), clock);
-        peers = PeerService::start("127.0.0.1", 0).value();
+        registrar = std::make_unique<Registrar>(c, identity, std::make_unique<FileSender>(codes, clock), clock);
+        peers = PeerService::start("127.0.0.1", 0, clock).value();
         peers->attach_registrar(registrar.get());
     }
     ~TestMember() {

@@ -137,7 +137,8 @@ TEST_CASE("the number of tracked registrations is bounded") {
 
 TEST_CASE("the file provider appends one JSON line per code") {
     test::TempDir dir;
-    FileSender sender(dir / "sms.jsonl");
+    ManualClock clock;
+    FileSender sender(dir / "sms.jsonl", clock);
     REQUIRE(sender.send("+15555245554", "123456"));
     REQUIRE(sender.send("+15555245555", "654321"));
     std::ifstream in(dir / "sms.jsonl");
@@ -147,9 +148,10 @@ TEST_CASE("the file provider appends one JSON line per code") {
     auto line = json::parse_object(second).value();
     CHECK(line["phone"].asString() == "+15555245555");
     CHECK(line["code"].asString() == "654321");
+    CHECK(line["time"].asInt64() == to_unix_seconds(clock.wall_now()));
     CHECK((std::filesystem::status(dir / "sms.jsonl").permissions() & std::filesystem::perms::others_read) ==
           std::filesystem::perms::none);
-    FileSender nowhere(dir / "missing" / "sms.jsonl");
+    FileSender nowhere(dir / "missing" / "sms.jsonl", clock);
     CHECK(nowhere.send("+15555245554", "1").code() == Code::kUnavailable);
 }
 

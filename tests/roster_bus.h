@@ -1,5 +1,5 @@
 #pragma once
-// Bus: the membership state machines of several nodes, connected by an
+// Bus: the roster vote state machines (RosterVote) of several nodes, connected by an
 // in-memory bus that delivers every document to every node at once, the way
 // the peer service relays them. Used by the membership and trust simulation
 // tests; deterministic apart from the keys it generates.

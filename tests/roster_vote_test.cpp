@@ -1,4 +1,4 @@
-// The membership state machine of several nodes, connected by a simple
+// The roster vote state machine (RosterVote) of several nodes, connected by a simple
 // in-memory bus: founding, admission of four nodes one by one by quorum, a
 // ban, convergence of every member on the same epoch, catch-up of a member
 // that missed two epochs, and the voting rules.

@@ -31,7 +31,8 @@ std::unique_ptr<Overlay> start(std::optional<EpochKey> key, std::optional<uint16
     c.seal_key = key;
     c.seal_grace = 10s;
     if (bootstrap) c.bootstrap.push_back("127.0.0.1:" + std::to_string(*bootstrap));
-    auto o = Overlay::start(c, {});
+    static const SystemClock clock;
+    auto o = Overlay::start(c, {}, clock);
     REQUIRE_MESSAGE(o.is_ok(), o.status().to_string());
     return std::move(o).value();
 }

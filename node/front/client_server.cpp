@@ -130,7 +130,7 @@ struct ClientServer::Impl {
     ClientServerConfig config;
     std::shared_ptr<crypto::TlsCredentials> credentials;
     ClientHandler& handler;
-    SystemClock clock;
+    const Clock& clock;
     RateLimiter address_limiter;
     RateLimiter accept_limiter;  // new connections per address: each handshake costs an RSA signature
     std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
@@ -145,10 +145,11 @@ struct ClientServer::Impl {
     std::atomic<uint64_t> sessions{0}, logged_in{0}, accepted{0}, refused{0}, failed_handshakes{0}, requests{0},
         rate_limited{0}, malformed{0};
 
-    Impl(const ClientServerConfig& c, std::shared_ptr<crypto::TlsCredentials> cred, ClientHandler& h)
+    Impl(const ClientServerConfig& c, std::shared_ptr<crypto::TlsCredentials> cred, ClientHandler& h, const Clock& k)
         : config(c),
           credentials(std::move(cred)),
           handler(h),
+          clock(k),
           address_limiter(c.address_requests_per_second, 2 * c.address_requests_per_second, 100000, clock),
           accept_limiter(std::max(1.0, c.address_requests_per_second / 10),
                          2.0 * static_cast<double>(std::max<size_t>(c.max_sessions_per_address, 1)), 100000, clock) {}
@@ -179,8 +180,8 @@ struct ClientServer::Impl {
 
 Result<std::unique_ptr<ClientServer>> ClientServer::start(const ClientServerConfig& config,
                                                           std::shared_ptr<crypto::TlsCredentials> credentials,
-                                                          ClientHandler& handler) {
-    auto impl = std::make_unique<Impl>(config, std::move(credentials), handler);
+                                                          ClientHandler& handler, const Clock& clock) {
+    auto impl = std::make_unique<Impl>(config, std::move(credentials), handler, clock);
     auto fd = listen_on(config.bind, config.port);
     if (!fd) return fd.status();
     impl->listen_fd = *fd;

@@ -31,6 +31,7 @@
 
 #include <opendht/crypto.h>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "crypto/tls.h"
 #include "crypto/user_certificate.h"
@@ -94,10 +95,10 @@ struct ClientServerStats {
 class ClientServer {
 public:
     // Binds and starts the I/O thread. `credentials` hold the node's
-    // certificate; `handler` must outlive the server.
+    // certificate; `handler` and `clock` must outlive the server.
     static Result<std::unique_ptr<ClientServer>> start(const ClientServerConfig& config,
                                                        std::shared_ptr<crypto::TlsCredentials> credentials,
-                                                       ClientHandler& handler);
+                                                       ClientHandler& handler, const Clock& clock);
     ~ClientServer();
 
     uint16_t port() const { return port_; }

@@ -37,7 +37,7 @@ std::string verification_text(const std::string& code) { return "Your dhtalk ver
 
 Status FileSender::send(const std::string& e164, const std::string& code) {
     Json::Value line;
-    line["time"] = Json::Int64(to_unix_seconds(std::chrono::system_clock::now()));
+    line["time"] = Json::Int64(to_unix_seconds(clock_.wall_now()));
     line["phone"] = e164;
     line["code"] = code;
     Json::StreamWriterBuilder w;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace dhtalk {
@@ -29,11 +30,13 @@ public:
 
 class FileSender final : public VerificationSender {
 public:
-    explicit FileSender(std::filesystem::path path) : path_(std::move(path)) {}
+    // Each line carries `clock`'s wall time; `clock` must outlive the sender.
+    FileSender(std::filesystem::path path, const Clock& clock) : path_(std::move(path)), clock_(clock) {}
     Status send(const std::string& e164, const std::string& code) override;
 
 private:
     std::filesystem::path path_;
+    const Clock& clock_;
     std::mutex mutex_;  // one line at a time
 };
 

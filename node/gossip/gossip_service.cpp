@@ -34,9 +34,10 @@ private:
 };
 
 GossipService::GossipService(GossipServiceConfig config, const crypto::NodeIdentity& identity,
-                                 std::shared_ptr<MemberDirectory> members, uint64_t incarnation)
+                             std::shared_ptr<MemberDirectory> members, uint64_t incarnation, const Clock& clock)
     : config_(config),
       signer_(std::make_unique<Signer>(identity, std::move(members))),
+      clock_(clock),
       swim_(identity.node_id_hex(), config.swim, incarnation ^ 0x9e3779b97f4a7c15ull, incarnation),
       presence_(identity.node_id_hex(), config.presence, *signer_),
       thread_([this] { run(); }) {}

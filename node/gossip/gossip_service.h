@@ -44,9 +44,10 @@ struct GossipServiceStats {
 class GossipService {
 public:
     // `identity` must outlive the service (it signs); `members` answers certificates
-    // for signature checks. `incarnation` must grow across restarts.
+    // for signature checks. `incarnation` must grow across restarts. `clock`
+    // must outlive the service.
     GossipService(GossipServiceConfig config, const crypto::NodeIdentity& identity,
-                    std::shared_ptr<MemberDirectory> members, uint64_t incarnation);
+                  std::shared_ptr<MemberDirectory> members, uint64_t incarnation, const Clock& clock);
     ~GossipService();
 
     // Starts and stops using the overlay's socket (valid between the calls).
@@ -103,7 +104,7 @@ private:
 
     GossipServiceConfig config_;
     std::unique_ptr<Signer> signer_;
-    SystemClock clock_;
+    const Clock& clock_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;

@@ -19,8 +19,8 @@ HttpResponse answer(const Status& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& address, uint16_t port) {
-    std::unique_ptr<PeerService> s(new PeerService());
+Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& address, uint16_t port, const Clock& clock) {
+    std::unique_ptr<PeerService> s(new PeerService(clock));
     PeerHttpLimits limits;
     limits.max_body_bytes = kMaxPeerBodyBytes;
     PeerService* self = s.get();

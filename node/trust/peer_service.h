@@ -68,7 +68,8 @@ class PeerService {
 public:
     // Binds TCP `address:port` (port 0: any free one, which the node then
     // uses for its DHT too). Answers 503 until a handler is attached.
-    static Result<std::unique_ptr<PeerService>> start(const std::string& address, uint16_t port);
+    // `clock` (the rate limiter's time) must outlive the service.
+    static Result<std::unique_ptr<PeerService>> start(const std::string& address, uint16_t port, const Clock& clock);
     ~PeerService();
     uint16_t port() const { return port_; }
     // `handler` must stay valid until stop().
@@ -78,12 +79,11 @@ public:
     void stop();
 
 private:
-    PeerService() = default;
+    explicit PeerService(const Clock& clock) : limiter_(kPeerRequestsPerSecond, kPeerRequestBurst, 4096, clock) {}
     HttpResponse serve(const HttpRequest& req);
     std::atomic<PeerHandler*> handler_{nullptr};
     std::atomic<RegistrarHandler*> registrar_{nullptr};
-    SystemClock clock_;
-    RateLimiter limiter_{kPeerRequestsPerSecond, kPeerRequestBurst, 4096, clock_};
+    RateLimiter limiter_;
     uint16_t port_ = 0;
     std::unique_ptr<PeerHttpServer> server_;  // last: stops before what it calls goes
 };
