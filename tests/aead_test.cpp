@@ -1,7 +1,7 @@
 // AES-256-GCM: round trip, and refusal of anything altered or misdirected.
 #include "crypto/aead.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk::crypto;
 

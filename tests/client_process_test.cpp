@@ -11,7 +11,7 @@
 #include "common/json.h"
 #include "tests/node_process.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

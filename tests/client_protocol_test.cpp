@@ -1,6 +1,6 @@
 // Client protocol frames: what round-trips, and what a hostile client can
 // send (frame bombs, truncation, wrong version, garbage, oversized params).
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 #include "net/client_protocol.h"
 

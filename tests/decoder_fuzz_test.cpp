@@ -10,7 +10,7 @@
 // clang, and replay the same way every time.
 #include <opendht.h>
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 #include "common/rng.h"
 #include "crypto/node_identity.h"

@@ -12,7 +12,7 @@
 #include "testing/test_util.h"
 #include "client/client.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 namespace dhtalk::front_end_test {
 

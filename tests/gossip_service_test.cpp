@@ -2,7 +2,7 @@
 // callback and the lifetime of what it calls into.
 #include <opendht.h>
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 #include <atomic>
 #include <thread>

@@ -7,7 +7,7 @@
 #include "crypto/node_identity.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 

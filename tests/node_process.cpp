@@ -7,7 +7,7 @@
 
 #include "common/json.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 namespace dhtalk::test {
 

@@ -11,7 +11,7 @@
 #include "tests/node_process.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

@@ -5,7 +5,7 @@
 #include "node/runtime_info.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 

@@ -15,7 +15,7 @@
 #include "common/json.h"
 #include "tests/node_process.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

@@ -3,7 +3,7 @@
 // only nodes with an interested user receive them, privacy lists are applied
 // at the author's node, a dead host's users become unavailable, losses are
 // repaired, partitions heal, and forged or replayed presence is refused.
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 #include <msgpack.hpp>
 
 #include "sim/gossip_cluster.h"

@@ -2,7 +2,7 @@
 // hostile case it must refuse (issue: records in the DHT).
 #include <opendht.h>
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 #include <msgpack.hpp>
 
 #include "crypto/signing.h"

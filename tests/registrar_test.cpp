@@ -1,7 +1,7 @@
 // Registrars: each number's codes are sent and checked by one member, chosen
 // from the roster, so a number's limits hold network-wide. Real members on
 // loopback: node identities, peer services over HTTP, the file provider.
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 #include <httplib.h>
 
 #include <fstream>

@@ -1,7 +1,7 @@
 // Registration codes and their abuse limits, and the verification providers
 // (the file provider, and the Vonage SMS API client against a local server
 // that speaks that API).
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 #include <httplib.h>
 
 #include <fstream>

@@ -11,7 +11,7 @@
 #include "node/trust/roster_builder.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 namespace dhtalk::test {
 

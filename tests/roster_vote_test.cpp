@@ -9,7 +9,7 @@
 #include "tests/roster_bus.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 

@@ -8,7 +8,7 @@
 #include "net/udp_socket.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

@@ -2,7 +2,7 @@
 // through one node are found through others.
 #include "sim/sim_swarm.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

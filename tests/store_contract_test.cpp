@@ -4,7 +4,7 @@
 #include "storage/rocks_store.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 

@@ -3,7 +3,7 @@
 // never declared dead under loss, suspicion is refuted, a node that accuses
 // everyone kills no one, partitions heal, runs replay from their seed, and
 // hostile datagrams change nothing.
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 #include <msgpack.hpp>
 
 #include <set>

@@ -12,7 +12,7 @@
 #include "tests/hostile_keys.h"
 #include "testing/test_util.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 

@@ -7,7 +7,7 @@
 #include "testing/dht_client.h"
 #include "tests/node_process.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

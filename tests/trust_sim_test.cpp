@@ -7,7 +7,7 @@
 #include "roster/roster_rules.h"
 #include "tests/roster_bus.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono_literals;

@@ -2,7 +2,7 @@
 // and refusal of anything that is not a phone number.
 #include "crypto/user_id.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk::crypto;
 

@@ -3,7 +3,7 @@
 #include "node/front/user_records.h"
 #include "storage/memory_store.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 

@@ -7,7 +7,7 @@
 
 #include "storage/memory_store.h"
 
-#include <doctest/doctest.h>
+#include "tests/doctest.h"
 
 using namespace dhtalk;
 using namespace std::chrono;

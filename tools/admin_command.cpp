@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include "common/json.h"
+#include "tools/cli_error.h"
 #include "common/option_error.h"
 #include "node/admin_secret.h"
 #include "node/status_server.h"
@@ -16,11 +17,6 @@ namespace po = boost::program_options;
 
 namespace dhtalk::cli {
 namespace {
-
-int fail(int code, const std::string& message) {
-    std::fprintf(stderr, "dhtalk admin: %s\n", message.c_str());
-    return code;
-}
 
 // The local node's admin interface: where it listens and its secret.
 struct AdminTarget {
@@ -100,7 +96,7 @@ int run_admin(const std::vector<std::string>& args) {
         po::store(po::command_line_parser(args).options(o).positional(pos).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        return fail(2, describe_option_error(e, holds_percent(args)) + " (see dhtalk admin --help)");
+        return fail("admin", 2, describe_option_error(e, holds_percent(args)) + " (see dhtalk admin --help)");
     }
     if (vm.count("help") || !vm.count("action")) {
         std::cout << o;
@@ -108,11 +104,11 @@ int run_admin(const std::vector<std::string>& args) {
     }
     const std::string action = vm["action"].as<std::string>();
     auto target = find_node(vm["data-dir"].as<std::string>());
-    if (!target) return fail(1, target.status().message());
+    if (!target) return fail("admin", 1, target.status().message());
 
     if (action == "pending") {
         auto v = call(*target, "GET", "/admin/pending");
-        if (!v) return fail(1, v.status().message());
+        if (!v) return fail("admin", 1, v.status().message());
         if (vm.count("json"))
             std::cout << json::to_compact(*v) << "\n";
         else
@@ -120,17 +116,17 @@ int run_admin(const std::vector<std::string>& args) {
         return 0;
     }
     if (action != "approve" && action != "reject" && action != "ban")
-        return fail(2, "unknown action '" + action + "' (pending, approve, reject or ban)");
-    if (!vm.count("node-id")) return fail(2, action + " needs the NODE_ID voted on");
+        return fail("admin", 2, "unknown action '" + action + "' (pending, approve, reject or ban)");
+    if (!vm.count("node-id")) return fail("admin", 2, action + " needs the NODE_ID voted on");
     const std::string reason = vm["reason"].as<std::string>();
-    if (action == "ban" && reason.empty()) return fail(2, "ban needs --reason TEXT");
+    if (action == "ban" && reason.empty()) return fail("admin", 2, "ban needs --reason TEXT");
     Json::Value req(Json::objectValue);
     req["change"] = action == "ban" ? "ban" : "admit";
     req["decision"] = action == "reject" ? "reject" : "approve";
     req["node_id"] = vm["node-id"].as<std::string>();
     req["reason"] = reason;
     auto v = call(*target, "POST", "/admin/vote", json::to_compact(req));
-    if (!v) return fail(1, v.status().message());
+    if (!v) return fail("admin", 1, v.status().message());
     std::cout << "ballot cast: " << action << " " << req["node_id"].asString() << "\n";
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include "common/json.h"
+#include "tools/cli_error.h"
 #include "common/option_error.h"
 #include "common/host_port.h"
 #include "node/node_status.h"
@@ -18,11 +19,6 @@ namespace dhtalk::cli {
 namespace {
 
 constexpr size_t kMaxStatusBytes = 64 * 1024;
-
-int fail(int code, const std::string& message) {
-    std::fprintf(stderr, "dhtalk status: %s\n", message.c_str());
-    return code;
-}
 
 }  // namespace
 
@@ -41,25 +37,25 @@ int run_status(const std::vector<std::string>& args) {
         po::store(po::command_line_parser(args).options(o).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        return fail(2, describe_option_error(e, holds_percent(args)) + " (see dhtalk status --help)");
+        return fail("status", 2, describe_option_error(e, holds_percent(args)) + " (see dhtalk status --help)");
     }
     if (vm.count("help")) {
         std::cout << o;
         return 0;
     }
     if (vm.count("node") && !vm["data-dir"].defaulted())
-        return fail(2, "give --data-dir or --node, not both");
+        return fail("status", 2, "give --data-dir or --node, not both");
 
     std::string host;
     uint16_t port = 0;
     if (vm.count("node")) {
         auto hp = parse_host_port(vm["node"].as<std::string>());
-        if (!hp) return fail(2, "--node: " + hp.status().message());
+        if (!hp) return fail("status", 2, "--node: " + hp.status().message());
         host = hp->first;
         port = hp->second;
     } else {
         auto rt = read_runtime_info(vm["data-dir"].as<std::string>());
-        if (!rt) return fail(1, rt.status().message());
+        if (!rt) return fail("status", 1, rt.status().message());
         host = rt->http_address;
         port = rt->http_port;
     }
@@ -69,15 +65,15 @@ int run_status(const std::vector<std::string>& args) {
     client.set_read_timeout(5, 0);
     auto res = client.Get("/status");
     if (!res)
-        return fail(1, "cannot reach the node at " + host + ":" + std::to_string(port) + ": " +
+        return fail("status", 1, "cannot reach the node at " + host + ":" + std::to_string(port) + ": " +
                            httplib::to_string(res.error()));
     if (res->status != 200)
-        return fail(1, "the node at " + host + ":" + std::to_string(port) + " answered HTTP " +
+        return fail("status", 1, "the node at " + host + ":" + std::to_string(port) + " answered HTTP " +
                            std::to_string(res->status));
     auto json = json::parse_object(res->body, kMaxStatusBytes);
-    if (!json) return fail(1, "the node's answer is not valid: " + json.status().message());
+    if (!json) return fail("status", 1, "the node's answer is not valid: " + json.status().message());
     auto status = node_status_from_json(*json);
-    if (!status) return fail(1, "the node's answer is not valid: " + status.status().message());
+    if (!status) return fail("status", 1, "the node's answer is not valid: " + status.status().message());
 
     if (vm.count("json"))
         std::cout << json::to_compact(to_json(*status)) << "\n";

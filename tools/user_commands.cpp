@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "common/option_error.h"
+#include "tools/cli_error.h"
 #include "crypto/signing.h"
 #include "client/client.h"
 
@@ -44,11 +45,6 @@ struct Args {
     bool json = false;
     po::variables_map vm;
 };
-
-int fail(const std::string& command, int code, const std::string& message) {
-    std::fprintf(stderr, "dhtalk %s: %s\n", command.c_str(), message.c_str());
-    return code;
-}
 
 void print_json(const Json::Value& v) { std::cout << json::to_pretty(v) << "\n"; }
 
