@@ -4,12 +4,12 @@
 // bounded: past `max_keys`, the least recently seen key is forgotten (it then
 // starts again with a full bucket). Thread-safe. `clock` must outlive it.
 
-#include <list>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "common/clock.h"
+#include "common/lru_map.h"
+#include "common/token_bucket.h"
 
 namespace dhtalk {
 
@@ -20,18 +20,11 @@ public:
     bool allow(const std::string& key);
 
 private:
-    struct Bucket {
-        double tokens;
-        SteadyTime updated;
-        std::list<std::string>::iterator lru;
-    };
     const double per_second_;
     const double burst_;
-    const size_t max_keys_;
     const Clock& clock_;
     std::mutex mutex_;
-    std::unordered_map<std::string, Bucket> buckets_;  // guarded by mutex_
-    std::list<std::string> lru_;                       // guarded by mutex_; most recent first
+    LruMap<std::string, TokenBucket> buckets_;  // guarded by mutex_
 };
 
 }  // namespace dhtalk

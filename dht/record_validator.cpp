@@ -11,29 +11,15 @@ using namespace std::chrono;
 RecordValidator::RecordValidator(uint32_t network_id, MemberCertificates members, const Clock& clock)
     : network_id_(network_id), members_(std::move(members)), clock_(clock) {}
 
-void RecordValidator::remember(const std::string& digest, Cached entry) const {
-    lru_.push_front(digest);
-    entry.lru = lru_.begin();
-    cache_[digest] = std::move(entry);
-    if (cache_.size() > kCacheEntries) {
-        cache_.erase(lru_.back());
-        lru_.pop_back();
-    }
-}
-
 Result<OpenedRecord> RecordValidator::open(std::string_view envelope) const {
     const std::string digest = "e" + crypto::sha256(envelope);
     {
         std::lock_guard lock(mutex_);
-        auto it = cache_.find(digest);
-        if (it != cache_.end()) {
-            lru_.splice(lru_.begin(), lru_, it->second.lru);
-            return *it->second.opened;
-        }
+        if (const Cached* hit = cache_.find(digest)) return *hit->opened;
     }
     auto opened = std::make_shared<const Result<OpenedRecord>>(open_record(envelope));
     std::lock_guard lock(mutex_);
-    if (!cache_.count(digest)) remember(digest, Cached{opened, false, {}});
+    cache_.find_or_insert(digest, [&] { return Cached{opened, false}; });
     return *opened;
 }
 
@@ -43,15 +29,11 @@ bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, con
     const std::string digest = "c" + crypto::sha256(cert_pem + "\n" + issuer_id);
     {
         std::lock_guard lock(mutex_);
-        auto it = cache_.find(digest);
-        if (it != cache_.end()) {
-            lru_.splice(lru_.begin(), lru_, it->second.lru);
-            return it->second.issued;
-        }
+        if (const Cached* hit = cache_.find(digest)) return hit->issued;
     }
     const bool issued = crypto::signed_by(cert, issuer);
     std::lock_guard lock(mutex_);
-    if (!cache_.count(digest)) remember(digest, Cached{nullptr, issued, {}});
+    cache_.find_or_insert(digest, [&] { return Cached{nullptr, issued}; });
     return issued;
 }
 
@@ -130,7 +112,7 @@ Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, st
         return Status::denied("a record of another user cannot replace this one");
     if (next->record.sequence <= prev->record.sequence)
         return Status::denied("sequence " + std::to_string(next->record.sequence) + " does not follow " +
-                              std::to_string(prev->record.sequence));
+                              std::to_string(prev->record.sequence) + ", the one published: use a higher one");
     return Status::ok();
 }
 

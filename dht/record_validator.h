@@ -16,15 +16,14 @@
 // lookup must be thread-safe too.
 
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include <opendht/dhtrunner.h>
 
 #include "common/clock.h"
+#include "common/lru_map.h"
 #include "dht/policy_counters.h"
 #include "records/record.h"
 
@@ -42,7 +41,11 @@ public:
     // kCorruption for malformed records, kPermissionDenied for ones that are
     // well-formed but not acceptable; the message says why.
     Result<OpenedRecord> check(const dht::InfoHash& key, RecordType type, std::string_view envelope) const;
-    // Whether `replacement` may replace `current` under `key`.
+    // Whether `replacement` may replace `current` under `key`: the one edit
+    // rule, for the store policy and the front end alike. A current record
+    // that no longer checks (expired, issuer gone) yields to any valid one;
+    // otherwise kPermissionDenied for another user's record or a sequence
+    // not above the current one.
     Status check_edit(const dht::InfoHash& key, RecordType type, std::string_view current,
                       std::string_view replacement) const;
     // A user certificate: issued for this network by a current member, valid now.
@@ -71,16 +74,13 @@ private:
     struct Cached {
         std::shared_ptr<const Result<OpenedRecord>> opened;  // for envelopes
         bool issued = false;                                 // for certificate/issuer pairs
-        std::list<std::string>::iterator lru;
     };
-    void remember(const std::string& digest, Cached entry) const;  // mutex_ held
 
     uint32_t network_id_;
     MemberCertificates members_;
     const Clock& clock_;
     mutable std::mutex mutex_;
-    mutable std::unordered_map<std::string, Cached> cache_;  // guarded by mutex_
-    mutable std::list<std::string> lru_;                      // guarded by mutex_; most recent first
+    mutable LruMap<std::string, Cached> cache_{kCacheEntries};  // guarded by mutex_
 };
 
 // What a node's store policy checks of a record value a peer offers: the

@@ -22,19 +22,4 @@ bool ReplayWindow::accept(uint64_t seq) {
     return true;
 }
 
-bool ReplayGuard::accept(uint64_t sender, uint64_t seq) {
-    auto it = windows_.find(sender);
-    if (it == windows_.end()) {
-        if (windows_.size() >= max_senders_) {
-            windows_.erase(lru_.back());
-            lru_.pop_back();
-        }
-        lru_.push_front(sender);
-        it = windows_.emplace(sender, Entry{ReplayWindow{}, lru_.begin()}).first;
-    } else {
-        lru_.splice(lru_.begin(), lru_, it->second.lru);
-    }
-    return it->second.window.accept(seq);
-}
-
 }  // namespace dhtalk

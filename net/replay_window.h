@@ -7,8 +7,8 @@
 
 #include <bitset>
 #include <cstdint>
-#include <list>
-#include <unordered_map>
+
+#include "common/lru_map.h"
 
 namespace dhtalk {
 
@@ -26,18 +26,14 @@ private:
 
 class ReplayGuard {
 public:
-    explicit ReplayGuard(size_t max_senders) : max_senders_(max_senders) {}
-    bool accept(uint64_t sender, uint64_t seq);
+    explicit ReplayGuard(size_t max_senders) : windows_(max_senders) {}
+    bool accept(uint64_t sender, uint64_t seq) {
+        return windows_.find_or_insert(sender, [] { return ReplayWindow{}; }).accept(seq);
+    }
     size_t senders() const { return windows_.size(); }
 
 private:
-    struct Entry {
-        ReplayWindow window;
-        std::list<uint64_t>::iterator lru;
-    };
-    size_t max_senders_;
-    std::unordered_map<uint64_t, Entry> windows_;
-    std::list<uint64_t> lru_;  // most recent first
+    LruMap<uint64_t, ReplayWindow> windows_;
 };
 
 }  // namespace dhtalk

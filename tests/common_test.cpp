@@ -6,6 +6,7 @@
 #include "common/address_bucket.h"
 #include "common/files.h"
 #include "common/json.h"
+#include "common/lru_map.h"
 #include "common/rng.h"
 #include "common/status.h"
 #include "testing/test_util.h"
@@ -113,6 +114,25 @@ TEST_CASE("rate limiter: a burst, then the sustained rate, per key, bounded keys
     CHECK_FALSE(limiter.allow("a"));
     CHECK(limiter.allow("c"));        // evicts "b", the least recent
     for (int i = 0; i < 3; ++i) CHECK(limiter.allow("b"));  // forgotten: a full bucket again
+}
+
+TEST_CASE("an LRU map forgets the least recently used entry, and finding an entry makes it recent") {
+    LruMap<int, std::string> m(2);
+    m.find_or_insert(1, [] { return std::string("one"); });
+    m.find_or_insert(2, [] { return std::string("two"); });
+    REQUIRE(m.find(1) != nullptr);  // 1 is now more recent than 2
+    m.find_or_insert(3, [] { return std::string("three"); });
+    CHECK(m.size() == 2);
+    CHECK(m.contains(1));
+    CHECK_FALSE(m.contains(2));
+    CHECK(m.contains(3));
+    bool made = false;
+    CHECK(m.find_or_insert(1, [&] { made = true; return std::string("again"); }) == "one");
+    CHECK_FALSE(made);  // an entry held is found, not made again
+    CHECK(m.find(2) == nullptr);
+    m.find_or_insert(4, [] { return std::string("four"); });  // 3 is the least recent now
+    CHECK_FALSE(m.contains(3));
+    CHECK(*m.find(1) == "one");
 }
 
 TEST_CASE("address buckets: IPv4 by address, IPv6 by /64, mapped IPv4 as IPv4") {

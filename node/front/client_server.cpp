@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rate_limiter.h"
+#include "common/token_bucket.h"
 
 namespace dhtalk {
 
@@ -113,8 +114,7 @@ struct Connection {
     size_t out_offset = 0;   // into out.front()
     size_t out_bytes = 0;
     size_t retry_chunk = 0;  // GnuTLS wants the same chunk again after EAGAIN
-    double tokens = 0;
-    SteadyTime tokens_at;
+    TokenBucket requests;  // this session's requests
     size_t in_flight = 0;
     bool close_after_flush = false;
     bool dead = false;
@@ -323,8 +323,7 @@ void ClientServer::Impl::accept_all() {
         c->fd = fd;
         c->tls = std::move(tls).value();
         c->deadline = clock.now() + config.handshake_timeout;
-        c->tokens = 2 * config.requests_per_second;
-        c->tokens_at = clock.now();
+        c->requests = TokenBucket::full(2 * config.requests_per_second, clock.now());
         c->session.id = next_id++;
         c->session.address = address;
         per_address[address]++;
@@ -427,15 +426,14 @@ void ClientServer::Impl::read_all(Connection& c) {
 
 void ClientServer::Impl::on_frame(Connection& c, const ClientFrame& f) {
     const auto now = clock.now();
-    const double burst = 2 * config.requests_per_second;
-    c.tokens = std::min(burst, c.tokens + duration<double>(now - c.tokens_at).count() * config.requests_per_second);
-    c.tokens_at = now;
-    if (c.tokens < 1 || !address_limiter.allow(c.session.address)) {
+    c.requests.refill(now, config.requests_per_second, 2 * config.requests_per_second);
+    // The address is charged only for a request its session may make.
+    if (c.requests.tokens < 1 || !address_limiter.allow(c.session.address)) {
         rate_limited++;
         send(c, ClientFrame::error_reply(f.id, Status::exhausted("too many requests: slow down")));
         return;
     }
-    c.tokens -= 1;
+    c.requests.take();
     if (c.in_flight >= config.max_in_flight) {
         rate_limited++;
         send(c, ClientFrame::error_reply(f.id, Status::exhausted("too many requests waiting for their reply")));

@@ -160,9 +160,7 @@ void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientRepl
     auto checked = validator_->check(key, r.type, *envelope);
     if (!checked) return fail(checked.status());
     if (auto held = records_.find_record(r.user_id, key))
-        if (auto h = validator_->check(key, r.type, *held); h && h->record.sequence >= r.sequence)
-            return fail(Status(Code::kAlreadyExists, "a record with sequence " + std::to_string(h->record.sequence) +
-                                                         " is published already; use a higher one"));
+        if (Status edit = validator_->check_edit(key, r.type, *held, *envelope); !edit) return fail(edit);
     Status kept = records_.keep_record(r.user_id, key, *envelope);
     if (kept.code() == Code::kResourceExhausted && drop_expired_records(r.user_id) > 0)
         kept = records_.keep_record(r.user_id, key, *envelope);  // expired ones no longer count
