@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
         c.persist_interval = seconds(1);  // persistence busier than the default
         c.open = true;                    // the same plain OpenDHT as the baseline
         if (i > 0) c.bootstrap.push_back("127.0.0.1:" + std::to_string(members[0]->runtime().dht_port_ipv4));
-        auto n = Node::open(c, clock);
+        auto n = Node::open(c, system_node_env(clock));
         if (!n) {
             std::fprintf(stderr, "cannot start node: %s\n", n.status().to_string().c_str());
             return 1;

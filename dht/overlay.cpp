@@ -116,6 +116,25 @@ Overlay::~Overlay() {
     if (!stopped_) stop(std::chrono::seconds(5)).ignore_error();  // best effort on an early exit
 }
 
+void Overlay::put_record(const dht::InfoHash& key, RecordType type, const std::string& envelope,
+                         std::function<void(bool stored)> done) {
+    auto value = std::make_shared<dht::Value>(record_value_type(type), dht::Blob(envelope.begin(), envelope.end()),
+                                              kRecordValueId);
+    runner_.put(key, value, [done = std::move(done)](bool ok, const std::vector<std::shared_ptr<dht::Node>>&) { done(ok); },
+                dht::time_point::max(), /*permanent*/ true);
+}
+
+void Overlay::get_records(const dht::InfoHash& key, RecordType type, std::function<void(std::string_view)> found,
+                          std::function<void()> done) {
+    runner_.get(
+        key,
+        [found = std::move(found)](const std::vector<std::shared_ptr<dht::Value>>& values) {
+            for (const auto& v : values) found({reinterpret_cast<const char*>(v->data.data()), v->data.size()});
+            return true;
+        },
+        [done = std::move(done)](bool) { done(); }, dht::Value::TypeFilter(record_value_type(type)));
+}
+
 OverlayStats Overlay::stats() {
     OverlayStats s;
     const auto v4 = runner_.getNodesStats(AF_INET);

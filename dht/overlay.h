@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/host_port.h"
 #include "common/status.h"
+#include "dht/record_dht.h"
 #include "net/gossip_socket.h"
 #include "net/sealed_socket.h"
 #include "net/udp_socket.h"
@@ -73,14 +74,14 @@ struct OverlayStats {
     uint64_t datagrams_refused = 0;
 };
 
-class Overlay {
+class Overlay final : public RecordDht {
 public:
     // Binds, restores `restored` values (from ValueArchive) into storage, and
     // starts bootstrapping. Fails with kBusy when the port is taken.
     // `clock` (the sealed socket's time) must outlive the overlay.
     static Result<std::unique_ptr<Overlay>> start(const OverlayConfig& config,
                                                   const std::vector<dht::ValuesExport>& restored, const Clock& clock);
-    ~Overlay();
+    ~Overlay() override;
 
     uint16_t port_ipv4() const { return port4_; }
     uint16_t port_ipv6() const { return port6_; }
@@ -90,6 +91,13 @@ public:
     std::vector<dht::ValuesExport> export_values();
     // The runner, for put/get/listen (thread-safe in OpenDHT).
     dht::DhtRunner& runner() { return runner_; }
+
+    // RecordDht: a record is a permanent put (OpenDHT re-announces it) of
+    // its type's value with the one record value id.
+    void put_record(const dht::InfoHash& key, RecordType type, const std::string& envelope,
+                    std::function<void(bool stored)> done) override;
+    void get_records(const dht::InfoHash& key, RecordType type, std::function<void(std::string_view)> found,
+                     std::function<void()> done) override;
 
     // Every datagram sealed (a sealed overlay).
     bool sealed() const { return sealed_ != nullptr && !gossip_only_; }

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     log::set_level(config.log_level);
 
     SystemClock clock;
-    auto node = Node::open(config, clock);
+    auto node = Node::open(config, system_node_env(clock));
     if (!node) {
         std::fprintf(stderr, "dhtalk-node: %s\n", node.status().to_string().c_str());
         return node.status().code() == Code::kInvalidArgument ? 2 : 1;

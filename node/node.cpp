@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cassert>
 
 #include "common/log.h"
 #include "crypto/aead.h"
@@ -24,17 +25,19 @@ std::string advertised_host(const NodeConfig& c) {
 
 }  // namespace
 
-Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const Clock& clock) {
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv& env) {
+    assert(env.clock && env.open_store && env.make_sms_sender);
+    const Clock& clock = *env.clock;
     DHTALK_TRY(ensure_private_dir(config.data_dir));
     auto lock = FileLock::acquire(config.data_dir / "node.lock");
     if (!lock) return lock.status();
-    std::unique_ptr<Node> node(new Node(config, clock, std::move(lock).value()));
+    std::unique_ptr<Node> node(new Node(config, env, std::move(lock).value()));
 
     auto identity = crypto::load_or_create_identity(config.data_dir / "identity");
     if (!identity) return identity.status();
     node->identity_ = std::move(identity).value();
 
-    auto store = RocksStore::open(config.data_dir / "db");
+    auto store = env.open_store(config.data_dir / "db");
     if (!store) return store.status();
     node->store_ = std::move(store).value();
 
@@ -150,9 +153,7 @@ void Node::start_gossip() {
 }
 
 Status Node::start_clients() {
-    std::unique_ptr<VerificationSender> sender;
-    if (config_.sms_provider == "vonage") sender = std::make_unique<VonageSender>(config_.vonage);
-    else sender = std::make_unique<FileSender>(config_.sms_file, clock_);
+    std::unique_ptr<VerificationSender> sender = env_.make_sms_sender(config_);
     ClientServiceConfig sc;
     sc.network_name = network_name();
     sc.registration_store = store_.get();
@@ -211,10 +212,11 @@ MemberDirectory::Certificates Node::member_certificates() const {
     return out;
 }
 
-Node::Node(const NodeConfig& config, const Clock& clock, FileLock lock)
+Node::Node(const NodeConfig& config, const NodeEnv& env, FileLock lock)
     : config_(config),
-      clock_(clock),
-      started_(clock.now()),
+      env_(env),
+      clock_(*env.clock),
+      started_(clock_.now()),
       next_snapshot_(started_ + config.persist_interval),
       lock_(std::move(lock)) {}
 

@@ -41,14 +41,16 @@
 #include "node/status_server.h"
 #include "node/trust/trusted_network.h"
 #include "node/front/user_records.h"
-#include "storage/rocks_store.h"
+#include "node/node_env.h"
+#include "storage/store.h"
 
 namespace dhtalk {
 
 class Node final : public AdminHandler {
 public:
-    // Opens everything; a member also joins the overlay. `clock` must outlive the node.
-    static Result<std::unique_ptr<Node>> open(const NodeConfig& config, const Clock& clock);
+    // Opens everything with the parts `env` gives (node/node_env.h); a member
+    // also joins the overlay. The clock in `env` must outlive the node.
+    static Result<std::unique_ptr<Node>> open(const NodeConfig& config, const NodeEnv& env);
     ~Node() override;
 
     // Does what is due (snapshots, roster work, joining the overlay once
@@ -72,7 +74,7 @@ public:
     Status admin_vote(const Json::Value& request) override;
 
 private:
-    Node(const NodeConfig& config, const Clock& clock, FileLock lock);
+    Node(const NodeConfig& config, const NodeEnv& env, FileLock lock);
     Status start_overlay();
     void on_roster_change();
     // The certificates of the current members (this node alone without a roster).
@@ -87,6 +89,7 @@ private:
     std::string network_name() const;
 
     NodeConfig config_;
+    NodeEnv env_;
     const Clock& clock_;
     SteadyTime started_;
     SteadyTime next_snapshot_;
@@ -110,7 +113,7 @@ private:
     // lock last, after everything else is closed.
     FileLock lock_;
     crypto::NodeIdentity identity_;
-    std::unique_ptr<RocksStore> store_;
+    std::unique_ptr<Store> store_;
     std::unique_ptr<ValueArchive> archive_;
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "testing/dht_client.h"
+#include "testing/memory_node_env.h"
 #include "tests/front_end_fixture.h"
 
 using namespace dhtalk;
@@ -54,6 +55,53 @@ TEST_CASE("a user registers, publishes a vCard and resolves it; requests are che
         CHECK(alice->call("get", {{"type", std::string("diary")}, {"user_id", alice->profile().user_id}}).status().code() ==
               Code::kInvalidArgument);
     }
+}
+
+TEST_CASE("a node keeps its state in the store its environment gives and sends codes through its sender") {
+    test::TempDir dir;
+    SystemClock clock;
+    test::MemoryNodeEnv memory(clock);
+    const NodeConfig config = front_end_config(dir.path());
+    const std::string phone = "+15555245554";
+    const std::string alice_id = crypto::derive_user_id("kontalk-sha1", phone).value();
+    auto open_node = [&] {
+        auto n = Node::open(config, memory.env());
+        REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
+        return std::move(n).value();
+    };
+    auto open_client = [&](const std::string& name, const Node& node) {
+        client::ClientOptions o;
+        o.profile_dir = dir / name;
+        o.nodes = {"127.0.0.1:" + std::to_string(node.client_port())};
+        o.timeout = 10s;
+        return client::Client::open(o).value();
+    };
+
+    auto node = open_node();
+    auto alice = open_client("alice", *node);
+    REQUIRE(alice->register_number(phone).is_ok());
+    const std::string code = memory.last_code(phone);
+    REQUIRE(code.size() == 6);
+    Status verified = alice->verify(code);
+    REQUIRE_MESSAGE(verified.is_ok(), verified.to_string());
+    REQUIRE(alice->set_vcard({"Alice", "in memory", "", "", ""}).is_ok());
+    REQUIRE(node->snapshot().is_ok());
+    REQUIRE(node->stop().is_ok());
+    node.reset();
+    // Nothing went to disk but the identity: no database, no code file.
+    CHECK_FALSE(std::filesystem::exists(config.data_dir / "db"));
+    CHECK_FALSE(std::filesystem::exists(config.sms_file));
+    REQUIRE(memory.store(config.data_dir) != nullptr);
+
+    // Reopened on the same store, the node restores the roster and the
+    // vCard it held for the network: a single node has no peer to ask.
+    node = open_node();
+    auto bob = open_client("bob", *node);
+    REQUIRE(bob->register_number("+15555245555").is_ok());
+    REQUIRE(bob->verify(memory.last_code("+15555245555")).is_ok());
+    auto card = bob->vcard(alice_id);
+    REQUIRE_MESSAGE(card.is_ok(), card.status().to_string());
+    CHECK(card->name == "Alice");
 }
 
 TEST_CASE("registration: wrong codes and a flood from one address are refused") {

@@ -18,6 +18,22 @@ namespace dhtalk::front_end_test {
 
 using namespace std::chrono_literals;
 
+// A founding node on loopback, every port picked free, its data under `dir`.
+inline NodeConfig front_end_config(const std::filesystem::path& dir, bool open_network = false) {
+    NodeConfig c;
+    c.data_dir = dir / "node";
+    c.network = "front-end-test";
+    c.bind = "127.0.0.1";
+    c.dht_port = 0;
+    c.http_port = 0;
+    c.client_port = 0;
+    c.client_bind = "127.0.0.1";
+    c.genesis = true;  // clients pin the roster, so even an open network has one
+    c.open = open_network;
+    c.sms_file = dir / "codes.jsonl";
+    return c;
+}
+
 struct TestNode {
     test::TempDir dir;
     SystemClock clock;
@@ -25,19 +41,9 @@ struct TestNode {
     std::string endpoint;
 
     explicit TestNode(bool open_network = false, size_t per_address = 64) {
-        NodeConfig c;
-        c.data_dir = dir / "node";
-        c.network = "front-end-test";
-        c.bind = "127.0.0.1";
-        c.dht_port = 0;
-        c.http_port = 0;
-        c.client_port = 0;
-        c.client_bind = "127.0.0.1";
-        c.genesis = true;  // clients pin the roster, so even an open network has one
-        c.open = open_network;
+        NodeConfig c = front_end_config(dir.path(), open_network);
         c.max_sessions_per_address = per_address;
-        c.sms_file = dir / "codes.jsonl";
-        auto n = Node::open(c, clock);
+        auto n = Node::open(c, system_node_env(clock));
         REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
         node = std::move(n).value();
         endpoint = "127.0.0.1:" + std::to_string(node->client_port());

@@ -39,7 +39,8 @@ std::vector<std::unique_ptr<Node>> start_network(const test::TempDir& dir, const
     std::vector<std::unique_ptr<Node>> nodes;
     std::optional<uint16_t> first_port;
     for (int i = 0; i < count; ++i) {
-        auto n = Node::open(node_config(dir / ("node" + std::to_string(i)), network, first_port), clock);
+        const auto config = node_config(dir / ("node" + std::to_string(i)), network, first_port);
+        auto n = Node::open(config, system_node_env(clock));
         REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
         if (!first_port) first_port = (*n)->runtime().dht_port_ipv4;
         nodes.push_back(std::move(n).value());
@@ -81,7 +82,7 @@ TEST_CASE("three nodes join, serve a value, and keep ids and values across a ful
         reader.stop();
 
         // A second node on the same data directory is refused.
-        auto twin = Node::open(node_config(dir / "node1", network, std::nullopt), clock);
+        auto twin = Node::open(node_config(dir / "node1", network, std::nullopt), system_node_env(clock));
         CHECK(twin.status().code() == Code::kBusy);
 
         for (auto& n : nodes) REQUIRE(n->stop().is_ok());

@@ -1,7 +1,5 @@
 #include "node/front/client_service.h"
 
-#include <opendht/value.h>
-
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/user_id.h"
@@ -23,19 +21,17 @@ Result<RecordType> parse_record_type(const std::string& name) {
     return Status::invalid("unknown record type '" + name + "' (vcard, privacy or media)");
 }
 
-std::string_view bytes_of(const dht::Value& v) { return {reinterpret_cast<const char*>(v.data.data()), v.data.size()}; }
-
 }  // namespace
 
 ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdentity& identity,
                              std::shared_ptr<const RecordValidator> validator, UserRecords& records,
-                             std::function<Overlay*()> overlay, std::unique_ptr<VerificationSender> sender,
+                             std::function<RecordDht*()> records_dht, std::unique_ptr<VerificationSender> sender,
                              const Clock& clock)
     : config_(std::move(config)),
       identity_(identity),
       validator_(std::move(validator)),
       records_(records),
-      overlay_(std::move(overlay)),
+      records_dht_(std::move(records_dht)),
       clock_(clock),
       registrar_(RegistrarConfig{config_.limits, config_.user_id_scheme, validator_->network_id(),
                                  config_.max_queued_codes, config_.registration_store},
@@ -135,15 +131,12 @@ ClientFrame ClientService::issue_certificate(const std::string& user_id, const s
 
 void ClientService::publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
                             std::function<void(bool)> done) {
-    Overlay* overlay = overlay_();
-    if (!overlay) {
+    RecordDht* dht = records_dht_();
+    if (!dht) {
         done(false);
         return;
     }
-    auto value = std::make_shared<dht::Value>(record_value_type(type), dht::Blob(envelope.begin(), envelope.end()),
-                                              kRecordValueId);
-    overlay->runner().put(key, value, [done](bool ok, const std::vector<std::shared_ptr<dht::Node>>&) { done(ok); },
-                          dht::time_point::max(), /*permanent*/ true);
+    dht->put_record(key, type, envelope, std::move(done));
 }
 
 void ClientService::put(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
@@ -187,8 +180,8 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
         if (!l) return fail(l.status());
         locator = *l;
     }
-    Overlay* overlay = overlay_();
-    if (!overlay) return fail(Status::unavailable("this node has not joined the network yet: try another node"));
+    RecordDht* dht = records_dht_();
+    if (!dht) return fail(Status::unavailable("this node has not joined the network yet: try another node"));
     const auto key = record_key(*type, *user_id, locator);
     const std::string what = std::string(record_type_name(*type)) + " of user " + *user_id;
     {
@@ -224,13 +217,9 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
         }
     };
     if (auto local = records_.find_record(*user_id, key)) consider(*local);
-    overlay->runner().get(
-        key,
-        [consider](const std::vector<std::shared_ptr<dht::Value>>& values) {
-            for (const auto& v : values) consider(bytes_of(*v));
-            return true;
-        },
-        [best, lookups = lookups_, key, what](bool) {
+    dht->get_records(
+        key, *type, consider,
+        [best, lookups = lookups_, key, what] {
             ClientFrame frame;
             {
                 std::lock_guard lock(best->mutex);
@@ -246,8 +235,7 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
                 lookups->waiting.erase(key);
             }
             for (auto& r : waiting) r(frame);
-        },
-        dht::Value::TypeFilter(record_value_type(*type)));
+        });
 }
 
 void ClientService::set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply) {

@@ -24,7 +24,7 @@
 
 #include "common/clock.h"
 #include "crypto/node_identity.h"
-#include "dht/overlay.h"
+#include "dht/record_dht.h"
 #include "dht/record_validator.h"
 #include "node/front/client_server.h"
 #include "node/gossip/gossip_service.h"
@@ -44,11 +44,13 @@ struct ClientServiceConfig {
 
 class ClientService final : public ClientHandler {
 public:
-    // Every reference must outlive the service. `overlay` answers the overlay
-    // now, or null while the node is not in the network.
+    // Every reference must outlive the service. `records_dht` answers the
+    // network's records now (the overlay), or null while the node is not in
+    // the network.
     ClientService(ClientServiceConfig config, const crypto::NodeIdentity& identity,
                   std::shared_ptr<const RecordValidator> validator, UserRecords& records,
-                  std::function<Overlay*()> overlay, std::unique_ptr<VerificationSender> sender, const Clock& clock);
+                  std::function<RecordDht*()> records_dht, std::unique_ptr<VerificationSender> sender,
+                  const Clock& clock);
     ~ClientService() override;
 
     // Puts every kept record into the DHT again (after the overlay starts).
@@ -106,7 +108,7 @@ private:
     const crypto::NodeIdentity& identity_;
     std::shared_ptr<const RecordValidator> validator_;
     UserRecords& records_;
-    std::function<Overlay*()> overlay_;
+    std::function<RecordDht*()> records_dht_;
     std::function<RosterView(uint64_t)> roster_;
     const Clock& clock_;
     std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();

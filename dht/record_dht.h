@@ -1,0 +1,29 @@
+#pragma once
+// RecordDht: how the front end reaches users' records in the network: put a
+// record envelope under its key, get every envelope of a type under a key.
+// The Overlay is the real one (OpenDHT puts and gets); a simulation may give
+// another storage strategy behind the same door. Implementations are
+// thread-safe; callbacks run on any thread, never inside the call that asked.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "records/record.h"
+
+namespace dhtalk {
+
+class RecordDht {
+public:
+    virtual ~RecordDht() = default;
+    // Publishes `envelope` under `key` and keeps announcing it while this
+    // node runs; `done(true)` once a peer holds it.
+    virtual void put_record(const dht::InfoHash& key, RecordType type, const std::string& envelope,
+                            std::function<void(bool stored)> done) = 0;
+    // Calls `found` with each value of `type` under `key` as it arrives (none
+    // is checked: every caller checks), then `done` once the lookup ended.
+    virtual void get_records(const dht::InfoHash& key, RecordType type, std::function<void(std::string_view)> found,
+                             std::function<void()> done) = 0;
+};
+
+}  // namespace dhtalk
