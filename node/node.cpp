@@ -357,6 +357,7 @@ Status Node::stop() {
     if (client_server_) client_server_->stop();
     if (gossip_) gossip_->on_delivery(nullptr);
     if (peers_) peers_->stop();  // before the front end's service: its registrar serves peers
+    if (trust_) trust_->stop();  // no adoption (which reaches the overlay) from here on
     clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
     Status result;

@@ -4,6 +4,14 @@
 // few per member.
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "crypto/node_identity.h"
 #include "node/trust/courier.h"
 #include "node/http_listener.h"
@@ -126,4 +134,44 @@ TEST_CASE("gossip fan-out: log2 of the network plus two, never more than the mem
     CHECK(gossip_fanout(4) == 4);
     CHECK(gossip_fanout(49) == 8);
     CHECK(gossip_fanout(99) == 9);
+}
+
+TEST_CASE("tick() does not wait for a member that never answers a catch-up") {
+    // A "member" that takes connections and never answers them.
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener, 4) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+
+    test::TempDir dir;
+    const auto founder = crypto::load_or_create_identity(dir / "founder", 2048).value();
+    MemoryStore store;
+    SystemClock clock;
+    TrustConfig config = genesis_config("silent-net");
+    config.bootstrap = {"127.0.0.1:" + std::to_string(ntohs(addr.sin_port))};
+    auto trust = TrustedNetwork::open(config, store, founder, clock).value();
+
+    trust->tick();
+    // tick() has returned; the catch-up it started is still waiting for the
+    // answer. A tick that waited would have returned only once the request
+    // timed out and its connection was closed.
+    const int conn = ::accept(listener, nullptr, nullptr);
+    REQUIRE(conn >= 0);
+    pollfd p{conn, POLLIN, 0};
+    REQUIRE(test::wait_until([&] { return ::poll(&p, 1, 0) == 1; }, std::chrono::seconds(5)));  // the request
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(conn, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+    }
+    CHECK(n < 0);  // nothing more to read for now: the asker still waits (0 would be its hang-up)
+    CHECK(errno == EAGAIN);
+    ::close(conn);  // the catch-up fails now, and stop() has nothing to wait for
+    trust->stop();
+    CHECK(trust->epoch() == 0);
+    ::close(listener);
 }

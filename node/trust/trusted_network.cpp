@@ -18,10 +18,12 @@ namespace {
 constexpr size_t kMaxEpochsPerCatchUp = 16 * kMaxEpochsPerAnswer;
 
 // The epochs a member at `endpoint` holds from `from` on, page by page,
-// each numbered as asked.
-Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::string& endpoint, uint64_t from) {
+// each numbered as asked. `stop` ends it between pages.
+Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::string& endpoint, uint64_t from,
+                                              const std::atomic<bool>& stop) {
     std::vector<RosterEpoch> out;
     while (out.size() < kMaxEpochsPerCatchUp) {
+        if (stop) return Status::unavailable("stopping");
         auto page = courier.fetch_roster(endpoint, from + out.size());
         if (!page) return page.status();
         for (const auto& doc : *page) {
@@ -68,9 +70,10 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
             chain->push_back(std::move(g).value());
         } else if (config.apply) {
             Courier courier;
+            const std::atomic<bool> never{false};
             Status last = Status::invalid("no --bootstrap node to apply through");
             for (const auto& b : config.bootstrap) {
-                auto fetched = fetch_epochs(courier, b, 0);
+                auto fetched = fetch_epochs(courier, b, 0, never);
                 if (fetched && !fetched->empty()) {
                     *chain = std::move(fetched).value();
                     break;
@@ -108,7 +111,12 @@ TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const cr
       roster_vote_(std::move(roster_vote)),
       rng_(crypto::random_u64()) {}
 
-TrustedNetwork::~TrustedNetwork() = default;
+TrustedNetwork::~TrustedNetwork() { stop(); }
+
+void TrustedNetwork::stop() {
+    stopping_ = true;
+    catch_up_worker_.stop();
+}
 
 TrustedNetwork::Standing TrustedNetwork::standing() const {
     std::lock_guard lock(mutex_);
@@ -350,12 +358,22 @@ std::vector<std::string> TrustedNetwork::epochs_from(uint64_t from, size_t max) 
     return out;
 }
 
+void TrustedNetwork::start_catch_up() {
+    if (catching_up_.exchange(true)) return;  // one at a time; the next tick tries again
+    const bool queued = catch_up_worker_.post([this] {
+        catch_up();
+        notify_if_adopted();
+        catching_up_ = false;
+    });
+    if (!queued) catching_up_ = false;  // stopped
+}
+
 void TrustedNetwork::catch_up() {
     std::vector<std::string> sources = peer_endpoints();
     sources.insert(sources.end(), config_.bootstrap.begin(), config_.bootstrap.end());
     if (sources.empty()) return;
     const std::string source = sources[static_cast<size_t>(clock_.now().time_since_epoch().count()) % sources.size()];
-    auto fetched = fetch_epochs(courier_, source, epoch() + 1);
+    auto fetched = fetch_epochs(courier_, source, epoch() + 1, stopping_);
     if (!fetched) {
         DHTALK_LOG(kDebug, "trust", "catch-up from " << source << ": " << fetched.status().message());
         return;
@@ -381,7 +399,7 @@ void TrustedNetwork::catch_up() {
 }
 
 void TrustedNetwork::take_branch(const std::string& source) {
-    auto branch = fetch_epochs(courier_, source, epoch());
+    auto branch = fetch_epochs(courier_, source, epoch(), stopping_);
     if (!branch) return;
     std::lock_guard lock(mutex_);
     const RosterEpoch prev = roster_vote_.current();
@@ -420,7 +438,7 @@ void TrustedNetwork::tick() {
         if (now < next_work_) return;
         next_work_ = now + config_.interval;
     }
-    catch_up();
+    start_catch_up();
     if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time
     {
         // The preferred assembler may be away: after two periods with a

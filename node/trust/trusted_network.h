@@ -7,9 +7,10 @@
 // members. The Node asks it for the epoch key that seals the overlay.
 //
 // The node's PeerService calls in as its PeerHandler (stop the service before
-// destroying this). Thread-safety: the peer service calls in from its threads and the owner
-// from its own; one mutex guards the roster_vote state. The adoption callback
-// runs with no lock held.
+// destroying this). Thread-safety: the peer service calls in from its
+// threads, the catch-up worker from its own, and the owner from its own; one
+// mutex guards the roster_vote state. The adoption callback runs with no
+// lock held, on any of these threads.
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/rng.h"
+#include "common/worker.h"
 #include "crypto/node_identity.h"
 #include "net/sealed_socket.h"
 #include "node/trust/courier.h"
@@ -88,8 +90,13 @@ public:
     // DHT endpoints of the other members.
     std::vector<std::string> peer_endpoints() const;
 
-    // Periodic work, from the owner's thread: catch up, re-apply, assemble.
+    // Periodic work, from the owner's thread: re-apply, assemble, and start
+    // a catch-up. Never waits on the network: the catch-up asks a member
+    // on a worker of its own and adopts what it brings from there.
     void tick();
+    // Ends the catch-up (waiting for the request in flight, at most one
+    // page): after this no epoch is adopted but through the peer service.
+    void stop();
 
     // The admin interface: open proposals as JSON, and this node's votes.
     Json::Value pending_json() const;
@@ -114,7 +121,8 @@ private:
     void forget_gone_applications();  // mutex_ held: store and origins follow the pending set
     std::string origin_of(const PeerRequest& from) const;  // mutex_ held
     Status apply_now();
-    void catch_up();
+    void start_catch_up();
+    void catch_up();  // on catch_up_worker_
     void take_branch(const std::string& source);  // the network went on from a rival of our current epoch
     void notify_if_adopted();
 
@@ -137,6 +145,10 @@ private:
     std::map<std::string, std::string> application_origin_;  // guarded by mutex_: applicant id -> origin
     Rng rng_;                                                  // guarded by mutex_: gossip targets
     Courier courier_;
+    std::atomic<bool> catching_up_{false};  // a catch-up is queued or running
+    std::atomic<bool> stopping_{false};     // ends a catch-up between pages
+    // Last: stopped first, while everything a catch-up uses still exists.
+    Worker catch_up_worker_{1};
 };
 
 const char* standing_name(TrustedNetwork::Standing s);
