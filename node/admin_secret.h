@@ -12,6 +12,8 @@
 namespace dhtalk {
 
 inline constexpr const char* kAdminSecretFile = "admin.secret";
+// The HTTP header an admin request carries the secret in.
+inline constexpr const char* kAdminSecretHeader = "X-Dhtalk-Admin-Secret";
 
 // The secret of the node whose data directory is `data_dir` (kNotFound if
 // the node has never started with a roster, kCorruption if it is damaged).

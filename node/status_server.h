@@ -12,6 +12,7 @@
 #include <json/json.h>
 
 #include "common/status.h"
+#include "node/admin_secret.h"
 #include "node/http_listener.h"
 #include "node/node_status.h"
 
@@ -31,8 +32,6 @@ public:
     virtual Result<Json::Value> admin_pending() = 0;
     virtual Status admin_vote(const Json::Value& request) = 0;
 };
-
-inline constexpr const char* kAdminSecretHeader = "X-Dhtalk-Admin-Secret";
 
 class StatusServer {
 public:

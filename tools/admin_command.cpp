@@ -10,7 +10,6 @@
 #include "tools/cli_error.h"
 #include "common/option_error.h"
 #include "node/admin_secret.h"
-#include "node/status_server.h"
 #include "node/runtime_info.h"
 
 namespace po = boost::program_options;
