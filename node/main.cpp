@@ -1,5 +1,7 @@
 // dhtalk-node: the storage node. Wires the real clock, sockets and database
-// into a Node, then sleeps until the node's next tick or a stop signal.
+// into a Node, then sleeps until the node's next tick, a wake-up from one of
+// its threads, or a stop signal.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -9,16 +11,23 @@
 #include "common/log.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "node/node_env.h"
 
 namespace {
 
-// Blocks the stop signals in every thread (call before any thread starts), so
-// that the main thread alone takes them with sigtimedwait().
-sigset_t block_stop_signals() {
+// The node's threads wake the main thread with this signal when they have
+// posted work for its loop (NodeEnv::wake).
+constexpr int kWakeSignal = SIGUSR1;
+
+// Blocks the stop signals and the wake signal in every thread (call before
+// any thread starts), so that the main thread alone takes them with
+// sigtimedwait().
+sigset_t block_loop_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, kWakeSignal);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return set;
 }
@@ -37,7 +46,7 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
     using namespace dhtalk;
-    const sigset_t stop_signals = block_stop_signals();
+    const sigset_t loop_signals = block_loop_signals();
     signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the node
     raise_descriptor_limit();
 
@@ -54,7 +63,9 @@ int main(int argc, char** argv) {
     log::set_level(config.log_level);
 
     SystemClock clock;
-    auto node = Node::open(config, system_node_env(clock));
+    NodeEnv env = system_node_env(clock);
+    env.wake = [main_thread = pthread_self()] { pthread_kill(main_thread, kWakeSignal); };
+    auto node = Node::open(config, env);
     if (!node) {
         std::fprintf(stderr, "dhtalk-node: %s\n", node.status().to_string().c_str());
         return node.status().code() == Code::kInvalidArgument ? 2 : 1;
@@ -64,7 +75,7 @@ int main(int argc, char** argv) {
         const auto next = (*node)->tick();
         const auto wait = std::max(std::chrono::nanoseconds(0), next - clock.now());
         timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
-        const int sig = sigtimedwait(&stop_signals, nullptr, &ts);
+        const int sig = sigtimedwait(&loop_signals, nullptr, &ts);  // a timeout or kWakeSignal: tick
         if (sig == SIGINT || sig == SIGTERM) {
             DHTALK_LOG(kInfo, "node", "received " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping");
             break;

@@ -87,7 +87,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
             // peers that switched first are refused until we do.
             if (Overlay* o = self->live_overlay_.load(); o && o->seals_gossip())
                 if (auto key = self->trust_->epoch_key()) o->set_seal_key(*key).ignore_error();
-            self->roster_changed_ = true;  // the rest (joining, a ban) on the owner's thread
+            self->post([self] { self->on_roster_change(); });  // joining, a ban: the owner's work
         });
         node->peers_->attach(node->trust_.get());
     }
@@ -333,26 +333,44 @@ Status Node::snapshot() {
     return Status::ok();
 }
 
+void Node::post(std::function<void()> task) {
+    {
+        std::lock_guard lock(posted_mutex_);
+        posted_.push_back(std::move(task));
+    }
+    if (env_.wake) env_.wake();
+}
+
 SteadyTime Node::tick() {
+    std::vector<std::function<void()>> posted;
+    {
+        std::lock_guard lock(posted_mutex_);
+        posted.swap(posted_);
+    }
+    for (auto& task : posted) task();
     const auto now = clock_.now();
     if (now >= next_snapshot_) {
         snapshot().ignore_error();  // logged and counted; the next interval tries again
         next_snapshot_ = now + config_.persist_interval;
     }
-    if (trust_) {
-        trust_->tick();
-        if (roster_changed_.exchange(false)) on_roster_change();
-    }
-    if (gossip_ && client_server_)
+    SteadyTime next = next_snapshot_;
+    if (trust_) next = std::min(next, trust_->tick());
+    if (gossip_ && client_server_) {
         gossip_->set_load(static_cast<uint32_t>(client_server_->stats().sessions),
-                            static_cast<uint32_t>(config_.max_client_sessions));
-    // Roster changes arrive on other threads; look for them often.
-    return std::min(next_snapshot_, now + milliseconds(200));
+                          static_cast<uint32_t>(config_.max_client_sessions));
+        // The load travels with the membership protocol's probes, one a period.
+        next = std::min(next, now + config_.swim_period);
+    }
+    return next;
 }
 
 Status Node::stop() {
     if (stopped_) return Status::ok();
     stopped_ = true;
+    {
+        std::lock_guard lock(posted_mutex_);
+        posted_.clear();  // the owner's work ends here
+    }
     if (gossip_) gossip_->logout_all();  // watchers hear it now, not at the failure detector's pace
     if (client_server_) client_server_->stop();
     if (gossip_) gossip_->on_delivery(nullptr);

@@ -13,9 +13,9 @@
 // and joins the overlay when an epoch admits it. Without any roster and with
 // --open, the node runs the plain network named by --network (no votes).
 //
-// Lifecycle: open() -> tick() as often as it asks -> stop(). tick() and
-// stop() are called from the owner's thread only; status() and the admin
-// interface from any thread.
+// Lifecycle: open() -> tick() when it asks, or sooner when the environment's
+// wake() is called -> stop(). tick() and stop() are called from the owner's
+// thread only; status(), post() and the admin interface from any thread.
 
 #include <atomic>
 #include <filesystem>
@@ -53,9 +53,12 @@ public:
     static Result<std::unique_ptr<Node>> open(const NodeConfig& config, const NodeEnv& env);
     ~Node() override;
 
-    // Does what is due (snapshots, roster work, joining the overlay once
-    // admitted, new epoch keys); returns when to be called next.
+    // Runs what was posted, then does what is due (snapshots, roster work,
+    // the load the gossip service reports); returns when to be called next.
     SteadyTime tick();
+    // Runs `task` on the owner's thread in the next tick(), and asks for one
+    // through the environment's wake(). From any thread; dropped after stop().
+    void post(std::function<void()> task);
     // Snapshots values, leaves the overlay, closes the database.
     Status stop();
 
@@ -95,7 +98,8 @@ private:
     SteadyTime next_snapshot_;
     uint16_t port_ = 0;  // the DHT's UDP port number, also the peer service's TCP port
     std::vector<dht::ValuesExport> restored_;  // held until the overlay starts
-    std::atomic<bool> roster_changed_{false};
+    std::mutex posted_mutex_;
+    std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
     // overlay_ once started, for readers on other threads (status()).
     std::atomic<Overlay*> live_overlay_{nullptr};
     std::atomic<uint64_t> snapshots_{0};

@@ -13,7 +13,8 @@
 //
 // Ownership: the clock is borrowed and must outlive every node opened with
 // this environment; the factories are called on the opening thread, once
-// per Node::open, and their results belong to the node.
+// per Node::open, and their results belong to the node. `wake` is called
+// from any thread until Node::stop() returns.
 
 #include <filesystem>
 #include <functional>
@@ -34,6 +35,10 @@ struct NodeEnv {
     std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open_store;
     // How verification codes reach phones.
     std::function<std::unique_ptr<VerificationSender>(const NodeConfig&)> make_sms_sender;
+    // Asks the node's owner to call Node::tick() soon: the node calls it,
+    // from any thread, when it has posted work onto its loop. Empty for an
+    // owner that ticks on a schedule of its own (the work waits for it).
+    std::function<void()> wake;
 };
 
 // A real node's environment: `clock`, a RocksDB store in `dir`, and the SMS

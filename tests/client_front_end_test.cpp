@@ -2,7 +2,9 @@
 // RocksDB), driven through the client library: registration limits, logins
 // that must be refused, requests that need a login or another user, frame
 // bombs and malformed frames, connection limits, and values planted in the
-// DHT by a stock OpenDHT peer that must never reach a client.
+// DHT by a stock OpenDHT peer that must never reach a client; and the node
+// on the environment it is given (an in-memory store, codes recorded, work
+// posted onto its loop).
 #include <opendht.h>
 
 #include <arpa/inet.h>
@@ -10,6 +12,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include "testing/dht_client.h"
 #include "testing/memory_node_env.h"
@@ -102,6 +107,28 @@ TEST_CASE("a node keeps its state in the store its environment gives and sends c
     auto card = bob->vcard(alice_id);
     REQUIRE_MESSAGE(card.is_ok(), card.status().to_string());
     CHECK(card->name == "Alice");
+}
+
+TEST_CASE("work posted to a node from another thread runs in its owner's next tick, and wakes the owner") {
+    test::TempDir dir;
+    SystemClock clock;
+    test::MemoryNodeEnv memory(clock);
+    NodeEnv env = memory.env();
+    std::atomic<int> wakes{0};
+    env.wake = [&] { wakes++; };
+    auto opened = Node::open(front_end_config(dir.path()), env);
+    REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
+    auto node = std::move(opened).value();
+    const int before = wakes;
+    std::atomic<bool> ran{false};
+    std::thread::id ran_on;
+    std::thread([&] { node->post([&] { ran_on = std::this_thread::get_id(); ran = true; }); }).join();
+    CHECK(wakes == before + 1);
+    CHECK_FALSE(ran);  // not on the posting thread
+    node->tick();
+    CHECK(ran);
+    CHECK(ran_on == std::this_thread::get_id());
+    REQUIRE(node->stop().is_ok());
 }
 
 TEST_CASE("registration: wrong codes and a flood from one address are refused") {

@@ -308,6 +308,7 @@ Status TrustedNetwork::on_ballot(std::string_view doc) {
             // is kept for it if a current member signed it (members mostly
             // stay members), once per voter; nothing else is held unverified.
             next_work_ = {};
+            start_catch_up();
             if (b->epoch != roster_vote_.current().epoch + 1)
                 return Status::busy("ballot for epoch " + std::to_string(b->epoch) + ": this node is catching up");
             const Member* voter = roster_vote_.current().member(b->voter);
@@ -342,6 +343,7 @@ Status TrustedNetwork::on_epoch(std::string_view doc) {
         std::lock_guard lock(mutex_);
         if (e->epoch > roster_vote_.current().epoch + 1) {
             next_work_ = {};
+            start_catch_up();
             return Status::busy("epoch " + std::to_string(e->epoch) + " is ahead of ours; catching up first");
         }
         DHTALK_TRY(adopt(*e));
@@ -431,12 +433,13 @@ Status TrustedNetwork::apply_now() {
     return Status::ok();
 }
 
-void TrustedNetwork::tick() {
+SteadyTime TrustedNetwork::tick() {
     const auto now = clock_.now();
+    SteadyTime next;
     {
         std::lock_guard lock(mutex_);
-        if (now < next_work_) return;
-        next_work_ = now + config_.interval;
+        if (now < next_work_) return next_work_;
+        next = next_work_ = now + config_.interval;
     }
     start_catch_up();
     if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time
@@ -455,53 +458,7 @@ void TrustedNetwork::tick() {
         }
     }
     notify_if_adopted();
-}
-
-Json::Value TrustedNetwork::pending_json() const {
-    std::lock_guard lock(mutex_);
-    Json::Value v(Json::objectValue);
-    const auto& cur = roster_vote_.current();
-    v["network_id"] = roster_vote_.network_id();
-    v["network"] = cur.settings.name;
-    v["epoch"] = Json::UInt64(cur.epoch);
-    v["quorum"] = quorum_rule_name(cur.settings.quorum);
-    v["members"] = Json::Value(Json::arrayValue);
-    for (const auto& m : cur.members) {
-        Json::Value mj(Json::objectValue);
-        mj["node_id"] = m.node_id;
-        mj["contact"] = m.contact;
-        mj["endpoints"] = Json::Value(Json::arrayValue);
-        for (const auto& e : m.endpoints) mj["endpoints"].append(e);
-        v["members"].append(mj);
-    }
-    v["pending"] = Json::Value(Json::arrayValue);
-    for (const auto& p : roster_vote_.proposals()) {
-        Json::Value pj(Json::objectValue);
-        pj["change"] = p.change == ChangeKind::kAdmit ? "admit" : "ban";
-        pj["node_id"] = p.subject;
-        pj["contact"] = p.contact;
-        pj["needed"] = Json::UInt64(p.needed);
-        pj["approvals"] = Json::Value(Json::arrayValue);
-        for (const auto& a : p.approvals) pj["approvals"].append(a);
-        pj["rejections"] = Json::Value(Json::arrayValue);
-        for (const auto& r : p.rejections) pj["rejections"].append(r);
-        v["pending"].append(pj);
-    }
-    return v;
-}
-
-Status TrustedNetwork::vote(ChangeKind change, const std::string& subject, Decision decision, std::string reason) {
-    {
-        std::lock_guard lock(mutex_);
-        auto b = roster_vote_.cast(change, subject, decision, std::move(reason));
-        if (!b) return b.status();
-        DHTALK_TRY(roster_store_.save_ballot(*b));
-        send_to_members("/v1/ballot", encode(*b));
-        if (roster_vote_.dismissed(subject)) forget_gone_applications();
-        assemble_if_due(false);
-    }
-    notify_if_adopted();
-    return Status::ok();
+    return next;
 }
 
 }  // namespace dhtalk

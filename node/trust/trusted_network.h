@@ -92,8 +92,9 @@ public:
 
     // Periodic work, from the owner's thread: re-apply, assemble, and start
     // a catch-up. Never waits on the network: the catch-up asks a member
-    // on a worker of its own and adopts what it brings from there.
-    void tick();
+    // on a worker of its own and adopts what it brings from there. Returns
+    // when it is next due.
+    SteadyTime tick();
     // Ends the catch-up (waiting for the request in flight, at most one
     // page): after this no epoch is adopted but through the peer service.
     void stop();
