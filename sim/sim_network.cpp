@@ -13,7 +13,7 @@ constexpr in_port_t kFirstPort = 1;
 
 // The socket OpenDHT is given: sending enters the network; receiving is done
 // by the network calling Dht::periodic directly, so no receive side is needed.
-class SimSocket final : public dht::net::DatagramSocket {
+class SimSocket : public dht::net::DatagramSocket {
 public:
     SimSocket(SimNetwork& network, SimNetwork::HostId host) : network_(network), host_(host) {}
 
@@ -28,10 +28,40 @@ public:
     }
     void stop() override {}
 
-private:
+protected:
     SimNetwork& network_;
     SimNetwork::HostId host_;
+
+private:
     dht::SockAddr none_;
+};
+
+// A socket with a receive side, as a UDP socket has: the host's datagrams go
+// to the callback set with setOnReceive(), stamped with virtual time, on the
+// thread that runs the network.
+class ReceivingSimSocket final : public SimSocket, public SimHost {
+public:
+    ReceivingSimSocket(SimNetwork& network, SimNetwork::HostId host) : SimSocket(network, host) {
+        network_.attach(host_, this);
+    }
+    ~ReceivingSimSocket() override { stop(); }
+    void stop() override {
+        if (attached_) network_.attach(host_, nullptr);
+        attached_ = false;
+    }
+    SteadyTime on_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from, SteadyTime now) override {
+        auto packets = getNewPacket();
+        auto& p = packets.front();
+        p.data.assign(data, data + size);
+        p.from = from;
+        p.received = now;
+        onReceived(std::move(packets));
+        return SteadyTime::max();
+    }
+    SteadyTime on_wake(SteadyTime) override { return SteadyTime::max(); }
+
+private:
+    bool attached_ = true;
 };
 
 }  // namespace
@@ -57,6 +87,10 @@ SimNetwork::HostId SimNetwork::add_host() {
 
 std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_socket(HostId host) {
     return std::make_unique<SimSocket>(*this, host);
+}
+
+std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_receiving_socket(HostId host) {
+    return std::make_unique<ReceivingSimSocket>(*this, host);
 }
 
 void SimNetwork::attach(HostId host, SimHost* receiver) {

@@ -61,6 +61,12 @@ public:
     const dht::SockAddr& address(HostId host) const { return hosts_[host].address; }
     // A socket for OpenDHT whose sends enter the network from `host`.
     std::unique_ptr<dht::net::DatagramSocket> open_socket(HostId host);
+    // The same with a receive side, attached as `host`'s receiver: what
+    // reaches the host goes to the socket's setOnReceive() callback, as from
+    // a UDP socket, so a chain of sockets (sealed, gossip) runs on it
+    // unchanged. Stopping or destroying it detaches the host; destroy it
+    // before the network.
+    std::unique_ptr<dht::net::DatagramSocket> open_receiving_socket(HostId host);
     // Attaches the receiver (nullptr: the host is down and datagrams to it vanish).
     void attach(HostId host, SimHost* receiver);
 
