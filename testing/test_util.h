@@ -26,6 +26,9 @@ private:
     std::filesystem::path path_;
 };
 
+// Whether `part` occurs in `s` (an error message, a command's output).
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
 // Polls `done` until it is true or `timeout` passes; returns done().
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds poll = std::chrono::milliseconds(20));

@@ -25,7 +25,7 @@ std::string error_of(std::vector<std::string> args) {
     return r.status().message();
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 }  // namespace
 

@@ -100,11 +100,11 @@ std::string number_ranked(const std::vector<RegistrarPeer>& members, const std::
 
 std::string wrong_code(const std::string& right) { return right == "000000" ? "000001" : "000000"; }
 
-struct Network {
+struct RegistrarNetwork {
     test::TempDir dir;
     TestMember a{dir, "a"}, b{dir, "b"}, c{dir, "c"};
     std::vector<RegistrarPeer> members{a.peer(), b.peer(), c.peer()};
-    Network() {
+    RegistrarNetwork() {
         for (TestMember* m : {&a, &b, &c}) m->registrar->attach_members([this] { return members; });
     }
 };
@@ -159,7 +159,7 @@ TEST_CASE("every member ranks the same registrar, and a member leaving moves onl
 }
 
 TEST_CASE("a code asked through any member is sent by the registrar and verified there; guesses through all members share one budget") {
-    Network n;
+    RegistrarNetwork n;
     const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex());
 
     REQUIRE(ask_code(n.a, e164, "198.51.100.1").is_ok());
@@ -187,7 +187,7 @@ TEST_CASE("a code asked through any member is sent by the registrar and verified
 }
 
 TEST_CASE("when the registrar cannot be reached its stand-in sends and checks the code") {
-    Network n;
+    RegistrarNetwork n;
     const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex(), n.b.identity.node_id_hex());
     n.c.peers->stop();
     REQUIRE(ask_code(n.a, e164, "198.51.100.1").is_ok());
@@ -198,7 +198,7 @@ TEST_CASE("when the registrar cannot be reached its stand-in sends and checks th
 }
 
 TEST_CASE("a registrar that refuses a request is not passed over: its stand-in is not asked") {
-    Network n;
+    RegistrarNetwork n;
     const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex(), n.b.identity.node_id_hex());
     // c's roster lags: it does not know a yet, and refuses a's request.
     std::vector<RegistrarPeer> without_a{n.b.peer(), n.c.peer()};
@@ -211,7 +211,7 @@ TEST_CASE("a registrar that refuses a request is not passed over: its stand-in i
 }
 
 TEST_CASE("the serving member bounds each client address itself") {
-    Network n;
+    RegistrarNetwork n;
     // Ten codes for ten numbers through member a from one address, whoever
     // their registrars are: the eleventh is refused by a.
     int sent = 0;
@@ -225,7 +225,7 @@ TEST_CASE("the serving member bounds each client address itself") {
 }
 
 TEST_CASE("a registrar refuses requests it cannot trust, and answers each good one with a signed verdict") {
-    Network n;
+    RegistrarNetwork n;
     test::TempDir other_dir;
     TestMember stranger(other_dir, "stranger");
     const std::string e164 = "+15551230000";

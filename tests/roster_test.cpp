@@ -36,8 +36,8 @@ const std::vector<crypto::NodeIdentity>& identities() {
 std::vector<std::string> endpoint(int i) { return {"127.0.0.1:" + std::to_string(4000 + i)}; }
 
 // A network founded by identity 0, grown with helpers that vote as needed.
-struct Network {
-    explicit Network(QuorumRule rule = QuorumRule::kMajority) {
+struct RosterChain {
+    explicit RosterChain(QuorumRule rule = QuorumRule::kMajority) {
         NetworkSettings s{"test-net", rule, "kontalk-sha1"};
         auto g = make_genesis(ids()[0], s, endpoint(0), "founder@example.org", crypto::random_key());
         REQUIRE_MESSAGE(g.is_ok(), g.status().to_string());
@@ -70,7 +70,7 @@ struct Network {
     uint32_t network_id = 0;
 };
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using test::contains;
 
 }  // namespace
 
@@ -86,7 +86,7 @@ TEST_CASE("quorum arithmetic: more than the share of eligible voters") {
 }
 
 TEST_CASE("a genesis founds a network with its own id; documents round-trip") {
-    Network a, b;
+    RosterChain a, b;
     CHECK(verify_genesis(a.current()).is_ok());
     CHECK(a.network_id != 0);
     CHECK(a.network_id != b.network_id);  // same name, same founder: still two networks
@@ -94,20 +94,20 @@ TEST_CASE("a genesis founds a network with its own id; documents round-trip") {
     REQUIRE(decoded.is_ok());
     CHECK(encode(*decoded) == encode(a.current()));
     CHECK(network_id_of_genesis(*decoded) == a.network_id);
-    auto key = open_epoch_key(a.current(), Network::ids()[0]);
+    auto key = open_epoch_key(a.current(), RosterChain::ids()[0]);
     CHECK(key.is_ok());
-    CHECK(open_epoch_key(a.current(), Network::ids()[1]).status().code() == Code::kNotFound);
+    CHECK(open_epoch_key(a.current(), RosterChain::ids()[1]).status().code() == Code::kNotFound);
 }
 
 TEST_CASE("admit four nodes one by one by majority, ban one; the chain verifies") {
-    Network net;
+    RosterChain net;
     net.admit(1, {0});           // 1 member: 1 approval
     net.admit(2, {0, 1});        // 2 members: 2
     net.admit(3, {1, 2});        // 3 members: 2
     net.admit(4, {0, 2, 3});     // 4 members: 3
     CHECK(net.current().members.size() == 5);
     CHECK(verify_chain(net.chain, net.network_id).is_ok());
-    for (int i = 0; i < 5; ++i) CHECK(open_epoch_key(net.current(), Network::ids()[i]).is_ok());
+    for (int i = 0; i < 5; ++i) CHECK(open_epoch_key(net.current(), RosterChain::ids()[i]).is_ok());
 
     // Too few approvals for a fifth admission (5 members: 3 needed).
     auto short_vote = net.decide(ChangeKind::kAdmit, 5, {0, 1});
@@ -117,32 +117,32 @@ TEST_CASE("admit four nodes one by one by majority, ban one; the chain verifies"
     // Node 4 cannot assemble its own ban (it would choose the key it is to lose).
     {
         std::vector<Ballot> ballots;
-        for (int v : {0, 1, 2}) ballots.push_back(net.ballot(v, ChangeKind::kBan, Network::ids()[4].node_id_hex()));
-        auto own = assemble_next(net.current(), net.network_id, ChangeKind::kBan, Network::ids()[4].node_id_hex(),
-                                 nullptr, ballots, Network::ids()[4], crypto::random_key());
+        for (int v : {0, 1, 2}) ballots.push_back(net.ballot(v, ChangeKind::kBan, RosterChain::ids()[4].node_id_hex()));
+        auto own = assemble_next(net.current(), net.network_id, ChangeKind::kBan, RosterChain::ids()[4].node_id_hex(),
+                                 nullptr, ballots, RosterChain::ids()[4], crypto::random_key());
         CHECK(contains(own.status().message(), "approvers"));
     }
     auto ban = net.decide(ChangeKind::kBan, 4, {0, 1, 2});
     REQUIRE_MESSAGE(ban.is_ok(), ban.status().to_string());
     net.chain.push_back(std::move(ban).value());
     CHECK(net.current().members.size() == 4);
-    CHECK(net.current().revoked == std::vector<std::string>{Network::ids()[4].node_id_hex()});
-    CHECK(open_epoch_key(net.current(), Network::ids()[4]).status().code() == Code::kNotFound);
+    CHECK(net.current().revoked == std::vector<std::string>{RosterChain::ids()[4].node_id_hex()});
+    CHECK(open_epoch_key(net.current(), RosterChain::ids()[4]).status().code() == Code::kNotFound);
     CHECK(verify_chain(net.chain, net.network_id).is_ok());
     CHECK_FALSE(verify_chain(net.chain, net.network_id + 1).is_ok());
 
     // The banned node can neither vote nor come back.
-    auto banned_vote = make_ballot(Network::ids()[4], net.network_id, net.current().epoch, ChangeKind::kAdmit,
-                                   Network::ids()[5].node_id_hex(), Decision::kApprove, "");
+    auto banned_vote = make_ballot(RosterChain::ids()[4], net.network_id, net.current().epoch, ChangeKind::kAdmit,
+                                   RosterChain::ids()[5].node_id_hex(), Decision::kApprove, "");
     REQUIRE(banned_vote.is_ok());
     CHECK(contains(verify_ballot(*banned_vote, net.network_id, net.current()).message(), "not a member"));
-    auto reapply = make_application(Network::ids()[4], net.network_id, endpoint(4), "again", 0);
+    auto reapply = make_application(RosterChain::ids()[4], net.network_id, endpoint(4), "again", 0);
     REQUIRE(reapply.is_ok());
     CHECK(contains(verify_application(*reapply, net.network_id, net.current()).message(), "banned"));
 }
 
 TEST_CASE("two-thirds quorum needs more approvals") {
-    Network net(QuorumRule::kTwoThirds);
+    RosterChain net(QuorumRule::kTwoThirds);
     net.admit(1, {0});
     net.admit(2, {0, 1});
     CHECK_FALSE(net.decide(ChangeKind::kAdmit, 3, {0, 1}).is_ok());  // 3 members: 3 needed
@@ -150,42 +150,42 @@ TEST_CASE("two-thirds quorum needs more approvals") {
 }
 
 TEST_CASE("hostile ballots are refused with a reason") {
-    Network net;
+    RosterChain net;
     net.admit(1, {0});
     net.admit(2, {0, 1});
-    const auto subject = Network::ids()[3].node_id_hex();
+    const auto subject = RosterChain::ids()[3].node_id_hex();
     auto refuse = [&](const Ballot& b, const std::string& why) {
         Status s = verify_ballot(b, net.network_id, net.current());
         CHECK_MESSAGE(contains(s.message(), why), s.to_string());
     };
-    refuse(make_ballot(Network::ids()[5], net.network_id, net.current().epoch, ChangeKind::kAdmit, subject,
+    refuse(make_ballot(RosterChain::ids()[5], net.network_id, net.current().epoch, ChangeKind::kAdmit, subject,
                        Decision::kApprove, "").value(),
            "not a member");
-    refuse(make_ballot(Network::ids()[0], net.network_id, net.current().epoch - 1, ChangeKind::kAdmit, subject,
+    refuse(make_ballot(RosterChain::ids()[0], net.network_id, net.current().epoch - 1, ChangeKind::kAdmit, subject,
                        Decision::kApprove, "").value(),
            "for epoch");
-    refuse(make_ballot(Network::ids()[0], net.network_id + 1, net.current().epoch, ChangeKind::kAdmit, subject,
+    refuse(make_ballot(RosterChain::ids()[0], net.network_id + 1, net.current().epoch, ChangeKind::kAdmit, subject,
                        Decision::kApprove, "").value(),
            "another network");
-    refuse(net.ballot(1, ChangeKind::kBan, Network::ids()[1].node_id_hex()), "vote on itself");
-    refuse(net.ballot(0, ChangeKind::kAdmit, Network::ids()[1].node_id_hex()), "a member or a banned node");
+    refuse(net.ballot(1, ChangeKind::kBan, RosterChain::ids()[1].node_id_hex()), "vote on itself");
+    refuse(net.ballot(0, ChangeKind::kAdmit, RosterChain::ids()[1].node_id_hex()), "a member or a banned node");
     refuse(net.ballot(0, ChangeKind::kBan, subject), "not a member");
     auto forged = net.ballot(0, ChangeKind::kAdmit, subject);
     forged.reason = "changed after signing";
     refuse(forged, "does not verify");
     auto stolen = net.ballot(0, ChangeKind::kAdmit, subject);
-    stolen.voter = Network::ids()[1].node_id_hex();  // claims another member's vote
+    stolen.voter = RosterChain::ids()[1].node_id_hex();  // claims another member's vote
     refuse(stolen, "does not verify");
 }
 
 TEST_CASE("hostile roster epochs are refused with a reason") {
-    Network net;
+    RosterChain net;
     net.admit(1, {0});
     net.admit(2, {0, 1});
     auto good = net.decide(ChangeKind::kAdmit, 3, {0, 1});
     REQUIRE(good.is_ok());
     auto refuse = [&](RosterEpoch e, const std::string& why, bool resign = true) {
-        if (resign) e.signature = crypto::sign(*Network::ids()[0].key, body_of(e)).value();
+        if (resign) e.signature = crypto::sign(*RosterChain::ids()[0].key, body_of(e)).value();
         Status s = verify_next(net.current(), e, net.network_id);
         CHECK_MESSAGE(contains(s.message(), why), s.to_string());
     };
@@ -207,20 +207,20 @@ TEST_CASE("hostile roster epochs are refused with a reason") {
     e.settings.quorum = QuorumRule::kTwoThirds;
     refuse(e, "settings");
     e = *good;
-    e.members.push_back(member_of(Network::ids()[6], endpoint(6), "stowaway"));  // an extra member
+    e.members.push_back(member_of(RosterChain::ids()[6], endpoint(6), "stowaway"));  // an extra member
     std::sort(e.members.begin(), e.members.end(), [](const Member& a, const Member& b) { return a.node_id < b.node_id; });
     refuse(e, "exactly this change");
     e = *good;
     std::swap(e.members.front(), e.members.back());
     refuse(e, "sorted");
     e = *good;
-    e.revoked.push_back(Network::ids()[0].node_id_hex());
+    e.revoked.push_back(RosterChain::ids()[0].node_id_hex());
     refuse(e, "exactly this change");
     e = *good;
     e.keys.pop_back();
     refuse(e, "sealed to exactly the members");
     e = *good;
-    e.subject = Network::ids()[4].node_id_hex();
+    e.subject = RosterChain::ids()[4].node_id_hex();
     refuse(e, "not in the new roster");
     e = *good;
     for (auto& m : e.members)  // an existing member's entry rewritten
@@ -234,13 +234,13 @@ TEST_CASE("hostile roster epochs are refused with a reason") {
     e.signature[5] ^= 1;
     refuse(e, "does not verify", false);
     e = *good;
-    e.assembler = Network::ids()[5].node_id_hex();
+    e.assembler = RosterChain::ids()[5].node_id_hex();
     refuse(e, "not assembled by one of its approvers");
 }
 
 TEST_CASE("hostile applications are refused") {
-    Network net;
-    auto app = make_application(Network::ids()[1], net.network_id, endpoint(1), "me", 100);
+    RosterChain net;
+    auto app = make_application(RosterChain::ids()[1], net.network_id, endpoint(1), "me", 100);
     REQUIRE(app.is_ok());
     CHECK(verify_application(*app, net.network_id, net.current()).is_ok());
     auto decoded = decode_application(encode(*app));
@@ -251,16 +251,16 @@ TEST_CASE("hostile applications are refused") {
     forged.applicant.contact = "someone else";
     CHECK(contains(verify_application(forged, net.network_id, net.current()).message(), "does not verify"));
     auto swapped = *app;
-    swapped.applicant.certificate = Network::ids()[2].certificate->toString(false);
+    swapped.applicant.certificate = RosterChain::ids()[2].certificate->toString(false);
     CHECK(contains(verify_application(swapped, net.network_id, net.current()).message(), "another node's"));
-    auto no_endpoint = make_application(Network::ids()[1], net.network_id, {}, "me", 100);
+    auto no_endpoint = make_application(RosterChain::ids()[1], net.network_id, {}, "me", 100);
     CHECK(contains(verify_application(*no_endpoint, net.network_id, net.current()).message(), "no endpoint"));
     net.admit(1, {0});
     CHECK(contains(verify_application(*app, net.network_id, net.current()).message(), "already a member"));
 }
 
 TEST_CASE("decoders refuse malformed documents") {
-    Network net;
+    RosterChain net;
     const std::string good = encode(net.current());
     CHECK(decode_roster_epoch(good).is_ok());
     CHECK_FALSE(decode_roster_epoch("").is_ok());
@@ -277,11 +277,11 @@ TEST_CASE("decoders refuse malformed documents") {
 }
 
 TEST_CASE("roster decoders refuse trailing bytes: one document, one encoding") {
-    Network net;
+    RosterChain net;
     const std::string epoch = encode(net.current());
-    const std::string app = encode(make_application(Network::ids()[1], net.network_id, endpoint(1), "me", 100).value());
+    const std::string app = encode(make_application(RosterChain::ids()[1], net.network_id, endpoint(1), "me", 100).value());
     const std::string ballot =
-        encode(make_ballot(Network::ids()[0], net.network_id, 0, ChangeKind::kAdmit, Network::ids()[1].node_id_hex(),
+        encode(make_ballot(RosterChain::ids()[0], net.network_id, 0, ChangeKind::kAdmit, RosterChain::ids()[1].node_id_hex(),
                            Decision::kApprove, "")
                    .value());
     REQUIRE(decode_roster_epoch(epoch).is_ok());
@@ -306,9 +306,9 @@ std::string fake_node_id(size_t i) {
 }  // namespace
 
 TEST_CASE("no document is made beyond what decoders accept: the roster's room is checked first") {
-    Network n;
+    RosterChain n;
     n.admit(1, {0});
-    const std::string third = Network::ids()[2].node_id_hex();
+    const std::string third = RosterChain::ids()[2].node_id_hex();
     SUBCASE("a full roster admits no one") {
         RosterEpoch full = n.current();
         for (size_t i = 0; full.members.size() < kMaxMembers; ++i) {
@@ -319,7 +319,7 @@ TEST_CASE("no document is made beyond what decoders accept: the roster's room is
         std::sort(full.members.begin(), full.members.end(),
                   [](const Member& a, const Member& b) { return a.node_id < b.node_id; });
         n.chain.back() = full;
-        auto app = make_application(Network::ids()[2], n.network_id, endpoint(2), "op2", 1);
+        auto app = make_application(RosterChain::ids()[2], n.network_id, endpoint(2), "op2", 1);
         REQUIRE(app);
         auto refused = verify_application(*app, n.network_id, full);
         CHECK(refused.code() == Code::kResourceExhausted);
@@ -335,7 +335,7 @@ TEST_CASE("no document is made beyond what decoders accept: the roster's room is
         for (size_t i = 0; full.revoked.size() < kMaxRevoked; ++i) full.revoked.push_back(fake_node_id(i));
         std::sort(full.revoked.begin(), full.revoked.end());
         n.chain.back() = full;
-        const std::string second = Network::ids()[1].node_id_hex();
+        const std::string second = RosterChain::ids()[1].node_id_hex();
         CHECK(verify_ballot(n.ballot(0, ChangeKind::kBan, second), n.network_id, full).code() ==
               Code::kResourceExhausted);
         auto next = n.decide(ChangeKind::kBan, 1, {0});
@@ -343,17 +343,17 @@ TEST_CASE("no document is made beyond what decoders accept: the roster's room is
         CHECK(contains(next.status().message(), "banned"));
     }
     SUBCASE("fields a decoder refuses are refused where the document is made") {
-        auto app = make_application(Network::ids()[2], n.network_id, endpoint(2), std::string(kMaxTextBytes + 1, 'c'), 1);
+        auto app = make_application(RosterChain::ids()[2], n.network_id, endpoint(2), std::string(kMaxTextBytes + 1, 'c'), 1);
         REQUIRE_FALSE(app);
         CHECK(contains(app.status().message(), "bounds"));
-        auto ballot = make_ballot(Network::ids()[0], n.network_id, n.current().epoch, ChangeKind::kAdmit, third,
+        auto ballot = make_ballot(RosterChain::ids()[0], n.network_id, n.current().epoch, ChangeKind::kAdmit, third,
                                   Decision::kReject, std::string(kMaxTextBytes + 1, 'r'));
         CHECK_FALSE(ballot);
     }
 }
 
 TEST_CASE("an application whose key has an absurd RSA exponent is refused before its signature is checked") {
-    Network n;
+    RosterChain n;
     auto key = std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey(std::string_view(test::kHugeExponentKeyPem)));
     auto cert = std::make_shared<dht::crypto::Certificate>(dht::crypto::Certificate::generate(*key, "hostile", {}, true));
     const crypto::NodeIdentity hostile{key, cert};
