@@ -3,7 +3,9 @@
 // record envelope under its key, get every envelope of a type under a key.
 // The Overlay is the real one (OpenDHT puts and gets); a simulation may give
 // another storage strategy behind the same door. Implementations are
-// thread-safe; callbacks run on any thread, never inside the call that asked.
+// thread-safe; callbacks run on any thread, and may run inside the call
+// that asked (OpenDHT answers at once when its runner is not running), so
+// hold no lock across a call that its callback takes.
 
 #include <functional>
 #include <string>

@@ -336,6 +336,7 @@ Status Node::snapshot() {
 void Node::post(std::function<void()> task) {
     {
         std::lock_guard lock(posted_mutex_);
+        if (!accepting_posts_) return;  // stopping: the owner ticks no more
         posted_.push_back(std::move(task));
     }
     if (env_.wake) env_.wake();
@@ -369,13 +370,14 @@ Status Node::stop() {
     stopped_ = true;
     {
         std::lock_guard lock(posted_mutex_);
-        posted_.clear();  // the owner's work ends here
+        accepting_posts_ = false;  // the owner's work ends here
+        posted_.clear();
     }
     if (gossip_) gossip_->logout_all();  // watchers hear it now, not at the failure detector's pace
     if (client_server_) client_server_->stop();
     if (gossip_) gossip_->on_delivery(nullptr);
     if (peers_) peers_->stop();  // before the front end's service: its registrar serves peers
-    if (trust_) trust_->stop();  // no adoption (which reaches the overlay) from here on
+    if (trust_) trust_->stop();  // no catch-up adopts from here on; votes end with the status server below
     clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
     Status result;

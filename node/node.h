@@ -100,6 +100,7 @@ private:
     std::vector<dht::ValuesExport> restored_;  // held until the overlay starts
     std::mutex posted_mutex_;
     std::vector<std::function<void()>> posted_;  // guarded by posted_mutex_
+    bool accepting_posts_ = true;                 // guarded by posted_mutex_; false from stop() on
     // overlay_ once started, for readers on other threads (status()).
     std::atomic<Overlay*> live_overlay_{nullptr};
     std::atomic<uint64_t> snapshots_{0};

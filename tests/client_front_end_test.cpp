@@ -53,6 +53,19 @@ TEST_CASE("a user registers, publishes a vCard and resolves it; requests are che
         CHECK(s.status().code() == Code::kPermissionDenied);
         CHECK(s.status().message().find("cannot publish") != std::string::npos);
     }
+    SUBCASE("a record whose sequence is not above the published one is refused by the edit rule") {
+        Record r;
+        r.type = RecordType::kVCard;
+        r.user_id = alice->profile().user_id;
+        r.sequence = 1;  // below the one set_vcard published
+        r.expires_at_s = to_unix_seconds(std::chrono::system_clock::now()) + 3600;
+        r.body = encode_vcard({"Old Alice", "", "", "", ""});
+        r.certificate = alice->profile().certificate;
+        auto s = alice->call("put", {{"record", seal_record(r, *alice->profile().key).value()}});
+        CHECK(s.status().code() == Code::kPermissionDenied);
+        CHECK(s.status().message().find("use a higher one") != std::string::npos);
+        CHECK(bob->vcard(alice->profile().user_id)->name == "Alice");
+    }
     SUBCASE("an unknown request and a bad user id get clear errors") {
         CHECK(alice->call("frobnicate", {}).status().message().find("unknown request") != std::string::npos);
         CHECK(alice->call("get", {{"type", std::string("vcard")}, {"user_id", std::string("nope")}}).status().code() ==

@@ -160,6 +160,8 @@ TEST_CASE("tick() does not wait for a member that never answers a catch-up") {
     // tick() has returned; the catch-up it started is still waiting for the
     // answer. A tick that waited would have returned only once the request
     // timed out and its connection was closed.
+    pollfd waiting{listener, POLLIN, 0};
+    REQUIRE(test::wait_until([&] { return ::poll(&waiting, 1, 0) == 1; }, std::chrono::seconds(5)));  // it connected
     const int conn = ::accept(listener, nullptr, nullptr);
     REQUIRE(conn >= 0);
     pollfd p{conn, POLLIN, 0};

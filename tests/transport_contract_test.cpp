@@ -77,8 +77,8 @@ int send(dht::net::DatagramSocket& from, const dht::SockAddr& to, const std::str
 }  // namespace
 
 TEST_CASE_TEMPLATE("a datagram arrives whole, once, from the sender's bound address", T, UdpTransport, SimTransport) {
+    Inbox inbox;  // outlives the sockets that call it
     T t;
-    Inbox inbox;
     inbox.attach(*t.b);
     CHECK(t.a->hasIPv4());
     REQUIRE(t.b->getPort(AF_INET) != 0);
@@ -91,8 +91,8 @@ TEST_CASE_TEMPLATE("a datagram arrives whole, once, from the sender's bound addr
 }
 
 TEST_CASE_TEMPLATE("every datagram of a burst arrives once, and either way", T, UdpTransport, SimTransport) {
-    T t;
     Inbox at_a, at_b;
+    T t;
     at_a.attach(*t.a);
     at_b.attach(*t.b);
     for (int i = 0; i < 50; ++i) send(*t.a, t.b->getBound(AF_INET), "to b " + std::to_string(i));
@@ -109,8 +109,8 @@ TEST_CASE_TEMPLATE("every datagram of a burst arrives once, and either way", T, 
 
 TEST_CASE_TEMPLATE("a datagram to an address nobody holds vanishes, and the sender goes on", T, UdpTransport,
                    SimTransport) {
-    T t;
     Inbox inbox;
+    T t;
     inbox.attach(*t.b);
     send(*t.a, t.nowhere(), "lost");  // an error code or 0: either way nothing arrives
     send(*t.a, t.b->getBound(AF_INET), "after");
@@ -120,15 +120,15 @@ TEST_CASE_TEMPLATE("a datagram to an address nobody holds vanishes, and the send
 }
 
 TEST_CASE_TEMPLATE("a stopped socket delivers nothing more", T, UdpTransport, SimTransport) {
+    Inbox at_a, at_b;
     T t;
-    Inbox at_b;
     at_b.attach(*t.b);
     send(*t.a, t.b->getBound(AF_INET), "first");
     REQUIRE(t.deliver([&] { return at_b.size() == 1; }));
     t.b->stop();
     // A datagram after the stop, then one to a live socket behind it: once
-    // the second has arrived, the first had its chance.
-    Inbox at_a;
+    // the second has arrived, the first had its chance (on the simulated
+    // network it is due first; a stopped UDP socket has joined its receiver).
     at_a.attach(*t.a);
     send(*t.a, t.b->getBound(AF_INET), "after stop");
     send(*t.a, t.a->getBound(AF_INET), "marker");
