@@ -7,6 +7,7 @@
 #include <opendht/log_enable.h>
 
 #include "common/log.h"
+#include "dht/record_validator.h"
 #include "net/gossip_socket.h"
 #include "net/udp_socket.h"
 
@@ -129,7 +130,7 @@ void Overlay::get_records(const dht::InfoHash& key, RecordType type, std::functi
     runner_.get(
         key,
         [found = std::move(found)](const std::vector<std::shared_ptr<dht::Value>>& values) {
-            for (const auto& v : values) found({reinterpret_cast<const char*>(v->data.data()), v->data.size()});
+            for (const auto& v : values) found(value_bytes(*v));
             return true;
         },
         [done = std::move(done)](bool) { done(); }, dht::Value::TypeFilter(record_value_type(type)));

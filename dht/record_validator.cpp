@@ -100,6 +100,10 @@ Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType
     return opened;
 }
 
+std::string_view value_bytes(const dht::Value& v) {
+    return {reinterpret_cast<const char*>(v.data.data()), v.data.size()};
+}
+
 Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, std::string_view current,
                                    std::string_view replacement) const {
     auto next = check(key, type, replacement);
@@ -117,10 +121,6 @@ Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, st
 }
 
 namespace {
-
-std::string_view value_bytes(const dht::Value& v) {
-    return {reinterpret_cast<const char*>(v.data.data()), v.data.size()};
-}
 
 // Records of a type have one value id, so a key holds one record of each
 // type and an edit replaces it: values with other ids would pile up beside it.

@@ -83,6 +83,9 @@ private:
     mutable LruMap<std::string, Cached> cache_{kCacheEntries};  // guarded by mutex_
 };
 
+// The bytes an OpenDHT value carries: a record envelope, for records.
+std::string_view value_bytes(const dht::Value& v);
+
 // What a node's store policy checks of a record value a peer offers: the
 // record's value type, its one value id (kRecordValueId) and the record.
 [[nodiscard]] Status check_record_value(const RecordValidator& validator, const dht::InfoHash& key, RecordType type,

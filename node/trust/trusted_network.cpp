@@ -361,19 +361,15 @@ std::vector<std::string> TrustedNetwork::epochs_from(uint64_t from, size_t max) 
 }
 
 void TrustedNetwork::start_catch_up() {
-    catch_up_wanted_ = true;
-    if (catching_up_.exchange(true)) return;  // the one running goes round again
-    const bool queued = catch_up_worker_.post([this] {
-        // A request that came while a round was fetching (a ballot from
-        // ahead) may need epochs that round asked for too early: go again.
-        while (catch_up_wanted_.exchange(false) && !stopping_) {
-            catch_up();
-            notify_if_adopted();
-        }
-        catching_up_ = false;
-        if (catch_up_wanted_) start_catch_up();  // came after the last round looked
-    });
-    if (!queued) catching_up_ = false;  // stopped
+    // One round runs and at most one waits (the worker's bound): a request
+    // that comes while a round is fetching (a ballot from ahead) may need
+    // epochs that round asked for too early, so it queues the next round;
+    // requests while one waits are that round. Refused only then, or after
+    // stop(): nothing is lost.
+    static_cast<void>(catch_up_worker_.post([this] {
+        catch_up();
+        notify_if_adopted();
+    }));
 }
 
 void TrustedNetwork::catch_up() {

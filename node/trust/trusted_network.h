@@ -147,8 +147,6 @@ private:
     std::map<std::string, std::string> application_origin_;  // guarded by mutex_: applicant id -> origin
     Rng rng_;                                                  // guarded by mutex_: gossip targets
     Courier courier_;
-    std::atomic<bool> catching_up_{false};      // a catch-up is queued or running
-    std::atomic<bool> catch_up_wanted_{false};  // asked for since the last round began
     std::atomic<bool> stopping_{false};     // ends a catch-up between pages
     // Last: stopped first, while everything a catch-up uses still exists.
     Worker catch_up_worker_{1};
