@@ -55,11 +55,12 @@ std::vector<RosterEpoch> build_chain(std::vector<std::unique_ptr<Peer>>& peers, 
 
 double run(size_t n, const test::TempDir& dir, bool relay_to_all) {
     SystemClock clock;
+    ThreadDrivers drivers(clock);
     std::vector<std::unique_ptr<Peer>> peers;
     for (size_t i = 0; i <= n; ++i) {
         auto p = std::make_unique<Peer>();
         p->id = crypto::load_or_create_identity(dir / ("n" + std::to_string(n) + "-" + std::to_string(i)), 2048).value();
-        p->service = PeerService::start("127.0.0.1", 0, clock).value();
+        p->service = PeerService::start(tcp_peer_net(), "127.0.0.1", 0, clock).value();
         peers.push_back(std::move(p));
     }
     const auto chain = build_chain(peers, n);
@@ -77,7 +78,7 @@ double run(size_t n, const test::TempDir& dir, bool relay_to_all) {
             tc.contact = "newcomer";
             tc.bootstrap = {peers[0]->endpoint()};
         }
-        p.trust = TrustedNetwork::open(tc, p.store, p.id, clock).value();
+        p.trust = TrustedNetwork::open(tc, p.store, p.id, clock, drivers, tcp_peer_net(), crypto::random_u64()).value();
         p.service->attach(p.trust.get());
     }
     std::atomic<bool> quit{false};

@@ -2,40 +2,41 @@
 
 namespace dhtalk {
 
-Worker::Worker(size_t max_queued) : max_queued_(max_queued), thread_([this] { run(); }) {}
+Worker::Worker(Drivers& drivers, const std::string& name, size_t max_queued)
+    : max_queued_(max_queued), drive_(drivers.start(name, [this](SteadyTime now) { return turn(now); })) {}
 
 bool Worker::post(std::function<void()> job) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_ || jobs_.size() >= max_queued_) return false;
         jobs_.push_back(std::move(job));
+        drive_->wake();  // under the lock: stop() cannot take the drive meanwhile
     }
-    wake_.notify_one();
     return true;
 }
 
 void Worker::stop() {
+    std::unique_ptr<Drive> drive;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
         jobs_.clear();
+        drive = std::move(drive_);
     }
-    wake_.notify_all();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+    drive.reset();  // waits for a running job
 }
 
-void Worker::run() {
-    for (;;) {
-        std::function<void()> job;
-        {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-            if (stopping_) return;
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
-        }
-        job();
+SteadyTime Worker::turn(SteadyTime now) {
+    std::function<void()> job;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || jobs_.empty()) return SteadyTime::max();
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
     }
+    job();
+    std::lock_guard lock(mutex_);
+    return jobs_.empty() ? SteadyTime::max() : now;
 }
 
 }  // namespace dhtalk

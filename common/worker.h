@@ -1,21 +1,24 @@
 #pragma once
-// Worker: one thread that runs queued jobs in order, for blocking work (an
-// SMS gateway, a request to another node) that must not hold up the thread
-// that asks for it. The queue is bounded: post() refuses a job past it.
-// Jobs still queued when the worker is stopped are dropped, not run; stop()
-// waits for the one running. Thread-safe.
+// Worker: runs queued jobs in order on a drive of its own (drivers.h), for
+// blocking work (an SMS gateway, a request to another node) that must not
+// hold up the part that asks for it. The queue is bounded: post() refuses a
+// job past it. Jobs still queued when the worker is stopped are dropped, not
+// run; stop() waits for the one running. Thread-safe.
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
-#include <thread>
+#include <string>
+
+#include "common/drivers.h"
 
 namespace dhtalk {
 
 class Worker {
 public:
-    explicit Worker(size_t max_queued);
+    // `drivers` must outlive the worker.
+    Worker(Drivers& drivers, const std::string& name, size_t max_queued);
     ~Worker() { stop(); }
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -25,14 +28,14 @@ public:
     void stop();
 
 private:
-    void run();
+    // One job a turn, so that other drives on the same owner take turns too.
+    SteadyTime turn(SteadyTime now);
 
     const size_t max_queued_;
     std::mutex mutex_;
-    std::condition_variable wake_;
     std::deque<std::function<void()>> jobs_;  // guarded by mutex_
     bool stopping_ = false;                   // guarded by mutex_
-    std::thread thread_;                      // last: started after everything it uses
+    std::unique_ptr<Drive> drive_;            // last: started after everything it uses
 };
 
 }  // namespace dhtalk

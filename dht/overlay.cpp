@@ -51,7 +51,7 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     rc.dht_config.node_config.node_id = config.node_id;
     rc.dht_config.node_config.network = config.network_id;
     rc.dht_config.node_config.max_store_size = static_cast<ssize_t>(config.max_store_bytes);
-    rc.threaded = true;
+    rc.threaded = config.drivers == nullptr;
     dht::SockAddr bind4, bind6;
     if (config.bind_address.empty()) {
         bind4.setFamily(AF_INET);
@@ -63,7 +63,8 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     }
     if (bind4) bind4.setPort(config.port);
     if (bind6) bind6.setPort(config.port);
-    auto socket = UdpSocket::open(bind4, bind6, overlay->counters_);
+    auto socket = config.open_socket ? config.open_socket(bind4, bind6, overlay->counters_)
+                                     : open_udp_datagram_socket(bind4, bind6, overlay->counters_);
     if (!socket) return Status(socket.status().code(), "cannot start the DHT: " + socket.status().message());
 
     dht::DhtRunner::Context context;
@@ -88,9 +89,10 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     }
     auto gossip = std::make_unique<GossipSocket>(std::move(below));
     overlay->gossip_ = gossip.get();
+    Overlay* self = overlay.get();
+    if (config.drivers) gossip->set_after_dht_receive([self] { self->wake(); });
     context.sock = std::move(gossip);
     context.logger = make_dht_logger();
-    Overlay* self = overlay.get();
     context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
         self->status_ = std::max(s4, s6);
     };
@@ -110,6 +112,8 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
         if (!hp) return hp.status();
         overlay->runner_.bootstrap(hp->first, std::to_string(hp->second));
     }
+    if (config.drivers)
+        overlay->drive_ = config.drivers->start("dht", [self](SteadyTime) { return self->runner_.loop(); });
     return overlay;
 }
 
@@ -123,6 +127,7 @@ void Overlay::put_record(const dht::InfoHash& key, RecordType type, const std::s
                                               kRecordValueId);
     runner_.put(key, value, [done = std::move(done)](bool ok, const std::vector<std::shared_ptr<dht::Node>>&) { done(ok); },
                 dht::time_point::max(), /*permanent*/ true);
+    wake();
 }
 
 void Overlay::get_records(const dht::InfoHash& key, RecordType type, std::function<void(std::string_view)> found,
@@ -134,6 +139,7 @@ void Overlay::get_records(const dht::InfoHash& key, RecordType type, std::functi
             return true;
         },
         [done = std::move(done)](bool) { done(); }, dht::Value::TypeFilter(record_value_type(type)));
+    wake();
 }
 
 OverlayStats Overlay::stats() {
@@ -168,6 +174,17 @@ Status Overlay::set_seal_key(const EpochKey& key) {
 Status Overlay::stop(std::chrono::milliseconds timeout) {
     if (stopped_) return Status::ok();
     stopped_ = true;
+    if (drive_) {
+        // Driven: nothing else runs the loop, and nothing of its shutdown
+        // is needed (see below), so stop at once.
+        drive_.reset();
+        runner_.shutdown({}, /*stop=*/true);
+        runner_.loop();
+        runner_.join();
+        sealed_ = nullptr;
+        gossip_ = nullptr;
+        return Status::ok();
+    }
     struct Done {
         std::mutex mutex;
         std::condition_variable cv;

@@ -1,8 +1,10 @@
 #pragma once
 // Overlay: this node's place in the network's OpenDHT overlay. It owns an
-// OpenDHT DhtRunner (which runs its own network thread), starts it on the
-// configured address, bootstraps, and stops it the way 2.4.12 needs:
-// shutdown(callback), wait for the callback with a timeout, then join().
+// OpenDHT DhtRunner, starts it on the configured address, bootstraps, and
+// stops it the way 2.4.12 needs: shutdown(callback), wait for the callback
+// with a timeout, then join(). The runner runs on a thread of its own, or,
+// given Drivers (a simulation), as a turn of theirs: then it is woken after
+// each datagram and each request, and stop() does not wait.
 //
 // Thread-safety: every method may be called from any thread (DhtRunner
 // serialises access to its node); start/stop are called by the owner only.
@@ -19,6 +21,7 @@
 #include <opendht/dhtrunner.h>
 
 #include "common/clock.h"
+#include "common/drivers.h"
 #include "common/host_port.h"
 #include "common/status.h"
 #include "dht/record_dht.h"
@@ -55,6 +58,14 @@ struct OverlayConfig {
     std::function<void(dht::DhtRunner&)> before_bootstrap;
     // How long the previous epoch key still opens datagrams after a change.
     std::chrono::milliseconds seal_grace{std::chrono::seconds(30)};
+    // Opens the socket under the chain, bound as asked (IPv4 and/or IPv6),
+    // counting into `counters`. Empty: UDP (udp_socket.h).
+    std::function<Result<std::unique_ptr<dht::net::DatagramSocket>>(
+        const dht::SockAddr& bind4, const dht::SockAddr& bind6, std::shared_ptr<DatagramCounters> counters)>
+        open_socket;
+    // Set: the runner has no thread, and its loop is a turn of these, which
+    // must outlive the overlay. Null: OpenDHT's own thread.
+    Drivers* drivers = nullptr;
 };
 
 struct OverlayStats {
@@ -116,6 +127,10 @@ public:
 
 private:
     explicit Overlay(const Clock& clock) : clock_(clock) {}
+    // A driven runner reads what was queued for it (no-op on its own thread).
+    void wake() {
+        if (drive_) drive_->wake();
+    }
 
     dht::DhtRunner runner_;
     uint16_t port4_ = 0;
@@ -136,6 +151,7 @@ private:
     SealedSocket* sealed_ = nullptr;
     bool gossip_only_ = false;
     GossipSocket* gossip_ = nullptr;
+    std::unique_ptr<Drive> drive_;  // a driven runner's turns; ended before the runner stops
 };
 
 // The OpenDHT logger that writes to dhtalk's log; null (no OpenDHT logging)

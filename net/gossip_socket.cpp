@@ -15,6 +15,11 @@ void GossipSocket::set_handler(Handler handler) {
     handler_ = std::move(handler);
 }
 
+void GossipSocket::set_after_dht_receive(std::function<void()> callback) {
+    std::lock_guard lock(handler_mutex_);
+    after_dht_receive_ = std::move(callback);
+}
+
 int GossipSocket::send_gossip(const dht::SockAddr& dest, uint8_t channel, std::string_view bytes) {
     std::string framed;
     framed.reserve(bytes.size() + 2);
@@ -37,7 +42,11 @@ dht::net::PacketList GossipSocket::on_inner_receive(dht::net::PacketList&& packe
         auto& dest = gossip ? consumed : for_dht;
         dest.splice(dest.end(), packets, packets.begin());
     }
-    if (!for_dht.empty()) onReceived(std::move(for_dht));
+    if (!for_dht.empty()) {
+        onReceived(std::move(for_dht));
+        std::lock_guard lock(handler_mutex_);
+        if (after_dht_receive_) after_dht_receive_();
+    }
     return consumed;  // the socket below recycles these
 }
 

@@ -29,6 +29,9 @@ public:
     ~GossipSocket() override;
 
     void set_handler(Handler handler);
+    // Called after datagrams were handed to OpenDHT: a runner without a
+    // thread of its own (driven by its owner) is woken to read them.
+    void set_after_dht_receive(std::function<void()> callback);
     // Sends one gossip datagram; returns 0 or an errno, as sendTo does.
     int send_gossip(const dht::SockAddr& dest, uint8_t channel, std::string_view bytes);
 
@@ -45,6 +48,7 @@ private:
 
     std::mutex handler_mutex_;
     Handler handler_;  // guarded by handler_mutex_
+    std::function<void()> after_dht_receive_;  // guarded by handler_mutex_
     // Destroyed first: its receive thread must stop before the handler goes.
     std::unique_ptr<dht::net::DatagramSocket> inner_;
 };

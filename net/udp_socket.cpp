@@ -137,4 +137,12 @@ void UdpSocket::receive_loop() {
     }
 }
 
+Result<std::unique_ptr<dht::net::DatagramSocket>> open_udp_datagram_socket(const dht::SockAddr& bind4,
+                                                                          const dht::SockAddr& bind6,
+                                                                          std::shared_ptr<DatagramCounters> counters) {
+    auto udp = UdpSocket::open(bind4, bind6, std::move(counters));
+    if (!udp) return udp.status();
+    return std::unique_ptr<dht::net::DatagramSocket>(std::move(udp).value());
+}
+
 }  // namespace dhtalk

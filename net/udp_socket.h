@@ -57,4 +57,9 @@ private:
     std::thread receiver_;
 };
 
+// UdpSocket::open, as the plain socket the overlay's chain is built on.
+Result<std::unique_ptr<dht::net::DatagramSocket>> open_udp_datagram_socket(const dht::SockAddr& bind4,
+                                                                          const dht::SockAddr& bind6,
+                                                                          std::shared_ptr<DatagramCounters> counters);
+
 }  // namespace dhtalk

@@ -26,7 +26,8 @@ std::string advertised_host(const NodeConfig& c) {
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv& env) {
-    assert(env.clock && env.open_store && env.make_sms_sender);
+    assert(env.clock && env.open_store && env.make_sms_sender && env.drivers && env.open_datagram_socket &&
+           env.peer_net && env.open_client_front && env.random_seed);
     const Clock& clock = *env.clock;
     DHTALK_TRY(ensure_private_dir(config.data_dir));
     auto lock = FileLock::acquire(config.data_dir / "node.lock");
@@ -59,7 +60,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
     const bool legacy_open = config.open && !config.genesis && !config.apply && !has_roster;
     node->port_ = config.dht_port;
     if (!legacy_open) {
-        auto peers = PeerService::start(config.bind, config.dht_port, clock);
+        auto peers = PeerService::start(*env.peer_net, config.bind, config.dht_port, clock);
         if (!peers) return peers.status();
         node->peers_ = std::move(peers).value();
         node->port_ = node->peers_->port();
@@ -72,7 +73,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         tc.bootstrap = config.bootstrap;
         tc.endpoint = advertised_host(config) + ":" + std::to_string(node->port_);
         tc.interval = config.roster_interval;
-        auto trust = TrustedNetwork::open(tc, *node->store_, node->identity_, clock);
+        auto trust = TrustedNetwork::open(tc, *node->store_, node->identity_, clock, *env.drivers, *env.peer_net,
+                                          env.random_seed());
         if (!trust) {
             if (trust.status().code() == Code::kNotFound)
                 return Status::invalid("this node belongs to no network yet: found one with --genesis, join one with "
@@ -106,7 +108,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         pc.presence.sync_interval = config.presence_sync;
         pc.presence.lease = config.presence_sync * 4;
         node->gossip_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
-                                                          static_cast<uint64_t>(to_unix_millis(clock.wall_now())), clock);
+                                                          static_cast<uint64_t>(to_unix_millis(clock.wall_now())), clock,
+                                                          *env.drivers);
     }
 
     if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
@@ -120,16 +123,18 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
     if (node->overlay_) node->clients_->republish();
 
     Node* self = node.get();
-    std::string secret;
-    if (node->trust_) {
-        auto s = load_or_create_admin_secret(config.data_dir);
-        if (!s) return s.status();
-        secret = std::move(s).value();
+    if (env.serve_status) {
+        std::string secret;
+        if (node->trust_) {
+            auto s = load_or_create_admin_secret(config.data_dir);
+            if (!s) return s.status();
+            secret = std::move(s).value();
+        }
+        auto http = StatusServer::start(config.http_bind, config.http_port, [self] { return self->status(); },
+                                        node->trust_ ? node.get() : nullptr, secret);
+        if (!http) return http.status();
+        node->http_ = std::move(http).value();
     }
-    auto http = StatusServer::start(config.http_bind, config.http_port, [self] { return self->status(); },
-                                    node->trust_ ? node.get() : nullptr, secret);
-    if (!http) return http.status();
-    node->http_ = std::move(http).value();
     DHTALK_TRY(node->write_runtime());
     const auto rt = node->runtime();
     DHTALK_LOG(kInfo, "node", "node " << rt.node_id << " of network '" << rt.network << "' (id " << rt.network_id
@@ -157,6 +162,8 @@ Status Node::start_clients() {
     ClientServiceConfig sc;
     sc.network_name = network_name();
     sc.registration_store = store_.get();
+    sc.drivers = env_.drivers.get();
+    sc.peer_net = env_.peer_net;
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this] { return live_overlay_.load(); }, std::move(sender), clock_);
     if (trust_) {
@@ -193,7 +200,7 @@ Status Node::start_clients() {
     cc.max_sessions = config_.max_client_sessions;
     cc.max_sessions_per_address = config_.max_sessions_per_address;
     cc.address_requests_per_second = config_.client_rate;
-    auto server = ClientServer::start(cc, *credentials, *clients_, clock_);
+    auto server = env_.open_client_front(cc, *credentials, *clients_, clock_);
     if (!server) return server.status();
     client_server_ = std::move(server).value();
     return Status::ok();
@@ -232,6 +239,8 @@ Status Node::start_overlay() {
     oc.node_id = identity_.node_id();
     oc.bootstrap = config_.bootstrap;
     oc.max_store_bytes = config_.max_store_mb << 20;
+    oc.open_socket = env_.open_datagram_socket;
+    oc.drivers = env_.dht_on_drivers ? env_.drivers.get() : nullptr;
     if (trust_) {
         oc.network_id = trust_->network_id();
         for (const auto& e : trust_->peer_endpoints())
@@ -304,7 +313,7 @@ Status Node::write_runtime() {
     rt.peer_port = peers_ ? peers_->port() : 0;
     rt.client_port = client_port();
     rt.http_address = config_.http_bind;
-    rt.http_port = http_->port();
+    rt.http_port = http_ ? http_->port() : 0;
     rt.version = DHTALK_VERSION;
     {
         std::lock_guard lock(runtime_mutex_);

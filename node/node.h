@@ -126,7 +126,7 @@ private:
     std::unique_ptr<GossipService> gossip_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<ClientService> clients_;
-    std::unique_ptr<ClientServer> client_server_;
+    std::unique_ptr<ClientFront> client_server_;
     std::unique_ptr<StatusServer> http_;
 };
 

@@ -1,6 +1,10 @@
 #include "node/node_env.h"
 
+#include "crypto/aead.h"
+#include "net/peer_net.h"
+#include "net/udp_socket.h"
 #include "node/config.h"
+#include "node/front/client_server.h"
 #include "node/front/verification_sender.h"
 #include "storage/rocks_store.h"
 
@@ -18,6 +22,16 @@ NodeEnv system_node_env(const Clock& clock) {
         if (config.sms_provider == "vonage") return std::make_unique<VonageSender>(config.vonage);
         return std::make_unique<FileSender>(config.sms_file, clock);
     };
+    env.drivers = std::make_shared<ThreadDrivers>(clock);
+    env.open_datagram_socket = open_udp_datagram_socket;
+    env.peer_net = &tcp_peer_net();
+    env.open_client_front = [](const ClientServerConfig& config, std::shared_ptr<crypto::TlsCredentials> credentials,
+                               ClientHandler& handler, const Clock& clock) -> Result<std::unique_ptr<ClientFront>> {
+        auto server = ClientServer::start(config, std::move(credentials), handler, clock);
+        if (!server) return server.status();
+        return std::unique_ptr<ClientFront>(std::move(server).value());
+    };
+    env.random_seed = [] { return crypto::random_u64(); };
     return env;
 }
 

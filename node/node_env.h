@@ -7,26 +7,43 @@
 // codes). Node::open takes every part from here and owns none of the
 // choices.
 //
-// Still built by the node itself, and so not yet replaceable: its sockets
-// (UDP, the peer service's and the front end's TCP), OpenDHT's runner, the
-// random source (GnuTLS) and the identity file in the data directory.
+// Still the node's own: the random source of GnuTLS (keys, nonces) and the
+// identity file in the data directory (a simulation writes the identities
+// there before it opens its nodes, so that each run has the same ones).
 //
-// Ownership: the clock is borrowed and must outlive every node opened with
-// this environment; the factories are called on the opening thread, once
-// per Node::open, and their results belong to the node. `wake` is called
-// from any thread until Node::stop() returns.
+// Ownership: the clock and the peer transport are borrowed and must outlive
+// every node opened with this environment; the drivers are shared with the
+// nodes; the factories are called on the opening thread, and their results
+// belong to the node. `wake` is called from any thread until Node::stop()
+// returns.
 
 #include <filesystem>
 #include <functional>
 #include <memory>
 
 #include "common/clock.h"
+#include "common/drivers.h"
 #include "common/status.h"
+
+namespace dht {
+class SockAddr;
+namespace net {
+class DatagramSocket;
+}
+}  // namespace dht
 
 namespace dhtalk {
 
+namespace crypto {
+class TlsCredentials;
+}
+class ClientFront;
+class ClientHandler;
+class PeerNet;
 class Store;
 class VerificationSender;
+struct ClientServerConfig;
+struct DatagramCounters;
 struct NodeConfig;
 
 struct NodeEnv {
@@ -39,10 +56,37 @@ struct NodeEnv {
     // from any thread, when it has posted work onto its loop. Empty for an
     // owner that ticks on a schedule of its own (the work waits for it).
     std::function<void()> wake;
+
+    // Where the node's parts take their turns: the gossip service, the
+    // courier, the catch-up and registrar workers (common/drivers.h).
+    std::shared_ptr<Drivers> drivers;
+    // OpenDHT's runner takes its turns there too (a simulation, where it
+    // must not run on a thread of its own); false: its own thread.
+    bool dht_on_drivers = false;
+    // The datagram socket under the overlay's sockets (sealed, gossip).
+    std::function<Result<std::unique_ptr<dht::net::DatagramSocket>>(
+        const dht::SockAddr& bind4, const dht::SockAddr& bind6, std::shared_ptr<DatagramCounters> counters)>
+        open_datagram_socket;
+    // The peer service's stream transport: it listens on the node's port
+    // and carries documents, catch-up and registrar requests to members.
+    PeerNet* peer_net = nullptr;
+    // The clients' transport, serving `handler`.
+    std::function<Result<std::unique_ptr<ClientFront>>(const ClientServerConfig& config,
+                                                       std::shared_ptr<crypto::TlsCredentials> credentials,
+                                                       ClientHandler& handler, const Clock& clock)>
+        open_client_front;
+    // Whether the status and admin HTTP server listens (a simulation reads
+    // Node::status() itself).
+    bool serve_status = true;
+    // A seed for the node's own random choices (the members documents are
+    // passed on to), one call per node.
+    std::function<uint64_t()> random_seed;
 };
 
-// A real node's environment: `clock`, a RocksDB store in `dir`, and the SMS
-// provider named by --sms-provider. `clock` must outlive every node.
+// A real node's environment: `clock`, a RocksDB store in `dir`, the SMS
+// provider named by --sms-provider, a thread per part, UDP, the peer service
+// over TCP, the clients over TLS, and seeds from GnuTLS. `clock` must
+// outlive every node.
 NodeEnv system_node_env(const Clock& clock);
 
 }  // namespace dhtalk

@@ -35,8 +35,7 @@ private:
 
 }  // namespace
 
-MemoryNodeEnv::MemoryNodeEnv(const Clock& clock) {
-    env_.clock = &clock;
+MemoryNodeEnv::MemoryNodeEnv(const Clock& clock) : env_(system_node_env(clock)) {
     env_.open_store = [this](const std::filesystem::path& dir) -> Result<std::unique_ptr<Store>> {
         std::lock_guard lock(mutex_);
         auto& store = stores_[dir];

@@ -4,6 +4,7 @@
 // directory gets a MemoryStore that outlives the nodes opened on it, so a
 // node reopened on the same directory finds its state, as a real node finds
 // its database. Verification codes are recorded here instead of sent.
+// Everything else is the system's (system_node_env): threads, sockets.
 //
 // Thread-safe: the node's threads send codes while a test reads them. The
 // clock must outlive this object, which must outlive every node opened

@@ -20,7 +20,8 @@ TEST_CASE("replacing the delivery callback waits for a delivery in progress") {
     auto members = std::make_shared<MemberDirectory>();
     members->set({{identity.node_id_hex(), identity.certificate}});
     SystemClock clock;
-    GossipService service(GossipServiceConfig{}, identity, members, 1, clock);
+    ThreadDrivers drivers(clock);
+    GossipService service(GossipServiceConfig{}, identity, members, 1, clock, drivers);
     service.set_members({{identity.node_id_hex(), {"127.0.0.1:1"}}});
     const std::string alice(40, 'a'), bob(40, 'b');
     service.login(alice);

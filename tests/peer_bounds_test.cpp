@@ -55,11 +55,10 @@ TEST_CASE("a peer cannot make the courier read an answer beyond its bound") {
     HttpListener listener;
     listener.start(server, "test");
     const std::string endpoint = "127.0.0.1:" + std::to_string(port);
-    Courier courier;
-    auto roster = courier.fetch_roster(endpoint, 0);
+    auto roster = fetch_roster(tcp_peer_net(), endpoint, 0);
     REQUIRE_FALSE(roster);
     CHECK(roster.status().message().find("more than") != std::string::npos);
-    auto verdict = courier.post(endpoint, "/v1/ballot", "x");
+    auto verdict = post_document(tcp_peer_net(), endpoint, "/v1/ballot", "x");
     REQUIRE_FALSE(verdict);
     CHECK(verdict.message().find("more than") != std::string::npos);
 }
@@ -70,7 +69,8 @@ TEST_CASE("ballots for the next epoch are held only from current members, verifi
     const auto outsider = crypto::load_or_create_identity(dir / "outsider", 2048).value();
     MemoryStore store;
     SystemClock clock;
-    auto trust = TrustedNetwork::open(genesis_config("bounds-net"), store, founder, clock).value();
+    ThreadDrivers drivers(clock);
+    auto trust = TrustedNetwork::open(genesis_config("bounds-net"), store, founder, clock, drivers, tcp_peer_net(), 1).value();
     const uint32_t net = trust->network_id();
     auto ballot = [&](const crypto::NodeIdentity& voter, uint64_t epoch, int subject) {
         char id[41];
@@ -106,9 +106,10 @@ TEST_CASE("one origin cannot fill the pending set: applications are bounded per 
     RosterStore(store).save_epoch(genesis).ignore_error();
     RosterStore(store).save_epoch(second).ignore_error();
     SystemClock clock;
+    ThreadDrivers drivers(clock);
     TrustConfig config;
     config.endpoint = "127.0.0.1:1";
-    auto trust = TrustedNetwork::open(config, store, ids[0], clock).value();
+    auto trust = TrustedNetwork::open(config, store, ids[0], clock, drivers, tcp_peer_net(), 1).value();
     auto application = [&](int i) {
         return encode(make_application(ids[i], net, {"127.0.0.1:" + std::to_string(100 + i)}, "op",
                                        to_unix_seconds(clock.wall_now()))
@@ -152,9 +153,10 @@ TEST_CASE("tick() does not wait for a member that never answers a catch-up") {
     const auto founder = crypto::load_or_create_identity(dir / "founder", 2048).value();
     MemoryStore store;
     SystemClock clock;
+    ThreadDrivers drivers(clock);
     TrustConfig config = genesis_config("silent-net");
     config.bootstrap = {"127.0.0.1:" + std::to_string(ntohs(addr.sin_port))};
-    auto trust = TrustedNetwork::open(config, store, founder, clock).value();
+    auto trust = TrustedNetwork::open(config, store, founder, clock, drivers, tcp_peer_net(), 1).value();
 
     trust->tick();
     // tick() has returned; the catch-up it started is still waiting for the

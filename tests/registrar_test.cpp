@@ -31,8 +31,9 @@ struct TestMember {
         RegistrarConfig c;
         c.network_id = kNetwork;
         c.store = &store;
-        registrar = std::make_unique<Registrar>(c, identity, std::make_unique<FileSender>(codes, clock), clock);
-        peers = PeerService::start("127.0.0.1", 0, clock).value();
+        registrar = std::make_unique<Registrar>(c, identity, std::make_unique<FileSender>(codes, clock), clock, drivers,
+                                                tcp_peer_net());
+        peers = PeerService::start(tcp_peer_net(), "127.0.0.1", 0, clock).value();
         peers->attach_registrar(registrar.get());
     }
     ~TestMember() {
@@ -61,6 +62,7 @@ struct TestMember {
     }
 
     SystemClock clock;
+    ThreadDrivers drivers{clock};
     MemoryStore store;
     crypto::NodeIdentity identity;
     std::filesystem::path codes;

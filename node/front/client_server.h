@@ -92,22 +92,34 @@ struct ClientServerStats {
     uint64_t malformed = 0;         // frames that closed their connection
 };
 
-class ClientServer {
+// What the node needs of the transport its clients reach it by: TLS over
+// TCP (ClientServer), or sessions in memory (a simulation).
+class ClientFront {
+public:
+    virtual ~ClientFront() = default;
+    virtual uint16_t port() const = 0;  // 0: no port (in memory)
+    virtual ClientServerStats stats() const = 0;
+    // Sends a frame the client did not ask for (id 0) to a session, if it is
+    // still open. Any thread.
+    virtual void push(uint64_t session, ClientFrame frame) = 0;
+    // Ends every session; no handler call starts after it returns.
+    virtual void stop() = 0;
+};
+
+class ClientServer final : public ClientFront {
 public:
     // Binds and starts the I/O thread. `credentials` hold the node's
     // certificate; `handler` and `clock` must outlive the server.
     static Result<std::unique_ptr<ClientServer>> start(const ClientServerConfig& config,
                                                        std::shared_ptr<crypto::TlsCredentials> credentials,
                                                        ClientHandler& handler, const Clock& clock);
-    ~ClientServer();
+    ~ClientServer() override;
 
-    uint16_t port() const { return port_; }
-    ClientServerStats stats() const;
-    // Sends a frame the client did not ask for (id 0) to a session, if it is
-    // still open. Any thread.
-    void push(uint64_t session, ClientFrame frame);
+    uint16_t port() const override { return port_; }
+    ClientServerStats stats() const override;
+    void push(uint64_t session, ClientFrame frame) override;
     // Closes every session and joins the I/O thread.
-    void stop();
+    void stop() override;
 
 private:
     struct Impl;

@@ -35,7 +35,7 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       clock_(clock),
       registrar_(RegistrarConfig{config_.limits, config_.user_id_scheme, validator_->network_id(),
                                  config_.max_queued_codes, config_.registration_store},
-                 identity, std::move(sender), clock) {
+                 identity, std::move(sender), clock, *config_.drivers, *config_.peer_net) {
     registrar_.forget_stale();  // attempts stored by an earlier run that have run out
 }
 

@@ -40,6 +40,10 @@ struct ClientServiceConfig {
     RegistrationLimits limits;
     size_t max_queued_codes = 256;  // registrations waiting for the verification provider or another member
     Store* registration_store = nullptr;  // keeps the registration limits across restarts
+    // Where the registrar's workers run and how it reaches other members;
+    // both must outlive the service.
+    Drivers* drivers = nullptr;
+    PeerNet* peer_net = nullptr;
 };
 
 class ClientService final : public ClientHandler {

@@ -40,15 +40,16 @@ std::vector<RegistrarPeer> rank_registrars(const std::string& user_id, std::vect
 }
 
 Registrar::Registrar(RegistrarConfig config, const crypto::NodeIdentity& identity,
-                     std::unique_ptr<VerificationSender> sender, const Clock& clock)
+                     std::unique_ptr<VerificationSender> sender, const Clock& clock, Drivers& drivers, PeerNet& net)
     : config_(std::move(config)),
       identity_(identity),
       self_(identity.node_id_hex()),
       sender_(std::move(sender)),
       clock_(clock),
+      net_(net),
       registrations_(config_.limits, crypto_random_u32, config_.store),
-      sms_(config_.max_queued),
-      peers_(config_.max_queued) {}
+      sms_(drivers, "sms", config_.max_queued),
+      peers_(drivers, "registrar-peers", config_.max_queued) {}
 
 void Registrar::stop() {
     sms_.stop();
@@ -140,7 +141,7 @@ Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Ki
     // Only a registrar that cannot have heard the request (no connection, or
     // busy) is passed over: one that may have acted on it keeps it, so a
     // right code is not spent there while the stand-in says it has none.
-    auto answer = peer_exchange(peer.endpoint, "POST", kRegistrarPath, request, kMaxRegistrarMessageBytes);
+    auto answer = net_.exchange(peer.endpoint, PeerCall{"POST", kRegistrarPath, request, {}}, kMaxRegistrarMessageBytes);
     if (!answer) {
         if (answer.status().code() == Code::kUnavailable) return Answer{false, answer.status()};
         return fail(Code::kUnavailable, "did not answer: " + answer.status().message() + "; try again");

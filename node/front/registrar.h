@@ -74,9 +74,10 @@ class Registrar final : public RegistrarHandler {
 public:
     using Done = std::function<void(Status)>;
 
-    // `identity` and `clock` must outlive it.
+    // `identity`, `clock`, `drivers` (the workers' turns) and `net` (the way
+    // to other members' registrars) must outlive it.
     Registrar(RegistrarConfig config, const crypto::NodeIdentity& identity, std::unique_ptr<VerificationSender> sender,
-              const Clock& clock);
+              const Clock& clock, Drivers& drivers, PeerNet& net);
     ~Registrar() override { stop(); }
 
     // The current members, with this node among them. Unset (or empty), this
@@ -123,6 +124,7 @@ private:
     const std::string self_;
     std::unique_ptr<VerificationSender> sender_;
     const Clock& clock_;
+    PeerNet& net_;
     std::function<std::vector<RegistrarPeer>()> members_;
     mutable std::mutex mutex_;
     Registrations registrations_;                 // guarded by mutex_

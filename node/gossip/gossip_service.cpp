@@ -34,22 +34,16 @@ private:
 };
 
 GossipService::GossipService(GossipServiceConfig config, const crypto::NodeIdentity& identity,
-                             std::shared_ptr<MemberDirectory> members, uint64_t incarnation, const Clock& clock)
+                             std::shared_ptr<MemberDirectory> members, uint64_t incarnation, const Clock& clock,
+                             Drivers& drivers)
     : config_(config),
       signer_(std::make_unique<Signer>(identity, std::move(members))),
       clock_(clock),
       swim_(identity.node_id_hex(), config.swim, incarnation ^ 0x9e3779b97f4a7c15ull, incarnation),
       presence_(identity.node_id_hex(), config.presence, *signer_),
-      thread_([this] { run(); }) {}
+      drive_(drivers.start("gossip", [this](SteadyTime now) { return turn(now); })) {}
 
-GossipService::~GossipService() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-}
+GossipService::~GossipService() { drive_.reset(); }  // waits for a running turn
 
 int64_t GossipService::wall_ms() const { return to_unix_millis(clock_.wall_now()); }
 
@@ -58,7 +52,7 @@ void GossipService::attach(GossipSocket* socket) {
         std::lock_guard lock(mutex_);
         if (inbox_.size() >= kMaxInbox) return;  // overloaded: membership and anti-entropy recover
         inbox_.push_back({channel, std::string(bytes), from.toString()});
-        wake_.notify_one();
+        drive_->wake();
     });
     std::lock_guard lock(mutex_);
     socket_ = socket;
@@ -96,7 +90,7 @@ void GossipService::set_members(const std::map<std::string, std::vector<std::str
         swim_.set_members(ids, clock_.now());
         presence_.set_members(swim_.live_members(), clock_.now());
     }
-    wake_.notify_one();
+    drive_->wake();
 }
 
 void GossipService::set_load(uint32_t sessions, uint32_t capacity) {
@@ -135,49 +129,43 @@ void GossipService::finish(std::vector<PresenceDelivery>& deliveries,
     for (auto& [get, result] : done) get.done(result);
 }
 
-void GossipService::run() {
+SteadyTime GossipService::turn(SteadyTime now) {
     std::unique_lock lock(mutex_);
-    SteadyTime next = clock_.now();
-    while (!stopping_) {
-        wake_.wait_until(lock, next, [&] { return stopping_ || !inbox_.empty() || clock_.now() >= next; });
-        if (stopping_) break;
-        const auto now = clock_.now();
-        while (!inbox_.empty()) {
-            Inbound in = std::move(inbox_.front());
-            inbox_.pop_front();
-            // Each datagram speaks for the member at its source address.
-            auto who = member_at_.find(in.from);
-            if (who == member_at_.end()) continue;
-            if (in.channel == kMembership) {
-                swim_.on_datagram(who->second, in.bytes, now).ignore_error();  // refusals change nothing; not worth a log line each
-            } else if (in.channel == kPresence) {
-                Status s = presence_.on_datagram(who->second, in.bytes, now);
-                if (!s) DHTALK_LOG(kDebug, "presence", "refused a datagram from " << in.from << ": " << s.message());
-            }
+    while (!inbox_.empty()) {
+        Inbound in = std::move(inbox_.front());
+        inbox_.pop_front();
+        // Each datagram speaks for the member at its source address.
+        auto who = member_at_.find(in.from);
+        if (who == member_at_.end()) continue;
+        if (in.channel == kMembership) {
+            swim_.on_datagram(who->second, in.bytes, now).ignore_error();  // refusals change nothing; not worth a log line each
+        } else if (in.channel == kPresence) {
+            Status s = presence_.on_datagram(who->second, in.bytes, now);
+            if (!s) DHTALK_LOG(kDebug, "presence", "refused a datagram from " << in.from << ": " << s.message());
         }
-        next = std::min(swim_.tick(now), presence_.tick(now));
-        std::vector<PresenceDelivery> deliveries;
-        flush(deliveries);
-        // One-off gets: answered by a delivery, or by the deadline.
-        std::vector<std::pair<PendingGet, std::optional<Presence>>> done;
-        for (auto it = gets_.begin(); it != gets_.end();) {
-            bool answered = false;
-            for (const auto& d : deliveries)
-                if (d.watcher == it->watcher && d.presence.user_id == it->target) answered = true;
-            if (answered || now >= it->deadline) {
-                auto p = answered ? presence_.presence_for(it->watcher, it->target) : std::optional<Presence>();
-                unwatch_locked(it->watcher, it->target);
-                done.push_back({std::move(*it), p});
-                it = gets_.erase(it);
-            } else {
-                next = std::min(next, it->deadline);
-                ++it;
-            }
-        }
-        lock.unlock();
-        finish(deliveries, done);
-        lock.lock();
     }
+    SteadyTime next = std::min(swim_.tick(now), presence_.tick(now));
+    std::vector<PresenceDelivery> deliveries;
+    flush(deliveries);
+    // One-off gets: answered by a delivery, or by the deadline.
+    std::vector<std::pair<PendingGet, std::optional<Presence>>> done;
+    for (auto it = gets_.begin(); it != gets_.end();) {
+        bool answered = false;
+        for (const auto& d : deliveries)
+            if (d.watcher == it->watcher && d.presence.user_id == it->target) answered = true;
+        if (answered || now >= it->deadline) {
+            auto p = answered ? presence_.presence_for(it->watcher, it->target) : std::optional<Presence>();
+            unwatch_locked(it->watcher, it->target);
+            done.push_back({std::move(*it), p});
+            it = gets_.erase(it);
+        } else {
+            next = std::min(next, it->deadline);
+            ++it;
+        }
+    }
+    lock.unlock();
+    finish(deliveries, done);
+    return next;
 }
 
 template <class Action>
@@ -250,7 +238,7 @@ void GossipService::get(const std::string& watcher, const std::string& target,
             // Watch it for a moment: the host answers a new subscription at once.
             if (watch_locked(watcher, target)) {
                 gets_.push_back({watcher, target, clock_.now() + config_.get_timeout, std::move(done)});
-                wake_.notify_one();
+                drive_->wake();
                 return;
             }  // a watcher at its bound gets no answer
         }

@@ -1,27 +1,26 @@
 #pragma once
 // GossipService: runs a node's membership (swim.h) and presence
-// (presence.h) cores on the overlay's socket (gossip_socket.h), on one
-// thread of its own. It maps member ids to the endpoints of the roster,
+// (presence.h) cores on the overlay's socket (gossip_socket.h), on a drive
+// of its own (common/drivers.h). It maps member ids to the endpoints of the roster,
 // signs presence with the node's key and checks other nodes' presence
 // against the roster's certificates, reports members declared dead to the
 // presence core, and hands presence for local watchers to a callback.
 // The front end calls in for its users (login, logout, set, watch, get).
 //
 // Thread-safety: every public method may be called from any thread; one
-// mutex guards the cores. The delivery callback runs on the service's
-// thread (or the caller's), without that lock but under a lock of its own:
+// mutex guards the cores. The delivery callback runs in the service's turn
+// (or on the caller's thread), without that lock but under a lock of its own:
 // on_delivery() waits for a running callback, so what the old callback
 // uses may be destroyed once it returns. The callback must not call back
 // into the service.
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 
+#include "common/drivers.h"
 #include "crypto/node_identity.h"
 #include "net/gossip_socket.h"
 #include "node/trust/member_directory.h"
@@ -45,9 +44,10 @@ class GossipService {
 public:
     // `identity` must outlive the service (it signs); `members` answers certificates
     // for signature checks. `incarnation` must grow across restarts. `clock`
-    // must outlive the service.
+    // and `drivers` must outlive the service.
     GossipService(GossipServiceConfig config, const crypto::NodeIdentity& identity,
-                  std::shared_ptr<MemberDirectory> members, uint64_t incarnation, const Clock& clock);
+                  std::shared_ptr<MemberDirectory> members, uint64_t incarnation, const Clock& clock,
+                  Drivers& drivers);
     ~GossipService();
 
     // Starts and stops using the overlay's socket (valid between the calls).
@@ -94,7 +94,8 @@ private:
 
     template <class Action>
     auto act(Action action);
-    void run();
+    // Takes in what arrived, runs the cores' timers, answers one-off gets.
+    SteadyTime turn(SteadyTime now);
     // With mutex_ held: sends what the cores produced, collects deliveries.
     void flush(std::vector<PresenceDelivery>& deliveries);
     Status watch_locked(const std::string& watcher, const std::string& target);
@@ -107,7 +108,6 @@ private:
     const Clock& clock_;
 
     mutable std::mutex mutex_;
-    std::condition_variable wake_;
     Swim swim_;                 // guarded by mutex_
     PresenceChannel presence_;  // guarded by mutex_
     GossipSocket* socket_ = nullptr;  // guarded by mutex_
@@ -118,8 +118,7 @@ private:
     std::deque<Inbound> inbox_;                       // guarded by mutex_
     std::mutex delivery_mutex_;  // never taken with mutex_ held
     std::function<void(const PresenceDelivery&)> on_delivery_;  // guarded by delivery_mutex_
-    bool stopping_ = false;                           // guarded by mutex_
-    std::thread thread_;
+    std::unique_ptr<Drive> drive_;  // last: started after everything it uses
 };
 
 }  // namespace dhtalk

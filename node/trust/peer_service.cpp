@@ -5,7 +5,6 @@
 #include "common/address_bucket.h"
 #include "common/log.h"
 #include "common/msgpack_io.h"
-#include "node/trust/courier.h"
 #include "roster/roster_documents.h"
 
 namespace dhtalk {
@@ -19,12 +18,13 @@ HttpResponse answer(const Status& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<PeerService>> PeerService::start(const std::string& address, uint16_t port, const Clock& clock) {
+Result<std::unique_ptr<PeerService>> PeerService::start(PeerNet& net, const std::string& address, uint16_t port,
+                                                        const Clock& clock) {
     std::unique_ptr<PeerService> s(new PeerService(clock));
     PeerHttpLimits limits;
     limits.max_body_bytes = kMaxPeerBodyBytes;
     PeerService* self = s.get();
-    auto server = PeerHttpServer::start(address.empty() ? "0.0.0.0" : address, port, limits,
+    auto server = net.listen(address.empty() ? "0.0.0.0" : address, port, limits,
                                         [self](const HttpRequest& req) { return self->serve(req); });
     if (!server) return server.status();
     s->server_ = std::move(server).value();

@@ -12,9 +12,9 @@
 //                       answered 200 with the registrar's signed verdict
 //
 // Answers: 202 taken, 200 already held, 400 refused (the reason as text),
-// 503 busy. The HTTP server (peer_http_server.h) bounds every request in
-// bytes and time, and connections per address; handlers run on its pool's
-// threads, so the PeerHandler must be thread-safe.
+// 503 busy. The transport (net/peer_net.h; over TCP, peer_http_server.h)
+// bounds every request in bytes and time, and connections per address;
+// handlers run on its threads, so the PeerHandler must be thread-safe.
 
 #include <atomic>
 #include <memory>
@@ -24,7 +24,7 @@
 #include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "common/status.h"
-#include "net/peer_http_server.h"
+#include "net/peer_net.h"
 #include "roster/roster_documents.h"
 
 namespace dhtalk {
@@ -66,10 +66,11 @@ public:
 
 class PeerService {
 public:
-    // Binds TCP `address:port` (port 0: any free one, which the node then
-    // uses for its DHT too). Answers 503 until a handler is attached.
-    // `clock` (the rate limiter's time) must outlive the service.
-    static Result<std::unique_ptr<PeerService>> start(const std::string& address, uint16_t port, const Clock& clock);
+    // Listens on `net` at `address:port` (port 0: any free one, which the
+    // node then uses for its DHT too). Answers 503 until a handler is
+    // attached. `clock` (the rate limiter's time) must outlive the service.
+    static Result<std::unique_ptr<PeerService>> start(PeerNet& net, const std::string& address, uint16_t port,
+                                                      const Clock& clock);
     ~PeerService();
     uint16_t port() const { return port_; }
     // `handler` must stay valid until stop().
@@ -85,7 +86,7 @@ private:
     std::atomic<RegistrarHandler*> registrar_{nullptr};
     RateLimiter limiter_;
     uint16_t port_ = 0;
-    std::unique_ptr<PeerHttpServer> server_;  // last: stops before what it calls goes
+    std::unique_ptr<PeerListener> server_;  // last: stops before what it calls goes
 };
 
 // Encodes / decodes the body of GET /v1/roster.

@@ -19,12 +19,12 @@ constexpr size_t kMaxEpochsPerCatchUp = 16 * kMaxEpochsPerAnswer;
 
 // The epochs a member at `endpoint` holds from `from` on, page by page,
 // each numbered as asked. `stop` ends it between pages.
-Result<std::vector<RosterEpoch>> fetch_epochs(Courier& courier, const std::string& endpoint, uint64_t from,
+Result<std::vector<RosterEpoch>> fetch_epochs(PeerNet& net, const std::string& endpoint, uint64_t from,
                                               const std::atomic<bool>& stop) {
     std::vector<RosterEpoch> out;
     while (out.size() < kMaxEpochsPerCatchUp) {
         if (stop) return Status::unavailable("stopping");
-        auto page = courier.fetch_roster(endpoint, from + out.size());
+        auto page = fetch_roster(net, endpoint, from + out.size());
         if (!page) return page.status();
         for (const auto& doc : *page) {
             auto e = decode_roster_epoch(doc);
@@ -55,7 +55,8 @@ const char* standing_name(TrustedNetwork::Standing s) {
 }
 
 Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& config, Store& store,
-                                                             const crypto::NodeIdentity& identity, const Clock& clock) {
+                                                             const crypto::NodeIdentity& identity, const Clock& clock,
+                                                             Drivers& drivers, PeerNet& net, uint64_t seed) {
     RosterStore roster(store);
     auto chain = roster.load_chain();
     if (!chain) return chain.status();
@@ -69,11 +70,10 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
                                                             << quorum_rule_name(config.settings.quorum) << ")");
             chain->push_back(std::move(g).value());
         } else if (config.apply) {
-            Courier courier;
             const std::atomic<bool> never{false};
             Status last = Status::invalid("no --bootstrap node to apply through");
             for (const auto& b : config.bootstrap) {
-                auto fetched = fetch_epochs(courier, b, 0, never);
+                auto fetched = fetch_epochs(net, b, 0, never);
                 if (fetched && !fetched->empty()) {
                     *chain = std::move(fetched).value();
                     break;
@@ -91,7 +91,8 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
     }
     auto roster_vote = RosterVote::create(std::move(chain).value(), identity);
     if (!roster_vote) return Status::corruption("the stored roster does not verify: " + roster_vote.status().message());
-    std::unique_ptr<TrustedNetwork> t(new TrustedNetwork(config, store, identity, clock, std::move(roster_vote).value()));
+    std::unique_ptr<TrustedNetwork> t(new TrustedNetwork(config, store, identity, clock, drivers, net, seed,
+                                                          std::move(roster_vote).value()));
     // Restore what was pending; anything that no longer verifies is dropped.
     if (auto apps = t->roster_store_.load_applications())
         for (const auto& a : *apps)
@@ -103,13 +104,17 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
 }
 
 TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity,
-                               const Clock& clock, RosterVote roster_vote)
+                               const Clock& clock, Drivers& drivers, PeerNet& net, uint64_t seed,
+                               RosterVote roster_vote)
     : config_(config),
       roster_store_(store),
       identity_(identity),
       clock_(clock),
       roster_vote_(std::move(roster_vote)),
-      rng_(crypto::random_u64()) {}
+      rng_(seed),
+      net_(net),
+      courier_(drivers, net),
+      catch_up_worker_(drivers, "catch-up", 1) {}
 
 TrustedNetwork::~TrustedNetwork() { stop(); }
 
@@ -377,7 +382,7 @@ void TrustedNetwork::catch_up() {
     sources.insert(sources.end(), config_.bootstrap.begin(), config_.bootstrap.end());
     if (sources.empty()) return;
     const std::string source = sources[static_cast<size_t>(clock_.now().time_since_epoch().count()) % sources.size()];
-    auto fetched = fetch_epochs(courier_, source, epoch() + 1, stopping_);
+    auto fetched = fetch_epochs(net_, source, epoch() + 1, stopping_);
     if (!fetched) {
         DHTALK_LOG(kDebug, "trust", "catch-up from " << source << ": " << fetched.status().message());
         return;
@@ -403,7 +408,7 @@ void TrustedNetwork::catch_up() {
 }
 
 void TrustedNetwork::take_branch(const std::string& source) {
-    auto branch = fetch_epochs(courier_, source, epoch(), stopping_);
+    auto branch = fetch_epochs(net_, source, epoch(), stopping_);
     if (!branch) return;
     std::lock_guard lock(mutex_);
     const RosterEpoch prev = roster_vote_.current();

@@ -69,9 +69,12 @@ public:
 
     // Resumes the stored roster, or founds or joins as configured. kNotFound
     // when there is no roster and neither genesis nor apply was asked for.
-    // `store`, `identity` and `clock` must outlive it.
+    // `store`, `identity`, `clock`, `drivers` (the courier's and catch-up's
+    // turns) and `net` (the way to other members) must outlive it; `seed`
+    // picks the members documents are passed on to.
     static Result<std::unique_ptr<TrustedNetwork>> open(const TrustConfig& config, Store& store,
-                                                        const crypto::NodeIdentity& identity, const Clock& clock);
+                                                        const crypto::NodeIdentity& identity, const Clock& clock,
+                                                        Drivers& drivers, PeerNet& net, uint64_t seed);
     ~TrustedNetwork() override;
 
     // Called after each adopted epoch, with no lock held.
@@ -112,7 +115,7 @@ public:
 
 private:
     TrustedNetwork(const TrustConfig& config, Store& store, const crypto::NodeIdentity& identity, const Clock& clock,
-                   RosterVote roster_vote);
+                   Drivers& drivers, PeerNet& net, uint64_t seed, RosterVote roster_vote);
     Status adopt(const RosterEpoch& next);          // mutex_ held
     void adopted(const RosterEpoch& prev);          // mutex_ held: the current epoch changed from `prev`
     void assemble_if_due(bool any_member);          // mutex_ held
@@ -146,10 +149,11 @@ private:
     std::optional<SteadyTime> quorum_since_;  // guarded by mutex_
     std::map<std::string, std::string> application_origin_;  // guarded by mutex_: applicant id -> origin
     Rng rng_;                                                  // guarded by mutex_: gossip targets
+    PeerNet& net_;
     Courier courier_;
     std::atomic<bool> stopping_{false};     // ends a catch-up between pages
     // Last: stopped first, while everything a catch-up uses still exists.
-    Worker catch_up_worker_{1};
+    Worker catch_up_worker_;
 };
 
 const char* standing_name(TrustedNetwork::Standing s);
