@@ -6,7 +6,10 @@
 // perf). A program that links this file gets its own
 // std::random_device::_M_getval(): while seeded, every random_device in the
 // process (OpenDHT's included) draws from a counter-based stream of the seed;
-// otherwise it calls libstdc++'s own.
+// otherwise it calls libstdc++'s own. It gets its own getrandom() too, which
+// GnuTLS seeds its generators from: while seeded, a reseed
+// (gnutls_rnd_refresh()) draws from a second stream of the seed, so keys,
+// nonces and padding replay as well.
 //
 // Link only into simulation and test programs, like virtual_time.h.
 // Thread-safe.

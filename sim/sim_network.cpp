@@ -41,13 +41,15 @@ private:
 // thread that runs the network.
 class ReceivingSimSocket final : public SimSocket, public SimHost {
 public:
-    ReceivingSimSocket(SimNetwork& network, SimNetwork::HostId host) : SimSocket(network, host) {
+    ReceivingSimSocket(SimNetwork& network, SimNetwork::HostId host, SimHost* owner)
+        : SimSocket(network, host), owner_(owner) {
         network_.attach(host_, this);
     }
     ~ReceivingSimSocket() override { stop(); }
     void stop() override {
-        if (attached_) network_.attach(host_, nullptr);
+        if (attached_) network_.attach(host_, owner_);
         attached_ = false;
+        if (owner_) network_.wake_now(host_);  // what it had asked for is the owner's again
     }
     SteadyTime on_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from, SteadyTime now) override {
         auto packets = getNewPacket();
@@ -56,17 +58,19 @@ public:
         p.from = from;
         p.received = now;
         onReceived(std::move(packets));
-        return SteadyTime::max();
+        return owner_ ? owner_->on_wake(now) : SteadyTime::max();
     }
-    SteadyTime on_wake(SteadyTime) override { return SteadyTime::max(); }
+    SteadyTime on_wake(SteadyTime now) override { return owner_ ? owner_->on_wake(now) : SteadyTime::max(); }
 
 private:
+    SimHost* owner_;
     bool attached_ = true;
 };
 
 }  // namespace
 
-SimNetwork::SimNetwork(const LinkConfig& link) : link_(link), now_(std::chrono::steady_clock::now()) {
+SimNetwork::SimNetwork(const LinkConfig& link)
+    : link_(link), start_(std::chrono::steady_clock::now()), now_(start_) {
     virtual_time::enable(now_);
 }
 
@@ -89,8 +93,8 @@ std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_socket(HostId host) {
     return std::make_unique<SimSocket>(*this, host);
 }
 
-std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_receiving_socket(HostId host) {
-    return std::make_unique<ReceivingSimSocket>(*this, host);
+std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_receiving_socket(HostId host, SimHost* owner) {
+    return std::make_unique<ReceivingSimSocket>(*this, host, owner);
 }
 
 void SimNetwork::attach(HostId host, SimHost* receiver) {
@@ -109,7 +113,7 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
         return;
     }
     const auto latency = link_.fate();
-    if (!latency) {
+    if (!latency || hosts_[from].down) {
         stats_.datagrams_lost++;
         return;
     }
@@ -156,8 +160,13 @@ void SimNetwork::run_until(SteadyTime until) {
             if (h.next_wake != e.at) continue;  // superseded by an earlier request
             h.next_wake = SteadyTime::max();
             arm(e.to, h.receiver->on_wake(now_));
+        } else if (h.down) {
+            stats_.datagrams_lost++;
         } else {
             stats_.datagrams_delivered++;
+            for (uint64_t v : {static_cast<uint64_t>((e.at - start_).count()), uint64_t{e.from}, uint64_t{e.to},
+                               uint64_t{e.payload.size()}})
+                digest_ = (digest_ ^ v) * 1099511628211ull;
             arm(e.to, h.receiver->on_datagram(e.payload.data(), e.payload.size(), hosts_[e.from].address, now_));
         }
     }

@@ -64,13 +64,19 @@ public:
     // The same with a receive side, attached as `host`'s receiver: what
     // reaches the host goes to the socket's setOnReceive() callback, as from
     // a UDP socket, so a chain of sockets (sealed, gossip) runs on it
-    // unchanged. Stopping or destroying it detaches the host; destroy it
+    // unchanged. With an `owner` (a whole node), each datagram is followed
+    // by the owner's on_wake() (to read what the chain queued), wake-ups go
+    // to the owner, and stopping the socket attaches the owner in its place;
+    // without one, stopping or destroying it detaches the host. Destroy it
     // before the network.
-    std::unique_ptr<dht::net::DatagramSocket> open_receiving_socket(HostId host);
+    std::unique_ptr<dht::net::DatagramSocket> open_receiving_socket(HostId host, SimHost* owner = nullptr);
     // Attaches the receiver (nullptr: the host is down and datagrams to it vanish).
     void attach(HostId host, SimHost* receiver);
 
     void send(HostId from, const dht::SockAddr& to, const uint8_t* data, size_t size);
+    // A host that is down sends and receives nothing (a crashed machine):
+    // its datagrams vanish both ways, counted as lost.
+    void set_down(HostId host, bool down) { hosts_[host].down = down; }
     // Asks for `host` to be woken at `when` (a later request than a pending
     // one is ignored: the host re-arms itself on every call anyway).
     void wake_at(HostId host, SteadyTime when);
@@ -85,6 +91,9 @@ public:
     bool run_until_true(const std::function<bool()>& done, std::chrono::nanoseconds limit);
 
     const Stats& stats() const { return stats_; }
+    // A digest of every delivery so far (time since the start, sender,
+    // receiver, size): two runs that did the same have the same digest.
+    uint64_t history_digest() const { return digest_; }
     uint64_t bytes_sent_by(HostId host) const { return hosts_[host].bytes_sent; }
     size_t host_count() const { return hosts_.size(); }
 
@@ -92,6 +101,7 @@ private:
     struct Host {
         dht::SockAddr address;
         SimHost* receiver = nullptr;
+        bool down = false;
         SteadyTime next_wake = SteadyTime::max();
         uint64_t bytes_sent = 0;
     };
@@ -114,7 +124,9 @@ private:
     void arm(HostId host, SteadyTime next);
 
     LinkModel link_;
+    const SteadyTime start_;
     SteadyTime now_;
+    uint64_t digest_ = 14695981039346656037ull;  // FNV-1a
     uint64_t next_seq_ = 0;
     std::vector<Host> hosts_;
     std::vector<Event> events_;  // a min-heap under Later

@@ -381,7 +381,12 @@ void TrustedNetwork::catch_up() {
     std::vector<std::string> sources = peer_endpoints();
     sources.insert(sources.end(), config_.bootstrap.begin(), config_.bootstrap.end());
     if (sources.empty()) return;
-    const std::string source = sources[static_cast<size_t>(clock_.now().time_since_epoch().count()) % sources.size()];
+    size_t pick;
+    {
+        std::lock_guard lock(mutex_);
+        pick = static_cast<size_t>(rng_.uniform(sources.size()));
+    }
+    const std::string& source = sources[pick];
     auto fetched = fetch_epochs(net_, source, epoch() + 1, stopping_);
     if (!fetched) {
         DHTALK_LOG(kDebug, "trust", "catch-up from " << source << ": " << fetched.status().message());

@@ -1,0 +1,230 @@
+#include "sim/sim_nodes.h"
+
+#include <gnutls/crypto.h>
+#include <opendht/sockaddr.h>
+
+#include "common/host_port.h"
+#include "net/peer_net.h"
+#include "node/front/verification_sender.h"
+#include "node/node.h"
+#include "sim/sim_entropy.h"
+#include "storage/memory_store.h"
+#include "storage/shared_store.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+// The network's virtual time; the wall clock runs beside it from a fixed
+// date (2026-01-01), so that a run writes the same times on every replay.
+class SimNodes::SimClock final : public Clock {
+public:
+    explicit SimClock(SteadyTime start) : start_(start) {}
+    SteadyTime now() const override { return steady_clock::now(); }  // virtual: sim/virtual_time.h
+    WallTime wall_now() const override {
+        return from_unix_millis(kWallStartMs) + duration_cast<system_clock::duration>(now() - start_);
+    }
+
+private:
+    static constexpr int64_t kWallStartMs = 1'767'225'600'000;
+    SteadyTime start_;
+};
+
+// The peer service's transport in memory: a request goes straight to the
+// handler listening at the endpoint's port, on the asker's thread.
+class SimNodes::SimPeerNet final : public PeerNet {
+public:
+    Result<std::unique_ptr<PeerListener>> listen(const std::string&, uint16_t port, const PeerHttpLimits& limits,
+                                                 Handler handler) override {
+        if (port == 0) return Status::invalid("a simulated node listens on its own port");
+        if (handlers_.count(port)) return Status::busy("port " + std::to_string(port) + " is taken");
+        handlers_[port] = Listening{limits, std::move(handler)};
+        return std::unique_ptr<PeerListener>(std::make_unique<Listener>(*this, port));
+    }
+
+    Result<PeerAnswer> exchange(const std::string& endpoint, const PeerCall& call, size_t limit) override {
+        auto hp = parse_host_port(endpoint);
+        if (!hp) return hp.status();
+        auto it = handlers_.find(hp->second);
+        if (it == handlers_.end()) return Status::unavailable("cannot reach " + endpoint + ": connection refused");
+        if (call.body.size() > it->second.limits.max_body_bytes)
+            return PeerAnswer{413, "the request is too large\n"};
+        HttpRequest req;
+        req.method = call.method;
+        const auto q = call.path.find('?');
+        req.path = call.path.substr(0, q);
+        if (q != std::string::npos) req.query = call.path.substr(q + 1);
+        req.remote_addr = "127.0.0.1";  // every simulated host lives there
+        if (!call.origin.empty()) req.headers["x-dhtalk-origin"] = call.origin;
+        req.body = call.body;
+        // A copy: the handler may stop this very listener (a node leaving).
+        const Handler handler = it->second.handler;
+        HttpResponse res = handler(req);
+        if (res.body.size() > limit)
+            return Status::corruption(endpoint + " answered with more than " + std::to_string(limit) + " bytes");
+        return PeerAnswer{res.status, std::move(res.body)};
+    }
+
+private:
+    struct Listening {
+        PeerHttpLimits limits;
+        Handler handler;
+    };
+    class Listener final : public PeerListener {
+    public:
+        Listener(SimPeerNet& net, uint16_t port) : net_(net), port_(port) {}
+        ~Listener() override { stop(); }
+        uint16_t port() const override { return port_; }
+        void stop() override { net_.handlers_.erase(port_); }
+
+    private:
+        SimPeerNet& net_;
+        uint16_t port_;
+    };
+    std::map<uint16_t, Listening> handlers_;
+};
+
+// One node's place: its host on the network, where its parts take their
+// turns, and its state that outlives it.
+struct SimNodes::Slot final : SimHost {
+    SimNetwork* network = nullptr;
+    SimNetwork::HostId host = 0;
+    std::filesystem::path dir;
+    std::shared_ptr<OwnerDrivers> drivers;
+    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    std::unique_ptr<Node> node;
+    MemoryFront* front = nullptr;  // owned by the node
+    uint64_t starts = 0;
+
+    // Everything the node's parts asked for, and the node's own tick.
+    SteadyTime on_wake(SteadyTime now) override {
+        SteadyTime next = drivers->run_due(now);
+        if (node) next = std::min(next, node->tick());
+        return std::min(next, drivers->run_due(now));  // what the tick posted or woke
+    }
+    SteadyTime on_datagram(const uint8_t*, size_t, const dht::SockAddr&, SteadyTime now) override {
+        return on_wake(now);  // only between the node's sockets: nothing listens
+    }
+};
+
+SimNodes::SimNodes(const SimNodesConfig& config) : config_(config), network_(config.link) {
+    sim_entropy::seed(config.seed);
+    gnutls_rnd_refresh();  // GnuTLS reseeds from the seed too (sim_entropy.h)
+    clock_ = std::make_unique<SimClock>(network_.now());
+    peers_ = std::make_unique<SimPeerNet>();
+}
+
+SimNodes::~SimNodes() {
+    for (auto& s : slots_)
+        if (s->node) s->node->stop().ignore_error();
+    slots_.clear();
+    sim_entropy::unseed();
+}
+
+const Clock& SimNodes::clock() const { return *clock_; }
+
+size_t SimNodes::add_slot() {
+    auto s = std::make_unique<Slot>();
+    s->network = &network_;
+    s->host = network_.add_host();
+    s->dir = config_.dir / ("node-" + std::to_string(slots_.size()));
+    SimNetwork* network = &network_;
+    const auto host = s->host;
+    s->drivers = std::make_shared<OwnerDrivers>([network, host] { network->wake_now(host); });
+    network_.attach(host, s.get());
+    slots_.push_back(std::move(s));
+    return slots_.size() - 1;
+}
+
+std::string SimNodes::endpoint(size_t i) const {
+    return "127.0.0.1:" + std::to_string(network_.address(slots_.at(i)->host).getPort());
+}
+
+const std::filesystem::path& SimNodes::data_dir(size_t i) const { return slots_.at(i)->dir; }
+
+Status SimNodes::set_identity(size_t i, const std::filesystem::path& identity_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir(i), ec);
+    std::filesystem::copy(identity_dir, data_dir(i) / "identity",
+                          std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing,
+                          ec);
+    if (ec) return Status::io_error("cannot copy the identity: " + ec.message());
+    std::filesystem::permissions(data_dir(i), std::filesystem::perms::owner_all, ec);
+    return Status::ok();
+}
+
+Status SimNodes::start(size_t i, NodeConfig config) {
+    Slot& s = *slots_.at(i);
+    if (s.node) return Status::invalid("node " + std::to_string(i) + " is running");
+    const uint16_t port = network_.address(s.host).getPort();
+    config.data_dir = s.dir;
+    config.bind = "127.0.0.1";
+    config.advertise = "127.0.0.1";
+    config.dht_port = port;
+
+    NodeEnv env;
+    env.clock = clock_.get();
+    env.open_store = [store = s.store](const std::filesystem::path&) -> Result<std::unique_ptr<Store>> {
+        return std::unique_ptr<Store>(std::make_unique<SharedStore>(store));
+    };
+    env.make_sms_sender = [this](const NodeConfig&) -> std::unique_ptr<VerificationSender> {
+        return std::make_unique<CallbackSender>(
+            [this](const std::string& e164, const std::string& code) { codes_[e164] = code; });
+    };
+    SimNetwork* network = &network_;
+    const auto host = s.host;
+    env.wake = [network, host] { network->wake_now(host); };
+    env.drivers = s.drivers;
+    env.dht_on_drivers = true;
+    Slot* slot = &s;
+    env.open_datagram_socket = [network, host, slot](const dht::SockAddr&, const dht::SockAddr&,
+                                                     std::shared_ptr<DatagramCounters>)
+        -> Result<std::unique_ptr<dht::net::DatagramSocket>> { return network->open_receiving_socket(host, slot); };
+    env.peer_net = peers_.get();
+    env.open_client_front = [slot](const ClientServerConfig&, std::shared_ptr<crypto::TlsCredentials>,
+                                   ClientHandler& handler, const Clock&) -> Result<std::unique_ptr<ClientFront>> {
+        auto front = std::make_unique<MemoryFront>(handler);
+        slot->front = front.get();
+        return std::unique_ptr<ClientFront>(std::move(front));
+    };
+    env.serve_status = false;
+    const uint64_t seed = config_.seed ^ (uint64_t{i} << 32) ^ s.starts++;
+    env.random_seed = [seed] { return seed * 0x9e3779b97f4a7c15ull + 1; };
+
+    network_.set_down(s.host, false);
+    auto node = Node::open(config, env);
+    if (!node) {
+        s.front = nullptr;
+        return node.status();
+    }
+    s.node = std::move(node).value();
+    network_.wake_now(s.host);
+    return Status::ok();
+}
+
+void SimNodes::stop(size_t i) {
+    Slot& s = *slots_.at(i);
+    if (!s.node) return;
+    s.node->stop().ignore_error();  // logged by the node
+    s.node.reset();
+    s.front = nullptr;
+}
+
+void SimNodes::crash(size_t i) {
+    Slot& s = *slots_.at(i);
+    if (!s.node) return;
+    network_.set_down(s.host, true);  // what it says while it goes is never heard
+    s.node.reset();
+    s.front = nullptr;
+}
+
+Node* SimNodes::node(size_t i) { return slots_.at(i)->node.get(); }
+
+MemoryFront* SimNodes::front(size_t i) { return slots_.at(i)->front; }
+
+std::string SimNodes::last_code(const std::string& e164) const {
+    auto it = codes_.find(e164);
+    return it == codes_.end() ? std::string() : it->second;
+}
+
+}  // namespace dhtalk

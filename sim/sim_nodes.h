@@ -1,0 +1,100 @@
+#pragma once
+// SimNodes: whole dhtalk nodes (node/node.h) on a SimNetwork, in virtual
+// time, on one thread. Each node is opened by Node::open, as dhtalk-node
+// opens it, with an environment (node/node_env.h) whose parts are the
+// simulation's:
+//
+//   time      the network's virtual clock (the wall clock runs beside it
+//             from a fixed date, so documents carry the same times on
+//             every run);
+//   turns     OwnerDrivers on the node's host: the gossip service, the
+//             courier, the workers and OpenDHT's runner take their turns
+//             when the network wakes the host, never on a thread;
+//   datagrams the real socket chain (sealed, gossip) over the network's
+//             in-memory socket;
+//   peers     the peer service's requests handed to the addressed node's
+//             handler in memory (at once: the peer service's latency is
+//             not modelled);
+//   clients   MemoryFront sessions on the real ClientService;
+//   store     a MemoryStore per node that outlives it (a restart keeps it);
+//   codes     recorded, for the simulation to read.
+//
+// A run replays from its seed: OpenDHT's random engines draw from it
+// (sim_entropy.h), and identities are written before the nodes open
+// (set_identity). What GnuTLS draws (nonces, padding) differs between runs
+// but changes no size, so the network's history digest is the same.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "node/config.h"
+#include "sim/link_model.h"
+#include "sim/memory_front.h"
+#include "sim/sim_network.h"
+
+namespace dhtalk {
+
+class Node;
+
+struct SimNodesConfig {
+    uint64_t seed = 1;
+    LinkConfig link;
+    std::filesystem::path dir;  // the nodes' data directories go under it
+};
+
+class SimNodes {
+public:
+    // Turns on the process's virtual clock and seeded entropy (one
+    // simulation at a time).
+    explicit SimNodes(const SimNodesConfig& config);
+    ~SimNodes();
+    SimNodes(const SimNodes&) = delete;
+    SimNodes& operator=(const SimNodes&) = delete;
+
+    SimNetwork& network() { return network_; }
+    const Clock& clock() const;
+
+    // A place for a node: an address on the network and a data directory.
+    size_t add_slot();
+    size_t size() const { return slots_.size(); }
+    // "127.0.0.1:PORT": the node's DHT and peer endpoint.
+    std::string endpoint(size_t i) const;
+    const std::filesystem::path& data_dir(size_t i) const;
+    // Copies a node identity (crypto::load_or_create_identity's folder)
+    // into slot i's data directory, to open with that identity.
+    Status set_identity(size_t i, const std::filesystem::path& identity_dir);
+
+    // Opens slot i's node with `config` (its data directory, ports and
+    // addresses are the slot's; the rest as given).
+    Status start(size_t i, NodeConfig config);
+    // Stops it as an operator would (it says goodbye); its store stays.
+    void stop(size_t i);
+    // Ends it at once: its host goes silent first, so the others learn of
+    // it only by its silence. Its store stays.
+    void crash(size_t i);
+    Node* node(size_t i);
+    // The node's in-memory client front end; null when it is not running.
+    MemoryFront* front(size_t i);
+
+    // The last verification code sent to `e164` by any node, or "".
+    std::string last_code(const std::string& e164) const;
+
+private:
+    struct Slot;
+    class SimClock;
+    class SimPeerNet;
+
+    SimNodesConfig config_;
+    SimNetwork network_;
+    std::unique_ptr<SimClock> clock_;
+    std::unique_ptr<SimPeerNet> peers_;
+    std::vector<std::unique_ptr<Slot>> slots_;
+    std::map<std::string, std::string> codes_;  // e164 -> the last code
+};
+
+}  // namespace dhtalk
