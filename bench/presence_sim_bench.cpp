@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
         for (size_t h = history_before; h < c.history().size(); ++h) {
             const auto& o = c.history()[h];
             if (o.event.id == c.id(victim) && o.event.state == MemberState::kDead)
-                declared.push_back(static_cast<double>(duration_cast<milliseconds>(o.event.at.time_since_epoch()).count() -
+                declared.push_back(static_cast<double>(duration_cast<milliseconds>(o.event.at - c.start()).count() -
                                                        t0.count()));
         }
         std::printf("2. detection: %zu/%zu nodes declared the killed node dead; p50 %.1f s, last %.1f s; promised %.1f s\n",

@@ -242,17 +242,6 @@ bool SealedSocket::accept(dht::net::ReceivedPacket& packet, std::vector<uint8_t>
     return true;
 }
 
-std::optional<std::vector<uint8_t>> SealedSocket::open_datagram(const uint8_t* data, size_t size,
-                                                                const dht::SockAddr& from) {
-    dht::net::ReceivedPacket p;
-    p.data.assign(data, data + size);
-    p.from = from;
-    std::vector<uint8_t> plain;
-    bool sealed = false;
-    if (!accept(p, plain, sealed)) return std::nullopt;
-    return sealed ? plain : std::vector<uint8_t>(data, data + size);
-}
-
 dht::net::PacketList SealedSocket::on_inner_receive(dht::net::PacketList&& packets) {
     dht::net::PacketList accepted, refused;
     std::vector<uint8_t> scratch;

@@ -107,11 +107,6 @@ public:
     // replacing those it is bound to. A node gives its advertised host.
     void set_own_addresses(const std::vector<dht::SockAddr>& addresses);
 
-    // Opens one sealed datagram received outside the inner socket (the
-    // simulated network delivers to OpenDHT directly): the plaintext, or
-    // nullopt if it is refused (and counted).
-    std::optional<std::vector<uint8_t>> open_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from);
-
     int sendTo(const dht::SockAddr& dest, const uint8_t* data, size_t size, bool replied) override;
     bool hasIPv4() const override { return inner_->hasIPv4(); }
     bool hasIPv6() const override { return inner_->hasIPv6(); }

@@ -50,37 +50,62 @@ private:
     size_t current_ = 0;
 };
 
+// Node i's place on the network.
+class GossipCluster::Host final : public SimHost {
+public:
+    Host(GossipCluster& cluster, size_t i) : cluster_(cluster), i_(i) {}
+    SteadyTime on_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from, SteadyTime) override {
+        if (!cluster_.up_[i_]) return SteadyTime::max();
+        if (auto sender = cluster_.network_.host_at(from))
+            cluster_.receive(i_, *sender, {reinterpret_cast<const char*>(data), size});
+        return cluster_.after(i_);
+    }
+    SteadyTime on_wake(SteadyTime) override { return cluster_.up_[i_] ? cluster_.after(i_) : SteadyTime::max(); }
+
+private:
+    GossipCluster& cluster_;
+    size_t i_;
+};
+
 GossipCluster::GossipCluster(size_t nodes, const SwimConfig& config, const LinkConfig& link, uint64_t seed,
                              const PresenceConfig& presence)
-    : config_(config), link_(link), seed_(seed), presence_config_(presence) {
-    for (size_t i = 0; i < nodes; ++i) ids_.push_back(node_name(i));
+    : config_(config), seed_(seed), network_(link), start_(network_.now()), presence_config_(presence) {
+    for (size_t i = 0; i < nodes; ++i) {
+        ids_.push_back(node_name(i));
+        const auto h = network_.add_host();
+        (void)h;  // hosts are numbered as nodes: host(i) == i
+        hosts_.push_back(std::make_unique<Host>(*this, i));
+        network_.attach(host(i), hosts_.back().get());
+    }
     signer_ = std::make_unique<Signer>(nodes, seed);
     nodes_.resize(nodes);
     presence_.resize(nodes);
     presence_bytes_.assign(nodes, 0);
     presence_bytes_in_.assign(nodes, 0);
     up_.assign(nodes, true);
-    generation_.assign(nodes, 0);
-    extra_delay_.assign(nodes, milliseconds(0));
     for (size_t i = 0; i < nodes; ++i) make_node(i, 0);
 }
 
-GossipCluster::~GossipCluster() = default;
+GossipCluster::~GossipCluster() {
+    for (size_t i = 0; i < hosts_.size(); ++i) network_.attach(host(i), nullptr);
+}
 
 void GossipCluster::make_node(size_t i, uint64_t incarnation) {
     nodes_[i] = std::make_unique<Swim>(ids_[i], config_, seed_ * 1000003 + i * 7919 + incarnation, incarnation);
-    nodes_[i]->set_members(ids_, now_);
+    nodes_[i]->set_members(ids_, now_time());
     presence_[i] = std::make_unique<PresenceChannel>(ids_[i], presence_config_, *signer_);
-    presence_[i]->set_members(ids_, now_);
-    generation_[i]++;
-    schedule_wake(i, now_);
+    presence_[i]->set_members(ids_, now_time());
+    network_.wake_now(host(i));
 }
 
-milliseconds GossipCluster::now() const { return duration_cast<milliseconds>(now_ - start_); }
+milliseconds GossipCluster::now() const { return duration_cast<milliseconds>(now_time() - start_); }
 int64_t GossipCluster::wall_ms() const { return kWallStartMs + now().count(); }
 
-void GossipCluster::schedule_wake(size_t i, SteadyTime at) {
-    queue_.push({at, order_++, i, true, generation_[i], 0, {}});
+void GossipCluster::set_partition(std::function<bool(size_t, size_t)> blocked) {
+    if (!blocked) return network_.set_partition(nullptr);
+    network_.set_partition([blocked = std::move(blocked)](SimNetwork::HostId a, SimNetwork::HostId b) {
+        return blocked(a, b);
+    });
 }
 
 void GossipCluster::route(size_t i, std::vector<SwimDatagram> datagrams, Channel channel) {
@@ -90,10 +115,9 @@ void GossipCluster::route(size_t i, std::vector<SwimDatagram> datagrams, Channel
         if (channel == kPresence) presence_bytes_[i] += d.bytes.size() + 1;
         const size_t to = index_of(d.to);
         if (to >= nodes_.size()) continue;
-        auto fate = link_.fate();
-        if (!fate || (blocked_ && blocked_(i, to))) continue;
-        const auto at = now_ + *fate + extra_delay_[i] + extra_delay_[to];
-        queue_.push({at, order_++, to, false, 0, i, static_cast<char>(channel) + std::move(d.bytes)});
+        const std::string tagged = static_cast<char>(channel) + std::move(d.bytes);
+        network_.send(host(i), network_.address(host(to)), reinterpret_cast<const uint8_t*>(tagged.data()),
+                      tagged.size());
     }
 }
 
@@ -105,89 +129,81 @@ void GossipCluster::flush(size_t i) {
         changed = true;
         history_.push_back({i, std::move(e)});
     }
-    if (changed) presence_[i]->set_members(nodes_[i]->live_members(), now_);
+    if (changed) presence_[i]->set_members(nodes_[i]->live_members(), now_time());
     route(i, nodes_[i]->take_outgoing(), kMembership);
     route(i, presence_[i]->take_outgoing(), kPresence);
     for (auto& d : presence_[i]->take_deliveries()) delivered_.push_back({i, now(), std::move(d)});
 }
 
-void GossipCluster::after(size_t i) {
+void GossipCluster::receive(size_t i, size_t from, std::string_view bytes) {
+    if (bytes.empty()) return;
+    // Refusals are the cores' to count; tests look at outcomes.
     signer_->act_as(i);
-    const auto next = std::min(nodes_[i]->tick(now_), presence_[i]->tick(now_));
+    const std::string_view body = bytes.substr(1);
+    if (bytes[0] == kMembership) {
+        nodes_[i]->on_datagram(ids_[from], body, now_time()).ignore_error();
+    } else {
+        presence_bytes_in_[i] += bytes.size();
+        presence_[i]->on_datagram(ids_[from], body, now_time()).ignore_error();
+    }
+}
+
+SteadyTime GossipCluster::after(size_t i) {
+    signer_->act_as(i);
+    const auto next = std::min(nodes_[i]->tick(now_time()), presence_[i]->tick(now_time()));
     flush(i);
-    generation_[i]++;
-    schedule_wake(i, next);
+    return next;
 }
 
 void GossipCluster::inject(size_t from, size_t to, std::string bytes, Channel channel) {
-    queue_.push({now_, order_++, to, false, 0, from, static_cast<char>(channel) + std::move(bytes)});
+    const std::string tagged = static_cast<char>(channel) + std::move(bytes);
+    network_.inject(host(from), host(to), reinterpret_cast<const uint8_t*>(tagged.data()), tagged.size());
 }
 
 void GossipCluster::login(size_t i, const std::string& user, bool without_list) {
     signer_->act_as(i);
-    presence_[i]->login(user, now_, wall_ms());
-    if (!without_list) presence_[i]->set_privacy(user, privacy_[user], now_);
-    after(i);
+    presence_[i]->login(user, now_time(), wall_ms());
+    if (!without_list) presence_[i]->set_privacy(user, privacy_[user], now_time());
+    network_.wake_at(host(i), after(i));
 }
 
 void GossipCluster::logout(size_t i, const std::string& user) {
     signer_->act_as(i);
-    presence_[i]->logout(user, now_, wall_ms());
-    after(i);
+    presence_[i]->logout(user, now_time(), wall_ms());
+    network_.wake_at(host(i), after(i));
 }
 
 Status GossipCluster::set_presence(size_t i, const std::string& user, const std::string& show, const std::string& status) {
     signer_->act_as(i);
-    Status s = presence_[i]->set(user, show, status, now_, wall_ms());
-    after(i);
+    Status s = presence_[i]->set(user, show, status, now_time(), wall_ms());
+    network_.wake_at(host(i), after(i));
     return s;
 }
 
 void GossipCluster::watch(size_t i, const std::string& watcher, const std::string& target) {
     signer_->act_as(i);
-    presence_[i]->watch(watcher, target, now_).ignore_error();  // bounded far above what tests watch
-    after(i);
+    presence_[i]->watch(watcher, target, now_time()).ignore_error();  // bounded far above what tests watch
+    network_.wake_at(host(i), after(i));
 }
 
 void GossipCluster::set_privacy(size_t i, const std::string& user, PrivacyList list) {
     signer_->act_as(i);
     privacy_[user] = list;
-    presence_[i]->set_privacy(user, std::move(list), now_);
-    after(i);
+    presence_[i]->set_privacy(user, std::move(list), now_time());
+    network_.wake_at(host(i), after(i));
 }
 
 void GossipCluster::stop(size_t i) {
     up_[i] = false;
-    generation_[i]++;
+    network_.set_down(host(i), true);
 }
 
 void GossipCluster::restart(size_t i) {
     up_[i] = true;
-    make_node(i, static_cast<uint64_t>(duration_cast<milliseconds>(now_ - start_).count()) + 1);
+    network_.set_down(host(i), false);
+    make_node(i, static_cast<uint64_t>(now().count()) + 1);
 }
 
-void GossipCluster::run_until(milliseconds t) {
-    const SteadyTime end = start_ + t;
-    while (!queue_.empty() && queue_.top().at <= end) {
-        Event e = queue_.top();
-        queue_.pop();
-        now_ = std::max(now_, e.at);
-        if (!up_[e.node]) continue;
-        if (e.wake) {
-            if (e.generation != generation_[e.node]) continue;  // superseded
-        } else if (!e.bytes.empty()) {
-            // Refusals are the cores' to count; tests look at outcomes.
-            signer_->act_as(e.node);
-            const std::string_view body = std::string_view(e.bytes).substr(1);
-            if (e.bytes[0] == kMembership) nodes_[e.node]->on_datagram(ids_[e.from], body, now_).ignore_error();
-            else {
-                presence_bytes_in_[e.node] += e.bytes.size();
-                presence_[e.node]->on_datagram(ids_[e.from], body, now_).ignore_error();
-            }
-        }
-        after(e.node);
-    }
-    now_ = std::max(now_, end);
-}
+void GossipCluster::run_until(milliseconds t) { network_.run_until(start_ + t); }
 
 }  // namespace dhtalk

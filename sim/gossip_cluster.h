@@ -4,18 +4,21 @@
 // benchmarks, wired as a node wires them: a member declared dead by a node's
 // membership core is reported to its presence core, and live members are the
 // presence core's members. Datagrams carry a one-byte channel tag, as on the
-// sealed transport. Datagrams meet a LinkModel (latency,
-// loss); nodes can be stopped, slowed or cut off from each other. Events are
-// processed in time order, ties in insertion order, so a run replays exactly
-// from its seed. Not thread-safe.
+// gossip socket. Each node is a host on a SimNetwork (sim_network.h), whose
+// link model, partitions and per-host delays the datagrams meet; nodes can
+// be stopped, slowed or cut off from each other. The network runs events in
+// time order, ties in insertion order, so a run replays exactly from its
+// seed. It drives the process's virtual clock: one cluster (or other
+// simulation) at a time. Not thread-safe.
 
 #include <functional>
+#include <map>
 #include <memory>
-#include <queue>
 #include <string>
 #include <vector>
 
 #include "sim/link_model.h"
+#include "sim/sim_network.h"
 #include "node/gossip/presence.h"
 #include "node/gossip/swim.h"
 
@@ -34,6 +37,8 @@ public:
     // Runs until `t` (virtual time since the start).
     void run_until(std::chrono::milliseconds t);
     std::chrono::milliseconds now() const;
+    // The virtual time the cluster started at (cores' times count from it).
+    SteadyTime start() const { return start_; }
 
     Swim& node(size_t i) { return *nodes_[i]; }
     PresenceChannel& presence(size_t i) { return *presence_[i]; }
@@ -62,9 +67,9 @@ public:
     void restart(size_t i);
     bool running(size_t i) const { return up_[i]; }
     // Datagrams between a and b are dropped while `blocked(a, b)` holds.
-    void set_partition(std::function<bool(size_t, size_t)> blocked) { blocked_ = std::move(blocked); }
+    void set_partition(std::function<bool(size_t, size_t)> blocked);
     // Extra one-way delay on everything node i sends and receives.
-    void set_extra_delay(size_t i, std::chrono::milliseconds d) { extra_delay_[i] = d; }
+    void set_extra_delay(size_t i, std::chrono::milliseconds d) { network_.set_extra_delay(host(i), d); }
     enum Channel : char { kMembership = 1, kPresence = 2 };
     // Sends raw bytes as if from node `from` (for hostile-input tests).
     void inject(size_t from, size_t to, std::string bytes, Channel channel = kMembership);
@@ -83,30 +88,25 @@ public:
     uint64_t presence_bytes_received(size_t i) const { return presence_bytes_in_[i]; }
 
 private:
-    struct Event {
-        SteadyTime at;
-        uint64_t order;
-        size_t node;
-        bool wake;  // else a delivery
-        uint64_t generation;
-        size_t from;
-        std::string bytes;
-        bool operator>(const Event& o) const { return at != o.at ? at > o.at : order > o.order; }
-    };
-    void schedule_wake(size_t i, SteadyTime at);
-    void flush(size_t i);
+    class Host;
+    static SimNetwork::HostId host(size_t i) { return static_cast<SimNetwork::HostId>(i); }
     void make_node(size_t i, uint64_t incarnation);
     void route(size_t i, std::vector<SwimDatagram> datagrams, Channel channel);
-    void after(size_t i);  // a node's cores were called: collect, then schedule it
+    void flush(size_t i);
+    // A datagram reached node i from `from`: to the core its channel names.
+    void receive(size_t i, size_t from, std::string_view bytes);
+    // A node's cores were called: collect what they produced; returns when
+    // they next want a tick.
+    SteadyTime after(size_t i);
+    SteadyTime now_time() const { return network_.now(); }
 
     class Signer;
 
     SwimConfig config_;
-    LinkModel link_;
     uint64_t seed_;
-    SteadyTime start_{};
-    SteadyTime now_{};
-    uint64_t order_ = 0;
+    SimNetwork network_;  // node i is host i
+    SteadyTime start_;
+    std::vector<std::unique_ptr<Host>> hosts_;
     std::vector<std::string> ids_;
     std::vector<std::unique_ptr<Swim>> nodes_;
     std::unique_ptr<Signer> signer_;
@@ -117,10 +117,6 @@ private:
     std::vector<uint64_t> presence_bytes_in_;
     std::vector<Delivered> delivered_;
     std::vector<bool> up_;
-    std::vector<uint64_t> generation_;
-    std::vector<std::chrono::milliseconds> extra_delay_;
-    std::function<bool(size_t, size_t)> blocked_;
-    std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
     std::vector<Observed> history_;
     uint64_t sent_ = 0, bytes_ = 0;
 };

@@ -11,8 +11,7 @@ namespace {
 
 constexpr in_port_t kFirstPort = 1;
 
-// The socket OpenDHT is given: sending enters the network; receiving is done
-// by the network calling Dht::periodic directly, so no receive side is needed.
+// Sending: what enters the network from a host.
 class SimSocket : public dht::net::DatagramSocket {
 public:
     SimSocket(SimNetwork& network, SimNetwork::HostId host) : network_(network), host_(host) {}
@@ -89,10 +88,6 @@ SimNetwork::HostId SimNetwork::add_host() {
     return id;
 }
 
-std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_socket(HostId host) {
-    return std::make_unique<SimSocket>(*this, host);
-}
-
 std::unique_ptr<dht::net::DatagramSocket> SimNetwork::open_receiving_socket(HostId host, SimHost* owner) {
     return std::make_unique<ReceivingSimSocket>(*this, host, owner);
 }
@@ -102,23 +97,34 @@ void SimNetwork::attach(HostId host, SimHost* receiver) {
     hosts_[host].next_wake = SteadyTime::max();
 }
 
+std::optional<SimNetwork::HostId> SimNetwork::host_at(const dht::SockAddr& address) const {
+    const in_port_t port = address.getPort();
+    if (address.getFamily() != AF_INET || port < kFirstPort || size_t{port} - kFirstPort >= hosts_.size())
+        return std::nullopt;
+    return static_cast<HostId>(port - kFirstPort);
+}
+
 void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data, size_t size) {
     stats_.datagrams_sent++;
     stats_.bytes_sent += size;
     hosts_[from].bytes_sent += size;
-    const in_port_t port = to.getPort();
-    const bool known = to.getFamily() == AF_INET && port >= kFirstPort && size_t{port} - kFirstPort < hosts_.size();
+    const auto known = host_at(to);
     if (!known) {
         stats_.datagrams_undeliverable++;
         return;
     }
+    const HostId to_host = *known;
     const auto latency = link_.fate();
-    if (!latency || hosts_[from].down) {
+    if (!latency || hosts_[from].down || (blocked_ && blocked_(from, to_host))) {
         stats_.datagrams_lost++;
         return;
     }
-    push(Event{now_ + *latency, 0, static_cast<HostId>(port - kFirstPort), from, false,
+    push(Event{now_ + *latency + hosts_[from].extra_delay + hosts_[to_host].extra_delay, 0, to_host, from, false,
                std::vector<uint8_t>(data, data + size)});
+}
+
+void SimNetwork::inject(HostId from, HostId to, const uint8_t* data, size_t size) {
+    push(Event{now_, 0, to, from, false, std::vector<uint8_t>(data, data + size)});
 }
 
 void SimNetwork::wake_at(HostId host, SteadyTime when) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <opendht/network_utils.h>
@@ -59,12 +60,13 @@ public:
     // Reserves an address. At most kMaxHosts.
     HostId add_host();
     const dht::SockAddr& address(HostId host) const { return hosts_[host].address; }
-    // A socket for OpenDHT whose sends enter the network from `host`.
-    std::unique_ptr<dht::net::DatagramSocket> open_socket(HostId host);
-    // The same with a receive side, attached as `host`'s receiver: what
-    // reaches the host goes to the socket's setOnReceive() callback, as from
-    // a UDP socket, so a chain of sockets (sealed, gossip) runs on it
-    // unchanged. With an `owner` (a whole node), each datagram is followed
+    // The host at `address`, if there is one.
+    std::optional<HostId> host_at(const dht::SockAddr& address) const;
+    // A socket whose sends enter the network from `host`, attached as the
+    // host's receiver: what reaches the host goes to the socket's
+    // setOnReceive() callback, as from a UDP socket, so a chain of sockets
+    // (sealed, gossip) runs on it unchanged. With an `owner` (an OpenDHT
+    // node, a whole dhtalk node), each datagram is followed
     // by the owner's on_wake() (to read what the chain queued), wake-ups go
     // to the owner, and stopping the socket attaches the owner in its place;
     // without one, stopping or destroying it detaches the host. Destroy it
@@ -77,6 +79,15 @@ public:
     // A host that is down sends and receives nothing (a crashed machine):
     // its datagrams vanish both ways, counted as lost.
     void set_down(HostId host, bool down) { hosts_[host].down = down; }
+    // Datagrams sent from a to b vanish while `blocked(a, b)` holds (counted
+    // as lost); nullptr heals every partition.
+    void set_partition(std::function<bool(HostId, HostId)> blocked) { blocked_ = std::move(blocked); }
+    // Extra one-way delay on everything `host` sends and receives (a slow
+    // or far host).
+    void set_extra_delay(HostId host, std::chrono::nanoseconds delay) { hosts_[host].extra_delay = delay; }
+    // Delivers `data` to `to` now, as if from `from`, past the link model
+    // (hostile-input tests).
+    void inject(HostId from, HostId to, const uint8_t* data, size_t size);
     // Asks for `host` to be woken at `when` (a later request than a pending
     // one is ignored: the host re-arms itself on every call anyway).
     void wake_at(HostId host, SteadyTime when);
@@ -102,6 +113,7 @@ private:
         dht::SockAddr address;
         SimHost* receiver = nullptr;
         bool down = false;
+        std::chrono::nanoseconds extra_delay{0};
         SteadyTime next_wake = SteadyTime::max();
         uint64_t bytes_sent = 0;
     };
@@ -129,6 +141,7 @@ private:
     uint64_t digest_ = 14695981039346656037ull;  // FNV-1a
     uint64_t next_seq_ = 0;
     std::vector<Host> hosts_;
+    std::function<bool(HostId, HostId)> blocked_;
     std::vector<Event> events_;  // a min-heap under Later
     Stats stats_;
 };

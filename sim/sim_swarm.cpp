@@ -6,7 +6,10 @@
 
 namespace dhtalk {
 
-// One OpenDHT node attached to the simulated network.
+// One OpenDHT node attached to the simulated network, over the same socket
+// chain as a node's overlay: the network's receiving socket, sealed if the
+// swarm is. Datagrams come up through the chain to OpenDHT; refused ones
+// never reach it.
 class SimDhtNode final : public SimHost {
 public:
     SimDhtNode(SimNetwork& network, const dht::InfoHash& id, dht::NetId network_id, bool sealed)
@@ -18,25 +21,31 @@ public:
         // throttle the whole swarm as if it were one peer.
         config.max_req_per_sec = -1;
         config.max_peer_req_per_sec = -1;
-        std::unique_ptr<dht::net::DatagramSocket> socket = network.open_socket(host_);
+        std::unique_ptr<dht::net::DatagramSocket> socket = network.open_receiving_socket(host_, this);
         if (sealed) {
             // steady_clock is the virtual clock here, so grace periods run on virtual time.
             auto s = std::make_unique<SealedSocket>(std::move(socket), clock_, counters_);
             sealed_ = s.get();
             socket = std::move(s);
         }
+        // A bare dht::Dht reads nothing itself (DhtRunner would): hand it
+        // each datagram that comes up the chain.
+        socket->setOnReceive([this](dht::net::PacketList&& packets) {
+            for (auto& p : packets) dht_->periodic(p.data.data(), p.data.size(), std::move(p.from), p.received);
+            return dht::net::PacketList{};
+        });
         dht_ = std::make_unique<dht::Dht>(std::move(socket), config, std::shared_ptr<dht::Logger>{});
-        network.attach(host_, this);
     }
-    ~SimDhtNode() override { network_.attach(host_, nullptr); }
+    ~SimDhtNode() override {
+        dht_.reset();  // its socket hands the host back to this node: detach it
+        network_.attach(host_, nullptr);
+    }
 
-    SteadyTime on_datagram(const uint8_t* data, size_t size, const dht::SockAddr& from, SteadyTime now) override {
-        if (!sealed_) return dht_->periodic(data, size, from, now);
-        auto plain = sealed_->open_datagram(data, size, from);
-        if (!plain) return dht_->periodic(nullptr, 0, dht::SockAddr(), now);
-        return dht_->periodic(plain->data(), plain->size(), from, now);
-    }
+    // After each datagram too: what OpenDHT scheduled while reading it.
     SteadyTime on_wake(SteadyTime now) override { return dht_->periodic(nullptr, 0, dht::SockAddr(), now); }
+    SteadyTime on_datagram(const uint8_t*, size_t, const dht::SockAddr&, SteadyTime now) override {
+        return on_wake(now);  // only while the socket is detached: nothing listens
+    }
 
     dht::Dht& dht() { return *dht_; }
     SimNetwork::HostId host() const { return host_; }

@@ -2,9 +2,10 @@
 // SimSwarm: many real OpenDHT nodes (dht::Dht) in one process on a
 // SimNetwork, with blocking put/get that run the network until the operation
 // finishes. Used by the simulated-network tests, the swarm benchmark and,
-// later, dhtalk-swarm. Our part (addresses, node ids, contacts, link fates)
-// replays exactly from the seed; OpenDHT seeds its own generator from the
-// hardware, so whole runs replay statistically, not bit for bit.
+// later, dhtalk-swarm. Each node runs on the network's receiving socket,
+// sealed in a sealed swarm, as a node's overlay does. A run replays from its
+// seed, OpenDHT's random choices included (sim_entropy.h), when it starts
+// from the same heap (docs/simulation.md).
 // Single-threaded, like SimNetwork.
 
 #include <chrono>

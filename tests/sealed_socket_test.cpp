@@ -6,6 +6,7 @@
 #include "net/replay_window.h"
 #include "net/sealed_socket.h"
 #include "net/udp_socket.h"
+#include "testing/feed_socket.h"
 #include "testing/test_util.h"
 
 #include "tests/doctest.h"
@@ -81,6 +82,35 @@ struct Endpoint {
     std::vector<std::string> received;  // guarded by mutex
 };
 
+// A sealed socket over one the test feeds (testing/feed_socket.h): captured
+// datagrams go up its real receive path as if from any address, to replay
+// them along chosen paths. Reached at `own` unless told otherwise.
+struct FedMember {
+    FedMember(const Clock& clock, uint16_t own) {
+        auto address = loopback();
+        address.setPort(own);
+        auto feed = std::make_unique<test::FeedSocket>(address);
+        below = feed.get();
+        socket = std::make_unique<SealedSocket>(std::move(feed), clock, counters);
+        socket->setOnReceive([this](dht::net::PacketList&& packets) {
+            for (auto& p : packets) received.emplace_back(p.data.begin(), p.data.end());
+            return dht::net::PacketList{};
+        });
+    }
+    // The plaintext, if the datagram from `from` opened.
+    std::optional<std::string> opens(const std::vector<uint8_t>& bytes, const dht::SockAddr& from) {
+        const size_t before = received.size();
+        below->feed(bytes.data(), bytes.size(), from);
+        if (received.size() == before) return std::nullopt;
+        return received.back();
+    }
+
+    std::shared_ptr<SealCounters> counters = std::make_shared<SealCounters>();
+    test::FeedSocket* below = nullptr;  // owned by socket
+    std::unique_ptr<SealedSocket> socket;
+    std::vector<std::string> received;
+};
+
 // A plain socket that records raw datagrams, to capture and forge traffic.
 struct Tap {
     Tap() {
@@ -123,7 +153,7 @@ TEST_CASE("members with the key talk; everything else is refused and counted") {
     // Capture a genuine sealed datagram to replay and tamper with: `a` sends
     // it to the tap, which stands on the path to a member reached there.
     Tap tap;
-    Endpoint member(clock);
+    FedMember member(clock, 9);
     member.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
     REQUIRE(member.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
     const std::string secret = "a secret marker";
@@ -134,12 +164,10 @@ TEST_CASE("members with the key talk; everything else is refused and counted") {
     CHECK(genuine.size() == SealedSocket::kOverheadBytes + secret.size());
     CHECK(std::string(genuine.begin(), genuine.end()).find(secret) == std::string::npos);  // not in the clear
 
-    auto deliver = [&](const std::vector<uint8_t>& bytes) {
-        return member.socket->open_datagram(bytes.data(), bytes.size(), a.address());
-    };
+    auto deliver = [&](const std::vector<uint8_t>& bytes) { return member.opens(bytes, a.address()); };
     auto opened = deliver(genuine);  // first delivery: accepted
     REQUIRE(opened);
-    CHECK(std::string(opened->begin(), opened->end()) == secret);
+    CHECK(*opened == secret);
     CHECK_FALSE(deliver(genuine));  // replayed
     auto tampered = genuine;
     tampered.back() ^= 1;
@@ -169,23 +197,25 @@ TEST_CASE("members with the key talk; everything else is refused and counted") {
 
 TEST_CASE("a captured datagram opens only on its path: not from the replayer's address, not at another member") {
     ManualClock clock;
-    Endpoint a(clock), other(clock);
+    Endpoint a(clock);
+    FedMember other(clock, 9);
     Tap tap;
-    Endpoint member(clock);  // reached at the tap's address
+    FedMember member(clock, 10);  // reached at the tap's address
     member.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
-    for (auto* e : {&a, &other, &member}) REQUIRE(e->socket->set_key(key_for(1, 0xAA), 10s).is_ok());
+    for (auto* socket : {a.socket.get(), other.socket.get(), member.socket.get()})
+        REQUIRE(socket->set_key(key_for(1, 0xAA), 10s).is_ok());
     REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), "for member only") == 0);
     REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
     const auto genuine = tap.at(0);
 
     // Replayed from the tap's own address: OpenDHT would re-home a's node id there.
-    CHECK_FALSE(member.socket->open_datagram(genuine.data(), genuine.size(), tap.socket->getBoundRef(AF_INET)));
+    CHECK_FALSE(member.opens(genuine, tap.socket->getBoundRef(AF_INET)));
     // Replayed to another member, as if from a.
-    CHECK_FALSE(other.socket->open_datagram(genuine.data(), genuine.size(), a.address()));
+    CHECK_FALSE(other.opens(genuine, a.address()));
     CHECK(member.counters->refused_tag == 1);
     CHECK(other.counters->refused_tag == 1);
     // On its own path it opens (the refusals above did not use it up).
-    CHECK(member.socket->open_datagram(genuine.data(), genuine.size(), a.address()));
+    CHECK(member.opens(genuine, a.address()));
 }
 
 TEST_CASE("a restarted receiver refuses datagrams sealed before it started") {
@@ -197,21 +227,21 @@ TEST_CASE("a restarted receiver refuses datagrams sealed before it started") {
     REQUIRE(test::wait_until([&] { return tap.count() == 1; }, 5s));
     const auto before = tap.at(0);
     {
-        Endpoint member(clock);
+        FedMember member(clock, 9);
         member.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
         REQUIRE(member.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
-        CHECK(member.socket->open_datagram(before.data(), before.size(), a.address()));
+        CHECK(member.opens(before, a.address()));
     }
     clock.advance(2s);
-    Endpoint restarted(clock);  // the same member, its replay windows empty
+    FedMember restarted(clock, 9);  // the same member, its replay windows empty
     restarted.socket->set_own_addresses({tap.socket->getBoundRef(AF_INET)});
     REQUIRE(restarted.socket->set_key(key_for(1, 0xAA), 10s).is_ok());
-    CHECK_FALSE(restarted.socket->open_datagram(before.data(), before.size(), a.address()));
+    CHECK_FALSE(restarted.opens(before, a.address()));
     CHECK(restarted.counters->refused_stale == 1);
     REQUIRE(a.send_to(tap.socket->getBoundRef(AF_INET), "sealed after the restart") == 0);
     REQUIRE(test::wait_until([&] { return tap.count() == 2; }, 5s));
     const auto after = tap.at(1);
-    CHECK(restarted.socket->open_datagram(after.data(), after.size(), a.address()));
+    CHECK(restarted.opens(after, a.address()));
 }
 
 TEST_CASE("a socket that knows no address of its own neither seals nor opens on that family") {

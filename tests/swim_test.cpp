@@ -181,7 +181,7 @@ TEST_CASE("a run replays exactly from its seed") {
         std::vector<std::string> h;
         for (const auto& o : c.history())
             h.push_back(std::to_string(o.observer) + o.event.id + member_state_name(o.event.state) +
-                        std::to_string(o.event.at.time_since_epoch().count()));
+                        std::to_string((o.event.at - c.start()).count()));
         return std::make_pair(h, c.bytes_sent());
     };
     const auto a = run(), b = run();
