@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 #include <httplib.h>
@@ -74,6 +75,13 @@ std::string code_for(const std::vector<BenchNode>& nodes, const std::string& pho
 
 LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, const std::vector<std::string>& extra)
     : dir_(dir), nodes_(static_cast<size_t>(count)) {
+    if (std::error_code ec; !std::filesystem::exists(node_binary(), ec)) {
+        // A benchmark cannot go on without it, and an exception here would
+        // end it with no word of why.
+        std::fprintf(stderr, "error: no dhtalk-node at %s: build the project first (scripts/build.sh)\n",
+                     node_binary().c_str());
+        std::exit(1);
+    }
     const double t0 = wall_seconds();
     for (int i = 0; i < count; ++i) {
         BenchNode& n = nodes_[static_cast<size_t>(i)];

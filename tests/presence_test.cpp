@@ -369,6 +369,18 @@ TEST_CASE("tables a user or a member can grow are bounded per user") {
         node.unwatch(kBob, user(0));
         CHECK(node.watch(kBob, user(3), now));
     }
+    SUBCASE("a watch lasts until every hold of it is released") {
+        REQUIRE(node.watch(kBob, user(0), now));  // one session
+        REQUIRE(node.watch(kBob, user(0), now));  // another, or a one-off get
+        node.unwatch(kBob, user(0));
+        CHECK(node.watching(kBob, user(0)));
+        node.unwatch(kBob, user(0));
+        CHECK_FALSE(node.watching(kBob, user(0)));
+        node.unwatch(kBob, user(0));  // one too many: nothing to release
+        REQUIRE(node.watch(kBob, user(0), now));
+        node.unwatch_all(kBob);
+        CHECK_FALSE(node.watching(kBob, user(0)));
+    }
     SUBCASE("a member cannot fill the directory or subscribe for non-members") {
         auto subscribe = [](const std::string& u, const std::string& origin) {
             msgpack::sbuffer buf;

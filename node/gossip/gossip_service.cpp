@@ -155,7 +155,7 @@ SteadyTime GossipService::turn(SteadyTime now) {
             if (d.watcher == it->watcher && d.presence.user_id == it->target) answered = true;
         if (answered || now >= it->deadline) {
             auto p = answered ? presence_.presence_for(it->watcher, it->target) : std::optional<Presence>();
-            unwatch_locked(it->watcher, it->target);
+            presence_.unwatch(it->watcher, it->target);  // the get's hold
             done.push_back({std::move(*it), p});
             it = gets_.erase(it);
         } else {
@@ -202,30 +202,13 @@ void GossipService::set_privacy(const std::string& user, PrivacyList list) {
     act([&] { presence_.set_privacy(user, std::move(list), clock_.now()); return 0; });
 }
 
-Status GossipService::watch_locked(const std::string& watcher, const std::string& target) {
-    auto& refs = watch_refs_[{watcher, target}];
-    if (refs++ > 0) return Status::ok();
-    Status s = presence_.watch(watcher, target, clock_.now());  // bounded per watcher and per node
-    if (!s) watch_refs_.erase({watcher, target});
-    return s;
-}
-
-void GossipService::unwatch_locked(const std::string& watcher, const std::string& target) {
-    auto it = watch_refs_.find({watcher, target});
-    if (it == watch_refs_.end()) return;
-    if (--it->second == 0) {
-        watch_refs_.erase(it);
-        presence_.unwatch(watcher, target);
-    }
-}
-
 Status GossipService::watch(const std::string& watcher, const std::string& target) {
-    return act([&] { return watch_locked(watcher, target); });
+    return act([&] { return presence_.watch(watcher, target, clock_.now()); });
 }
 
 void GossipService::unwatch(const std::string& watcher, const std::string& target) {
     std::lock_guard lock(mutex_);
-    unwatch_locked(watcher, target);
+    presence_.unwatch(watcher, target);
 }
 
 void GossipService::get(const std::string& watcher, const std::string& target,
@@ -233,10 +216,10 @@ void GossipService::get(const std::string& watcher, const std::string& target,
     std::optional<Presence> known;
     {
         std::lock_guard lock(mutex_);
-        if (watch_refs_.count({watcher, target})) known = presence_.presence_for(watcher, target);
+        if (presence_.watching(watcher, target)) known = presence_.presence_for(watcher, target);
         if (!known) {
             // Watch it for a moment: the host answers a new subscription at once.
-            if (watch_locked(watcher, target)) {
+            if (presence_.watch(watcher, target, clock_.now())) {  // a hold of the get's own
                 gets_.push_back({watcher, target, clock_.now() + config_.get_timeout, std::move(done)});
                 drive_->wake();
                 return;

@@ -64,7 +64,8 @@ public:
     void logout_all();
     Status set(const std::string& user, const std::string& show, const std::string& status);
     void set_privacy(const std::string& user, PrivacyList list);
-    // Watches are counted: a target stays watched until every watch of it ends.
+    // Watches are held (presence.h): a target stays watched until every
+    // watch of it ends.
     Status watch(const std::string& watcher, const std::string& target);
     void unwatch(const std::string& watcher, const std::string& target);
     // The presence of `target` as `watcher` may see it: at once if known
@@ -98,8 +99,6 @@ private:
     SteadyTime turn(SteadyTime now);
     // With mutex_ held: sends what the cores produced, collects deliveries.
     void flush(std::vector<PresenceDelivery>& deliveries);
-    Status watch_locked(const std::string& watcher, const std::string& target);
-    void unwatch_locked(const std::string& watcher, const std::string& target);
     void finish(std::vector<PresenceDelivery>& deliveries, std::vector<std::pair<PendingGet, std::optional<Presence>>>& done);
     int64_t wall_ms() const;
 
@@ -113,7 +112,6 @@ private:
     GossipSocket* socket_ = nullptr;  // guarded by mutex_
     std::map<std::string, dht::SockAddr> address_of_;  // guarded by mutex_: member id -> address
     std::map<std::string, std::string> member_at_;     // guarded by mutex_: "host:port" -> member id
-    std::map<std::pair<std::string, std::string>, unsigned> watch_refs_;  // guarded by mutex_
     std::vector<PendingGet> gets_;                    // guarded by mutex_
     std::deque<Inbound> inbox_;                       // guarded by mutex_
     std::mutex delivery_mutex_;  // never taken with mutex_ held

@@ -126,7 +126,7 @@ uint64_t PresenceChannel::held_by_all(const Watched& w) {
     // (the host's one answer to it was lost) asks for it again with 0, and
     // deliver() gives it only to the watchers that lack it.
     if (!w.latest) return 0;
-    for (const auto& watcher : w.watchers) {
+    for (const auto& [watcher, holds] : w.watchers) {
         auto seen = w.seen.find(watcher);
         if (seen == w.seen.end() || seen->second != w.latest->version) return 0;
     }
@@ -265,8 +265,12 @@ void PresenceChannel::set_privacy(const std::string& user, PrivacyList list, Ste
 
 Status PresenceChannel::watch(const std::string& watcher, const std::string& target, SteadyTime now) {
     auto it = watched_.find(target);
-    const bool watching = it != watched_.end() && it->second.watchers.count(watcher);
-    if (!watching && watching_[watcher] >= config_.max_watched_per_user)
+    if (it != watched_.end())
+        if (auto held = it->second.watchers.find(watcher); held != it->second.watchers.end()) {
+            held->second++;  // another hold of a watch in place
+            return Status::ok();
+        }
+    if (watching_[watcher] >= config_.max_watched_per_user)
         return Status::exhausted("you watch " + std::to_string(config_.max_watched_per_user) +
                                  " users already: unwatch some first");
     if (it == watched_.end()) {
@@ -274,10 +278,8 @@ Status PresenceChannel::watch(const std::string& watcher, const std::string& tar
             return Status::exhausted("this node watches too many users already");
         it = watched_.emplace(target, Watched{}).first;
     }
-    if (!watching) {
-        it->second.watchers.insert(watcher);
-        watching_[watcher]++;
-    }
+    it->second.watchers.emplace(watcher, 1);
+    watching_[watcher]++;
     // Nothing from what is held here: the host decides what this watcher may
     // see, and answers the subscription with it.
     subscribe(target);  // the directory passes it on, with the new watcher, to the host
@@ -294,6 +296,8 @@ void PresenceChannel::forget_watcher(Watched& w, const std::string& watcher) {
 void PresenceChannel::unwatch(const std::string& watcher, const std::string& target) {
     auto it = watched_.find(target);
     if (it == watched_.end()) return;
+    auto held = it->second.watchers.find(watcher);
+    if (held == it->second.watchers.end() || --held->second > 0) return;
     forget_watcher(it->second, watcher);
     // With no watcher left, the subscription is no longer renewed and lapses.
     if (it->second.watchers.empty()) watched_.erase(it);
@@ -304,6 +308,11 @@ void PresenceChannel::unwatch_all(const std::string& watcher) {
         forget_watcher(it->second, watcher);
         it = it->second.watchers.empty() ? watched_.erase(it) : std::next(it);
     }
+}
+
+bool PresenceChannel::watching(const std::string& watcher, const std::string& target) const {
+    auto it = watched_.find(target);
+    return it != watched_.end() && it->second.watchers.count(watcher);
 }
 
 std::optional<Presence> PresenceChannel::presence_for(const std::string& watcher, const std::string& user) const {

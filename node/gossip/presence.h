@@ -98,11 +98,16 @@ public:
     // then (and after every login that follows a logout) the user's presence
     // goes to nobody.
     void set_privacy(const std::string& user, PrivacyList list, SteadyTime now);
-    // kResourceExhausted past max_watched, or past max_watched_per_user for
-    // this watcher.
+    // Watches are held: a watcher's sessions and its one-off gets each hold
+    // a watch of a target, which lasts until every hold is released. The
+    // first hold subscribes; kResourceExhausted past max_watched, or past
+    // max_watched_per_user for this watcher.
     Status watch(const std::string& watcher, const std::string& target, SteadyTime now);
+    // Releases one hold.
     void unwatch(const std::string& watcher, const std::string& target);
+    // Releases every hold of the watcher's.
     void unwatch_all(const std::string& watcher);
+    bool watching(const std::string& watcher, const std::string& target) const;
 
     // The latest presence of `user` that `watcher` (a local user) may see:
     // a local user's if its privacy list allows the watcher, a watched
@@ -146,7 +151,7 @@ private:
         SteadyTime until{};
     };
     struct Watched {
-        std::set<std::string> watchers;  // local users
+        std::map<std::string, unsigned> watchers;  // local users -> the holds of their watch
         std::string host;                // as the directory named it; empty: unknown
         std::optional<Presence> latest;
         std::map<std::string, uint64_t> seen;  // watcher -> the version delivered to it

@@ -44,6 +44,15 @@ inline std::vector<std::string> first_watchers(const std::set<std::string>& s) {
     return out;
 }
 
+inline std::vector<std::string> first_watchers(const std::map<std::string, unsigned>& holds) {
+    std::vector<std::string> out;
+    for (const auto& [w, n] : holds) {
+        if (out.size() == kMaxWatchersPerEntry) break;
+        out.push_back(w);
+    }
+    return out;
+}
+
 inline std::string encode_presence(const Presence& p) {
     msgpack::sbuffer buf;
     MsgpackPacker pk(buf);
