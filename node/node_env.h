@@ -7,7 +7,8 @@
 // codes). Node::open takes every part from here and owns none of the
 // choices.
 //
-// Still the node's own: the random source of GnuTLS (keys, nonces) and the
+// Not in the environment: the random source of GnuTLS (keys, nonces; the
+// simulator seeds it by interposing getrandom, sim/sim_entropy.h) and the
 // identity file in the data directory (a simulation writes the identities
 // there before it opens its nodes, so that each run has the same ones).
 //

@@ -87,7 +87,6 @@ private:
 // One node's place: its host on the network, where its parts take their
 // turns, and its state that outlives it.
 struct SimNodes::Slot final : SimHost {
-    SimNetwork* network = nullptr;
     SimNetwork::HostId host = 0;
     std::filesystem::path dir;
     std::shared_ptr<OwnerDrivers> drivers;
@@ -125,7 +124,6 @@ const Clock& SimNodes::clock() const { return *clock_; }
 
 size_t SimNodes::add_slot() {
     auto s = std::make_unique<Slot>();
-    s->network = &network_;
     s->host = network_.add_host();
     s->dir = config_.dir / ("node-" + std::to_string(slots_.size()));
     SimNetwork* network = &network_;
