@@ -109,7 +109,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         pc.presence.lease = config.presence_sync * 4;
         node->gossip_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
                                                           static_cast<uint64_t>(to_unix_millis(clock.wall_now())), clock,
-                                                          *env.drivers);
+                                                          *node->loop_);  // the owner's loop: it blocks on nothing
     }
 
     if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
@@ -224,6 +224,9 @@ Node::Node(const NodeConfig& config, const NodeEnv& env, FileLock lock)
       env_(env),
       clock_(*env.clock),
       started_(clock_.now()),
+      loop_(std::make_shared<OwnerDrivers>([this] {
+          if (env_.wake) env_.wake();
+      })),
       next_snapshot_(started_ + config.persist_interval),
       lock_(std::move(lock)) {}
 
@@ -365,13 +368,14 @@ SteadyTime Node::tick() {
     }
     SteadyTime next = next_snapshot_;
     if (trust_) next = std::min(next, trust_->tick());
+    next = std::min(next, loop_->run_due(now));
     if (gossip_ && client_server_) {
         gossip_->set_load(static_cast<uint32_t>(client_server_->stats().sessions),
                           static_cast<uint32_t>(config_.max_client_sessions));
         // The load travels with the membership protocol's probes, one a period.
         next = std::min(next, now + config_.swim_period);
     }
-    return next;
+    return std::max(next, now);  // a part woken meanwhile has also called wake()
 }
 
 Status Node::stop() {

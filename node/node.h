@@ -54,7 +54,8 @@ public:
     ~Node() override;
 
     // Runs what was posted, then does what is due (snapshots, roster work,
-    // the load the gossip service reports); returns when to be called next.
+    // the gossip service's turns, the load it reports); returns when to be
+    // called next.
     SteadyTime tick();
     // Runs `task` on the owner's thread in the next tick(), and asks for one
     // through the environment's wake(). From any thread; dropped after stop().
@@ -95,6 +96,9 @@ private:
     NodeEnv env_;
     const Clock& clock_;
     SteadyTime started_;
+    // The owner's loop: the parts that block on nothing (the gossip service)
+    // take their turns in tick(); blocking work runs on env_.drivers.
+    std::shared_ptr<OwnerDrivers> loop_;
     SteadyTime next_snapshot_;
     uint16_t port_ = 0;  // the DHT's UDP port number, also the peer service's TCP port
     std::vector<dht::ValuesExport> restored_;  // held until the overlay starts

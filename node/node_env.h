@@ -58,8 +58,9 @@ struct NodeEnv {
     // owner that ticks on a schedule of its own (the work waits for it).
     std::function<void()> wake;
 
-    // Where the node's parts take their turns: the gossip service, the
-    // courier, the catch-up and registrar workers (common/drivers.h).
+    // Where the node's blocking work takes its turns: the courier, the
+    // catch-up and registrar workers (common/drivers.h). What blocks on
+    // nothing runs on the node's own loop, in Node::tick().
     std::shared_ptr<Drivers> drivers;
     // OpenDHT's runner takes its turns there too (a simulation, where it
     // must not run on a thread of its own); false: its own thread.
