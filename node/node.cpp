@@ -43,6 +43,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
     node->store_ = std::move(store).value();
 
     node->archive_ = std::make_unique<ValueArchive>(*node->store_, clock);
+    node->snapshot_worker_ = std::make_unique<Worker>(*env.drivers, "snapshot", 1);
     auto restored = node->archive_->load();
     if (!restored) return restored.status();
     DHTALK_LOG(kInfo, "node", "restored " << restored->value_count << " values under " << restored->keys
@@ -331,8 +332,10 @@ RuntimeInfo Node::runtime() const {
 }
 
 Status Node::snapshot() {
-    if (!overlay_) return Status::ok();  // nothing stored for the network yet
-    auto saved = archive_->save(overlay_->export_values());
+    std::lock_guard lock(snapshot_mutex_);
+    Overlay* overlay = live_overlay_.load();
+    if (!overlay) return Status::ok();  // nothing stored for the network yet
+    auto saved = archive_->save(overlay->export_values());
     if (!saved) {
         snapshot_failures_++;
         DHTALK_LOG(kError, "node", "value snapshot failed: " << saved.status().to_string());
@@ -363,7 +366,9 @@ SteadyTime Node::tick() {
     for (auto& task : posted) task();
     const auto now = clock_.now();
     if (now >= next_snapshot_) {
-        snapshot().ignore_error();  // logged and counted; the next interval tries again
+        // Off the loop: it waits on OpenDHT's thread and the disk. Refused
+        // only while the last one still runs; the next interval tries again.
+        static_cast<void>(snapshot_worker_->post([this] { snapshot().ignore_error(); }));  // logged and counted
         next_snapshot_ = now + config_.persist_interval;
     }
     SteadyTime next = next_snapshot_;
@@ -393,6 +398,7 @@ Status Node::stop() {
     if (trust_) trust_->stop();  // no catch-up adopts from here on; votes end with the status server below
     clients_.reset();  // after the front end: it calls in
     if (http_) http_->stop();
+    if (snapshot_worker_) snapshot_worker_->stop();  // the last snapshot is taken below
     Status result;
     if (overlay_) {
         // Snapshot while OpenDHT still holds the values: join() discards them.

@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/worker.h"
 #include "crypto/node_identity.h"
 #include "dht/overlay.h"
 #include "dht/value_archive.h"
@@ -53,9 +54,9 @@ public:
     static Result<std::unique_ptr<Node>> open(const NodeConfig& config, const NodeEnv& env);
     ~Node() override;
 
-    // Runs what was posted, then does what is due (snapshots, roster work,
-    // the gossip service's turns, the load it reports); returns when to be
-    // called next.
+    // Runs what was posted, then does what is due (roster work, the gossip
+    // service's turns, the load it reports; a snapshot is handed to its
+    // worker); returns when to be called next.
     SteadyTime tick();
     // Runs `task` on the owner's thread in the next tick(), and asks for one
     // through the environment's wake(). From any thread; dropped after stop().
@@ -70,7 +71,7 @@ public:
     // The client front end's port (0 if it is not running).
     uint16_t client_port() const { return client_server_ ? client_server_->port() : 0; }
     TrustedNetwork* trust() { return trust_.get(); }
-    // Writes a snapshot of the stored values now.
+    // Writes a snapshot of the stored values now (one at a time; any thread).
     Status snapshot();
 
     // AdminHandler
@@ -124,6 +125,8 @@ private:
     crypto::NodeIdentity identity_;
     std::unique_ptr<Store> store_;
     std::unique_ptr<ValueArchive> archive_;
+    std::mutex snapshot_mutex_;  // one snapshot at a time: it guards archive_'s writes
+    std::unique_ptr<Worker> snapshot_worker_;  // the periodic snapshots, off the loop
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;
     std::unique_ptr<UserRecords> user_records_;
