@@ -27,14 +27,14 @@ std::string advertised_host(const NodeConfig& c) {
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv& env) {
     assert(env.clock && env.open_store && env.make_sms_sender && env.drivers && env.open_datagram_socket &&
-           env.peer_net && env.open_client_front && env.random_seed);
+           env.peer_net && env.open_client_front && env.random_seed && env.load_identity);
     const Clock& clock = *env.clock;
     DHTALK_TRY(ensure_private_dir(config.data_dir));
     auto lock = FileLock::acquire(config.data_dir / "node.lock");
     if (!lock) return lock.status();
     std::unique_ptr<Node> node(new Node(config, env, std::move(lock).value()));
 
-    auto identity = crypto::load_or_create_identity(config.data_dir / "identity");
+    auto identity = env.load_identity(config.data_dir / "identity");
     if (!identity) return identity.status();
     node->identity_ = std::move(identity).value();
 

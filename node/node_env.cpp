@@ -1,6 +1,7 @@
 #include "node/node_env.h"
 
 #include "crypto/aead.h"
+#include "crypto/node_identity.h"
 #include "net/peer_net.h"
 #include "net/udp_socket.h"
 #include "node/config.h"
@@ -32,6 +33,7 @@ NodeEnv system_node_env(const Clock& clock) {
         return std::unique_ptr<ClientFront>(std::move(server).value());
     };
     env.random_seed = [] { return crypto::random_u64(); };
+    env.load_identity = [](const std::filesystem::path& dir) { return crypto::load_or_create_identity(dir); };
     return env;
 }
 

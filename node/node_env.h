@@ -7,10 +7,10 @@
 // codes). Node::open takes every part from here and owns none of the
 // choices.
 //
-// Not in the environment: the random source of GnuTLS (keys, nonces; the
-// simulator seeds it by interposing getrandom, sim/sim_entropy.h) and the
-// identity file in the data directory (a simulation writes the identities
-// there before it opens its nodes, so that each run has the same ones).
+// Not in the environment, by design: the random source of GnuTLS, from
+// which keys and nonces come; a node must never run on a weaker one. The
+// simulator seeds it by interposing getrandom() (sim/sim_entropy.h), in
+// simulation programs only.
 //
 // Ownership: the clock and the peer transport are borrowed and must outlive
 // every node opened with this environment; the drivers are shared with the
@@ -37,6 +37,7 @@ namespace dhtalk {
 
 namespace crypto {
 class TlsCredentials;
+struct NodeIdentity;
 }
 class ClientFront;
 class ClientHandler;
@@ -81,8 +82,10 @@ struct NodeEnv {
     // Node::status() itself).
     bool serve_status = true;
     // A seed for the node's own random choices (the members documents are
-    // passed on to), one call per node.
+    // passed on to, the member a catch-up asks), one call per node.
     std::function<uint64_t()> random_seed;
+    // The node's identity (its key and certificate), kept in `dir`.
+    std::function<Result<crypto::NodeIdentity>(const std::filesystem::path& dir)> load_identity;
 };
 
 // A real node's environment: `clock`, a RocksDB store in `dir`, the SMS

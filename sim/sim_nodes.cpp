@@ -4,6 +4,7 @@
 #include <opendht/sockaddr.h>
 
 #include "common/host_port.h"
+#include "crypto/node_identity.h"
 #include "net/peer_net.h"
 #include "node/front/verification_sender.h"
 #include "node/node.h"
@@ -91,6 +92,7 @@ struct SimNodes::Slot final : SimHost {
     std::filesystem::path dir;
     std::shared_ptr<OwnerDrivers> drivers;
     std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    std::optional<crypto::NodeIdentity> identity;  // given by set_identity(), else made in the data directory
     std::unique_ptr<Node> node;
     MemoryFront* front = nullptr;  // owned by the node
     uint64_t starts = 0;
@@ -141,13 +143,9 @@ std::string SimNodes::endpoint(size_t i) const {
 const std::filesystem::path& SimNodes::data_dir(size_t i) const { return slots_.at(i)->dir; }
 
 Status SimNodes::set_identity(size_t i, const std::filesystem::path& identity_dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir(i), ec);
-    std::filesystem::copy(identity_dir, data_dir(i) / "identity",
-                          std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing,
-                          ec);
-    if (ec) return Status::io_error("cannot copy the identity: " + ec.message());
-    std::filesystem::permissions(data_dir(i), std::filesystem::perms::owner_all, ec);
+    auto identity = crypto::load_or_create_identity(identity_dir);
+    if (!identity) return identity.status();
+    slots_.at(i)->identity = std::move(identity).value();
     return Status::ok();
 }
 
@@ -188,6 +186,10 @@ Status SimNodes::start(size_t i, NodeConfig config) {
     env.serve_status = false;
     const uint64_t seed = config_.seed ^ (uint64_t{i} << 32) ^ s.starts++;
     env.random_seed = [seed] { return seed * 0x9e3779b97f4a7c15ull + 1; };
+    env.load_identity = [slot](const std::filesystem::path& dir) -> Result<crypto::NodeIdentity> {
+        if (slot->identity) return *slot->identity;
+        return crypto::load_or_create_identity(dir);
+    };
 
     network_.set_down(s.host, false);
     auto node = Node::open(config, env);

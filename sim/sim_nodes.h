@@ -17,12 +17,12 @@
 //             not modelled);
 //   clients   MemoryFront sessions on the real ClientService;
 //   store     a MemoryStore per node that outlives it (a restart keeps it);
-//   codes     recorded, for the simulation to read.
+//   codes     recorded, for the simulation to read;
+//   identity  given by the simulation (set_identity).
 //
-// A run replays from its seed: OpenDHT's random engines draw from it
-// (sim_entropy.h), and identities are written before the nodes open
-// (set_identity). What GnuTLS draws (nonces, padding) differs between runs
-// but changes no size, so the network's history digest is the same.
+// A run replays from its seed: OpenDHT's random engines and GnuTLS draw
+// from it (sim_entropy.h), and identities are given to the nodes
+// (set_identity), when it starts from the same heap (docs/simulation.md).
 
 #include <cstdint>
 #include <filesystem>
@@ -65,8 +65,9 @@ public:
     // "127.0.0.1:PORT": the node's DHT and peer endpoint.
     std::string endpoint(size_t i) const;
     const std::filesystem::path& data_dir(size_t i) const;
-    // Copies a node identity (crypto::load_or_create_identity's folder)
-    // into slot i's data directory, to open with that identity.
+    // The identity slot i's node opens with, loaded from a folder of
+    // crypto::load_or_create_identity (else the node makes one in its data
+    // directory).
     Status set_identity(size_t i, const std::filesystem::path& identity_dir);
 
     // Opens slot i's node with `config` (its data directory, ports and
