@@ -1,5 +1,7 @@
 #include "common/drivers.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <thread>
@@ -9,8 +11,10 @@ namespace {
 
 class ThreadDrive final : public Drive {
 public:
-    ThreadDrive(const Clock& clock, Turn turn) : clock_(clock), turn_(std::move(turn)) {
+    ThreadDrive(const Clock& clock, const std::string& name, Turn turn) : clock_(clock), turn_(std::move(turn)) {
         thread_ = std::thread([this] { run(); });
+        // Shown by `top -H` and debuggers; Linux allows 15 characters.
+        pthread_setname_np(thread_.native_handle(), name.substr(0, 15).c_str());
     }
     ~ThreadDrive() override {
         {
@@ -58,12 +62,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Drive> ThreadDrivers::start(const std::string&, Turn turn) {
-    return std::make_unique<ThreadDrive>(clock_, std::move(turn));
+std::unique_ptr<Drive> ThreadDrivers::start(const std::string& name, Turn turn) {
+    return std::make_unique<ThreadDrive>(clock_, name, std::move(turn));
 }
 
 struct OwnerDrivers::Entry {
-    std::string name;
     Turn turn;
     SteadyTime next = SteadyTime::min();  // guarded by the owner's mutex_
     bool alive = true;                    // guarded by the owner's mutex_
@@ -86,9 +89,8 @@ private:
 
 OwnerDrivers::~OwnerDrivers() = default;
 
-std::unique_ptr<Drive> OwnerDrivers::start(const std::string& name, Turn turn) {
+std::unique_ptr<Drive> OwnerDrivers::start(const std::string&, Turn turn) {
     auto entry = std::make_shared<Entry>();
-    entry->name = name;
     entry->turn = std::move(turn);
     {
         std::lock_guard lock(mutex_);

@@ -40,7 +40,8 @@ public:
 class Drivers {
 public:
     virtual ~Drivers() = default;
-    // `name` is for diagnostics. The first turn runs soon after.
+    // `name` is for diagnostics (a drive's thread is named after it). The
+    // first turn runs soon after.
     virtual std::unique_ptr<Drive> start(const std::string& name, Turn turn) = 0;
 };
 

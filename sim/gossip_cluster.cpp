@@ -72,8 +72,7 @@ GossipCluster::GossipCluster(size_t nodes, const SwimConfig& config, const LinkC
     : config_(config), seed_(seed), network_(link), start_(network_.now()), presence_config_(presence) {
     for (size_t i = 0; i < nodes; ++i) {
         ids_.push_back(node_name(i));
-        const auto h = network_.add_host();
-        (void)h;  // hosts are numbered as nodes: host(i) == i
+        network_.add_host();  // hosts are numbered as nodes: host(i) == i
         hosts_.push_back(std::make_unique<Host>(*this, i));
         network_.attach(host(i), hosts_.back().get());
     }

@@ -4,11 +4,13 @@
 #include <set>
 
 #include "common/address_bucket.h"
+#include "common/drivers.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "common/lru_map.h"
 #include "common/rng.h"
 #include "common/status.h"
+#include "common/worker.h"
 #include "testing/test_util.h"
 
 #include "tests/doctest.h"
@@ -143,4 +145,44 @@ TEST_CASE("address buckets: IPv4 by address, IPv6 by /64, mapped IPv4 as IPv4") 
     CHECK(address_bucket("::ffff:192.0.2.7") == "192.0.2.7");
     CHECK(address_bucket("not an address") == "not an address");
     CHECK(address_bucket(std::string(100, 'x')) == std::string(100, 'x'));
+}
+
+TEST_CASE("owner drivers run what is due, when woken, and nothing after a drive ends") {
+    int wakes = 0;
+    OwnerDrivers drivers([&] { wakes++; });
+    const SteadyTime t0{};
+    int turns = 0;
+    auto drive = drivers.start("counter", [&](SteadyTime now) {
+        turns++;
+        return now + std::chrono::seconds(1);
+    });
+    CHECK(wakes == 1);                                            // a new drive asks for its first turn
+    CHECK(drivers.run_due(t0) == t0 + std::chrono::seconds(1));  // runs it, says when next
+    CHECK(turns == 1);
+    CHECK(drivers.run_due(t0) == t0 + std::chrono::seconds(1));  // nothing due yet
+    CHECK(turns == 1);
+    drive->wake();
+    CHECK(wakes == 2);
+    drivers.run_due(t0);
+    CHECK(turns == 2);
+    drive.reset();
+    CHECK(drivers.run_due(t0 + std::chrono::hours(1)) == SteadyTime::max());
+    CHECK(turns == 2);
+}
+
+TEST_CASE("a worker on the owner's loop runs its jobs in order, bounded, and drops them when stopped") {
+    OwnerDrivers drivers;
+    Worker worker(drivers, "jobs", 2);
+    std::vector<int> ran;
+    CHECK(worker.post([&] { ran.push_back(1); }));
+    CHECK(worker.post([&] { ran.push_back(2); }));
+    CHECK_FALSE(worker.post([&] { ran.push_back(3); }));  // past the bound
+    CHECK(ran.empty());                                    // only the owner's loop runs them
+    drivers.run_due(SteadyTime{});
+    CHECK(ran == std::vector<int>{1, 2});
+    CHECK(worker.post([&] { ran.push_back(4); }));
+    worker.stop();
+    drivers.run_due(SteadyTime{});
+    CHECK(ran == std::vector<int>{1, 2});
+    CHECK_FALSE(worker.post([&] { ran.push_back(5); }));
 }
