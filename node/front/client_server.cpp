@@ -4,7 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +28,11 @@ using namespace std::chrono;
 namespace {
 
 constexpr size_t kIoChunk = 16 * 1024;
+// epoll keys of the two descriptors that are not sessions (session ids count up from 1).
+constexpr uint64_t kWakeKey = UINT64_MAX, kListenKey = UINT64_MAX - 1;
+// How often deadlines (handshake, idle) are looked at: one pass over the
+// sessions per sweep, never one per event.
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 
 std::string ip_of(const sockaddr_storage& ss) {
     char buf[INET6_ADDRSTRLEN] = "?";
@@ -106,6 +111,7 @@ struct Mailbox {
 struct Connection {
     enum class State { kHandshake, kOpen };
     int fd = -1;
+    uint32_t watched = 0;  // the epoll events registered for fd
     std::unique_ptr<crypto::TlsSession> tls;
     State state = State::kHandshake;
     SteadyTime deadline;
@@ -136,11 +142,14 @@ struct ClientServer::Impl {
     std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
     int listen_fd = -1;
     int wake_fd = -1;
+    int epoll_fd = -1;
     std::atomic<bool> stopping{false};
     uint64_t next_id = 1;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;  // I/O thread only
     std::unordered_map<std::string, size_t> per_address;                    // I/O thread only
     SteadyTime next_recheck{};                                               // I/O thread only
+    SteadyTime next_sweep{};                                                 // I/O thread only
+    std::vector<uint64_t> touched;  // sessions served this turn: closed at its end if dead; I/O thread only
 
     std::atomic<uint64_t> sessions{0}, logged_in{0}, accepted{0}, refused{0}, failed_handshakes{0}, requests{0},
         rate_limited{0}, malformed{0};
@@ -162,6 +171,7 @@ struct ClientServer::Impl {
         }
         if (wake_fd >= 0) ::close(wake_fd);
         if (listen_fd >= 0) ::close(listen_fd);
+        if (epoll_fd >= 0) ::close(epoll_fd);
     }
 
     void run();
@@ -175,7 +185,11 @@ struct ClientServer::Impl {
     void refuse(Connection& c, const Status& why);
     void recheck_logins();
     void close(uint64_t id);
-    short events_of(const Connection& c) const;
+    void drain_mailbox();
+    void sweep(SteadyTime now);
+    // Registers what `c` now waits for, if that changed.
+    void watch(Connection& c);
+    uint32_t events_of(const Connection& c) const;
 };
 
 Result<std::unique_ptr<ClientServer>> ClientServer::start(const ClientServerConfig& config,
@@ -188,6 +202,12 @@ Result<std::unique_ptr<ClientServer>> ClientServer::start(const ClientServerConf
     impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (impl->wake_fd < 0) return Status::io_error(std::string("eventfd: ") + std::strerror(errno));
     impl->mailbox->wake_fd = impl->wake_fd;
+    impl->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (impl->epoll_fd < 0) return Status::io_error(std::string("epoll: ") + std::strerror(errno));
+    epoll_event wake{EPOLLIN, {.u64 = kWakeKey}}, listen{EPOLLIN, {.u64 = kListenKey}};
+    if (::epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->wake_fd, &wake) != 0 ||
+        ::epoll_ctl(impl->epoll_fd, EPOLL_CTL_ADD, impl->listen_fd, &listen) != 0)
+        return Status::io_error(std::string("epoll: ") + std::strerror(errno));
     std::unique_ptr<ClientServer> server(new ClientServer(std::move(impl)));
     server->port_ = port_of(server->impl_->listen_fd);
     server->thread_ = std::thread([s = server->impl_.get()] { s->run(); });
@@ -224,72 +244,94 @@ ClientServerStats ClientServer::stats() const {
     return s;
 }
 
-short ClientServer::Impl::events_of(const Connection& c) const {
+uint32_t ClientServer::Impl::events_of(const Connection& c) const {
     if (c.state == Connection::State::kHandshake)
-        return gnutls_record_get_direction(c.tls->get()) == 1 ? POLLOUT : POLLIN;
-    short ev = c.close_after_flush ? 0 : POLLIN;
-    if (!c.out.empty()) ev |= POLLOUT;
+        return gnutls_record_get_direction(c.tls->get()) == 1 ? EPOLLOUT : EPOLLIN;
+    uint32_t ev = c.close_after_flush ? 0 : EPOLLIN;
+    if (!c.out.empty()) ev |= EPOLLOUT;
     return ev;
 }
 
+void ClientServer::Impl::watch(Connection& c) {
+    const uint32_t want = events_of(c);
+    if (c.dead || want == c.watched) return;
+    epoll_event ev{want, {.u64 = c.session.id}};
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev) != 0) {
+        c.dead = true;
+        return;
+    }
+    c.watched = want;
+}
+
+// An epoll loop: each turn costs what the ready sessions need, not the
+// number of open ones (poll() looked at every descriptor on every turn).
 void ClientServer::Impl::run() {
-    std::vector<pollfd> fds;
-    std::vector<uint64_t> ids;
+    std::vector<epoll_event> ready(256);
     while (!stopping) {
-        fds.clear();
-        ids.clear();
-        fds.push_back({wake_fd, POLLIN, 0});
-        fds.push_back({listen_fd, POLLIN, 0});
-        auto next_deadline = clock.now() + seconds(1);
-        for (auto& [id, c] : connections) {
-            fds.push_back({c->fd, events_of(*c), 0});
-            ids.push_back(id);
-            next_deadline = std::min(next_deadline, c->deadline);
-        }
-        const auto wait = duration_cast<milliseconds>(next_deadline - clock.now()).count();
-        const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(wait + 1, 0, 1000)));
+        const auto wait = duration_cast<milliseconds>(next_sweep - clock.now()).count();
+        const int n = ::epoll_wait(epoll_fd, ready.data(), static_cast<int>(ready.size()),
+                                   static_cast<int>(std::clamp<int64_t>(wait + 1, 0, 1000)));
         if (n < 0 && errno != EINTR) {
-            DHTALK_LOG(kError, "clients", "poll failed: " << std::strerror(errno));
+            DHTALK_LOG(kError, "clients", "epoll_wait failed: " << std::strerror(errno));
             break;
         }
-        if (fds[0].revents) {
-            uint64_t count;
-            [[maybe_unused]] ssize_t r = ::read(wake_fd, &count, sizeof count);
-            std::vector<Letter> letters;
-            {
-                std::lock_guard lock(mailbox->mutex);
-                letters.swap(mailbox->letters);
+        for (int i = 0; i < n; ++i) {
+            const uint64_t key = ready[static_cast<size_t>(i)].data.u64;
+            if (key == kWakeKey) {
+                drain_mailbox();
+            } else if (key == kListenKey) {
+                accept_all();
+            } else if (auto it = connections.find(key); it != connections.end() && !it->second->dead) {
+                service(*it->second);
+                touched.push_back(key);
             }
-            for (auto& l : letters) {
-                auto it = connections.find(l.session);
-                if (it == connections.end()) continue;  // the session has gone
-                Connection& c = *it->second;
-                if (c.state != Connection::State::kOpen || c.close_after_flush) continue;
-                if (!l.push && c.in_flight) c.in_flight--;
-                send(c, l.frame);
-                flush(c);
-            }
-        }
-        if (fds[1].revents) accept_all();
-        for (size_t i = 0; i < ids.size(); ++i) {
-            if (!fds[i + 2].revents) continue;
-            auto it = connections.find(ids[i]);
-            if (it != connections.end() && !it->second->dead) service(*it->second);
         }
         const auto now = clock.now();
         if (now >= next_recheck) {
             next_recheck = now + config.recheck_interval;
             recheck_logins();
         }
-        std::vector<uint64_t> gone;
-        for (auto& [id, c] : connections) {
-            if (!c->dead && now >= c->deadline) {
-                if (c->state == Connection::State::kHandshake) failed_handshakes++;
-                c->dead = true;
-            }
-            if (c->dead) gone.push_back(id);
+        if (now >= next_sweep) {
+            next_sweep = now + kSweepInterval;
+            sweep(now);
         }
-        for (uint64_t id : gone) close(id);
+        for (uint64_t id : touched) {
+            auto it = connections.find(id);
+            if (it == connections.end()) continue;
+            if (it->second->dead) close(id);
+            else watch(*it->second);
+        }
+        touched.clear();
+        if (n == static_cast<int>(ready.size()) && ready.size() < 4096) ready.resize(ready.size() * 2);
+    }
+}
+
+void ClientServer::Impl::drain_mailbox() {
+    uint64_t count;
+    [[maybe_unused]] ssize_t r = ::read(wake_fd, &count, sizeof count);
+    std::vector<Letter> letters;
+    {
+        std::lock_guard lock(mailbox->mutex);
+        letters.swap(mailbox->letters);
+    }
+    for (auto& l : letters) {
+        auto it = connections.find(l.session);
+        if (it == connections.end()) continue;  // the session has gone
+        Connection& c = *it->second;
+        if (c.state != Connection::State::kOpen || c.close_after_flush || c.dead) continue;
+        if (!l.push && c.in_flight) c.in_flight--;
+        send(c, l.frame);
+        flush(c);
+        touched.push_back(l.session);
+    }
+}
+
+void ClientServer::Impl::sweep(SteadyTime now) {
+    for (auto& [id, c] : connections) {
+        if (c->dead || now < c->deadline) continue;
+        if (c->state == Connection::State::kHandshake) failed_handshakes++;
+        c->dead = true;
+        touched.push_back(id);
     }
 }
 
@@ -326,12 +368,19 @@ void ClientServer::Impl::accept_all() {
         c->requests = TokenBucket::full(2 * config.requests_per_second, clock.now());
         c->session.id = next_id++;
         c->session.address = address;
+        const uint64_t id = c->session.id;
+        epoll_event ev{EPOLLIN, {.u64 = id}};
+        if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            DHTALK_LOG(kError, "clients", "epoll: " << std::strerror(errno));
+            continue;  // c closes the socket
+        }
+        c->watched = EPOLLIN;
         per_address[address]++;
         accepted++;
         sessions++;
-        const uint64_t id = c->session.id;
         connections.emplace(id, std::move(c));
         service(*connections[id]);  // the client's hello may already be here
+        touched.push_back(id);
     }
 }
 
@@ -385,6 +434,7 @@ void ClientServer::Impl::recheck_logins() {
         if (still) continue;
         refuse(*c, Status(still.code(), "session ended: " + still.message()));
         flush(*c);
+        touched.push_back(id);
     }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // ClientServer: the client front end's transport. It accepts TLS 1.3
 // connections on --client-port, runs each session's handshake and frames
-// (client_protocol.h) on one I/O thread with poll(), and hands complete
+// (client_protocol.h) on one I/O thread with epoll, and hands complete
 // requests to a ClientHandler. A client that presents a user certificate is
 // logged in as that user if the handler accepts the certificate; one that
 // presents none may only use what needs no login (registration).
