@@ -42,19 +42,22 @@ Client::Client(ClientOptions options, Profile profile) : options_(std::move(opti
 
 Status Client::connect(bool login) {
     connection_.reset();
-    std::shared_ptr<crypto::TlsCredentials> credentials;
-    if (login) {
-        if (!profile_.registered())
-            return Status::invalid("this profile has no user yet: run 'dhtalk register +NUMBER', then 'dhtalk verify CODE'");
-        auto cert = crypto::parse_certificate(profile_.certificate);
-        if (!cert) return Status::corruption("the profile's certificate is damaged: " + cert.status().message());
-        auto c = crypto::TlsCredentials::with_certificate(**cert, *profile_.key);
-        if (!c) return c.status();
-        credentials = std::move(c).value();
-    } else {
-        auto c = crypto::TlsCredentials::anonymous();
-        if (!c) return c.status();
-        credentials = std::move(c).value();
+    std::shared_ptr<crypto::TlsCredentials>& credentials = login ? login_credentials_ : anonymous_credentials_;
+    if (login && !profile_.registered())
+        return Status::invalid("this profile has no user yet: run 'dhtalk register +NUMBER', then 'dhtalk verify CODE'");
+    if (!credentials) {
+        // Kept while the client lives, with the session tickets nodes give.
+        if (login) {
+            auto cert = crypto::parse_certificate(profile_.certificate);
+            if (!cert) return Status::corruption("the profile's certificate is damaged: " + cert.status().message());
+            auto c = crypto::TlsCredentials::with_certificate(**cert, *profile_.key);
+            if (!c) return c.status();
+            credentials = std::move(c).value();
+        } else {
+            auto c = crypto::TlsCredentials::anonymous();
+            if (!c) return c.status();
+            credentials = std::move(c).value();
+        }
     }
     Status best = Status::unavailable("no node to connect to");
     for (const auto& endpoint : options_.nodes) {
@@ -153,7 +156,7 @@ Result<std::string> Client::authenticate(ClientConnection& conn) {
     }
     auto cert = conn.peer_certificate();
     if (!cert) return Status::denied("node " + endpoint + " presented no certificate");
-    auto member = view->member_for(*cert);
+    auto member = view->member_for(*cert, std::chrono::system_clock::now());
     if (!member) return Status::denied("node " + endpoint + " is not a member of this network: " + member.status().message());
     if (!roster_ || view->current().epoch != roster_->current().epoch) {
         roster_ = std::move(view);
@@ -267,6 +270,7 @@ Status Client::verify(const std::string& code) {
     profile_.privacy = PrivacyList{};
     remember_nodes();
     connection_.reset();  // the next call logs in
+    login_credentials_.reset();  // with the new certificate
     return profile_.save();
 }
 

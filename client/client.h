@@ -100,6 +100,7 @@ private:
     ClientOptions options_;
     Profile profile_;
     std::unique_ptr<ClientConnection> connection_;
+    std::shared_ptr<crypto::TlsCredentials> login_credentials_, anonymous_credentials_;
     bool logged_in_ = false;
     std::string node_id_;
     std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use

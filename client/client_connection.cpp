@@ -69,12 +69,14 @@ Result<std::unique_ptr<ClientConnection>> ClientConnection::open(const std::stri
     const int one = 1;
     setsockopt(c->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // requests are small and wait for replies
     c->credentials_ = std::move(credentials);
-    auto tls = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, c->fd_, *c->credentials_);
+    auto tls = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, c->fd_, *c->credentials_,
+                                        c->credentials_->session_for(endpoint));
     if (!tls) return tls.status();
     c->tls_ = std::move(tls).value();
     for (;;) {
         const int rc = gnutls_handshake(c->tls_->get());
         if (rc == 0) break;
+        if (rc < 0 && !retry(rc)) c->credentials_->forget_session(endpoint);  // a ticket the node no longer takes
         if (rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR || rc == GNUTLS_E_PREMATURE_TERMINATION)
             return Status::unavailable(endpoint + " closed the connection during the TLS handshake (a node "
                                        "refuses sessions when it has too many, from this address or in all)");
@@ -139,6 +141,7 @@ Result<ClientFrame> ClientConnection::receive(milliseconds timeout) {
             return f;
         }
         const ssize_t n = gnutls_record_recv(tls_->get(), buf, sizeof buf);
+        if (!ticket_kept_) keep_ticket();
         if (n > 0) {
             Status fed = reader_.feed({buf, static_cast<size_t>(n)});
             if (!fed) return Status::corruption("the node sent an oversized frame");
@@ -149,6 +152,13 @@ Result<ClientFrame> ClientConnection::receive(milliseconds timeout) {
             return Status::unavailable("the connection to " + endpoint_ + " broke: " + gnutls_strerror(static_cast<int>(n)));
         DHTALK_TRY(wait(POLLIN, deadline));
     }
+}
+
+void ClientConnection::keep_ticket() {
+    std::string ticket = tls_->ticket();
+    if (ticket.empty()) return;
+    credentials_->remember_session(endpoint_, std::move(ticket));
+    ticket_kept_ = true;
 }
 
 Result<ClientFrame> ClientConnection::call(const std::string& method, FrameParams params, milliseconds timeout) {

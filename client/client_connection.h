@@ -18,7 +18,10 @@ namespace dhtalk::client {
 class ClientConnection {
 public:
     // Connects to HOST:PORT and completes the handshake, presenting
-    // `credentials`' certificate if it has one. kUnavailable or kTimeout.
+    // `credentials`' certificate if it has one, and resuming the session
+    // the credentials keep for this endpoint if the node still takes its
+    // ticket (the ticket it gives in turn is kept there once the first
+    // frame is received). kUnavailable or kTimeout.
     static Result<std::unique_ptr<ClientConnection>> open(const std::string& endpoint,
                                                           std::shared_ptr<crypto::TlsCredentials> credentials,
                                                           std::chrono::milliseconds timeout);
@@ -38,11 +41,13 @@ public:
     const std::string& endpoint() const { return endpoint_; }
     // The certificate the node presented in the TLS handshake (it holds its key).
     std::shared_ptr<dht::crypto::Certificate> peer_certificate() const { return tls_->peer_certificate(); }
+    bool resumed() const { return tls_->resumed(); }
 
 private:
     ClientConnection() = default;
     Status write_all(const std::string& bytes, std::chrono::steady_clock::time_point deadline);
     Status wait(short events, std::chrono::steady_clock::time_point deadline);
+    void keep_ticket();
 
     std::string endpoint_;
     int fd_ = -1;
@@ -50,6 +55,7 @@ private:
     std::unique_ptr<crypto::TlsSession> tls_;
     FrameReader reader_{kMaxNodeFrameBytes};
     uint64_t next_id_ = 1;
+    bool ticket_kept_ = false;
 };
 
 }  // namespace dhtalk::client

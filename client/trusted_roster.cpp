@@ -44,13 +44,19 @@ Status TrustedRoster::extend(const RosterEpoch& next) {
     return load_members();
 }
 
-Result<std::string> TrustedRoster::member_for(const dht::crypto::Certificate& tls_certificate) const {
-    const auto key = tls_certificate.getPublicKey().getId().toString();
-    auto it = members_.find(key);
-    if (it == members_.end() || !crypto::signed_by(tls_certificate, *it->second))
-        return Status::denied("its certificate is not one of the " + std::to_string(members_.size()) +
-                              " members' of network '" + current_.settings.name + "' (epoch " +
-                              std::to_string(current_.epoch) + ")");
+Result<std::string> TrustedRoster::member_for(const dht::crypto::Certificate& tls_certificate, WallTime now) const {
+    auto info = crypto::inspect_tls_certificate(tls_certificate);
+    if (!info) return Status::denied(info.status().message());
+    auto it = members_.find(info->issuer_node_id);
+    if (it == members_.end())
+        return Status::denied("its certificate was issued by " + info->issuer_node_id.substr(0, 8) + ", not one of the " +
+                              std::to_string(members_.size()) + " members of network '" + current_.settings.name +
+                              "' (epoch " + std::to_string(current_.epoch) + ")");
+    if (!crypto::signed_by(tls_certificate, *it->second))
+        return Status::denied("its certificate is not signed by the member it names (" + it->first.substr(0, 8) + ")");
+    const int64_t t = to_unix_seconds(now);
+    if (t < info->not_before_s || t > info->not_after_s)
+        return Status::denied("its certificate is not valid now (expired, or a clock far off)");
     return it->first;
 }
 

@@ -5,7 +5,7 @@
 // under the network's rules, so a node, or a man in the middle, can show
 // the client no roster the members did not sign. Against it the client
 // checks that the node it talks to is a current member (its TLS certificate
-// is for a member's key and signed by that member's certificate) and that
+// is for a fast key, valid now and signed by that member's certificate) and that
 // every user certificate was issued by a current member. Plain value; one
 // thread at a time.
 
@@ -37,9 +37,10 @@ public:
 
     const RosterEpoch& current() const { return current_; }
     uint32_t network_id() const { return network_id_; }
-    // The node id of the member whose key `tls_certificate` is for and whose
-    // certificate signed it; kPermissionDenied if there is none.
-    Result<std::string> member_for(const dht::crypto::Certificate& tls_certificate) const;
+    // The node id of the member whose certificate signed `tls_certificate`
+    // (a certificate for a fast key, naming that member as its issuer and
+    // valid at `now`); kPermissionDenied if there is none.
+    Result<std::string> member_for(const dht::crypto::Certificate& tls_certificate, WallTime now) const;
     // A user certificate issued for this network by a current member, valid now.
     Status check_user(const dht::crypto::Certificate& cert, const crypto::UserCertificateInfo& info, WallTime now) const;
 

@@ -1,10 +1,12 @@
 #pragma once
 // NodeIdentity: a node's long-lived key pair and self-signed certificate,
 // kept in <data-dir>/identity/ (node.key with owner-only permissions, and
-// node.crt). Created on a node's first start and reused on every later one,
-// so the node id (the certificate's public-key id) never changes. A damaged,
-// mismatched or over-exposed identity is refused, never silently replaced.
-// Values of this type are immutable after loading and safe to share.
+// node.crt), and its fast key (fast.key, Ed25519, owner-only), which the
+// node signs with per event (fast_key.h). Created on a node's first start
+// and reused on every later one, so the node id (the certificate's
+// public-key id) never changes. A damaged, mismatched or over-exposed
+// identity is refused, never silently replaced. Values of this type are
+// immutable after loading and safe to share.
 
 #include <filesystem>
 #include <memory>
@@ -19,6 +21,9 @@ namespace dhtalk::crypto {
 struct NodeIdentity {
     std::shared_ptr<dht::crypto::PrivateKey> key;
     std::shared_ptr<dht::crypto::Certificate> certificate;
+    // Ed25519; the roster and the front end's TLS certificate certify it.
+    std::shared_ptr<dht::crypto::PrivateKey> fast_key;
+    std::string fast_public;  // its raw public key
 
     // 20-byte public-key id; also the node's OpenDHT node id.
     dht::InfoHash node_id() const { return certificate->getId(); }

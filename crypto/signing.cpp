@@ -1,5 +1,6 @@
 #include "crypto/signing.h"
 
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 
 #include <cstdlib>
@@ -41,26 +42,51 @@ Result<std::string> from_hex(std::string_view hex) {
     return out;
 }
 
+namespace {
+
+// RSA signs SHA-512 digests, as OpenDHT does; Ed25519 signs the data.
+gnutls_sign_algorithm_t algorithm_for(gnutls_pk_algorithm_t pk) {
+    if (pk == GNUTLS_PK_RSA) return GNUTLS_SIGN_RSA_SHA512;
+    if (pk == GNUTLS_PK_EDDSA_ED25519) return GNUTLS_SIGN_EDDSA_ED25519;
+    return GNUTLS_SIGN_UNKNOWN;
+}
+
+gnutls_datum_t datum(std::string_view s) {
+    return {reinterpret_cast<unsigned char*>(const_cast<char*>(s.data())), static_cast<unsigned>(s.size())};
+}
+
+}  // namespace
+
 Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data) {
-    try {
-        auto sig = key.sign(bytes(data), data.size());
-        return std::string(sig.begin(), sig.end());
-    } catch (const std::exception& e) {
-        return Status::internal(std::string("cannot sign: ") + e.what());
-    }
+    if (!key.key) return Status::internal("cannot sign: no key");
+    const auto algorithm = algorithm_for(static_cast<gnutls_pk_algorithm_t>(gnutls_privkey_get_pk_algorithm(key.key, nullptr)));
+    if (algorithm == GNUTLS_SIGN_UNKNOWN) return Status::internal("cannot sign with a key that is neither RSA nor Ed25519");
+    const gnutls_datum_t d = datum(data);
+    gnutls_datum_t sig{nullptr, 0};
+    const int rc = gnutls_privkey_sign_data2(key.key, algorithm, 0, &d, &sig);
+    if (rc < 0) return Status::internal(std::string("cannot sign: ") + gnutls_strerror(rc));
+    std::string out(reinterpret_cast<const char*>(sig.data), sig.size);
+    gnutls_free(sig.data);
+    return out;
 }
 
 bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::string_view signature) {
-    try {
-        return cert.getPublicKey().checkSignature(bytes(data), data.size(), bytes(signature), signature.size());
-    } catch (const std::exception&) {
-        return false;
-    }
+    if (!cert.cert) return false;
+    gnutls_pubkey_t key = nullptr;
+    if (gnutls_pubkey_init(&key) < 0) return false;
+    std::unique_ptr<gnutls_pubkey_st, decltype(&gnutls_pubkey_deinit)> guard(key, gnutls_pubkey_deinit);
+    if (gnutls_pubkey_import_x509(key, cert.cert, 0) < 0) return false;
+    const auto algorithm = algorithm_for(static_cast<gnutls_pk_algorithm_t>(gnutls_pubkey_get_pk_algorithm(key, nullptr)));
+    if (algorithm == GNUTLS_SIGN_UNKNOWN) return false;
+    const gnutls_datum_t d = datum(data), s = datum(signature);
+    return gnutls_pubkey_verify_data2(key, algorithm, 0, &d, &s) >= 0;
 }
 
 Status check_public_key(gnutls_pubkey_t key) {
     unsigned bits = 0;
-    if (gnutls_pubkey_get_pk_algorithm(key, &bits) != GNUTLS_PK_RSA) return Status::invalid("the key is not RSA");
+    const int algorithm = gnutls_pubkey_get_pk_algorithm(key, &bits);
+    if (algorithm == GNUTLS_PK_EDDSA_ED25519) return Status::ok();  // fixed size, constant cost
+    if (algorithm != GNUTLS_PK_RSA) return Status::invalid("the key is neither RSA nor Ed25519");
     if (bits > kMaxRsaBits)
         return Status::invalid("the key has " + std::to_string(bits) + " bits; at most " + std::to_string(kMaxRsaBits));
     gnutls_datum_t n{}, e{};

@@ -1,6 +1,7 @@
 #pragma once
 // Signatures, digests and key sealing for dhtalk's signed documents, on
-// OpenDHT's GnuTLS wrappers (RSA: OpenDHT 2.4.12 signs with RSA only).
+// OpenDHT's GnuTLS key types: RSA (SHA-512), as OpenDHT 2.4.12 signs, or
+// Ed25519 (fast_key.h) where no OpenDHT code checks the signature.
 // Every function is thread-safe and never throws; certificates and
 // signatures from outside are parsed with bounds and refused with a Status.
 
@@ -27,10 +28,12 @@ Result<std::string> from_hex(std::string_view hex);
 Result<std::string> sign(const dht::crypto::PrivateKey& key, std::string_view data);
 bool verify(const dht::crypto::Certificate& cert, std::string_view data, std::string_view signature);
 
-// Every key from outside is RSA with a public exponent that is odd and
-// between 3 and 2^32 (every real key: 3, 17, 65537) and a modulus of at most
-// kMaxRsaBits. A huge exponent makes each signature check arbitrarily slow
-// (2^1000+1 costs 30 times 65537), so it is refused before any verification.
+// Every key from outside is Ed25519, or RSA with a public exponent that is
+// odd and between 3 and 2^32 (every real key: 3, 17, 65537) and a modulus of
+// at most kMaxRsaBits. A huge exponent makes each signature check
+// arbitrarily slow (2^1000+1 costs 30 times 65537), so it is refused before
+// any verification. Where a key must be RSA (a node's identity), the caller
+// says so.
 inline constexpr unsigned kMaxRsaBits = 8192;
 [[nodiscard]] Status check_public_key(gnutls_pubkey_t key);
 [[nodiscard]] Status check_public_key(const dht::crypto::Certificate& cert);

@@ -46,9 +46,37 @@ Result<std::shared_ptr<TlsCredentials>> TlsCredentials::with_certificate(const d
 
 TlsCredentials::~TlsCredentials() {
     if (cred_) gnutls_certificate_free_credentials(cred_);
+    if (ticket_key_.data) {
+        gnutls_memset(ticket_key_.data, 0, ticket_key_.size);
+        gnutls_free(ticket_key_.data);
+    }
 }
 
-Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const TlsCredentials& credentials) {
+Status TlsCredentials::enable_session_tickets() {
+    if (ticket_key_.data) return Status::ok();
+    const int rc = gnutls_session_ticket_key_generate(&ticket_key_);
+    if (rc < 0) return Status::internal(std::string("cannot make a session ticket key: ") + gnutls_strerror(rc));
+    return Status::ok();
+}
+
+void TlsCredentials::remember_session(const std::string& endpoint, std::string data) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_[endpoint] = std::move(data);
+}
+
+std::string TlsCredentials::session_for(const std::string& endpoint) const {
+    std::lock_guard lock(sessions_mutex_);
+    auto it = sessions_.find(endpoint);
+    return it == sessions_.end() ? std::string() : it->second;
+}
+
+void TlsCredentials::forget_session(const std::string& endpoint) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(endpoint);
+}
+
+Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const TlsCredentials& credentials,
+                                                     const std::string& resume) {
     std::unique_ptr<TlsSession> s(new TlsSession());
     // GNUTLS_NO_SIGNAL: a send to a peer that hung up fails with an error
     // instead of raising SIGPIPE, which would kill the whole program.
@@ -58,7 +86,16 @@ Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const Tl
     if ((rc = gnutls_priority_set_direct(s->session_, kPriorities, nullptr)) < 0 ||
         (rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, credentials.get())) < 0)
         return Status::internal(std::string("cannot configure a TLS session: ") + gnutls_strerror(rc));
-    if (role == Role::kServer) gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_REQUEST);
+    if (role == Role::kServer) {
+        gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_REQUEST);
+        if (const gnutls_datum_t* key = credentials.ticket_key(); key &&
+            (rc = gnutls_session_ticket_enable_server(s->session_, key)) < 0)
+            return Status::internal(std::string("cannot enable session tickets: ") + gnutls_strerror(rc));
+    } else if (!resume.empty()) {
+        // Ticket data is GnuTLS's own, from an earlier session; one it cannot
+        // use just means a full handshake.
+        (void)gnutls_session_set_data(s->session_, resume.data(), resume.size());
+    }
     gnutls_handshake_set_hook_function(s->session_, GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY, GNUTLS_HOOK_PRE,
                                        refuse_unacceptable_peer_key);
     gnutls_transport_set_int(s->session_, fd);
@@ -68,6 +105,17 @@ Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const Tl
 
 TlsSession::~TlsSession() {
     if (session_) gnutls_deinit(session_);
+}
+
+bool TlsSession::resumed() const { return gnutls_session_is_resumed(session_) != 0; }
+
+std::string TlsSession::ticket() const {
+    if (!(gnutls_session_get_flags(session_) & GNUTLS_SFLAGS_SESSION_TICKET)) return {};
+    gnutls_datum_t data{nullptr, 0};
+    if (gnutls_session_get_data2(session_, &data) < 0) return {};
+    std::string out(reinterpret_cast<const char*>(data.data), data.size);
+    gnutls_free(data.data);
+    return out;
 }
 
 std::shared_ptr<dht::crypto::Certificate> TlsSession::peer_certificate() const {

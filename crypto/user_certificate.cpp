@@ -58,7 +58,7 @@ Result<std::string> dn_field(gnutls_x509_crt_t crt, const char* oid) {
 // key exchange, valid from `now` (less 5 minutes of clock skew) for
 // `validity`, with a random serial, signed by `signer`.
 Status fill_and_sign(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds validity, const char* purpose,
-                     const NodeIdentity& signer) {
+                     unsigned key_usage, const NodeIdentity& signer) {
     gnutls_x509_crt_set_version(crt, 3);
     std::array<uint8_t, 16> serial;
     random_bytes(serial);
@@ -67,7 +67,7 @@ Status fill_and_sign(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds v
     gnutls_x509_crt_set_activation_time(crt, t - 300);
     gnutls_x509_crt_set_expiration_time(crt, t + static_cast<time_t>(validity.count()));
     gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
-    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT);
+    gnutls_x509_crt_set_key_usage(crt, key_usage);
     gnutls_x509_crt_set_key_purpose_oid(crt, purpose, 0);
     const int rc = gnutls_x509_crt_privkey_sign(crt, signer.certificate->cert, signer.key->key, GNUTLS_DIG_SHA256, 0);
     return rc < 0 ? gnutls_failed("cannot sign the certificate", rc) : Status::ok();
@@ -130,7 +130,8 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
     const auto issuer_id = issuer.node_id();
     if ((rc = gnutls_x509_crt_set_authority_key_id(crt.h, issuer_id.data(), issuer_id.size())) < 0)
         return gnutls_failed("cannot name the issuer", rc);
-    DHTALK_TRY(fill_and_sign(crt.h, r.now, r.validity, GNUTLS_KP_TLS_WWW_CLIENT, issuer));
+    DHTALK_TRY(fill_and_sign(crt.h, r.now, r.validity, GNUTLS_KP_TLS_WWW_CLIENT,
+                             GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT, issuer));
     Datum out;
     if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
         return gnutls_failed("cannot export the certificate", rc);
@@ -139,17 +140,43 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
 
 Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const NodeIdentity& node, WallTime now,
                                                                        std::chrono::seconds validity) {
+    if (!node.fast_key) return Status::invalid("the node identity has no fast key");
     Crt crt;
-    int rc = gnutls_x509_crt_set_key(crt.h, node.key->x509_key);
-    if (rc < 0) return gnutls_failed("cannot set the node key", rc);
+    int rc = gnutls_x509_crt_set_key(crt.h, node.fast_key->x509_key);
+    if (rc < 0) return gnutls_failed("cannot set the fast key", rc);
     const std::string cn = "dhtalk node " + node.node_id_hex();
     if ((rc = gnutls_x509_crt_set_dn_by_oid(crt.h, GNUTLS_OID_X520_COMMON_NAME, 0, cn.data(),
                                             static_cast<unsigned>(cn.size()))) < 0)
         return gnutls_failed("cannot name the certificate", rc);
-    DHTALK_TRY(fill_and_sign(crt.h, now, validity, GNUTLS_KP_TLS_WWW_SERVER, node));
-    gnutls_x509_crt_t raw = crt.h;
-    crt.h = nullptr;  // now owned by the Certificate
-    return std::make_shared<dht::crypto::Certificate>(raw);
+    const auto issuer_id = node.node_id();
+    if ((rc = gnutls_x509_crt_set_authority_key_id(crt.h, issuer_id.data(), issuer_id.size())) < 0)
+        return gnutls_failed("cannot name the issuer", rc);
+    DHTALK_TRY(fill_and_sign(crt.h, now, validity, GNUTLS_KP_TLS_WWW_SERVER, GNUTLS_KEY_DIGITAL_SIGNATURE, node));
+    // Read back from its encoding: GnuTLS fills a certificate's raw names
+    // only on import, and verifying one made in memory finds no issuer.
+    Datum der;
+    if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_DER, &der.d)) < 0)
+        return gnutls_failed("cannot export the certificate", rc);
+    try {
+        return std::make_shared<dht::crypto::Certificate>(der.d.data, der.d.size);
+    } catch (const std::exception& e) {
+        return Status::internal(std::string("cannot read back the certificate: ") + e.what());
+    }
+}
+
+Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certificate& cert) {
+    if (!cert.cert) return Status::invalid("no certificate");
+    if (gnutls_x509_crt_get_pk_algorithm(cert.cert, nullptr) != GNUTLS_PK_EDDSA_ED25519)
+        return Status::invalid("its certificate is not for an Ed25519 fast key (a node of an older dhtalk)");
+    unsigned char aki[64];
+    size_t aki_size = sizeof aki;
+    if (gnutls_x509_crt_get_authority_key_id(cert.cert, aki, &aki_size, nullptr) < 0 || aki_size != 20)
+        return Status::invalid("its certificate names no issuing node");
+    NodeCertificateInfo info;
+    info.issuer_node_id = dht::InfoHash(aki, aki_size).toString();
+    info.not_before_s = gnutls_x509_crt_get_activation_time(cert.cert);
+    info.not_after_s = gnutls_x509_crt_get_expiration_time(cert.cert);
+    return info;
 }
 
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert) {

@@ -54,11 +54,22 @@ struct UserCertificateInfo {
 // The dhtalk fields of a user certificate; kInvalidArgument if it has none.
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert);
 
-// A certificate for the node's own key that TLS can use: OpenDHT makes node
-// certificates CAs whose key usage excludes signing handshakes. Signed by the
-// node's certificate, valid `validity` from `now`; never stored.
+// The certificate a node's front end presents in TLS: for the node's fast
+// key (Ed25519, so a handshake costs a fast signature, not an RSA-3072 one),
+// authority key id = the node id, signed by the node's certificate, valid
+// `validity` from `now`; never stored.
 Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const NodeIdentity& node, WallTime now,
                                                                        std::chrono::seconds validity);
+
+struct NodeCertificateInfo {
+    std::string issuer_node_id;  // hex
+    int64_t not_before_s = 0;
+    int64_t not_after_s = 0;
+};
+// The fields of a node's TLS certificate; kInvalidArgument if it is not one
+// for a fast key. Its issuer's signature is signed_by()'s, its time the
+// caller's to check.
+Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certificate& cert);
 
 // Whether `issuer`'s key signed `cert`.
 bool signed_by(const dht::crypto::Certificate& cert, const dht::crypto::Certificate& issuer);

@@ -85,7 +85,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         node->trust_ = std::move(trust).value();
         Node* self = node.get();
         node->trust_->on_adopted([self] {
-            self->members_->set(self->member_certificates());
+            self->members_->set(self->member_keys());
             // Seal with the new key at once (SealedSocket is thread-safe):
             // peers that switched first are refused until we do.
             if (Overlay* o = self->live_overlay_.load(); o && o->seals_gossip())
@@ -95,7 +95,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         node->peers_->attach(node->trust_.get());
     }
 
-    node->members_->set(node->member_certificates());
+    node->members_->set(node->member_keys());
     node->validator_ = std::make_shared<RecordValidator>(
         node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
     node->user_records_ = std::make_unique<UserRecords>(
@@ -193,8 +193,9 @@ Status Node::start_clients() {
     }
     auto tls_cert = crypto::make_tls_certificate(identity_, clock_.wall_now(), hours(24 * 365));
     if (!tls_cert) return tls_cert.status();
-    auto credentials = crypto::TlsCredentials::with_certificate(**tls_cert, *identity_.key);
+    auto credentials = crypto::TlsCredentials::with_certificate(**tls_cert, *identity_.fast_key);
     if (!credentials) return credentials.status();
+    DHTALK_TRY((*credentials)->enable_session_tickets());
     ClientServerConfig cc;
     cc.bind = config_.client_bind;
     cc.port = config_.client_port;
@@ -207,15 +208,15 @@ Status Node::start_clients() {
     return Status::ok();
 }
 
-MemberDirectory::Certificates Node::member_certificates() const {
-    MemberDirectory::Certificates out;
+MemberDirectory::Members Node::member_keys() const {
+    MemberDirectory::Members out;
     if (!trust_) {
-        out[identity_.node_id_hex()] = identity_.certificate;
+        out[identity_.node_id_hex()] = {identity_.certificate, identity_.fast_public};
         return out;
     }
     for (const auto& m : trust_->members()) {
         auto cert = crypto::parse_certificate(m.certificate);
-        if (cert) out[m.node_id] = std::move(cert).value();  // the roster was verified when adopted
+        if (cert) out[m.node_id] = {std::move(cert).value(), m.fast_key};  // the roster was verified when adopted
     }
     return out;
 }

@@ -83,7 +83,7 @@ private:
     Status start_overlay();
     void on_roster_change();
     // The certificates of the current members (this node alone without a roster).
-    MemberDirectory::Certificates member_certificates() const;
+    MemberDirectory::Members member_keys() const;
     Status start_clients();
     // The roster's members and their endpoints, for the membership protocol.
     std::map<std::string, std::vector<std::string>> member_endpoints() const;

@@ -16,11 +16,12 @@ msgpack::unpack_limit document_limit() {
 }
 
 void pack_member(Packer& pk, const Member& m) {
-    pk.pack_array(4);
+    pk.pack_array(5);
     pack_str(pk, m.node_id);
     pack_str(pk, m.certificate);
     pack_str_list(pk, m.endpoints);
     pack_str(pk, m.contact);
+    pack_bin(pk, m.fast_key);
 }
 
 std::string document(std::string_view body, std::string_view signature) {
@@ -28,12 +29,13 @@ std::string document(std::string_view body, std::string_view signature) {
 }
 
 Member read_member(const msgpack::object& o) {
-    Fields f(o, 4, "member");
+    Fields f(o, 5, "member");
     Member m;
     m.node_id = f.str(40);
     m.certificate = f.str(8 * 1024);
     m.endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
     m.contact = f.str(kMaxTextBytes);
+    m.fast_key = f.bin(64);  // roster_rules.h checks its exact size
     return m;
 }
 

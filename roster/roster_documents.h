@@ -15,8 +15,9 @@
 
 namespace dhtalk {
 
-// 2: epochs commit to their key (key_digest). Format 1 is refused.
-inline constexpr uint32_t kRosterFormatVersion = 2;
+// 2: epochs commit to their key (key_digest).
+// 3: members name their fast key (Member::fast_key). Formats 1 and 2 are refused.
+inline constexpr uint32_t kRosterFormatVersion = 3;
 // A roster of kMaxMembers with RSA-3072 certificates and their sealed keys
 // takes about 250 KiB.
 inline constexpr size_t kMaxDocumentBytes = 1 << 20;
@@ -44,6 +45,11 @@ struct Member {
     std::string certificate;  // PEM
     std::vector<std::string> endpoints;  // HOST:PORT of its DHT socket
     std::string contact;      // how to reach its operator
+    // The raw Ed25519 public key (crypto/fast_key.h) the node signs presence
+    // with and presents in TLS; certified by the node's own signature on
+    // the document that brought it into the roster (its application, or
+    // the genesis it founded).
+    std::string fast_key;
     bool operator==(const Member&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "crypto/fast_key.h"
 #include "crypto/signing.h"
 
 namespace dhtalk {
@@ -16,12 +17,19 @@ Result<std::shared_ptr<dht::crypto::Certificate>> certificate_of(const Member& m
     if (!cert) return Status::invalid("member " + short_id(m.node_id) + ": " + cert.status().message());
     if (crypto::node_id_of(**cert) != m.node_id)
         return Status::invalid("member " + short_id(m.node_id) + ": the certificate is another node's");
+    // OpenDHT signs and encrypts with the node's identity: RSA only.
+    if (gnutls_x509_crt_get_pk_algorithm((*cert)->cert, nullptr) != GNUTLS_PK_RSA)
+        return Status::invalid("member " + short_id(m.node_id) + ": the identity's key is not RSA");
     return cert;
 }
 
 Status check_member_fields(const Member& m) {
     if (m.endpoints.empty()) return Status::invalid("member " + short_id(m.node_id) + " has no endpoint");
-    return certificate_of(m).status();
+    DHTALK_TRY(certificate_of(m).status());
+    if (m.fast_key.size() != crypto::kFastPublicKeyBytes)
+        return Status::invalid("member " + short_id(m.node_id) + " names no Ed25519 fast key of " +
+                               std::to_string(crypto::kFastPublicKeyBytes) + " bytes");
+    return Status::ok();
 }
 
 Status check_signed_by(const RosterEpoch& roster, const std::string& node_id, std::string_view body,

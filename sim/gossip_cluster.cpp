@@ -30,7 +30,7 @@ LinkConfig simulated_link(double loss, uint64_t seed, milliseconds median) {
     return l;
 }
 
-// A keyed hash per node stands in for the nodes' RSA signatures: as
+// A keyed hash per node stands in for the nodes' Ed25519 signatures: as
 // unforgeable within the simulation, and a thousand times cheaper.
 class GossipCluster::Signer final : public PresenceSigner {
 public:

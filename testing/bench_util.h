@@ -20,9 +20,10 @@ inline double percentile(std::vector<double> v, double q) {
     return v[i];
 }
 
-// Resident set size of this process, in bytes (from /proc/self/status).
-inline uint64_t rss_bytes() {
-    std::ifstream in("/proc/self/status");
+// Resident set size of this process, or of process `pid`, in bytes (from
+// /proc/<pid>/status); 0 if it cannot be read.
+inline uint64_t rss_bytes(int pid = 0) {
+    std::ifstream in(pid ? "/proc/" + std::to_string(pid) + "/status" : std::string("/proc/self/status"));
     std::string line;
     while (std::getline(in, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;

@@ -81,7 +81,7 @@ inline std::unique_ptr<ClientServer> start_front_end(const crypto::NodeIdentity&
     c.bind = "127.0.0.1";
     auto cert = crypto::make_tls_certificate(identity, std::chrono::system_clock::now(), 1h).value();
     static const SystemClock clock;
-    return ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.key).value(), handler,
+    return ClientServer::start(c, crypto::TlsCredentials::with_certificate(*cert, *identity.fast_key).value(), handler,
                                clock)
         .value();
 }

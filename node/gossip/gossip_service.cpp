@@ -1,6 +1,7 @@
 #include "node/gossip/gossip_service.h"
 
 #include "common/log.h"
+#include "crypto/fast_key.h"
 #include "crypto/signing.h"
 #include "common/host_port.h"
 
@@ -19,13 +20,13 @@ class GossipService::Signer final : public PresenceSigner {
 public:
     Signer(const crypto::NodeIdentity& identity, std::shared_ptr<MemberDirectory> members)
         : identity_(identity), members_(std::move(members)) {}
+    // With the fast key: the RSA identity cost about 3 ms per presence.
     std::string sign(std::string_view data) override {
-        auto s = crypto::sign(*identity_.key, data);
+        auto s = crypto::sign(*identity_.fast_key, data);
         return s ? *s : std::string();  // an empty signature is refused by every receiver
     }
     bool verify(const std::string& node_id, std::string_view data, std::string_view signature) override {
-        auto cert = members_->find(node_id);
-        return cert && crypto::verify(*cert, data, signature);
+        return crypto::verify_fast(members_->fast_key(node_id), data, signature);
     }
 
 private:

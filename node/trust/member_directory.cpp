@@ -2,20 +2,27 @@
 
 namespace dhtalk {
 
-void MemberDirectory::set(Certificates members) {
-    auto next = std::make_shared<const Certificates>(std::move(members));
+void MemberDirectory::set(Members members) {
+    auto next = std::make_shared<const Members>(std::move(members));
     std::lock_guard lock(mutex_);
     members_ = std::move(next);
 }
 
+std::shared_ptr<const MemberDirectory::Members> MemberDirectory::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return members_;
+}
+
 std::shared_ptr<const dht::crypto::Certificate> MemberDirectory::find(const std::string& node_id) const {
-    std::shared_ptr<const Certificates> members;
-    {
-        std::lock_guard lock(mutex_);
-        members = members_;
-    }
+    auto members = snapshot();
     auto it = members->find(node_id);
-    return it == members->end() ? nullptr : it->second;
+    return it == members->end() ? nullptr : it->second.certificate;
+}
+
+std::string MemberDirectory::fast_key(const std::string& node_id) const {
+    auto members = snapshot();
+    auto it = members->find(node_id);
+    return it == members->end() ? std::string() : it->second.fast_key;
 }
 
 }  // namespace dhtalk

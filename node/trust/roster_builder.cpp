@@ -44,7 +44,8 @@ Status decodes_again(const Doc& doc, Decode decode, const char* what) {
 }  // namespace
 
 Member member_of(const crypto::NodeIdentity& id, std::vector<std::string> endpoints, std::string contact) {
-    return Member{id.node_id_hex(), id.certificate->toString(false), std::move(endpoints), std::move(contact)};
+    return Member{id.node_id_hex(), id.certificate->toString(false), std::move(endpoints), std::move(contact),
+                  id.fast_public};
 }
 
 Result<RosterEpoch> make_genesis(const crypto::NodeIdentity& founder, const NetworkSettings& settings,
