@@ -2,9 +2,10 @@
 // resumed, anonymous and logged in, beside bare TLS 1.3 handshakes in this
 // process with the same kind of certificate (the node's Ed25519 fast key),
 // and with the RSA-3072 key the front end presented before.
-//   1. bare: one server thread accepts and handshakes on loopback, as the
-//      front end's one I/O thread does; THREADS client threads connect,
-//      handshake and hang up for SECONDS.
+//   1. bare: THREADS server threads accept and handshake on loopback (each
+//      one connection at a time, blocking), THREADS client threads connect,
+//      handshake and hang up for SECONDS: what GnuTLS does on this machine
+//      with nothing around it.
 //   2. the front end of one dhtalk-node process (built beside this
 //      program), the same clients through client::ClientConnection.
 // Usage: handshake_bench [SECONDS] [THREADS] (default 3 4).
@@ -54,10 +55,11 @@ bool handshake(gnutls_session_t s) {
     return rc == 0;
 }
 
-// A bare TLS 1.3 server on loopback: one thread, one handshake at a time.
+// A bare TLS 1.3 server on loopback: `threads` threads, each one blocking
+// handshake at a time.
 class BareServer {
 public:
-    explicit BareServer(std::shared_ptr<crypto::TlsCredentials> credentials) : credentials_(std::move(credentials)) {
+    BareServer(std::shared_ptr<crypto::TlsCredentials> credentials, int threads) : credentials_(std::move(credentials)) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const int one = 1;
         setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -68,7 +70,7 @@ public:
         socklen_t len = sizeof a;
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
         port_ = ntohs(a.sin_port);
-        thread_ = std::thread([this] {
+        for (int t = 0; t < threads; ++t) threads_.emplace_back([this] {
             for (;;) {
                 const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
                 if (c < 0 || stopping_) {
@@ -86,7 +88,7 @@ public:
     ~BareServer() {
         stopping_ = true;
         ::shutdown(fd_, SHUT_RDWR);
-        thread_.join();
+        for (auto& t : threads_) t.join();
         ::close(fd_);
     }
     // One client: connect, handshake, hang up.
@@ -112,14 +114,14 @@ private:
     int fd_ = -1;
     uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
-    std::thread thread_;
+    std::vector<std::thread> threads_;
 };
 
 double bare_rate(const crypto::NodeIdentity& id, bool fast, int threads, double seconds) {
     crypto::NodeIdentity presented = id;
     if (!fast) presented.fast_key = id.key;  // the certificate the front end presented before
     auto cert = crypto::make_tls_certificate(presented, system_clock::now(), hours(1)).value();
-    BareServer server(crypto::TlsCredentials::with_certificate(*cert, *presented.fast_key).value());
+    BareServer server(crypto::TlsCredentials::with_certificate(*cert, *presented.fast_key).value(), threads);
     auto anonymous = crypto::TlsCredentials::anonymous().value();
     return rate(threads, seconds, [&] { return server.connect_once(*anonymous); });
 }

@@ -7,7 +7,24 @@
 namespace dhtalk::crypto {
 namespace {
 
-constexpr const char* kPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+// TLS 1.3 only. X25519 before P-256, and AES-128-GCM (whose key schedule
+// hashes with SHA-256) before AES-256-GCM (SHA-384): GnuTLS's defaults put
+// the costlier ones first, and a resumed handshake took 40% longer with them
+// (the key exchange and the key schedule are most of what it costs).
+constexpr const char* kPriorities =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
+    "-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM";
+
+// Parsed once: parsing the priority string per session cost a measurable
+// share of a resumed handshake.
+gnutls_priority_t priorities() {
+    static const gnutls_priority_t cache = [] {
+        gnutls_priority_t p = nullptr;
+        if (gnutls_priority_init(&p, kPriorities, nullptr) < 0) return gnutls_priority_t{nullptr};
+        return p;
+    }();
+    return cache;
+}
 
 // Runs before GnuTLS checks the peer's CertificateVerify signature, with the
 // peer's certificate already received: a key check_public_key() refuses
@@ -83,7 +100,8 @@ Result<std::unique_ptr<TlsSession>> TlsSession::open(Role role, int fd, const Tl
     int rc = gnutls_init(&s->session_,
                          (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
     if (rc < 0) return Status::internal(std::string("cannot start a TLS session: ") + gnutls_strerror(rc));
-    if ((rc = gnutls_priority_set_direct(s->session_, kPriorities, nullptr)) < 0 ||
+    if (!priorities()) return Status::internal("GnuTLS refuses the TLS 1.3 priorities");
+    if ((rc = gnutls_priority_set(s->session_, priorities())) < 0 ||
         (rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, credentials.get())) < 0)
         return Status::internal(std::string("cannot configure a TLS session: ") + gnutls_strerror(rc));
     if (role == Role::kServer) {
