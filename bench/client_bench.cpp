@@ -5,7 +5,7 @@
 //   2. resolves per second one node sustains with many concurrent TLS
 //      sessions (each pipelines one request at a time);
 //   3. time to register a user (code sent, key made, certificate issued),
-//      next to the time the client spends making its RSA key;
+//      next to the time the client spends making its key;
 //   4. the node's memory per logged-in session (its resident size before
 //      and after the sessions open, over their number).
 // The network is founded in open mode (a roster and votes, plain OpenDHT
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     print_row("resolve via front end vs raw get", front_ms, raw_ms);
     std::printf("%-34s front end missed %d/%d, raw get missed %d/%d\n", "", front_missed, resolves, raw_missed, resolves);
     print_row("register (register+verify)", register_ms, keygen_ms);
-    std::printf("%-34s (baseline: the client's RSA-%u key generation alone)\n", "", crypto::kUserKeyBits);
+    std::printf("%-34s (baseline: the client's Ed25519 key generation alone)\n", "");
     std::printf("%-34s %zu/%d sessions open in %.1f s (%.0f handshakes/s, most resumed: bench/handshake_bench)\n",
                 "TLS sessions on one node", open_sessions, sessions, handshake_s,
                 static_cast<double>(open_sessions) / handshake_s);

@@ -359,26 +359,24 @@ Result<PrivacyList> Client::privacy() {
         return Status(r.status().code() == Code::kNotFound ? Code::kUnavailable : r.status().code(),
                       "cannot read your privacy list (" + r.status().message() +
                           ") and this profile holds no copy: not changing it; try again later or another --node");
-    auto plain = crypto::open_sealed(*profile_.key, r->record.body);
-    if (!plain) return Status::corruption("your privacy list cannot be opened with this profile's key");
-    auto list = decode_privacy(*plain);
-    if (!list) return list.status();
+    auto list = open_privacy(r->record.body, *profile_.key);
+    if (!list) {
+        if (list.status().code() == Code::kCorruption)
+            return Status::corruption("your privacy list cannot be opened with this profile's key");
+        return list.status();
+    }
     profile_.privacy = *list;
     DHTALK_TRY(profile_.save_privacy());
     return list;
 }
 
 Status Client::set_privacy(const PrivacyList& list) {
-    auto plain = encode_privacy(list);
-    if (!plain) return plain.status();
+    auto sealed = seal_privacy(list, *profile_.key);
+    if (!sealed) return sealed.status();
     // The profile's copy first: it is what the user asked for, and what the
     // next edit starts from if publishing fails now.
     profile_.privacy = list;
     DHTALK_TRY(profile_.save_privacy());
-    auto cert = crypto::parse_certificate(profile_.certificate);
-    if (!cert) return cert.status();
-    auto sealed = crypto::seal_to(**cert, *plain);
-    if (!sealed) return sealed.status();
     Record r;
     r.type = RecordType::kPrivacy;
     r.body = std::move(sealed).value();

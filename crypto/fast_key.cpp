@@ -3,6 +3,10 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
+#include <cstring>
+
+#include "crypto/signing.h"
+
 namespace dhtalk::crypto {
 
 Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_fast_key() {
@@ -50,6 +54,23 @@ bool verify_fast(std::string_view public_key, std::string_view data, std::string
     const gnutls_datum_t s{reinterpret_cast<unsigned char*>(const_cast<char*>(signature.data())),
                            static_cast<unsigned>(signature.size())};
     return gnutls_pubkey_verify_data2(pub, GNUTLS_SIGN_EDDSA_ED25519, 0, &d, &s) >= 0;
+}
+
+Result<AeadKey> derive_own_secret(const dht::crypto::PrivateKey& key, std::string_view purpose) {
+    if (!is_fast_key(key)) return Status::invalid("not an Ed25519 key");
+    gnutls_datum_t k{nullptr, 0};
+    const int rc = gnutls_privkey_export_ecc_raw2(key.key, nullptr, nullptr, nullptr, &k, 0);
+    if (rc < 0) return Status::internal(std::string("cannot read the Ed25519 key: ") + gnutls_strerror(rc));
+    std::string material(purpose);
+    material.push_back('\n');
+    material.append(reinterpret_cast<const char*>(k.data), k.size);
+    gnutls_memset(k.data, 0, k.size);
+    gnutls_free(k.data);
+    const std::string digest = sha256(material);
+    gnutls_memset(material.data(), 0, material.size());
+    AeadKey out;
+    std::memcpy(out.data(), digest.data(), out.size());
+    return out;
 }
 
 }  // namespace dhtalk::crypto

@@ -14,6 +14,7 @@
 #include <opendht/crypto.h>
 
 #include "common/status.h"
+#include "crypto/aead.h"
 
 namespace dhtalk::crypto {
 
@@ -28,5 +29,9 @@ Result<std::string> fast_public_key(const dht::crypto::PrivateKey& key);
 // Whether `signature` is the Ed25519 signature of `data` by the raw public
 // key `public_key`; false for a key or signature of the wrong size.
 bool verify_fast(std::string_view public_key, std::string_view data, std::string_view signature);
+// A symmetric key only the holder of the Ed25519 `key` can make: SHA-256 of
+// `purpose` and the private key. For data a user seals to themself (their
+// privacy list), where RSA keys encrypted to their own public key.
+Result<AeadKey> derive_own_secret(const dht::crypto::PrivateKey& key, std::string_view purpose);
 
 }  // namespace dhtalk::crypto

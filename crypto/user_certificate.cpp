@@ -7,6 +7,7 @@
 #include <gnutls/x509.h>
 
 #include "crypto/aead.h"
+#include "crypto/fast_key.h"
 #include "crypto/signing.h"
 
 namespace dhtalk::crypto {
@@ -75,13 +76,7 @@ Status fill_and_sign(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds v
 
 }  // namespace
 
-Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_user_key(unsigned bits) {
-    try {
-        return std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey::generate(bits));
-    } catch (const std::exception& e) {
-        return Status::internal(std::string("cannot generate a key pair: ") + e.what());
-    }
-}
+Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_user_key() { return generate_fast_key(); }
 
 Result<std::string> make_certificate_request(const dht::crypto::PrivateKey& key, std::string_view user_id) {
     Crq crq;
@@ -90,7 +85,8 @@ Result<std::string> make_certificate_request(const dht::crypto::PrivateKey& key,
     if (rc < 0) return gnutls_failed("cannot name the certificate request", rc);
     if ((rc = gnutls_x509_crq_set_version(crq.h, 1)) < 0) return gnutls_failed("cannot version the request", rc);
     if ((rc = gnutls_x509_crq_set_key(crq.h, key.x509_key)) < 0) return gnutls_failed("cannot set the key", rc);
-    if ((rc = gnutls_x509_crq_privkey_sign(crq.h, key.key, GNUTLS_DIG_SHA256, 0)) < 0)
+    // No digest named: GnuTLS takes the key's own (Ed25519 signs the data whole).
+    if ((rc = gnutls_x509_crq_privkey_sign(crq.h, key.key, GNUTLS_DIG_UNKNOWN, 0)) < 0)
         return gnutls_failed("cannot sign the request", rc);
     Datum out;
     if ((rc = gnutls_x509_crq_export2(crq.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
@@ -114,9 +110,9 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
     if (Status key = check_public_key(pub.h); !key) return Status::invalid("the certificate request: " + key.message());
     if (gnutls_x509_crq_verify(crq.h, 0) < 0)
         return Status::invalid("the certificate request is not signed by its own key");
-    unsigned bits = 0;
-    if (gnutls_pubkey_get_pk_algorithm(pub.h, &bits) != GNUTLS_PK_RSA || bits < 2048 || bits > 8192)
-        return Status::invalid("the certificate request's key must be RSA of 2048 to 8192 bits");
+    if (gnutls_pubkey_get_pk_algorithm(pub.h, nullptr) != GNUTLS_PK_EDDSA_ED25519)
+        return Status::invalid("the certificate request's key must be Ed25519 (an RSA key is an older dhtalk "
+                               "client's: update it)");
 
     Crt crt;
     int rc = gnutls_x509_crt_set_pubkey(crt.h, pub.h);
@@ -130,8 +126,7 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
     const auto issuer_id = issuer.node_id();
     if ((rc = gnutls_x509_crt_set_authority_key_id(crt.h, issuer_id.data(), issuer_id.size())) < 0)
         return gnutls_failed("cannot name the issuer", rc);
-    DHTALK_TRY(fill_and_sign(crt.h, r.now, r.validity, GNUTLS_KP_TLS_WWW_CLIENT,
-                             GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT, issuer));
+    DHTALK_TRY(fill_and_sign(crt.h, r.now, r.validity, GNUTLS_KP_TLS_WWW_CLIENT, GNUTLS_KEY_DIGITAL_SIGNATURE, issuer));
     Datum out;
     if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
         return gnutls_failed("cannot export the certificate", rc);
@@ -181,6 +176,8 @@ Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certifica
 
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert) {
     if (!cert.cert) return Status::invalid("no certificate");
+    if (gnutls_x509_crt_get_pk_algorithm(cert.cert, nullptr) != GNUTLS_PK_EDDSA_ED25519)
+        return Status::invalid("a user certificate for a key that is not Ed25519, from an older dhtalk: register again");
     UserCertificateInfo info;
     auto cn = dn_field(cert.cert, GNUTLS_OID_X520_COMMON_NAME);
     if (!cn) return cn.status();

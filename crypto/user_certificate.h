@@ -6,8 +6,11 @@
 //   authority key id = the issuing node's id (20 bytes),
 // signed with the node's key. Any member node can then check, from the
 // roster alone, that a certificate was issued by a current member for this
-// network (check_user_certificate). RSA, because OpenDHT 2.4.12 signs and
-// verifies with RSA only. Thread-safe; never throws.
+// network (check_user_certificate). Users' keys are Ed25519 (fast_key.h):
+// a key is made in microseconds, where RSA-2048 took most of a registration,
+// and a login handshake costs a fast signature. Nothing of OpenDHT's own
+// signs or checks with them. A certificate for any other key is one of an
+// older dhtalk, refused with a clear error. Thread-safe; never throws.
 
 #include <chrono>
 #include <cstdint>
@@ -23,11 +26,11 @@
 
 namespace dhtalk::crypto {
 
-inline constexpr unsigned kUserKeyBits = 2048;
 inline constexpr size_t kMaxCertificateRequestBytes = 8 * 1024;
 inline constexpr std::chrono::seconds kUserCertificateValidity{std::chrono::hours(24 * 365)};
 
-Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_user_key(unsigned bits = kUserKeyBits);
+// An Ed25519 key pair.
+Result<std::shared_ptr<dht::crypto::PrivateKey>> generate_user_key();
 // A PEM certificate request for `user_id`, signed by `key` (proof of possession).
 Result<std::string> make_certificate_request(const dht::crypto::PrivateKey& key, std::string_view user_id);
 

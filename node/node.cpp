@@ -83,6 +83,11 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
             return trust.status();
         }
         node->trust_ = std::move(trust).value();
+        for (const auto& m : node->trust_->members())
+            if (m.node_id == node->identity_.node_id_hex() && m.fast_key != node->identity_.fast_public)
+                return Status::corruption("identity/fast.key in " + config.data_dir.string() +
+                                          " is not the fast key the roster lists for this node (its presence would "
+                                          "be refused): restore fast.key from a backup of the identity");
         Node* self = node.get();
         node->trust_->on_adopted([self] {
             self->members_->set(self->member_keys());

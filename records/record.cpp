@@ -73,8 +73,11 @@ Result<OpenedRecord> open_record(std::string_view envelope) {
         const auto& o = outer.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 3 || o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER)
             return Status::corruption("a record is not [version, signed, signature]");
-        if (o.via.array.ptr[0].via.u64 != kRecordSchemaVersion)
-            return Status::corruption("a record has unknown schema version " + std::to_string(o.via.array.ptr[0].via.u64));
+        const uint64_t version = o.via.array.ptr[0].via.u64;
+        if (version == 1)
+            return Status::corruption("a record of an older dhtalk (schema 1, an RSA user key): its user must register again");
+        if (version != kRecordSchemaVersion)
+            return Status::corruption("a record has unknown schema version " + std::to_string(version));
         Fields env(o, 3, "record");
         env.next();
         signed_bytes = env.bin(kMaxRecordBytes);

@@ -29,7 +29,9 @@ namespace dhtalk {
 
 enum class RecordType : uint8_t { kVCard = 1, kPrivacy = 2, kMedia = 3 };
 
-inline constexpr uint32_t kRecordSchemaVersion = 1;
+// 2: users' keys are Ed25519 (signatures of 64 bytes). Schema 1 (RSA user
+// keys) is refused: its users register again.
+inline constexpr uint32_t kRecordSchemaVersion = 2;
 // Under OpenDHT's 64 KiB value limit, with room for its own framing.
 inline constexpr size_t kMaxRecordBytes = 60 * 1024;
 inline constexpr size_t kMaxRecordBodyBytes = 40 * 1024;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/msgpack_io.h"
+#include "crypto/fast_key.h"
 #include "crypto/signing.h"
 
 namespace dhtalk {
@@ -147,6 +148,26 @@ Result<MediaReference> parse_media_reference(std::string_view text) {
     ref.file_id = std::move(file).value();
     std::copy(key->begin(), key->end(), ref.content_key.begin());
     return ref;
+}
+
+namespace {
+constexpr const char* kPrivacySealPurpose = "dhtalk privacy list";
+}  // namespace
+
+Result<std::string> seal_privacy(const PrivacyList& p, const dht::crypto::PrivateKey& user_key) {
+    auto plain = encode_privacy(p);
+    if (!plain) return plain.status();
+    auto secret = crypto::derive_own_secret(user_key, kPrivacySealPurpose);
+    if (!secret) return secret.status();
+    return crypto::encrypt_blob(*secret, *plain);
+}
+
+Result<PrivacyList> open_privacy(std::string_view body, const dht::crypto::PrivateKey& user_key) {
+    auto secret = crypto::derive_own_secret(user_key, kPrivacySealPurpose);
+    if (!secret) return secret.status();
+    auto plain = crypto::decrypt_blob(*secret, body);
+    if (!plain) return Status::corruption("the privacy list cannot be opened with this key");
+    return decode_privacy(*plain);
 }
 
 }  // namespace dhtalk

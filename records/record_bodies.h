@@ -3,8 +3,8 @@
 // fields, and the media reference that unlocks media metadata.
 //   vCard:   public; [name, status, avatar reference, encryption key (PEM), OpenPGP key (bin)]
 //   privacy: [allow-only mode, blocked user ids, allowed user ids]; the record
-//            carries it sealed to the owner's own key, so storing nodes see
-//            ciphertext only
+//            carries it sealed under a key only the owner's own (Ed25519)
+//            key makes, so storing nodes see ciphertext only
 //   media:   [file id (SHA-256 of the encrypted file), size, type, holder node id,
 //            expires_at_s]; the record carries it encrypted under a key derived
 //            from the media reference
@@ -17,6 +17,10 @@
 
 #include "common/status.h"
 #include "crypto/aead.h"
+
+namespace dht::crypto {
+class PrivateKey;
+}
 
 namespace dhtalk {
 
@@ -46,6 +50,11 @@ struct PrivacyList {
 // kInvalidArgument when a list is too long or holds a malformed user id.
 Result<std::string> encode_privacy(const PrivacyList& p);
 Result<PrivacyList> decode_privacy(std::string_view bytes);
+// The privacy record's body: the list encoded, then sealed (AES-256-GCM)
+// under crypto::derive_own_secret(user_key, "dhtalk privacy list").
+Result<std::string> seal_privacy(const PrivacyList& p, const dht::crypto::PrivateKey& user_key);
+// kCorruption if `body` was not sealed with `user_key`.
+Result<PrivacyList> open_privacy(std::string_view body, const dht::crypto::PrivateKey& user_key);
 
 struct MediaMetadata {
     std::string file_id;  // 32 bytes

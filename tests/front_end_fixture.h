@@ -48,7 +48,9 @@ struct TestNode {
         node = std::move(n).value();
         endpoint = "127.0.0.1:" + std::to_string(node->client_port());
     }
-    ~TestNode() { node->stop().ignore_error(); }
+    ~TestNode() {
+        if (node) node->stop().ignore_error();
+    }
 
     std::string last_code() {
         std::ifstream in(dir / "codes.jsonl");

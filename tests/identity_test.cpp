@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "common/files.h"
+#include "crypto/fast_key.h"
 #include "crypto/network_id.h"
 #include "crypto/node_identity.h"
 #include "testing/test_util.h"
@@ -29,6 +30,39 @@ TEST_CASE("identity is created once, then reused with the same node id") {
     REQUIRE(again.is_ok());
     CHECK(again->node_id() == first->node_id());
     CHECK(first->node_id_hex().size() == 40);
+    // The fast key too: kept with owner-only permissions, the same on reload.
+    REQUIRE(::stat((dir / "id" / "fast.key").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(first->fast_public.size() == crypto::kFastPublicKeyBytes);
+    CHECK(again->fast_public == first->fast_public);
+}
+
+TEST_CASE("an identity without a fast key gets one; a damaged or exposed fast key is refused") {
+    test::TempDir dir;
+    const auto id_dir = dir / "id";
+    const auto made = crypto::load_or_create_identity(id_dir, kTestBits).value();
+    SUBCASE("missing: made, the node id unchanged") {
+        std::filesystem::remove(id_dir / "fast.key");
+        auto again = crypto::load_or_create_identity(id_dir, kTestBits);
+        REQUIRE(again.is_ok());
+        CHECK(again->node_id() == made.node_id());
+        CHECK(again->fast_public.size() == crypto::kFastPublicKeyBytes);
+        CHECK(again->fast_public != made.fast_public);
+    }
+    SUBCASE("garbage") {
+        REQUIRE(write_file_atomic(id_dir / "fast.key", "not a key", 0600).is_ok());
+        CHECK(crypto::load_or_create_identity(id_dir, kTestBits).status().code() == Code::kCorruption);
+    }
+    SUBCASE("an RSA key where the Ed25519 one belongs") {
+        std::filesystem::copy_file(id_dir / "node.key", id_dir / "fast.key", std::filesystem::copy_options::overwrite_existing);
+        auto r = crypto::load_or_create_identity(id_dir, kTestBits);
+        CHECK(r.status().code() == Code::kCorruption);
+        CHECK(r.status().message().find("not an Ed25519 key") != std::string::npos);
+    }
+    SUBCASE("readable by others") {
+        REQUIRE(::chmod((id_dir / "fast.key").c_str(), 0644) == 0);
+        CHECK(crypto::load_or_create_identity(id_dir, kTestBits).status().code() == Code::kInvalidArgument);
+    }
 }
 
 TEST_CASE("a damaged or incomplete identity is refused, never replaced") {

@@ -108,3 +108,15 @@ TEST_CASE("a client that comes back resumes its TLS session and is still logged 
         CHECK_FALSE(offered->resumed());
     }
 }
+
+TEST_CASE("a node whose fast key is not the one its roster lists refuses to start, and says why") {
+    TestNode n;
+    REQUIRE(n.node->stop().is_ok());
+    n.node.reset();
+    std::filesystem::remove(n.dir / "node" / "identity" / "fast.key");  // lost; a new one would be made
+    SystemClock clock;
+    auto again = Node::open(front_end_config(n.dir.path()), system_node_env(clock));
+    REQUIRE_FALSE(again);
+    CHECK(again.status().code() == Code::kCorruption);
+    CHECK(test::contains(again.status().message(), "not the fast key the roster lists"));
+}

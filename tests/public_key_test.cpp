@@ -51,3 +51,32 @@ TEST_CASE("a certificate request for a key with an absurd RSA exponent gets no c
     REQUIRE_FALSE(cert);
     CHECK(cert.status().message().find("exponent") != std::string::npos);
 }
+
+TEST_CASE("user keys are Ed25519: a request or a certificate for an RSA key is an older dhtalk's, refused") {
+    test::TempDir dir;
+    const auto issuer = crypto::load_or_create_identity(dir / "n", 2048).value();
+    const std::string user = crypto::derive_user_id("kontalk-sha1", "+15555245554").value();
+    crypto::IssueRequest r;
+    r.user_id = user;
+    r.network_id = 0x1234abcd;
+    r.now = std::chrono::system_clock::now();
+
+    r.csr_pem = crypto::make_certificate_request(*issuer.key, user).value();  // an honest RSA key
+    auto refused = crypto::issue_user_certificate(r, issuer);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.status().message().find("must be Ed25519") != std::string::npos);
+
+    auto key = crypto::generate_user_key().value();
+    r.csr_pem = crypto::make_certificate_request(*key, user).value();
+    auto issued = crypto::parse_certificate(crypto::issue_user_certificate(r, issuer).value()).value();
+    auto info = crypto::inspect_user_certificate(*issued);
+    REQUIRE(info);
+    CHECK(info->user_id == user);
+    CHECK(crypto::signed_by(*issued, *issuer.certificate));
+
+    // A certificate an issuer made for an RSA user key, as an older dhtalk did.
+    auto rsa_user = dht::crypto::Certificate::generate(*issuer.key, user, {}, false);
+    auto old = crypto::inspect_user_certificate(rsa_user);
+    REQUIRE_FALSE(old);
+    CHECK(old.status().message().find("register again") != std::string::npos);
+}

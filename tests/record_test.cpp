@@ -174,10 +174,17 @@ TEST_CASE("hostile records are refused with a reason") {
     }
     SUBCASE("unknown schema version") {
         std::string env = seal_record(r, *alice.key).value();
-        env[1] = 2;  // [fixarray 3, version, ...]: version 1 becomes 2
+        env[1] = 3;  // [fixarray 3, version, ...]: version 2 becomes 3
         auto s = w.check(r, env);
         CHECK(s.code() == Code::kCorruption);
         CHECK(s.message().find("schema version") != std::string::npos);
+    }
+    SUBCASE("schema 1, an older dhtalk's with RSA user keys") {
+        std::string env = seal_record(r, *alice.key).value();
+        env[1] = 1;
+        auto s = w.check(r, env);
+        CHECK(s.code() == Code::kCorruption);
+        CHECK(s.message().find("register again") != std::string::npos);
     }
     SUBCASE("expiry beyond the bound, or already past") {
         Record later = r;
@@ -231,20 +238,20 @@ TEST_CASE("a privacy list is ciphertext to storing nodes and opens only with the
     PrivacyList list;
     list.blocked = {bob.id};
     const std::string plain = encode_privacy(list).value();
-    auto alice_cert = crypto::parse_certificate(alice.cert).value();
     Record r;
     r.type = RecordType::kPrivacy;
     r.user_id = alice.id;
     r.sequence = 1;
     r.expires_at_s = to_unix_seconds(w.clock.wall_now()) + 3600;
-    r.body = crypto::seal_to(*alice_cert, plain).value();
+    r.body = seal_privacy(list, *alice.key).value();
     r.certificate = alice.cert;
     const std::string env = seal_record(r, *alice.key).value();
     CHECK(w.check(r, env));
     CHECK(env.find(bob.id) == std::string::npos);  // the blocked id is not visible to a storing node
-    CHECK_FALSE(crypto::open_sealed(*bob.key, r.body));
-    CHECK_FALSE(crypto::open_sealed(*w.a.key, r.body));  // nor to the issuing node
-    auto opened = decode_privacy(crypto::open_sealed(*alice.key, r.body).value()).value();
+    CHECK(env.find(plain) == std::string::npos);
+    CHECK(open_privacy(r.body, *bob.key).status().code() == Code::kCorruption);
+    CHECK_FALSE(open_privacy(r.body, *w.a.key));  // nor to the issuing node
+    auto opened = open_privacy(r.body, *alice.key).value();
     CHECK(opened.blocked == std::vector<std::string>{bob.id});
 }
 
