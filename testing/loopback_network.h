@@ -35,8 +35,11 @@ public:
 
     std::vector<BenchNode>& nodes() { return nodes_; }
     Json::Value status(const BenchNode& n) const;
-    // Registers +1555100NNNN on node `home` with a profile under the directory.
-    std::unique_ptr<client::Client> register_user(int number, const BenchNode& home);
+    // Registers +1555100NNNN on node `home` with a profile under the
+    // directory; with `client_ms`, the time of the two requests (register,
+    // verify), without the wait for the code, which stands for the SMS.
+    // Exits the program, ending the nodes, if the registration fails.
+    std::unique_ptr<client::Client> register_user(int number, const BenchNode& home, double* client_ms = nullptr);
 
 private:
     std::filesystem::path dir_;
