@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
         for (auto& c : v) (void)c->call("hello", {}, seconds(30));
     const uint64_t rss_after = bench::rss_bytes(busy.process->pid());
     std::atomic<uint64_t> done{0}, failed{0};
+    const double node_cpu0 = bench::cpu_seconds(busy.process->pid()), own_cpu0 = bench::cpu_seconds();
     const double r0 = bench::wall_seconds();
     {
         std::vector<std::thread> workers;
@@ -175,6 +176,7 @@ int main(int argc, char** argv) {
         for (auto& th : workers) th.join();
     }
     const double elapsed = bench::wall_seconds() - r0;
+    const double node_cpu = bench::cpu_seconds(busy.process->pid()) - node_cpu0, own_cpu = bench::cpu_seconds() - own_cpu0;
     Json::Value status = network.status(busy);
 
     // Baseline: the stock runner, a node of the same network, keeps as many
@@ -215,6 +217,8 @@ int main(int argc, char** argv) {
     std::printf("%-34s %.0f resolves/s over %.1f s with %zu sessions (%llu failed); node reports %s sessions\n",
                 "throughput", static_cast<double>(done) / elapsed, elapsed, open_sessions,
                 static_cast<unsigned long long>(failed.load()), status["client_sessions"].asString().c_str());
+    std::printf("%-34s the node %.0f%% of a core, the bench's clients %.0f%% (of 200%%); CPU per resolve: node %.0f us\n",
+                "", 100 * node_cpu / elapsed, 100 * own_cpu / elapsed, 1e6 * node_cpu / static_cast<double>(done.load()));
     std::printf("%-34s %.0f gets/s with as many in flight | ratio %.2f\n", "baseline: raw OpenDHT gets",
                 static_cast<double>(raw_done) / raw_elapsed,
                 (static_cast<double>(done) / elapsed) / (static_cast<double>(raw_done) / raw_elapsed));

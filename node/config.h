@@ -39,7 +39,7 @@ struct NodeConfig {
     // The client front end (docs/protocol.md).
     std::string client_bind;  // empty: every interface
     uint16_t client_port = 4223;
-    size_t max_client_sessions = 4096;
+    size_t max_client_sessions = 10000;  // about 12.5 KB each (bench/client_bench)
     size_t max_sessions_per_address = 64;
     unsigned client_rate = 200;  // requests per second per client address
     // Records one user keeps through this node, and their bytes in all.

@@ -34,13 +34,20 @@ sigset_t block_loop_signals() {
 
 // Every client session holds a descriptor: take the most the system allows
 // this process (the soft limit is often 1,024; the hard one far more).
-void raise_descriptor_limit() {
+// Returns the limit now in force (0 if unknown).
+rlim_t raise_descriptor_limit() {
     rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+    if (lim.rlim_cur < lim.rlim_max) {
         lim.rlim_cur = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &lim);  // best effort: the session limit still applies
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0) getrlimit(RLIMIT_NOFILE, &lim);
     }
+    return lim.rlim_cur;
 }
+
+// Descriptors a node needs besides its client sessions: the database, the
+// sockets of the DHT, the peer service and the status server, their peers.
+constexpr rlim_t kDescriptorsBesidesSessions = 512;
 
 }  // namespace
 
@@ -48,7 +55,7 @@ int main(int argc, char** argv) {
     using namespace dhtalk;
     const sigset_t loop_signals = block_loop_signals();
     signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the node
-    raise_descriptor_limit();
+    const rlim_t descriptors = raise_descriptor_limit();
 
     auto args = parse_node_args(argc, argv);
     if (!args) {
@@ -61,6 +68,11 @@ int main(int argc, char** argv) {
     }
     const NodeConfig& config = args->config;
     log::set_level(config.log_level);
+    if (descriptors && descriptors != RLIM_INFINITY && descriptors < config.max_client_sessions + kDescriptorsBesidesSessions)
+        DHTALK_LOG(kWarning, "node", "the descriptor limit (" << descriptors << ") holds fewer than --max-client-sessions ("
+                                         << config.max_client_sessions << ") sessions and the node's own "
+                                         << kDescriptorsBesidesSessions << ": raise it (ulimit -n, or LimitNOFILE= in "
+                                         "a systemd unit) or lower --max-client-sessions; over it, new clients are refused");
 
     SystemClock clock;
     NodeEnv env = system_node_env(clock);

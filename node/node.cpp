@@ -177,7 +177,7 @@ Status Node::start_clients() {
             std::vector<RegistrarPeer> out;
             for (const auto& m : trust->members())
                 if (auto cert = members->find(m.node_id); cert && !m.endpoints.empty())
-                    out.push_back({m.node_id, m.endpoints.front(), std::move(cert)});
+                    out.push_back({m.node_id, m.endpoints.front(), std::move(cert), m.fast_key});
             return out;
         });
         if (peers_) peers_->attach_registrar(clients_->registrar());

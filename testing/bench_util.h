@@ -7,8 +7,11 @@
 #include <ctime>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace dhtalk::bench {
 
@@ -28,6 +31,24 @@ inline uint64_t rss_bytes(int pid = 0) {
     while (std::getline(in, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
     return 0;
+}
+
+// CPU time (user + system) process `pid` has used, or this process (0), in
+// seconds (from /proc/<pid>/stat); 0 if it cannot be read.
+inline double cpu_seconds(int pid = 0) {
+    std::ifstream in(pid ? "/proc/" + std::to_string(pid) + "/stat" : std::string("/proc/self/stat"));
+    std::string line;
+    if (!std::getline(in, line)) return 0;
+    // Fields after the command name, which may hold spaces: ") state ppid ...";
+    // utime and stime are the 14th and 15th fields of the line.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i)
+        if (i >= 14) ticks += std::stod(field);
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // Real elapsed time, even in a program whose steady_clock is virtual

@@ -8,6 +8,7 @@
 #include <future>
 
 #include "common/json.h"
+#include "crypto/fast_key.h"
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
 #include "node/http_listener.h"
@@ -41,7 +42,8 @@ struct TestMember {
         registrar->stop();
     }
     RegistrarPeer peer() const {
-        return {identity.node_id_hex(), "127.0.0.1:" + std::to_string(peers->port()), identity.certificate};
+        return {identity.node_id_hex(), "127.0.0.1:" + std::to_string(peers->port()), identity.certificate,
+                identity.fast_public};
     }
     // The codes this member's provider has sent to `e164` so far.
     std::vector<std::string> sent_to(const std::string& e164) const {
@@ -125,11 +127,11 @@ RegistrarRequest request(const TestMember& from, const TestMember& to, Registrar
     static int requests = 0;  // each request its own nonce
     r.nonce = std::to_string(1000000000000000 + requests++);
     r.sealed = crypto::seal_to(*to.identity.certificate, secret).value();
-    r.signature = crypto::sign(*from.identity.key, body_of(r)).value();
+    r.signature = crypto::sign(*from.identity.fast_key, body_of(r)).value();
     return r;
 }
 
-void resign(RegistrarRequest& r, const TestMember& by) { r.signature = crypto::sign(*by.identity.key, body_of(r)).value(); }
+void resign(RegistrarRequest& r, const TestMember& by) { r.signature = crypto::sign(*by.identity.fast_key, body_of(r)).value(); }
 
 }  // namespace
 
@@ -239,15 +241,20 @@ TEST_CASE("a registrar refuses requests it cannot trust, and answers each good o
     auto verdict = decode_registrar_verdict(*answer).value();
     CHECK(verdict.code == Code::kOk);
     CHECK(verdict.request_digest == crypto::sha256(encode(good)));
-    CHECK(crypto::verify(*n.c.identity.certificate, body_of(verdict), verdict.signature));
+    CHECK(crypto::verify_fast(n.c.identity.fast_public, body_of(verdict), verdict.signature));
     CHECK(n.c.registrar->on_registrar_request(encode(good)).status().message().find("replay") != std::string::npos);
     // The same request written another way (the version as a two-byte
     // integer) is still the same request.
     std::string reencoded = encode(good);
-    REQUIRE(reencoded[1] == '\x01');
-    reencoded.replace(1, 1, "\xcc\x01");
+    REQUIRE(reencoded[1] == '\x02');
+    reencoded.replace(1, 1, "\xcc\x02");
     REQUIRE(decode_registrar_request(reencoded).is_ok());
     CHECK(n.c.registrar->on_registrar_request(reencoded).status().message().find("replay") != std::string::npos);
+    // Version 1, an older dhtalk's (RSA signatures), is refused.
+    std::string old_version = encode(good);
+    old_version[1] = '\x01';
+    CHECK(decode_registrar_request(old_version).status().code() == Code::kInvalidArgument);
+    CHECK_FALSE(n.c.registrar->on_registrar_request(old_version));
 
     CHECK(refused(request(stranger, n.c, RegistrarRequest::Kind::kCode, e164, e164)).code() == Code::kPermissionDenied);
     auto forged = request(n.a, n.c, RegistrarRequest::Kind::kCode, e164, e164);
@@ -292,13 +299,14 @@ TEST_CASE("a verdict the registrar did not sign for this very request is refused
         std::lock_guard lock(mutex);
         RegistrarVerdict v = served;
         if (v.request_digest.empty()) v.request_digest = crypto::sha256(req.body);
-        v.signature = crypto::sign(signed_by_y ? *y.identity.key : *x.identity.key, body_of(v)).value();
+        v.signature = crypto::sign(signed_by_y ? *y.identity.fast_key : *x.identity.fast_key, body_of(v)).value();
         res.set_content(encode(v), "application/msgpack");
     });
     const int port = fake.bind_to_any_port("127.0.0.1");
     HttpListener listener;  // stops the fake when the test ends, a REQUIRE or not
     listener.start(fake, "fake registrar");
-    RegistrarPeer fake_x{x.identity.node_id_hex(), "127.0.0.1:" + std::to_string(port), x.identity.certificate};
+    RegistrarPeer fake_x{x.identity.node_id_hex(), "127.0.0.1:" + std::to_string(port), x.identity.certificate,
+                         x.identity.fast_public};
     std::vector<RegistrarPeer> members{a.peer(), fake_x};
     a.registrar->attach_members([&] { return members; });
     const std::string e164 = number_ranked(members, x.identity.node_id_hex());

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "crypto/aead.h"
+#include "crypto/fast_key.h"
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
 #include "node/trust/courier.h"
@@ -133,7 +134,7 @@ Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Ki
     auto sealed = crypto::seal_to(*peer.certificate, secret);
     if (!sealed) return fail(Code::kInternal, "cannot be written to: " + sealed.status().message());
     r.sealed = std::move(sealed).value();
-    auto signature = crypto::sign(*identity_.key, body_of(r));
+    auto signature = crypto::sign(*identity_.fast_key, body_of(r));
     if (!signature) return fail(Code::kInternal, "cannot be asked: " + signature.status().message());
     r.signature = std::move(signature).value();
     const std::string request = encode(r);
@@ -152,7 +153,7 @@ Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Ki
     if (!v) return fail(Code::kCorruption, "answered with a malformed verdict: " + v.status().message());
     if (v->from != peer.node_id || v->network_id != config_.network_id || v->request_digest != crypto::sha256(request))
         return fail(Code::kCorruption, "answered with a verdict on another request");
-    if (!crypto::verify(*peer.certificate, body_of(*v), v->signature))
+    if (!crypto::verify_fast(peer.fast_key, body_of(*v), v->signature))
         return fail(Code::kCorruption, "answered with a verdict its key did not sign");
     return Answer{true, v->status()};
 }
@@ -200,12 +201,12 @@ Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
     if (!r) return r.status();
     if (r->network_id != config_.network_id) return Status::invalid("a registrar request for another network");
     if (r->to != self_) return Status::invalid("a registrar request for another node (" + r->to + ")");
-    std::shared_ptr<const dht::crypto::Certificate> cert;
+    std::string fast_key;
     if (members_)
         for (const auto& m : members_())
-            if (m.node_id == r->from) cert = m.certificate;
-    if (!cert) return Status::denied("a registrar request from " + r->from + ", not a current member");
-    if (!crypto::verify(*cert, body_of(*r), r->signature))
+            if (m.node_id == r->from) fast_key = m.fast_key;
+    if (fast_key.empty()) return Status::denied("a registrar request from " + r->from + ", not a current member");
+    if (!crypto::verify_fast(fast_key, body_of(*r), r->signature))
         return Status::denied("a registrar request that " + r->from + "'s key did not sign");
     const WallTime now = clock_.wall_now();
     const auto skew = milliseconds(std::llabs(to_unix_millis(now) - r->sent_ms));
@@ -240,7 +241,7 @@ Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
     }
     v.code = answer.code();
     v.message = answer.message().substr(0, 256);
-    auto signature = crypto::sign(*identity_.key, body_of(v));
+    auto signature = crypto::sign(*identity_.fast_key, body_of(v));
     if (!signature) return signature.status();
     v.signature = std::move(signature).value();
     return encode(v);

@@ -2,15 +2,15 @@
 // The messages between a member that serves a client and the member that is
 // registrar of the client's number (registrar.h, docs/security.md). Both are
 // msgpack `[format_version, body, signature]`, signed by their author with
-// its node key, so the peer service's plain HTTP needs no authentication of
-// its own; the secret part of a request (the phone number, the code) is
-// sealed to the registrar's key.
+// its fast key (Ed25519, the roster's), so the peer service's plain HTTP
+// needs no authentication of its own; the secret part of a request (the
+// phone number, the code) is sealed to the registrar's node key.
 //
 //   request  [kind, network_id, from, to, user_id, address, sent_ms, nonce, sealed]
 //   verdict  [network_id, from, request_digest, code, message, expires_in_s]
 //
 // The decoders bound every field and check no signature: the registrar
-// checks the request's against `from`'s certificate and refuses a second
+// checks the request's against `from`'s fast key and refuses a second
 // request with the same (from, nonce), however it is encoded; the asking
 // member checks the verdict's against `to`'s, and that the verdict answers
 // its own request (request_digest, the SHA-256 of the request as sent).
@@ -25,7 +25,8 @@
 
 namespace dhtalk {
 
-inline constexpr uint64_t kRegistrarFormatVersion = 1;
+// 2: signed with fast keys. Version 1 (RSA signatures) is refused.
+inline constexpr uint64_t kRegistrarFormatVersion = 2;
 inline constexpr size_t kMaxRegistrarMessageBytes = 8 * 1024;
 inline constexpr size_t kRegistrarNonceBytes = 16;
 
