@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
                 full_anonymous / bare_fast);
     std::printf("%-52s %8.0f /s | ratio %.2f\n", "front end: resumed, anonymous", resumed_anonymous,
                 resumed_anonymous / bare_fast);
-    std::printf("%-52s %8.0f /s | ratio %.2f\n", "front end: full, logged in (RSA-2048 user key)", full_login,
+    std::printf("%-52s %8.0f /s | ratio %.2f\n", "front end: full, logged in (Ed25519 user key)", full_login,
                 full_login / bare_fast);
     std::printf("%-52s %8.0f /s | ratio %.2f\n", "front end: resumed, logged in", resumed_login,
                 resumed_login / bare_fast);
