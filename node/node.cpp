@@ -196,11 +196,8 @@ Status Node::start_clients() {
         ClientService* clients = clients_.get();
         gossip_->on_delivery([clients](const PresenceDelivery& d) { clients->deliver(d); });
     }
-    auto tls_cert = crypto::make_tls_certificate(identity_, clock_.wall_now(), hours(24 * 365));
-    if (!tls_cert) return tls_cert.status();
-    auto credentials = crypto::TlsCredentials::with_certificate(**tls_cert, *identity_.fast_key);
+    auto credentials = make_tls_credentials();
     if (!credentials) return credentials.status();
-    DHTALK_TRY((*credentials)->enable_session_tickets());
     ClientServerConfig cc;
     cc.bind = config_.client_bind;
     cc.port = config_.client_port;
@@ -211,6 +208,17 @@ Status Node::start_clients() {
     if (!server) return server.status();
     client_server_ = std::move(server).value();
     return Status::ok();
+}
+
+Result<std::shared_ptr<crypto::TlsCredentials>> Node::make_tls_credentials() {
+    const WallTime now = clock_.wall_now();
+    auto cert = crypto::make_tls_certificate(identity_, now, kTlsCertificateValidity);
+    if (!cert) return cert.status();
+    auto credentials = crypto::TlsCredentials::with_certificate(**cert, *identity_.fast_key);
+    if (!credentials) return credentials.status();
+    DHTALK_TRY((*credentials)->enable_session_tickets());
+    tls_renew_at_ = now + kTlsCertificateValidity / 2;
+    return credentials;
 }
 
 MemberDirectory::Members Node::member_keys() const {
@@ -376,6 +384,17 @@ SteadyTime Node::tick() {
         // only while the last one still runs; the next interval tries again.
         static_cast<void>(snapshot_worker_->post([this] { snapshot().ignore_error(); }));  // logged and counted
         next_snapshot_ = now + config_.persist_interval;
+    }
+    if (client_server_ && clock_.wall_now() >= tls_renew_at_) {
+        // Halfway through its validity; after a failure the current one
+        // stays, and the renewal is tried again an hour later.
+        auto renewed = make_tls_credentials();
+        if (renewed) {
+            client_server_->set_credentials(std::move(renewed).value());
+        } else {
+            tls_renew_at_ = clock_.wall_now() + hours(1);
+            DHTALK_LOG(kError, "node", "cannot renew the TLS certificate: " << renewed.status().to_string());
+        }
     }
     SteadyTime next = next_snapshot_;
     if (trust_) next = std::min(next, trust_->tick());

@@ -47,6 +47,10 @@
 
 namespace dhtalk {
 
+// How long the front end's TLS certificate is valid; the node renews it
+// halfway, so a node that runs for months never presents an expired one.
+inline constexpr std::chrono::hours kTlsCertificateValidity{24 * 30};
+
 class Node final : public AdminHandler {
 public:
     // Opens everything with the parts `env` gives (node/node_env.h); a member
@@ -56,7 +60,7 @@ public:
 
     // Runs what was posted, then does what is due (roster work, the gossip
     // service's turns, the load it reports; a snapshot is handed to its
-    // worker); returns when to be called next.
+    // worker; the TLS certificate renewed); returns when to be called next.
     SteadyTime tick();
     // Runs `task` on the owner's thread in the next tick(), and asks for one
     // through the environment's wake(). From any thread; dropped after stop().
@@ -84,6 +88,9 @@ private:
     void on_roster_change();
     // The certificates of the current members (this node alone without a roster).
     MemberDirectory::Members member_keys() const;
+    // The front end's TLS certificate, made now for kTlsCertificateValidity,
+    // and when to renew it (tls_renew_at_: halfway).
+    Result<std::shared_ptr<crypto::TlsCredentials>> make_tls_credentials();
     Status start_clients();
     // The roster's members and their endpoints, for the membership protocol.
     std::map<std::string, std::vector<std::string>> member_endpoints() const;
@@ -134,6 +141,7 @@ private:
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<ClientService> clients_;
     std::unique_ptr<ClientFront> client_server_;
+    WallTime tls_renew_at_{};  // owner loop only
     std::unique_ptr<StatusServer> http_;
 };
 

@@ -41,6 +41,7 @@ public:
     uint16_t port() const override { return 0; }
     ClientServerStats stats() const override { return stats_; }
     void push(uint64_t session, ClientFrame frame) override;
+    void set_credentials(std::shared_ptr<crypto::TlsCredentials>) override {}  // sessions in memory have no TLS
     void stop() override;
 
 private:

@@ -1,10 +1,12 @@
 // The certificate a node presents to its clients (crypto/user_certificate.h,
 // make_tls_certificate; client/trusted_roster.h, member_for): one for the
 // node's Ed25519 fast key, issued by a current member's identity and valid
-// now; anything else is refused. And TLS 1.3 resumption: a client that
-// comes back skips the signatures and is still logged in as its user.
+// now; anything else is refused. TLS 1.3 resumption: a client that comes
+// back skips the signatures and is still logged in as its user. And the
+// node renews that certificate while it runs.
 #include "client/trusted_roster.h"
 #include "crypto/fast_key.h"
+#include "testing/memory_node_env.h"
 #include "tests/front_end_fixture.h"
 
 using namespace dhtalk;
@@ -119,4 +121,31 @@ TEST_CASE("a node whose fast key is not the one its roster lists refuses to star
     REQUIRE_FALSE(again);
     CHECK(again.status().code() == Code::kCorruption);
     CHECK(test::contains(again.status().message(), "not the fast key the roster lists"));
+}
+
+TEST_CASE("a node renews its TLS certificate halfway through its validity; open sessions keep theirs") {
+    test::TempDir dir;
+    ManualClock clock(std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+    test::MemoryNodeEnv memory(clock);
+    auto node = Node::open(front_end_config(dir.path()), memory.env()).value();
+    const std::string endpoint = "127.0.0.1:" + std::to_string(node->client_port());
+    auto first_session = client::ClientConnection::open(endpoint, crypto::TlsCredentials::anonymous().value(), 10s).value();
+    const auto first = crypto::inspect_tls_certificate(*first_session->peer_certificate()).value();
+    CHECK(first.not_after_s - first.not_before_s == std::chrono::seconds(kTlsCertificateValidity).count() + 300);
+
+    // A minute before halfway: the same certificate. (Sessions idle this
+    // long have been closed; the one opened now stays open.)
+    clock.advance(kTlsCertificateValidity / 2 - std::chrono::minutes(1));
+    node->tick();
+    auto before = client::ClientConnection::open(endpoint, crypto::TlsCredentials::anonymous().value(), 10s).value();
+    CHECK(crypto::inspect_tls_certificate(*before->peer_certificate()).value().not_after_s == first.not_after_s);
+
+    clock.advance(std::chrono::minutes(2));
+    node->tick();
+    auto after = client::ClientConnection::open(endpoint, crypto::TlsCredentials::anonymous().value(), 10s).value();
+    const auto renewed = crypto::inspect_tls_certificate(*after->peer_certificate()).value();
+    CHECK(renewed.not_after_s > first.not_after_s);
+    CHECK(renewed.not_before_s >= first.not_before_s + std::chrono::seconds(kTlsCertificateValidity / 2).count());
+    CHECK(call_status(*before, "hello").is_ok());  // the session opened before the renewal goes on
+    REQUIRE(node->stop().is_ok());
 }

@@ -112,6 +112,7 @@ struct Connection {
     enum class State { kHandshake, kOpen };
     int fd = -1;
     uint32_t watched = 0;  // the epoll events registered for fd
+    std::shared_ptr<crypto::TlsCredentials> credentials;  // what the session presented: outlives tls
     std::unique_ptr<crypto::TlsSession> tls;
     State state = State::kHandshake;
     SteadyTime deadline;
@@ -134,7 +135,8 @@ struct Connection {
 
 struct ClientServer::Impl {
     ClientServerConfig config;
-    std::shared_ptr<crypto::TlsCredentials> credentials;
+    mutable std::mutex credentials_mutex;
+    std::shared_ptr<crypto::TlsCredentials> credentials;  // guarded by credentials_mutex
     ClientHandler& handler;
     const Clock& clock;
     RateLimiter address_limiter;
@@ -231,6 +233,11 @@ void ClientServer::push(uint64_t session, ClientFrame frame) {
     impl_->mailbox->post(session, std::move(frame), /*push*/ true);
 }
 
+void ClientServer::set_credentials(std::shared_ptr<crypto::TlsCredentials> credentials) {
+    std::lock_guard lock(impl_->credentials_mutex);
+    impl_->credentials = std::move(credentials);
+}
+
 ClientServerStats ClientServer::stats() const {
     ClientServerStats s;
     s.sessions = impl_->sessions;
@@ -246,9 +253,9 @@ ClientServerStats ClientServer::stats() const {
 
 uint32_t ClientServer::Impl::events_of(const Connection& c) const {
     if (c.state == Connection::State::kHandshake)
-        return gnutls_record_get_direction(c.tls->get()) == 1 ? EPOLLOUT : EPOLLIN;
-    uint32_t ev = c.close_after_flush ? 0 : EPOLLIN;
-    if (!c.out.empty()) ev |= EPOLLOUT;
+        return gnutls_record_get_direction(c.tls->get()) == 1 ? uint32_t{EPOLLOUT} : uint32_t{EPOLLIN};
+    uint32_t ev = c.close_after_flush ? 0 : uint32_t{EPOLLIN};
+    if (!c.out.empty()) ev |= uint32_t{EPOLLOUT};
     return ev;
 }
 
@@ -355,7 +362,12 @@ void ClientServer::Impl::accept_all() {
         }
         const int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        auto tls = crypto::TlsSession::open(crypto::TlsSession::Role::kServer, fd, *credentials);
+        std::shared_ptr<crypto::TlsCredentials> presented;
+        {
+            std::lock_guard lock(credentials_mutex);
+            presented = credentials;
+        }
+        auto tls = crypto::TlsSession::open(crypto::TlsSession::Role::kServer, fd, *presented);
         if (!tls) {
             ::close(fd);
             DHTALK_LOG(kError, "clients", tls.status().to_string());
@@ -363,6 +375,7 @@ void ClientServer::Impl::accept_all() {
         }
         auto c = std::make_unique<Connection>();
         c->fd = fd;
+        c->credentials = std::move(presented);
         c->tls = std::move(tls).value();
         c->deadline = clock.now() + config.handshake_timeout;
         c->requests = TokenBucket::full(2 * config.requests_per_second, clock.now());

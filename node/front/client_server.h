@@ -102,6 +102,10 @@ public:
     // Sends a frame the client did not ask for (id 0) to a session, if it is
     // still open. Any thread.
     virtual void push(uint64_t session, ClientFrame frame) = 0;
+    // What new TLS sessions present from now on (a renewed certificate);
+    // open sessions keep theirs. Any thread. A transport without TLS (in
+    // memory) has nothing to present.
+    virtual void set_credentials(std::shared_ptr<crypto::TlsCredentials> credentials) = 0;
     // Ends every session; no handler call starts after it returns.
     virtual void stop() = 0;
 };
@@ -118,6 +122,7 @@ public:
     uint16_t port() const override { return port_; }
     ClientServerStats stats() const override;
     void push(uint64_t session, ClientFrame frame) override;
+    void set_credentials(std::shared_ptr<crypto::TlsCredentials> credentials) override;
     // Closes every session and joins the I/O thread.
     void stop() override;
 
