@@ -19,7 +19,7 @@ namespace {
 crypto::NodeIdentity huge_exponent_identity() {
     auto key = std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey(std::string_view(test::kHugeExponentKeyPem)));
     auto cert = std::make_shared<dht::crypto::Certificate>(dht::crypto::Certificate::generate(*key, "hostile", {}, true));
-    return crypto::NodeIdentity{key, cert};
+    return crypto::NodeIdentity{key, cert, nullptr, {}};  // no fast key: it makes requests only
 }
 
 }  // namespace

@@ -137,7 +137,7 @@ void resign(RegistrarRequest& r, const TestMember& by) { r.signature = crypto::s
 
 TEST_CASE("every member ranks the same registrar, and a member leaving moves only its own numbers") {
     std::vector<RegistrarPeer> five;
-    for (int i = 0; i < 5; ++i) five.push_back({std::string(40, static_cast<char>('a' + i)), "", nullptr});
+    for (int i = 0; i < 5; ++i) five.push_back({std::string(40, static_cast<char>('a' + i)), "", nullptr, {}});
     std::vector<RegistrarPeer> four(five.begin(), five.end() - 1);  // 'e' left
     std::vector<RegistrarPeer> shuffled{five[3], five[0], five[4], five[2], five[1]};
     size_t moved = 0, e_had = 0;

@@ -356,7 +356,7 @@ TEST_CASE("an application whose key has an absurd RSA exponent is refused before
     RosterChain n;
     auto key = std::make_shared<dht::crypto::PrivateKey>(dht::crypto::PrivateKey(std::string_view(test::kHugeExponentKeyPem)));
     auto cert = std::make_shared<dht::crypto::Certificate>(dht::crypto::Certificate::generate(*key, "hostile", {}, true));
-    const crypto::NodeIdentity hostile{key, cert};
+    const crypto::NodeIdentity hostile{key, cert, nullptr, {}};  // refused before its fast key is looked at
     auto app = make_application(hostile, n.network_id, endpoint(5), "op5", 1);
     REQUIRE(app);
     auto refused = verify_application(*app, n.network_id, n.current());
