@@ -55,9 +55,20 @@ Result<std::string> dn_field(gnutls_x509_crt_t crt, const char* oid) {
     return std::string(buf, size);
 }
 
-// What user and TLS certificates share: a leaf (no CA) for signatures and
-// key exchange, valid from `now` (less 5 minutes of clock skew) for
-// `validity`, with a random serial, signed by `signer`.
+// The issuing node's id (hex) that a certificate names as its authority
+// key id; `whose` begins the error.
+Result<std::string> issuing_node(gnutls_x509_crt_t crt, const char* whose) {
+    unsigned char aki[64];
+    size_t aki_size = sizeof aki;
+    if (gnutls_x509_crt_get_authority_key_id(crt, aki, &aki_size, nullptr) < 0 || aki_size != 20)
+        return Status::invalid(std::string(whose) + " names no issuing node");
+    return dht::InfoHash(aki, aki_size).toString();
+}
+
+// What user and TLS certificates share: a leaf (no CA) for `key_usage`,
+// valid from `now` (less 5 minutes of clock skew) for `validity`, with a
+// random serial, naming `signer`'s node id as authority key id, signed by
+// `signer`.
 Status fill_and_sign(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds validity, const char* purpose,
                      unsigned key_usage, const NodeIdentity& signer) {
     gnutls_x509_crt_set_version(crt, 3);
@@ -70,6 +81,10 @@ Status fill_and_sign(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds v
     gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
     gnutls_x509_crt_set_key_usage(crt, key_usage);
     gnutls_x509_crt_set_key_purpose_oid(crt, purpose, 0);
+    // The issuing node by its id: what a holder of the roster looks it up by.
+    const auto issuer_id = signer.node_id();
+    if (const int named = gnutls_x509_crt_set_authority_key_id(crt, issuer_id.data(), issuer_id.size()); named < 0)
+        return gnutls_failed("cannot name the issuer", named);
     const int rc = gnutls_x509_crt_privkey_sign(crt, signer.certificate->cert, signer.key->key, GNUTLS_DIG_SHA256, 0);
     return rc < 0 ? gnutls_failed("cannot sign the certificate", rc) : Status::ok();
 }
@@ -123,9 +138,6 @@ Result<std::string> issue_user_certificate(const IssueRequest& r, const NodeIden
         (rc = gnutls_x509_crt_set_dn_by_oid(crt.h, GNUTLS_OID_X520_ORGANIZATION_NAME, 0, org.data(),
                                             static_cast<unsigned>(org.size()))) < 0)
         return gnutls_failed("cannot name the certificate", rc);
-    const auto issuer_id = issuer.node_id();
-    if ((rc = gnutls_x509_crt_set_authority_key_id(crt.h, issuer_id.data(), issuer_id.size())) < 0)
-        return gnutls_failed("cannot name the issuer", rc);
     DHTALK_TRY(fill_and_sign(crt.h, r.now, r.validity, GNUTLS_KP_TLS_WWW_CLIENT, GNUTLS_KEY_DIGITAL_SIGNATURE, issuer));
     Datum out;
     if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_PEM, &out.d)) < 0)
@@ -143,9 +155,6 @@ Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const Nod
     if ((rc = gnutls_x509_crt_set_dn_by_oid(crt.h, GNUTLS_OID_X520_COMMON_NAME, 0, cn.data(),
                                             static_cast<unsigned>(cn.size()))) < 0)
         return gnutls_failed("cannot name the certificate", rc);
-    const auto issuer_id = node.node_id();
-    if ((rc = gnutls_x509_crt_set_authority_key_id(crt.h, issuer_id.data(), issuer_id.size())) < 0)
-        return gnutls_failed("cannot name the issuer", rc);
     DHTALK_TRY(fill_and_sign(crt.h, now, validity, GNUTLS_KP_TLS_WWW_SERVER, GNUTLS_KEY_DIGITAL_SIGNATURE, node));
     // Read back from its encoding: GnuTLS fills a certificate's raw names
     // only on import, and verifying one made in memory finds no issuer.
@@ -163,12 +172,10 @@ Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certifica
     if (!cert.cert) return Status::invalid("no certificate");
     if (gnutls_x509_crt_get_pk_algorithm(cert.cert, nullptr) != GNUTLS_PK_EDDSA_ED25519)
         return Status::invalid("its certificate is not for an Ed25519 fast key (a node of an older dhtalk)");
-    unsigned char aki[64];
-    size_t aki_size = sizeof aki;
-    if (gnutls_x509_crt_get_authority_key_id(cert.cert, aki, &aki_size, nullptr) < 0 || aki_size != 20)
-        return Status::invalid("its certificate names no issuing node");
+    auto issuer = issuing_node(cert.cert, "its certificate");
+    if (!issuer) return issuer.status();
     NodeCertificateInfo info;
-    info.issuer_node_id = dht::InfoHash(aki, aki_size).toString();
+    info.issuer_node_id = std::move(issuer).value();
     info.not_before_s = gnutls_x509_crt_get_activation_time(cert.cert);
     info.not_after_s = gnutls_x509_crt_get_expiration_time(cert.cert);
     return info;
@@ -189,11 +196,9 @@ Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certific
     if (std::sscanf(org->c_str(), "dhtalk network %8x%c", &network, &tail) != 1 || org->size() != 23)
         return Status::invalid("the certificate names no dhtalk network");
     info.network_id = network;
-    unsigned char aki[64];
-    size_t aki_size = sizeof aki;
-    if (gnutls_x509_crt_get_authority_key_id(cert.cert, aki, &aki_size, nullptr) < 0 || aki_size != 20)
-        return Status::invalid("the certificate names no issuing node");
-    info.issuer_node_id = dht::InfoHash(aki, aki_size).toString();
+    auto issuer = issuing_node(cert.cert, "the certificate");
+    if (!issuer) return issuer.status();
+    info.issuer_node_id = std::move(issuer).value();
     info.not_before_s = gnutls_x509_crt_get_activation_time(cert.cert);
     info.not_after_s = gnutls_x509_crt_get_expiration_time(cert.cert);
     return info;

@@ -83,11 +83,6 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
             return trust.status();
         }
         node->trust_ = std::move(trust).value();
-        for (const auto& m : node->trust_->members())
-            if (m.node_id == node->identity_.node_id_hex() && m.fast_key != node->identity_.fast_public)
-                return Status::corruption("identity/fast.key in " + config.data_dir.string() +
-                                          " is not the fast key the roster lists for this node (its presence would "
-                                          "be refused): restore fast.key from a backup of the identity");
         Node* self = node.get();
         node->trust_->on_adopted([self] {
             self->members_->set(self->member_keys());
@@ -101,6 +96,11 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
     }
 
     node->members_->set(node->member_keys());
+    if (auto listed = node->members_->fast_key(node->identity_.node_id_hex());
+        !listed.empty() && listed != node->identity_.fast_public)
+        return Status::corruption("identity/fast.key in " + config.data_dir.string() +
+                                  " is not the fast key the roster lists for this node (its presence would "
+                                  "be refused): restore fast.key from a backup of the identity");
     node->validator_ = std::make_shared<RecordValidator>(
         node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
     node->user_records_ = std::make_unique<UserRecords>(
