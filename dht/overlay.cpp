@@ -51,6 +51,8 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     rc.dht_config.node_config.node_id = config.node_id;
     rc.dht_config.node_config.network = config.network_id;
     rc.dht_config.node_config.max_store_size = static_cast<ssize_t>(config.max_store_bytes);
+    rc.dht_config.node_config.max_peer_req_per_sec =
+        config.requests_per_address ? static_cast<ssize_t>(config.requests_per_address) : -1;
     rc.threaded = config.drivers == nullptr;
     dht::SockAddr bind4, bind6;
     if (config.bind_address.empty()) {

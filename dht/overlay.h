@@ -41,6 +41,9 @@ struct OverlayConfig {
     // Far above the node's own data: OpenDHT 2.4.12 spins forever when a
     // node's own values exceed it.
     size_t max_store_bytes = 256u << 20;
+    // Requests per second answered from one IP address (OpenDHT's limit per
+    // peer); 0: no limit. Every node of a loopback network is 127.0.0.1.
+    unsigned requests_per_address = 1024;
     // Sealed overlay: every datagram sealed under this epoch key (see
     // sealed_socket.h). Unset: open mode, plain OpenDHT datagrams.
     std::optional<EpochKey> seal_key;

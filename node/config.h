@@ -28,6 +28,9 @@ struct NodeConfig {
     log::Level log_level = log::Level::kInfo;
     std::chrono::seconds persist_interval{5};
     uint64_t max_store_mb = 256;
+    // Requests per second the DHT answers from one IP address; 0: no limit.
+    // 1,024 is OpenDHT 2.4.12's own (an eighth of its 8,192 for all peers).
+    unsigned dht_requests_per_address = 1024;
     // The trusted network (docs/trust.md).
     bool genesis = false;        // found a network named `network`
     std::string quorum = "majority";  // with --genesis: majority or two-thirds

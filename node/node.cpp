@@ -257,6 +257,7 @@ Status Node::start_overlay() {
     oc.node_id = identity_.node_id();
     oc.bootstrap = config_.bootstrap;
     oc.max_store_bytes = config_.max_store_mb << 20;
+    oc.requests_per_address = config_.dht_requests_per_address;
     oc.open_socket = env_.open_datagram_socket;
     oc.drivers = env_.dht_on_drivers ? env_.drivers.get() : nullptr;
     if (trust_) {

@@ -64,8 +64,9 @@ first_port=""
 for i in $(seq 1 "$nodes"); do
   dir=$root/node$i
   mkdir -p "$dir"
+  # Every node is 127.0.0.1: OpenDHT's limit per address would count them as one peer.
   args=(--data-dir "$dir" --bind 127.0.0.1 --dht-port $((base_port + i - 1)) --http-port 0 --roster-interval-ms 500
-        --client-bind 127.0.0.1 --client-port $((client_base + i - 1)))
+        --client-bind 127.0.0.1 --client-port $((client_base + i - 1)) --dht-requests-per-address 0)
   if [ -z "$first_port" ]; then
     args+=(--genesis --network dhtalk-local --contact "operator of node$i")
   else

@@ -89,7 +89,9 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
         std::filesystem::create_directories(n.dir);
         std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", "127.0.0.1",
                                       "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
-                                      "127.0.0.1", "--roster-interval-ms", "200", "--log-level", "warning"};
+                                      "127.0.0.1", "--roster-interval-ms", "200", "--log-level", "warning",
+                                      // every node is 127.0.0.1: OpenDHT's limit per address would count them as one
+                                      "--dht-requests-per-address", "0"};
         args.insert(args.end(), extra.begin(), extra.end());
         if (i == 0) {
             args.push_back("--genesis");

@@ -38,12 +38,13 @@ TEST_CASE("defaults need no config file") {
     CHECK(c.http_bind == "127.0.0.1");
     CHECK(c.bootstrap.empty());
     CHECK(c.persist_interval == std::chrono::seconds(5));
+    CHECK(c.dht_requests_per_address == 1024);
 }
 
 TEST_CASE("command-line options") {
     auto r = parse({"--data-dir", "/tmp/x", "--network", "net1", "--dht-port", "0", "--http-port", "9000",
                     "--bootstrap", "10.0.0.1:4222", "--bootstrap", "[::1]:5000", "--log-level", "debug",
-                    "--persist-interval", "2", "--bind", "127.0.0.1"});
+                    "--persist-interval", "2", "--bind", "127.0.0.1", "--dht-requests-per-address", "0"});
     REQUIRE(r.is_ok());
     const auto& c = r->config;
     CHECK(c.data_dir == "/tmp/x");
@@ -54,6 +55,7 @@ TEST_CASE("command-line options") {
     CHECK(c.log_level == log::Level::kDebug);
     CHECK(c.persist_interval == std::chrono::seconds(2));
     CHECK(c.bind == "127.0.0.1");
+    CHECK(c.dht_requests_per_address == 0);
 }
 
 TEST_CASE("help and version") {
@@ -105,6 +107,8 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--log-level", "loud"}), "log-level"));
     CHECK(contains(error_of({"--persist-interval", "0"}), "persist-interval"));
     CHECK(contains(error_of({"--max-store-mb", "1"}), "max-store-mb"));
+    CHECK(contains(error_of({"--dht-requests-per-address", "1000001"}), "dht-requests-per-address"));
+    CHECK(contains(error_of({"--dht-requests-per-address", "many"}), "dht-requests-per-address"));
     CHECK(contains(error_of({"--network", ""}), "network"));
     CHECK(contains(error_of({"--data-dir", ""}), "data-dir"));
     CHECK(contains(error_of({"--config", (dir / "missing.ini").string()}), "missing.ini"));
