@@ -1,6 +1,6 @@
 // Mutation fuzzing of every decoder that reads bytes from outside: client
-// frames, record envelopes and bodies, registrar messages, membership and
-// presence datagrams.
+// frames, record envelopes and bodies, registrar messages, messages as
+// nodes carry them, membership and presence datagrams.
 // Valid encodings are mutated (bit flips, truncation, insertion, splicing,
 // random bytes) from a fixed seed; each decoder must answer every input
 // with a value or a Status, never a crash, a hang or (under the sanitizers
@@ -19,6 +19,7 @@
 #include "records/record.h"
 #include "records/record_bodies.h"
 #include "net/client_protocol.h"
+#include "net/inbox_message.h"
 #include "node/gossip/presence.h"
 #include "node/gossip/swim.h"
 #include "tests/sample_inputs.h"
@@ -133,6 +134,12 @@ TEST_CASE("registrar requests and verdicts survive mutation") {
     const std::vector<std::string> requests(corpus.begin(), corpus.end() - 1), verdicts(corpus.end() - 1, corpus.end());
     fuzz(requests, [](const std::string& bytes) { return status_of(decode_registrar_request(bytes)); }, 9);
     fuzz(verdicts, [](const std::string& bytes) { return status_of(decode_registrar_verdict(bytes)); }, 10);
+}
+
+TEST_CASE("messages as nodes carry them survive mutation") {
+    InboxMessage m{"bob", "alice", "m-1", 1000, 2000, std::string("\x01\x02ciphertext", 12)};
+    REQUIRE(decode_inbox_message(encode(m)).value() == m);
+    fuzz({encode(m)}, [](const std::string& bytes) { return status_of(decode_inbox_message(bytes)); }, 11);
 }
 
 TEST_CASE("membership and presence datagrams survive mutation") {

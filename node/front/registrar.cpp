@@ -7,6 +7,7 @@
 #include "crypto/fast_key.h"
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
+#include "dht/placement.h"
 #include "node/trust/courier.h"
 
 namespace dhtalk {
@@ -30,13 +31,14 @@ std::string random_nonce() {
 
 std::vector<RegistrarPeer> rank_registrars(const std::string& user_id, std::vector<RegistrarPeer> members,
                                            size_t count) {
-    std::vector<std::pair<std::string, size_t>> scored;
-    scored.reserve(members.size());
-    for (size_t i = 0; i < members.size(); ++i)
-        scored.emplace_back(crypto::sha256(user_id + "/" + members[i].node_id), i);
-    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::string> ids;
+    for (const auto& m : members) ids.push_back(m.node_id);
     std::vector<RegistrarPeer> out;
-    for (size_t i = 0; i < scored.size() && out.size() < count; ++i) out.push_back(std::move(members[scored[i].second]));
+    for (const auto& id : rank_members("registrar", user_id, std::move(ids))) {
+        if (out.size() == count) break;
+        auto it = std::find_if(members.begin(), members.end(), [&](const RegistrarPeer& m) { return m.node_id == id; });
+        out.push_back(std::move(*it));
+    }
     return out;
 }
 
