@@ -31,6 +31,8 @@ struct NodeConfig {
     // Requests per second the DHT answers from one IP address; 0: no limit.
     // 1,024 is OpenDHT 2.4.12's own (an eighth of its 8,192 for all peers).
     unsigned dht_requests_per_address = 1024;
+    // Messages: how long one waits for its recipient (docs/messaging.md).
+    unsigned message_ttl_days = 7;
     // The trusted network (docs/trust.md).
     bool genesis = false;        // found a network named `network`
     std::string quorum = "majority";  // with --genesis: majority or two-thirds

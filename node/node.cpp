@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <set>
 
 #include "common/log.h"
 #include "crypto/aead.h"
@@ -167,7 +168,9 @@ Status Node::start_clients() {
     std::unique_ptr<VerificationSender> sender = env_.make_sms_sender(config_);
     ClientServiceConfig sc;
     sc.network_name = network_name();
-    sc.registration_store = store_.get();
+    sc.store = store_.get();
+    sc.inbox.network_id = validator_->network_id();
+    sc.inbox.ttl = hours(24) * config_.message_ttl_days;
     sc.drivers = env_.drivers.get();
     sc.peer_net = env_.peer_net;
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
@@ -181,7 +184,22 @@ Status Node::start_clients() {
             return out;
         });
         if (peers_) peers_->attach_registrar(clients_->registrar());
+        clients_->inbox().attach_members([trust = trust_.get(), gossip = gossip_.get()] {
+            std::set<std::string> dead;
+            if (gossip)
+                for (const auto& m : gossip->members())
+                    if (m.state == MemberState::kDead) dead.insert(m.id);
+            std::vector<InboxPeer> out;
+            for (const auto& m : trust->members())
+                if (!m.endpoints.empty())
+                    out.push_back({m.node_id, m.endpoints.front(), m.fast_key, dead.count(m.node_id) == 0});
+            return out;
+        });
+        if (peers_) peers_->attach_inbox(&clients_->inbox());
     }
+    auto held = clients_->inbox().load();
+    if (!held) return held.status();
+    if (held->skipped) DHTALK_LOG(kWarning, "inbox", "skipped " << held->skipped << " damaged messages on disk");
     if (trust_)
         clients_->attach_roster([trust = trust_.get()](uint64_t at) {
             ClientService::RosterView view;
@@ -385,6 +403,7 @@ SteadyTime Node::tick() {
         // only while the last one still runs; the next interval tries again.
         static_cast<void>(snapshot_worker_->post([this] { snapshot().ignore_error(); }));  // logged and counted
         next_snapshot_ = now + config_.persist_interval;
+        if (clients_) clients_->inbox().expire_later();
     }
     if (client_server_ && clock_.wall_now() >= tls_renew_at_) {
         // Halfway through its validity; after a failure the current one

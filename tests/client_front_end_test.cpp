@@ -4,7 +4,7 @@
 // bombs and malformed frames, connection limits, and values planted in the
 // DHT by a stock OpenDHT peer that must never reach a client; and the node
 // on the environment it is given (an in-memory store, codes recorded, work
-// posted onto its loop).
+// posted onto its loop); messages held until acknowledged.
 #include <opendht.h>
 
 #include <arpa/inet.h>
@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "testing/dht_client.h"
+#include "net/inbox_message.h"
 #include "testing/memory_node_env.h"
 #include "tests/front_end_fixture.h"
 
@@ -273,4 +274,63 @@ TEST_CASE("a network with a roster stores no value of OpenDHT's own types") {
     CHECK(reader.get(plain_key).empty());
     CHECK(reader.get(message_key).empty());
     reader.stop();
+}
+
+TEST_CASE("messages: held until acknowledged, retries held once, and malformed or foreign requests refused") {
+    TestNode n;
+    auto alice = n.user("alice", "+15555245554");
+    auto bob = n.user("bob", "+15555245555");
+    const std::string to_bob = bob->profile().user_id;
+    auto send = [&](client::Client& c, const std::string& to, const std::string& id, const std::string& body) {
+        return c.call("message.send", {{"to", to}, {"id", id}, {"body", body}, {"sent_ms", uint64_t{1}}});
+    };
+    auto inbox_of = [&](client::Client& c) {
+        std::vector<std::string> out;
+        auto r = c.call("inbox.fetch", {});
+        REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+        const auto messages = r->list("messages").value();
+        for (const auto& bytes : messages) {
+            auto m = decode_inbox_message(bytes).value();
+            out.push_back(m.sender.substr(0, 4) + "/" + m.id + ":" + m.body);
+        }
+        return out;
+    };
+    const std::string a = alice->profile().user_id.substr(0, 4);
+
+    auto sent = send(*alice, to_bob, "m1", "ciphertext one");
+    REQUIRE_MESSAGE(sent.is_ok(), sent.status().to_string());
+    CHECK(sent->text("id", 64).value() == "m1");
+    REQUIRE(send(*alice, to_bob, "m1", "ciphertext one").is_ok());  // a retry
+    REQUIRE(send(*alice, to_bob, "m2", "ciphertext two").is_ok());
+    CHECK(inbox_of(*bob) == std::vector<std::string>{a + "/m1:ciphertext one", a + "/m2:ciphertext two"});
+    CHECK(inbox_of(*alice).empty());  // each fetches their own inbox only
+
+    REQUIRE(bob->call("inbox.ack", {{"messages", std::vector<std::string>{alice->profile().user_id + "/m1"}}}).is_ok());
+    CHECK(inbox_of(*bob) == std::vector<std::string>{a + "/m2:ciphertext two"});
+    // A message acknowledged by someone else's client stays.
+    REQUIRE(alice->call("inbox.ack", {{"messages", std::vector<std::string>{alice->profile().user_id + "/m2"}}}).is_ok());
+    CHECK(inbox_of(*bob).size() == 1);
+
+    SUBCASE("messages need a login") {
+        auto anon = n.connect();
+        CHECK(call_status(*anon, "message.send", {{"to", to_bob}, {"id", std::string("x")}, {"body", std::string("b")},
+                                                  {"sent_ms", uint64_t{1}}})
+                  .code() == Code::kPermissionDenied);
+        CHECK(call_status(*anon, "inbox.fetch").code() == Code::kPermissionDenied);
+        CHECK(call_status(*anon, "inbox.ack", {{"messages", std::vector<std::string>{}}}).code() == Code::kPermissionDenied);
+    }
+    SUBCASE("malformed requests get clear errors and hold nothing") {
+        auto code_of = [](const Result<ClientFrame>& r) { return r.status().code(); };
+        CHECK(code_of(send(*alice, "not-a-user", "m3", "x")) == Code::kInvalidArgument);
+        CHECK(code_of(send(*alice, to_bob, "../m3", "x")) == Code::kInvalidArgument);
+        CHECK(code_of(send(*alice, to_bob, "", "x")) == Code::kInvalidArgument);
+        CHECK(code_of(send(*alice, to_bob, "m3", "")) == Code::kInvalidArgument);
+        CHECK(code_of(send(*alice, to_bob, "m3", std::string(kMaxMessageBytes + 1, 'x'))) == Code::kInvalidArgument);
+        CHECK(code_of(alice->call("message.send", {{"to", to_bob}, {"id", std::string("m3")}})) == Code::kInvalidArgument);
+        CHECK(code_of(bob->call("inbox.ack", {{"messages", std::vector<std::string>{"no-slash"}}})) ==
+              Code::kInvalidArgument);
+        CHECK(code_of(bob->call("inbox.ack", {{"messages", std::vector<std::string>{"a/../b"}}})) ==
+              Code::kInvalidArgument);
+        CHECK(inbox_of(*bob).size() == 1);
+    }
 }

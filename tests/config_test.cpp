@@ -39,6 +39,7 @@ TEST_CASE("defaults need no config file") {
     CHECK(c.bootstrap.empty());
     CHECK(c.persist_interval == std::chrono::seconds(5));
     CHECK(c.dht_requests_per_address == 1024);
+    CHECK(c.message_ttl_days == 7);
 }
 
 TEST_CASE("command-line options") {
@@ -108,6 +109,8 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--persist-interval", "0"}), "persist-interval"));
     CHECK(contains(error_of({"--max-store-mb", "1"}), "max-store-mb"));
     CHECK(contains(error_of({"--dht-requests-per-address", "1000001"}), "dht-requests-per-address"));
+    CHECK(contains(error_of({"--message-ttl-days", "0"}), "message-ttl-days"));
+    CHECK(contains(error_of({"--message-ttl-days", "31"}), "message-ttl-days"));
     CHECK(contains(error_of({"--dht-requests-per-address", "many"}), "dht-requests-per-address"));
     CHECK(contains(error_of({"--network", ""}), "network"));
     CHECK(contains(error_of({"--data-dir", ""}), "data-dir"));

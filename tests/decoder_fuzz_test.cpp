@@ -1,6 +1,6 @@
 // Mutation fuzzing of every decoder that reads bytes from outside: client
 // frames, record envelopes and bodies, registrar messages, messages as
-// nodes carry them, membership and presence datagrams.
+// nodes carry them and inbox requests, membership and presence datagrams.
 // Valid encodings are mutated (bit flips, truncation, insertion, splicing,
 // random bytes) from a fixed seed; each decoder must answer every input
 // with a value or a Status, never a crash, a hang or (under the sanitizers
@@ -20,6 +20,7 @@
 #include "records/record_bodies.h"
 #include "net/client_protocol.h"
 #include "net/inbox_message.h"
+#include "node/front/inbox_messages.h"
 #include "node/gossip/presence.h"
 #include "node/gossip/swim.h"
 #include "tests/sample_inputs.h"
@@ -136,10 +137,17 @@ TEST_CASE("registrar requests and verdicts survive mutation") {
     fuzz(verdicts, [](const std::string& bytes) { return status_of(decode_registrar_verdict(bytes)); }, 10);
 }
 
-TEST_CASE("messages as nodes carry them survive mutation") {
+TEST_CASE("messages as nodes carry them, and inbox requests and answers, survive mutation") {
     InboxMessage m{"bob", "alice", "m-1", 1000, 2000, std::string("\x01\x02ciphertext", 12)};
     REQUIRE(decode_inbox_message(encode(m)).value() == m);
     fuzz({encode(m)}, [](const std::string& bytes) { return status_of(decode_inbox_message(bytes)); }, 11);
+
+    InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, std::string(64, 's')};
+    InboxRequest ack{InboxRequest::Kind::kAck, 7, "aa", "bb", 5, "bob", {}, {{"alice", "m-1"}}, 0, std::string(64, 's')};
+    InboxAnswer answer{7, "bb", std::string(32, 'd'), Code::kOk, "", {m, m}, std::string(64, 's')};
+    REQUIRE(decode_inbox_request(encode(hold)).is_ok());
+    fuzz({encode(hold), encode(ack)}, [](const std::string& bytes) { return status_of(decode_inbox_request(bytes)); }, 12);
+    fuzz({encode(answer)}, [](const std::string& bytes) { return status_of(decode_inbox_answer(bytes)); }, 13);
 }
 
 TEST_CASE("membership and presence datagrams survive mutation") {

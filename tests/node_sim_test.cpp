@@ -15,6 +15,8 @@
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
 #include "crypto/user_id.h"
+#include "dht/placement.h"
+#include "net/inbox_message.h"
 #include "node/node.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
@@ -143,6 +145,40 @@ std::string seen_show(SimNodes& sim, size_t node, uint64_t session, const User& 
     return show;
 }
 
+// The messages node `node` hands `session`'s user, as "sender/id:body".
+std::vector<std::string> fetch_inbox(SimNodes& sim, size_t node, uint64_t session) {
+    auto fetched = call(sim, node, session, "inbox.fetch", {});
+    REQUIRE_MESSAGE(fetched.status(), fetched.error);
+    std::vector<std::string> out;
+    const auto messages = fetched.list("messages").value();
+    for (const auto& bytes : messages) {
+        auto decoded = decode_inbox_message(bytes);
+        REQUIRE_MESSAGE(decoded, decoded.status().message());
+        auto m = std::move(decoded).value();
+        out.push_back(m.sender + "/" + m.id + ":" + m.body);
+    }
+    return out;
+}
+
+// The node ids of nodes 0 to kBanned - 1: the members once node 5 is banned.
+std::vector<std::string> member_ids() {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < kBanned; ++i)
+        ids.push_back(crypto::load_or_create_identity(keys().identity(i)).value().node_id_hex());
+    return ids;
+}
+
+// `user`'s two inbox holders, as node numbers.
+std::vector<size_t> inbox_holders_of(const std::string& user) {
+    const auto ids = member_ids();
+    std::vector<size_t> out;
+    for (const auto& id : rank_members("inbox", user, ids)) {
+        if (out.size() == kInboxHolders) break;
+        out.push_back(static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin()));
+    }
+    return out;
+}
+
 // The whole scenario; returns what it observed and the network's digest.
 std::string scenario(uint64_t seed) {
     keys();  // made before the seeded entropy starts: OpenDHT draws from it for each certificate
@@ -214,6 +250,19 @@ std::string scenario(uint64_t seed) {
     CHECK(sim.network().run_until_true([&] { return seen_show(sim, 3, b, alice) == "available"; }, 5s));
     history += "; bob sees alice " + seen_show(sim, 3, b, alice);
 
+    // Alice sends Bob a message through node 1: "stored" once two of Bob's
+    // inbox holders have it on disk.
+    auto sent = call(sim, 1, a, "message.send",
+                     {{"to", bob.user_id}, {"id", std::string("m1")}, {"body", std::string("ciphertext")},
+                      {"sent_ms", uint64_t{1}}});
+    REQUIRE_MESSAGE(sent.status(), sent.error);
+    CHECK(sent.flag("stored").value());
+    // A retry (the same id) is held once.
+    REQUIRE(call(sim, 1, a, "message.send",
+                 {{"to", bob.user_id}, {"id", std::string("m1")}, {"body", std::string("ciphertext")},
+                  {"sent_ms", uint64_t{1}}}).status());
+    history += "; message stored";
+
     // Node 1 crashes: Bob sees Alice unavailable once the others declare it dead.
     const auto crashed_at = sim.network().now();
     sim.crash(1);
@@ -223,6 +272,19 @@ std::string scenario(uint64_t seed) {
                " s";
     // Her vCard outlives her node.
     CHECK(resolve_name(sim, 3, b, alice) == "Alice");
+
+    // One holder of Bob's inbox is lost (node 1 if it was one, else another
+    // crashes now, before anyone declares it dead): Bob still gets the
+    // message, once, and once he acknowledges it no holder hands it out.
+    const auto holders = inbox_holders_of(bob.user_id);
+    if (std::find(holders.begin(), holders.end(), size_t{1}) == holders.end())
+        sim.crash(holders[0] != 3 ? holders[0] : holders[1]);  // not Bob's own node
+    const auto inbox = fetch_inbox(sim, 3, b);
+    CHECK(inbox == std::vector<std::string>{alice.user_id + "/m1:ciphertext"});
+    auto acked = call(sim, 3, b, "inbox.ack", {{"messages", std::vector<std::string>{alice.user_id + "/m1"}}});
+    REQUIRE_MESSAGE(acked.status(), acked.error);
+    CHECK(fetch_inbox(sim, 3, b).empty());
+    history += "; bob read " + std::to_string(inbox.size()) + " message(s)";
     history += "; digest " + std::to_string(sim.network().history_digest());
     return history;
 }

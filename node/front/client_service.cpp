@@ -10,11 +10,6 @@ using namespace std::chrono;
 
 namespace {
 
-Status need_login(const ClientSession& s) {
-    if (s.user) return Status::ok();
-    return Status::denied("log in first: this needs a user certificate (register and verify a number)");
-}
-
 Result<RecordType> parse_record_type(const std::string& name) {
     for (RecordType t : {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia})
         if (name == record_type_name(t)) return t;
@@ -33,13 +28,23 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       records_(records),
       records_dht_(std::move(records_dht)),
       clock_(clock),
+      inbox_(config_.inbox, identity, *config_.store, clock, *config_.drivers, *config_.peer_net),
       registrar_(RegistrarConfig{config_.limits, config_.user_id_scheme, validator_->network_id(),
-                                 config_.max_queued_codes, config_.registration_store},
+                                 config_.max_queued_codes, config_.store},
                  identity, std::move(sender), clock, *config_.drivers, *config_.peer_net) {
     registrar_.forget_stale();  // attempts stored by an earlier run that have run out
 }
 
-ClientService::~ClientService() { registrar_.stop(); }  // no registration finishes into a half-destroyed service
+Status ClientService::need_login(const ClientSession& s) {
+    if (s.user) return Status::ok();
+    return Status::denied("log in first: this needs a user certificate (register and verify a number)");
+}
+
+// No registration or message finishes into a half-destroyed service.
+ClientService::~ClientService() {
+    registrar_.stop();
+    inbox_.stop();
+}
 
 Result<crypto::UserCertificateInfo> ClientService::authenticate(const dht::crypto::Certificate& cert) {
     return validator_->check_certificate(cert);
@@ -56,6 +61,9 @@ void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientR
     if (f.kind == "get") return get(s, f, std::move(reply));
     if (f.kind == "privacy.set") return set_privacy(s, f, std::move(reply));
     if (f.kind.rfind("presence.", 0) == 0) return presence_request(s, f, std::move(reply));
+    if (f.kind == "message.send") return send_message(s, f, std::move(reply));
+    if (f.kind == "inbox.fetch") return fetch_inbox(s, f, std::move(reply));
+    if (f.kind == "inbox.ack") return acknowledge_inbox(s, f, std::move(reply));
     reply(ClientFrame::error_reply(f.id, Status::invalid("unknown request '" + f.kind + "'")));
 }
 

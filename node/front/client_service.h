@@ -28,6 +28,7 @@
 #include "dht/record_validator.h"
 #include "node/front/client_server.h"
 #include "node/gossip/gossip_service.h"
+#include "node/front/inbox_service.h"
 #include "node/front/registrar.h"
 #include "node/front/user_records.h"
 #include "node/front/verification_sender.h"
@@ -39,7 +40,10 @@ struct ClientServiceConfig {
     std::string network_name;
     RegistrationLimits limits;
     size_t max_queued_codes = 256;  // registrations waiting for the verification provider or another member
-    Store* registration_store = nullptr;  // keeps the registration limits across restarts
+    // The node's Store: registration limits and the messages this node
+    // holds as an inbox holder outlive a restart there. Required.
+    Store* store = nullptr;
+    InboxConfig inbox;
     // Where the registrar's workers run and how it reaches other members;
     // both must outlive the service.
     Drivers* drivers = nullptr;
@@ -73,6 +77,7 @@ public:
     // The registrar's side, for the peer service, and the members it ranks
     // (set before the front end starts; unset, this node registers every number).
     RegistrarHandler* registrar() { return &registrar_; }
+    InboxService& inbox() { return inbox_; }
     void attach_registrars(std::function<std::vector<RegistrarPeer>()> members) {
         registrar_.attach_members(std::move(members));
     }
@@ -98,6 +103,11 @@ private:
     void get(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // Messages (client_messages.cpp).
+    void send_message(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void fetch_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void acknowledge_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    static Status need_login(const ClientSession& s);
     void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
                  std::function<void(bool)> done);
 
@@ -123,7 +133,8 @@ private:
     std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
     std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
 
-    // Last: destroyed first, its workers stopped while what they call is whole.
+    // Last: destroyed first, their workers stopped while what they call is whole.
+    InboxService inbox_;
     Registrar registrar_;
 };
 

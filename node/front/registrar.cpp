@@ -8,6 +8,7 @@
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
 #include "dht/placement.h"
+#include "node/front/member_request.h"
 #include "node/trust/courier.h"
 
 namespace dhtalk {
@@ -201,20 +202,13 @@ Status Registrar::refuse_replay(const std::string& name, WallTime now) {
 Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
     auto r = decode_registrar_request(bytes);
     if (!r) return r.status();
-    if (r->network_id != config_.network_id) return Status::invalid("a registrar request for another network");
-    if (r->to != self_) return Status::invalid("a registrar request for another node (" + r->to + ")");
     std::string fast_key;
     if (members_)
         for (const auto& m : members_())
             if (m.node_id == r->from) fast_key = m.fast_key;
-    if (fast_key.empty()) return Status::denied("a registrar request from " + r->from + ", not a current member");
-    if (!crypto::verify_fast(fast_key, body_of(*r), r->signature))
-        return Status::denied("a registrar request that " + r->from + "'s key did not sign");
     const WallTime now = clock_.wall_now();
-    const auto skew = milliseconds(std::llabs(to_unix_millis(now) - r->sent_ms));
-    if (skew > config_.max_skew)
-        return Status::invalid("a registrar request sent " + std::to_string(skew.count() / 1000) +
-                               " s away from this node's clock");
+    DHTALK_TRY(check_member_request({"a registrar request", r->network_id, r->from, r->to, r->sent_ms, body_of(*r), r->signature},
+                                    {config_.network_id, self_, fast_key, now, config_.max_skew}));
     if (!crypto::is_user_id(config_.user_id_scheme, r->user_id)) return Status::invalid("not a user id: " + r->user_id);
     {
         std::lock_guard lock(mutex_);

@@ -16,6 +16,12 @@ HttpResponse answer(const Status& s) {
     return {s.code() == Code::kBusy ? 503 : 400, "text/plain", s.message() + "\n"};
 }
 
+// A service's signed answer to a member's request, or why it refused it.
+HttpResponse signed_answer(Result<std::string> reply) {
+    if (!reply) return answer(reply.status());
+    return {200, "application/msgpack", std::move(reply).value()};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PeerService>> PeerService::start(PeerNet& net, const std::string& address, uint16_t port,
@@ -36,15 +42,17 @@ HttpResponse PeerService::serve(const HttpRequest& req) {
     if (!limiter_.allow(address_bucket(req.remote_addr)))  // IPv6 counts by /64
         return answer(Status::busy("too many requests from " + req.remote_addr));
     const bool post = req.method == "POST";
+    const Status starting = Status::busy("the node is starting");
     if (req.path == "/v1/registrar" && post) {
         RegistrarHandler* r = registrar_.load();
-        if (!r) return answer(Status::busy("the node is starting"));
-        auto verdict = r->on_registrar_request(req.body);
-        if (!verdict) return answer(verdict.status());
-        return {200, "application/msgpack", std::move(verdict).value()};
+        return r ? signed_answer(r->on_registrar_request(req.body)) : answer(starting);
+    }
+    if (req.path == "/v1/inbox" && post) {
+        InboxHandler* inbox = inbox_.load();
+        return inbox ? signed_answer(inbox->on_inbox_request(req.body)) : answer(starting);
     }
     PeerHandler* h = handler_.load();
-    if (!h) return answer(Status::busy("the node is starting"));
+    if (!h) return answer(starting);
     if (req.path == "/v1/apply" && post)
         return answer(h->on_application(req.body, PeerRequest{req.remote_addr, req.header(kOriginHeader)}));
     if (req.path == "/v1/ballot" && post) return answer(h->on_ballot(req.body));

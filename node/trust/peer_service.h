@@ -10,6 +10,8 @@
 //   GET  /v1/roster?from=N   the epochs from N on, msgpack [bin, ...]
 //   POST /v1/registrar  a member's registrar request (registrar_messages.h),
 //                       answered 200 with the registrar's signed verdict
+//   POST /v1/inbox      a member's inbox request (inbox_messages.h), answered
+//                       200 with the holder's signed answer
 //
 // Answers: 202 taken, 200 already held, 400 refused (the reason as text),
 // 503 busy. The transport (net/peer_net.h; over TCP, peer_http_server.h)
@@ -64,6 +66,15 @@ public:
     virtual Result<std::string> on_registrar_request(std::string_view request) = 0;
 };
 
+// A holder's side of the inboxes (node/front/inbox_service.h), thread-safe.
+class InboxHandler {
+public:
+    virtual ~InboxHandler() = default;
+    // A member's request: the signed answer (200), or why the request itself
+    // is refused (400).
+    virtual Result<std::string> on_inbox_request(std::string_view request) = 0;
+};
+
 class PeerService {
 public:
     // Listens on `net` at `address:port` (port 0: any free one, which the
@@ -77,6 +88,8 @@ public:
     void attach(PeerHandler* handler) { handler_ = handler; }
     // `registrar` must stay valid until stop(); before, /v1/registrar answers 503.
     void attach_registrar(RegistrarHandler* registrar) { registrar_ = registrar; }
+    // `inbox` must stay valid until stop(); before, /v1/inbox answers 503.
+    void attach_inbox(InboxHandler* inbox) { inbox_ = inbox; }
     void stop();
 
 private:
@@ -84,6 +97,7 @@ private:
     HttpResponse serve(const HttpRequest& req);
     std::atomic<PeerHandler*> handler_{nullptr};
     std::atomic<RegistrarHandler*> registrar_{nullptr};
+    std::atomic<InboxHandler*> inbox_{nullptr};
     RateLimiter limiter_;
     uint16_t port_ = 0;
     std::unique_ptr<PeerListener> server_;  // last: stops before what it calls goes

@@ -1,0 +1,86 @@
+// The client requests about messages (docs/protocol.md): message.send,
+// inbox.fetch and inbox.ack, each for the logged-in user only. The inbox
+// service (inbox_service.h) does the work on its worker; replies go back
+// from there.
+#include <algorithm>
+#include <cstdint>
+
+#include "crypto/user_id.h"
+#include "node/front/client_service.h"
+
+namespace dhtalk {
+namespace {
+
+constexpr uint64_t kDefaultFetch = 64;
+// What one inbox.fetch reply carries at most, leaving room for its frame.
+constexpr size_t kFetchReplyBytes = kMaxNodeFrameBytes - 64 * 1024;
+
+}  // namespace
+
+void ClientService::send_message(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    auto to = f.text("to", kMaxInboxIdBytes);
+    auto id = f.text("id", kMaxInboxIdBytes);
+    auto body = f.text("body", kMaxMessageBytes);
+    auto sent_ms = f.number("sent_ms");
+    if (!to) return fail(to.status());
+    if (!id) return fail(id.status());
+    if (!body) return fail(body.status());
+    if (!sent_ms) return fail(sent_ms.status());
+    if (!crypto::is_user_id(config_.user_id_scheme, *to)) return fail(Status::invalid("'" + *to + "' is not a user id"));
+    InboxMessage m;
+    m.recipient = std::move(to).value();
+    m.sender = s.user->user_id;
+    m.id = std::move(id).value();
+    m.sent_ms = static_cast<int64_t>(std::min<uint64_t>(*sent_ms, INT64_MAX));
+    m.body = std::move(body).value();
+    const std::string message_id = m.id;
+    inbox_.send(std::move(m), [reply, message_id](const Status& st) {
+        reply(st ? ClientFrame::reply_to(0, {{"id", message_id}, {"stored", true}}) : ClientFrame::error_reply(0, st));
+    });
+}
+
+void ClientService::fetch_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    uint64_t max = kDefaultFetch;
+    if (f.has("max")) {
+        auto m = f.number("max");
+        if (!m) return fail(m.status());
+        max = std::clamp<uint64_t>(*m, 1, kMaxInboxBatch);
+    }
+    inbox_.fetch(s.user->user_id, max, [reply](Result<std::vector<InboxMessage>> found) {
+        if (!found) return reply(ClientFrame::error_reply(0, found.status()));
+        // As many as fit in one frame; the client asks again for the rest.
+        std::vector<std::string> encoded;
+        size_t bytes = 0;
+        for (const auto& m : *found) {
+            encoded.push_back(encode(m));
+            bytes += encoded.back().size() + 8;
+            if (bytes > kFetchReplyBytes) {
+                encoded.pop_back();
+                break;
+            }
+        }
+        reply(ClientFrame::reply_to(0, {{"messages", std::move(encoded)}}));
+    });
+}
+
+void ClientService::acknowledge_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    auto refs = f.list("messages");
+    if (!refs) return fail(refs.status());
+    std::vector<MessageRef> acks;
+    for (const auto& r : *refs) {
+        const auto slash = r.find('/');
+        if (slash == std::string::npos) return fail(Status::invalid("a message is named SENDER/ID, not '" + r + "'"));
+        acks.push_back({r.substr(0, slash), r.substr(slash + 1)});
+    }
+    inbox_.acknowledge(s.user->user_id, std::move(acks), [reply](const Status& st) {
+        reply(st ? ClientFrame::reply_to(0) : ClientFrame::error_reply(0, st));
+    });
+}
+
+}  // namespace dhtalk

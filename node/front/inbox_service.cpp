@@ -1,0 +1,265 @@
+#include "node/front/inbox_service.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/log.h"
+#include "crypto/fast_key.h"
+#include "crypto/signing.h"
+#include "dht/placement.h"
+#include "node/front/member_request.h"
+
+namespace dhtalk {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr const char* kInboxPath = "/v1/inbox";
+// A fetch asks this many members at most: the holders, and those that stood
+// in for a holder that was down when a message was sent.
+constexpr size_t kFetchFrom = 2 * kInboxHolders;
+// What a fetch answer carries at most, leaving room for its envelope.
+constexpr size_t kFetchAnswerBytes = kMaxInboxPeerBytes - 16 * 1024;
+
+}  // namespace
+
+InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& identity, Store& store, const Clock& clock,
+                           Drivers& drivers, PeerNet& net)
+    : config_(std::move(config)),
+      identity_(identity),
+      self_(identity.node_id_hex()),
+      clock_(clock),
+      net_(net),
+      inbox_(store, config_.limits),
+      worker_(drivers, "inbox-peers", config_.max_queued) {}
+
+std::vector<InboxPeer> InboxService::live_holders(const std::string& recipient, size_t max) const {
+    std::vector<InboxPeer> members = members_ ? members_() : std::vector<InboxPeer>{};
+    if (members.empty()) return {InboxPeer{self_, "", "", true}};
+    std::vector<std::string> ids;
+    for (const auto& m : members) ids.push_back(m.node_id);
+    std::vector<InboxPeer> live;
+    for (const auto& id : rank_members("inbox", recipient, ids)) {
+        if (live.size() == max) break;
+        const auto& m = *std::find_if(members.begin(), members.end(), [&](const InboxPeer& p) { return p.node_id == id; });
+        if (m.alive || m.node_id == self_) live.push_back(m);  // this node, running, is alive
+    }
+    return live;
+}
+
+size_t InboxService::holders_needed() const {
+    const size_t members = members_ ? members_().size() : 0;
+    return std::clamp<size_t>(members, 1, kInboxHolders);
+}
+
+bool InboxService::post(std::function<void()> job, const std::function<void(Status)>& refused) {
+    if (worker_.post(std::move(job))) return true;
+    refused(Status::busy("this node is passing on too many messages: try again shortly"));
+    return false;
+}
+
+void InboxService::send(InboxMessage m, Done done) {
+    m.expires_ms = to_unix_millis(clock_.wall_now()) + duration_cast<milliseconds>(config_.ttl).count();
+    if (Status ok = check_inbox_message(m, config_.limits.max_message_bytes); !ok) return done(ok);
+    auto job = [this, m = std::move(m), done] {
+        const size_t needed = holders_needed();
+        size_t held = 0;
+        Status last = Status::unavailable("no inbox holder of the recipient can be reached");
+        for (const auto& peer : live_holders(m.recipient, SIZE_MAX)) {
+            if (held == needed) break;
+            if (peer.node_id == self_) {
+                Status here = hold_here({m});
+                if (!here) return done(here);  // a bound or a disk: another holder would refuse alike
+                held++;
+                continue;
+            }
+            InboxRequest r;
+            r.kind = InboxRequest::Kind::kHold;
+            r.recipient = m.recipient;
+            r.messages = {m};
+            auto answer = ask(peer, std::move(r));
+            if (!answer) {
+                last = answer.status();
+                continue;  // not heard: the next member stands in
+            }
+            if (Status st = answer->status(); !st) return done(st);
+            held++;
+        }
+        if (held < needed)
+            return done(Status::unavailable("the message is held by " + std::to_string(held) + " of the " +
+                                            std::to_string(needed) + " nodes it needs (" + last.message() +
+                                            "): try again"));
+        done(Status::ok());
+    };
+    post(std::move(job), done);
+}
+
+void InboxService::fetch(const std::string& recipient, size_t max, Fetched done) {
+    max = std::min(max, kMaxInboxBatch);
+    auto job = [this, recipient, max, done] {
+        std::map<std::pair<std::string, std::string>, InboxMessage> found;  // (sender, id): each once
+        size_t answered = 0;
+        Status last = Status::unavailable("no inbox holder can be reached");
+        for (const auto& peer : live_holders(recipient, kFetchFrom)) {
+            Result<std::vector<InboxMessage>> got = Status::internal("unset");
+            if (peer.node_id == self_) {
+                got = pending_here(recipient, max);
+            } else {
+                InboxRequest r;
+                r.kind = InboxRequest::Kind::kFetch;
+                r.recipient = recipient;
+                r.max = static_cast<uint32_t>(max);
+                auto answer = ask(peer, std::move(r));
+                if (answer && !answer->status()) answer = answer->status();
+                got = answer ? Result<std::vector<InboxMessage>>(std::move(answer->messages))
+                             : Result<std::vector<InboxMessage>>(answer.status());
+            }
+            if (!got) {
+                last = got.status();
+                continue;
+            }
+            answered++;
+            for (auto& m : *got)
+                if (m.recipient == recipient) found.emplace(std::make_pair(m.sender, m.id), std::move(m));
+        }
+        if (answered == 0) return done(last);
+        std::vector<InboxMessage> out;
+        for (auto& [key, m] : found) {
+            if (out.size() == max) break;
+            out.push_back(std::move(m));
+        }
+        done(std::move(out));
+    };
+    post(std::move(job), [&](const Status& s) { done(s); });
+}
+
+void InboxService::acknowledge(const std::string& recipient, std::vector<MessageRef> acks, Done done) {
+    if (acks.size() > kMaxInboxBatch)
+        return done(Status::invalid("at most " + std::to_string(kMaxInboxBatch) + " messages at once"));
+    for (const auto& a : acks)
+        if (!is_inbox_id(a.sender) || !is_inbox_id(a.id)) return done(Status::invalid("a malformed message reference"));
+    auto job = [this, recipient, acks = std::move(acks), done] {
+        size_t answered = 0;
+        Status last = Status::unavailable("no inbox holder can be reached");
+        for (const auto& peer : live_holders(recipient, kFetchFrom)) {
+            Status st;
+            if (peer.node_id == self_) {
+                for (const auto& a : acks)
+                    if (st = inbox_.acknowledge(recipient, a.sender, a.id); !st) break;
+            } else {
+                InboxRequest r;
+                r.kind = InboxRequest::Kind::kAck;
+                r.recipient = recipient;
+                r.acks = acks;
+                auto answer = ask(peer, std::move(r));
+                st = answer ? answer->status() : answer.status();
+            }
+            if (st) answered++;
+            else last = st;
+        }
+        // A holder that did not hear it hands the message out again; the
+        // client knows it by its id and acknowledges it once more.
+        done(answered ? Status::ok() : last);
+    };
+    post(std::move(job), done);
+}
+
+size_t InboxService::expire() {
+    const int64_t now = to_unix_millis(clock_.wall_now());
+    size_t dropped = 0;
+    for (;;) {
+        auto gone = inbox_.expire(now, 1024);
+        if (!gone) {
+            DHTALK_LOG(kWarning, "inbox", "cannot drop expired messages: " << gone.status().message());
+            break;
+        }
+        dropped += gone->size();
+        if (gone->size() < 1024) break;
+    }
+    if (dropped) DHTALK_LOG(kInfo, "inbox", "dropped " << dropped << " expired messages");
+    return dropped;
+}
+
+Status InboxService::hold_here(const std::vector<InboxMessage>& messages) {
+    for (const auto& m : messages) {
+        auto held = inbox_.hold(m);
+        if (!held) return held.status();
+    }
+    // On disk before anyone hears "held".
+    return inbox_.sync();
+}
+
+Result<std::vector<InboxMessage>> InboxService::pending_here(const std::string& recipient, size_t max) const {
+    auto pending = inbox_.pending(recipient, max);
+    if (!pending) return pending.status();
+    // As many as fit in one answer; the rest come with the next fetch.
+    size_t bytes = 0, fit = 0;
+    for (; fit < pending->size(); ++fit) {
+        bytes += encode((*pending)[fit]).size() + 8;
+        if (bytes > kFetchAnswerBytes) break;
+    }
+    pending->resize(fit);
+    return pending;
+}
+
+Result<InboxAnswer> InboxService::ask(const InboxPeer& peer, InboxRequest r) {
+    r.network_id = config_.network_id;
+    r.from = self_;
+    r.to = peer.node_id;
+    r.sent_ms = to_unix_millis(clock_.wall_now());
+    auto signature = crypto::sign(*identity_.fast_key, body_of(r));
+    if (!signature) return signature.status();
+    r.signature = std::move(signature).value();
+    const std::string request = encode(r);
+    const std::string who = "inbox holder " + peer.node_id.substr(0, 8);
+    auto reply = net_.exchange(peer.endpoint, PeerCall{"POST", kInboxPath, request, {}}, kMaxInboxPeerBytes);
+    if (!reply) return Status::unavailable(who + " did not answer: " + reply.status().message());
+    if (reply->status == 503) return Status::unavailable(who + " is busy: " + reply->body);
+    if (reply->status != 200) return Status::unavailable(who + " refused the request: " + reply->body);
+    auto a = decode_inbox_answer(reply->body);
+    if (!a) return Status::unavailable(who + " answered with a malformed answer: " + a.status().message());
+    if (a->from != peer.node_id || a->network_id != config_.network_id || a->request_digest != crypto::sha256(request))
+        return Status::unavailable(who + " answered another request");
+    if (!crypto::verify_fast(peer.fast_key, body_of(*a), a->signature))
+        return Status::unavailable(who + " answered with an answer its key did not sign");
+    return a;
+}
+
+Result<std::string> InboxService::on_inbox_request(std::string_view bytes) {
+    auto r = decode_inbox_request(bytes);
+    if (!r) return r.status();
+    std::string fast_key;
+    if (members_)
+        for (const auto& m : members_())
+            if (m.node_id == r->from) fast_key = m.fast_key;
+    DHTALK_TRY(check_member_request({"an inbox request", r->network_id, r->from, r->to, r->sent_ms, body_of(*r), r->signature},
+                                    {config_.network_id, self_, fast_key, clock_.wall_now(), config_.max_skew}));
+
+    InboxAnswer a;
+    a.network_id = config_.network_id;
+    a.from = self_;
+    a.request_digest = crypto::sha256(bytes);
+    Status answer;
+    switch (r->kind) {
+    case InboxRequest::Kind::kHold:
+        answer = hold_here(r->messages);
+        break;
+    case InboxRequest::Kind::kFetch:
+        if (auto pending = pending_here(r->recipient, r->max)) a.messages = std::move(pending).value();
+        else answer = pending.status();
+        break;
+    case InboxRequest::Kind::kAck:
+        for (const auto& ack : r->acks)
+            if (answer = inbox_.acknowledge(r->recipient, ack.sender, ack.id); !answer) break;
+        break;
+    }
+    a.code = answer.code();
+    a.message = answer.message().substr(0, 256);
+    auto signature = crypto::sign(*identity_.fast_key, body_of(a));
+    if (!signature) return signature.status();
+    a.signature = std::move(signature).value();
+    return encode(a);
+}
+
+}  // namespace dhtalk

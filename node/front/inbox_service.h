@@ -1,0 +1,108 @@
+#pragma once
+// InboxService: a node's part in the inboxes (docs/messaging.md).
+//   - For a sender logged in here, it has each message held by the
+//     recipient's inbox holders (dht/placement.h) and says "stored" once
+//     kInboxHolders of them (every member, in a smaller network) have it on
+//     disk. A holder that is down or cannot be reached is passed over for
+//     the next member in the inbox's order.
+//   - For a recipient logged in here, it fetches the messages from the
+//     holders, and passes on what the client acknowledges to each of them.
+//   - As a holder, it keeps messages (dht/inbox_store.h), answers other
+//     members' requests (inbox_messages.h), and drops what expires.
+// Requests to other members run on a worker of its own, so callers never
+// wait on the network; `done` runs there (or at once for what needs no
+// other member). Thread-safe.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/drivers.h"
+#include "common/worker.h"
+#include "crypto/node_identity.h"
+#include "dht/inbox_store.h"
+#include "net/peer_net.h"
+#include "node/front/inbox_messages.h"
+#include "node/trust/peer_service.h"
+
+namespace dhtalk {
+
+struct InboxPeer {
+    std::string node_id;
+    std::string endpoint;  // HOST:PORT of its peer service
+    std::string fast_key;  // Ed25519: its requests and answers are signed with it
+    bool alive = true;     // not declared dead by the membership protocol
+};
+
+struct InboxConfig {
+    InboxLimits limits;
+    uint32_t network_id = 0;
+    std::chrono::hours ttl{24 * 7};  // a message not acknowledged by then is dropped
+    // A request sent further than this from the holder's clock is refused.
+    std::chrono::seconds max_skew{300};
+    size_t max_queued = 1024;  // requests waiting for the worker
+};
+
+class InboxService final : public InboxHandler {
+public:
+    using Done = std::function<void(Status)>;
+    using Fetched = std::function<void(Result<std::vector<InboxMessage>>)>;
+
+    // `identity`, `store`, `clock`, `drivers` and `net` must outlive it.
+    InboxService(InboxConfig config, const crypto::NodeIdentity& identity, Store& store, const Clock& clock,
+                 Drivers& drivers, PeerNet& net);
+    ~InboxService() override { stop(); }
+
+    // Counts the messages held before a restart; call before serving.
+    Result<InboxStore::LoadResult> load() { return inbox_.load(); }
+    // The current members, this node among them. Unset (or empty), this node
+    // holds every inbox itself. Set before the first request.
+    void attach_members(std::function<std::vector<InboxPeer>()> members) { members_ = std::move(members); }
+
+    // Has `m` held (its expiry is set here): done(ok) once enough holders
+    // have it on disk, else why not. A retry of the same message is safe.
+    void send(InboxMessage m, Done done);
+    // Up to `max` of `recipient`'s messages from the holders that answer,
+    // each once, by sender and then id.
+    void fetch(const std::string& recipient, size_t max, Fetched done);
+    // Deletes these messages of `recipient`'s at every holder that answers.
+    void acknowledge(const std::string& recipient, std::vector<MessageRef> acks, Done done);
+
+    // Drops what has expired here; returns how many.
+    size_t expire();
+    // The same on the worker, off the caller's thread.
+    void expire_later() { static_cast<void>(worker_.post([this] { expire(); })); }  // a full queue: next time
+    InboxStore::Usage held() const { return inbox_.total(); }
+    // Ends the worker; later requests fail.
+    void stop() { worker_.stop(); }
+
+    // InboxHandler: a request from another member.
+    Result<std::string> on_inbox_request(std::string_view request) override;
+
+private:
+    // Up to `max` members in `recipient`'s inbox order that are not declared
+    // dead (this node alone when none are attached), and how many must hold
+    // a message.
+    std::vector<InboxPeer> live_holders(const std::string& recipient, size_t max) const;
+    size_t holders_needed() const;
+    // Asks `peer` and checks its answer; kUnavailable if it could not hear.
+    Result<InboxAnswer> ask(const InboxPeer& peer, InboxRequest request);
+    // What this node does as a holder.
+    Status hold_here(const std::vector<InboxMessage>& messages);
+    Result<std::vector<InboxMessage>> pending_here(const std::string& recipient, size_t max) const;
+    bool post(std::function<void()> job, const std::function<void(Status)>& refused);
+
+    InboxConfig config_;
+    const crypto::NodeIdentity& identity_;
+    const std::string self_;
+    const Clock& clock_;
+    PeerNet& net_;
+    InboxStore inbox_;
+    std::function<std::vector<InboxPeer>()> members_;
+    Worker worker_;  // last: stopped first, while what its jobs use is whole
+};
+
+}  // namespace dhtalk

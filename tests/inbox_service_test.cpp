@@ -1,0 +1,238 @@
+// Inboxes between members over the real peer transport (HTTP on loopback):
+// a message is held by the recipient's two holders, fetched through any
+// member and deleted everywhere once acknowledged; a holder that cannot be
+// reached is stood in for; requests a holder cannot trust are refused.
+#include <future>
+
+#include "crypto/node_identity.h"
+#include "crypto/signing.h"
+#include "dht/placement.h"
+#include "node/front/inbox_service.h"
+#include "storage/memory_store.h"
+#include "testing/test_util.h"
+
+#include "tests/doctest.h"
+
+using namespace dhtalk;
+using namespace std::chrono;
+
+namespace {
+
+constexpr uint32_t kInboxNetwork = 78;
+
+// A member: identity, store, peer service and inbox service.
+struct TestHolder {
+    TestHolder(const test::TempDir& dir, const std::string& name)
+        : identity(crypto::load_or_create_identity(dir / name, 2048).value()) {
+        InboxConfig c;
+        c.network_id = kInboxNetwork;
+        inbox = std::make_unique<InboxService>(c, identity, store, clock, drivers, tcp_peer_net());
+        peers = PeerService::start(tcp_peer_net(), "127.0.0.1", 0, clock).value();
+        peers->attach_inbox(inbox.get());
+    }
+    ~TestHolder() {
+        peers->stop();
+        inbox->stop();
+    }
+    InboxPeer peer() const {
+        return {identity.node_id_hex(), "127.0.0.1:" + std::to_string(peers->port()), identity.fast_public, true};
+    }
+
+    SystemClock clock;
+    ThreadDrivers drivers{clock};
+    MemoryStore store;
+    crypto::NodeIdentity identity;
+    std::unique_ptr<InboxService> inbox;
+    std::unique_ptr<PeerService> peers;
+};
+
+struct InboxNetwork {
+    test::TempDir dir;
+    TestHolder a{dir, "a"}, b{dir, "b"}, c{dir, "c"};
+    std::vector<InboxPeer> members{a.peer(), b.peer(), c.peer()};
+    InboxNetwork() {
+        for (TestHolder* m : {&a, &b, &c}) m->inbox->attach_members([this] { return members; });
+    }
+    TestHolder& by_id(const std::string& id) {
+        for (TestHolder* m : {&a, &b, &c})
+            if (m->identity.node_id_hex() == id) return *m;
+        FAIL("no such member");
+        return a;
+    }
+    // The recipient's holders, best first.
+    std::vector<TestHolder*> ranked(const std::string& recipient) {
+        std::vector<TestHolder*> out;
+        for (const auto& id : rank_members("inbox", recipient, {a.peer().node_id, b.peer().node_id, c.peer().node_id}))
+            out.push_back(&by_id(id));
+        return out;
+    }
+};
+
+InboxMessage held_message(const std::string& id, const std::string& recipient = "bob") {
+    return {recipient, "alice", id, 1, 0, "ciphertext " + id};
+}
+
+Status sent_via(TestHolder& via, InboxMessage m) {
+    std::promise<Status> p;
+    via.inbox->send(std::move(m), [&](Status s) { p.set_value(std::move(s)); });
+    auto f = p.get_future();
+    REQUIRE(f.wait_for(30s) == std::future_status::ready);
+    return f.get();
+}
+
+Result<std::vector<InboxMessage>> fetched(TestHolder& via, const std::string& recipient) {
+    std::promise<Result<std::vector<InboxMessage>>> p;
+    via.inbox->fetch(recipient, 100, [&](Result<std::vector<InboxMessage>> r) { p.set_value(std::move(r)); });
+    auto f = p.get_future();
+    REQUIRE(f.wait_for(30s) == std::future_status::ready);
+    return f.get();
+}
+
+Status acknowledged(TestHolder& via, const std::string& recipient, std::vector<MessageRef> acks) {
+    std::promise<Status> p;
+    via.inbox->acknowledge(recipient, std::move(acks), [&](Status s) { p.set_value(std::move(s)); });
+    auto f = p.get_future();
+    REQUIRE(f.wait_for(30s) == std::future_status::ready);
+    return f.get();
+}
+
+// A request as `from` would send it to `to`, signed.
+InboxRequest inbox_request(const TestHolder& from, const TestHolder& to, InboxRequest::Kind kind) {
+    InboxRequest r;
+    r.kind = kind;
+    r.network_id = kInboxNetwork;
+    r.from = from.identity.node_id_hex();
+    r.to = to.identity.node_id_hex();
+    r.sent_ms = to_unix_millis(system_clock::now());
+    r.recipient = "bob";
+    if (kind == InboxRequest::Kind::kHold) {
+        r.messages = {held_message("m1")};
+        r.messages[0].expires_ms = r.sent_ms + 3600000;
+    }
+    r.max = 10;
+    r.signature = crypto::sign(*from.identity.fast_key, body_of(r)).value();
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("a message is held by its recipient's two holders, fetched through any member, and deleted everywhere") {
+    InboxNetwork n;
+    const auto holders = n.ranked("bob");
+    TestHolder& other = *holders[2];  // neither holder: it passes the message on
+    REQUIRE(sent_via(other, held_message("m1")).is_ok());
+    REQUIRE(sent_via(other, held_message("m1")).is_ok());  // a retry
+    CHECK(holders[0]->inbox->held().messages == 1);
+    CHECK(holders[1]->inbox->held().messages == 1);
+    CHECK(other.inbox->held().messages == 0);
+
+    for (TestHolder* via : {&n.a, &n.b, &n.c}) {
+        auto got = fetched(*via, "bob");
+        REQUIRE_MESSAGE(got.is_ok(), got.status().to_string());
+        REQUIRE(got->size() == 1);  // once, though two holders have it
+        CHECK(got->front().id == "m1");
+        CHECK(got->front().body == "ciphertext m1");
+        CHECK(got->front().expires_ms > to_unix_millis(system_clock::now()) + 6 * 24 * 3600 * 1000ll);
+    }
+    CHECK(fetched(n.a, "carol")->empty());
+
+    REQUIRE(acknowledged(n.a, "bob", {{"alice", "m1"}}).is_ok());
+    CHECK(holders[0]->inbox->held().messages == 0);
+    CHECK(holders[1]->inbox->held().messages == 0);
+    CHECK(fetched(n.b, "bob")->empty());
+}
+
+TEST_CASE("a holder that cannot be reached is stood in for, and too few holders is an error, not a false 'stored'") {
+    InboxNetwork n;
+    const auto holders = n.ranked("bob");
+    holders[0]->peers->stop();  // down, not yet declared dead
+    REQUIRE(sent_via(*holders[1], held_message("m1")).is_ok());
+    CHECK(holders[1]->inbox->held().messages == 1);
+    CHECK(holders[2]->inbox->held().messages == 1);  // the stand-in
+    auto got = fetched(*holders[2], "bob");
+    REQUIRE(got.is_ok());
+    CHECK(got->size() == 1);
+
+    // Declared dead, it is not even asked.
+    n.members[0].alive = n.members[0].node_id != holders[0]->identity.node_id_hex();
+    n.members[1].alive = n.members[1].node_id != holders[0]->identity.node_id_hex();
+    n.members[2].alive = n.members[2].node_id != holders[0]->identity.node_id_hex();
+    REQUIRE(sent_via(*holders[1], held_message("m2")).is_ok());
+    CHECK(holders[2]->inbox->held().messages == 2);
+
+    holders[2]->peers->stop();
+    auto refused = sent_via(*holders[1], held_message("m3"));
+    CHECK(refused.code() == Code::kUnavailable);
+    CHECK(refused.message().find("held by 1 of the 2") != std::string::npos);
+}
+
+TEST_CASE("a holder's bounds reach the sender, and nothing it holds is lost") {
+    InboxNetwork n;
+    InboxConfig c;
+    c.network_id = kInboxNetwork;
+    c.limits.max_messages_per_pair = 1;
+    c.limits.max_message_bytes = 20;
+    for (TestHolder* m : {&n.a, &n.b, &n.c}) {
+        m->inbox = std::make_unique<InboxService>(c, m->identity, m->store, m->clock, m->drivers, tcp_peer_net());
+        m->inbox->attach_members([&] { return n.members; });
+        m->peers->attach_inbox(m->inbox.get());
+    }
+    const auto holders = n.ranked("bob");
+    REQUIRE(sent_via(*holders[2], held_message("m1")).is_ok());
+    auto full = sent_via(*holders[2], held_message("m2"));
+    CHECK(full.code() == Code::kResourceExhausted);
+    CHECK(full.message().find("too many of your messages") != std::string::npos);
+    CHECK(sent_via(*holders[2], {"bob", "alice", "m3", 1, 0, std::string(21, 'x')}).code() == Code::kInvalidArgument);
+    CHECK(sent_via(*holders[2], {"bob", "alice", "../m3", 1, 0, "x"}).code() == Code::kInvalidArgument);
+    CHECK(holders[0]->inbox->held().messages == 1);
+    CHECK(holders[1]->inbox->held().messages == 1);
+    CHECK(fetched(n.a, "bob")->front().id == "m1");
+}
+
+TEST_CASE("a holder refuses requests it cannot trust, and answers each good one signed") {
+    InboxNetwork n;
+    TestHolder outsider{n.dir, "outsider"};
+    auto refused = [&](const InboxRequest& r) { return n.c.inbox->on_inbox_request(encode(r)).status(); };
+    auto resign = [](InboxRequest& r, const TestHolder& by) {
+        r.signature = crypto::sign(*by.identity.fast_key, body_of(r)).value();
+    };
+
+    auto good = inbox_request(n.a, n.c, InboxRequest::Kind::kHold);
+    auto answer = n.c.inbox->on_inbox_request(encode(good));
+    REQUIRE_MESSAGE(answer.is_ok(), answer.status().to_string());
+    auto a = decode_inbox_answer(*answer).value();
+    CHECK(a.status().is_ok());
+    CHECK(a.request_digest == crypto::sha256(encode(good)));
+    CHECK(crypto::verify_fast(n.c.identity.fast_public, body_of(a), a.signature));
+    CHECK(n.c.inbox->held().messages == 1);
+
+    auto fetch = inbox_request(n.b, n.c, InboxRequest::Kind::kFetch);
+    auto listed = decode_inbox_answer(n.c.inbox->on_inbox_request(encode(fetch)).value()).value();
+    CHECK(listed.messages.size() == 1);
+
+    CHECK(refused(inbox_request(outsider, n.c, InboxRequest::Kind::kFetch)).message().find("not a current member") !=
+          std::string::npos);
+    auto forged = inbox_request(n.a, n.c, InboxRequest::Kind::kAck);
+    forged.acks = {{"alice", "m1"}};  // changed after signing
+    CHECK(refused(forged).message().find("did not sign") != std::string::npos);
+    auto by_other = inbox_request(n.a, n.c, InboxRequest::Kind::kAck);
+    resign(by_other, n.b);
+    CHECK(refused(by_other).code() == Code::kPermissionDenied);
+    auto other_network = inbox_request(n.a, n.c, InboxRequest::Kind::kFetch);
+    other_network.network_id = kInboxNetwork + 1;
+    resign(other_network, n.a);
+    CHECK(refused(other_network).message().find("another network") != std::string::npos);
+    auto other_node = inbox_request(n.a, n.b, InboxRequest::Kind::kFetch);
+    CHECK(refused(other_node).message().find("another node") != std::string::npos);
+    auto stale = inbox_request(n.a, n.c, InboxRequest::Kind::kFetch);
+    stale.sent_ms -= 3600 * 1000;
+    resign(stale, n.a);
+    CHECK(refused(stale).message().find("away from this node's clock") != std::string::npos);
+    auto to_other = inbox_request(n.a, n.c, InboxRequest::Kind::kHold);
+    to_other.messages[0].recipient = "carol";  // not the request's recipient
+    resign(to_other, n.a);
+    CHECK(refused(to_other).code() == Code::kInvalidArgument);
+    CHECK(n.c.inbox->on_inbox_request(encode(inbox_request(n.a, n.c, InboxRequest::Kind::kHold))).is_ok());  // a retry
+    CHECK(n.c.inbox->on_inbox_request(encode(good) + "x").status().message().find("trailing") != std::string::npos);
+    CHECK(n.c.inbox->held().messages == 1);
+}
