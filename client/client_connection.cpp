@@ -131,6 +131,13 @@ Result<uint64_t> ClientConnection::send(const std::string& method, FrameParams p
 }
 
 Result<ClientFrame> ClientConnection::receive(milliseconds timeout) {
+    if (kept_.empty()) return read_frame(timeout);
+    ClientFrame f = std::move(kept_.front());
+    kept_.pop_front();
+    return f;
+}
+
+Result<ClientFrame> ClientConnection::read_frame(milliseconds timeout) {
     const Deadline deadline = steady_clock::now() + timeout;
     char buf[16 * 1024];
     for (;;) {
@@ -167,11 +174,12 @@ Result<ClientFrame> ClientConnection::call(const std::string& method, FrameParam
     const Deadline deadline = steady_clock::now() + timeout;
     for (;;) {
         auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
-        auto f = receive(std::max(left, milliseconds(1)));
+        auto f = read_frame(std::max(left, milliseconds(1)));
         if (!f) return f.status();
         if (f->id == *id) return f;
-        // A push, or the reply to a pipelined request: not ours. Pushes come
-        // with later issues; until then they are dropped here.
+        // A push, or the reply to a pipelined request: the caller's, later.
+        if (kept_.size() == kMaxKeptFrames) kept_.pop_front();
+        kept_.push_back(std::move(f).value());
     }
 }
 

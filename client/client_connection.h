@@ -6,6 +6,7 @@
 // it is returned as that error. One thread at a time.
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -28,11 +29,12 @@ public:
     ~ClientConnection();
 
     // Sends a request and waits for its reply. A reply with an error code is
-    // returned as a frame: the caller reads frame.status().
+    // returned as a frame: the caller reads frame.status(). Frames that come
+    // first (a push, the reply to a pipelined request) are kept for receive().
     Result<ClientFrame> call(const std::string& method, FrameParams params, std::chrono::milliseconds timeout);
     // Sends a request without waiting; returns its id.
     Result<uint64_t> send(const std::string& method, FrameParams params);
-    // The next frame from the node.
+    // The next frame from the node: first those call() kept, in order.
     Result<ClientFrame> receive(std::chrono::milliseconds timeout);
 
     // Sends bytes as they are, for probes and tests of the node's defences.
@@ -48,12 +50,19 @@ private:
     Status write_all(const std::string& bytes, std::chrono::steady_clock::time_point deadline);
     Status wait(short events, std::chrono::steady_clock::time_point deadline);
     void keep_ticket();
+    // The next frame on the wire.
+    Result<ClientFrame> read_frame(std::chrono::milliseconds timeout);
 
     std::string endpoint_;
     int fd_ = -1;
     std::shared_ptr<crypto::TlsCredentials> credentials_;
     std::unique_ptr<crypto::TlsSession> tls_;
     FrameReader reader_{kMaxNodeFrameBytes};
+    // Frames call() read that were not its reply. A node may push a presence
+    // before its reply to the watch that brought it. Bounded: past it the
+    // oldest go (a node pushes at most a bounded number meanwhile).
+    static constexpr size_t kMaxKeptFrames = 1024;
+    std::deque<ClientFrame> kept_;
     uint64_t next_id_ = 1;
     bool ticket_kept_ = false;
 };

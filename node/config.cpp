@@ -41,6 +41,8 @@ po::options_description node_options(NodeConfig& d) {
          "MiB of DHT values this node stores for the network (16..65536)")
         ("message-ttl-days", po::value<unsigned>()->default_value(d.message_ttl_days),
          "days a message waits in its recipient's inbox before it is dropped (1..30)")
+        ("messages-per-second", po::value<unsigned>()->default_value(d.messages_per_second),
+         "messages one user may send per second through this node, with bursts of twice that (1..10000)")
         ("dht-requests-per-address", po::value<unsigned>()->default_value(d.dht_requests_per_address),
          "DHT requests per second answered from one IP address (0: no limit, for nodes that share an address, "
          "as on a local test network; at most 1000000)")
@@ -128,6 +130,9 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     if (c.max_store_mb < 16 || c.max_store_mb > 65536) return Status::invalid("--max-store-mb must be 16..65536");
     c.message_ttl_days = vm["message-ttl-days"].as<unsigned>();
     if (c.message_ttl_days < 1 || c.message_ttl_days > 30) return Status::invalid("--message-ttl-days must be 1..30");
+    c.messages_per_second = vm["messages-per-second"].as<unsigned>();
+    if (c.messages_per_second < 1 || c.messages_per_second > 10000)
+        return Status::invalid("--messages-per-second must be 1..10000");
     c.dht_requests_per_address = vm["dht-requests-per-address"].as<unsigned>();
     if (c.dht_requests_per_address > 1000000) return Status::invalid("--dht-requests-per-address must be 0..1000000");
     c.genesis = vm["genesis"].as<bool>();

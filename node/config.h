@@ -33,6 +33,7 @@ struct NodeConfig {
     unsigned dht_requests_per_address = 1024;
     // Messages: how long one waits for its recipient (docs/messaging.md).
     unsigned message_ttl_days = 7;
+    unsigned messages_per_second = 20;  // per sender on this node, with a burst of twice that
     // The trusted network (docs/trust.md).
     bool genesis = false;        // found a network named `network`
     std::string quorum = "majority";  // with --genesis: majority or two-thirds

@@ -171,6 +171,7 @@ Status Node::start_clients() {
     sc.store = store_.get();
     sc.inbox.network_id = validator_->network_id();
     sc.inbox.ttl = hours(24) * config_.message_ttl_days;
+    sc.messages_per_second = config_.messages_per_second;
     sc.drivers = env_.drivers.get();
     sc.peer_net = env_.peer_net;
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,

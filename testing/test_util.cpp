@@ -16,6 +16,7 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+    if (const char* keep = std::getenv("DHTALK_KEEP_TEST_DIRS"); keep && *keep) return;  // to read after a failure
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }

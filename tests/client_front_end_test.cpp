@@ -334,3 +334,31 @@ TEST_CASE("messages: held until acknowledged, retries held once, and malformed o
         CHECK(inbox_of(*bob).size() == 1);
     }
 }
+
+TEST_CASE("a sender over its rate of messages is told so, and what it sent before stays held") {
+    TestNode n(false, 64, [](NodeConfig& c) { c.messages_per_second = 1; });  // a burst of 2
+    auto alice = n.user("alice", "+15555245554");
+    auto bob = n.user("bob", "+15555245555");
+    auto send = [&](const std::string& id) {
+        return alice->call("message.send", {{"to", bob->profile().user_id}, {"id", id}, {"body", std::string("x")},
+                                            {"sent_ms", uint64_t{1}}});
+    };
+    // Ten at once: past the burst of two some are refused, however slow the
+    // machine (a token comes back each second).
+    size_t accepted = 0, refused = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto r = send("m" + std::to_string(i));
+        if (r.is_ok()) {
+            accepted++;
+            continue;
+        }
+        CHECK(r.status().code() == Code::kResourceExhausted);
+        CHECK(r.status().message().find("too fast") != std::string::npos);
+        refused++;
+    }
+    CHECK(accepted >= 2);
+    CHECK(refused >= 1);
+    auto held = bob->call("inbox.fetch", {});
+    REQUIRE(held.is_ok());
+    CHECK(held->list("messages").value().size() == accepted);
+}

@@ -1,7 +1,8 @@
 // Sessions between a client and a front end, seen from both ends: idle and
 // silent connections dropped, logins that stop being accepted, a privacy edit
-// when the network fails to return the list, and a client that checks its
-// node and the records it receives against the roster it pinned.
+// when the network fails to return the list, a client that checks its node
+// and the records it receives against the roster it pinned, and pushes that
+// come before a reply.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -24,6 +25,24 @@ public:
     }
     Status recheck(const crypto::UserCertificateInfo&) override { return Status::ok(); }
     void handle(const ClientSession&, const ClientFrame&, ClientReply reply) override { reply(ClientFrame::reply_to(0)); }
+};
+
+// Pushes a frame to the session before it replies, as a node does when a
+// watch brings a presence at once.
+class PushFirstHandler final : public ClientHandler {
+public:
+    ClientServer* server = nullptr;
+    Result<crypto::UserCertificateInfo> authenticate(const dht::crypto::Certificate&) override {
+        return Status::denied("no logins here");
+    }
+    Status recheck(const crypto::UserCertificateInfo&) override { return Status::ok(); }
+    void handle(const ClientSession& s, const ClientFrame& f, ClientReply reply) override {
+        ClientFrame push;
+        push.kind = "presence";
+        push.params = {{"for", f.kind}};
+        server->push(s.id, push);
+        reply(ClientFrame::reply_to(0));
+    }
 };
 
 // A plain TCP connection that never speaks TLS: true once the server hangs up.
@@ -297,4 +316,25 @@ TEST_CASE("a kept roster names its own network, so a profile saved before its ne
     REQUIRE(kept);
     CHECK(kept->network_id() == n.node->trust()->network_id());
     CHECK(client::TrustedRoster::resume(genesis, n.node->trust()->network_id() + 1).status().code() == Code::kCorruption);
+}
+
+TEST_CASE("a push that comes before a call's reply is kept for the caller, not dropped") {
+    test::TempDir dir;
+    auto identity = crypto::load_or_create_identity(dir / "id", 2048).value();
+    PushFirstHandler handler;
+    auto server = start_front_end(identity, handler);
+    handler.server = server.get();
+    auto conn = client::ClientConnection::open("127.0.0.1:" + std::to_string(server->port()),
+                                               crypto::TlsCredentials::anonymous().value(), 5s)
+                    .value();
+    REQUIRE(call_status(*conn, "presence.watch").is_ok());
+    REQUIRE(call_status(*conn, "again").is_ok());
+    // Both pushes came before their replies (one frame each, in order on the
+    // wire); receive() hands them over in that order.
+    for (const char* method : {"presence.watch", "again"}) {
+        auto pushed = conn->receive(5s);
+        REQUIRE_MESSAGE(pushed.is_ok(), pushed.status().to_string());
+        CHECK(pushed->kind == "presence");
+        CHECK(pushed->text("for", 64).value() == method);
+    }
 }

@@ -111,6 +111,7 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--dht-requests-per-address", "1000001"}), "dht-requests-per-address"));
     CHECK(contains(error_of({"--message-ttl-days", "0"}), "message-ttl-days"));
     CHECK(contains(error_of({"--message-ttl-days", "31"}), "message-ttl-days"));
+    CHECK(contains(error_of({"--messages-per-second", "0"}), "messages-per-second"));
     CHECK(contains(error_of({"--dht-requests-per-address", "many"}), "dht-requests-per-address"));
     CHECK(contains(error_of({"--network", ""}), "network"));
     CHECK(contains(error_of({"--data-dir", ""}), "data-dir"));

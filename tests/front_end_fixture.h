@@ -40,9 +40,12 @@ struct TestNode {
     std::unique_ptr<Node> node;
     std::string endpoint;
 
-    explicit TestNode(bool open_network = false, size_t per_address = 64) {
+    // `adjust` changes the configuration before the node opens.
+    explicit TestNode(bool open_network = false, size_t per_address = 64,
+                      const std::function<void(NodeConfig&)>& adjust = {}) {
         NodeConfig c = front_end_config(dir.path(), open_network);
         c.max_sessions_per_address = per_address;
+        if (adjust) adjust(c);
         auto n = Node::open(c, system_node_env(clock));
         REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
         node = std::move(n).value();

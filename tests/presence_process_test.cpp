@@ -41,6 +41,12 @@ std::vector<Json::Value> seen(const std::filesystem::path& out) {
     return lines;
 }
 
+// A file's text, for a failure's report.
+std::string text_of(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 bool saw(const std::filesystem::path& out, const std::string& show, const std::string& status = {}) {
     for (const auto& j : seen(out))
         if (j["show"].asString() == show && (status.empty() || j["status"].asString() == status)) return true;
@@ -81,6 +87,9 @@ TEST_CASE("two users on two nodes watch each other; a block stops the flow; a ki
                             dir / "bob-watch.out", dir / "bob-watch.err");
     test::Process alice_watch(user_args(alice, {"presence", "watch", "+15555245555", "--json"}, ra.client_port),
                               dir / "alice-watch.out", dir / "alice-watch.err");
+    // Shown only if a check below fails (doctest evaluates them then).
+    INFO("bob's watch printed:\n" << text_of(dir / "bob-watch.out") << text_of(dir / "bob-watch.err"));
+    INFO("alice's watch printed:\n" << text_of(dir / "alice-watch.out") << text_of(dir / "alice-watch.err"));
     REQUIRE(test::wait_until([&] { return saw(dir / "bob-watch.out", "available") && saw(dir / "alice-watch.out", "available"); }, 20s));
 
     // Alice changes: Bob sees it.

@@ -29,6 +29,10 @@ void ClientService::send_message(const ClientSession& s, const ClientFrame& f, C
     if (!body) return fail(body.status());
     if (!sent_ms) return fail(sent_ms.status());
     if (!crypto::is_user_id(config_.user_id_scheme, *to)) return fail(Status::invalid("'" + *to + "' is not a user id"));
+    if (!message_rate_.allow(s.user->user_id))
+        return fail(Status::exhausted("you are sending messages too fast: at most " +
+                                      std::to_string(static_cast<unsigned>(config_.messages_per_second)) +
+                                      " a second through this node; try again shortly"));
     InboxMessage m;
     m.recipient = std::move(to).value();
     m.sender = s.user->user_id;

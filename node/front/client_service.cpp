@@ -28,6 +28,7 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       records_(records),
       records_dht_(std::move(records_dht)),
       clock_(clock),
+      message_rate_(config_.messages_per_second, 2 * config_.messages_per_second, 100000, clock),
       inbox_(config_.inbox, identity, *config_.store, clock, *config_.drivers, *config_.peer_net),
       registrar_(RegistrarConfig{config_.limits, config_.user_id_scheme, validator_->network_id(),
                                  config_.max_queued_codes, config_.store},

@@ -1,11 +1,13 @@
 #pragma once
 // ClientService: what the client front end does with each request
 // (docs/protocol.md): hello, register and verify (registration and user
-// certificates), put and get (records in the DHT), privacy.set. Logins are
-// checked against the current members (any member's users may log in here:
-// that is failover). Every record a client publishes is checked by the
-// RecordValidator before it is kept and put into the DHT; every record a get
-// returns is checked again on its way out.
+// certificates), put and get (records in the DHT), privacy.set, presence,
+// and messages (message.send, inbox.fetch and inbox.ack, through the inbox
+// service: inbox_service.h). Logins are checked against the current members
+// (any member's users may log in here: that is failover). Every record a
+// client publishes is checked by the RecordValidator before it is kept and
+// put into the DHT; every record a get returns is checked again on its way
+// out.
 //
 // Registration goes through the Registrar (registrar.h): the number's
 // registrar sends and checks its code, this node issues the certificate.
@@ -23,6 +25,7 @@
 #include <mutex>
 
 #include "common/clock.h"
+#include "common/rate_limiter.h"
 #include "crypto/node_identity.h"
 #include "dht/record_dht.h"
 #include "dht/record_validator.h"
@@ -44,6 +47,7 @@ struct ClientServiceConfig {
     // holds as an inbox holder outlive a restart there. Required.
     Store* store = nullptr;
     InboxConfig inbox;
+    double messages_per_second = 20;  // per sender, with a burst of twice that
     // Where the registrar's workers run and how it reaches other members;
     // both must outlive the service.
     Drivers* drivers = nullptr;
@@ -126,6 +130,7 @@ private:
     std::function<RosterView(uint64_t)> roster_;
     const Clock& clock_;
     std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();
+    RateLimiter message_rate_;  // per sender
 
     GossipService* presence_ = nullptr;
     std::function<void(uint64_t, ClientFrame)> push_;
