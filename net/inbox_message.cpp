@@ -48,6 +48,12 @@ std::string encode(const InboxMessage& m) {
     return {buf.data(), buf.size()};
 }
 
+size_t encoded_size_bound(const InboxMessage& m) {
+    // The array and format (2), three texts' headers (2 each), two integers
+    // (9 each), the body's header (5).
+    return 31 + m.recipient.size() + m.sender.size() + m.id.size() + m.body.size();
+}
+
 Result<InboxMessage> decode_inbox_message(std::string_view bytes) {
     if (bytes.size() > kMaxEncodedMessageBytes) return Status::invalid("a message over its bound");
     return decode_guarded<InboxMessage>("message", [&] {

@@ -40,6 +40,8 @@ bool is_inbox_id(std::string_view id);
 Status check_inbox_message(const InboxMessage& m, size_t max_body_bytes = kMaxMessageBytes);
 
 std::string encode(const InboxMessage& m);
+// At least encode(m).size(), without encoding it: for filling a frame.
+size_t encoded_size_bound(const InboxMessage& m);
 // kInvalidArgument for anything but one well-formed message of this format.
 Result<InboxMessage> decode_inbox_message(std::string_view bytes);
 

@@ -140,6 +140,9 @@ TEST_CASE("registrar requests and verdicts survive mutation") {
 TEST_CASE("messages as nodes carry them, and inbox requests and answers, survive mutation") {
     InboxMessage m{"bob", "alice", "m-1", 1000, 2000, std::string("\x01\x02ciphertext", 12)};
     REQUIRE(decode_inbox_message(encode(m)).value() == m);
+    const InboxMessage largest{std::string(64, 'r'), std::string(64, 's'), std::string(64, 'i'), INT64_MIN, INT64_MAX,
+                               std::string(kMaxMessageBytes, 'b')};
+    for (const auto& x : {m, largest}) CHECK(encode(x).size() <= encoded_size_bound(x));
     fuzz({encode(m)}, [](const std::string& bytes) { return status_of(decode_inbox_message(bytes)); }, 11);
 
     InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, std::string(64, 's')};

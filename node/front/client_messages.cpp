@@ -60,12 +60,9 @@ void ClientService::fetch_inbox(const ClientSession& s, const ClientFrame& f, Cl
         std::vector<std::string> encoded;
         size_t bytes = 0;
         for (const auto& m : *found) {
+            bytes += encoded_size_bound(m) + 8;
+            if (bytes > kFetchReplyBytes) break;
             encoded.push_back(encode(m));
-            bytes += encoded.back().size() + 8;
-            if (bytes > kFetchReplyBytes) {
-                encoded.pop_back();
-                break;
-            }
         }
         reply(ClientFrame::reply_to(0, {{"messages", std::move(encoded)}}));
     });

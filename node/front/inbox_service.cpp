@@ -34,23 +34,20 @@ InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& ident
       inbox_(store, config_.limits),
       worker_(drivers, "inbox-peers", config_.max_queued) {}
 
-std::vector<InboxPeer> InboxService::live_holders(const std::string& recipient, size_t max) const {
+InboxService::Holders InboxService::holders_of(const std::string& recipient, size_t max) const {
+    // One look at the members for both answers: the list is built anew each time.
     std::vector<InboxPeer> members = members_ ? members_() : std::vector<InboxPeer>{};
-    if (members.empty()) return {InboxPeer{self_, "", "", true}};
+    if (members.empty()) return {{InboxPeer{self_, "", "", true}}, 1};
+    Holders h;
+    h.needed = std::min(members.size(), kInboxHolders);
     std::vector<std::string> ids;
     for (const auto& m : members) ids.push_back(m.node_id);
-    std::vector<InboxPeer> live;
     for (const auto& id : rank_members("inbox", recipient, ids)) {
-        if (live.size() == max) break;
+        if (h.live.size() == max) break;
         const auto& m = *std::find_if(members.begin(), members.end(), [&](const InboxPeer& p) { return p.node_id == id; });
-        if (m.alive || m.node_id == self_) live.push_back(m);  // this node, running, is alive
+        if (m.alive || m.node_id == self_) h.live.push_back(m);  // this node, running, is alive
     }
-    return live;
-}
-
-size_t InboxService::holders_needed() const {
-    const size_t members = members_ ? members_().size() : 0;
-    return std::clamp<size_t>(members, 1, kInboxHolders);
+    return h;
 }
 
 bool InboxService::post(std::function<void()> job, const std::function<void(Status)>& refused) {
@@ -63,10 +60,11 @@ void InboxService::send(InboxMessage m, Done done) {
     m.expires_ms = to_unix_millis(clock_.wall_now()) + duration_cast<milliseconds>(config_.ttl).count();
     if (Status ok = check_inbox_message(m, config_.limits.max_message_bytes); !ok) return done(ok);
     auto job = [this, m = std::move(m), done] {
-        const size_t needed = holders_needed();
+        const Holders holders = holders_of(m.recipient, SIZE_MAX);
+        const size_t needed = holders.needed;
         size_t held = 0;
         Status last = Status::unavailable("no inbox holder of the recipient can be reached");
-        for (const auto& peer : live_holders(m.recipient, SIZE_MAX)) {
+        for (const auto& peer : holders.live) {
             if (held == needed) break;
             if (peer.node_id == self_) {
                 Status here = hold_here({m});
@@ -101,7 +99,7 @@ void InboxService::fetch(const std::string& recipient, size_t max, Fetched done)
         std::map<std::pair<std::string, std::string>, InboxMessage> found;  // (sender, id): each once
         size_t answered = 0;
         Status last = Status::unavailable("no inbox holder can be reached");
-        for (const auto& peer : live_holders(recipient, kFetchFrom)) {
+        for (const auto& peer : holders_of(recipient, kFetchFrom).live) {
             Result<std::vector<InboxMessage>> got = Status::internal("unset");
             if (peer.node_id == self_) {
                 got = pending_here(recipient, max);
@@ -142,7 +140,7 @@ void InboxService::acknowledge(const std::string& recipient, std::vector<Message
     auto job = [this, recipient, acks = std::move(acks), done] {
         size_t answered = 0;
         Status last = Status::unavailable("no inbox holder can be reached");
-        for (const auto& peer : live_holders(recipient, kFetchFrom)) {
+        for (const auto& peer : holders_of(recipient, kFetchFrom).live) {
             Status st;
             if (peer.node_id == self_) {
                 for (const auto& a : acks)
@@ -196,7 +194,7 @@ Result<std::vector<InboxMessage>> InboxService::pending_here(const std::string& 
     // As many as fit in one answer; the rest come with the next fetch.
     size_t bytes = 0, fit = 0;
     for (; fit < pending->size(); ++fit) {
-        bytes += encode((*pending)[fit]).size() + 8;
+        bytes += encoded_size_bound((*pending)[fit]) + 8;
         if (bytes > kFetchAnswerBytes) break;
     }
     pending->resize(fit);

@@ -86,8 +86,11 @@ private:
     // Up to `max` members in `recipient`'s inbox order that are not declared
     // dead (this node alone when none are attached), and how many must hold
     // a message.
-    std::vector<InboxPeer> live_holders(const std::string& recipient, size_t max) const;
-    size_t holders_needed() const;
+    struct Holders {
+        std::vector<InboxPeer> live;
+        size_t needed = 1;
+    };
+    Holders holders_of(const std::string& recipient, size_t max) const;
     // Asks `peer` and checks its answer; kUnavailable if it could not hear.
     Result<InboxAnswer> ask(const InboxPeer& peer, InboxRequest request);
     // What this node does as a holder.
