@@ -1,7 +1,8 @@
 // Inboxes between members over the real peer transport (HTTP on loopback):
 // a message is held by the recipient's two holders, fetched through any
 // member and deleted everywhere once acknowledged; a holder that cannot be
-// reached is stood in for; requests a holder cannot trust are refused.
+// reached is stood in for; requests a holder cannot trust, and answers the
+// asking member cannot, are refused.
 #include <future>
 
 #include "crypto/node_identity.h"
@@ -235,4 +236,47 @@ TEST_CASE("a holder refuses requests it cannot trust, and answers each good one 
     CHECK(n.c.inbox->on_inbox_request(encode(inbox_request(n.a, n.c, InboxRequest::Kind::kHold))).is_ok());  // a retry
     CHECK(n.c.inbox->on_inbox_request(encode(good) + "x").status().message().find("trailing") != std::string::npos);
     CHECK(n.c.inbox->held().messages == 1);
+}
+
+namespace {
+
+// A holder that answers every request with something the asking member must
+// not trust.
+class ForgingHolder final : public InboxHandler {
+public:
+    enum class Forgery { kOtherKey, kOtherRequest, kMalformed };
+    ForgingHolder(const TestHolder& as, const TestHolder& other, Forgery how) : as_(as), other_(other), how_(how) {}
+    Result<std::string> on_inbox_request(std::string_view request) override {
+        if (how_ == Forgery::kMalformed) return std::string("not an answer");
+        InboxAnswer a;
+        a.network_id = kInboxNetwork;
+        a.from = as_.identity.node_id_hex();
+        a.request_digest = crypto::sha256(how_ == Forgery::kOtherRequest ? std::string("another request") : std::string(request));
+        const auto& signer = how_ == Forgery::kOtherKey ? other_ : as_;
+        a.signature = crypto::sign(*signer.identity.fast_key, body_of(a)).value();
+        return encode(a);
+    }
+
+private:
+    const TestHolder& as_;
+    const TestHolder& other_;
+    Forgery how_;
+};
+
+}  // namespace
+
+TEST_CASE("an answer its holder did not sign for this very request counts as no answer") {
+    using Forgery = ForgingHolder::Forgery;
+    for (Forgery how : {Forgery::kOtherKey, Forgery::kOtherRequest, Forgery::kMalformed}) {
+        CAPTURE(static_cast<int>(how));
+        InboxNetwork n;
+        const auto holders = n.ranked("bob");
+        ForgingHolder forger(*holders[0], *holders[2], how);
+        holders[0]->peers->attach_inbox(&forger);  // "held", say its forged answers
+        REQUIRE(sent_via(*holders[1], held_message("m1")).is_ok());
+        CHECK(holders[0]->inbox->held().messages == 0);
+        CHECK(holders[1]->inbox->held().messages == 1);
+        CHECK(holders[2]->inbox->held().messages == 1);  // the stand-in, as for a holder that is down
+        holders[0]->peers->attach_inbox(holders[0]->inbox.get());  // the forger goes first
+    }
 }
