@@ -17,9 +17,12 @@
 #include "records/record_bodies.h"
 #include "client/client_connection.h"
 #include "client/client_profile.h"
+#include "client/message_history.h"
 #include "client/trusted_roster.h"
 
 namespace dhtalk::client {
+
+class EndToEnd;
 
 struct ClientOptions {
     std::filesystem::path profile_dir;
@@ -36,6 +39,7 @@ struct MediaPublished {
 class Client {
 public:
     static Result<std::unique_ptr<Client>> open(ClientOptions options);
+    ~Client();
 
     const Profile& profile() const { return profile_; }
     // The node the client is connected to ("" before the first call).
@@ -77,6 +81,22 @@ public:
     Status watch_presence(const std::vector<std::string>& user_ids,
                           const std::function<bool(const FrameParams&)>& on_change);
 
+    // Messages (docs/messaging.md), end-to-end encrypted. The user's pre-key
+    // bundle, which others start sessions from: published after
+    // verification, and again when it is due (end_to_end.h).
+    Status publish_keys();
+    // Encrypts `text` to the user (starting a session from their published
+    // bundle the first time) and has the network hold it. Returns the
+    // message once it is stored; it is in the history already.
+    Result<ChatMessage> send_message(const std::string& to_user_id, const std::string& text);
+    // Fetches what waits in the inbox, opens each message, keeps the new ones
+    // in the history and then acknowledges them. Returns the new ones, each
+    // conversation in the order its messages were sent. A message that
+    // cannot be opened (forged, or under a key other than the one seen
+    // before) is not shown: it is acknowledged, and described in `problems`.
+    Result<std::vector<ChatMessage>> receive_messages(std::vector<std::string>* problems = nullptr);
+    Result<std::vector<ChatMessage>> conversation(const std::string& user_id);
+
     // One request with login, failing over between nodes. Refusals (a reply
     // with an error) are returned as their Status.
     Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true);
@@ -92,6 +112,10 @@ private:
     Result<uint64_t> publish(Record record);
     Result<OpenedRecord> fetch(RecordType type, const std::string& user_id, const std::string& locator = {});
     uint64_t next_sequence();
+    Result<EndToEnd*> end_to_end();
+    Result<MessageHistory*> history();
+    // Opens one message from the inbox; kept in `out` when it is new.
+    Status open_message(const std::string& encoded, std::vector<ChatMessage>& out, std::vector<std::string>& acks);
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
     // The node in use failed: drop the connection and try it last from now on.
@@ -105,6 +129,8 @@ private:
     std::string node_id_;
     std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use
     std::string scheme_ = "kontalk-sha1";
+    std::unique_ptr<EndToEnd> e2e_;
+    std::optional<MessageHistory> history_;
 };
 
 }  // namespace dhtalk::client

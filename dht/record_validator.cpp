@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "crypto/signing.h"
+#include "records/pre_key_bundle.h"
 #include "records/record_bodies.h"
 
 namespace dhtalk {
@@ -91,6 +92,11 @@ Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType
         if (!v) return Status::corruption("the vCard does not fit its schema: " + v.status().message());
         break;
     }
+    case RecordType::kPreKeys: {
+        auto b = decode_pre_key_bundle(r.body);
+        if (!b) return Status::corruption("the pre-key bundle does not fit its schema: " + b.status().message());
+        break;
+    }
     case RecordType::kPrivacy:
     case RecordType::kMedia:
         // Ciphertext: only its owner (or a reference holder) can check more.
@@ -142,7 +148,7 @@ Status check_record_value(const RecordValidator& validator, const dht::InfoHash&
 
 void register_record_types(dht::DhtRunner& runner, std::shared_ptr<const RecordValidator> validator,
                            std::shared_ptr<PolicyCounters> counters) {
-    for (RecordType type : {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia}) {
+    for (RecordType type : kAllRecordTypes) {
         auto count = [counters](const Status& s, const char* what) {
             (s ? counters->accepted : counters->refused)++;
             if (!s) DHTALK_LOG(kDebug, "records", "refused a " << what << ": " << s.message());

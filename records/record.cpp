@@ -20,6 +20,7 @@ const char* record_type_name(RecordType type) {
     case RecordType::kVCard: return "vcard";
     case RecordType::kPrivacy: return "privacy";
     case RecordType::kMedia: return "media";
+    case RecordType::kPreKeys: return "prekeys";
     }
     return "unknown";
 }
@@ -87,7 +88,7 @@ Result<OpenedRecord> open_record(std::string_view envelope) {
         Fields f(inner.get(), 7, "record");
         Record& r = opened.record;
         const uint64_t type = f.uint(255);
-        if (type < 1 || type > 3) return Status::corruption("a record has unknown type " + std::to_string(type));
+        if (type < 1 || type > static_cast<uint64_t>(RecordType::kPreKeys)) return Status::corruption("a record has unknown type " + std::to_string(type));
         r.type = static_cast<RecordType>(type);
         r.user_id = f.str(64);
         r.locator = f.bin(kRecordLocatorBytes);

@@ -1,5 +1,6 @@
 #pragma once
-// Records: what users keep in the DHT (vCard, privacy list, media metadata),
+// Records: what users keep in the DHT (vCard, privacy list, media metadata,
+// the pre-key bundle that starts end-to-end sessions),
 // each as our own signed envelope inside an OpenDHT value (OpenDHT 2.4.12's
 // signed values skip custom store policies, so we sign ourselves).
 //
@@ -27,7 +28,9 @@
 
 namespace dhtalk {
 
-enum class RecordType : uint8_t { kVCard = 1, kPrivacy = 2, kMedia = 3 };
+enum class RecordType : uint8_t { kVCard = 1, kPrivacy = 2, kMedia = 3, kPreKeys = 4 };
+inline constexpr RecordType kAllRecordTypes[] = {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia,
+                                                RecordType::kPreKeys};
 
 // 2: users' keys are Ed25519 (signatures of 64 bytes). Schema 1 (RSA user
 // keys) is refused: its users register again.

@@ -8,7 +8,7 @@ packages=(
   build-essential meson ninja-build pkg-config cmake
   libopendht-dev dhtnode libmsgpack-cxx-dev libgnutls28-dev librocksdb-dev
   libboost-program-options-dev libjsoncpp-dev libcpp-httplib-dev doctest-dev
-  curl libcurl4-gnutls-dev
+  curl libcurl4-gnutls-dev libomemo-c-dev
 )
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libclang-rt-14-dev); fi
 

@@ -2,13 +2,16 @@
 // line, as the README walks through it: two users register on two different
 // nodes, resolve each other by phone number, one blocks the other; the first
 // node stops and its user carries on through another node; every record
-// survives a restart of every node.
+// survives a restart of every node. And messages: one to an offline user
+// outlives its sender's node, reaches the recipient once on a third node,
+// and its text is in no node's data.
 #include <signal.h>
 
 #include <algorithm>
 #include <fstream>
 
 #include "common/json.h"
+#include "crypto/signing.h"
 #include "tests/node_process.h"
 
 #include "tests/doctest.h"
@@ -154,4 +157,90 @@ TEST_CASE("two users on two nodes resolve each other, block, fail over, and surv
     r = user(alice, {"privacy", "show", "--json"}, {net.rc.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(json_of(r)["blocked"][0].asString() == bob_id);
+}
+
+namespace {
+
+// Whether `needle` occurs in any file under `dir`.
+bool found_in_files(const std::filesystem::path& dir, const std::string& needle) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+        if (!entry.is_regular_file()) continue;
+        if (test::read_text(entry.path()).find(needle) != std::string::npos) return true;
+    }
+    return false;
+}
+
+std::vector<Json::Value> json_lines(const std::string& out) {
+    std::vector<Json::Value> lines;
+    size_t start = 0;
+    while (start < out.size()) {
+        const size_t end = std::min(out.find('\n', start), out.size());
+        auto j = json::parse_object(out.substr(start, end - start));
+        REQUIRE_MESSAGE(j.is_ok(), out);
+        lines.push_back(*j);
+        start = end + 1;
+    }
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("a message to an offline user survives its sender's node, reaches them once on a third node, and no node sees its text") {
+    Network net;
+    net.found();
+    const auto alice = net.dir / "alice", bob = net.dir / "bob";
+    register_user(net, alice, "+15555245554", net.ra.client_port);
+    register_user(net, bob, "+15555245555", net.rb.client_port);
+    // Random, so that no compression on disk could hide it.
+    const std::string secret = "meet at noon " + crypto::to_hex(crypto::sha256(net.dir.path().string()));
+
+    // Alice, on node a, writes to Bob, who is offline; "stored" means two holders have it.
+    auto r = user(alice, {"send", "+15555245555", secret, "--json"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const std::string id = json_of(r)["id"].asString();
+    CHECK(id.size() == 32);
+
+    // Her node dies at once.
+    net.a->process->signal(SIGKILL);
+    REQUIRE(net.a->process->wait(20s).has_value());
+
+    // Bob logs in on node c and gets it, once.
+    r = user(bob, {"inbox", "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto got = json_lines(r.out);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["text"].asString() == secret);
+    CHECK(got[0]["id"].asString() == id);
+    const std::string alice_id = got[0]["from"].asString();
+    r = user(bob, {"inbox", "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.empty());
+    r = user(bob, {"history", alice_id, "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_lines(r.out).size() == 1);
+
+    // His reply reaches her on node b.
+    r = user(bob, {"send", alice_id, "see you there"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    r = user(alice, {"inbox"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("see you there") != std::string::npos);
+
+    // Clear errors, with the exit status of each kind.
+    r = user(alice, {"send", "+15555245599", "anyone there?"}, {net.rb.client_port}, net.dir.path());
+    CHECK(r.status == 1);
+    CHECK(r.err.find("no such user") != std::string::npos);
+    r = user(alice, {"send", "+15555245555", ""}, {net.rb.client_port}, net.dir.path());
+    CHECK(r.status == 2);
+    r = user(alice, {"send", "+15555245555", std::string(61 * 1024, 'x')}, {net.rb.client_port}, net.dir.path());
+    CHECK(r.status == 2);
+    CHECK(r.err.find("over the") != std::string::npos);
+
+    // No node's data holds the text: only ciphertext was ever theirs.
+    for (const char* node : {"a", "b", "c"}) {
+        CAPTURE(node);
+        CHECK_FALSE(found_in_files(net.dir / node, secret));
+        CHECK_FALSE(found_in_files(net.dir / node, "see you there"));
+    }
+    CHECK(found_in_files(bob, secret));  // his history
 }

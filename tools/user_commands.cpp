@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/option_error.h"
 #include "tools/cli_error.h"
+#include "tools/message_commands.h"
 #include "crypto/signing.h"
 #include "client/client.h"
 
@@ -20,7 +21,8 @@ namespace dhtalk::cli {
 namespace {
 
 const std::vector<std::string> kCommands = {"register", "verify",   "whoami",  "vcard", "resolve",  "block",
-                                            "unblock",  "allow",    "disallow", "privacy", "media", "presence"};
+                                            "unblock",  "allow",    "disallow", "privacy", "media", "presence",
+                                            "send",     "inbox",    "history"};
 
 const char* kUsage =
     "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
@@ -37,7 +39,11 @@ const char* kUsage =
     "       dhtalk media info REFERENCE          the metadata a media reference unlocks\n"
     "       dhtalk presence set available|away|busy [--status TEXT]\n"
     "       dhtalk presence get +NUMBER|USER_ID\n"
-    "       dhtalk presence watch +NUMBER|USER_ID...   print changes as they come (one JSON line each with --json)\n\n";
+    "       dhtalk presence watch +NUMBER|USER_ID...   print changes as they come (one JSON line each with --json)\n"
+    "       dhtalk send +NUMBER|USER_ID [TEXT]   send a message, end-to-end encrypted (TEXT or standard input);\n"
+    "                                            prints its id once two nodes hold it\n"
+    "       dhtalk inbox                         print the messages received since last time, each once\n"
+    "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n\n";
 
 struct Args {
     std::vector<std::string> positional;
@@ -313,6 +319,10 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
         return with_client(command, a, [&](client::Client& c) {
             Status s = c.verify(a.positional[0]);
             if (!s) return fail(command, 1, s.message());
+            // Others start sessions with the user from these keys.
+            if (Status keys = c.publish_keys(); !keys)
+                std::cerr << "dhtalk verify: your keys for messages are not published yet (" << keys.message()
+                          << "); your next 'dhtalk send' publishes them\n";
             if (a.json) {
                 Json::Value j(Json::objectValue);
                 j["user_id"] = c.profile().user_id;
@@ -395,6 +405,8 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
     if (command == "privacy") return privacy_command(a);
     if (command == "media") return media_command(a);
     if (command == "presence") return presence_command(a);
+    if (command == "send" || command == "inbox" || command == "history")
+        return with_client(command, a, [&](client::Client& c) { return run_message_command(command, a.positional, c, a.json); });
     return fail(command, 2, "unknown command");
 }
 

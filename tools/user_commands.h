@@ -1,6 +1,7 @@
 #pragma once
 // The `dhtalk` commands of a user: register, verify, whoami, vcard, resolve,
-// block, unblock, allow, disallow, privacy, media. Each shares --profile
+// block, unblock, allow, disallow, privacy, media, presence, and the
+// messages' send, inbox and history (message_commands.h). Each shares --profile
 // DIR, --node HOST:PORT (repeatable: tried in order, failing over), --json
 // and --timeout, and returns the process exit status (0 done, 1 failed,
 // 2 usage error).

@@ -11,9 +11,9 @@ using namespace std::chrono;
 namespace {
 
 Result<RecordType> parse_record_type(const std::string& name) {
-    for (RecordType t : {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia})
+    for (RecordType t : kAllRecordTypes)
         if (name == record_type_name(t)) return t;
-    return Status::invalid("unknown record type '" + name + "' (vcard, privacy or media)");
+    return Status::invalid("unknown record type '" + name + "' (vcard, privacy, media or prekeys)");
 }
 
 }  // namespace

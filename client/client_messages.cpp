@@ -1,0 +1,188 @@
+// The Client's messages (client.h): sending through the user's node to the
+// recipient's inbox, and receiving from it, end-to-end encrypted
+// (end_to_end.h), each received message kept in the history before it is
+// acknowledged.
+#include <algorithm>
+#include <array>
+
+#include "client/client.h"
+#include "client/end_to_end.h"
+#include "client/message_content.h"
+#include "crypto/aead.h"
+#include "crypto/signing.h"
+#include "net/inbox_message.h"
+#include "records/pre_key_bundle.h"
+
+namespace dhtalk::client {
+
+using namespace std::chrono;
+
+namespace {
+
+constexpr uint64_t kFetchBatch = 256;
+// Rounds of fetching in one receive_messages(): a bound, not a target.
+constexpr int kMaxFetchRounds = 64;
+
+std::string new_message_id() {
+    std::array<uint8_t, 16> bytes{};
+    crypto::random_bytes(bytes);
+    return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+int64_t now_ms() { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); }
+
+// Failures worth trying again later: the message stays in the inbox.
+bool transient(const Status& s) {
+    return s.code() == Code::kUnavailable || s.code() == Code::kTimeout || s.code() == Code::kIoError;
+}
+
+}  // namespace
+
+Client::~Client() = default;
+
+Result<EndToEnd*> Client::end_to_end() {
+    if (!profile_.registered()) return Status::invalid("this profile has no user yet: register and verify first");
+    if (!e2e_) {
+        auto e = EndToEnd::open(profile_.dir / "e2e");
+        if (!e) return e.status();
+        e2e_ = std::move(e).value();
+    }
+    return e2e_.get();
+}
+
+Result<MessageHistory*> Client::history() {
+    if (!history_) {
+        auto h = MessageHistory::open(profile_.dir / "messages.jsonl");
+        if (!h) return h.status();
+        history_ = std::move(h).value();
+    }
+    return &*history_;
+}
+
+Status Client::publish_keys() {
+    auto e2e = end_to_end();
+    if (!e2e) return e2e.status();
+    auto bundle = (*e2e)->bundle();
+    if (!bundle) return bundle.status();
+    auto body = encode_pre_key_bundle(*bundle);
+    if (!body) return body.status();
+    Record r;
+    r.type = RecordType::kPreKeys;
+    r.body = std::move(body).value();
+    auto published = publish(std::move(r));
+    if (!published) return published.status();
+    return (*e2e)->mark_published();
+}
+
+Result<ChatMessage> Client::send_message(const std::string& to, const std::string& text) {
+    if (text.empty()) return Status::invalid("the message is empty");
+    if (text.size() > kMaxTextBytes)
+        return Status::invalid("the message is " + std::to_string(text.size()) + " bytes, over the " +
+                               std::to_string(kMaxTextBytes) + " a message holds");
+    auto e2e = end_to_end();
+    if (!e2e) return e2e.status();
+    if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
+    auto kept = history();
+    if (!kept) return kept.status();
+    // The recipient checks our identity key against our published bundle.
+    if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());
+    if (!(*e2e)->has_session(to)) {
+        auto record = fetch(RecordType::kPreKeys, to);
+        if (!record) {
+            if (record.status().code() == Code::kNotFound)
+                return Status::not_found("no such user, or the user has not published keys for messages yet (" +
+                                         record.status().message() + ")");
+            return record.status();
+        }
+        auto bundle = decode_pre_key_bundle(record->record.body);
+        if (!bundle) return Status::corruption("the keys " + to + " published are malformed: " + bundle.status().message());
+        DHTALK_TRY((*e2e)->start_session(to, *bundle));
+    }
+    ChatMessage m{true, to, new_message_id(), now_ms(), text};
+    auto envelope = (*e2e)->encrypt(to, encode_content(MessageContent{"text", text, m.sent_ms}));
+    if (!envelope) return envelope.status();
+    auto reply = call("message.send", {{"to", to},
+                                       {"id", m.id},
+                                       {"body", std::move(envelope).value()},
+                                       {"sent_ms", static_cast<uint64_t>(m.sent_ms)}});
+    if (!reply) return reply.status();
+    DHTALK_TRY((*kept)->append({m}));
+    return m;
+}
+
+Status Client::open_message(const std::string& encoded, std::vector<ChatMessage>& out, std::vector<std::string>& acks) {
+    auto m = decode_inbox_message(encoded);
+    if (!m) return Status::corruption("the node handed over a malformed message: " + m.status().message());
+    if (m->recipient != profile_.user_id) return Status::corruption("the node handed over a message for another user");
+    const std::string what = "a message from " + m->sender;
+    auto e2e = end_to_end();
+    if (!e2e) return e2e.status();
+    auto kept = history();
+    if (!kept) return kept.status();
+    acks.push_back(m->sender + "/" + m->id);
+    if ((*kept)->received(m->sender, m->id)) return Status::ok();  // shown before; its acknowledgement was lost
+    if (std::any_of(out.begin(), out.end(), [&](const ChatMessage& o) { return o.peer == m->sender && o.id == m->id; }))
+        return Status::ok();
+    auto claimed = (*e2e)->claimed_identity(m->body);
+    if (!claimed) return Status::corruption(what + " is malformed: " + claimed.status().message());
+    if (claimed->has_value() && !(*e2e)->contact_key(m->sender)) {
+        // The first message from this sender: its identity key must be the
+        // one the sender published, or anyone could speak for them.
+        auto record = fetch(RecordType::kPreKeys, m->sender);
+        if (!record) {
+            acks.pop_back();
+            return Status::unavailable("cannot check the key of " + what + " yet: " + record.status().message());
+        }
+        auto bundle = decode_pre_key_bundle(record->record.body);
+        if (!bundle || bundle->identity_key != **claimed)
+            return Status::denied(what + " claims a key the sender never published: not shown");
+    }
+    auto plain = (*e2e)->decrypt(m->sender, m->body);
+    if (!plain) {
+        if (transient(plain.status())) acks.pop_back();
+        return Status(plain.status().code(), what + " cannot be opened: " + plain.status().message());
+    }
+    auto content = decode_content(*plain);
+    if (!content) return Status::corruption(what + " holds malformed content: " + content.status().message());
+    out.push_back(ChatMessage{false, m->sender, m->id, content->sent_ms, content->text});
+    return Status::ok();
+}
+
+Result<std::vector<ChatMessage>> Client::receive_messages(std::vector<std::string>* problems) {
+    auto e2e = end_to_end();
+    if (!e2e) return e2e.status();
+    auto kept = history();
+    if (!kept) return kept.status();
+    std::vector<ChatMessage> received;
+    for (int round = 0; round < kMaxFetchRounds; ++round) {
+        auto reply = call("inbox.fetch", {{"max", kFetchBatch}});
+        if (!reply) return reply.status();
+        auto encoded = reply->list("messages");
+        if (!encoded) return encoded.status();
+        std::vector<ChatMessage> fresh;
+        std::vector<std::string> acks;
+        for (const auto& e : *encoded)
+            if (Status s = open_message(e, fresh, acks); !s && problems) problems->push_back(s.message());
+        // Kept before acknowledged: a crash between the two shows nothing twice.
+        DHTALK_TRY((*kept)->append(fresh));
+        if (!acks.empty()) {
+            auto acked = call("inbox.ack", {{"messages", acks}});
+            if (!acked) return acked.status();
+        }
+        received.insert(received.end(), fresh.begin(), fresh.end());
+        if (encoded->size() < kFetchBatch || acks.empty()) break;
+    }
+    if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());  // replaces the one-time pre-keys senders used
+    std::stable_sort(received.begin(), received.end(), [](const ChatMessage& a, const ChatMessage& b) {
+        return std::tie(a.sent_ms, a.id) < std::tie(b.sent_ms, b.id);
+    });
+    return received;
+}
+
+Result<std::vector<ChatMessage>> Client::conversation(const std::string& user_id) {
+    auto kept = history();
+    if (!kept) return kept.status();
+    return (*kept)->conversation(user_id);
+}
+
+}  // namespace dhtalk::client

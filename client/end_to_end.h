@@ -1,0 +1,85 @@
+#pragma once
+// EndToEnd: a profile's end-to-end encryption with other users, through the
+// Signal protocol (libomemo-c): X3DH starts a session from the other user's
+// published pre-key bundle, then the Double Ratchet gives every message its
+// own key. Its state lives in PROFILE/e2e/ (signal_store.h). What it returns
+// from encrypt() is all a node ever carries of a message:
+//   envelope = msgpack [format 1, kind (2 ratchet message | 3 pre-key message), ciphertext (bin)]
+// Each user has one device (id 1) for now. One thread at a time.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "client/signal_store.h"
+#include "common/status.h"
+#include "records/pre_key_bundle.h"
+
+struct signal_protocol_store_context;
+
+namespace dhtalk::crypto {
+class SignalContext;
+}
+
+namespace dhtalk::client {
+
+inline constexpr uint32_t kDeviceId = 1;
+// One-time pre-keys a published bundle offers.
+inline constexpr size_t kOneTimePreKeys = 50;
+inline constexpr uint64_t kEnvelopeFormat = 1;
+// Records live 30 days; a client republishes its bundle well before.
+inline constexpr std::chrono::hours kRepublishAfter{24 * 7};
+
+class EndToEnd {
+public:
+    // Opens the state in `dir`, making the identity key, registration id and
+    // signed pre-key on first use.
+    static Result<std::unique_ptr<EndToEnd>> open(const std::filesystem::path& dir);
+    EndToEnd(const EndToEnd&) = delete;
+    EndToEnd& operator=(const EndToEnd&) = delete;
+    ~EndToEnd();
+
+    // The bundle to publish, with kOneTimePreKeys unused one-time pre-keys
+    // (new ones replace those senders used).
+    Result<PreKeyBundle> bundle();
+    // Whether a sender has used one of the published one-time pre-keys since
+    // the last bundle(): then a fresh bundle should be published.
+    bool pre_keys_used() const;
+    // Whether the bundle should be published now: never published, a pre-key
+    // used, or the last one older than kRepublishAfter (records expire).
+    bool should_publish() const;
+    Status mark_published();
+
+    bool has_session(const std::string& user_id) const;
+    // Starts a session with `user_id` from their bundle, with one of its
+    // one-time pre-keys picked at random. kPermissionDenied if the bundle's
+    // identity key is not the one this profile saw before for the user, or
+    // if the signed pre-key's signature does not check.
+    Status start_session(const std::string& user_id, const PreKeyBundle& bundle);
+    // An envelope for `user_id`, who must have a session.
+    Result<std::string> encrypt(const std::string& user_id, std::string_view plaintext);
+    // For an envelope that starts a session (a pre-key message): the
+    // sender's identity key as it claims it, to be checked against their
+    // bundle. None for other envelopes; kCorruption for a malformed one.
+    Result<std::optional<std::string>> claimed_identity(std::string_view envelope);
+    // The plaintext of an envelope from `user_id`. kCorruption for a
+    // malformed or forged one, kPermissionDenied for an untrusted key.
+    Result<std::string> decrypt(const std::string& user_id, std::string_view envelope);
+
+    // The identity key saved for a contact (first seen), if any.
+    std::optional<std::string> contact_key(const std::string& user_id) const { return store_.contact_key(user_id); }
+
+private:
+    explicit EndToEnd(std::filesystem::path dir);
+    Status make_identity();
+    Status top_up_pre_keys();
+
+    SignalStore store_;
+    std::unique_ptr<crypto::SignalContext> context_;
+    signal_protocol_store_context* store_context_ = nullptr;
+};
+
+}  // namespace dhtalk::client

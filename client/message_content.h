@@ -1,0 +1,31 @@
+#pragma once
+// MessageContent: what a message says, as only its sender and recipient see
+// it: the plaintext inside the end-to-end envelope (end_to_end.h).
+//   [format 1, kind, text, sent_ms]
+// Kinds: "text" for now; receipts will travel as kinds of their own. The
+// decoder treats its input as hostile (it comes from another user).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace dhtalk::client {
+
+inline constexpr uint64_t kContentFormat = 1;
+// A message's text: what fits in a node's 64 KiB message with the
+// envelope's and the protocol's framing.
+inline constexpr size_t kMaxTextBytes = 60 * 1024;
+
+struct MessageContent {
+    std::string kind = "text";
+    std::string text;
+    int64_t sent_ms = 0;  // the sender's clock, Unix milliseconds
+};
+
+std::string encode_content(const MessageContent& c);
+// kCorruption for anything but one well-formed content of this format.
+Result<MessageContent> decode_content(std::string_view bytes);
+
+}  // namespace dhtalk::client

@@ -1,0 +1,159 @@
+// End-to-end encryption between two profiles (client/end_to_end.h): the
+// Signal protocol's session from a published bundle, both directions, state
+// that survives a restart, and refusal of what is forged, replayed, or
+// under a key the profile did not see before.
+#include "client/end_to_end.h"
+
+#include "testing/test_util.h"
+#include "tests/doctest.h"
+
+using namespace dhtalk;
+using namespace dhtalk::client;
+
+namespace {
+
+const std::string kAlice = "a11ce00000000000000000000000000000000000";
+const std::string kBob = "b0b0000000000000000000000000000000000000";
+const std::string kCarol = "ca20100000000000000000000000000000000000";
+
+std::unique_ptr<EndToEnd> open_state(const std::filesystem::path& dir) {
+    auto e = EndToEnd::open(dir);
+    REQUIRE_MESSAGE(e.is_ok(), e.status().message());
+    return std::move(e).value();
+}
+
+PreKeyBundle bundle_of(EndToEnd& e) {
+    auto b = e.bundle();
+    REQUIRE_MESSAGE(b.is_ok(), b.status().message());
+    return *b;
+}
+
+std::string encrypt(EndToEnd& from, const std::string& to, const std::string& text) {
+    auto envelope = from.encrypt(to, text);
+    REQUIRE_MESSAGE(envelope.is_ok(), envelope.status().message());
+    return *envelope;
+}
+
+std::string decrypt(EndToEnd& at, const std::string& from, const std::string& envelope) {
+    auto plain = at.decrypt(from, envelope);
+    REQUIRE_MESSAGE(plain.is_ok(), plain.status().message());
+    return *plain;
+}
+
+}  // namespace
+
+TEST_CASE("a session from a bundle carries messages both ways, each under its own key") {
+    test::TempDir dir;
+    auto alice = open_state(dir / "alice");
+    auto bob = open_state(dir / "bob");
+    const PreKeyBundle published = bundle_of(*bob);
+    CHECK(published.pre_keys.size() == kOneTimePreKeys);
+    CHECK_FALSE(bob->pre_keys_used());
+
+    REQUIRE(alice->start_session(kBob, published).is_ok());
+    CHECK(alice->has_session(kBob));
+    const std::string first = encrypt(*alice, kBob, "hello bob");
+    const std::string second = encrypt(*alice, kBob, "hello bob");
+    CHECK(first != second);
+    CHECK(first.find("hello bob") == std::string::npos);
+
+    // The first message says who starts the session, as it claims.
+    auto claimed = bob->claimed_identity(first);
+    REQUIRE(claimed.is_ok());
+    REQUIRE(claimed->has_value());
+    CHECK(**claimed == bundle_of(*alice).identity_key);
+
+    // Out of order: the second arrives first.
+    CHECK(decrypt(*bob, kAlice, second) == "hello bob");
+    CHECK(decrypt(*bob, kAlice, first) == "hello bob");
+    CHECK(bob->pre_keys_used());
+    CHECK(bundle_of(*bob).pre_keys.size() == kOneTimePreKeys);  // topped up
+
+    // The reply needs no bundle: the session is there.
+    CHECK(bob->has_session(kAlice));
+    const std::string reply = encrypt(*bob, kAlice, "hi alice");
+    auto reply_claims = alice->claimed_identity(reply);
+    REQUIRE(reply_claims.is_ok());
+    CHECK_FALSE(reply_claims->has_value());  // a ratchet message
+    CHECK(decrypt(*alice, kBob, reply) == "hi alice");
+}
+
+TEST_CASE("the state lives in the profile: a restarted client goes on with its sessions") {
+    test::TempDir dir;
+    std::string envelope;
+    {
+        auto alice = open_state(dir / "alice");
+        auto bob = open_state(dir / "bob");
+        REQUIRE(alice->start_session(kBob, bundle_of(*bob)).is_ok());
+        CHECK(decrypt(*bob, kAlice, encrypt(*alice, kBob, "one")) == "one");
+        envelope = encrypt(*alice, kBob, "two");
+    }
+    auto alice = open_state(dir / "alice");
+    auto bob = open_state(dir / "bob");
+    CHECK(decrypt(*bob, kAlice, envelope) == "two");
+    CHECK(decrypt(*alice, kBob, encrypt(*bob, kAlice, "three")) == "three");
+}
+
+TEST_CASE("replayed, altered and misdirected messages are refused") {
+    test::TempDir dir;
+    auto alice = open_state(dir / "alice");
+    auto bob = open_state(dir / "bob");
+    auto carol = open_state(dir / "carol");
+    REQUIRE(alice->start_session(kBob, bundle_of(*bob)).is_ok());
+    const std::string envelope = encrypt(*alice, kBob, "only once");
+    CHECK(decrypt(*bob, kAlice, envelope) == "only once");
+
+    SUBCASE("replayed") { CHECK(bob->decrypt(kAlice, envelope).status().code() == Code::kCorruption); }
+    SUBCASE("altered") {
+        std::string altered = encrypt(*alice, kBob, "altered");
+        altered[altered.size() - 12] ^= 1;
+        CHECK(bob->decrypt(kAlice, altered).status().code() == Code::kCorruption);
+    }
+    SUBCASE("to someone else") {
+        CHECK_FALSE(carol->decrypt(kAlice, encrypt(*alice, kBob, "not for carol")).is_ok());
+    }
+    SUBCASE("not an envelope") {
+        for (std::string junk : {std::string(), std::string("\x93\x01\x02", 3), std::string("\x93\x02\x02\xc4\x01x", 6),
+                                 std::string("\x93\x01\x07\xc4\x01x", 6), std::string(100, '\xff')}) {
+            CHECK(bob->decrypt(kAlice, junk).status().code() == Code::kCorruption);
+            CHECK_FALSE(bob->claimed_identity(junk).is_ok());
+        }
+    }
+}
+
+TEST_CASE("a bundle whose signature fails, or under a key other than the one seen before, is refused") {
+    test::TempDir dir;
+    auto alice = open_state(dir / "alice");
+    auto bob = open_state(dir / "bob");
+    PreKeyBundle forged = bundle_of(*bob);
+    forged.signed_pre_key_signature[5] ^= 1;
+    CHECK(alice->start_session(kBob, forged).code() == Code::kPermissionDenied);
+
+    REQUIRE(alice->start_session(kBob, bundle_of(*bob)).is_ok());
+    CHECK(decrypt(*bob, kAlice, encrypt(*alice, kBob, "first")) == "first");
+    CHECK(decrypt(*alice, kBob, encrypt(*bob, kAlice, "seen")) == "seen");
+    REQUIRE(alice->contact_key(kBob).has_value());
+
+    // Bob's user id with a new identity: a new profile, or someone else.
+    auto other = open_state(dir / "bob-again");
+    auto changed = alice->start_session(kBob, bundle_of(*other));
+    CHECK(changed.code() == Code::kPermissionDenied);
+    CHECK(test::contains(changed.message(), "new key"));
+    // And a message that starts a session under the other key.
+    REQUIRE(other->start_session(kAlice, bundle_of(*alice)).is_ok());
+    CHECK(alice->decrypt(kBob, encrypt(*other, kAlice, "from a new key")).status().code() ==
+          Code::kPermissionDenied);
+}
+
+TEST_CASE("two senders who pick the same one-time pre-key both reach the recipient") {
+    test::TempDir dir;
+    auto alice = open_state(dir / "alice");
+    auto carol = open_state(dir / "carol");
+    auto bob = open_state(dir / "bob");
+    PreKeyBundle one_key = bundle_of(*bob);
+    one_key.pre_keys.resize(1);
+    REQUIRE(alice->start_session(kBob, one_key).is_ok());
+    REQUIRE(carol->start_session(kBob, one_key).is_ok());
+    CHECK(decrypt(*bob, kAlice, encrypt(*alice, kBob, "from alice")) == "from alice");
+    CHECK(decrypt(*bob, kCarol, encrypt(*carol, kBob, "from carol")) == "from carol");
+}

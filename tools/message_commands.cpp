@@ -1,0 +1,87 @@
+#include "tools/message_commands.h"
+
+#include <iostream>
+#include <iterator>
+
+#include <json/json.h>
+
+#include "client/message_content.h"
+#include "common/json.h"
+#include "tools/cli_error.h"
+
+namespace dhtalk::cli {
+namespace {
+
+Json::Value message_json(const client::ChatMessage& m) {
+    Json::Value j(Json::objectValue);
+    j[m.outgoing ? "to" : "from"] = m.peer;
+    j["id"] = m.id;
+    j["sent_ms"] = Json::Int64(m.sent_ms);
+    j["text"] = m.text;
+    return j;
+}
+
+std::string message_line(const client::ChatMessage& m) {
+    return std::string(m.outgoing ? "to " : "from ") + m.peer + "  " + std::to_string(m.sent_ms / 1000) + "  " + m.text;
+}
+
+// Exit status 2 for what the user can correct, 1 for the rest.
+int failed(const std::string& command, const Status& s) {
+    return fail(command, s.code() == Code::kInvalidArgument ? 2 : 1, s.message());
+}
+
+int send(const std::vector<std::string>& positional, client::Client& c, bool json) {
+    if (positional.empty() || positional.size() > 2)
+        return fail("send", 2, "give the recipient and the text: dhtalk send +NUMBER|USER_ID TEXT (or the text on standard input)");
+    auto to = c.user_id_of(positional[0]);
+    if (!to) return fail("send", 2, to.status().message());
+    std::string text;
+    if (positional.size() == 2 && positional[1] != "-") {
+        text = positional[1];
+    } else {
+        // At most one byte over the bound, so that a longer text is refused whole.
+        std::istreambuf_iterator<char> in(std::cin), end;
+        while (in != end && text.size() <= client::kMaxTextBytes) text.push_back(*in++);
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+    }
+    auto sent = c.send_message(*to, text);
+    if (!sent) return failed("send", sent.status());
+    if (json) std::cout << json::to_compact(message_json(*sent)) << "\n";
+    else std::cout << sent->id << "\n";
+    return 0;
+}
+
+int inbox(client::Client& c, bool json) {
+    std::vector<std::string> problems;
+    auto received = c.receive_messages(&problems);
+    for (const auto& p : problems) std::cerr << "dhtalk inbox: " << p << "\n";
+    if (!received) return failed("inbox", received.status());
+    for (const auto& m : *received) std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << "\n";
+    if (!json && received->empty()) std::cerr << "no new messages\n";
+    return 0;
+}
+
+int history(const std::vector<std::string>& positional, client::Client& c, bool json) {
+    if (positional.size() != 1) return fail("history", 2, "give one +NUMBER or USER_ID");
+    auto peer = c.user_id_of(positional[0]);
+    if (!peer) return fail("history", 2, peer.status().message());
+    auto messages = c.conversation(*peer);
+    if (!messages) return failed("history", messages.status());
+    for (const auto& m : *messages) std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << "\n";
+    return 0;
+}
+
+}  // namespace
+
+int run_message_command(const std::string& command, const std::vector<std::string>& positional, client::Client& c,
+                        bool json) {
+    if (command == "send") return send(positional, c, json);
+    if (command == "inbox") {
+        if (!positional.empty()) return fail("inbox", 2, "inbox takes options only");
+        return inbox(c, json);
+    }
+    if (command == "history") return history(positional, c, json);
+    return fail(command, 2, "unknown command");
+}
+
+}  // namespace dhtalk::cli
