@@ -16,12 +16,6 @@ namespace {
 constexpr const char* kDefaultNode = "127.0.0.1:4223";
 constexpr size_t kMaxMediaFileBytes = 64u << 20;
 
-// Failures of the transport, after which another node may do better.
-bool node_failed(const Status& s) {
-    return s.code() == Code::kUnavailable || s.code() == Code::kTimeout || s.code() == Code::kIoError ||
-           s.code() == Code::kCorruption;
-}
-
 int64_t now_s() { return to_unix_seconds(system_clock::now()); }
 
 FrameParams privacy_params(const PrivacyList& list) {
@@ -29,6 +23,11 @@ FrameParams privacy_params(const PrivacyList& list) {
 }
 
 }  // namespace
+
+bool node_failed(const Status& s) {
+    return s.code() == Code::kUnavailable || s.code() == Code::kTimeout || s.code() == Code::kIoError ||
+           s.code() == Code::kCorruption;
+}
 
 Result<std::unique_ptr<Client>> Client::open(ClientOptions options) {
     auto profile = Profile::load(options.profile_dir);

@@ -17,12 +17,15 @@
 #include "records/record_bodies.h"
 #include "client/client_connection.h"
 #include "client/client_profile.h"
+#include "client/end_to_end.h"
 #include "client/message_history.h"
 #include "client/trusted_roster.h"
 
 namespace dhtalk::client {
 
-class EndToEnd;
+// Whether a call failed because of the node (gone, broken, or answering
+// nonsense) rather than a refusal: then the client tries the next node.
+bool node_failed(const Status& s);
 
 struct ClientOptions {
     std::filesystem::path profile_dir;
@@ -96,6 +99,15 @@ public:
     // before) is not shown: it is acknowledged, and described in `problems`.
     Result<std::vector<ChatMessage>> receive_messages(std::vector<std::string>* problems = nullptr);
     Result<std::vector<ChatMessage>> conversation(const std::string& user_id);
+    // Receives until `on_message` returns false or no node is left: what
+    // waits first, then what the node pushes as it comes (the inbox
+    // followed), with a fetch now and then in case a push was lost. Fails
+    // over to the next node like watch_presence. `on_problem` hears of each
+    // message not shown (see receive_messages); `on_following` of each node
+    // followed through, once what waited there is shown.
+    Status follow_messages(const std::function<bool(const ChatMessage&)>& on_message,
+                           const std::function<void(const std::string&)>& on_problem,
+                           const std::function<void(const std::string&)>& on_following);
 
     // One request with login, failing over between nodes. Refusals (a reply
     // with an error) are returned as their Status.
@@ -116,6 +128,10 @@ private:
     Result<MessageHistory*> history();
     // Opens one message from the inbox; kept in `out` when it is new.
     Status open_message(const std::string& encoded, std::vector<ChatMessage>& out, std::vector<std::string>& acks);
+    // Opens messages, keeps the new ones in the history, then acknowledges
+    // them. Returns the new ones; how many were acknowledged in `acked`.
+    Result<std::vector<ChatMessage>> take_messages(const std::vector<std::string>& encoded,
+                                                   std::vector<std::string>* problems, size_t& acked);
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
     // The node in use failed: drop the connection and try it last from now on.

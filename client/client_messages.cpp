@@ -22,6 +22,8 @@ namespace {
 constexpr uint64_t kFetchBatch = 256;
 // Rounds of fetching in one receive_messages(): a bound, not a target.
 constexpr int kMaxFetchRounds = 64;
+// While following, a fetch this often catches what a lost push left behind.
+constexpr seconds kFollowFetchInterval{60};
 
 std::string new_message_id() {
     std::array<uint8_t, 16> bytes{};
@@ -148,35 +150,105 @@ Status Client::open_message(const std::string& encoded, std::vector<ChatMessage>
     return Status::ok();
 }
 
+Result<std::vector<ChatMessage>> Client::take_messages(const std::vector<std::string>& encoded,
+                                                       std::vector<std::string>* problems, size_t& acked) {
+    auto kept = history();
+    if (!kept) return kept.status();
+    std::vector<ChatMessage> fresh;
+    std::vector<std::string> acks;
+    for (const auto& e : encoded)
+        if (Status s = open_message(e, fresh, acks); !s && problems) problems->push_back(s.message());
+    // Kept before acknowledged: a crash between the two shows nothing twice.
+    DHTALK_TRY((*kept)->append(fresh));
+    acked = acks.size();
+    if (!acks.empty()) {
+        auto reply = call("inbox.ack", {{"messages", acks}});
+        if (!reply) return reply.status();
+    }
+    return fresh;
+}
+
 Result<std::vector<ChatMessage>> Client::receive_messages(std::vector<std::string>* problems) {
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
-    auto kept = history();
-    if (!kept) return kept.status();
     std::vector<ChatMessage> received;
     for (int round = 0; round < kMaxFetchRounds; ++round) {
         auto reply = call("inbox.fetch", {{"max", kFetchBatch}});
         if (!reply) return reply.status();
         auto encoded = reply->list("messages");
         if (!encoded) return encoded.status();
-        std::vector<ChatMessage> fresh;
-        std::vector<std::string> acks;
-        for (const auto& e : *encoded)
-            if (Status s = open_message(e, fresh, acks); !s && problems) problems->push_back(s.message());
-        // Kept before acknowledged: a crash between the two shows nothing twice.
-        DHTALK_TRY((*kept)->append(fresh));
-        if (!acks.empty()) {
-            auto acked = call("inbox.ack", {{"messages", acks}});
-            if (!acked) return acked.status();
-        }
-        received.insert(received.end(), fresh.begin(), fresh.end());
-        if (encoded->size() < kFetchBatch || acks.empty()) break;
+        size_t acked = 0;
+        auto fresh = take_messages(*encoded, problems, acked);
+        if (!fresh) return fresh.status();
+        received.insert(received.end(), fresh->begin(), fresh->end());
+        if (encoded->size() < kFetchBatch || acked == 0) break;
     }
     if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());  // replaces the one-time pre-keys senders used
     std::stable_sort(received.begin(), received.end(), [](const ChatMessage& a, const ChatMessage& b) {
         return std::tie(a.sent_ms, a.id) < std::tie(b.sent_ms, b.id);
     });
     return received;
+}
+
+Status Client::follow_messages(const std::function<bool(const ChatMessage&)>& on_message,
+                               const std::function<void(const std::string&)>& on_problem,
+                               const std::function<void(const std::string&)>& on_following) {
+    size_t failures = 0;
+    auto fetch_waiting = [&]() -> Status {
+        std::vector<std::string> problems;
+        auto waiting = receive_messages(&problems);
+        for (const auto& p : problems) on_problem(p);
+        if (!waiting) return waiting.status();
+        for (const auto& m : *waiting)
+            if (!on_message(m)) return Status(Code::kAlreadyExists, "stopped");
+        return Status::ok();
+    };
+    for (;;) {
+        // Followed first, then fetched: nothing held in between is missed.
+        auto followed = call("inbox.follow", {});
+        if (!followed) return followed.status();
+        Status caught_up = fetch_waiting();
+        if (caught_up.code() == Code::kAlreadyExists) return Status::ok();
+        if (!caught_up) return caught_up;
+        on_following(node());
+        auto next_fetch = steady_clock::now() + kFollowFetchInterval;
+        for (;;) {
+            auto frame = connection_->receive(seconds(20));
+            if (!frame) {
+                if (frame.status().code() == Code::kTimeout) {
+                    // Quiet: fetch now and then in case a push was lost, and
+                    // show the node the session is in use (it closes idle ones).
+                    Status s = Status::ok();
+                    if (steady_clock::now() >= next_fetch) {
+                        s = fetch_waiting();
+                        next_fetch = steady_clock::now() + kFollowFetchInterval;
+                    } else if (auto sent = connection_->send("hello", {}); !sent) {
+                        s = sent.status();
+                    }
+                    if (s.code() == Code::kAlreadyExists) return Status::ok();
+                    if (s) continue;
+                    frame = s;
+                }
+                if (!node_failed(frame.status()) || ++failures > options_.nodes.size()) return frame.status();
+                demote_current_node();
+                break;  // follow again, through the next node
+            }
+            if (frame->kind != "message") continue;
+            failures = 0;
+            auto encoded = frame->text("message", kMaxEncodedMessageBytes);
+            if (!encoded) {
+                on_problem("the node pushed a malformed message: " + encoded.status().message());
+                continue;
+            }
+            std::vector<std::string> problems;
+            size_t acked = 0;
+            auto fresh = take_messages({*encoded}, &problems, acked);
+            for (const auto& p : problems) on_problem(p);
+            if (!fresh) return fresh.status();
+            for (const auto& m : *fresh)
+                if (!on_message(m)) return Status::ok();
+        }
+    }
 }
 
 Result<std::vector<ChatMessage>> Client::conversation(const std::string& user_id) {

@@ -7,10 +7,14 @@
 
 #include <msgpack.hpp>
 
+#include "client/end_to_end.h"
+#include "client/message_content.h"
 #include "crypto/node_identity.h"
 #include "dht/value_archive.h"
 #include "fuzz/seed_keys.h"
 #include "net/client_protocol.h"
+#include "net/inbox_message.h"
+#include "node/front/inbox_messages.h"
 #include "node/trust/peer_service.h"
 #include "node/trust/roster_builder.h"
 #include "roster/roster_rules.h"
@@ -140,6 +144,27 @@ int main(int argc, char** argv) {
     write("peer_http", "POST /v1/ballot HTTP/1.1\r\nHost: 127.0.0.1:4222\r\nContent-Type: application/msgpack\r\n"
                        "Content-Length: 365\r\nX-Dhtalk-Origin: 198.51.100.7");
     write("peer_http", "GET /v1/roster?from=12&x=y HTTP/1.1\r\nHost: [::1]:4222\r\nAccept: */*");
+    // Messages: as nodes carry them, between members, and at the client.
+    {
+        InboxMessage m{"bob", "alice", "m-1", 1000, 2000, std::string("\x01\x02ciphertext", 12)};
+        write("message", selected(0, encode(m)));
+        InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, std::string(64, 's')};
+        InboxRequest ack{InboxRequest::Kind::kAck, 7, "aa", "bb", 5, "bob", {}, {{"alice", "m-1"}}, 0, std::string(64, 's')};
+        write("message", selected(1, encode(hold)));
+        write("message", selected(1, encode(ack)));
+        write("message", selected(2, encode(InboxAnswer{7, "bb", std::string(32, 'd'), Code::kOk, "", {m}, std::string(64, 's')})));
+        std::filesystem::remove_all(keys / "alice");
+        std::filesystem::remove_all(keys / "bob");
+        auto alice = client::EndToEnd::open(keys / "alice").value();
+        auto bob = client::EndToEnd::open(keys / "bob").value();
+        const auto bundle = bob->bundle().value();
+        write("message", selected(3, encode_pre_key_bundle(bundle).value()));
+        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000})));
+        (void)alice->start_session("bob", bundle);
+        write("message", selected(5, alice->encrypt("bob", "hello").value()));
+        (void)bob->decrypt("alice", alice->encrypt("bob", "again").value());
+        write("message", selected(5, bob->encrypt("alice", "a ratchet message").value()));
+    }
     std::printf("seed corpus written to %s\n", out_dir.c_str());
     return 0;
 }

@@ -406,6 +406,7 @@ SteadyTime Node::tick() {
         next_snapshot_ = now + config_.persist_interval;
         if (clients_) clients_->inbox().expire_later();
     }
+    if (clients_) clients_->inbox().renew_follows();
     if (client_server_ && clock_.wall_now() >= tls_renew_at_) {
         // Halfway through its validity; after a failure the current one
         // stays, and the renewal is tried again an hour later.

@@ -20,7 +20,7 @@ ninja -C "$build_dir" || exit 1
 bin=$(cd "$build_dir/fuzz" && pwd)
 corpus=$(pwd)/fuzz/corpus
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(client_frame record record_body roster sealed gossip value_archive config peer_http)
+[ ${#targets[@]} -gt 0 ] || targets=(client_frame record record_body roster sealed gossip value_archive config peer_http message)
 scratch=$(mktemp -d)
 export ASAN_OPTIONS=detect_leaks=0
 passed=0

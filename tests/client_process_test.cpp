@@ -226,6 +226,20 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("see you there") != std::string::npos);
 
+    // Bob follows his inbox through node c: Alice's next message is pushed
+    // to him as it comes (a fetch would not come for a minute).
+    test::Process follow({test::cli_bin(), "inbox", "--follow", "--json", "--profile", bob.string(), "--node",
+                          "127.0.0.1:" + std::to_string(net.rc.client_port)},
+                         net.dir / "follow.out", net.dir / "follow.err");
+    INFO("bob's inbox --follow printed:\n" << test::read_text(net.dir / "follow.out") << test::read_text(net.dir / "follow.err"));
+    REQUIRE(test::wait_until([&] { return test::read_text(net.dir / "follow.err").find("following") != std::string::npos; }, 20s));
+    r = user(alice, {"send", "+15555245555", "pushed to you"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(test::wait_until([&] { return test::read_text(net.dir / "follow.out").find("pushed to you") != std::string::npos; }, 10s));
+    follow.signal(SIGTERM);
+    REQUIRE(follow.wait(10s).has_value());
+    CHECK(json_lines(test::read_text(net.dir / "follow.out")).size() == 1);  // once, though both holders pass it on
+
     // Clear errors, with the exit status of each kind.
     r = user(alice, {"send", "+15555245599", "anyone there?"}, {net.rb.client_port}, net.dir.path());
     CHECK(r.status == 1);

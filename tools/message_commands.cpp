@@ -51,6 +51,19 @@ int send(const std::vector<std::string>& positional, client::Client& c, bool jso
     return 0;
 }
 
+// Prints each message as it comes (flushed: the output may be a pipe),
+// until the process is stopped or no node is left.
+int follow(client::Client& c, bool json) {
+    Status s = c.follow_messages(
+        [&](const client::ChatMessage& m) {
+            std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << std::endl;
+            return true;
+        },
+        [](const std::string& problem) { std::cerr << "dhtalk inbox: " << problem << "\n"; },
+        [](const std::string& node) { std::cerr << "following your inbox through " << node << std::endl; });
+    return failed("inbox", Status(s.code(), "no node to follow the inbox through: " + s.message()));
+}
+
 int inbox(client::Client& c, bool json) {
     std::vector<std::string> problems;
     auto received = c.receive_messages(&problems);
@@ -74,13 +87,13 @@ int history(const std::vector<std::string>& positional, client::Client& c, bool 
 }  // namespace
 
 int run_message_command(const std::string& command, const std::vector<std::string>& positional, client::Client& c,
-                        bool json) {
-    if (command == "send") return send(positional, c, json);
+                        const MessageOptions& options) {
+    if (command == "send") return send(positional, c, options.json);
     if (command == "inbox") {
         if (!positional.empty()) return fail("inbox", 2, "inbox takes options only");
-        return inbox(c, json);
+        return options.follow ? follow(c, options.json) : inbox(c, options.json);
     }
-    if (command == "history") return history(positional, c, json);
+    if (command == "history") return history(positional, c, options.json);
     return fail(command, 2, "unknown command");
 }
 

@@ -10,8 +10,13 @@
 
 namespace dhtalk::cli {
 
-// `positional` follows the command's name; `json` is --json.
+struct MessageOptions {
+    bool json = false;    // --json: one JSON object a line
+    bool follow = false;  // inbox --follow
+};
+
+// `positional` follows the command's name.
 int run_message_command(const std::string& command, const std::vector<std::string>& positional, client::Client& c,
-                        bool json);
+                        const MessageOptions& options);
 
 }  // namespace dhtalk::cli

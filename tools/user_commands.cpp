@@ -42,7 +42,8 @@ const char* kUsage =
     "       dhtalk presence watch +NUMBER|USER_ID...   print changes as they come (one JSON line each with --json)\n"
     "       dhtalk send +NUMBER|USER_ID [TEXT]   send a message, end-to-end encrypted (TEXT or standard input);\n"
     "                                            prints its id once two nodes hold it\n"
-    "       dhtalk inbox                         print the messages received since last time, each once\n"
+    "       dhtalk inbox [--follow]              print the messages received since last time, each once;\n"
+    "                                            with --follow, then each new one as it arrives\n"
     "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n\n";
 
 struct Args {
@@ -264,7 +265,8 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
         ("status", po::value<std::string>(), "vcard set, presence set: status text")
         ("avatar", po::value<std::string>(), "vcard set: avatar media reference")
         ("pgp-key", po::value<std::string>(), "vcard set: a file holding an OpenPGP public key")
-        ("type", po::value<std::string>(), "media publish: the media type, such as image/png");
+        ("type", po::value<std::string>(), "media publish: the media type, such as image/png")
+        ("follow", po::bool_switch(), "inbox: stay, and print messages as they arrive (failing over between nodes)");
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>());
     po::options_description all;
@@ -406,7 +408,9 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
     if (command == "media") return media_command(a);
     if (command == "presence") return presence_command(a);
     if (command == "send" || command == "inbox" || command == "history")
-        return with_client(command, a, [&](client::Client& c) { return run_message_command(command, a.positional, c, a.json); });
+        return with_client(command, a, [&](client::Client& c) {
+            return run_message_command(command, a.positional, c, {a.json, a.vm["follow"].as<bool>()});
+        });
     return fail(command, 2, "unknown command");
 }
 

@@ -84,4 +84,36 @@ void ClientService::acknowledge_inbox(const ClientSession& s, const ClientFrame&
     });
 }
 
+void ClientService::follow_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    if (Status st = need_login(s); !st) return reply(ClientFrame::error_reply(f.id, st));
+    if (!push_) return reply(ClientFrame::error_reply(f.id, Status::unavailable("this node pushes nothing yet: fetch instead")));
+    bool first;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        first = inbox_followers_[s.user->user_id].insert(s.id).second;
+    }
+    if (!first) return reply(ClientFrame::reply_to(0));
+    inbox_.follow(s.user->user_id, [reply](const Status&) { reply(ClientFrame::reply_to(0)); });
+}
+
+void ClientService::deliver_messages(const std::string& recipient, const std::vector<InboxMessage>& messages) {
+    if (!push_) return;
+    std::vector<uint64_t> to;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        auto it = inbox_followers_.find(recipient);
+        if (it == inbox_followers_.end()) return;
+        to.assign(it->second.begin(), it->second.end());
+    }
+    for (const auto& m : messages) {
+        const std::string encoded = encode(m);
+        for (uint64_t session : to) {
+            ClientFrame f;
+            f.kind = "message";
+            f.params = {{"message", encoded}};
+            push_(session, std::move(f));
+        }
+    }
+}
+
 }  // namespace dhtalk

@@ -33,6 +33,9 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       registrar_(RegistrarConfig{config_.limits, config_.user_id_scheme, validator_->network_id(),
                                  config_.max_queued_codes, config_.store},
                  identity, std::move(sender), clock, *config_.drivers, *config_.peer_net) {
+    inbox_.attach_delivery([this](const std::string& recipient, const std::vector<InboxMessage>& messages) {
+        deliver_messages(recipient, messages);
+    });
     registrar_.forget_stale();  // attempts stored by an earlier run that have run out
 }
 
@@ -65,6 +68,7 @@ void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientR
     if (f.kind == "message.send") return send_message(s, f, std::move(reply));
     if (f.kind == "inbox.fetch") return fetch_inbox(s, f, std::move(reply));
     if (f.kind == "inbox.ack") return acknowledge_inbox(s, f, std::move(reply));
+    if (f.kind == "inbox.follow") return follow_inbox(s, f, std::move(reply));
     reply(ClientFrame::error_reply(f.id, Status::invalid("unknown request '" + f.kind + "'")));
 }
 
@@ -298,7 +302,17 @@ void ClientService::opened(const ClientSession& s) {
 }
 
 void ClientService::closed(const ClientSession& s) {
-    if (!s.user || !presence_) return;
+    if (!s.user) return;
+    bool followed = false;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        if (auto it = inbox_followers_.find(s.user->user_id); it != inbox_followers_.end()) {
+            followed = it->second.erase(s.id) > 0;
+            if (it->second.empty()) inbox_followers_.erase(it);
+        }
+    }
+    if (followed) inbox_.unfollow(s.user->user_id);
+    if (!presence_) return;
     std::set<std::string> watched;
     bool last;
     {

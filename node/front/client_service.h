@@ -2,8 +2,8 @@
 // ClientService: what the client front end does with each request
 // (docs/protocol.md): hello, register and verify (registration and user
 // certificates), put and get (records in the DHT), privacy.set, presence,
-// and messages (message.send, inbox.fetch and inbox.ack, through the inbox
-// service: inbox_service.h). Logins are checked against the current members
+// and messages (message.send, inbox.fetch, inbox.ack and inbox.follow,
+// through the inbox service: inbox_service.h). Logins are checked against the current members
 // (any member's users may log in here: that is failover). Every record a
 // client publishes is checked by the RecordValidator before it is kept and
 // put into the DHT; every record a get returns is checked again on its way
@@ -111,6 +111,9 @@ private:
     void send_message(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void fetch_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void acknowledge_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    void follow_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // New messages for a local user: pushed to each of the user's sessions that follow the inbox.
+    void deliver_messages(const std::string& recipient, const std::vector<InboxMessage>& messages);
     static Status need_login(const ClientSession& s);
     void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
                  std::function<void(bool)> done);
@@ -137,6 +140,7 @@ private:
     std::mutex sessions_mutex_;
     std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
     std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
+    std::map<std::string, std::set<uint64_t>> inbox_followers_;  // guarded by sessions_mutex_: user -> sessions that follow
 
     // Last: destroyed first, their workers stopped while what they call is whole.
     InboxService inbox_;

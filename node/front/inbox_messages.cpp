@@ -83,8 +83,8 @@ Result<InboxRequest> decode_inbox_request(std::string_view bytes) {
         Fields f(o.body.get(), 9, "inbox request");
         InboxRequest r;
         const uint64_t kind = f.uint(UINT8_MAX);
-        if (kind < static_cast<uint8_t>(InboxRequest::Kind::kHold) || kind > static_cast<uint8_t>(InboxRequest::Kind::kAck))
-            f.fail("a request kind (1 hold, 2 fetch, 3 ack)");
+        if (kind < static_cast<uint8_t>(InboxRequest::Kind::kHold) || kind > static_cast<uint8_t>(InboxRequest::Kind::kDeliver))
+            f.fail("a request kind (1 hold, 2 fetch, 3 ack, 4 follow, 5 deliver)");
         r.kind = static_cast<InboxRequest::Kind>(kind);
         r.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
         r.from = f.str(kMaxHolderIdChars);
@@ -103,7 +103,8 @@ Result<InboxRequest> decode_inbox_request(std::string_view bytes) {
             r.acks.push_back(std::move(m));
         }
         r.max = static_cast<uint32_t>(f.uint(kMaxInboxBatch));
-        if (r.kind == InboxRequest::Kind::kHold && r.messages.empty()) f.fail("a hold of at least one message");
+        if ((r.kind == InboxRequest::Kind::kHold || r.kind == InboxRequest::Kind::kDeliver) && r.messages.empty())
+            f.fail("a hold or delivery of at least one message");
         r.signature = std::move(o.signature);
         return r;
     });

@@ -9,6 +9,9 @@
 //            to `recipient`, for `to` to hold on disk
 //     fetch  up to `max` of the messages `to` holds for `recipient`
 //     ack    acks: [[sender, id], ...] that `recipient`'s client has: delete them
+//     follow `recipient` has a session at `from` that wants messages pushed:
+//            for a lease, pass on what comes for them (deliver)
+//     deliver messages: new messages for `recipient`, whose session `to` hosts
 //   answer   [network_id, from, request_digest, code, message, messages]
 //            code and message: the holder's answer as a Status (a hold is ok
 //            once every message is on its disk); messages: what a fetch found
@@ -41,14 +44,14 @@ struct MessageRef {
 };
 
 struct InboxRequest {
-    enum class Kind : uint8_t { kHold = 1, kFetch = 2, kAck = 3 };
+    enum class Kind : uint8_t { kHold = 1, kFetch = 2, kAck = 3, kFollow = 4, kDeliver = 5 };
     Kind kind = Kind::kHold;
     uint32_t network_id = 0;
     std::string from;       // node id of the asking member
     std::string to;         // node id of the holder
     int64_t sent_ms = 0;    // the holder refuses requests far from its clock
     std::string recipient;  // whose inbox
-    std::vector<InboxMessage> messages;  // hold
+    std::vector<InboxMessage> messages;  // hold, deliver
     std::vector<MessageRef> acks;        // ack
     uint32_t max = 0;                    // fetch
     std::string signature;               // by `from`

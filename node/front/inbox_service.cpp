@@ -21,6 +21,10 @@ constexpr const char* kInboxPath = "/v1/inbox";
 constexpr size_t kFetchFrom = 2 * kInboxHolders;
 // What a fetch answer carries at most, leaving room for its envelope.
 constexpr size_t kFetchAnswerBytes = kMaxInboxPeerBytes - 16 * 1024;
+// Nodes one inbox is passed on to at most (a user's sessions on several nodes).
+constexpr size_t kMaxFollowersPerInbox = 8;
+// Messages remembered as handed over, so that the second holder's copy is dropped.
+constexpr size_t kHandedOverMemory = 4096;
 
 }  // namespace
 
@@ -67,8 +71,10 @@ void InboxService::send(InboxMessage m, Done done) {
         for (const auto& peer : holders.live) {
             if (held == needed) break;
             if (peer.node_id == self_) {
-                Status here = hold_here({m});
+                std::vector<InboxMessage> fresh;
+                Status here = hold_here({m}, &fresh);
                 if (!here) return done(here);  // a bound or a disk: another holder would refuse alike
+                pass_on(m.recipient, fresh);
                 held++;
                 continue;
             }
@@ -179,10 +185,11 @@ size_t InboxService::expire() {
     return dropped;
 }
 
-Status InboxService::hold_here(const std::vector<InboxMessage>& messages) {
+Status InboxService::hold_here(const std::vector<InboxMessage>& messages, std::vector<InboxMessage>* fresh) {
     for (const auto& m : messages) {
         auto held = inbox_.hold(m);
         if (!held) return held.status();
+        if (fresh && *held == InboxStore::Held::kNew) fresh->push_back(m);
     }
     // On disk before anyone hears "held".
     return inbox_.sync();
@@ -199,6 +206,130 @@ Result<std::vector<InboxMessage>> InboxService::pending_here(const std::string& 
     }
     pending->resize(fit);
     return pending;
+}
+
+void InboxService::follow(const std::string& recipient, Done done) {
+    {
+        std::lock_guard lock(follow_mutex_);
+        if (following_[recipient]++ > 0) return done(Status::ok());
+    }
+    // The first session: registered now, renewed with the others. Refused
+    // (a full queue), it is registered at the next renewal.
+    post([this, recipient, done] {
+        register_follows({recipient});
+        done(Status::ok());
+    }, [&](const Status&) { done(Status::ok()); });
+}
+
+void InboxService::unfollow(const std::string& recipient) {
+    // The holders' leases run out; what they pass on meanwhile is dropped.
+    std::lock_guard lock(follow_mutex_);
+    auto it = following_.find(recipient);
+    if (it != following_.end() && --it->second == 0) following_.erase(it);
+}
+
+void InboxService::renew_follows() {
+    std::vector<std::string> recipients;
+    {
+        std::lock_guard lock(follow_mutex_);
+        const SteadyTime now = clock_.now();
+        if (now < next_renewal_) return;
+        next_renewal_ = now + config_.follow_lease / 3;
+        for (const auto& [recipient, sessions] : following_) recipients.push_back(recipient);
+        // As a holder: forget followers whose lease ran out.
+        for (auto it = followers_.begin(); it != followers_.end();) {
+            std::erase_if(it->second, [&](const auto& f) { return f.second <= now; });
+            it = it->second.empty() ? followers_.erase(it) : std::next(it);
+        }
+    }
+    if (!recipients.empty())
+        static_cast<void>(worker_.post([this, recipients] { register_follows(recipients); }));  // full: next time
+}
+
+void InboxService::register_follows(const std::vector<std::string>& recipients) {
+    for (const auto& recipient : recipients) {
+        for (const auto& peer : holders_of(recipient, kFetchFrom).live) {
+            if (peer.node_id == self_) {
+                add_follower(recipient, self_).ignore_error();  // bounded: then pushes wait for the fetch
+                continue;
+            }
+            InboxRequest r;
+            r.kind = InboxRequest::Kind::kFollow;
+            r.recipient = recipient;
+            auto answer = ask(peer, std::move(r));
+            Status st = answer ? answer->status() : answer.status();
+            if (!st) DHTALK_LOG(kDebug, "inbox", "cannot follow an inbox at " << peer.node_id.substr(0, 8) << ": " << st.message());
+        }
+    }
+}
+
+Status InboxService::add_follower(const std::string& recipient, const std::string& node) {
+    std::lock_guard lock(follow_mutex_);
+    auto it = followers_.find(recipient);
+    if (it == followers_.end()) {
+        if (followers_.size() >= config_.max_follows)
+            return Status::exhausted("this holder passes on the messages of too many inboxes");
+        it = followers_.emplace(recipient, std::map<std::string, SteadyTime>{}).first;
+    }
+    auto& nodes = it->second;
+    if (!nodes.count(node) && nodes.size() >= kMaxFollowersPerInbox) {
+        // The lease that ends first makes room.
+        nodes.erase(std::min_element(nodes.begin(), nodes.end(),
+                                     [](const auto& a, const auto& b) { return a.second < b.second; }));
+    }
+    nodes[node] = clock_.now() + config_.follow_lease;
+    return Status::ok();
+}
+
+void InboxService::pass_on(const std::string& recipient, const std::vector<InboxMessage>& fresh) {
+    if (fresh.empty()) return;
+    std::vector<std::string> nodes;
+    {
+        std::lock_guard lock(follow_mutex_);
+        auto it = followers_.find(recipient);
+        if (it == followers_.end()) return;
+        const SteadyTime now = clock_.now();
+        for (const auto& [node, until] : it->second)
+            if (until > now) nodes.push_back(node);
+    }
+    for (const auto& node : nodes) {
+        if (node == self_) {
+            delivered(recipient, fresh);
+            continue;
+        }
+        auto job = [this, node, recipient, fresh] {
+            std::vector<InboxPeer> members = members_ ? members_() : std::vector<InboxPeer>{};
+            auto peer = std::find_if(members.begin(), members.end(), [&](const InboxPeer& p) { return p.node_id == node; });
+            if (peer == members.end() || !peer->alive) return;
+            InboxRequest r;
+            r.kind = InboxRequest::Kind::kDeliver;
+            r.recipient = recipient;
+            r.messages = fresh;
+            auto answer = ask(*peer, std::move(r));
+            // Not passed on: the recipient's client fetches it.
+            if (!answer) DHTALK_LOG(kDebug, "inbox", "cannot pass a message on: " << answer.status().message());
+        };
+        static_cast<void>(worker_.post(std::move(job)));  // a full queue: the client fetches it
+    }
+}
+
+void InboxService::delivered(const std::string& recipient, const std::vector<InboxMessage>& messages) {
+    std::vector<InboxMessage> once;
+    {
+        std::lock_guard lock(follow_mutex_);
+        if (!following_.count(recipient)) return;  // no session wants it here (any more)
+        for (const auto& m : messages) {
+            std::string key = recipient + "/" + m.sender + "/" + m.id;
+            if (m.recipient != recipient || !handed_over_set_.insert(key).second) continue;
+            handed_over_.push_back(std::move(key));
+            if (handed_over_.size() > kHandedOverMemory) {
+                handed_over_set_.erase(handed_over_.front());
+                handed_over_.pop_front();
+            }
+            once.push_back(m);
+        }
+    }
+    if (!once.empty() && deliver_) deliver_(recipient, once);
 }
 
 Result<InboxAnswer> InboxService::ask(const InboxPeer& peer, InboxRequest r) {
@@ -240,8 +371,17 @@ Result<std::string> InboxService::on_inbox_request(std::string_view bytes) {
     a.request_digest = crypto::sha256(bytes);
     Status answer;
     switch (r->kind) {
-    case InboxRequest::Kind::kHold:
-        answer = hold_here(r->messages);
+    case InboxRequest::Kind::kHold: {
+        std::vector<InboxMessage> fresh;
+        answer = hold_here(r->messages, &fresh);
+        if (answer) pass_on(r->recipient, fresh);  // after it is on disk
+        break;
+    }
+    case InboxRequest::Kind::kFollow:
+        answer = add_follower(r->recipient, r->from);
+        break;
+    case InboxRequest::Kind::kDeliver:
+        delivered(r->recipient, r->messages);
         break;
     case InboxRequest::Kind::kFetch:
         if (auto pending = pending_here(r->recipient, r->max)) a.messages = std::move(pending).value();

@@ -9,13 +9,22 @@
 //     holders, and passes on what the client acknowledges to each of them.
 //   - As a holder, it keeps messages (dht/inbox_store.h), answers other
 //     members' requests (inbox_messages.h), and drops what expires.
+//   - Push: while a recipient has a session here that follows its inbox,
+//     this node registers with the recipient's holders (follow, a lease it
+//     renews), and each holder passes every new message for the recipient
+//     on to it (deliver), which hands it to the sessions. Both holders pass
+//     it on; this node hands each message over once.
 // Requests to other members run on a worker of its own, so callers never
 // wait on the network; `done` runs there (or at once for what needs no
 // other member). Thread-safe.
 
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,12 +53,17 @@ struct InboxConfig {
     // A request sent further than this from the holder's clock is refused.
     std::chrono::seconds max_skew{300};
     size_t max_queued = 1024;  // requests waiting for the worker
+    // How long a holder passes messages on to a node that follows an inbox
+    // without hearing from it again; the node renews at a third of it.
+    std::chrono::seconds follow_lease{60};
+    size_t max_follows = 100000;  // inboxes whose followers this node keeps as a holder
 };
 
 class InboxService final : public InboxHandler {
 public:
     using Done = std::function<void(Status)>;
     using Fetched = std::function<void(Result<std::vector<InboxMessage>>)>;
+    using Deliver = std::function<void(const std::string& recipient, const std::vector<InboxMessage>& messages)>;
 
     // `identity`, `store`, `clock`, `drivers` and `net` must outlive it.
     InboxService(InboxConfig config, const crypto::NodeIdentity& identity, Store& store, const Clock& clock,
@@ -70,6 +84,19 @@ public:
     void fetch(const std::string& recipient, size_t max, Fetched done);
     // Deletes these messages of `recipient`'s at every holder that answers.
     void acknowledge(const std::string& recipient, std::vector<MessageRef> acks, Done done);
+
+    // Push. `deliver` is handed the new messages of a recipient who follows
+    // here, each message once; it runs on the worker or a peer thread. Set
+    // before serving.
+    void attach_delivery(Deliver deliver) { deliver_ = std::move(deliver); }
+    // A session here starts or stops following `recipient`'s inbox (counted:
+    // the last unfollow ends it). `done` runs once the holders that answer
+    // know (at once for a recipient followed here already), so that a fetch
+    // after it misses nothing that is not pushed.
+    void follow(const std::string& recipient, Done done);
+    void unfollow(const std::string& recipient);
+    // Renews this node's follows at the holders when due; call often.
+    void renew_follows();
 
     // Drops what has expired here; returns how many.
     size_t expire();
@@ -93,8 +120,15 @@ private:
     Holders holders_of(const std::string& recipient, size_t max) const;
     // Asks `peer` and checks its answer; kUnavailable if it could not hear.
     Result<InboxAnswer> ask(const InboxPeer& peer, InboxRequest request);
-    // What this node does as a holder.
-    Status hold_here(const std::vector<InboxMessage>& messages);
+    // What this node does as a holder. `fresh` gets the messages not held before.
+    Status hold_here(const std::vector<InboxMessage>& messages, std::vector<InboxMessage>* fresh = nullptr);
+    // Push: registers this node with the holders of each recipient (on the
+    // worker); as a holder, keeps a follower; passes new messages on to the
+    // followers; as the followed node, hands them over once.
+    void register_follows(const std::vector<std::string>& recipients);
+    Status add_follower(const std::string& recipient, const std::string& node);
+    void pass_on(const std::string& recipient, const std::vector<InboxMessage>& fresh);
+    void delivered(const std::string& recipient, const std::vector<InboxMessage>& messages);
     Result<std::vector<InboxMessage>> pending_here(const std::string& recipient, size_t max) const;
     bool post(std::function<void()> job, const std::function<void(Status)>& refused);
 
@@ -105,6 +139,15 @@ private:
     PeerNet& net_;
     InboxStore inbox_;
     std::function<std::vector<InboxPeer>()> members_;
+    Deliver deliver_;
+
+    std::mutex follow_mutex_;
+    std::map<std::string, size_t> following_;  // guarded: recipient -> its sessions here that follow
+    std::map<std::string, std::map<std::string, SteadyTime>> followers_;  // guarded: as holder, recipient -> node -> lease end
+    std::deque<std::string> handed_over_;  // guarded: the latest messages delivered here (RECIPIENT/SENDER/ID), oldest first
+    std::set<std::string> handed_over_set_;  // guarded: the same, to look up
+    SteadyTime next_renewal_{};  // guarded
+
     Worker worker_;  // last: stopped first, while what its jobs use is whole
 };
 
