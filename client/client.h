@@ -18,6 +18,7 @@
 #include "client/client_connection.h"
 #include "client/client_profile.h"
 #include "client/end_to_end.h"
+#include "client/message_content.h"
 #include "client/message_history.h"
 #include "client/trusted_roster.h"
 
@@ -92,20 +93,35 @@ public:
     // bundle the first time) and has the network hold it. Returns the
     // message once it is stored; it is in the history already.
     Result<ChatMessage> send_message(const std::string& to_user_id, const std::string& text);
+    // What a receive brings: the received messages not shown yet (oldest
+    // first; mark_shown() once shown), and the receipts that came now.
+    struct Received {
+        std::vector<ChatMessage> messages;
+        std::vector<Receipt> receipts;
+    };
     // Fetches what waits in the inbox, opens each message, keeps the new ones
-    // in the history and then acknowledges them. Returns the new ones, each
-    // conversation in the order its messages were sent. A message that
-    // cannot be opened (forged, or under a key other than the one seen
-    // before) is not shown: it is acknowledged, and described in `problems`.
-    Result<std::vector<ChatMessage>> receive_messages(std::vector<std::string>* problems = nullptr);
+    // in the history and then acknowledges them, and sends the delivery
+    // receipts owed (durably: one not sent now is sent by a later call). A
+    // message that cannot be opened (forged, or under a key other than the
+    // one seen before) is not shown: it is acknowledged, and described in
+    // `problems`.
+    Result<Received> receive_messages(std::vector<std::string>* problems = nullptr);
+    Status mark_shown(const std::vector<ChatMessage>& messages);
+    // Sends `user_id` a read receipt for every message received from them
+    // that none covered yet; how many messages it covers.
+    Result<size_t> mark_read(const std::string& user_id);
     Result<std::vector<ChatMessage>> conversation(const std::string& user_id);
-    // Receives until `on_message` returns false or no node is left: what
+    // What this profile sent (to `user_id`, or to anyone), each with its
+    // state, after a receive that brings in the receipts waiting.
+    Result<std::vector<std::pair<ChatMessage, SentState>>> sent_messages(const std::string& user_id,
+                                                                          std::vector<std::string>* problems = nullptr);
+    // Receives until `on_received` returns false or no node is left: what
     // waits first, then what the node pushes as it comes (the inbox
     // followed), with a fetch now and then in case a push was lost. Fails
     // over to the next node like watch_presence. `on_problem` hears of each
     // message not shown (see receive_messages); `on_following` of each node
-    // followed through, once what waited there is shown.
-    Status follow_messages(const std::function<bool(const ChatMessage&)>& on_message,
+    // followed through, once what waited there is handed over.
+    Status follow_messages(const std::function<bool(const Received&)>& on_received,
                            const std::function<void(const std::string&)>& on_problem,
                            const std::function<void(const std::string&)>& on_following);
 
@@ -126,12 +142,18 @@ private:
     uint64_t next_sequence();
     Result<EndToEnd*> end_to_end();
     Result<MessageHistory*> history();
-    // Opens one message from the inbox; kept in `out` when it is new.
-    Status open_message(const std::string& encoded, std::vector<ChatMessage>& out, std::vector<std::string>& acks);
-    // Opens messages, keeps the new ones in the history, then acknowledges
-    // them. Returns the new ones; how many were acknowledged in `acked`.
-    Result<std::vector<ChatMessage>> take_messages(const std::vector<std::string>& encoded,
-                                                   std::vector<std::string>* problems, size_t& acked);
+    // Opens one message from the inbox; kept in `out` when it is new, and
+    // its acknowledgement in `acks`.
+    Status open_message(const std::string& encoded, Received& out, std::vector<std::string>& acks);
+    // Opens messages, keeps the new ones in the history, acknowledges them,
+    // and sends the delivery receipts owed. Returns what was new; how many
+    // were acknowledged in `acked`.
+    Result<Received> take_messages(const std::vector<std::string>& encoded, std::vector<std::string>* problems,
+                                   size_t& acked);
+    // Sends the receipts of `state` owed (to `only`, or to everyone).
+    Result<size_t> send_receipts(SentState state, const std::string& only = {});
+    // Encrypts `content` to `to` (starting a session if needed) and has it held.
+    Status send_content(const std::string& to, const std::string& id, const MessageContent& content);
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
     // The node in use failed: drop the connection and try it last from now on.

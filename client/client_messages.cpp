@@ -76,16 +76,10 @@ Status Client::publish_keys() {
     return (*e2e)->mark_published();
 }
 
-Result<ChatMessage> Client::send_message(const std::string& to, const std::string& text) {
-    if (text.empty()) return Status::invalid("the message is empty");
-    if (text.size() > kMaxTextBytes)
-        return Status::invalid("the message is " + std::to_string(text.size()) + " bytes, over the " +
-                               std::to_string(kMaxTextBytes) + " a message holds");
+Status Client::send_content(const std::string& to, const std::string& id, const MessageContent& content) {
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
-    auto kept = history();
-    if (!kept) return kept.status();
     // The recipient checks our identity key against our published bundle.
     if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());
     if (!(*e2e)->has_session(to)) {
@@ -100,19 +94,59 @@ Result<ChatMessage> Client::send_message(const std::string& to, const std::strin
         if (!bundle) return Status::corruption("the keys " + to + " published are malformed: " + bundle.status().message());
         DHTALK_TRY((*e2e)->start_session(to, *bundle));
     }
-    ChatMessage m{true, to, new_message_id(), now_ms(), text};
-    auto envelope = (*e2e)->encrypt(to, encode_content(MessageContent{"text", text, m.sent_ms}));
+    auto envelope = (*e2e)->encrypt(to, encode_content(content));
     if (!envelope) return envelope.status();
-    auto reply = call("message.send", {{"to", to},
-                                       {"id", m.id},
-                                       {"body", std::move(envelope).value()},
-                                       {"sent_ms", static_cast<uint64_t>(m.sent_ms)}});
-    if (!reply) return reply.status();
+    return call("message.send", {{"to", to},
+                                 {"id", id},
+                                 {"body", std::move(envelope).value()},
+                                 {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(content.sent_ms, 0))}})
+        .status();
+}
+
+Result<ChatMessage> Client::send_message(const std::string& to, const std::string& text) {
+    if (text.empty()) return Status::invalid("the message is empty");
+    if (text.size() > kMaxTextBytes)
+        return Status::invalid("the message is " + std::to_string(text.size()) + " bytes, over the " +
+                               std::to_string(kMaxTextBytes) + " a message holds");
+    auto kept = history();
+    if (!kept) return kept.status();
+    ChatMessage m{true, to, new_message_id(), now_ms(), text};
+    DHTALK_TRY(send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}}));
     DHTALK_TRY((*kept)->append({m}));
     return m;
 }
 
-Status Client::open_message(const std::string& encoded, std::vector<ChatMessage>& out, std::vector<std::string>& acks) {
+Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
+    auto kept = history();
+    if (!kept) return kept.status();
+    size_t covered = 0;
+    for (const auto& [peer, ids] : (*kept)->owed(state)) {
+        if (!only.empty() && peer != only) continue;
+        for (size_t at = 0; at < ids.size(); at += kMaxReceiptRefs) {
+            const std::vector<std::string> chunk(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kMaxReceiptRefs));
+            DHTALK_TRY(send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk}));
+            // Paid once stored: a crash before this line sends it again, and
+            // the peer counts it once.
+            DHTALK_TRY((*kept)->paid(peer, state, chunk));
+            covered += chunk.size();
+        }
+    }
+    return covered;
+}
+
+Result<size_t> Client::mark_read(const std::string& user_id) {
+    auto delivered = send_receipts(SentState::kDelivered, user_id);  // read implies it; kept in order
+    if (!delivered) return delivered.status();
+    return send_receipts(SentState::kRead, user_id);
+}
+
+Status Client::mark_shown(const std::vector<ChatMessage>& messages) {
+    auto kept = history();
+    if (!kept) return kept.status();
+    return (*kept)->mark_shown(messages);
+}
+
+Status Client::open_message(const std::string& encoded, Received& out, std::vector<std::string>& acks) {
     auto m = decode_inbox_message(encoded);
     if (!m) return Status::corruption("the node handed over a malformed message: " + m.status().message());
     if (m->recipient != profile_.user_id) return Status::corruption("the node handed over a message for another user");
@@ -123,7 +157,9 @@ Status Client::open_message(const std::string& encoded, std::vector<ChatMessage>
     if (!kept) return kept.status();
     acks.push_back(m->sender + "/" + m->id);
     if ((*kept)->received(m->sender, m->id)) return Status::ok();  // shown before; its acknowledgement was lost
-    if (std::any_of(out.begin(), out.end(), [&](const ChatMessage& o) { return o.peer == m->sender && o.id == m->id; }))
+    auto same = [&](const auto& o) { return o.peer == m->sender && o.id == m->id; };
+    if (std::any_of(out.messages.begin(), out.messages.end(), same) ||
+        std::any_of(out.receipts.begin(), out.receipts.end(), same))
         return Status::ok();
     auto claimed = (*e2e)->claimed_identity(m->body);
     if (!claimed) return Status::corruption(what + " is malformed: " + claimed.status().message());
@@ -146,32 +182,46 @@ Status Client::open_message(const std::string& encoded, std::vector<ChatMessage>
     }
     auto content = decode_content(*plain);
     if (!content) return Status::corruption(what + " holds malformed content: " + content.status().message());
-    out.push_back(ChatMessage{false, m->sender, m->id, content->sent_ms, content->text});
+    if (content->kind == "text") {
+        out.messages.push_back(ChatMessage{false, m->sender, m->id, content->sent_ms, content->text});
+    } else {
+        out.receipts.push_back(Receipt{m->sender, m->id,
+                                       content->kind == "read" ? SentState::kRead : SentState::kDelivered,
+                                       std::move(content->refs)});
+    }
     return Status::ok();
 }
 
-Result<std::vector<ChatMessage>> Client::take_messages(const std::vector<std::string>& encoded,
-                                                       std::vector<std::string>* problems, size_t& acked) {
+Result<Client::Received> Client::take_messages(const std::vector<std::string>& encoded,
+                                               std::vector<std::string>* problems, size_t& acked) {
     auto kept = history();
     if (!kept) return kept.status();
-    std::vector<ChatMessage> fresh;
+    Received fresh;
     std::vector<std::string> acks;
     for (const auto& e : encoded)
         if (Status s = open_message(e, fresh, acks); !s && problems) problems->push_back(s.message());
     // Kept before acknowledged: a crash between the two shows nothing twice.
-    DHTALK_TRY((*kept)->append(fresh));
+    DHTALK_TRY((*kept)->append(fresh.messages));
+    DHTALK_TRY((*kept)->append_receipts(fresh.receipts));
     acked = acks.size();
     if (!acks.empty()) {
         auto reply = call("inbox.ack", {{"messages", acks}});
         if (!reply) return reply.status();
     }
+    if (!fresh.messages.empty()) {
+        auto sent = send_receipts(SentState::kDelivered);
+        // Owed still, and sent by a later receive: the messages are kept.
+        if (!sent && problems) problems->push_back("delivery receipts wait for the next try: " + sent.status().message());
+    }
     return fresh;
 }
 
-Result<std::vector<ChatMessage>> Client::receive_messages(std::vector<std::string>* problems) {
+Result<Client::Received> Client::receive_messages(std::vector<std::string>* problems) {
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
-    std::vector<ChatMessage> received;
+    auto kept = history();
+    if (!kept) return kept.status();
+    Received received;
     for (int round = 0; round < kMaxFetchRounds; ++round) {
         auto reply = call("inbox.fetch", {{"max", kFetchBatch}});
         if (!reply) return reply.status();
@@ -180,17 +230,21 @@ Result<std::vector<ChatMessage>> Client::receive_messages(std::vector<std::strin
         size_t acked = 0;
         auto fresh = take_messages(*encoded, problems, acked);
         if (!fresh) return fresh.status();
-        received.insert(received.end(), fresh->begin(), fresh->end());
+        received.receipts.insert(received.receipts.end(), fresh->receipts.begin(), fresh->receipts.end());
         if (encoded->size() < kFetchBatch || acked == 0) break;
     }
+    // Receipts owed from an earlier run that could not send them.
+    if (auto sent = send_receipts(SentState::kDelivered); !sent && problems)
+        problems->push_back("delivery receipts wait for the next try: " + sent.status().message());
     if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());  // replaces the one-time pre-keys senders used
-    std::stable_sort(received.begin(), received.end(), [](const ChatMessage& a, const ChatMessage& b) {
+    received.messages = (*kept)->unshown();
+    std::stable_sort(received.messages.begin(), received.messages.end(), [](const ChatMessage& a, const ChatMessage& b) {
         return std::tie(a.sent_ms, a.id) < std::tie(b.sent_ms, b.id);
     });
     return received;
 }
 
-Status Client::follow_messages(const std::function<bool(const ChatMessage&)>& on_message,
+Status Client::follow_messages(const std::function<bool(const Received&)>& on_received,
                                const std::function<void(const std::string&)>& on_problem,
                                const std::function<void(const std::string&)>& on_following) {
     size_t failures = 0;
@@ -199,8 +253,7 @@ Status Client::follow_messages(const std::function<bool(const ChatMessage&)>& on
         auto waiting = receive_messages(&problems);
         for (const auto& p : problems) on_problem(p);
         if (!waiting) return waiting.status();
-        for (const auto& m : *waiting)
-            if (!on_message(m)) return Status(Code::kAlreadyExists, "stopped");
+        if (!on_received(*waiting)) return Status(Code::kAlreadyExists, "stopped");
         return Status::ok();
     };
     for (;;) {
@@ -245,8 +298,7 @@ Status Client::follow_messages(const std::function<bool(const ChatMessage&)>& on
             auto fresh = take_messages({*encoded}, &problems, acked);
             for (const auto& p : problems) on_problem(p);
             if (!fresh) return fresh.status();
-            for (const auto& m : *fresh)
-                if (!on_message(m)) return Status::ok();
+            if ((!fresh->messages.empty() || !fresh->receipts.empty()) && !on_received(*fresh)) return Status::ok();
         }
     }
 }
@@ -255,6 +307,15 @@ Result<std::vector<ChatMessage>> Client::conversation(const std::string& user_id
     auto kept = history();
     if (!kept) return kept.status();
     return (*kept)->conversation(user_id);
+}
+
+Result<std::vector<std::pair<ChatMessage, SentState>>> Client::sent_messages(const std::string& user_id,
+                                                                              std::vector<std::string>* problems) {
+    auto received = receive_messages(problems);  // the receipts waiting; new messages stay unshown
+    if (!received) return received.status();
+    auto kept = history();
+    if (!kept) return kept.status();
+    return (*kept)->sent(user_id);
 }
 
 }  // namespace dhtalk::client

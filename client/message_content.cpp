@@ -6,32 +6,41 @@ namespace dhtalk::client {
 namespace {
 
 constexpr size_t kMaxKindBytes = 16;
+constexpr size_t kMaxRefBytes = 64;  // a message id
 
 }  // namespace
 
 std::string encode_content(const MessageContent& c) {
     msgpack::sbuffer buf;
     MsgpackPacker pk(buf);
-    pk.pack_array(4);
+    pk.pack_array(5);
     pk.pack(kContentFormat);
     pack_str(pk, c.kind);
     pack_str(pk, c.text);
     pk.pack(c.sent_ms);
+    pack_str_list(pk, c.refs);
     return {buf.data(), buf.size()};
 }
 
 Result<MessageContent> decode_content(std::string_view bytes) {
     auto decoded = decode_guarded<MessageContent>("message content", [&]() -> Result<MessageContent> {
-        const msgpack::unpack_limit limit(/*array*/ 4, /*map*/ 0, /*str*/ kMaxTextBytes, /*bin*/ 0, /*ext*/ 0,
-                                          /*depth*/ 1);
+        const msgpack::unpack_limit limit(/*array*/ kMaxReceiptRefs, /*map*/ 0, /*str*/ kMaxTextBytes, /*bin*/ 0,
+                                          /*ext*/ 0, /*depth*/ 2);
         auto h = unpack_whole(bytes.data(), bytes.size(), limit, "message content");
-        Fields f(h.get(), 4, "message content");
+        Fields f(h.get(), 5, "message content");
         if (f.uint(UINT64_MAX) != kContentFormat) f.fail("format " + std::to_string(kContentFormat));
         MessageContent c;
         c.kind = f.str(kMaxKindBytes);
         c.text = f.str(kMaxTextBytes);
         c.sent_ms = f.sint();
-        if (c.kind != "text") f.fail("a kind this client knows");
+        c.refs = f.str_list(kMaxReceiptRefs, kMaxRefBytes);
+        if (c.kind == "text") {
+            if (!c.refs.empty()) f.fail("a text that refers to no message");
+        } else if (c.kind == "delivered" || c.kind == "read") {
+            if (c.refs.empty() || !c.text.empty()) f.fail("a receipt for one or more messages, without text");
+        } else {
+            f.fail("a kind this client knows");
+        }
         return c;
     });
     if (!decoded) return Status::corruption(decoded.status().message());

@@ -1,13 +1,15 @@
 #pragma once
 // MessageContent: what a message says, as only its sender and recipient see
 // it: the plaintext inside the end-to-end envelope (end_to_end.h).
-//   [format 1, kind, text, sent_ms]
-// Kinds: "text" for now; receipts will travel as kinds of their own. The
-// decoder treats its input as hostile (it comes from another user).
+//   [format 1, kind, text, sent_ms, refs]
+// Kinds: "text" (refs empty); "delivered" and "read", receipts for the
+// messages whose ids are in refs (1 to 256, text empty). The decoder treats
+// its input as hostile (it comes from another user).
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -17,11 +19,14 @@ inline constexpr uint64_t kContentFormat = 1;
 // A message's text: what fits in a node's 64 KiB message with the
 // envelope's and the protocol's framing.
 inline constexpr size_t kMaxTextBytes = 60 * 1024;
+// Message ids one receipt covers at most.
+inline constexpr size_t kMaxReceiptRefs = 256;
 
 struct MessageContent {
     std::string kind = "text";
     std::string text;
     int64_t sent_ms = 0;  // the sender's clock, Unix milliseconds
+    std::vector<std::string> refs;  // a receipt's message ids
 };
 
 std::string encode_content(const MessageContent& c);

@@ -37,40 +37,90 @@ bool from_json(const Json::Value& j, ChatMessage& m) {
     return true;
 }
 
+Json::Value ids_json(const std::vector<std::string>& ids) {
+    Json::Value a(Json::arrayValue);
+    for (const auto& id : ids) a.append(id);
+    return a;
+}
+
+std::vector<std::string> ids_of(const Json::Value& a) {
+    std::vector<std::string> ids;
+    if (a.isArray())
+        for (const auto& id : a)
+            if (id.isString()) ids.push_back(id.asString());
+    return ids;
+}
+
+bool state_of(const std::string& name, SentState& s) {
+    for (SentState x : {SentState::kStored, SentState::kDelivered, SentState::kRead})
+        if (name == sent_state_name(x)) {
+            s = x;
+            return true;
+        }
+    return false;
+}
+
+std::string key_of(const ChatMessage& m) { return m.peer + "/" + m.id; }
+
 }  // namespace
+
+const char* sent_state_name(SentState s) {
+    switch (s) {
+    case SentState::kStored: return "stored";
+    case SentState::kDelivered: return "delivered";
+    case SentState::kRead: return "read";
+    }
+    return "unknown";
+}
 
 Result<MessageHistory> MessageHistory::open(const std::filesystem::path& file) {
     MessageHistory h(file);
-    auto all = h.read_all();
-    if (!all) return all.status();
-    for (const auto& m : *all)
-        if (!m.outgoing) h.received_.insert({m.peer, m.id});
+    DHTALK_TRY(h.read_all([&h](const Json::Value& line) { h.account(line); }));
     return h;
 }
 
-Result<std::vector<ChatMessage>> MessageHistory::read_all() {
-    std::vector<ChatMessage> out;
+void MessageHistory::account(const Json::Value& j) {
+    const std::string event = j["event"].asString();
+    if (event.empty()) {
+        ChatMessage m;
+        if (!from_json(j, m) || m.outgoing) return;
+        if (!received_.insert({m.peer, m.id}).second) return;
+        received_ids_[m.peer].push_back(m.id);
+        unshown_.push_back(std::move(m));
+        return;
+    }
+    SentState state{};
+    if (event == "receipt") {
+        received_.insert({j["peer"].asString(), j["id"].asString()});
+    } else if (event == "receipt_sent" && state_of(j["state"].asString(), state)) {
+        auto& covered = receipted_[static_cast<int>(state)][j["peer"].asString()];
+        for (auto& id : ids_of(j["ids"])) covered.insert(std::move(id));
+    } else if (event == "shown") {
+        const auto keys = ids_of(j["keys"]);
+        const std::set<std::string> shown(keys.begin(), keys.end());
+        std::erase_if(unshown_, [&](const ChatMessage& m) { return shown.count(key_of(m)) > 0; });
+    }
+}
+
+Status MessageHistory::read_all(const std::function<void(const Json::Value&)>& each) {
     std::error_code ec;
-    if (!std::filesystem::exists(file_, ec)) return out;
+    if (!std::filesystem::exists(file_, ec)) return Status::ok();
     auto text = read_file(file_, kMaxHistoryBytes);
     if (!text) return text.status();
     torn_ = !text->empty() && text->back() != '\n';
     size_t start = 0;
     while (start < text->size()) {
         size_t end = text->find('\n', start);
-        if (end == std::string::npos) end = text->size();  // torn by a crash: parsed if whole, else skipped
-        auto j = json::parse_object(std::string_view(*text).substr(start, end - start), kMaxLineBytes);
-        ChatMessage m;
-        if (j && from_json(*j, m)) out.push_back(std::move(m));
+        if (end == std::string::npos) end = text->size();  // torn by a crash: read if whole, else skipped
+        if (auto j = json::parse_object(std::string_view(*text).substr(start, end - start), kMaxLineBytes)) each(*j);
         start = end + 1;
     }
-    return out;
+    return Status::ok();
 }
 
-Status MessageHistory::append(const std::vector<ChatMessage>& messages) {
-    if (messages.empty()) return Status::ok();
-    std::string lines = torn_ ? "\n" : "";
-    for (const auto& m : messages) lines += json::to_compact(to_json(m)) + "\n";
+Status MessageHistory::append_lines(const std::string& body) {
+    if (body.empty()) return Status::ok();
+    const std::string lines = (torn_ ? "\n" : "") + body;
     DHTALK_TRY(ensure_private_dir(file_.parent_path()));
     const int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Status::io_error("cannot open " + file_.string() + ": " + std::strerror(errno));
@@ -89,18 +139,99 @@ Status MessageHistory::append(const std::vector<ChatMessage>& messages) {
     ::close(fd);
     if (!synced) return Status::io_error("cannot sync " + file_.string());
     torn_ = false;
-    for (const auto& m : messages)
-        if (!m.outgoing) received_.insert({m.peer, m.id});
+    return Status::ok();
+}
+
+Status MessageHistory::append(const std::vector<ChatMessage>& messages) {
+    std::string lines;
+    for (const auto& m : messages) lines += json::to_compact(to_json(m)) + "\n";
+    DHTALK_TRY(append_lines(lines));
+    for (const auto& m : messages) account(to_json(m));
+    return Status::ok();
+}
+
+Status MessageHistory::append_receipts(const std::vector<Receipt>& receipts) {
+    std::string lines;
+    std::vector<Json::Value> events;
+    for (const auto& r : receipts) {
+        Json::Value j(Json::objectValue);
+        j["event"] = "receipt";
+        j["peer"] = r.peer;
+        j["id"] = r.id;
+        j["state"] = sent_state_name(r.state);
+        j["ids"] = ids_json(r.ids);
+        lines += json::to_compact(j) + "\n";
+        events.push_back(std::move(j));
+    }
+    DHTALK_TRY(append_lines(lines));
+    for (const auto& j : events) account(j);
+    return Status::ok();
+}
+
+Status MessageHistory::mark_shown(const std::vector<ChatMessage>& messages) {
+    if (messages.empty()) return Status::ok();
+    Json::Value j(Json::objectValue);
+    j["event"] = "shown";
+    std::vector<std::string> keys;
+    for (const auto& m : messages) keys.push_back(key_of(m));
+    j["keys"] = ids_json(keys);
+    DHTALK_TRY(append_lines(json::to_compact(j) + "\n"));
+    account(j);
+    return Status::ok();
+}
+
+std::map<std::string, std::vector<std::string>> MessageHistory::owed(SentState state) const {
+    std::map<std::string, std::vector<std::string>> out;
+    const auto& covered = receipted_[static_cast<int>(state)];
+    for (const auto& [peer, ids] : received_ids_) {
+        auto c = covered.find(peer);
+        for (const auto& id : ids)
+            if (c == covered.end() || !c->second.count(id)) out[peer].push_back(id);
+    }
+    return out;
+}
+
+Status MessageHistory::paid(const std::string& peer, SentState state, const std::vector<std::string>& ids) {
+    Json::Value j(Json::objectValue);
+    j["event"] = "receipt_sent";
+    j["peer"] = peer;
+    j["state"] = sent_state_name(state);
+    j["ids"] = ids_json(ids);
+    DHTALK_TRY(append_lines(json::to_compact(j) + "\n"));
+    account(j);
     return Status::ok();
 }
 
 Result<std::vector<ChatMessage>> MessageHistory::conversation(const std::string& peer) {
-    auto all = read_all();
-    if (!all) return all.status();
     std::vector<ChatMessage> out;
-    for (auto& m : *all)
-        if (m.peer == peer) out.push_back(std::move(m));
+    DHTALK_TRY(read_all([&](const Json::Value& j) {
+        ChatMessage m;
+        if (j["event"].asString().empty() && from_json(j, m) && m.peer == peer) out.push_back(std::move(m));
+    }));
     std::stable_sort(out.begin(), out.end(), [](const ChatMessage& a, const ChatMessage& b) { return a.sent_ms < b.sent_ms; });
+    return out;
+}
+
+Result<std::vector<std::pair<ChatMessage, SentState>>> MessageHistory::sent(const std::string& peer) {
+    std::vector<std::pair<ChatMessage, SentState>> out;
+    std::map<std::pair<std::string, std::string>, SentState> states;
+    DHTALK_TRY(read_all([&](const Json::Value& j) {
+        const std::string event = j["event"].asString();
+        SentState state{};
+        if (event.empty()) {
+            ChatMessage m;
+            if (from_json(j, m) && m.outgoing && (peer.empty() || m.peer == peer))
+                out.emplace_back(std::move(m), SentState::kStored);
+        } else if (event == "receipt" && state_of(j["state"].asString(), state)) {
+            for (const auto& id : ids_of(j["ids"])) {
+                auto& s = states[{j["peer"].asString(), id}];
+                s = std::max(s, state);  // a late "delivered" never undoes "read"
+            }
+        }
+    }));
+    for (auto& [m, state] : out)
+        if (auto it = states.find({m.peer, m.id}); it != states.end()) state = it->second;
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.sent_ms < b.first.sent_ms; });
     return out;
 }
 

@@ -1,18 +1,30 @@
 #pragma once
-// MessageHistory: the messages a profile sent and received, in
-// PROFILE/messages.jsonl, one JSON object per line, appended and synced
-// before a received message is acknowledged to the network (so that it is
-// shown exactly once, even when a holder hands it out again). A line torn by
-// a crash is skipped. One thread at a time.
+// MessageHistory: what a profile sent and received, in PROFILE/messages.jsonl:
+// an append-only log, one JSON object a line, of
+//   messages     {"dir":"in"|"out","peer","id","sent_ms","text"}
+//   receipts     {"event":"receipt","peer","id","state","ids"}: the peer's
+//                client says it has ("delivered") or has shown ("read")
+//                these messages this profile sent
+//   receipts owed and paid {"event":"receipt_sent","peer","state","ids"}
+//   shown        {"event":"shown","keys":["PEER/ID", ...]}
+// Each line is synced before the network hears of it (a received message
+// before it is acknowledged, so it is kept exactly once). A line torn by a
+// crash is skipped. One thread at a time.
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+
+namespace Json {
+class Value;
+}
 
 namespace dhtalk::client {
 
@@ -27,23 +39,54 @@ struct ChatMessage {
     std::string text;
 };
 
+// What a sent message became, as far as this profile knows.
+enum class SentState { kStored = 0, kDelivered = 1, kRead = 2 };
+const char* sent_state_name(SentState s);
+
+// A receipt, as it travels: `state` of the messages `ids` the receiving
+// peer got from this profile.
+struct Receipt {
+    std::string peer;
+    std::string id;  // the receipt message's own id
+    SentState state = SentState::kDelivered;
+    std::vector<std::string> ids;
+};
+
 class MessageHistory {
 public:
     static Result<MessageHistory> open(const std::filesystem::path& file);
 
-    // Whether a message from `peer` with `id` was received before.
+    // Whether a message (or receipt) from `peer` with `id` was received before.
     bool received(const std::string& peer, const std::string& id) const { return received_.count({peer, id}) > 0; }
     Status append(const std::vector<ChatMessage>& messages);
+    Status append_receipts(const std::vector<Receipt>& receipts);
+    // Received messages not shown yet, oldest first, and marking them shown.
+    const std::vector<ChatMessage>& unshown() const { return unshown_; }
+    Status mark_shown(const std::vector<ChatMessage>& messages);
+    // Receipts this profile owes: per peer, the ids received from it that no
+    // receipt of `state` covers yet.
+    std::map<std::string, std::vector<std::string>> owed(SentState state) const;
+    Status paid(const std::string& peer, SentState state, const std::vector<std::string>& ids);
+
     // The conversation with `peer`, in the order the messages were sent.
     Result<std::vector<ChatMessage>> conversation(const std::string& peer);
+    // What this profile sent (to `peer`, or to anyone), each with its state.
+    Result<std::vector<std::pair<ChatMessage, SentState>>> sent(const std::string& peer = {});
 
 private:
     explicit MessageHistory(std::filesystem::path file) : file_(std::move(file)) {}
-    Result<std::vector<ChatMessage>> read_all();
+    Status append_lines(const std::string& lines);
+    // Reads the whole log; `each` sees every whole line in order.
+    Status read_all(const std::function<void(const Json::Value&)>& each);
+    void account(const Json::Value& line);
 
     std::filesystem::path file_;
-    std::set<std::pair<std::string, std::string>> received_;
     bool torn_ = false;  // the file ends without its newline: the next append starts a line
+    std::set<std::pair<std::string, std::string>> received_;
+    std::vector<ChatMessage> unshown_;
+    // Received message ids per peer, and those a receipt of each state covers.
+    std::map<std::string, std::vector<std::string>> received_ids_;
+    std::map<std::string, std::set<std::string>> receipted_[3];
 };
 
 }  // namespace dhtalk::client

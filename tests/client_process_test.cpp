@@ -4,7 +4,8 @@
 // node stops and its user carries on through another node; every record
 // survives a restart of every node. And messages: one to an offline user
 // outlives its sender's node, reaches the recipient once on a third node,
-// and its text is in no node's data.
+// comes back to its sender as delivered and read, is pushed to a recipient
+// who follows the inbox, and its text is in no node's data.
 #include <signal.h>
 
 #include <algorithm>
@@ -185,7 +186,7 @@ std::vector<Json::Value> json_lines(const std::string& out) {
 
 }  // namespace
 
-TEST_CASE("a message to an offline user survives its sender's node, reaches them once on a third node, and no node sees its text") {
+TEST_CASE("a message to an offline user survives its sender's node, reaches them once on a third node, is read, and no node sees its text") {
     Network net;
     net.found();
     const auto alice = net.dir / "alice", bob = net.dir / "bob";
@@ -219,6 +220,17 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(json_lines(r.out).size() == 1);
 
+    // He reads it; Alice, back on node b, sees it delivered and read.
+    r = user(bob, {"read", alice_id}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("1 message") != std::string::npos);
+    r = user(alice, {"sent", "--json"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto states = json_lines(r.out);
+    REQUIRE(states.size() == 1);
+    CHECK(states[0]["id"].asString() == id);
+    CHECK(states[0]["state"].asString() == "read");
+
     // His reply reaches her on node b.
     r = user(bob, {"send", alice_id, "see you there"}, {net.rc.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
@@ -238,7 +250,9 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     CHECK(test::wait_until([&] { return test::read_text(net.dir / "follow.out").find("pushed to you") != std::string::npos; }, 10s));
     follow.signal(SIGTERM);
     REQUIRE(follow.wait(10s).has_value());
-    CHECK(json_lines(test::read_text(net.dir / "follow.out")).size() == 1);  // once, though both holders pass it on
+    size_t texts = 0;
+    for (const auto& line : json_lines(test::read_text(net.dir / "follow.out"))) texts += line.isMember("text");
+    CHECK(texts == 1);  // once, though both holders pass it on
 
     // Clear errors, with the exit status of each kind.
     r = user(alice, {"send", "+15555245599", "anyone there?"}, {net.rb.client_port}, net.dir.path());

@@ -25,6 +25,8 @@ const char* kUsage =
     "  presence   set yours, get or watch others' (as their privacy lists allow)\n"
     "  send       send a user a message, end-to-end encrypted\n"
     "  inbox      print the messages received since last time\n"
+    "  read       tell a user you read their messages\n"
+    "  sent       your sent messages and what became of them (stored, delivered, read)\n"
     "  history    the conversation with a user, from this profile\n"
     "  status     print a running node's status (--json for scripts)\n"
     "  admin      vote in the trusted network: pending, approve, reject, ban\n\n"

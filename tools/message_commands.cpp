@@ -51,16 +51,44 @@ int send(const std::vector<std::string>& positional, client::Client& c, bool jso
     return 0;
 }
 
-// Prints each message as it comes (flushed: the output may be a pipe),
-// until the process is stopped or no node is left.
+Json::Value receipt_json(const client::Receipt& r) {
+    Json::Value j(Json::objectValue);
+    j["receipt"] = client::sent_state_name(r.state);
+    j["from"] = r.peer;
+    Json::Value ids(Json::arrayValue);
+    for (const auto& id : r.ids) ids.append(id);
+    j["ids"] = ids;
+    return j;
+}
+
+std::string receipt_line(const client::Receipt& r) {
+    return std::string(r.state == client::SentState::kRead ? "read by " : "delivered to ") + r.peer + "  " +
+           std::to_string(r.ids.size()) + (r.ids.size() == 1 ? " message" : " messages");
+}
+
+// Prints what came (flushed: the output may be a pipe) and marks the
+// messages shown.
+Status show(client::Client& c, const client::Client::Received& received, bool json) {
+    for (const auto& m : received.messages)
+        std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << "\n";
+    for (const auto& r : received.receipts)
+        std::cout << (json ? json::to_compact(receipt_json(r)) : receipt_line(r)) << "\n";
+    std::cout.flush();
+    return c.mark_shown(received.messages);
+}
+
+// Prints each message as it comes, until the process is stopped or no node
+// is left.
 int follow(client::Client& c, bool json) {
+    Status shown = Status::ok();
     Status s = c.follow_messages(
-        [&](const client::ChatMessage& m) {
-            std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << std::endl;
-            return true;
+        [&](const client::Client::Received& received) {
+            shown = show(c, received, json);
+            return shown.is_ok();
         },
         [](const std::string& problem) { std::cerr << "dhtalk inbox: " << problem << "\n"; },
         [](const std::string& node) { std::cerr << "following your inbox through " << node << std::endl; });
+    if (!shown) return failed("inbox", shown);
     return failed("inbox", Status(s.code(), "no node to follow the inbox through: " + s.message()));
 }
 
@@ -69,8 +97,49 @@ int inbox(client::Client& c, bool json) {
     auto received = c.receive_messages(&problems);
     for (const auto& p : problems) std::cerr << "dhtalk inbox: " << p << "\n";
     if (!received) return failed("inbox", received.status());
-    for (const auto& m : *received) std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << "\n";
-    if (!json && received->empty()) std::cerr << "no new messages\n";
+    if (Status s = show(c, *received, json); !s) return failed("inbox", s);
+    if (!json && received->messages.empty()) std::cerr << "no new messages\n";
+    return 0;
+}
+
+int read(const std::vector<std::string>& positional, client::Client& c, bool json) {
+    if (positional.size() != 1) return fail("read", 2, "give one +NUMBER or USER_ID");
+    auto peer = c.user_id_of(positional[0]);
+    if (!peer) return fail("read", 2, peer.status().message());
+    auto covered = c.mark_read(*peer);
+    if (!covered) return failed("read", covered.status());
+    if (json) {
+        Json::Value j(Json::objectValue);
+        j["user_id"] = *peer;
+        j["read"] = Json::UInt64(*covered);
+        std::cout << json::to_compact(j) << "\n";
+    } else {
+        std::cout << "told " << *peer << " you read " << *covered << (*covered == 1 ? " message\n" : " messages\n");
+    }
+    return 0;
+}
+
+int sent(const std::vector<std::string>& positional, client::Client& c, bool json) {
+    if (positional.size() > 1) return fail("sent", 2, "give at most one +NUMBER or USER_ID");
+    std::string peer;
+    if (positional.size() == 1) {
+        auto id = c.user_id_of(positional[0]);
+        if (!id) return fail("sent", 2, id.status().message());
+        peer = *id;
+    }
+    std::vector<std::string> problems;
+    auto messages = c.sent_messages(peer, &problems);
+    for (const auto& p : problems) std::cerr << "dhtalk sent: " << p << "\n";
+    if (!messages) return failed("sent", messages.status());
+    for (const auto& [m, state] : *messages) {
+        if (json) {
+            Json::Value j = message_json(m);
+            j["state"] = client::sent_state_name(state);
+            std::cout << json::to_compact(j) << "\n";
+        } else {
+            std::cout << client::sent_state_name(state) << "  " << message_line(m) << "\n";
+        }
+    }
     return 0;
 }
 
@@ -94,6 +163,8 @@ int run_message_command(const std::string& command, const std::vector<std::strin
         return options.follow ? follow(c, options.json) : inbox(c, options.json);
     }
     if (command == "history") return history(positional, c, options.json);
+    if (command == "read") return read(positional, c, options.json);
+    if (command == "sent") return sent(positional, c, options.json);
     return fail(command, 2, "unknown command");
 }
 

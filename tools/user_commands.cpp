@@ -22,7 +22,7 @@ namespace {
 
 const std::vector<std::string> kCommands = {"register", "verify",   "whoami",  "vcard", "resolve",  "block",
                                             "unblock",  "allow",    "disallow", "privacy", "media", "presence",
-                                            "send",     "inbox",    "history"};
+                                            "send",     "inbox",    "history", "read",   "sent"};
 
 const char* kUsage =
     "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
@@ -44,6 +44,8 @@ const char* kUsage =
     "                                            prints its id once two nodes hold it\n"
     "       dhtalk inbox [--follow]              print the messages received since last time, each once;\n"
     "                                            with --follow, then each new one as it arrives\n"
+    "       dhtalk read +NUMBER|USER_ID          tell the user you read their messages (read receipts)\n"
+    "       dhtalk sent [+NUMBER|USER_ID]        your messages' states: stored, delivered, read\n"
     "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n\n";
 
 struct Args {
@@ -407,7 +409,7 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
     if (command == "privacy") return privacy_command(a);
     if (command == "media") return media_command(a);
     if (command == "presence") return presence_command(a);
-    if (command == "send" || command == "inbox" || command == "history")
+    if (command == "send" || command == "inbox" || command == "history" || command == "read" || command == "sent")
         return with_client(command, a, [&](client::Client& c) {
             return run_message_command(command, a.positional, c, {a.json, a.vm["follow"].as<bool>()});
         });

@@ -1,0 +1,113 @@
+// The profile's message log (client/message_history.h) and the content of
+// messages (client/message_content.h): what is shown once, the receipts
+// owed and paid, the states of sent messages, a line torn by a crash; and
+// content of every kind, with refusal of what is out of shape.
+#include "client/message_content.h"
+#include "client/message_history.h"
+
+#include <fstream>
+
+#include "testing/test_util.h"
+#include "tests/doctest.h"
+
+using namespace dhtalk;
+using namespace dhtalk::client;
+
+namespace {
+
+MessageHistory open_history(const std::filesystem::path& file) {
+    auto h = MessageHistory::open(file);
+    REQUIRE_MESSAGE(h.is_ok(), h.status().message());
+    return std::move(h).value();
+}
+
+ChatMessage incoming(const std::string& peer, const std::string& id, int64_t sent_ms) {
+    return {false, peer, id, sent_ms, "text " + id};
+}
+
+}  // namespace
+
+TEST_CASE("received messages are shown once, and owe one receipt of each kind, across restarts") {
+    test::TempDir dir;
+    const auto file = dir / "messages.jsonl";
+    {
+        auto h = open_history(file);
+        REQUIRE(h.append({incoming("bob", "1", 10), incoming("bob", "2", 20), incoming("carol", "1", 15)}).is_ok());
+        CHECK(h.received("bob", "2"));
+        CHECK_FALSE(h.received("carol", "2"));
+        CHECK(h.unshown().size() == 3);
+        REQUIRE(h.mark_shown({incoming("bob", "1", 10)}).is_ok());
+        CHECK(h.unshown().size() == 2);
+        CHECK(h.owed(SentState::kDelivered).at("bob") == std::vector<std::string>{"1", "2"});
+        REQUIRE(h.paid("bob", SentState::kDelivered, {"1", "2"}).is_ok());
+    }
+    auto h = open_history(file);
+    CHECK(h.unshown().size() == 2);
+    const auto delivered = h.owed(SentState::kDelivered);
+    CHECK_FALSE(delivered.count("bob"));
+    CHECK(delivered.at("carol") == std::vector<std::string>{"1"});
+    CHECK(h.owed(SentState::kRead).at("bob").size() == 2);
+    // A message received again is known, and not shown twice.
+    CHECK(h.received("bob", "1"));
+}
+
+TEST_CASE("a sent message's state follows its receipts, and a late one never undoes a later state") {
+    test::TempDir dir;
+    auto h = open_history(dir / "messages.jsonl");
+    REQUIRE(h.append({{true, "bob", "a", 1, "hi"}, {true, "bob", "b", 2, "there"}, {true, "carol", "c", 3, "yo"}}).is_ok());
+    REQUIRE(h.append_receipts({{"bob", "r1", SentState::kRead, {"a"}}}).is_ok());
+    REQUIRE(h.append_receipts({{"bob", "r2", SentState::kDelivered, {"a", "b"}}}).is_ok());
+    CHECK(h.received("bob", "r2"));
+    auto sent = h.sent("bob");
+    REQUIRE(sent.is_ok());
+    REQUIRE(sent->size() == 2);
+    CHECK((*sent)[0].second == SentState::kRead);
+    CHECK((*sent)[1].second == SentState::kDelivered);
+    auto all = h.sent();
+    REQUIRE(all.is_ok());
+    CHECK(all->size() == 3);
+    CHECK(all->back().second == SentState::kStored);
+    // A receipt from someone else does not move bob's messages.
+    REQUIRE(h.append_receipts({{"carol", "r3", SentState::kRead, {"b"}}}).is_ok());
+    CHECK(h.sent("bob")->at(1).second == SentState::kDelivered);
+}
+
+TEST_CASE("a line torn by a crash is skipped, and the next one starts a line of its own") {
+    test::TempDir dir;
+    const auto file = dir / "messages.jsonl";
+    {
+        auto h = open_history(file);
+        REQUIRE(h.append({incoming("bob", "1", 1)}).is_ok());
+    }
+    std::ofstream(file, std::ios::app) << R"({"dir":"in","peer":"bob","id":"2","sen)";
+    {
+        auto h = open_history(file);
+        CHECK_FALSE(h.received("bob", "2"));
+        REQUIRE(h.append({incoming("bob", "3", 3)}).is_ok());
+    }
+    auto h = open_history(file);
+    CHECK(h.received("bob", "1"));
+    CHECK(h.received("bob", "3"));
+    CHECK(h.conversation("bob")->size() == 2);
+}
+
+TEST_CASE("content of every kind round-trips, and content out of shape is refused") {
+    for (const MessageContent& c : {MessageContent{"text", "hello", 5, {}}, MessageContent{"delivered", "", 6, {"a", "b"}},
+                                    MessageContent{"read", "", 7, {"a"}}}) {
+        auto back = decode_content(encode_content(c));
+        REQUIRE(back.is_ok());
+        CHECK(back->kind == c.kind);
+        CHECK(back->text == c.text);
+        CHECK(back->sent_ms == c.sent_ms);
+        CHECK(back->refs == c.refs);
+    }
+    for (const MessageContent& bad :
+         {MessageContent{"text", "hello", 5, {"a"}}, MessageContent{"read", "", 5, {}},
+          MessageContent{"delivered", "words", 5, {"a"}}, MessageContent{"shout", "x", 5, {}},
+          MessageContent{"read", "", 5, std::vector<std::string>(kMaxReceiptRefs + 1, "a")}}) {
+        CAPTURE(bad.kind);
+        CHECK(decode_content(encode_content(bad)).status().code() == Code::kCorruption);
+    }
+    const std::string good = encode_content({"delivered", "", 6, {"a", "b"}});
+    for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(decode_content(good.substr(0, cut)).is_ok());
+}
