@@ -112,7 +112,8 @@ public:
     Result<size_t> mark_read(const std::string& user_id);
     Result<std::vector<ChatMessage>> conversation(const std::string& user_id);
     // What this profile sent (to `user_id`, or to anyone), each with its
-    // state, after a receive that brings in the receipts waiting.
+    // state (expired: past the expiry the node gave, with no receipt),
+    // after a receive that brings in the receipts waiting.
     Result<std::vector<std::pair<ChatMessage, SentState>>> sent_messages(const std::string& user_id,
                                                                           std::vector<std::string>* problems = nullptr);
     // Receives until `on_received` returns false or no node is left: what
@@ -152,8 +153,9 @@ private:
                                    size_t& acked);
     // Sends the receipts of `state` owed (to `only`, or to everyone).
     Result<size_t> send_receipts(SentState state, const std::string& only = {});
-    // Encrypts `content` to `to` (starting a session if needed) and has it held.
-    Status send_content(const std::string& to, const std::string& id, const MessageContent& content);
+    // Encrypts `content` to `to` (starting a session if needed) and has it
+    // held. Returns when the holders drop it undelivered (0: not said).
+    Result<int64_t> send_content(const std::string& to, const std::string& id, const MessageContent& content);
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
     // The node in use failed: drop the connection and try it last from now on.

@@ -76,7 +76,7 @@ Status Client::publish_keys() {
     return (*e2e)->mark_published();
 }
 
-Status Client::send_content(const std::string& to, const std::string& id, const MessageContent& content) {
+Result<int64_t> Client::send_content(const std::string& to, const std::string& id, const MessageContent& content) {
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
@@ -96,11 +96,14 @@ Status Client::send_content(const std::string& to, const std::string& id, const 
     }
     auto envelope = (*e2e)->encrypt(to, encode_content(content));
     if (!envelope) return envelope.status();
-    return call("message.send", {{"to", to},
-                                 {"id", id},
-                                 {"body", std::move(envelope).value()},
-                                 {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(content.sent_ms, 0))}})
-        .status();
+    auto reply = call("message.send", {{"to", to},
+                                       {"id", id},
+                                       {"body", std::move(envelope).value()},
+                                       {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(content.sent_ms, 0))}});
+    if (!reply) return reply.status();
+    // When the holders drop it undelivered; unknown (0) from a node that does not say.
+    auto expires = reply->number("expires_ms");
+    return expires ? static_cast<int64_t>(std::min<uint64_t>(*expires, INT64_MAX)) : int64_t{0};
 }
 
 Result<ChatMessage> Client::send_message(const std::string& to, const std::string& text) {
@@ -111,7 +114,9 @@ Result<ChatMessage> Client::send_message(const std::string& to, const std::strin
     auto kept = history();
     if (!kept) return kept.status();
     ChatMessage m{true, to, new_message_id(), now_ms(), text};
-    DHTALK_TRY(send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}}));
+    auto expires = send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}});
+    if (!expires) return expires.status();
+    m.expires_ms = *expires;
     DHTALK_TRY((*kept)->append({m}));
     return m;
 }
@@ -124,7 +129,7 @@ Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
         if (!only.empty() && peer != only) continue;
         for (size_t at = 0; at < ids.size(); at += kMaxReceiptRefs) {
             const std::vector<std::string> chunk(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kMaxReceiptRefs));
-            DHTALK_TRY(send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk}));
+            DHTALK_TRY(send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk}).status());
             // Paid once stored: a crash before this line sends it again, and
             // the peer counts it once.
             DHTALK_TRY((*kept)->paid(peer, state, chunk));
@@ -315,7 +320,7 @@ Result<std::vector<std::pair<ChatMessage, SentState>>> Client::sent_messages(con
     if (!received) return received.status();
     auto kept = history();
     if (!kept) return kept.status();
-    return (*kept)->sent(user_id);
+    return (*kept)->sent(user_id, now_ms());
 }
 
 }  // namespace dhtalk::client

@@ -24,6 +24,7 @@ Json::Value to_json(const ChatMessage& m) {
     j["id"] = m.id;
     j["sent_ms"] = Json::Int64(m.sent_ms);
     j["text"] = m.text;
+    if (m.expires_ms) j["expires_ms"] = Json::Int64(m.expires_ms);
     return j;
 }
 
@@ -34,6 +35,7 @@ bool from_json(const Json::Value& j, ChatMessage& m) {
     m.id = j["id"].asString();
     m.sent_ms = j["sent_ms"].asInt64();
     m.text = j["text"].asString();
+    m.expires_ms = j["expires_ms"].isInt64() ? j["expires_ms"].asInt64() : 0;
     return true;
 }
 
@@ -52,7 +54,7 @@ std::vector<std::string> ids_of(const Json::Value& a) {
 }
 
 bool state_of(const std::string& name, SentState& s) {
-    for (SentState x : {SentState::kStored, SentState::kDelivered, SentState::kRead})
+    for (SentState x : {SentState::kDelivered, SentState::kRead})
         if (name == sent_state_name(x)) {
             s = x;
             return true;
@@ -69,6 +71,7 @@ const char* sent_state_name(SentState s) {
     case SentState::kStored: return "stored";
     case SentState::kDelivered: return "delivered";
     case SentState::kRead: return "read";
+    case SentState::kExpired: return "expired";
     }
     return "unknown";
 }
@@ -212,7 +215,7 @@ Result<std::vector<ChatMessage>> MessageHistory::conversation(const std::string&
     return out;
 }
 
-Result<std::vector<std::pair<ChatMessage, SentState>>> MessageHistory::sent(const std::string& peer) {
+Result<std::vector<std::pair<ChatMessage, SentState>>> MessageHistory::sent(const std::string& peer, int64_t now_ms) {
     std::vector<std::pair<ChatMessage, SentState>> out;
     std::map<std::pair<std::string, std::string>, SentState> states;
     DHTALK_TRY(read_all([&](const Json::Value& j) {
@@ -229,8 +232,10 @@ Result<std::vector<std::pair<ChatMessage, SentState>>> MessageHistory::sent(cons
             }
         }
     }));
-    for (auto& [m, state] : out)
+    for (auto& [m, state] : out) {
         if (auto it = states.find({m.peer, m.id}); it != states.end()) state = it->second;
+        else if (m.expires_ms && now_ms >= m.expires_ms) state = SentState::kExpired;  // dropped undelivered
+    }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first.sent_ms < b.first.sent_ms; });
     return out;
 }

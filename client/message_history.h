@@ -1,7 +1,7 @@
 #pragma once
 // MessageHistory: what a profile sent and received, in PROFILE/messages.jsonl:
 // an append-only log, one JSON object a line, of
-//   messages     {"dir":"in"|"out","peer","id","sent_ms","text"}
+//   messages     {"dir":"in"|"out","peer","id","sent_ms","text"[,"expires_ms"]}
 //   receipts     {"event":"receipt","peer","id","state","ids"}: the peer's
 //                client says it has ("delivered") or has shown ("read")
 //                these messages this profile sent
@@ -37,10 +37,12 @@ struct ChatMessage {
     std::string id;    // chosen by the sender's client
     int64_t sent_ms = 0;
     std::string text;
+    int64_t expires_ms = 0;  // sent: when the holders drop it undelivered (0: unknown)
 };
 
-// What a sent message became, as far as this profile knows.
-enum class SentState { kStored = 0, kDelivered = 1, kRead = 2 };
+// What a sent message became, as far as this profile knows: expired is a
+// stored message past its expiry that no receipt covers.
+enum class SentState { kStored = 0, kDelivered = 1, kRead = 2, kExpired = 3 };
 const char* sent_state_name(SentState s);
 
 // A receipt, as it travels: `state` of the messages `ids` the receiving
@@ -70,8 +72,9 @@ public:
 
     // The conversation with `peer`, in the order the messages were sent.
     Result<std::vector<ChatMessage>> conversation(const std::string& peer);
-    // What this profile sent (to `peer`, or to anyone), each with its state.
-    Result<std::vector<std::pair<ChatMessage, SentState>>> sent(const std::string& peer = {});
+    // What this profile sent (to `peer`, or to anyone), each with its state
+    // at `now_ms`.
+    Result<std::vector<std::pair<ChatMessage, SentState>>> sent(const std::string& peer, int64_t now_ms);
 
 private:
     explicit MessageHistory(std::filesystem::path file) : file_(std::move(file)) {}

@@ -62,6 +62,11 @@ Result<VCard> decode_vcard(std::string_view bytes) {
     });
 }
 
+bool PrivacyList::admits(const std::string& user) const {
+    if (std::find(blocked.begin(), blocked.end(), user) != blocked.end()) return false;
+    return !allow_only || std::find(allowed.begin(), allowed.end(), user) != allowed.end();
+}
+
 Result<std::string> encode_privacy(const PrivacyList& p) {
     for (const auto* list : {&p.blocked, &p.allowed}) {
         if (list->size() > kMaxPrivacyEntries)

@@ -46,6 +46,10 @@ struct PrivacyList {
     bool allow_only = false;            // true: only `allowed` users may see the user
     std::vector<std::string> blocked;   // user ids
     std::vector<std::string> allowed;   // user ids
+
+    // Whether the list lets `user` see this user's presence and reach them
+    // with messages: not blocked, and allowed in allow-only mode.
+    bool admits(const std::string& user) const;
 };
 // kInvalidArgument when a list is too long or holds a malformed user id.
 Result<std::string> encode_privacy(const PrivacyList& p);

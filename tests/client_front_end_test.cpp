@@ -362,3 +362,47 @@ TEST_CASE("a sender over its rate of messages is told so, and what it sent befor
     REQUIRE(held.is_ok());
     CHECK(held->list("messages").value().size() == accepted);
 }
+
+TEST_CASE("a message from a sender the recipient's privacy list refuses never reaches the recipient, and its sender cannot tell") {
+    TestNode n;
+    auto alice = n.user("alice", "+15555245554");
+    auto bob = n.user("bob", "+15555245555");
+    auto carol = n.user("carol", "+15555245556");
+    const std::string to_bob = bob->profile().user_id;
+    const std::string alice_id = alice->profile().user_id, carol_id = carol->profile().user_id;
+    auto send = [&](client::Client& c, const std::string& id) {
+        return c.call("message.send", {{"to", to_bob}, {"id", id}, {"body", std::string("ciphertext")}, {"sent_ms", uint64_t{1}}});
+    };
+    auto senders = [&] {
+        std::vector<std::string> out;
+        auto r = bob->call("inbox.fetch", {});
+        REQUIRE_MESSAGE(r.is_ok(), r.status().to_string());
+        const auto messages = r->list("messages").value();
+        for (const auto& bytes : messages) {
+            auto m = decode_inbox_message(bytes);
+            REQUIRE_MESSAGE(m.is_ok(), m.status().to_string());
+            out.push_back(m->sender);
+        }
+        return out;
+    };
+    auto privacy = [&](bool allow_only, std::vector<std::string> blocked, std::vector<std::string> allowed) {
+        REQUIRE(bob->call("privacy.set", {{"allow_only", allow_only}, {"blocked", blocked}, {"allowed", allowed}}).is_ok());
+    };
+
+    // Bob blocks Alice: her message is "stored" as any other, and never handed to him.
+    privacy(false, {alice_id}, {});
+    REQUIRE(send(*alice, "a1").is_ok());
+    REQUIRE(send(*carol, "c1").is_ok());
+    CHECK(senders() == std::vector<std::string>{carol_id});
+    // It is gone, not waiting: unblocked, he still never gets it.
+    privacy(false, {}, {});
+    CHECK(senders() == std::vector<std::string>{carol_id});
+
+    // Allow-only: only the allowed reach him.
+    privacy(true, {}, {carol_id});
+    REQUIRE(send(*alice, "a2").is_ok());
+    REQUIRE(send(*carol, "c2").is_ok());
+    const auto got = senders();
+    CHECK(std::count(got.begin(), got.end(), alice_id) == 0);
+    CHECK(std::count(got.begin(), got.end(), carol_id) == 2);
+}

@@ -58,18 +58,36 @@ TEST_CASE("a sent message's state follows its receipts, and a late one never und
     REQUIRE(h.append_receipts({{"bob", "r1", SentState::kRead, {"a"}}}).is_ok());
     REQUIRE(h.append_receipts({{"bob", "r2", SentState::kDelivered, {"a", "b"}}}).is_ok());
     CHECK(h.received("bob", "r2"));
-    auto sent = h.sent("bob");
+    auto sent = h.sent("bob", 100);
     REQUIRE(sent.is_ok());
     REQUIRE(sent->size() == 2);
     CHECK((*sent)[0].second == SentState::kRead);
     CHECK((*sent)[1].second == SentState::kDelivered);
-    auto all = h.sent();
+    auto all = h.sent({}, 100);
     REQUIRE(all.is_ok());
     CHECK(all->size() == 3);
     CHECK(all->back().second == SentState::kStored);
     // A receipt from someone else does not move bob's messages.
     REQUIRE(h.append_receipts({{"carol", "r3", SentState::kRead, {"b"}}}).is_ok());
-    CHECK(h.sent("bob")->at(1).second == SentState::kDelivered);
+    CHECK(h.sent("bob", 100)->at(1).second == SentState::kDelivered);
+}
+
+TEST_CASE("a sent message past its expiry with no receipt is expired; a receipt outranks the expiry") {
+    test::TempDir dir;
+    auto h = open_history(dir / "messages.jsonl");
+    REQUIRE(h.append({{true, "bob", "a", 1, "hi", 1000}, {true, "bob", "b", 2, "there", 1000}, {true, "bob", "c", 3, "?", 0}}).is_ok());
+    REQUIRE(h.append_receipts({{"bob", "r1", SentState::kDelivered, {"b"}}}).is_ok());
+    auto before = h.sent("bob", 999);
+    REQUIRE(before.is_ok());
+    CHECK(before->at(0).second == SentState::kStored);
+    auto after = h.sent("bob", 1000);
+    REQUIRE(after.is_ok());
+    CHECK(after->at(0).second == SentState::kExpired);
+    CHECK(after->at(1).second == SentState::kDelivered);
+    CHECK(after->at(2).second == SentState::kStored);  // no expiry known
+    // The expiry is kept with the message.
+    auto again = open_history(dir / "messages.jsonl");
+    CHECK(again.sent("bob", 5000)->at(0).first.expires_ms == 1000);
 }
 
 TEST_CASE("a line torn by a crash is skipped, and the next one starts a line of its own") {

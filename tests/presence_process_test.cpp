@@ -117,9 +117,15 @@ TEST_CASE("two users on two nodes watch each other; a block stops the flow; a ki
     CHECK_FALSE(saw(dir / "bob-watch.out", "busy", "hidden"));
     CHECK(c.status_json()["presence_received"].asUInt64() == 0);
 
-    // Bob's node is killed: Alice sees him go unavailable, with his last-seen time.
+    // Bob's node is killed: Alice sees him go unavailable, with his last-seen
+    // time. Only a line printed after the kill counts: her watch may have
+    // begun with Bob unavailable, before his own watch logged him in.
+    const size_t before = seen(dir / "alice-watch.out").size();
     b.process->signal(SIGKILL);
-    CHECK(test::wait_until([&] { return saw(dir / "alice-watch.out", "unavailable"); }, 60s));
+    CHECK(test::wait_until([&] {
+        const auto lines = seen(dir / "alice-watch.out");
+        return lines.size() > before && lines.back()["show"].asString() == "unavailable";
+    }, 60s));
     auto last = seen(dir / "alice-watch.out").back();
     CHECK(last["show"].asString() == "unavailable");
     CHECK(last["last_seen_ms"].asUInt64() > 0);

@@ -135,6 +135,7 @@ int sent(const std::vector<std::string>& positional, client::Client& c, bool jso
         if (json) {
             Json::Value j = message_json(m);
             j["state"] = client::sent_state_name(state);
+            if (m.expires_ms) j["expires_ms"] = Json::Int64(m.expires_ms);
             std::cout << json::to_compact(j) << "\n";
         } else {
             std::cout << client::sent_state_name(state) << "  " << message_line(m) << "\n";

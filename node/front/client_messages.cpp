@@ -39,9 +39,12 @@ void ClientService::send_message(const ClientSession& s, const ClientFrame& f, C
     m.id = std::move(id).value();
     m.sent_ms = static_cast<int64_t>(std::min<uint64_t>(*sent_ms, INT64_MAX));
     m.body = std::move(body).value();
+    m.expires_ms = inbox_.expiry_from_now();
     const std::string message_id = m.id;
-    inbox_.send(std::move(m), [reply, message_id](const Status& st) {
-        reply(st ? ClientFrame::reply_to(0, {{"id", message_id}, {"stored", true}}) : ClientFrame::error_reply(0, st));
+    const auto expires_ms = static_cast<uint64_t>(m.expires_ms);
+    inbox_.send(std::move(m), [reply, message_id, expires_ms](const Status& st) {
+        reply(st ? ClientFrame::reply_to(0, {{"id", message_id}, {"stored", true}, {"expires_ms", expires_ms}})
+                 : ClientFrame::error_reply(0, st));
     });
 }
 
@@ -54,8 +57,16 @@ void ClientService::fetch_inbox(const ClientSession& s, const ClientFrame& f, Cl
         if (!m) return fail(m.status());
         max = std::clamp<uint64_t>(*m, 1, kMaxInboxBatch);
     }
-    inbox_.fetch(s.user->user_id, max, [reply](Result<std::vector<InboxMessage>> found) {
+    const std::string user = s.user->user_id;
+    inbox_.fetch(user, max, [this, user, reply](Result<std::vector<InboxMessage>> found) {
         if (!found) return reply(ClientFrame::error_reply(0, found.status()));
+        // A refused sender's messages go without a trace: deleted at the
+        // holders, as if the recipient had them (the sender cannot tell).
+        if (auto refused = refused_by_privacy(user, *found); !refused.empty()) {
+            std::vector<MessageRef> drop;
+            for (const auto& m : refused) drop.push_back({m.sender, m.id});
+            inbox_.acknowledge(user, std::move(drop), [](const Status&) {});  // else dropped at the next fetch
+        }
         // As many as fit in one frame; the client asks again for the rest.
         std::vector<std::string> encoded;
         size_t bytes = 0;
@@ -96,8 +107,22 @@ void ClientService::follow_inbox(const ClientSession& s, const ClientFrame& f, C
     inbox_.follow(s.user->user_id, [reply](const Status&) { reply(ClientFrame::reply_to(0)); });
 }
 
-void ClientService::deliver_messages(const std::string& recipient, const std::vector<InboxMessage>& messages) {
+std::vector<InboxMessage> ClientService::refused_by_privacy(const std::string& recipient,
+                                                            std::vector<InboxMessage>& messages) {
+    std::vector<InboxMessage> refused;
+    std::lock_guard lock(sessions_mutex_);
+    auto list = privacy_of_.find(recipient);
+    if (list == privacy_of_.end()) return refused;
+    auto kept = std::stable_partition(messages.begin(), messages.end(),
+                                      [&](const InboxMessage& m) { return list->second.admits(m.sender); });
+    refused.assign(std::make_move_iterator(kept), std::make_move_iterator(messages.end()));
+    messages.erase(kept, messages.end());
+    return refused;
+}
+
+void ClientService::deliver_messages(const std::string& recipient, std::vector<InboxMessage> messages) {
     if (!push_) return;
+    refused_by_privacy(recipient, messages);  // the next fetch deletes them
     std::vector<uint64_t> to;
     {
         std::lock_guard lock(sessions_mutex_);

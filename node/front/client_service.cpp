@@ -264,7 +264,12 @@ void ClientService::set_privacy(const ClientSession& s, const ClientFrame& f, Cl
     list.allow_only = *allow_only;
     list.blocked = std::move(blocked).value();
     list.allowed = std::move(allowed).value();
-    // Held for presence only, in memory: the client gives it on every login.
+    // Held in memory only, while the user is online here: the client gives
+    // it on every login.
+    {
+        std::lock_guard lock(sessions_mutex_);
+        if (sessions_of_.count(s.user->user_id)) privacy_of_[s.user->user_id] = list;
+    }
     if (presence_) presence_->set_privacy(s.user->user_id, list);
     reply(ClientFrame::reply_to(0));
 }
@@ -287,7 +292,7 @@ FrameParams presence_params(const Presence& p) {
 }  // namespace
 
 void ClientService::opened(const ClientSession& s) {
-    if (!s.user || !presence_) return;
+    if (!s.user) return;
     bool first;
     {
         std::lock_guard lock(sessions_mutex_);
@@ -295,7 +300,7 @@ void ClientService::opened(const ClientSession& s) {
         first = sessions.empty();
         sessions.insert(s.id);
     }
-    if (!first) return;
+    if (!first || !presence_) return;
     // The first session makes the user available; its presence goes to
     // nobody until the client gives its privacy list (privacy.set).
     presence_->login(s.user->user_id);
@@ -312,7 +317,6 @@ void ClientService::closed(const ClientSession& s) {
         }
     }
     if (followed) inbox_.unfollow(s.user->user_id);
-    if (!presence_) return;
     std::set<std::string> watched;
     bool last;
     {
@@ -324,8 +328,12 @@ void ClientService::closed(const ClientSession& s) {
         auto it = sessions_of_.find(s.user->user_id);
         if (it != sessions_of_.end()) it->second.erase(s.id);
         last = it != sessions_of_.end() && it->second.empty();
-        if (last) sessions_of_.erase(it);
+        if (last) {
+            sessions_of_.erase(it);
+            privacy_of_.erase(s.user->user_id);  // the next login gives it again
+        }
     }
+    if (!presence_) return;
     for (const auto& target : watched) presence_->unwatch(s.user->user_id, target);
     if (last) presence_->logout(s.user->user_id);  // dropping the connection makes the user unavailable
 }

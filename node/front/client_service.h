@@ -113,7 +113,10 @@ private:
     void acknowledge_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void follow_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // New messages for a local user: pushed to each of the user's sessions that follow the inbox.
-    void deliver_messages(const std::string& recipient, const std::vector<InboxMessage>& messages);
+    void deliver_messages(const std::string& recipient, std::vector<InboxMessage> messages);
+    // Removes from `messages` those the recipient's privacy list refuses, and
+    // returns them: a blocked sender's message never reaches the client.
+    std::vector<InboxMessage> refused_by_privacy(const std::string& recipient, std::vector<InboxMessage>& messages);
     static Status need_login(const ClientSession& s);
     void publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
                  std::function<void(bool)> done);
@@ -141,6 +144,10 @@ private:
     std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
     std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
     std::map<std::string, std::set<uint64_t>> inbox_followers_;  // guarded by sessions_mutex_: user -> sessions that follow
+    // guarded by sessions_mutex_: the privacy list each logged-in user's
+    // client gave (privacy.set), while one of the user's sessions is open.
+    // Applied to presence and to the messages handed to the user.
+    std::map<std::string, PrivacyList> privacy_of_;
 
     // Last: destroyed first, their workers stopped while what they call is whole.
     InboxService inbox_;

@@ -61,7 +61,7 @@ bool InboxService::post(std::function<void()> job, const std::function<void(Stat
 }
 
 void InboxService::send(InboxMessage m, Done done) {
-    m.expires_ms = to_unix_millis(clock_.wall_now()) + duration_cast<milliseconds>(config_.ttl).count();
+    if (m.expires_ms == 0) m.expires_ms = expiry_from_now();
     if (Status ok = check_inbox_message(m, config_.limits.max_message_bytes); !ok) return done(ok);
     auto job = [this, m = std::move(m), done] {
         const Holders holders = holders_of(m.recipient, SIZE_MAX);
@@ -97,6 +97,10 @@ void InboxService::send(InboxMessage m, Done done) {
         done(Status::ok());
     };
     post(std::move(job), done);
+}
+
+int64_t InboxService::expiry_from_now() const {
+    return to_unix_millis(clock_.wall_now()) + duration_cast<milliseconds>(config_.ttl).count();
 }
 
 void InboxService::fetch(const std::string& recipient, size_t max, Fetched done) {

@@ -76,9 +76,12 @@ public:
     // holds every inbox itself. Set before the first request.
     void attach_members(std::function<std::vector<InboxPeer>()> members) { members_ = std::move(members); }
 
-    // Has `m` held (its expiry is set here): done(ok) once enough holders
-    // have it on disk, else why not. A retry of the same message is safe.
+    // Has `m` held (its expiry, unless set, is expiry_from_now()): done(ok)
+    // once enough holders have it on disk, else why not. A retry of the same
+    // message is safe.
     void send(InboxMessage m, Done done);
+    // When a message sent now expires: the configured time to live from now.
+    int64_t expiry_from_now() const;
     // Up to `max` of `recipient`'s messages from the holders that answer,
     // each once, by sender and then id.
     void fetch(const std::string& recipient, size_t max, Fetched done);

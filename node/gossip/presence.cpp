@@ -63,10 +63,7 @@ std::vector<std::string> PresenceChannel::allowed(const Local& l, const std::set
     std::vector<std::string> out;
     if (!l.privacy_known) return out;  // nobody, until the user's list is here
     for (const auto& w : watchers) {
-        if (std::find(l.privacy.blocked.begin(), l.privacy.blocked.end(), w) != l.privacy.blocked.end()) continue;
-        if (l.privacy.allow_only &&
-            std::find(l.privacy.allowed.begin(), l.privacy.allowed.end(), w) == l.privacy.allowed.end())
-            continue;
+        if (!l.privacy.admits(w)) continue;
         out.push_back(w);
         if (out.size() == kMaxWatchersPerEntry) break;
     }
