@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,18 @@ public:
     // after a receive that brings in the receipts waiting.
     Result<std::vector<std::pair<ChatMessage, SentState>>> sent_messages(const std::string& user_id,
                                                                           std::vector<std::string>* problems = nullptr);
+    // A contact's key as their published bundle has it, and who vouched for it.
+    struct ContactKey {
+        bool changed = false;         // it was not the key this profile had seen
+        std::string issuer_node_id;   // the member that issued the certificate signing the bundle
+        int64_t issued_s = 0;         // when (Unix seconds)
+    };
+    // Accepts the key `user_id` publishes now as theirs: after a key change
+    // (a new phone, or someone else), which sending and receiving refuse
+    // until the user checks with the contact and accepts it. Messages under
+    // the new key then open, and the next message starts a new session.
+    Result<ContactKey> trust_key(const std::string& user_id);
+
     // Receives until `on_received` returns false or no node is left: what
     // waits first, then what the node pushes as it comes (the inbox
     // followed), with a fetch now and then in case a push was lost. Fails
@@ -153,6 +166,8 @@ private:
                                    size_t& acked);
     // Sends the receipts of `state` owed (to `only`, or to everyone).
     Result<size_t> send_receipts(SentState state, const std::string& only = {});
+    // The user's bundle from their record, and the record's certificate.
+    Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> bundle_of(const std::string& user_id);
     // Encrypts `content` to `to` (starting a session if needed) and has it
     // held. Returns when the holders drop it undelivered (0: not said).
     Result<int64_t> send_content(const std::string& to, const std::string& id, const MessageContent& content);
@@ -170,6 +185,7 @@ private:
     std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use
     std::string scheme_ = "kontalk-sha1";
     std::unique_ptr<EndToEnd> e2e_;
+    std::set<std::string> keys_checked_;  // contacts whose published key this process compared with the one seen
     std::optional<MessageHistory> history_;
 };
 

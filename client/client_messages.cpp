@@ -82,17 +82,23 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
     // The recipient checks our identity key against our published bundle.
     if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());
-    if (!(*e2e)->has_session(to)) {
-        auto record = fetch(RecordType::kPreKeys, to);
-        if (!record) {
-            if (record.status().code() == Code::kNotFound)
-                return Status::not_found("no such user, or the user has not published keys for messages yet (" +
-                                         record.status().message() + ")");
-            return record.status();
+    const bool has_session = (*e2e)->has_session(to);
+    // Once a process, the recipient's published key is compared with the one
+    // seen before: a changed key is shown before anything is encrypted to it.
+    if (!has_session || !keys_checked_.count(to)) {
+        auto bundle = bundle_of(to);
+        if (!bundle && !has_session) return bundle.status();
+        if (bundle) {
+            auto seen = (*e2e)->contact_key(to);
+            if (seen && *seen != bundle->first.identity_key)
+                return Status::denied(to + " has a new key, in a certificate node " +
+                                      bundle->second.issuer_node_id.substr(0, 16) + " issued at " +
+                                      std::to_string(bundle->second.not_before_s) +
+                                      " (Unix time): a new phone, or someone else. Check with them, then accept it "
+                                      "with 'dhtalk trust " + to + "'");
+            if (!has_session) DHTALK_TRY((*e2e)->start_session(to, bundle->first));
+            keys_checked_.insert(to);
         }
-        auto bundle = decode_pre_key_bundle(record->record.body);
-        if (!bundle) return Status::corruption("the keys " + to + " published are malformed: " + bundle.status().message());
-        DHTALK_TRY((*e2e)->start_session(to, *bundle));
     }
     auto envelope = (*e2e)->encrypt(to, encode_content(content));
     if (!envelope) return envelope.status();
@@ -104,6 +110,33 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     // When the holders drop it undelivered; unknown (0) from a node that does not say.
     auto expires = reply->number("expires_ms");
     return expires ? static_cast<int64_t>(std::min<uint64_t>(*expires, INT64_MAX)) : int64_t{0};
+}
+
+Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> Client::bundle_of(const std::string& user_id) {
+    auto record = fetch(RecordType::kPreKeys, user_id);
+    if (!record) {
+        if (record.status().code() == Code::kNotFound)
+            return Status::not_found("no such user, or the user has not published keys for messages yet (" +
+                                     record.status().message() + ")");
+        return record.status();
+    }
+    auto bundle = decode_pre_key_bundle(record->record.body);
+    if (!bundle) return Status::corruption("the keys " + user_id + " published are malformed: " + bundle.status().message());
+    return std::pair{std::move(bundle).value(), record->certificate_info};
+}
+
+Result<Client::ContactKey> Client::trust_key(const std::string& user_id) {
+    auto e2e = end_to_end();
+    if (!e2e) return e2e.status();
+    auto bundle = bundle_of(user_id);
+    if (!bundle) return bundle.status();
+    ContactKey out{false, bundle->second.issuer_node_id, bundle->second.not_before_s};
+    auto seen = (*e2e)->contact_key(user_id);
+    if (seen && *seen == bundle->first.identity_key) return out;
+    out.changed = seen.has_value();
+    DHTALK_TRY((*e2e)->accept_contact_key(user_id, bundle->first.identity_key));
+    keys_checked_.insert(user_id);
+    return out;
 }
 
 Result<ChatMessage> Client::send_message(const std::string& to, const std::string& text) {
@@ -171,17 +204,22 @@ Status Client::open_message(const std::string& encoded, Received& out, std::vect
     if (claimed->has_value() && !(*e2e)->contact_key(m->sender)) {
         // The first message from this sender: its identity key must be the
         // one the sender published, or anyone could speak for them.
-        auto record = fetch(RecordType::kPreKeys, m->sender);
-        if (!record) {
-            acks.pop_back();
-            return Status::unavailable("cannot check the key of " + what + " yet: " + record.status().message());
+        auto bundle = bundle_of(m->sender);
+        if (!bundle) {
+            acks.pop_back();  // it waits: "not found" may be the network's miss
+            return Status::unavailable("cannot check the key of " + what + " yet: " + bundle.status().message());
         }
-        auto bundle = decode_pre_key_bundle(record->record.body);
-        if (!bundle || bundle->identity_key != **claimed)
+        if (bundle->first.identity_key != **claimed)
             return Status::denied(what + " claims a key the sender never published: not shown");
     }
     auto plain = (*e2e)->decrypt(m->sender, m->body);
     if (!plain) {
+        if (plain.status().code() == Code::kPermissionDenied) {
+            // A key change: the message waits in the inbox until the user accepts the key.
+            acks.pop_back();
+            return Status::denied(what + " comes under a new key; it waits until you check with them and accept "
+                                  "it ('dhtalk trust " + m->sender + "')");
+        }
         if (transient(plain.status())) acks.pop_back();
         return Status(plain.status().code(), what + " cannot be opened: " + plain.status().message());
     }

@@ -260,6 +260,11 @@ Status EndToEnd::start_session(const std::string& user_id, const PreKeyBundle& b
     return Status::ok();
 }
 
+Status EndToEnd::accept_contact_key(const std::string& user_id, const std::string& key) {
+    for (int32_t device : store_.session_devices(user_id)) DHTALK_TRY(store_.delete_session(user_id, device));
+    return store_.save_contact_key(user_id, key);
+}
+
 Result<std::string> EndToEnd::encrypt(const std::string& user_id, std::string_view plaintext) {
     auto address = address_of(user_id);
     session_cipher* cipher = nullptr;

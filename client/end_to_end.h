@@ -71,6 +71,10 @@ public:
 
     // The identity key saved for a contact (first seen), if any.
     std::optional<std::string> contact_key(const std::string& user_id) const { return store_.contact_key(user_id); }
+    // Accepts `key` as the contact's identity key from now on (the user saw
+    // the change): the sessions under the old key end, and the next message
+    // either way starts a new one.
+    Status accept_contact_key(const std::string& user_id, const std::string& key);
 
 private:
     explicit EndToEnd(std::filesystem::path dir);

@@ -272,3 +272,45 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     }
     CHECK(found_in_files(bob, secret));  // his history
 }
+
+TEST_CASE("a contact's new key is shown before anything is encrypted to it, and their messages wait until it is accepted") {
+    Network net;
+    net.found();
+    const auto alice = net.dir / "alice", bob = net.dir / "bob", bob_new_phone = net.dir / "bob-new-phone";
+    register_user(net, alice, "+15555245554", net.ra.client_port);
+    register_user(net, bob, "+15555245555", net.rb.client_port);
+    auto r = user(alice, {"send", "+15555245555", "before"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    r = user(bob, {"inbox"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("before") != std::string::npos);
+
+    // Bob registers his number again on a new phone: a new key.
+    register_user(net, bob_new_phone, "+15555245555", net.rc.client_port);
+    r = user(alice, {"send", "+15555245555", "after"}, {net.ra.client_port}, net.dir.path());
+    CHECK(r.status == 1);
+    CHECK(r.err.find("has a new key") != std::string::npos);
+    CHECK(r.err.find("dhtalk trust") != std::string::npos);
+
+    // His first message from the new phone waits in her inbox, not shown, not lost.
+    r = user(bob_new_phone, {"send", "+15555245554", "from my new phone"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    r = user(alice, {"inbox"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("from my new phone") == std::string::npos);
+    CHECK(r.err.find("new key") != std::string::npos);
+
+    // She checks with him and accepts it: his message opens, hers goes through.
+    r = user(alice, {"trust", "+15555245555", "--json"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["changed"].asBool());
+    CHECK(json_of(r)["issuer"].asString() == net.rc.node_id);
+    r = user(alice, {"inbox"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("from my new phone") != std::string::npos);
+    r = user(alice, {"send", "+15555245555", "after"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    r = user(bob_new_phone, {"inbox"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("after") != std::string::npos);
+}

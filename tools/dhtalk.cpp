@@ -28,6 +28,7 @@ const char* kUsage =
     "  read       tell a user you read their messages\n"
     "  sent       your sent messages and what became of them (stored, delivered, read)\n"
     "  history    the conversation with a user, from this profile\n"
+    "  trust      accept a contact's new key (sending and receiving refuse a changed key until then)\n"
     "  status     print a running node's status (--json for scripts)\n"
     "  admin      vote in the trusted network: pending, approve, reject, ban\n\n"
     "Run 'dhtalk COMMAND --help' for a command's options.\n"

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <iterator>
+#include <optional>
 
 #include <json/json.h>
 
@@ -28,6 +29,21 @@ std::string message_line(const client::ChatMessage& m) {
 // Exit status 2 for what the user can correct, 1 for the rest.
 int failed(const std::string& command, const Status& s) {
     return fail(command, s.code() == Code::kInvalidArgument ? 2 : 1, s.message());
+}
+
+// The one user a command names (+NUMBER or USER_ID); none after printing why.
+std::optional<std::string> the_user(const std::string& command, const std::vector<std::string>& positional,
+                                    client::Client& c) {
+    if (positional.size() != 1) {
+        fail(command, 2, "give one +NUMBER or USER_ID");
+        return std::nullopt;
+    }
+    auto id = c.user_id_of(positional[0]);
+    if (!id) {
+        fail(command, 2, id.status().message());
+        return std::nullopt;
+    }
+    return *id;
 }
 
 int send(const std::vector<std::string>& positional, client::Client& c, bool json) {
@@ -103,9 +119,8 @@ int inbox(client::Client& c, bool json) {
 }
 
 int read(const std::vector<std::string>& positional, client::Client& c, bool json) {
-    if (positional.size() != 1) return fail("read", 2, "give one +NUMBER or USER_ID");
-    auto peer = c.user_id_of(positional[0]);
-    if (!peer) return fail("read", 2, peer.status().message());
+    auto peer = the_user("read", positional, c);
+    if (!peer) return 2;
     auto covered = c.mark_read(*peer);
     if (!covered) return failed("read", covered.status());
     if (json) {
@@ -115,6 +130,26 @@ int read(const std::vector<std::string>& positional, client::Client& c, bool jso
         std::cout << json::to_compact(j) << "\n";
     } else {
         std::cout << "told " << *peer << " you read " << *covered << (*covered == 1 ? " message\n" : " messages\n");
+    }
+    return 0;
+}
+
+int trust(const std::vector<std::string>& positional, client::Client& c, bool json) {
+    auto peer = the_user("trust", positional, c);
+    if (!peer) return 2;
+    auto key = c.trust_key(*peer);
+    if (!key) return failed("trust", key.status());
+    if (json) {
+        Json::Value j(Json::objectValue);
+        j["user_id"] = *peer;
+        j["changed"] = key->changed;
+        j["issuer"] = key->issuer_node_id;
+        j["issued_s"] = Json::Int64(key->issued_s);
+        std::cout << json::to_compact(j) << "\n";
+    } else {
+        std::cout << (key->changed ? "accepted the new key of " : "the key of ") << *peer
+                  << (key->changed ? "" : " is the one you had") << ": certificate issued by node "
+                  << key->issuer_node_id.substr(0, 16) << " at " << key->issued_s << " (Unix time)\n";
     }
     return 0;
 }
@@ -145,9 +180,8 @@ int sent(const std::vector<std::string>& positional, client::Client& c, bool jso
 }
 
 int history(const std::vector<std::string>& positional, client::Client& c, bool json) {
-    if (positional.size() != 1) return fail("history", 2, "give one +NUMBER or USER_ID");
-    auto peer = c.user_id_of(positional[0]);
-    if (!peer) return fail("history", 2, peer.status().message());
+    auto peer = the_user("history", positional, c);
+    if (!peer) return 2;
     auto messages = c.conversation(*peer);
     if (!messages) return failed("history", messages.status());
     for (const auto& m : *messages) std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << "\n";
@@ -166,6 +200,7 @@ int run_message_command(const std::string& command, const std::vector<std::strin
     if (command == "history") return history(positional, c, options.json);
     if (command == "read") return read(positional, c, options.json);
     if (command == "sent") return sent(positional, c, options.json);
+    if (command == "trust") return trust(positional, c, options.json);
     return fail(command, 2, "unknown command");
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The `dhtalk` commands about messages: send, inbox, read, sent and history
+// The `dhtalk` commands about messages: send, inbox, read, sent, history and trust
 // (docs/messaging.md). Parsed with the other user commands
 // (user_commands.h); each returns the process exit status.
 
