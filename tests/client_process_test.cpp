@@ -68,16 +68,19 @@ struct Network {
         for (auto* v : voters) REQUIRE(v->cli({"admin", "approve", r.node_id}).status == 0);
         REQUIRE(test::wait_until([&] { return n.status_json()["standing"].asString() == "member"; }, 30s));
     }
-    // Stops every node, then starts them again on the same data directories.
+    // Stops every node, then starts them again on the same data directories
+    // and peer ports (where the roster says the members are).
     void restart_all() {
         for (auto* n : {a.get(), b.get(), c.get()}) n->process->signal(SIGTERM);
         for (auto* n : {a.get(), b.get(), c.get()}) REQUIRE(n->process->wait(20s) == std::optional<int>(0));
-        a = std::make_unique<test::NodeProcess>(dir / "a", kFast);
+        auto same_port = [](const RuntimeInfo& r) {
+            return test::with({"--dht-port", std::to_string(r.peer_port)}, kFast);
+        };
+        a = std::make_unique<test::NodeProcess>(dir / "a", same_port(ra));
         ra = a->wait_ready();
-        // Ports are chosen anew, so the others bootstrap through a.
         const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
-        b = std::make_unique<test::NodeProcess>(dir / "b", test::with({"--bootstrap", bootstrap}, kFast));
-        c = std::make_unique<test::NodeProcess>(dir / "c", test::with({"--bootstrap", bootstrap}, kFast));
+        b = std::make_unique<test::NodeProcess>(dir / "b", test::with({"--bootstrap", bootstrap}, same_port(rb)));
+        c = std::make_unique<test::NodeProcess>(dir / "c", test::with({"--bootstrap", bootstrap}, same_port(rc)));
         rb = b->wait_ready();
         rc = c->wait_ready();
         REQUIRE(test::wait_until([&] { return a->status_json()["peers_ipv4"].asUInt() >= 2; }, 30s));
@@ -273,7 +276,7 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     CHECK(found_in_files(bob, secret));  // his history
 }
 
-TEST_CASE("a contact's new key is shown before anything is encrypted to it, and their messages wait until it is accepted") {
+TEST_CASE("a contact's new key is shown before anything is encrypted to it, their messages wait until it is accepted, and a waiting message survives a restart of the whole network") {
     Network net;
     net.found();
     const auto alice = net.dir / "alice", bob = net.dir / "bob", bob_new_phone = net.dir / "bob-new-phone";
@@ -313,4 +316,12 @@ TEST_CASE("a contact's new key is shown before anything is encrypted to it, and 
     r = user(bob_new_phone, {"inbox"}, {net.rc.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("after") != std::string::npos);
+
+    // A message waiting for him survives a restart of the whole network.
+    r = user(alice, {"send", "+15555245555", "across a restart"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    net.restart_all();
+    r = user(bob_new_phone, {"inbox"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("across a restart") != std::string::npos);
 }

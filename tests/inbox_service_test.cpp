@@ -168,6 +168,19 @@ TEST_CASE("a holder that cannot be reached is stood in for, and too few holders 
     CHECK(refused.message().find("held by 1 of the 2") != std::string::npos);
 }
 
+TEST_CASE("a fetch that reaches no holder is an error, not an empty inbox") {
+    InboxNetwork n;
+    const auto holders = n.ranked("bob");
+    REQUIRE(sent_via(*holders[2], held_message("m1")).is_ok());
+    // Both holders up but out of reach (not declared dead): only the member
+    // asking would answer, and it holds nothing of Bob's.
+    holders[0]->peers->stop();
+    holders[1]->peers->stop();
+    auto got = fetched(*holders[2], "bob");
+    CHECK(got.status().code() == Code::kUnavailable);
+    CHECK(got.status().message().find("no holder of this inbox answered") != std::string::npos);
+}
+
 TEST_CASE("a holder's bounds reach the sender, and nothing it holds is lost") {
     InboxNetwork n;
     InboxConfig c;

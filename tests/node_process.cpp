@@ -1,5 +1,7 @@
 #include "tests/node_process.h"
 
+#include <algorithm>
+
 #include <fstream>
 
 #include <atomic>
@@ -25,7 +27,9 @@ NodeProcess::NodeProcess(const std::filesystem::path& dir, std::vector<std::stri
     scratch_ = dir.parent_path() / (dir.filename().string() + "-run" + std::to_string(g_instances++));
     std::filesystem::create_directories(scratch_);
     std::vector<std::string> argv{node_bin(), "--data-dir", dir.string(), "--bind", "127.0.0.1",
-                                  "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind", "127.0.0.1", "--persist-interval", "1"};
+                                  "--http-port", "0", "--client-port", "0", "--client-bind", "127.0.0.1", "--persist-interval", "1"};
+    // Any free port, unless the test gives one (to restart a member where the roster knows it).
+    if (std::find(args.begin(), args.end(), "--dht-port") == args.end()) argv.insert(argv.end(), {"--dht-port", "0"});
     argv.insert(argv.end(), args.begin(), args.end());
     process = std::make_unique<Process>(argv, scratch_ / "out.log", scratch_ / "err.log");
 }

@@ -27,7 +27,9 @@ std::string verification_code(const std::vector<std::filesystem::path>& data_dir
 
 class NodeProcess {
 public:
-    // Starts dhtalk-node with the data directory, loopback binding, and `args`.
+    // Starts dhtalk-node with the data directory, loopback binding, and `args`
+    // (the ports the system chooses, the DHT's and peer service's unless
+    // `args` gives --dht-port).
     NodeProcess(const std::filesystem::path& data_dir, std::vector<std::string> args);
 
     // Waits for this process's runtime.json; fails the test if it never comes.

@@ -107,9 +107,11 @@ void InboxService::fetch(const std::string& recipient, size_t max, Fetched done)
     max = std::min(max, kMaxInboxBatch);
     auto job = [this, recipient, max, done] {
         std::map<std::pair<std::string, std::string>, InboxMessage> found;  // (sender, id): each once
-        size_t answered = 0;
+        bool holder_answered = false;  // one of the first `needed`: where messages are held
         Status last = Status::unavailable("no inbox holder can be reached");
-        for (const auto& peer : holders_of(recipient, kFetchFrom).live) {
+        const Holders holders = holders_of(recipient, kFetchFrom);
+        for (size_t rank = 0; rank < holders.live.size(); ++rank) {
+            const InboxPeer& peer = holders.live[rank];
             Result<std::vector<InboxMessage>> got = Status::internal("unset");
             if (peer.node_id == self_) {
                 got = pending_here(recipient, max);
@@ -127,11 +129,13 @@ void InboxService::fetch(const std::string& recipient, size_t max, Fetched done)
                 last = got.status();
                 continue;
             }
-            answered++;
+            holder_answered = holder_answered || rank < holders.needed;
             for (auto& m : *got)
                 if (m.recipient == recipient) found.emplace(std::make_pair(m.sender, m.id), std::move(m));
         }
-        if (answered == 0) return done(last);
+        // Only stand-ins answered: an empty answer would claim an empty inbox.
+        if (!holder_answered)
+            return done(Status::unavailable("no holder of this inbox answered (" + last.message() + "): try again"));
         std::vector<InboxMessage> out;
         for (auto& [key, m] : found) {
             if (out.size() == max) break;
