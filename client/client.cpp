@@ -274,6 +274,7 @@ Status Client::verify(const std::string& code) {
 }
 
 void Client::demote_current_node() {
+    if (!connection_) return;  // already dropped (a call failed over and found no node)
     auto it = std::find(options_.nodes.begin(), options_.nodes.end(), connection_->endpoint());
     if (it != options_.nodes.end()) std::rotate(it, it + 1, options_.nodes.end());
     connection_.reset();

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
 #include "client/client_connection.h"
@@ -156,6 +157,13 @@ private:
     uint64_t next_sequence();
     Result<EndToEnd*> end_to_end();
     Result<MessageHistory*> history();
+    // Several processes may use one profile (`inbox --follow` beside `send`):
+    // each step that reads and writes the end-to-end state or the history
+    // holds PROFILE/messages.lock, and reads the history again under it.
+    Result<FileLock> lock_messages();
+    // receive_messages() and publish_keys() for a caller that holds the lock.
+    Result<Received> receive_locked(std::vector<std::string>* problems);
+    Status publish_keys_locked();
     // Opens one message from the inbox; kept in `out` when it is new, and
     // its acknowledgement in `acks`.
     Status open_message(const std::string& encoded, Received& out, std::vector<std::string>& acks);

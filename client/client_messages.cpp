@@ -33,11 +33,6 @@ std::string new_message_id() {
 
 int64_t now_ms() { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); }
 
-// Failures worth trying again later: the message stays in the inbox.
-bool transient(const Status& s) {
-    return s.code() == Code::kUnavailable || s.code() == Code::kTimeout || s.code() == Code::kIoError;
-}
-
 }  // namespace
 
 Client::~Client() = default;
@@ -52,6 +47,14 @@ Result<EndToEnd*> Client::end_to_end() {
     return e2e_.get();
 }
 
+Result<FileLock> Client::lock_messages() {
+    DHTALK_TRY(ensure_private_dir(profile_.dir));
+    auto lock = FileLock::wait(profile_.dir / "messages.lock");
+    if (!lock) return lock.status();
+    history_.reset();  // another process may have added to it
+    return lock;
+}
+
 Result<MessageHistory*> Client::history() {
     if (!history_) {
         auto h = MessageHistory::open(profile_.dir / "messages.jsonl");
@@ -62,6 +65,12 @@ Result<MessageHistory*> Client::history() {
 }
 
 Status Client::publish_keys() {
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
+    return publish_keys_locked();
+}
+
+Status Client::publish_keys_locked() {
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     auto bundle = (*e2e)->bundle();
@@ -81,7 +90,7 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     if (!e2e) return e2e.status();
     if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
     // The recipient checks our identity key against our published bundle.
-    if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());
+    if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys_locked());
     const bool has_session = (*e2e)->has_session(to);
     // Once a process, the recipient's published key is compared with the one
     // seen before: a changed key is shown before anything is encrypted to it.
@@ -126,6 +135,8 @@ Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> Client::bundle_of(c
 }
 
 Result<Client::ContactKey> Client::trust_key(const std::string& user_id) {
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     auto bundle = bundle_of(user_id);
@@ -144,6 +155,8 @@ Result<ChatMessage> Client::send_message(const std::string& to, const std::strin
     if (text.size() > kMaxTextBytes)
         return Status::invalid("the message is " + std::to_string(text.size()) + " bytes, over the " +
                                std::to_string(kMaxTextBytes) + " a message holds");
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
     auto kept = history();
     if (!kept) return kept.status();
     ChatMessage m{true, to, new_message_id(), now_ms(), text};
@@ -158,27 +171,38 @@ Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
     auto kept = history();
     if (!kept) return kept.status();
     size_t covered = 0;
+    Status first_failure = Status::ok();
     for (const auto& [peer, ids] : (*kept)->owed(state)) {
         if (!only.empty() && peer != only) continue;
         for (size_t at = 0; at < ids.size(); at += kMaxReceiptRefs) {
             const std::vector<std::string> chunk(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kMaxReceiptRefs));
-            DHTALK_TRY(send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk}).status());
+            auto sent = send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk});
+            if (!sent) {
+                // Owed still; one peer's trouble (a new key) holds up no other's.
+                if (first_failure) first_failure = sent.status();
+                break;
+            }
             // Paid once stored: a crash before this line sends it again, and
             // the peer counts it once.
             DHTALK_TRY((*kept)->paid(peer, state, chunk));
             covered += chunk.size();
         }
     }
+    if (!first_failure) return first_failure;
     return covered;
 }
 
 Result<size_t> Client::mark_read(const std::string& user_id) {
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
     auto delivered = send_receipts(SentState::kDelivered, user_id);  // read implies it; kept in order
     if (!delivered) return delivered.status();
     return send_receipts(SentState::kRead, user_id);
 }
 
 Status Client::mark_shown(const std::vector<ChatMessage>& messages) {
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
     auto kept = history();
     if (!kept) return kept.status();
     return (*kept)->mark_shown(messages);
@@ -212,26 +236,40 @@ Status Client::open_message(const std::string& encoded, Received& out, std::vect
         if (bundle->first.identity_key != **claimed)
             return Status::denied(what + " claims a key the sender never published: not shown");
     }
-    auto plain = (*e2e)->decrypt(m->sender, m->body);
-    if (!plain) {
-        if (plain.status().code() == Code::kPermissionDenied) {
+    // Kept in the history from inside the decryption, before the ratchet's
+    // new state is saved: a crash between the two opens the message again.
+    Status malformed = Status::ok();
+    Status opened = (*e2e)->decrypt(m->sender, m->body, [&](const std::string& plain) -> Status {
+        auto content = decode_content(plain);
+        if (!content) {
+            malformed = Status::corruption(what + " holds malformed content: " + content.status().message());
+            return Status::ok();  // its message key is spent either way
+        }
+        if (content->kind == "text") {
+            ChatMessage chat{false, m->sender, m->id, content->sent_ms, content->text};
+            DHTALK_TRY((*kept)->append({chat}));
+            out.messages.push_back(std::move(chat));
+        } else {
+            Receipt r{m->sender, m->id, content->kind == "read" ? SentState::kRead : SentState::kDelivered,
+                      std::move(content->refs)};
+            DHTALK_TRY((*kept)->append_receipts({r}));
+            out.receipts.push_back(std::move(r));
+        }
+        return Status::ok();
+    });
+    if (!opened) {
+        if (opened.code() == Code::kPermissionDenied) {
             // A key change: the message waits in the inbox until the user accepts the key.
             acks.pop_back();
             return Status::denied(what + " comes under a new key; it waits until you check with them and accept "
                                   "it ('dhtalk trust " + m->sender + "')");
         }
-        if (transient(plain.status())) acks.pop_back();
-        return Status(plain.status().code(), what + " cannot be opened: " + plain.status().message());
+        // Forged or damaged: acknowledged, so that it goes. Anything else (a
+        // disk, memory) is this client's trouble: the message waits.
+        if (opened.code() != Code::kCorruption) acks.pop_back();
+        return Status(opened.code(), what + " cannot be opened: " + opened.message());
     }
-    auto content = decode_content(*plain);
-    if (!content) return Status::corruption(what + " holds malformed content: " + content.status().message());
-    if (content->kind == "text") {
-        out.messages.push_back(ChatMessage{false, m->sender, m->id, content->sent_ms, content->text});
-    } else {
-        out.receipts.push_back(Receipt{m->sender, m->id,
-                                       content->kind == "read" ? SentState::kRead : SentState::kDelivered,
-                                       std::move(content->refs)});
-    }
+    if (!malformed) return malformed;
     return Status::ok();
 }
 
@@ -243,9 +281,7 @@ Result<Client::Received> Client::take_messages(const std::vector<std::string>& e
     std::vector<std::string> acks;
     for (const auto& e : encoded)
         if (Status s = open_message(e, fresh, acks); !s && problems) problems->push_back(s.message());
-    // Kept before acknowledged: a crash between the two shows nothing twice.
-    DHTALK_TRY((*kept)->append(fresh.messages));
-    DHTALK_TRY((*kept)->append_receipts(fresh.receipts));
+    // Each was kept as it was opened, before it is acknowledged here.
     acked = acks.size();
     if (!acks.empty()) {
         auto reply = call("inbox.ack", {{"messages", acks}});
@@ -260,6 +296,12 @@ Result<Client::Received> Client::take_messages(const std::vector<std::string>& e
 }
 
 Result<Client::Received> Client::receive_messages(std::vector<std::string>* problems) {
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
+    return receive_locked(problems);
+}
+
+Result<Client::Received> Client::receive_locked(std::vector<std::string>* problems) {
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     auto kept = history();
@@ -274,12 +316,14 @@ Result<Client::Received> Client::receive_messages(std::vector<std::string>* prob
         auto fresh = take_messages(*encoded, problems, acked);
         if (!fresh) return fresh.status();
         received.receipts.insert(received.receipts.end(), fresh->receipts.begin(), fresh->receipts.end());
-        if (encoded->size() < kFetchBatch || acked == 0) break;
+        // Again while a fetch brought something and freed room; the node cuts
+        // a reply at about 1 MiB, so a short one is no sign of the end.
+        if (encoded->empty() || acked == 0) break;
     }
     // Receipts owed from an earlier run that could not send them.
     if (auto sent = send_receipts(SentState::kDelivered); !sent && problems)
         problems->push_back("delivery receipts wait for the next try: " + sent.status().message());
-    if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys());  // replaces the one-time pre-keys senders used
+    if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys_locked());  // replaces the one-time pre-keys senders used
     received.messages = (*kept)->unshown();
     std::stable_sort(received.messages.begin(), received.messages.end(), [](const ChatMessage& a, const ChatMessage& b) {
         return std::tie(a.sent_ms, a.id) < std::tie(b.sent_ms, b.id);
@@ -307,8 +351,12 @@ Status Client::follow_messages(const std::function<bool(const Received&)>& on_re
         if (caught_up.code() == Code::kAlreadyExists) return Status::ok();
         if (!caught_up) return caught_up;
         on_following(node());
+        // Pushes come on the session that followed; a call that fails over
+        // to another node (an acknowledgement, a fetch) must follow again there.
+        const ClientConnection* followed_on = connection_.get();
         auto next_fetch = steady_clock::now() + kFollowFetchInterval;
         for (;;) {
+            if (!connection_ || connection_.get() != followed_on) break;
             auto frame = connection_->receive(seconds(20));
             if (!frame) {
                 if (frame.status().code() == Code::kTimeout) {
@@ -338,7 +386,13 @@ Status Client::follow_messages(const std::function<bool(const Received&)>& on_re
             }
             std::vector<std::string> problems;
             size_t acked = 0;
-            auto fresh = take_messages({*encoded}, &problems, acked);
+            Result<Received> fresh = Status::internal("unset");
+            {
+                // Let go before the callback, which marks them shown under it.
+                auto lock = lock_messages();
+                if (!lock) return lock.status();
+                fresh = take_messages({*encoded}, &problems, acked);
+            }
             for (const auto& p : problems) on_problem(p);
             if (!fresh) return fresh.status();
             if ((!fresh->messages.empty() || !fresh->receipts.empty()) && !on_received(*fresh)) return Status::ok();
@@ -354,7 +408,9 @@ Result<std::vector<ChatMessage>> Client::conversation(const std::string& user_id
 
 Result<std::vector<std::pair<ChatMessage, SentState>>> Client::sent_messages(const std::string& user_id,
                                                                               std::vector<std::string>* problems) {
-    auto received = receive_messages(problems);  // the receipts waiting; new messages stay unshown
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
+    auto received = receive_locked(problems);  // the receipts waiting; new messages stay unshown
     if (!received) return received.status();
     auto kept = history();
     if (!kept) return kept.status();

@@ -297,30 +297,63 @@ Result<std::optional<std::string>> EndToEnd::claimed_identity(std::string_view e
     return std::optional<std::string>(serialize(pre_key_signal_message_get_identity_key(message.get())));
 }
 
-Result<std::string> EndToEnd::decrypt(const std::string& user_id, std::string_view envelope) {
+namespace {
+
+// What the decryption callback needs: the caller's `keep`, and its failure.
+struct KeepContext {
+    const std::function<Status(const std::string&)>* keep;
+    Status failure;
+};
+
+// Below the library's own codes: the callback's failure is ours.
+constexpr int kKeepFailed = SG_ERR_MINIMUM - 1;
+
+int keep_plaintext(session_cipher*, signal_buffer* plaintext, void* context) {
+    auto& k = *static_cast<KeepContext*>(context);
+    k.failure = (*k.keep)(std::string(reinterpret_cast<const char*>(signal_buffer_const_data(plaintext)),
+                                      signal_buffer_len(plaintext)));
+    return k.failure ? SG_SUCCESS : kKeepFailed;
+}
+
+}  // namespace
+
+Status EndToEnd::decrypt(const std::string& user_id, std::string_view envelope,
+                         const std::function<Status(const std::string&)>& keep) {
     auto e = open_envelope(envelope);
     if (!e) return e.status();
     auto address = address_of(user_id);
     session_cipher* cipher = nullptr;
     if (int rc = session_cipher_create(&cipher, store_context_, &address, context_->get()); rc != 0)
         return failed(rc, "cannot decrypt");
+    session_cipher_set_decryption_callback(cipher, keep_plaintext);
+    KeepContext context{&keep, Status::ok()};
     Buffer plaintext;
     int rc = 0;
     if (e->kind == kPreKeyMessage) {
         Ref<pre_key_signal_message> message;
         rc = pre_key_signal_message_deserialize(message.out(), data_of(e->ciphertext), e->ciphertext.size(),
                                                 context_->get());
-        if (rc == 0) rc = session_cipher_decrypt_pre_key_signal_message(cipher, message.get(), nullptr, plaintext.out());
+        if (rc == 0) rc = session_cipher_decrypt_pre_key_signal_message(cipher, message.get(), &context, plaintext.out());
     } else {
         Ref<signal_message> message;
         rc = signal_message_deserialize(message.out(), data_of(e->ciphertext), e->ciphertext.size(), context_->get());
-        if (rc == 0) rc = session_cipher_decrypt_signal_message(cipher, message.get(), nullptr, plaintext.out());
+        if (rc == 0) rc = session_cipher_decrypt_signal_message(cipher, message.get(), &context, plaintext.out());
     }
     session_cipher_free(cipher);
+    if (rc == kKeepFailed) return context.failure;
     if (rc == SG_ERR_UNTRUSTED_IDENTITY)
         return Status::denied("a message from " + user_id + " under a key that is not the one this profile saw before");
     if (rc != 0) return failed(rc, "cannot decrypt a message from " + user_id);
-    return plaintext.bytes();
+    return Status::ok();
+}
+
+Result<std::string> EndToEnd::decrypt(const std::string& user_id, std::string_view envelope) {
+    std::string out;
+    DHTALK_TRY(decrypt(user_id, envelope, [&](const std::string& plaintext) {
+        out = plaintext;
+        return Status::ok();
+    }));
+    return out;
 }
 
 }  // namespace dhtalk::client

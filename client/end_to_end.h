@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,8 +66,15 @@ public:
     // sender's identity key as it claims it, to be checked against their
     // bundle. None for other envelopes; kCorruption for a malformed one.
     Result<std::optional<std::string>> claimed_identity(std::string_view envelope);
-    // The plaintext of an envelope from `user_id`. kCorruption for a
-    // malformed or forged one, kPermissionDenied for an untrusted key.
+    // Opens an envelope from `user_id` and hands its plaintext to `keep`
+    // before the session's new state is saved: if `keep` fails, the state is
+    // not saved, and the same envelope opens again later. (Saved first, a
+    // crash before the plaintext is kept would lose the message: the ratchet
+    // refuses a message key twice.) kCorruption for a malformed or forged
+    // envelope, kPermissionDenied for an untrusted key, else keep's failure.
+    Status decrypt(const std::string& user_id, std::string_view envelope,
+                   const std::function<Status(const std::string& plaintext)>& keep);
+    // The plaintext alone (tests).
     Result<std::string> decrypt(const std::string& user_id, std::string_view envelope);
 
     // The identity key saved for a contact (first seen), if any.

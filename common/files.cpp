@@ -95,6 +95,21 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& path) {
     return FileLock(fd);
 }
 
+Result<FileLock> FileLock::wait(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::io_error(errno_text("cannot open lock file", path));
+    int rc;
+    do rc = ::flock(fd, LOCK_EX);
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        const int err = errno;
+        ::close(fd);
+        errno = err;
+        return Status::io_error(errno_text("cannot lock", path));
+    }
+    return FileLock(fd);
+}
+
 FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {

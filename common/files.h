@@ -28,6 +28,8 @@ Status ensure_private_dir(const std::filesystem::path& dir);
 class FileLock {
 public:
     static Result<FileLock> acquire(const std::filesystem::path& path);
+    // The same, waiting for another holder to let go.
+    static Result<FileLock> wait(const std::filesystem::path& path);
     FileLock(FileLock&& other) noexcept;
     FileLock& operator=(FileLock&& other) noexcept;
     FileLock(const FileLock&) = delete;

@@ -157,3 +157,28 @@ TEST_CASE("two senders who pick the same one-time pre-key both reach the recipie
     CHECK(decrypt(*bob, kAlice, encrypt(*alice, kBob, "from alice")) == "from alice");
     CHECK(decrypt(*bob, kCarol, encrypt(*carol, kBob, "from carol")) == "from carol");
 }
+
+TEST_CASE("a message whose plaintext could not be kept opens again: the ratchet moves on only after it is kept") {
+    test::TempDir dir;
+    auto alice = open_state(dir / "alice");
+    auto bob = open_state(dir / "bob");
+    REQUIRE(alice->start_session(kBob, bundle_of(*bob)).is_ok());
+    const std::string first = encrypt(*alice, kBob, "first");
+    // The disk is full, say, when Bob's client would keep it.
+    Status full = bob->decrypt(kAlice, first, [](const std::string&) { return Status::io_error("no space left"); });
+    CHECK(full.code() == Code::kIoError);
+    // Fetched again, it opens; and once kept, a third try is a replay.
+    std::string kept;
+    REQUIRE(bob->decrypt(kAlice, first, [&](const std::string& p) {
+                   kept = p;
+                   return Status::ok();
+               }).is_ok());
+    CHECK(kept == "first");
+    CHECK(bob->decrypt(kAlice, first).status().code() == Code::kCorruption);
+    // The same for a message on an established session.
+    CHECK(decrypt(*alice, kBob, encrypt(*bob, kAlice, "reply")) == "reply");
+    const std::string second = encrypt(*alice, kBob, "second");
+    CHECK(bob->decrypt(kAlice, second, [](const std::string&) { return Status::io_error("no space left"); }).code() ==
+          Code::kIoError);
+    CHECK(decrypt(*bob, kAlice, second) == "second");
+}

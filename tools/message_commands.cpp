@@ -1,5 +1,6 @@
 #include "tools/message_commands.h"
 
+#include <cstdio>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -22,8 +23,26 @@ Json::Value message_json(const client::ChatMessage& m) {
     return j;
 }
 
+// Another user's text, safe for a terminal and for reading line by line:
+// control characters (a newline that would forge a line, an escape
+// sequence) are shown as \xNN.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c < 0x20 || c == 0x7f) {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
 std::string message_line(const client::ChatMessage& m) {
-    return std::string(m.outgoing ? "to " : "from ") + m.peer + "  " + std::to_string(m.sent_ms / 1000) + "  " + m.text;
+    return std::string(m.outgoing ? "to " : "from ") + m.peer + "  " + std::to_string(m.sent_ms / 1000) + "  " +
+           printable(m.text);
 }
 
 // Exit status 2 for what the user can correct, 1 for the rest.

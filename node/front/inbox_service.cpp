@@ -36,7 +36,12 @@ InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& ident
       clock_(clock),
       net_(net),
       inbox_(store, config_.limits),
-      worker_(drivers, "inbox-peers", config_.max_queued) {}
+      worker_(drivers, "inbox-peers", config_.max_queued) {
+    const size_t senders = std::max<size_t>(config_.senders, 1);
+    for (size_t i = 0; i < senders; ++i)
+        send_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-send-" + std::to_string(i),
+                                                         config_.max_queued / senders + 1));
+}
 
 InboxService::Holders InboxService::holders_of(const std::string& recipient, size_t max) const {
     // One look at the members for both answers: the list is built anew each time.
@@ -96,7 +101,9 @@ void InboxService::send(InboxMessage m, Done done) {
                                             "): try again"));
         done(Status::ok());
     };
-    post(std::move(job), done);
+    // Spread over the send workers: a full one refuses, as a full queue does.
+    Worker& sender = *send_workers_[next_sender_++ % send_workers_.size()];
+    if (!sender.post(std::move(job))) done(Status::busy("this node is passing on too many messages: try again shortly"));
 }
 
 int64_t InboxService::expiry_from_now() const {
@@ -241,17 +248,26 @@ void InboxService::renew_follows() {
     {
         std::lock_guard lock(follow_mutex_);
         const SteadyTime now = clock_.now();
-        if (now < next_renewal_) return;
+        if (now < next_renewal_ || renewing_) return;  // one at a time: a slow holder must not pile them up
         next_renewal_ = now + config_.follow_lease / 3;
         for (const auto& [recipient, sessions] : following_) recipients.push_back(recipient);
+        renewing_ = !recipients.empty();
         // As a holder: forget followers whose lease ran out.
         for (auto it = followers_.begin(); it != followers_.end();) {
             std::erase_if(it->second, [&](const auto& f) { return f.second <= now; });
             it = it->second.empty() ? followers_.erase(it) : std::next(it);
         }
     }
-    if (!recipients.empty())
-        static_cast<void>(worker_.post([this, recipients] { register_follows(recipients); }));  // full: next time
+    if (recipients.empty()) return;
+    auto job = [this, recipients] {
+        register_follows(recipients);
+        std::lock_guard lock(follow_mutex_);
+        renewing_ = false;
+    };
+    if (!worker_.post(std::move(job))) {
+        std::lock_guard lock(follow_mutex_);
+        renewing_ = false;  // a full queue: next time
+    }
 }
 
 void InboxService::register_follows(const std::vector<std::string>& recipients) {

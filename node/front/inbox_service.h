@@ -14,10 +14,13 @@
 //     renews), and each holder passes every new message for the recipient
 //     on to it (deliver), which hands it to the sessions. Both holders pass
 //     it on; this node hands each message over once.
-// Requests to other members run on a worker of its own, so callers never
+// Requests to other members run on workers of its own, so callers never
 // wait on the network; `done` runs there (or at once for what needs no
-// other member). Thread-safe.
+// other member). Sends are spread over several workers (InboxConfig::
+// senders): each waits on the holders' synced writes, and holders sync
+// concurrent writes together. Thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -52,7 +55,8 @@ struct InboxConfig {
     std::chrono::hours ttl{24 * 7};  // a message not acknowledged by then is dropped
     // A request sent further than this from the holder's clock is refused.
     std::chrono::seconds max_skew{300};
-    size_t max_queued = 1024;  // requests waiting for the worker
+    size_t max_queued = 1024;  // requests waiting for the workers, all together
+    size_t senders = 8;        // workers that have messages held, each one message at a time
     // How long a holder passes messages on to a node that follows an inbox
     // without hearing from it again; the node renews at a third of it.
     std::chrono::seconds follow_lease{60};
@@ -107,7 +111,10 @@ public:
     void expire_later() { static_cast<void>(worker_.post([this] { expire(); })); }  // a full queue: next time
     InboxStore::Usage held() const { return inbox_.total(); }
     // Ends the worker; later requests fail.
-    void stop() { worker_.stop(); }
+    void stop() {
+        for (auto& w : send_workers_) w->stop();
+        worker_.stop();
+    }
 
     // InboxHandler: a request from another member.
     Result<std::string> on_inbox_request(std::string_view request) override;
@@ -150,8 +157,12 @@ private:
     std::deque<std::string> handed_over_;  // guarded: the latest messages delivered here (RECIPIENT/SENDER/ID), oldest first
     std::set<std::string> handed_over_set_;  // guarded: the same, to look up
     SteadyTime next_renewal_{};  // guarded
+    bool renewing_ = false;      // guarded: a renewal job is queued or running (one at a time)
 
-    Worker worker_;  // last: stopped first, while what its jobs use is whole
+    std::atomic<size_t> next_sender_{0};
+    // Last: stopped first, while what their jobs use is whole.
+    std::vector<std::unique_ptr<Worker>> send_workers_;
+    Worker worker_;
 };
 
 }  // namespace dhtalk
