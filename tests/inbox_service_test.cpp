@@ -3,7 +3,9 @@
 // member and deleted everywhere once acknowledged; a holder that cannot be
 // reached is stood in for; requests a holder cannot trust, and answers the
 // asking member cannot, are refused.
+#include <atomic>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "crypto/node_identity.h"
@@ -202,6 +204,63 @@ TEST_CASE("a holder's bounds reach the sender, and nothing it holds is lost") {
     CHECK(holders[0]->inbox->held().messages == 1);
     CHECK(holders[1]->inbox->held().messages == 1);
     CHECK(fetched(n.a, "bob")->front().id == "m1");
+}
+
+TEST_CASE("many messages sent at once are held in batches: each where it belongs, and a bound refuses only its own") {
+    InboxNetwork n;
+    InboxConfig c;
+    c.network_id = kInboxNetwork;
+    c.limits.max_messages_per_pair = 5;
+    for (TestHolder* m : {&n.a, &n.b, &n.c}) {
+        m->inbox = std::make_unique<InboxService>(c, m->identity, m->store, m->clock, m->drivers, tcp_peer_net());
+        m->inbox->attach_members([&] { return n.members; });
+        m->peers->attach_inbox(m->inbox.get());
+    }
+    // 8 messages to each of 20 recipients, all at once through one member:
+    // 5 of each fit the bound per sender and recipient, 3 do not.
+    std::mutex mutex;
+    std::map<std::string, std::pair<int, int>> outcome;  // recipient -> (stored, refused over the bound)
+    std::atomic<int> answered{0};
+    for (int r = 0; r < 20; ++r)
+        for (int k = 0; k < 8; ++k) {
+            const std::string recipient = "user" + std::to_string(r);
+            InboxMessage m = held_message("m" + std::to_string(k), recipient);
+            n.a.inbox->send(std::move(m), [&, recipient](Status s) {
+                std::lock_guard lock(mutex);
+                if (s) outcome[recipient].first++;
+                else if (s.code() == Code::kResourceExhausted) outcome[recipient].second++;
+                answered++;
+            });
+        }
+    REQUIRE(test::wait_until([&] { return answered.load() == 160; }, 30s));
+    for (int r = 0; r < 20; ++r) {
+        const std::string recipient = "user" + std::to_string(r);
+        CAPTURE(recipient);
+        CHECK(outcome[recipient] == std::pair{5, 3});
+        // Fetched through another member: what was said stored is there.
+        auto got = fetched(n.b, recipient);
+        REQUIRE(got.is_ok());
+        CHECK(got->size() == 5);
+    }
+}
+
+TEST_CASE("a hold request may carry messages to several recipients; other requests may not") {
+    test::TempDir dir;
+    TestHolder from(dir, "from"), to(dir, "to");
+    InboxRequest hold = inbox_request(from, to, InboxRequest::Kind::kHold);
+    hold.recipient = "";
+    InboxMessage other = hold.messages[0];
+    other.recipient = "carol";
+    hold.messages.push_back(other);
+    auto decoded = decode_inbox_request(encode(hold));
+    REQUIRE(decoded.is_ok());
+    CHECK(decoded->messages.size() == 2);
+    InboxRequest fetch = inbox_request(from, to, InboxRequest::Kind::kFetch);
+    fetch.recipient = "";
+    CHECK_FALSE(decode_inbox_request(encode(fetch)).is_ok());
+    InboxRequest named = inbox_request(from, to, InboxRequest::Kind::kHold);
+    named.messages.push_back(other);  // to carol, in a hold for bob
+    CHECK_FALSE(decode_inbox_request(encode(named)).is_ok());
 }
 
 TEST_CASE("a holder refuses requests it cannot trust, and answers each good one signed") {

@@ -92,10 +92,12 @@ Result<InboxRequest> decode_inbox_request(std::string_view bytes) {
         r.sent_ms = f.sint();
         if (r.sent_ms < 0) f.fail("a time since 1970");
         r.recipient = f.str(kMaxInboxIdBytes);
-        if (!is_inbox_id(r.recipient)) f.fail("a user id");
+        // A hold may carry messages to several recipients, with none named.
+        const bool mixed = r.kind == InboxRequest::Kind::kHold && r.recipient.empty();
+        if (!mixed && !is_inbox_id(r.recipient)) f.fail("a user id");
         r.messages = read_messages(f);
         for (const auto& m : r.messages)
-            if (m.recipient != r.recipient) throw DecodeError{"inbox request: a message to another recipient"};
+            if (!mixed && m.recipient != r.recipient) throw DecodeError{"inbox request: a message to another recipient"};
         for (const auto& a : f.array(kMaxInboxBatch)) {
             Fields ref(a, 2, "inbox request: an acknowledgement");
             MessageRef m{ref.str(kMaxInboxIdBytes), ref.str(kMaxInboxIdBytes)};

@@ -6,7 +6,8 @@
 //
 //   request  [kind, network_id, from, to, sent_ms, recipient, messages, acks, max]
 //     hold   messages: one or more encoded messages (net/inbox_message.h), all
-//            to `recipient`, for `to` to hold on disk
+//            to `recipient`, or to several when `recipient` is empty, for `to`
+//            to hold on disk; the answer's messages are those it refused
 //     fetch  up to `max` of the messages `to` holds for `recipient`
 //     ack    acks: [[sender, id], ...] that `recipient`'s client has: delete them
 //     follow `recipient` has a session at `from` that wants messages pushed:
@@ -14,7 +15,9 @@
 //     deliver messages: new messages for `recipient`, whose session `to` hosts
 //   answer   [network_id, from, request_digest, code, message, messages]
 //            code and message: the holder's answer as a Status (a hold is ok
-//            once every message is on its disk); messages: what a fetch found
+//            once every message is on its disk); messages: what a fetch found,
+//            or the messages of a hold that it refused (over a bound), the
+//            others being on its disk
 //
 // The decoders bound every field and check no signature: the holder checks
 // the request's against `from`'s fast key, and the asking member the

@@ -65,47 +65,6 @@ bool InboxService::post(std::function<void()> job, const std::function<void(Stat
     return false;
 }
 
-void InboxService::send(InboxMessage m, Done done) {
-    if (m.expires_ms == 0) m.expires_ms = expiry_from_now();
-    if (Status ok = check_inbox_message(m, config_.limits.max_message_bytes); !ok) return done(ok);
-    auto job = [this, m = std::move(m), done] {
-        const Holders holders = holders_of(m.recipient, SIZE_MAX);
-        const size_t needed = holders.needed;
-        size_t held = 0;
-        Status last = Status::unavailable("no inbox holder of the recipient can be reached");
-        for (const auto& peer : holders.live) {
-            if (held == needed) break;
-            if (peer.node_id == self_) {
-                std::vector<InboxMessage> fresh;
-                Status here = hold_here({m}, &fresh);
-                if (!here) return done(here);  // a bound or a disk: another holder would refuse alike
-                pass_on(m.recipient, fresh);
-                held++;
-                continue;
-            }
-            InboxRequest r;
-            r.kind = InboxRequest::Kind::kHold;
-            r.recipient = m.recipient;
-            r.messages = {m};
-            auto answer = ask(peer, std::move(r));
-            if (!answer) {
-                last = answer.status();
-                continue;  // not heard: the next member stands in
-            }
-            if (Status st = answer->status(); !st) return done(st);
-            held++;
-        }
-        if (held < needed)
-            return done(Status::unavailable("the message is held by " + std::to_string(held) + " of the " +
-                                            std::to_string(needed) + " nodes it needs (" + last.message() +
-                                            "): try again"));
-        done(Status::ok());
-    };
-    // Spread over the send workers: a full one refuses, as a full queue does.
-    Worker& sender = *send_workers_[next_sender_++ % send_workers_.size()];
-    if (!sender.post(std::move(job))) done(Status::busy("this node is passing on too many messages: try again shortly"));
-}
-
 int64_t InboxService::expiry_from_now() const {
     return to_unix_millis(clock_.wall_now()) + duration_cast<milliseconds>(config_.ttl).count();
 }
@@ -200,14 +159,30 @@ size_t InboxService::expire() {
     return dropped;
 }
 
-Status InboxService::hold_here(const std::vector<InboxMessage>& messages, std::vector<InboxMessage>* fresh) {
+Status InboxService::hold_here(const std::vector<InboxMessage>& messages, std::vector<InboxMessage>* fresh,
+                               std::vector<InboxMessage>* refused) {
+    Status first_refusal = Status::ok();
     for (const auto& m : messages) {
         auto held = inbox_.hold(m);
-        if (!held) return held.status();
+        if (!held) {
+            if (first_refusal) first_refusal = held.status();
+            if (refused) refused->push_back(m);
+            continue;  // a bound for this one; the others go on
+        }
         if (fresh && *held == InboxStore::Held::kNew) fresh->push_back(m);
     }
-    // On disk before anyone hears "held".
-    return inbox_.sync();
+    // On disk before anyone hears "held": one sync for them all.
+    if (Status synced = inbox_.sync(); !synced) {
+        if (refused) *refused = messages;  // none of them is safe
+        if (fresh) fresh->clear();
+        return synced;
+    }
+    if (fresh) {
+        std::map<std::string, std::vector<InboxMessage>> by_recipient;
+        for (auto& m : *fresh) by_recipient[m.recipient].push_back(m);
+        for (const auto& [recipient, new_ones] : by_recipient) pass_on(recipient, new_ones);
+    }
+    return first_refusal;
 }
 
 Result<std::vector<InboxMessage>> InboxService::pending_here(const std::string& recipient, size_t max) const {
@@ -396,9 +371,9 @@ Result<std::string> InboxService::on_inbox_request(std::string_view bytes) {
     Status answer;
     switch (r->kind) {
     case InboxRequest::Kind::kHold: {
-        std::vector<InboxMessage> fresh;
-        answer = hold_here(r->messages, &fresh);
-        if (answer) pass_on(r->recipient, fresh);  // after it is on disk
+        std::vector<InboxMessage> fresh, refused;
+        answer = hold_here(r->messages, &fresh, &refused);  // passes the new ones on, once on disk
+        if (!answer) a.messages = std::move(refused);        // the others are held
         break;
     }
     case InboxRequest::Kind::kFollow:

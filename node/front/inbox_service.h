@@ -16,9 +16,10 @@
 //     it on; this node hands each message over once.
 // Requests to other members run on workers of its own, so callers never
 // wait on the network; `done` runs there (or at once for what needs no
-// other member). Sends are spread over several workers (InboxConfig::
-// senders): each waits on the holders' synced writes, and holders sync
-// concurrent writes together. Thread-safe.
+// other member). Messages to send wait in one queue, and each of several
+// send workers (InboxConfig::senders) has up to a batch at a time held: the
+// messages for one member in one request, synced once (inbox_send.cpp).
+// Thread-safe.
 
 #include <atomic>
 #include <chrono>
@@ -55,8 +56,8 @@ struct InboxConfig {
     std::chrono::hours ttl{24 * 7};  // a message not acknowledged by then is dropped
     // A request sent further than this from the holder's clock is refused.
     std::chrono::seconds max_skew{300};
-    size_t max_queued = 1024;  // requests waiting for the workers, all together
-    size_t senders = 8;        // workers that have messages held, each one message at a time
+    size_t max_queued = 1024;  // messages waiting to be held, and requests waiting for the worker
+    size_t senders = 8;        // workers that have messages held, each a batch at a time
     // How long a holder passes messages on to a node that follows an inbox
     // without hearing from it again; the node renews at a third of it.
     std::chrono::seconds follow_lease{60};
@@ -130,8 +131,31 @@ private:
     Holders holders_of(const std::string& recipient, size_t max) const;
     // Asks `peer` and checks its answer; kUnavailable if it could not hear.
     Result<InboxAnswer> ask(const InboxPeer& peer, InboxRequest request);
-    // What this node does as a holder. `fresh` gets the messages not held before.
-    Status hold_here(const std::vector<InboxMessage>& messages, std::vector<InboxMessage>* fresh = nullptr);
+    // What this node does as a holder: holds each message it may (a bound
+    // refuses one, and `refused` gets it), syncs once, and passes the new
+    // ones on to their followers; `fresh` gets those. The first refusal, or
+    // the sync's failure.
+    Status hold_here(const std::vector<InboxMessage>& messages, std::vector<InboxMessage>* fresh,
+                     std::vector<InboxMessage>* refused);
+    // Sending (inbox_send.cpp): the queue, its flushers on the send workers,
+    // and a batch held in rounds at its members.
+    struct Outgoing {
+        InboxMessage message;
+        Done done;
+        std::vector<InboxPeer> live;  // its holders in order, then the stand-ins
+        size_t needed = 1;
+        size_t next = 0;  // the next in `live` to ask
+        size_t held = 0;
+        Status last = Status::unavailable("no inbox holder of the recipient can be reached");
+        bool finished = false;
+        void finish(const Status& s) {
+            finished = true;
+            done(s);
+        }
+    };
+    void flush_outgoing();
+    void hold_batch(std::vector<Outgoing>& batch);
+    void hold_at(const InboxPeer& peer, const std::vector<Outgoing*>& group);
     // Push: registers this node with the holders of each recipient (on the
     // worker); as a holder, keeps a follower; passes new messages on to the
     // followers; as the followed node, hands them over once.
@@ -159,6 +183,9 @@ private:
     SteadyTime next_renewal_{};  // guarded
     bool renewing_ = false;      // guarded: a renewal job is queued or running (one at a time)
 
+    std::mutex send_mutex_;
+    std::deque<Outgoing> outgoing_;  // guarded by send_mutex_: messages waiting to be held
+    size_t flushers_ = 0;            // guarded by send_mutex_: flush jobs queued or running
     std::atomic<size_t> next_sender_{0};
     // Last: stopped first, while what their jobs use is whole.
     std::vector<std::unique_ptr<Worker>> send_workers_;
