@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
         auto bob = client::EndToEnd::open(keys / "bob").value();
         const auto bundle = bob->bundle().value();
         write("message", selected(3, encode_pre_key_bundle(bundle).value()));
-        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000})));
+        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000, {}})));
+        write("message", selected(4, client::encode_content({"read", "", 1'800'000'000'000, {"m-1", "m-2"}})));
         (void)alice->start_session("bob", bundle);
         write("message", selected(5, alice->encrypt("bob", "hello").value()));
         (void)bob->decrypt("alice", alice->encrypt("bob", "again").value());

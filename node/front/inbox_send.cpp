@@ -29,7 +29,10 @@ void InboxService::send(InboxMessage m, Done done) {
         std::lock_guard lock(send_mutex_);
         if (outgoing_.size() >= config_.max_queued)
             return done(Status::busy("this node is passing on too many messages: try again shortly"));
-        outgoing_.push_back({std::move(m), std::move(done)});
+        Outgoing o;
+        o.message = std::move(m);
+        o.done = std::move(done);
+        outgoing_.push_back(std::move(o));
         if (flushers_ < send_workers_.size()) {
             flushers_++;
             start_flusher = true;
