@@ -57,6 +57,14 @@ struct InboxNetwork {
     InboxNetwork() {
         for (TestHolder* m : {&a, &b, &c}) m->inbox->attach_members([this] { return members; });
     }
+    // The holders' workers (a message passed on late) read `members`, which
+    // goes before the holders do: they stop first.
+    ~InboxNetwork() {
+        for (TestHolder* m : {&a, &b, &c}) {
+            m->peers->stop();
+            m->inbox->stop();
+        }
+    }
     TestHolder& by_id(const std::string& id) {
         for (TestHolder* m : {&a, &b, &c})
             if (m->identity.node_id_hex() == id) return *m;
