@@ -159,7 +159,8 @@ private:
     Result<MessageHistory*> history();
     // Several processes may use one profile (`inbox --follow` beside `send`):
     // each step that reads and writes the end-to-end state or the history
-    // holds PROFILE/messages.lock, and reads the history again under it.
+    // holds PROFILE/messages.lock, and reads in under it what others appended
+    // to the history.
     Result<FileLock> lock_messages();
     // receive_messages() and publish_keys() for a caller that holds the lock.
     Result<Received> receive_locked(std::vector<std::string>* problems);

@@ -51,7 +51,8 @@ Result<FileLock> Client::lock_messages() {
     DHTALK_TRY(ensure_private_dir(profile_.dir));
     auto lock = FileLock::wait(profile_.dir / "messages.lock");
     if (!lock) return lock.status();
-    history_.reset();  // another process may have added to it
+    // Another process may have added to it: what it added is read in.
+    if (history_ && !history_->refresh()) history_.reset();
     return lock;
 }
 

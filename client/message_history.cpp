@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -80,8 +82,15 @@ const char* sent_state_name(SentState s) {
 
 Result<MessageHistory> MessageHistory::open(const std::filesystem::path& file) {
     MessageHistory h(file);
-    DHTALK_TRY(h.read_all([&h](const Json::Value& line) { h.account(line); }));
+    DHTALK_TRY(h.refresh());
     return h;
+}
+
+Status MessageHistory::refresh() {
+    auto end = read_from(read_to_, [this](const Json::Value& line) { account(line); });
+    if (!end) return end.status();
+    read_to_ = *end;
+    return Status::ok();
 }
 
 void MessageHistory::account(const Json::Value& j) {
@@ -108,19 +117,31 @@ void MessageHistory::account(const Json::Value& j) {
 }
 
 Status MessageHistory::read_all(const std::function<void(const Json::Value&)>& each) {
+    return read_from(0, each).status();
+}
+
+Result<uint64_t> MessageHistory::read_from(uint64_t from, const std::function<void(const Json::Value&)>& each) {
     std::error_code ec;
-    if (!std::filesystem::exists(file_, ec)) return Status::ok();
-    auto text = read_file(file_, kMaxHistoryBytes);
-    if (!text) return text.status();
-    torn_ = !text->empty() && text->back() != '\n';
+    if (!std::filesystem::exists(file_, ec)) return uint64_t{0};
+    std::ifstream in(file_, std::ios::binary | std::ios::ate);
+    if (!in) return Status::io_error("cannot read " + file_.string());
+    const auto size = static_cast<uint64_t>(in.tellg());
+    if (size < from) return Status::corruption(file_.string() + " is shorter than when it was read");
+    if (size - from > kMaxHistoryBytes)
+        return Status::exhausted(file_.string() + " holds more than " + std::to_string(kMaxHistoryBytes) + " bytes");
+    std::string text(size - from, '\0');
+    in.seekg(static_cast<std::streamoff>(from));
+    if (!in.read(text.data(), static_cast<std::streamsize>(text.size())))
+        return Status::io_error("cannot read " + file_.string());
+    if (!text.empty()) torn_ = text.back() != '\n';
     size_t start = 0;
-    while (start < text->size()) {
-        size_t end = text->find('\n', start);
-        if (end == std::string::npos) end = text->size();  // torn by a crash: read if whole, else skipped
-        if (auto j = json::parse_object(std::string_view(*text).substr(start, end - start), kMaxLineBytes)) each(*j);
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();  // torn by a crash: read if whole, else skipped
+        if (auto j = json::parse_object(std::string_view(text).substr(start, end - start), kMaxLineBytes)) each(*j);
         start = end + 1;
     }
-    return Status::ok();
+    return size;
 }
 
 Status MessageHistory::append_lines(const std::string& body) {
@@ -137,12 +158,14 @@ Status MessageHistory::append_lines(const std::string& body) {
             const int e = errno;
             ::close(fd);
             torn_ = torn_ || done > 0;  // part of a line is in: the next append starts its own
+            read_to_ += done;
             return Status::io_error("cannot write " + file_.string() + ": " + std::strerror(e));
         }
         done += static_cast<size_t>(n);
     }
     const bool synced = ::fsync(fd) == 0;
     ::close(fd);
+    read_to_ += done;  // the lock keeps other writers out: nothing came in between
     if (!synced) return Status::io_error("cannot sync " + file_.string());
     torn_ = false;
     return Status::ok();

@@ -57,6 +57,10 @@ struct Receipt {
 class MessageHistory {
 public:
     static Result<MessageHistory> open(const std::filesystem::path& file);
+    // Takes in what was appended since the last look (by another process
+    // sharing the profile, under its lock). kCorruption if the file shrank:
+    // then open it again.
+    Status refresh();
 
     // Whether a message (or receipt) from `peer` with `id` was received before.
     bool received(const std::string& peer, const std::string& id) const { return received_.count({peer, id}) > 0; }
@@ -81,10 +85,13 @@ private:
     Status append_lines(const std::string& lines);
     // Reads the whole log; `each` sees every whole line in order.
     Status read_all(const std::function<void(const Json::Value&)>& each);
+    // The same from byte `from`; returns where the file ends.
+    Result<uint64_t> read_from(uint64_t from, const std::function<void(const Json::Value&)>& each);
     void account(const Json::Value& line);
 
     std::filesystem::path file_;
     bool torn_ = false;  // the file ends without its newline: the next append starts a line
+    uint64_t read_to_ = 0;  // bytes of the file accounted for
     std::set<std::pair<std::string, std::string>> received_;
     std::vector<ChatMessage> unshown_;
     // Received message ids per peer, and those a receipt of each state covers.

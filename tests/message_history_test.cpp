@@ -129,3 +129,24 @@ TEST_CASE("content of every kind round-trips, and content out of shape is refuse
     const std::string good = encode_content({"delivered", "", 6, {"a", "b"}});
     for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(decode_content(good.substr(0, cut)).is_ok());
 }
+
+TEST_CASE("a history refreshed takes in what another process appended, and only that") {
+    test::TempDir dir;
+    const auto file = dir / "messages.jsonl";
+    auto mine = open_history(file);
+    auto theirs = open_history(file);
+    REQUIRE(theirs.append({incoming("bob", "1", 1)}).is_ok());
+    CHECK_FALSE(mine.received("bob", "1"));
+    REQUIRE(mine.refresh().is_ok());
+    CHECK(mine.received("bob", "1"));
+    CHECK(mine.unshown().size() == 1);
+    REQUIRE(mine.mark_shown(mine.unshown()).is_ok());
+    REQUIRE(theirs.refresh().is_ok());
+    CHECK(theirs.unshown().empty());
+    // Read twice, nothing counts twice.
+    REQUIRE(mine.refresh().is_ok());
+    CHECK(mine.owed(SentState::kDelivered).at("bob").size() == 1);
+    // A file that shrank is refused: it must be opened again.
+    std::filesystem::resize_file(file, 10);
+    CHECK(mine.refresh().code() == Code::kCorruption);
+}
