@@ -109,9 +109,14 @@ public:
     // `problems`.
     Result<Received> receive_messages(std::vector<std::string>* problems = nullptr);
     Status mark_shown(const std::vector<ChatMessage>& messages);
-    // Sends `user_id` a read receipt for every message received from them
-    // that none covered yet; how many messages it covers.
-    Result<size_t> mark_read(const std::string& user_id);
+    // Marks every message received from `user_id` that none covered yet as
+    // read, and tells them with a read receipt unless the user's privacy
+    // list turned read receipts off.
+    struct ReadMarked {
+        size_t covered = 0;  // messages
+        bool told = false;   // a read receipt was sent
+    };
+    Result<ReadMarked> mark_read(const std::string& user_id);
     Result<std::vector<ChatMessage>> conversation(const std::string& user_id);
     // What this profile sent (to `user_id`, or to anyone), each with its
     // state (expired: past the expiry the node gave, with no receipt),

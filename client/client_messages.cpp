@@ -193,12 +193,29 @@ Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
     return covered;
 }
 
-Result<size_t> Client::mark_read(const std::string& user_id) {
+Result<Client::ReadMarked> Client::mark_read(const std::string& user_id) {
+    auto settings = privacy();
+    if (!settings) return settings.status();
     auto lock = lock_messages();
     if (!lock) return lock.status();
     auto delivered = send_receipts(SentState::kDelivered, user_id);  // read implies it; kept in order
     if (!delivered) return delivered.status();
-    return send_receipts(SentState::kRead, user_id);
+    if (settings->read_receipts) {
+        auto covered = send_receipts(SentState::kRead, user_id);
+        if (!covered) return covered.status();
+        return ReadMarked{*covered, true};
+    }
+    // Receipts off: settled without telling, so that turning them on later
+    // does not report what was read meanwhile.
+    auto kept = history();
+    if (!kept) return kept.status();
+    size_t covered = 0;
+    for (const auto& [peer, ids] : (*kept)->owed(SentState::kRead)) {
+        if (peer != user_id) continue;
+        DHTALK_TRY((*kept)->paid(peer, SentState::kRead, ids));
+        covered += ids.size();
+    }
+    return ReadMarked{covered, false};
 }
 
 Status Client::mark_shown(const std::vector<ChatMessage>& messages) {

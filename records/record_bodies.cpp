@@ -76,20 +76,24 @@ Result<std::string> encode_privacy(const PrivacyList& p) {
     }
     msgpack::sbuffer buf;
     MsgpackPacker pk(buf);
-    pk.pack_array(3);
+    pk.pack_array(4);
     pk.pack(p.allow_only);
     pack_str_list(pk, p.blocked);
     pack_str_list(pk, p.allowed);
+    pk.pack(p.read_receipts);
     return std::string(buf.data(), buf.size());
 }
 
 Result<PrivacyList> decode_privacy(std::string_view bytes) {
     return decode_with(bytes, "a privacy list", [](const msgpack::object& o) -> Result<PrivacyList> {
-        Fields f(o, 3, "privacy list");
+        // Three fields before read receipts could be turned off.
+        const bool has_receipts = o.type == msgpack::type::ARRAY && o.via.array.size == 4;
+        Fields f(o, has_receipts ? 4 : 3, "privacy list");
         PrivacyList p;
         p.allow_only = f.boolean();
         p.blocked = read_ids(f);
         p.allowed = read_ids(f);
+        if (has_receipts) p.read_receipts = f.boolean();
         return p;
     });
 }

@@ -46,6 +46,9 @@ struct PrivacyList {
     bool allow_only = false;            // true: only `allowed` users may see the user
     std::vector<std::string> blocked;   // user ids
     std::vector<std::string> allowed;   // user ids
+    // false: the user's client sends no read receipts (delivery receipts
+    // still go). Lists written before this field decode as true.
+    bool read_receipts = true;
 
     // Whether the list lets `user` see this user's presence and reach them
     // with messages: not blocked, and allowed in allow-only mode.

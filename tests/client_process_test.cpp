@@ -241,6 +241,23 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("see you there") != std::string::npos);
 
+    // Alice turns read receipts off: she reads his reply, and he sees it
+    // delivered only.
+    r = user(alice, {"privacy", "receipts", "off"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("receipts off") != std::string::npos);
+    r = user(alice, {"read", "+15555245555", "--json"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["read"].asUInt64() == 1);
+    CHECK_FALSE(json_of(r)["told"].asBool());
+    r = user(bob, {"sent", alice_id, "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    states = json_lines(r.out);
+    REQUIRE(states.size() == 1);
+    CHECK(states[0]["state"].asString() == "delivered");
+    r = user(alice, {"privacy", "receipts", "maybe"}, {net.rb.client_port}, net.dir.path());
+    CHECK(r.status == 2);
+
     // Bob follows his inbox through node c: Alice's next message is pushed
     // to him as it comes (a fetch would not come for a minute).
     test::Process follow({test::cli_bin(), "inbox", "--follow", "--json", "--profile", bob.string(), "--node",

@@ -253,6 +253,19 @@ TEST_CASE("a privacy list is ciphertext to storing nodes and opens only with the
     CHECK_FALSE(open_privacy(r.body, *w.a.key));  // nor to the issuing node
     auto opened = open_privacy(r.body, *alice.key).value();
     CHECK(opened.blocked == std::vector<std::string>{bob.id});
+    CHECK(opened.read_receipts);
+}
+
+TEST_CASE("a privacy list keeps the read-receipt setting, and one written before it had one sends them") {
+    PrivacyList p;
+    p.read_receipts = false;
+    CHECK_FALSE(decode_privacy(encode_privacy(p).value()).value().read_receipts);
+    auto older = decode_privacy(std::string("\x93\xc3\x90\x90", 4));  // [true, [], []]
+    REQUIRE(older);
+    CHECK(older->allow_only);
+    CHECK(older->read_receipts);
+    CHECK_FALSE(decode_privacy(std::string("\x94\xc3\x90\x90\x01", 5)));  // the setting is not true or false
+    CHECK_FALSE(decode_privacy(std::string("\x95\xc3\x90\x90\xc3\xc3", 6)));
 }
 
 TEST_CASE("privacy lists and media references refuse malformed input") {

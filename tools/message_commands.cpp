@@ -140,15 +140,20 @@ int inbox(client::Client& c, bool json) {
 int read(const std::vector<std::string>& positional, client::Client& c, bool json) {
     auto peer = the_user("read", positional, c);
     if (!peer) return 2;
-    auto covered = c.mark_read(*peer);
-    if (!covered) return failed("read", covered.status());
+    auto marked = c.mark_read(*peer);
+    if (!marked) return failed("read", marked.status());
+    const char* noun = marked->covered == 1 ? " message" : " messages";
     if (json) {
         Json::Value j(Json::objectValue);
         j["user_id"] = *peer;
-        j["read"] = Json::UInt64(*covered);
+        j["read"] = Json::UInt64(marked->covered);
+        j["told"] = marked->told;
         std::cout << json::to_compact(j) << "\n";
+    } else if (marked->told) {
+        std::cout << "told " << *peer << " you read " << marked->covered << noun << "\n";
     } else {
-        std::cout << "told " << *peer << " you read " << *covered << (*covered == 1 ? " message\n" : " messages\n");
+        std::cout << "marked " << marked->covered << noun << " from " << *peer
+                  << " read; read receipts are off, so they are not told\n";
     }
     return 0;
 }

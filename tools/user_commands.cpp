@@ -35,6 +35,7 @@ const char* kUsage =
     "       dhtalk allow|disallow +NUMBER|USER_ID   the allow-list (used in allow-only mode)\n"
     "       dhtalk privacy show                  your privacy list\n"
     "       dhtalk privacy mode allow-only|everyone\n"
+    "       dhtalk privacy receipts on|off       whether 'dhtalk read' sends read receipts\n"
     "       dhtalk media publish FILE [--type MEDIA_TYPE]   encrypt FILE, publish its metadata\n"
     "       dhtalk media info REFERENCE          the metadata a media reference unlocks\n"
     "       dhtalk presence set available|away|busy [--status TEXT]\n"
@@ -128,8 +129,14 @@ int privacy_command(Args& a) {
             list->allow_only = a.positional[1] == "allow-only";
             Status s = c.set_privacy(*list);
             if (!s) return fail("privacy", 1, s.message());
+        } else if (sub == "receipts") {
+            if (a.positional.size() != 2 || (a.positional[1] != "on" && a.positional[1] != "off"))
+                return fail("privacy", 2, "privacy receipts takes on or off");
+            list->read_receipts = a.positional[1] == "on";
+            Status s = c.set_privacy(*list);
+            if (!s) return fail("privacy", 1, s.message());
         } else if (sub != "show") {
-            return fail("privacy", 2, "use 'privacy show' or 'privacy mode allow-only|everyone'");
+            return fail("privacy", 2, "use 'privacy show', 'privacy mode allow-only|everyone' or 'privacy receipts on|off'");
         }
         if (a.json) {
             Json::Value j(Json::objectValue);
@@ -137,9 +144,11 @@ int privacy_command(Args& a) {
             j["mode"] = list->allow_only ? "allow-only" : "everyone";
             j["blocked"] = list_json(list->blocked);
             j["allowed"] = list_json(list->allowed);
+            j["read_receipts"] = list->read_receipts;
             print_json(j);
         } else {
             std::cout << "mode     " << (list->allow_only ? "allow-only (only allowed users see you)" : "everyone except blocked")
+                      << "\nreceipts " << (list->read_receipts ? "on (dhtalk read tells the sender)" : "off")
                       << "\nblocked  " << list->blocked.size() << "\n";
             for (const auto& id : list->blocked) std::cout << "  " << id << "\n";
             std::cout << "allowed  " << list->allowed.size() << "\n";
