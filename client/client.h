@@ -134,6 +134,17 @@ public:
     // until the user checks with the contact and accepts it. Messages under
     // the new key then open, and the next message starts a new session.
     Result<ContactKey> trust_key(const std::string& user_id);
+    // The certificates in `user_id`'s issuance log that this client can
+    // check (issued by a current member, for them, valid now), newest
+    // first; `current` marks the one their published keys are signed with.
+    struct IssuedKey {
+        std::string issuer_node_id;
+        int64_t issued_s = 0;
+        int64_t expires_s = 0;
+        bool current = false;
+        std::string certificate;  // PEM
+    };
+    Result<std::vector<IssuedKey>> issued_keys(const std::string& user_id);
 
     // Receives until `on_received` returns false or no node is left: what
     // waits first, then what the node pushes as it comes (the inbox
@@ -180,8 +191,11 @@ private:
                                    size_t& acked);
     // Sends the receipts of `state` owed (to `only`, or to everyone).
     Result<size_t> send_receipts(SentState state, const std::string& only = {});
-    // The user's bundle from their record, and the record's certificate.
+    // The user's bundle from their record, and the record's certificate,
+    // which must be in the user's issuance log (kPermissionDenied if not).
     Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> bundle_of(const std::string& user_id);
+    // The issuance log as the node hands it, each certificate checked here.
+    Result<std::vector<IssuedKey>> logged_keys(const std::string& user_id);
     // Encrypts `content` to `to` (starting a session if needed) and has it
     // held. Returns when the holders drop it undelivered (0: not said).
     Result<int64_t> send_content(const std::string& to, const std::string& id, const MessageContent& content);

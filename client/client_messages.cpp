@@ -132,7 +132,45 @@ Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> Client::bundle_of(c
     }
     auto bundle = decode_pre_key_bundle(record->record.body);
     if (!bundle) return Status::corruption("the keys " + user_id + " published are malformed: " + bundle.status().message());
-    return std::pair{std::move(bundle).value(), record->certificate_info};
+    // A member issues no certificate without publishing it in its user's
+    // log, where every contact (and the audit) sees it: one that is not
+    // there was issued in secret.
+    auto logged = logged_keys(user_id);
+    if (!logged) return Status(logged.status().code(), "cannot read the issuance log of " + user_id + ": " + logged.status().message());
+    const auto& info = record->certificate_info;
+    if (std::none_of(logged->begin(), logged->end(), [&](const IssuedKey& k) { return k.certificate == record->record.certificate; }))
+        return Status::denied("the key " + user_id + " uses, in a certificate node " + info.issuer_node_id.substr(0, 16) +
+                              " issued at " + std::to_string(info.not_before_s) +
+                              " (Unix time), is not in their issuance log: it may be forged, and is not used");
+    return std::pair{std::move(bundle).value(), info};
+}
+
+Result<std::vector<Client::IssuedKey>> Client::logged_keys(const std::string& user_id) {
+    auto reply = call("issued", {{"user_id", user_id}});
+    if (!reply) return reply.status();
+    auto pems = reply->list("certificates");
+    if (!pems) return pems.status();
+    std::vector<IssuedKey> out;
+    for (const auto& pem : *pems) {
+        // The node checked them; a client believes only what it checks itself.
+        auto cert = crypto::parse_certificate(pem);
+        if (!cert) continue;
+        auto info = crypto::inspect_user_certificate(**cert);
+        if (!info || info->user_id != user_id) continue;
+        if (!roster_->check_user(**cert, *info, system_clock::now())) continue;
+        out.push_back({info->issuer_node_id, info->not_before_s, info->not_after_s, false, pem});
+    }
+    std::sort(out.begin(), out.end(), [](const IssuedKey& a, const IssuedKey& b) { return a.issued_s > b.issued_s; });
+    return out;
+}
+
+Result<std::vector<Client::IssuedKey>> Client::issued_keys(const std::string& user_id) {
+    auto keys = logged_keys(user_id);
+    if (!keys) return keys.status();
+    auto record = fetch(RecordType::kPreKeys, user_id);
+    if (!record && record.status().code() != Code::kNotFound) return record.status();
+    for (auto& k : *keys) k.current = record && k.certificate == record->record.certificate;
+    return keys;
 }
 
 Result<Client::ContactKey> Client::trust_key(const std::string& user_id) {

@@ -7,6 +7,7 @@
 #include <opendht/log_enable.h>
 
 #include "common/log.h"
+#include "dht/issuance_log.h"
 #include "dht/record_validator.h"
 #include "net/gossip_socket.h"
 #include "net/udp_socket.h"
@@ -141,6 +142,27 @@ void Overlay::get_records(const dht::InfoHash& key, RecordType type, std::functi
             return true;
         },
         [done = std::move(done)](bool) { done(); }, dht::Value::TypeFilter(record_value_type(type)));
+    wake();
+}
+
+void Overlay::put_issued(const std::string& user_id, const std::string& pem, std::function<void(bool stored)> done) {
+    auto value = std::make_shared<dht::Value>(kIssuanceValueType, dht::Blob(pem.begin(), pem.end()),
+                                              issuance_value_id(pem));
+    runner_.put(issuance_log_key(user_id), value,
+                [done = std::move(done)](bool ok, const std::vector<std::shared_ptr<dht::Node>>&) { done(ok); },
+                dht::time_point::max(), /*permanent*/ true);
+    wake();
+}
+
+void Overlay::get_issued(const std::string& user_id, std::function<void(std::string_view)> found,
+                         std::function<void()> done) {
+    runner_.get(
+        issuance_log_key(user_id),
+        [found = std::move(found)](const std::vector<std::shared_ptr<dht::Value>>& values) {
+            for (const auto& v : values) found(value_bytes(*v));
+            return true;
+        },
+        [done = std::move(done)](bool) { done(); }, dht::Value::TypeFilter(kIssuanceValueType));
     wake();
 }
 

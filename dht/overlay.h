@@ -112,6 +112,9 @@ public:
                     std::function<void(bool stored)> done) override;
     void get_records(const dht::InfoHash& key, RecordType type, std::function<void(std::string_view)> found,
                      std::function<void()> done) override;
+    void put_issued(const std::string& user_id, const std::string& pem, std::function<void(bool stored)> done) override;
+    void get_issued(const std::string& user_id, std::function<void(std::string_view)> found,
+                    std::function<void()> done) override;
 
     // Every datagram sealed (a sealed overlay).
     bool sealed() const { return sealed_ != nullptr && !gossip_only_; }

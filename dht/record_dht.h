@@ -26,6 +26,12 @@ public:
     // is checked: every caller checks), then `done` once the lookup ended.
     virtual void get_records(const dht::InfoHash& key, RecordType type, std::function<void(std::string_view)> found,
                              std::function<void()> done) = 0;
+    // The issuance log (issuance_log.h): publishes the certificate `pem` of
+    // `user_id` in their log and keeps announcing it while this node runs;
+    // hands over every entry of the log (unchecked), then `done`.
+    virtual void put_issued(const std::string& user_id, const std::string& pem, std::function<void(bool stored)> done) = 0;
+    virtual void get_issued(const std::string& user_id, std::function<void(std::string_view)> found,
+                            std::function<void()> done) = 0;
 };
 
 }  // namespace dhtalk

@@ -14,6 +14,7 @@
 #include "fuzz/seed_keys.h"
 #include "net/client_protocol.h"
 #include "net/inbox_message.h"
+#include "node/front/audit_messages.h"
 #include "node/front/inbox_messages.h"
 #include "node/trust/peer_service.h"
 #include "node/trust/roster_builder.h"
@@ -98,6 +99,10 @@ int main(int argc, char** argv) {
     write("roster", selected(4, registrar[0]));
     write("roster", selected(4, registrar[1]));
     write("roster", selected(5, registrar[2]));
+    write("roster", selected(6, encode(AuditRequest{7, std::string(40, 'a'), std::string(40, 'b'), 5, 20000, std::string(64, 's')})));
+    write("roster", selected(7, encode(AuditAnswer{7, std::string(40, 'b'), std::string(32, 'd'), false,
+                                                   {{20000, std::string(40, 'c'), std::string(40, 'e'), 42}},
+                                                   std::string(64, 's')})));
 
     // Sealed datagrams from member 0 to member 1, under the target's key.
     {

@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include "dht/issuance_log.h"
+
 #include <unistd.h>
 
 #include <cassert>
@@ -106,6 +108,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
     node->user_records_ = std::make_unique<UserRecords>(
         *node->store_, RecordQuota{config.max_records_per_user, config.max_record_kib_per_user << 10});
+    node->issuance_ledger_ = std::make_unique<IssuanceLedger>(*node->store_);
+    DHTALK_TRY(node->issuance_ledger_->load());
     if (node->trust_) {
         GossipServiceConfig pc;
         pc.swim.period = config.swim_period;
@@ -169,6 +173,7 @@ Status Node::start_clients() {
     ClientServiceConfig sc;
     sc.network_name = network_name();
     sc.store = store_.get();
+    sc.ledger = issuance_ledger_.get();
     sc.inbox.network_id = validator_->network_id();
     sc.inbox.ttl = hours(24) * config_.message_ttl_days;
     sc.messages_per_second = config_.messages_per_second;
@@ -185,7 +190,7 @@ Status Node::start_clients() {
             return out;
         });
         if (peers_) peers_->attach_registrar(clients_->registrar());
-        clients_->inbox().attach_members([trust = trust_.get(), gossip = gossip_.get()] {
+        auto member_peers = [trust = trust_.get(), gossip = gossip_.get()] {
             std::set<std::string> dead;
             if (gossip)
                 for (const auto& m : gossip->members())
@@ -195,8 +200,13 @@ Status Node::start_clients() {
                 if (!m.endpoints.empty())
                     out.push_back({m.node_id, m.endpoints.front(), m.fast_key, dead.count(m.node_id) == 0});
             return out;
-        });
+        };
+        clients_->inbox().attach_members(member_peers);
         if (peers_) peers_->attach_inbox(&clients_->inbox());
+        audit_ = std::make_unique<AuditService>(validator_->network_id(), identity_, *issuance_ledger_, clock_,
+                                                *env_.peer_net);
+        audit_->attach_members(member_peers);
+        if (peers_) peers_->attach_audit(audit_.get());
     }
     auto held = clients_->inbox().load();
     if (!held) return held.status();
@@ -294,6 +304,9 @@ Status Node::start_overlay() {
     oc.before_bootstrap = [this](dht::DhtRunner& runner) {
         register_stock_types(runner, trust_ ? StockTypes::kRefuseAll : StockTypes::kBoundedDefault, policy_);
         register_record_types(runner, validator_, record_policy_);
+        register_issuance_type(runner, validator_, record_policy_, [ledger = issuance_ledger_.get()](const IssuedCertificate& c) {
+            if (Status s = ledger->record(c); !s) DHTALK_LOG(kWarning, "audit", "cannot keep an issuance: " << s.message());
+        });
     };
     auto overlay = Overlay::start(oc, restored_, clock_);
     if (!overlay) return overlay.status();
@@ -407,6 +420,12 @@ SteadyTime Node::tick() {
         if (clients_) clients_->inbox().expire_later();
     }
     if (clients_) clients_->inbox().renew_follows();
+    if (const uint32_t today = day_of(to_unix_seconds(clock_.wall_now())); today != ledger_day_) {
+        ledger_day_ = today;
+        if (today > IssuanceLedger::kKeptDays)
+            if (auto gone = issuance_ledger_->forget_before(today - IssuanceLedger::kKeptDays); !gone)
+                DHTALK_LOG(kWarning, "audit", "cannot forget old issuances: " << gone.status().message());
+    }
     if (client_server_ && clock_.wall_now() >= tls_renew_at_) {
         // Halfway through its validity; after a failure the current one
         // stays, and the renewal is tried again an hour later.

@@ -27,11 +27,13 @@
 #include "common/files.h"
 #include "common/worker.h"
 #include "crypto/node_identity.h"
+#include "dht/issuance_ledger.h"
 #include "dht/overlay.h"
 #include "dht/value_archive.h"
 #include "dht/record_validator.h"
 #include "node/admin_secret.h"
 #include "node/front/client_server.h"
+#include "node/front/audit_service.h"
 #include "node/front/client_service.h"
 #include "node/config.h"
 #include "node/trust/member_directory.h"
@@ -81,6 +83,8 @@ public:
     // AdminHandler
     Result<Json::Value> admin_pending() override;
     Status admin_vote(const Json::Value& request) override;
+    // The issuance audit over every member's ledger: the last `days` days.
+    Result<Json::Value> admin_audit(uint32_t days) override;
 
 private:
     Node(const NodeConfig& config, const NodeEnv& env, FileLock lock);
@@ -137,6 +141,9 @@ private:
     std::unique_ptr<TrustedNetwork> trust_;
     std::unique_ptr<PeerService> peers_;
     std::unique_ptr<UserRecords> user_records_;
+    std::unique_ptr<IssuanceLedger> issuance_ledger_;  // fed by the overlay's store policy
+    std::unique_ptr<AuditService> audit_;
+    uint32_t ledger_day_ = 0;  // owner loop only: the last day the ledger's old days were forgotten
     std::unique_ptr<GossipService> gossip_;
     std::unique_ptr<Overlay> overlay_;
     std::unique_ptr<ClientService> clients_;

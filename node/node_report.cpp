@@ -2,11 +2,27 @@
 // API's answers (pending changes, votes). Read by the status server's thread.
 #include "node/node.h"
 
+#include <cstdio>
+#include <map>
+
 #include "dhtalk_version.h"
 
 namespace dhtalk {
 
 using namespace std::chrono;
+
+namespace {
+
+// "YYYY-MM-DD" of a day counted from 1970-01-01.
+std::string format_day(uint32_t day) {
+    const year_month_day ymd{sys_days{days{day}}};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()));
+    return buf;
+}
+
+}  // namespace
 
 NodeStatus Node::status() {
     NodeStatus s;
@@ -94,6 +110,51 @@ Status Node::admin_vote(const Json::Value& r) {
     if (reason.size() > kMaxTextBytes) return Status::invalid("the reason is too long");
     return trust_->vote(change == "ban" ? ChangeKind::kBan : ChangeKind::kAdmit, subject,
                         decision == "approve" ? Decision::kApprove : Decision::kReject, reason);
+}
+
+Result<Json::Value> Node::admin_audit(uint32_t days) {
+    if (!trust_ || !audit_) return Status::invalid("this node runs a plain open network: there is no roster");
+    const AuditReport report = audit_->gather(days);
+    Json::Value v(Json::objectValue);
+    v["first_day"] = format_day(report.first_day);
+    v["members_asked"] = Json::UInt64(report.members_asked);
+    v["truncated"] = report.truncated;
+    v["unanswered"] = Json::Value(Json::arrayValue);
+    for (const auto& u : report.unanswered) v["unanswered"].append(u);
+    // Per member of the roster (and any issuer no longer in it), per day.
+    std::map<std::string, std::string> contacts;
+    for (const auto& m : trust_->members()) contacts[m.node_id] = m.contact;
+    Json::Value issuers(Json::objectValue);
+    for (const auto& c : report.counts) {
+        Json::Value& issuer = issuers[c.issuer];
+        if (issuer.isNull()) {
+            issuer["node_id"] = c.issuer;
+            issuer["member"] = contacts.count(c.issuer) > 0;
+            if (contacts.count(c.issuer)) issuer["contact"] = contacts[c.issuer];
+            issuer["certificates"] = 0;
+            issuer["days"] = Json::Value(Json::arrayValue);
+        }
+        Json::Value day(Json::objectValue);
+        day["day"] = format_day(c.day);
+        day["certificates"] = Json::UInt64(c.certificates);
+        day["users"] = Json::UInt64(c.users);
+        day["at_least"] = c.at_least;
+        issuer["days"].append(day);
+        issuer["certificates"] = Json::UInt64(issuer["certificates"].asUInt64() + c.certificates);
+    }
+    // Members that issued nothing are listed too: a silent member is news.
+    for (const auto& [id, contact] : contacts)
+        if (!issuers.isMember(id)) {
+            Json::Value& issuer = issuers[id];
+            issuer["node_id"] = id;
+            issuer["member"] = true;
+            issuer["contact"] = contact;
+            issuer["certificates"] = 0;
+            issuer["days"] = Json::Value(Json::arrayValue);
+        }
+    v["issuers"] = Json::Value(Json::arrayValue);
+    for (const auto& id : issuers.getMemberNames()) v["issuers"].append(issuers[id]);
+    return v;
 }
 
 }  // namespace dhtalk

@@ -1,5 +1,7 @@
 #include "node/status_server.h"
 
+#include "dht/issuance_ledger.h"
+
 #include <httplib.h>
 
 
@@ -69,6 +71,24 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& add
                 json_error(res, 409, pending.status().message());
             else
                 json_answer(res, 200, *pending);
+        });
+        srv.Get("/admin/audit", [admin, admin_secret](const httplib::Request& req, httplib::Response& res) {
+            if (!authorised(req, res, admin_secret)) return;
+            uint32_t days = 7;
+            if (req.has_param("days")) {
+                const std::string text = req.get_param_value("days");
+                if (text.empty() || text.size() > 2 || text.find_first_not_of("0123456789") != std::string::npos ||
+                    std::stoul(text) < 1 || std::stoul(text) > IssuanceLedger::kKeptDays) {
+                    json_error(res, 400, "days must be a number from 1 to " + std::to_string(IssuanceLedger::kKeptDays));
+                    return;
+                }
+                days = static_cast<uint32_t>(std::stoul(text));
+            }
+            auto report = admin->admin_audit(days);
+            if (!report)
+                json_error(res, 409, report.status().message());
+            else
+                json_answer(res, 200, *report);
         });
         srv.Post("/admin/vote", [admin, admin_secret](const httplib::Request& req, httplib::Response& res) {
             if (!authorised(req, res, admin_secret)) return;

@@ -31,6 +31,7 @@ public:
     virtual ~AdminHandler() = default;
     virtual Result<Json::Value> admin_pending() = 0;
     virtual Status admin_vote(const Json::Value& request) = 0;
+    virtual Result<Json::Value> admin_audit(uint32_t days) = 0;
 };
 
 class StatusServer {

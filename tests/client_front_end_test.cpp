@@ -4,7 +4,8 @@
 // bombs and malformed frames, connection limits, and values planted in the
 // DHT by a stock OpenDHT peer that must never reach a client; and the node
 // on the environment it is given (an in-memory store, codes recorded, work
-// posted onto its loop); messages held until acknowledged.
+// posted onto its loop); messages held until acknowledged; a key kept out
+// of its user's issuance log refused.
 #include <opendht.h>
 
 #include <arpa/inet.h>
@@ -16,6 +17,8 @@
 #include <atomic>
 #include <thread>
 
+#include "client/end_to_end.h"
+#include "records/pre_key_bundle.h"
 #include "testing/dht_client.h"
 #include "net/inbox_message.h"
 #include "testing/memory_node_env.h"
@@ -405,4 +408,49 @@ TEST_CASE("a message from a sender the recipient's privacy list refuses never re
     const auto got = senders();
     CHECK(std::count(got.begin(), got.end(), alice_id) == 0);
     CHECK(std::count(got.begin(), got.end(), carol_id) == 2);
+}
+
+TEST_CASE("a key its issuer kept out of the user's issuance log is refused: a member cannot issue in secret") {
+    TestNode n;
+    auto alice = n.user("alice", "+15555245554");
+    auto bob = n.user("bob", "+15555245555");
+    auto carol = n.user("carol", "+15555245556");
+    const std::string bob_id = bob->profile().user_id;
+    REQUIRE(bob->publish_keys().is_ok());
+    // The log has Bob's certificate (in a network of one, from the node's own copy).
+    auto logged = alice->issued_keys(bob_id);
+    REQUIRE_MESSAGE(logged.is_ok(), logged.status().to_string());
+    REQUIRE(logged->size() == 1);
+    CHECK(logged->front().current);
+    CHECK(logged->front().certificate == bob->profile().certificate);
+    auto sent = alice->send_message(bob_id, "hello Bob");
+    REQUIRE_MESSAGE(sent.is_ok(), sent.status().to_string());
+
+    // The member signs a certificate for Bob's id and a key of its own,
+    // without the front end (so without the log), and publishes keys for
+    // Bob under it: every storing node takes them, the certificate is valid.
+    auto self = crypto::load_or_create_identity(n.dir / "node" / "identity").value();
+    auto forged_key = crypto::generate_user_key().value();
+    const std::string forged_pem = issue_for(self, *forged_key, bob_id, n.node->trust()->network_id());
+    auto forged_cert = crypto::parse_certificate(forged_pem).value();
+    auto e2e = client::EndToEnd::open(n.dir / "forged-e2e").value();
+    Record r;
+    r.type = RecordType::kPreKeys;
+    r.user_id = bob_id;
+    r.certificate = forged_pem;
+    r.sequence = static_cast<uint64_t>(to_unix_millis(std::chrono::system_clock::now())) + 60'000;
+    r.expires_at_s = to_unix_seconds(std::chrono::system_clock::now()) + 86400;
+    r.body = encode_pre_key_bundle(e2e->bundle().value()).value();
+    auto conn = n.connect(crypto::TlsCredentials::with_certificate(*forged_cert, *forged_key).value());
+    REQUIRE(call_status(*conn, "put", {{"record", seal_record(r, *forged_key).value()}}).is_ok());
+
+    // Carol, who never wrote to Bob, is not fooled: the key is not in his log.
+    auto refused = carol->send_message(bob_id, "hello Bob?");
+    REQUIRE_FALSE(refused.is_ok());
+    CHECK(refused.status().code() == Code::kPermissionDenied);
+    CHECK(refused.status().message().find("not in their issuance log") != std::string::npos);
+    logged = carol->issued_keys(bob_id);
+    REQUIRE(logged.is_ok());
+    REQUIRE(logged->size() == 1);
+    CHECK_FALSE(logged->front().current);
 }

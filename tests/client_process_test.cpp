@@ -5,11 +5,13 @@
 // survives a restart of every node. And messages: one to an offline user
 // outlives its sender's node, reaches the recipient once on a third node,
 // comes back to its sender as delivered and read, is pushed to a recipient
-// who follows the inbox, and its text is in no node's data.
+// who follows the inbox, and its text is in no node's data. Every
+// certificate is in its user's issuance log, which the audit counts.
 #include <signal.h>
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 #include "common/json.h"
 #include "crypto/signing.h"
@@ -195,11 +197,30 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     const auto alice = net.dir / "alice", bob = net.dir / "bob";
     register_user(net, alice, "+15555245554", net.ra.client_port);
     register_user(net, bob, "+15555245555", net.rb.client_port);
+    // Each certificate is in its user's issuance log, and the audit from
+    // any member counts what each member issued.
+    auto r = user(alice, {"keys", "+15555245555", "--json"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["issuer"].asString() == net.rb.node_id);
+    CHECK(json_of(r)["current"].asBool());
+    r = net.c->cli({"admin", "audit", "--json"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const Json::Value audit = json_of(r);
+    CHECK(audit["members_asked"].asUInt() == 3);
+    CHECK(audit["unanswered"].empty());
+    std::map<std::string, uint64_t> issued;
+    for (const auto& i : audit["issuers"]) issued[i["node_id"].asString()] = i["certificates"].asUInt64();
+    CHECK(issued == std::map<std::string, uint64_t>{{net.ra.node_id, 1}, {net.rb.node_id, 1}, {net.rc.node_id, 0}});
+    r = net.c->cli({"admin", "audit"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("1 certificates for 1 users") != std::string::npos);
+    CHECK(net.c->cli({"admin", "audit", "--days", "40"}).status == 2);
+
     // Random, so that no compression on disk could hide it.
     const std::string secret = "meet at noon " + crypto::to_hex(crypto::sha256(net.dir.path().string()));
 
     // Alice, on node a, writes to Bob, who is offline; "stored" means two holders have it.
-    auto r = user(alice, {"send", "+15555245555", secret, "--json"}, {net.ra.client_port}, net.dir.path());
+    r = user(alice, {"send", "+15555245555", secret, "--json"}, {net.ra.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     const std::string id = json_of(r)["id"].asString();
     CHECK(id.size() == 32);

@@ -20,6 +20,7 @@
 #include "records/record_bodies.h"
 #include "net/client_protocol.h"
 #include "net/inbox_message.h"
+#include "node/front/audit_messages.h"
 #include "node/front/inbox_messages.h"
 #include "node/gossip/presence.h"
 #include "node/gossip/swim.h"
@@ -135,6 +136,15 @@ TEST_CASE("registrar requests and verdicts survive mutation") {
     const std::vector<std::string> requests(corpus.begin(), corpus.end() - 1), verdicts(corpus.end() - 1, corpus.end());
     fuzz(requests, [](const std::string& bytes) { return status_of(decode_registrar_request(bytes)); }, 9);
     fuzz(verdicts, [](const std::string& bytes) { return status_of(decode_registrar_verdict(bytes)); }, 10);
+}
+
+TEST_CASE("issuance audit requests and answers survive mutation") {
+    AuditRequest r{7, std::string(40, 'a'), std::string(40, 'b'), 5, 20000, std::string(64, 's')};
+    AuditAnswer a{7, std::string(40, 'b'), std::string(32, 'd'), false,
+                  {{20000, std::string(40, 'c'), std::string(40, 'e'), 42}, {20001, std::string(40, 'c'), "", 0}},
+                  std::string(64, 's')};
+    fuzz({encode(r)}, [](const std::string& bytes) { return status_of(decode_audit_request(bytes)); }, 14);
+    fuzz({encode(a)}, [](const std::string& bytes) { return status_of(decode_audit_answer(bytes)); }, 15);
 }
 
 TEST_CASE("messages as nodes carry them, and inbox requests and answers, survive mutation") {

@@ -10,7 +10,10 @@
 #include "crypto/user_id.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
+#include "dht/issuance_ledger.h"
+#include "dht/issuance_log.h"
 #include "dht/record_validator.h"
+#include "storage/memory_store.h"
 #include "testing/test_util.h"
 
 using namespace dhtalk;
@@ -358,4 +361,72 @@ TEST_CASE("a login stays acceptable only while its issuer is a member and its ce
         w.members.erase(w.b.node_id_hex());
         CHECK(w.validator.check_login(*info).code() == Code::kPermissionDenied);
     }
+}
+
+TEST_CASE("an issuance log entry is a member's certificate in its own user's log, and nothing else is") {
+    World w;
+    const User alice = w.user("+15555245554", w.a);
+    const User bob = w.user("+15555245555", w.b);
+    const auto key = issuance_log_key(alice.id);
+    auto issued = check_issued(w.validator, key, alice.cert);
+    REQUIRE(issued);
+    CHECK(issued->info.issuer_node_id == w.a.node_id_hex());
+    CHECK(issued->id == issuance_value_id(alice.cert));
+
+    dht::Value good(kIssuanceValueType, dht::Blob(alice.cert.begin(), alice.cert.end()), issuance_value_id(alice.cert));
+    CHECK(check_issued_value(w.validator, key, &good));
+    // Bob's certificate in Alice's log; an outsider's; another network's; garbage.
+    CHECK(check_issued(w.validator, key, bob.cert).status().code() == Code::kPermissionDenied);
+    const User forged = w.user("+15555245554", w.outsider);
+    CHECK(check_issued(w.validator, key, forged.cert).status().code() == Code::kPermissionDenied);
+    const User elsewhere = w.user("+15555245554", w.a, kNetwork + 1);
+    CHECK_FALSE(check_issued(w.validator, key, elsewhere.cert));
+    CHECK(check_issued(w.validator, key, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+              .status().code() == Code::kCorruption);
+    CHECK_FALSE(check_issued(w.validator, key, std::string(crypto::kMaxCertificateBytes + 1, 'x')));
+    // The right certificate under another value id or type.
+    dht::Value other_id(kIssuanceValueType, good.data, good.id + 1);
+    CHECK_FALSE(check_issued_value(w.validator, key, &other_id));
+    dht::Value other_type(record_value_type(RecordType::kVCard), good.data, good.id);
+    CHECK_FALSE(check_issued_value(w.validator, key, &other_type));
+    CHECK_FALSE(check_issued_value(w.validator, key, nullptr));
+    // Once its issuer leaves the network, it is no longer taken.
+    w.members.erase(w.a.node_id_hex());
+    CHECK_FALSE(check_issued(w.validator, key, alice.cert));
+}
+
+TEST_CASE("the issuance ledger counts each certificate once, caps an issuer's day, forgets old days and skips damage") {
+    World w;
+    MemoryStore store;
+    IssuanceLedger ledger(store, /*max_per_issuer_day*/ 2);
+    REQUIRE(ledger.load());
+    const User alice = w.user("+15555245554", w.a);
+    const User bob = w.user("+15555245555", w.a);
+    const User carol = w.user("+15555245556", w.a);
+    const User dave = w.user("+15555245557", w.b);
+    auto issued = [&](const User& u) { return check_issued(w.validator, issuance_log_key(u.id), u.cert).value(); };
+    REQUIRE(ledger.record(issued(alice)));
+    REQUIRE(ledger.record(issued(alice)));  // announced again
+    REQUIRE(ledger.record(issued(bob)));
+    REQUIRE(ledger.record(issued(carol)));  // over node a's cap for the day: marked
+    REQUIRE(ledger.record(issued(dave)));
+    REQUIRE(store.put("il/garbage", ""));
+    auto all = ledger.entries(0, 100).value();
+    REQUIRE(all.size() == 4);  // alice, bob, a's cap mark, dave
+    size_t marks = 0;
+    for (const auto& e : all) marks += e.user_id.empty();
+    CHECK(marks == 1);
+    bool truncated = false;
+    CHECK(ledger.entries(0, 2, &truncated).value().size() == 2);
+    CHECK(truncated);
+    const uint32_t today = day_of(to_unix_seconds(w.clock.wall_now()));
+    CHECK(ledger.entries(today + 1, 100).value().empty());
+
+    // A restart counts what is on disk: the cap still holds.
+    IssuanceLedger again(store, 2);
+    REQUIRE(again.load());
+    REQUIRE(again.record(issued(carol)));
+    CHECK(again.entries(0, 100).value().size() == 4);
+    CHECK(again.forget_before(today + 1).value() == 5);  // the garbage goes too
+    CHECK(again.entries(0, 100).value().empty());
 }

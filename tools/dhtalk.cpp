@@ -29,8 +29,9 @@ const char* kUsage =
     "  sent       your sent messages and what became of them (stored, delivered, read)\n"
     "  history    the conversation with a user, from this profile\n"
     "  trust      accept a contact's new key (sending and receiving refuse a changed key until then)\n"
+    "  keys       every certificate issued for a user, from their issuance log\n"
     "  status     print a running node's status (--json for scripts)\n"
-    "  admin      vote in the trusted network: pending, approve, reject, ban\n\n"
+    "  admin      vote in the trusted network: pending, approve, reject, ban; audit issuances\n\n"
     "Run 'dhtalk COMMAND --help' for a command's options.\n"
     "Exit status: 0 success, 1 failure, 2 usage error.\n";
 

@@ -178,6 +178,31 @@ int trust(const std::vector<std::string>& positional, client::Client& c, bool js
     return 0;
 }
 
+// Every certificate in the user's issuance log: who issued it and when.
+int keys(const std::vector<std::string>& positional, client::Client& c, bool json) {
+    auto peer = the_user("keys", positional, c);
+    if (!peer) return 2;
+    auto keys = c.issued_keys(*peer);
+    if (!keys) return failed("keys", keys.status());
+    if (!json && keys->empty()) std::cerr << "no certificate of " << *peer << " in the issuance log\n";
+    for (const auto& k : *keys) {
+        if (json) {
+            Json::Value j(Json::objectValue);
+            j["user_id"] = *peer;
+            j["issuer"] = k.issuer_node_id;
+            j["issued_s"] = Json::Int64(k.issued_s);
+            j["expires_s"] = Json::Int64(k.expires_s);
+            j["current"] = k.current;
+            std::cout << json::to_compact(j) << "\n";
+        } else {
+            std::cout << "issued by node " << k.issuer_node_id.substr(0, 16) << " at " << k.issued_s
+                      << " (Unix time), valid until " << k.expires_s << (k.current ? "  <- signs their keys now" : "")
+                      << "\n";
+        }
+    }
+    return 0;
+}
+
 int sent(const std::vector<std::string>& positional, client::Client& c, bool json) {
     if (positional.size() > 1) return fail("sent", 2, "give at most one +NUMBER or USER_ID");
     std::string peer;
@@ -225,6 +250,7 @@ int run_message_command(const std::string& command, const std::vector<std::strin
     if (command == "read") return read(positional, c, options.json);
     if (command == "sent") return sent(positional, c, options.json);
     if (command == "trust") return trust(positional, c, options.json);
+    if (command == "keys") return keys(positional, c, options.json);
     return fail(command, 2, "unknown command");
 }
 

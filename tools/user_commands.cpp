@@ -22,7 +22,7 @@ namespace {
 
 const std::vector<std::string> kCommands = {"register", "verify",   "whoami",  "vcard", "resolve",  "block",
                                             "unblock",  "allow",    "disallow", "privacy", "media", "presence",
-                                            "send",     "inbox",    "history", "read",   "sent", "trust"};
+                                            "send",     "inbox",    "history", "read",   "sent", "trust", "keys"};
 
 const char* kUsage =
     "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
@@ -48,7 +48,8 @@ const char* kUsage =
     "       dhtalk read +NUMBER|USER_ID          tell the user you read their messages (read receipts)\n"
     "       dhtalk sent [+NUMBER|USER_ID]        your messages' states: stored, delivered, read\n"
     "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n"
-    "       dhtalk trust +NUMBER|USER_ID         accept a contact's new key, after checking with them\n\n";
+    "       dhtalk trust +NUMBER|USER_ID         accept a contact's new key, after checking with them\n"
+    "       dhtalk keys +NUMBER|USER_ID          every certificate in their issuance log: who issued it, when\n\n";
 
 struct Args {
     std::vector<std::string> positional;
@@ -420,7 +421,7 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
     if (command == "media") return media_command(a);
     if (command == "presence") return presence_command(a);
     if (command == "send" || command == "inbox" || command == "history" || command == "read" || command == "sent" ||
-        command == "trust")
+        command == "trust" || command == "keys")
         return with_client(command, a, [&](client::Client& c) {
             return run_message_command(command, a.positional, c, {a.json, a.vm["follow"].as<bool>()});
         });

@@ -1,5 +1,11 @@
 #include "node/front/client_service.h"
 
+#include "dht/issuance_ledger.h"
+#include "dht/issuance_log.h"
+
+#include <algorithm>
+#include <map>
+
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/user_id.h"
@@ -63,6 +69,7 @@ void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientR
     if (f.kind == "verify") return verify(s, f, std::move(reply));
     if (f.kind == "put") return put(s, f, std::move(reply));
     if (f.kind == "get") return get(s, f, std::move(reply));
+    if (f.kind == "issued") return issued(s, f, std::move(reply));
     if (f.kind == "privacy.set") return set_privacy(s, f, std::move(reply));
     if (f.kind.rfind("presence.", 0) == 0) return presence_request(s, f, std::move(reply));
     if (f.kind == "message.send") return send_message(s, f, std::move(reply));
@@ -124,22 +131,35 @@ void ClientService::verify(const ClientSession& s, const ClientFrame& f, ClientR
     if (!user_id) return fail(user_id.status());
     registrar_.check_code(*user_id, *code, s.address, [this, user_id = *user_id, csr = *csr, reply](const Status& ok) {
         if (!ok) return reply(ClientFrame::error_reply(0, ok));
-        reply(issue_certificate(user_id, csr));
+        issue_certificate(user_id, csr, reply);
     });
 }
 
-ClientFrame ClientService::issue_certificate(const std::string& user_id, const std::string& csr) {
+void ClientService::issue_certificate(const std::string& user_id, const std::string& csr, ClientReply reply) {
     crypto::IssueRequest r;
     r.csr_pem = csr;
     r.user_id = user_id;
     r.network_id = validator_->network_id();
     r.now = clock_.wall_now();
     auto cert = crypto::issue_user_certificate(r, identity_);
-    if (!cert) return ClientFrame::error_reply(0, cert.status());
+    if (!cert) return reply(ClientFrame::error_reply(0, cert.status()));
     Status kept = records_.keep_certificate(user_id, *cert);
-    if (!kept) return ClientFrame::error_reply(0, kept);
+    if (!kept) return reply(ClientFrame::error_reply(0, kept));
     DHTALK_LOG(kInfo, "clients", "registered user " << user_id);
-    return ClientFrame::reply_to(0, {{"user_id", user_id}, {"certificate", *cert}, {"node_id", identity_.node_id_hex()}});
+    if (config_.ledger)
+        if (auto issued = check_issued(*validator_, issuance_log_key(user_id), *cert); issued)
+            if (Status counted = config_.ledger->record(*issued); !counted)
+                DHTALK_LOG(kWarning, "audit", "cannot count an issuance: " << counted.message());
+    auto answer = ClientFrame::reply_to(0, {{"user_id", user_id}, {"certificate", *cert}, {"node_id", identity_.node_id_hex()}});
+    // Every certificate goes in its user's issuance log, where contacts look
+    // for it, before its user has it. OpenDHT keeps announcing it, and
+    // republish() after a restart; a put that failed is tried again there.
+    RecordDht* dht = records_dht_();
+    if (!dht) return reply(std::move(answer));
+    dht->put_issued(user_id, *cert, [reply, answer = std::move(answer), user_id](bool stored) {
+        if (!stored) DHTALK_LOG(kInfo, "clients", "no peer took the issuance log of user " << user_id << " yet: it is announced again");
+        reply(answer);
+    });
 }
 
 void ClientService::publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,
@@ -248,6 +268,47 @@ void ClientService::get(const ClientSession& s, const ClientFrame& f, ClientRepl
                 lookups->waiting.erase(key);
             }
             for (auto& r : waiting) r(frame);
+        });
+}
+
+void ClientService::issued(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
+    auto fail = [&](const Status& st) { reply(ClientFrame::error_reply(f.id, st)); };
+    if (Status st = need_login(s); !st) return fail(st);
+    auto user_id = f.text("user_id", 64);
+    if (!user_id) return fail(user_id.status());
+    if (!crypto::is_user_id(config_.user_id_scheme, *user_id)) return fail(Status::invalid("'" + *user_id + "' is not a user id"));
+    RecordDht* dht = records_dht_();
+    if (!dht) return fail(Status::unavailable("this node has not joined the network yet: try another node"));
+    struct Found {
+        std::mutex mutex;
+        std::map<uint64_t, IssuedCertificate> entries;  // guarded by mutex
+        size_t refused = 0;
+    };
+    auto found = std::make_shared<Found>();
+    const auto key = issuance_log_key(*user_id);
+    // What this node issued counts even where the log has no peer yet (a
+    // network of one).
+    if (auto mine = records_.find_certificate(*user_id))
+        if (auto issued = check_issued(*validator_, key, *mine)) found->entries.emplace(issued->id, std::move(issued).value());
+    dht->get_issued(
+        *user_id,
+        [validator = validator_, key, found](std::string_view pem) {
+            auto issued = check_issued(*validator, key, pem);
+            std::lock_guard lock(found->mutex);
+            if (!issued) found->refused++;
+            else found->entries.emplace(issued->id, std::move(issued).value());
+        },
+        [found, reply, user = *user_id] {
+            std::lock_guard lock(found->mutex);
+            if (found->refused)
+                DHTALK_LOG(kInfo, "clients", "refused " << found->refused << " invalid entries of the issuance log of " << user);
+            std::vector<const IssuedCertificate*> newest;
+            for (const auto& [id, e] : found->entries) newest.push_back(&e);
+            std::sort(newest.begin(), newest.end(), [](auto* a, auto* b) { return a->info.not_before_s > b->info.not_before_s; });
+            if (newest.size() > kMaxIssuedPerUser) newest.resize(kMaxIssuedPerUser);
+            std::vector<std::string> pems;
+            for (const auto* e : newest) pems.push_back(e->pem);
+            reply(ClientFrame::reply_to(0, {{"certificates", std::move(pems)}}));
         });
 }
 
@@ -461,6 +522,12 @@ size_t ClientService::republish() {
         })
         .ignore_error();  // a scan failure is logged by the store; the next start tries again
     for (const auto& [user_id, key] : expired) records_.erase_record(user_id, key).ignore_error();
+    if (RecordDht* dht = records_dht_())
+        records_
+            .for_each_certificate([&](const std::string& user_id, const std::string& pem) {
+                if (check_issued(*validator_, issuance_log_key(user_id), pem)) dht->put_issued(user_id, pem, [](bool) {});
+            })
+            .ignore_error();
     return count;
 }
 

@@ -38,6 +38,8 @@
 
 namespace dhtalk {
 
+class IssuanceLedger;
+
 struct ClientServiceConfig {
     std::string user_id_scheme = "kontalk-sha1";
     std::string network_name;
@@ -46,6 +48,9 @@ struct ClientServiceConfig {
     // The node's Store: registration limits and the messages this node
     // holds as an inbox holder outlive a restart there. Required.
     Store* store = nullptr;
+    // Where this node counts the certificates it issues (with those it
+    // stores for the network); null: not counted.
+    IssuanceLedger* ledger = nullptr;
     InboxConfig inbox;
     double messages_per_second = 20;  // per sender, with a burst of twice that
     // Where the registrar's workers run and how it reaches other members;
@@ -99,12 +104,16 @@ private:
     void roster(const ClientFrame& f, ClientReply reply);
     void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
-    // The reply to a verified registration: a certificate for `csr`, kept.
-    ClientFrame issue_certificate(const std::string& user_id, const std::string& csr);
+    // Replies to a verified registration: a certificate for `csr`, kept,
+    // and published in the user's issuance log first.
+    void issue_certificate(const std::string& user_id, const std::string& csr, ClientReply reply);
     void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // Erases the user's kept records that expired or no longer open; how many.
     size_t drop_expired_records(const std::string& user_id);
     void get(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // The certificates in a user's issuance log (dht/issuance_log.h) that
+    // check, newest first, at most kMaxIssuedPerUser.
+    void issued(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void set_privacy(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void presence_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // Messages (client_messages.cpp).

@@ -37,6 +37,14 @@ Status UserRecords::keep_certificate(const std::string& user_id, const std::stri
     return store_.put("uc/" + user_id, pem);
 }
 
+Status UserRecords::for_each_certificate(
+    const std::function<void(const std::string& user_id, const std::string& pem)>& visit) const {
+    return store_.scan("uc/", [&](std::string_view k, std::string_view v) {
+        visit(std::string(k.substr(3)), std::string(v));
+        return true;
+    });
+}
+
 RecordUsage UserRecords::recount(const std::string& user_id) const {
     RecordUsage u;
     for_each_record_of(user_id, [&](const dht::InfoHash&, const std::string& envelope) {

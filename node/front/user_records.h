@@ -39,6 +39,10 @@ public:
     explicit UserRecords(Store& store, RecordQuota quota = {}) : store_(store), quota_(quota) {}
 
     Status keep_certificate(const std::string& user_id, const std::string& pem);
+    // The last certificate this node issued to `user_id`, or kNotFound.
+    Result<std::string> find_certificate(const std::string& user_id) const { return store_.get("uc/" + user_id); }
+    // Calls `visit` with every kept certificate (the last issued to each user).
+    Status for_each_certificate(const std::function<void(const std::string& user_id, const std::string& pem)>& visit) const;
     // Keeps `envelope` as `user_id`'s record under `key` (the caller has
     // checked it is newer than the one kept). kResourceExhausted if the user
     // would go over the quota; a replacement counts only its growth.

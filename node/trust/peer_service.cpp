@@ -51,6 +51,10 @@ HttpResponse PeerService::serve(const HttpRequest& req) {
         InboxHandler* inbox = inbox_.load();
         return inbox ? signed_answer(inbox->on_inbox_request(req.body)) : answer(starting);
     }
+    if (req.path == "/v1/audit" && post) {
+        AuditHandler* audit = audit_.load();
+        return audit ? signed_answer(audit->on_audit_request(req.body)) : answer(starting);
+    }
     PeerHandler* h = handler_.load();
     if (!h) return answer(starting);
     if (req.path == "/v1/apply" && post)

@@ -12,6 +12,8 @@
 //                       answered 200 with the registrar's signed verdict
 //   POST /v1/inbox      a member's inbox request (inbox_messages.h), answered
 //                       200 with the holder's signed answer
+//   POST /v1/audit      a member's issuance audit request (audit_messages.h),
+//                       answered 200 with this node's signed ledger
 //
 // Answers: 202 taken, 200 already held, 400 refused (the reason as text),
 // 503 busy. The transport (net/peer_net.h; over TCP, peer_http_server.h)
@@ -75,6 +77,16 @@ public:
     virtual Result<std::string> on_inbox_request(std::string_view request) = 0;
 };
 
+// A member's side of the issuance audit (node/front/audit_service.h),
+// thread-safe.
+class AuditHandler {
+public:
+    virtual ~AuditHandler() = default;
+    // A member's request: the signed answer (200), or why the request itself
+    // is refused (400).
+    virtual Result<std::string> on_audit_request(std::string_view request) = 0;
+};
+
 class PeerService {
 public:
     // Listens on `net` at `address:port` (port 0: any free one, which the
@@ -90,6 +102,8 @@ public:
     void attach_registrar(RegistrarHandler* registrar) { registrar_ = registrar; }
     // `inbox` must stay valid until stop(); before, /v1/inbox answers 503.
     void attach_inbox(InboxHandler* inbox) { inbox_ = inbox; }
+    // `audit` must stay valid until stop(); before, /v1/audit answers 503.
+    void attach_audit(AuditHandler* audit) { audit_ = audit; }
     void stop();
 
 private:
@@ -98,6 +112,7 @@ private:
     std::atomic<PeerHandler*> handler_{nullptr};
     std::atomic<RegistrarHandler*> registrar_{nullptr};
     std::atomic<InboxHandler*> inbox_{nullptr};
+    std::atomic<AuditHandler*> audit_{nullptr};
     RateLimiter limiter_;
     uint16_t port_ = 0;
     std::unique_ptr<PeerListener> server_;  // last: stops before what it calls goes
