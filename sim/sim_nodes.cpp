@@ -44,6 +44,13 @@ public:
     }
 
     Result<PeerAnswer> exchange(const std::string& endpoint, const PeerCall& call, size_t limit) override {
+        return exchange_from("127.0.0.1", endpoint, call, limit);
+    }
+
+    // The request comes from `address`: what the peer service counts its
+    // rate against.
+    Result<PeerAnswer> exchange_from(const std::string& address, const std::string& endpoint, const PeerCall& call,
+                                     size_t limit) {
         auto hp = parse_host_port(endpoint);
         if (!hp) return hp.status();
         auto it = handlers_.find(hp->second);
@@ -55,7 +62,7 @@ public:
         const auto q = call.path.find('?');
         req.path = call.path.substr(0, q);
         if (q != std::string::npos) req.query = call.path.substr(q + 1);
-        req.remote_addr = "127.0.0.1";  // every simulated host lives there
+        req.remote_addr = address;
         if (!call.origin.empty()) req.headers["x-dhtalk-origin"] = call.origin;
         req.body = call.body;
         // A copy: the handler may stop this very listener (a node leaving).
@@ -85,6 +92,26 @@ private:
     std::map<uint16_t, Listening> handlers_;
 };
 
+// One node's view of the transport: its requests come from an address of
+// its own (every simulated host's datagrams come from 127.0.0.1, but a
+// shared address would put every node in one rate-limit bucket at each peer
+// service).
+class SimNodes::SimPeerView final : public PeerNet {
+public:
+    SimPeerView(SimPeerNet& net, std::string address) : net_(net), address_(std::move(address)) {}
+    Result<std::unique_ptr<PeerListener>> listen(const std::string& host, uint16_t port, const PeerHttpLimits& limits,
+                                                 Handler handler) override {
+        return net_.listen(host, port, limits, std::move(handler));
+    }
+    Result<PeerAnswer> exchange(const std::string& endpoint, const PeerCall& call, size_t limit) override {
+        return net_.exchange_from(address_, endpoint, call, limit);
+    }
+
+private:
+    SimPeerNet& net_;
+    const std::string address_;
+};
+
 // One node's place: its host on the network, where its parts take their
 // turns, and its state that outlives it.
 struct SimNodes::Slot final : SimHost {
@@ -94,6 +121,7 @@ struct SimNodes::Slot final : SimHost {
     std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
     std::optional<crypto::NodeIdentity> identity;  // given by set_identity(), else made in the data directory
     std::unique_ptr<Node> node;
+    std::unique_ptr<PeerNet> peers;  // this slot's view of the peer transport
     MemoryFront* front = nullptr;  // owned by the node
     uint64_t starts = 0;
 
@@ -176,7 +204,9 @@ Status SimNodes::start(size_t i, NodeConfig config) {
     env.open_datagram_socket = [network, host, slot](const dht::SockAddr&, const dht::SockAddr&,
                                                      std::shared_ptr<DatagramCounters>)
         -> Result<std::unique_ptr<dht::net::DatagramSocket>> { return network->open_receiving_socket(host, slot); };
-    env.peer_net = peers_.get();
+    if (!s.peers)
+        s.peers = std::make_unique<SimPeerView>(*peers_, "127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
+    env.peer_net = s.peers.get();
     env.open_client_front = [slot](const ClientServerConfig&, std::shared_ptr<crypto::TlsCredentials>,
                                    ClientHandler& handler, const Clock&) -> Result<std::unique_ptr<ClientFront>> {
         auto front = std::make_unique<MemoryFront>(handler);

@@ -14,7 +14,8 @@
 //             in-memory socket;
 //   peers     the peer service's requests handed to the addressed node's
 //             handler in memory (at once: the peer service's latency is
-//             not modelled);
+//             not modelled), each node's from an address of its own
+//             (127.1.x.y);
 //   clients   MemoryFront sessions on the real ClientService;
 //   store     a MemoryStore per node that outlives it (a restart keeps it);
 //   codes     recorded, for the simulation to read;
@@ -89,6 +90,7 @@ private:
     struct Slot;
     class SimClock;
     class SimPeerNet;
+    class SimPeerView;
 
     SimNodesConfig config_;
     SimNetwork network_;

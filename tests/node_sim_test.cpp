@@ -4,10 +4,14 @@
 // thread. One node founds the network and five apply; the members admit
 // them by vote and then ban one; users register through the front ends,
 // publish and resolve vCards across nodes and watch each other's presence;
-// a node crashes and its user becomes unavailable to her watcher. The run
-// replays from its seed: the same history of datagrams, bit for bit.
+// a node crashes and its user becomes unavailable to her watcher. Then 40
+// users exchange messages on 8 nodes while 2 crash and restart
+// (sim/message_workload.h). Each run replays from its seed: the same
+// history of datagrams, bit for bit.
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <functional>
 
 #include <json/json.h>
 
@@ -21,6 +25,8 @@
 #include "records/record.h"
 #include "records/record_bodies.h"
 #include "sim/sim_nodes.h"
+#include "sim/message_workload.h"
+#include "sim/sim_ops.h"
 #include "testing/test_util.h"
 
 #include "tests/doctest.h"
@@ -59,63 +65,25 @@ NodeConfig base_config() {
     return c;
 }
 
-// Runs the network until `session`'s request `id` is answered (at most a
-// virtual minute).
-ClientFrame await_reply(SimNodes& sim, size_t node, uint64_t session, uint64_t id) {
-    std::optional<ClientFrame> reply;
-    sim.network().run_until_true([&] { return (reply = sim.front(node)->reply(session, id)).has_value(); }, 60s);
-    REQUIRE_MESSAGE(reply.has_value(), "no reply from node " << node);
-    return *reply;
-}
-
 ClientFrame call(SimNodes& sim, size_t node, uint64_t session, const std::string& method, FrameParams params) {
-    const uint64_t id = sim.front(node)->request(session, method, std::move(params));
-    REQUIRE(id != 0);
-    return await_reply(sim, node, session, id);
+    auto reply = sim_call(sim, node, session, method, std::move(params));
+    REQUIRE_MESSAGE(reply, reply.status().message());
+    return std::move(reply).value();
 }
 
-void vote(SimNodes& sim, size_t member, const std::string& change, size_t subject) {
-    Json::Value v;
-    v["change"] = change;
-    v["decision"] = "approve";
-    v["node_id"] = crypto::load_or_create_identity(keys().identity(subject)).value().node_id_hex();
-    REQUIRE(sim.node(member)->admin_vote(v));
+SimUser register_user(SimNodes& sim, size_t node, const std::string& phone, std::shared_ptr<dht::crypto::PrivateKey> key) {
+    auto u = sim_register(sim, node, phone, std::move(key), "10.0.0." + std::to_string(node));
+    REQUIRE_MESSAGE(u, u.status().message());
+    return std::move(u).value();
 }
 
-struct User {
-    std::string user_id;
-    std::shared_ptr<dht::crypto::PrivateKey> key;
-    std::shared_ptr<dht::crypto::Certificate> certificate;
-};
-
-// Registers `phone` through node `node`'s front end, as `dhtalk register`
-// and `dhtalk verify` do.
-User register_user(SimNodes& sim, size_t node, const std::string& phone, std::shared_ptr<dht::crypto::PrivateKey> key) {
-    auto s = sim.front(node)->open("10.0.0." + std::to_string(node), nullptr).value();
-    auto registered = call(sim, node, s, "register", {{"phone", phone}});
-    REQUIRE_MESSAGE(registered.status(), registered.error);
-    User u;
-    u.user_id = registered.text("user_id", 64).value();
-    REQUIRE(sim.network().run_until_true([&] { return !sim.last_code(phone).empty(); }, 30s));
-    auto csr = crypto::make_certificate_request(*key, u.user_id).value();
-    auto verified = call(sim, node, s, "verify", {{"phone", phone}, {"code", sim.last_code(phone)}, {"csr", csr}});
-    REQUIRE_MESSAGE(verified.status(), verified.error);
-    u.certificate = crypto::parse_certificate(verified.text("certificate", crypto::kMaxCertificateBytes).value()).value();
-    u.key = std::move(key);
-    sim.front(node)->close(s);
-    return u;
-}
-
-uint64_t login(SimNodes& sim, size_t node, const User& u) {
-    auto s = sim.front(node)->open("10.0.1." + std::to_string(node), u.certificate);
+uint64_t login(SimNodes& sim, size_t node, const SimUser& u) {
+    auto s = sim_login(sim, node, u, "10.0.1." + std::to_string(node));
     REQUIRE_MESSAGE(s, s.status().message());
-    // As the client does on every login: its privacy list (everyone may see it).
-    auto given = call(sim, node, *s, "privacy.set", {{"allow_only", false}, {"blocked", std::vector<std::string>{}}, {"allowed", std::vector<std::string>{}}});
-    REQUIRE_MESSAGE(given.status(), given.error);
     return *s;
 }
 
-std::string publish_vcard(SimNodes& sim, size_t node, uint64_t session, const User& u, const std::string& name) {
+std::string publish_vcard(SimNodes& sim, size_t node, uint64_t session, const SimUser& u, const std::string& name) {
     Record r;
     r.type = RecordType::kVCard;
     r.user_id = u.user_id;
@@ -129,7 +97,7 @@ std::string publish_vcard(SimNodes& sim, size_t node, uint64_t session, const Us
     return put.status() ? "stored" : put.error;
 }
 
-std::string resolve_name(SimNodes& sim, size_t node, uint64_t session, const User& u) {
+std::string resolve_name(SimNodes& sim, size_t node, uint64_t session, const SimUser& u) {
     auto got = call(sim, node, session, "get", {{"type", std::string("vcard")}, {"user_id", u.user_id}});
     if (!got.status()) return "error: " + got.error;
     auto opened = open_record(got.text("record", kMaxRecordBytes).value()).value();
@@ -137,7 +105,7 @@ std::string resolve_name(SimNodes& sim, size_t node, uint64_t session, const Use
 }
 
 // The last presence pushed to `session` for `user`, or "" if none was.
-std::string seen_show(SimNodes& sim, size_t node, uint64_t session, const User& u) {
+std::string seen_show(SimNodes& sim, size_t node, uint64_t session, const SimUser& u) {
     std::string show;
     for (const auto& f : sim.front(node)->pushed(session))
         if (auto who = f.text("user_id", 64); f.kind == "presence" && who && *who == u.user_id)
@@ -193,45 +161,21 @@ std::string scenario(uint64_t seed) {
         REQUIRE(sim.set_identity(i, keys().identity(i)));
     }
     auto standing = [&](size_t i) { return sim.node(i)->trust()->standing(); };
-    auto is_member = [&](size_t i) { return standing(i) == TrustedNetwork::Standing::kMember && sim.node(i)->overlay(); };
-
-    NodeConfig founder = base_config();
-    founder.genesis = true;
-    REQUIRE(sim.start(0, founder));
-    for (size_t k = 1; k < kNodes; ++k) {
-        NodeConfig applicant = base_config();
-        applicant.apply = true;
-        applicant.contact = "operator " + std::to_string(k);
-        applicant.bootstrap = {sim.endpoint(0)};
-        Status started = sim.start(k, applicant);
-        REQUIRE_MESSAGE(started, started.message());
-        // Every member approves once the application has reached it.
-        const auto applicant_id = crypto::load_or_create_identity(keys().identity(k)).value().node_id_hex();
-        for (size_t m = 0; m < k; ++m) {
-            REQUIRE(sim.network().run_until_true(
-                [&] { return sim.node(m)->admin_pending().value()["pending"].toStyledString().find(applicant_id) != std::string::npos; },
-                30s));
-            vote(sim, m, "admit", k);
-        }
-        REQUIRE_MESSAGE(sim.network().run_until_true([&] { return is_member(k); }, 60s), "node " << k << " not admitted");
-    }
-    // Every member sees all six as members, and the epoch is the same everywhere.
-    REQUIRE(sim.network().run_until_true([&] {
-        for (size_t i = 0; i < kNodes; ++i)
-            if (sim.node(i)->trust()->epoch() != sim.node(0)->trust()->epoch()) return false;
-        return true;
-    }, 30s));
+    std::vector<std::filesystem::path> identities;
+    for (size_t i = 0; i < kNodes; ++i) identities.push_back(keys().identity(i));
+    const Status founded = sim_found(sim, kNodes, base_config(), identities);
+    REQUIRE_MESSAGE(founded, founded.message());
     std::string history = "admitted at epoch " + std::to_string(sim.node(0)->trust()->epoch());
 
     // The members ban node 5: it is cut off, the others carry on.
-    for (size_t m = 0; m < kNodes - 1; ++m) vote(sim, m, "ban", kBanned);
+    for (size_t m = 0; m < kNodes - 1; ++m) REQUIRE(sim_vote(sim, m, "ban", sim_node_id(keys().identity(kBanned))));
     REQUIRE(sim.network().run_until_true([&] { return standing(kBanned) == TrustedNetwork::Standing::kBanned; }, 60s));
     history += "; banned at epoch " + std::to_string(sim.node(0)->trust()->epoch());
     sim.network().run_for(10s);  // the membership protocol settles
 
     // Users register on different nodes (each number's registrar may be any member).
-    const User alice = register_user(sim, 1, "+15550000001", keys().users[0]);
-    const User bob = register_user(sim, 3, "+15550000002", keys().users[1]);
+    const SimUser alice = register_user(sim, 1, "+15550000001", keys().users[0]);
+    const SimUser bob = register_user(sim, 3, "+15550000002", keys().users[1]);
 
     // Alice publishes her vCard through node 1; Bob resolves it through node 3.
     const uint64_t a = login(sim, 1, alice);
@@ -289,11 +233,63 @@ std::string scenario(uint64_t seed) {
     return history;
 }
 
+// Messages between 40 users of 8 nodes, 2 of which crash and restart in
+// the second half: what the workload observed, and the network's digest.
+constexpr size_t kChurnNodes = 8;
+constexpr size_t kChurnUsers = 40;
+
+struct ChurnKeys {
+    test::TempDir dir;
+    std::vector<std::filesystem::path> nodes;
+    std::vector<std::shared_ptr<dht::crypto::PrivateKey>> users;
+    ChurnKeys() {
+        for (size_t i = 0; i < kChurnNodes; ++i) {
+            nodes.push_back(dir / ("node-" + std::to_string(i)));
+            crypto::load_or_create_identity(nodes.back(), 2048).value();
+        }
+        for (size_t u = 0; u < kChurnUsers; ++u) users.push_back(crypto::generate_user_key().value());
+    }
+};
+
+const ChurnKeys& churn_keys() {
+    static const ChurnKeys k;
+    return k;
+}
+
+std::string churn_scenario(uint64_t seed) {
+    test::TempDir dir;
+    SimNodesConfig config;
+    config.seed = seed;
+    config.link.median_latency = 20ms;
+    config.dir = dir.path();
+    SimNodes sim(config);
+    for (size_t i = 0; i < kChurnNodes; ++i) {
+        sim.add_slot();
+        REQUIRE(sim.set_identity(i, churn_keys().nodes[i]));
+    }
+    MessageWorkloadConfig w;
+    w.users = kChurnUsers;
+    w.messages = 120;
+    w.churn = 0.25;
+    w.run = 40s;
+    w.drain = 70s;
+    w.seed = seed;
+    w.base = base_config();
+    const Status founded = sim_found(sim, kChurnNodes, w.base, churn_keys().nodes);
+    REQUIRE_MESSAGE(founded, founded.message());
+    auto r = run_message_workload(sim, kChurnNodes, w, churn_keys().users);
+    REQUIRE_MESSAGE(r, r.status().message());
+    return "sent " + std::to_string(r->sent) + ", stored " + std::to_string(r->stored) + ", delivered " +
+           std::to_string(r->delivered) + ", lost " + std::to_string(r->lost) + ", churned " +
+           std::to_string(r->churned) + ", failovers " + std::to_string(r->failovers) + "; digest " +
+           std::to_string(sim.network().history_digest());
+}
+
 // The scenario in a child process forked from this one. OpenDHT 2.4.12
 // orders some of its maps by pointer (a search's queries, a value's
 // listeners), so a run repeats exactly only from the same heap: each child
 // starts from the parent's, as a fresh process of the same program would.
-std::string forked_scenario(uint64_t seed) {
+std::string forked(const std::function<std::string()>& scenario) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     const pid_t pid = ::fork();
@@ -302,7 +298,7 @@ std::string forked_scenario(uint64_t seed) {
         ::close(fds[0]);
         std::string out;
         try {
-            out = scenario(seed);
+            out = scenario();
         } catch (...) {
             out = "the scenario failed";
         }
@@ -328,8 +324,16 @@ TEST_CASE("whole nodes on the simulated network: vote, register, resolve, presen
 
 TEST_CASE("a whole-node run replays bit for bit from its seed") {
     keys();  // the same identities in every child
-    const std::string first = forked_scenario(7);
+    const std::string first = forked([] { return scenario(7); });
     CHECK(first.find("digest") != std::string::npos);
-    CHECK(first == forked_scenario(7));
-    CHECK(first != forked_scenario(8));  // the digest does tell runs apart
+    CHECK(first == forked([] { return scenario(7); }));
+    CHECK(first != forked([] { return scenario(8); }));  // the digest does tell runs apart
+}
+
+TEST_CASE("messages under churn: none lost, each delivered, and the run replays from its seed") {
+    churn_keys();  // the same keys in every child
+    const std::string first = forked([] { return churn_scenario(3); });
+    MESSAGE(first);
+    CHECK(first.find("sent 120, stored 120, delivered 120, lost 0, churned 2") == 0);
+    CHECK(first == forked([] { return churn_scenario(3); }));
 }
