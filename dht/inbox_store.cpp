@@ -176,6 +176,14 @@ InboxStore::Usage InboxStore::usage_of_pair(std::string_view sender, std::string
     return it == per_pair_.end() ? Usage{} : it->second;
 }
 
+std::vector<std::string> InboxStore::recipients() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [recipient, usage] : per_recipient_)
+        if (usage.messages > 0) out.push_back(recipient);
+    return out;
+}
+
 InboxStore::Usage InboxStore::total() const {
     std::lock_guard lock(mutex_);
     return total_;

@@ -71,6 +71,8 @@ public:
     Usage usage_of(std::string_view recipient) const;
     Usage usage_of_pair(std::string_view sender, std::string_view recipient) const;
     Usage total() const;
+    // The recipients with messages held here.
+    std::vector<std::string> recipients() const;
 
 private:
     // Removes a held message; the caller holds mutex_.

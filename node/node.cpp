@@ -417,7 +417,10 @@ SteadyTime Node::tick() {
         // only while the last one still runs; the next interval tries again.
         static_cast<void>(snapshot_worker_->post([this] { snapshot().ignore_error(); }));  // logged and counted
         next_snapshot_ = now + config_.persist_interval;
-        if (clients_) clients_->inbox().expire_later();
+        if (clients_) {
+            clients_->inbox().expire_later();
+            clients_->inbox().repair_later();
+        }
     }
     if (clients_) clients_->inbox().renew_follows();
     if (const uint32_t today = day_of(to_unix_seconds(clock_.wall_now())); today != ledger_day_) {

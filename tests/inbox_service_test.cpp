@@ -2,7 +2,7 @@
 // a message is held by the recipient's two holders, fetched through any
 // member and deleted everywhere once acknowledged; a holder that cannot be
 // reached is stood in for; requests a holder cannot trust, and answers the
-// asking member cannot, are refused.
+// asking member cannot, are refused; repair after a change of members.
 #include <atomic>
 #include <future>
 #include <map>
@@ -176,6 +176,67 @@ TEST_CASE("a holder that cannot be reached is stood in for, and too few holders 
     auto refused = sent_via(*holders[1], held_message("m3"));
     CHECK(refused.code() == Code::kUnavailable);
     CHECK(refused.message().find("held by 1 of the 2") != std::string::npos);
+}
+
+TEST_CASE("repair: a holder lost for good is replaced with its copies, and a stand-in hands over and lets go") {
+    InboxNetwork n;
+    const auto holders = n.ranked("bob");
+    TestHolder& first = *holders[0];
+    TestHolder& second = *holders[1];
+    TestHolder& third = *holders[2];
+    auto drop = [&](const TestHolder& gone) {
+        n.members.erase(std::remove_if(n.members.begin(), n.members.end(),
+                                       [&](const InboxPeer& p) { return p.node_id == gone.identity.node_id_hex(); }),
+                        n.members.end());
+    };
+    auto set_alive = [&](const TestHolder& m, bool alive) {
+        for (auto& p : n.members)
+            if (p.node_id == m.identity.node_id_hex()) p.alive = alive;
+    };
+
+    SUBCASE("a holder leaves the network: the next member in the inbox's order gets the copies") {
+        REQUIRE(sent_via(third, held_message("m1")).is_ok());
+        REQUIRE(third.inbox->held().messages == 0);
+        drop(first);
+        // repair_later() waits for the members to stay the same from one call to the next.
+        second.inbox->repair_later();
+        CHECK(third.inbox->held().messages == 0);
+        second.inbox->repair_later();
+        REQUIRE(test::wait_until([&] { return second.inbox->repaired_copies() == 1; }, 10s));
+        CHECK(third.inbox->held().messages == 1);
+        CHECK(second.inbox->held().messages == 1);  // still a holder: it keeps its copy
+        // The second holder goes too: the message survives on the new one.
+        second.peers->stop();
+        auto got = fetched(third, "bob");
+        REQUIRE_MESSAGE(got.is_ok(), got.status().to_string());
+        REQUIRE(got->size() == 1);
+        CHECK(got->front().id == "m1");
+    }
+    SUBCASE("a holder that was down comes back: the stand-in hands over and lets go") {
+        set_alive(first, false);
+        REQUIRE(sent_via(second, held_message("m2")).is_ok());
+        REQUIRE(third.inbox->held().messages == 1);  // standing in
+        CHECK(first.inbox->held().messages == 0);
+        set_alive(first, true);
+        const auto r = third.inbox->repair();
+        CHECK(r.complete);
+        CHECK(r.copies == 2);
+        CHECK(first.inbox->held().messages == 1);
+        CHECK(second.inbox->held().messages == 1);
+        CHECK(third.inbox->held().messages == 0);
+        // Nothing changed since: the holders have nothing to hand over, and keep theirs.
+        CHECK(first.inbox->repair().copies == 1);  // the other holder already had it
+        CHECK(first.inbox->held().messages == 1);
+    }
+    SUBCASE("a holder that cannot be reached leaves the repair incomplete, and the copies where they are") {
+        set_alive(first, false);
+        REQUIRE(sent_via(second, held_message("m3")).is_ok());
+        set_alive(first, true);
+        first.peers->stop();
+        const auto r = third.inbox->repair();
+        CHECK_FALSE(r.complete);
+        CHECK(third.inbox->held().messages == 1);
+    }
 }
 
 TEST_CASE("a fetch that reaches no holder is an error, not an empty inbox") {

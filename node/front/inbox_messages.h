@@ -39,6 +39,8 @@ inline constexpr uint64_t kInboxPeerFormat = 1;
 // What one request or answer holds at most (the peer service reads no more).
 inline constexpr size_t kMaxInboxPeerBytes = 1 << 20;
 inline constexpr size_t kMaxInboxBatch = 256;  // messages or acks in one request or answer
+// What a sender puts in one hold request, with room left for the framing.
+inline constexpr size_t kMaxHoldRequestBytes = kMaxInboxPeerBytes - 16 * 1024;
 
 struct MessageRef {
     std::string sender;

@@ -13,14 +13,6 @@
 
 namespace dhtalk {
 
-namespace {
-
-// What one request between members carries of a batch at most, leaving room
-// for its envelope.
-constexpr size_t kHoldRequestBytes = kMaxInboxPeerBytes - 16 * 1024;
-
-}  // namespace
-
 void InboxService::send(InboxMessage m, Done done) {
     if (m.expires_ms == 0) m.expires_ms = expiry_from_now();
     if (Status ok = check_inbox_message(m, config_.limits.max_message_bytes); !ok) return done(ok);
@@ -103,7 +95,7 @@ void InboxService::hold_at(const InboxPeer& peer, const std::vector<Outgoing*>& 
         size_t bytes = 0;
         for (; at < group.size(); ++at) {
             bytes += encoded_size_bound(group[at]->message) + 8;
-            if (!part.empty() && bytes > kHoldRequestBytes) break;
+            if (!part.empty() && bytes > kMaxHoldRequestBytes) break;
             part.push_back(group[at]);
             messages.push_back(group[at]->message);
         }

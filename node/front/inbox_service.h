@@ -9,6 +9,8 @@
 //     holders, and passes on what the client acknowledges to each of them.
 //   - As a holder, it keeps messages (dht/inbox_store.h), answers other
 //     members' requests (inbox_messages.h), and drops what expires.
+//   - Repair: after the live members change, each node hands what it holds
+//     to the holders the recipients have now (inbox_repair.cpp).
 //   - Push: while a recipient has a session here that follows its inbox,
 //     this node registers with the recipient's holders (follow, a lease it
 //     renews), and each holder passes every new message for the recipient
@@ -111,6 +113,21 @@ public:
     // The same on the worker, off the caller's thread.
     void expire_later() { static_cast<void>(worker_.post([this] { expire(); })); }  // a full queue: next time
     InboxStore::Usage held() const { return inbox_.total(); }
+    // Repair (inbox_repair.cpp): once the live members have stayed the
+    // same from one call to the next after a change, hands each message
+    // held here to the holders its recipient has now (on the worker); a
+    // node that is no holder of an inbox lets go of its copies once they
+    // all took them. Call every snapshot interval.
+    void repair_later();
+    struct RepairResult {
+        size_t copies = 0;      // messages the current holders took (new or already held)
+        bool complete = true;   // every holder could be asked
+    };
+    RepairResult repair();
+    size_t repaired_copies() const {
+        std::lock_guard lock(repair_mutex_);
+        return repaired_copies_;
+    }
     // Ends the worker; later requests fail.
     void stop() {
         for (auto& w : send_workers_) w->stop();
@@ -182,6 +199,12 @@ private:
     std::set<std::string> handed_over_set_;  // guarded: the same, to look up
     SteadyTime next_renewal_{};  // guarded
     bool renewing_ = false;      // guarded: a renewal job is queued or running (one at a time)
+
+    mutable std::mutex repair_mutex_;
+    std::string seen_live_;      // guarded: the live members at the last repair_later()
+    std::string repaired_live_;  // guarded: those the last complete repair was for
+    bool repairing_ = false;     // guarded: a repair is queued or running
+    size_t repaired_copies_ = 0; // guarded
 
     std::mutex send_mutex_;
     std::deque<Outgoing> outgoing_;  // guarded by send_mutex_: messages waiting to be held

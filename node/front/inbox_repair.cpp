@@ -1,0 +1,84 @@
+// Repair (inbox_service.h): once the live members have stayed the same for
+// an interval after a change, each node hands the messages it holds to the
+// holders their recipients have now, so that a holder lost for good is
+// replaced by the member next in the inbox's order, with the copies, and a
+// stand-in that held for a holder that was down hands over and lets go.
+#include <algorithm>
+
+#include "node/front/inbox_service.h"
+
+namespace dhtalk {
+namespace {
+
+// The live members, as one text: a change of it is what starts a repair.
+std::string live_set(const std::vector<InboxPeer>& members) {
+    std::vector<std::string> ids;
+    for (const auto& m : members)
+        if (m.alive) ids.push_back(m.node_id);
+    std::sort(ids.begin(), ids.end());
+    std::string out;
+    for (const auto& id : ids) out += id + ",";
+    return out;
+}
+
+}  // namespace
+
+void InboxService::repair_later() {
+    const std::string live = live_set(members_ ? members_() : std::vector<InboxPeer>{});
+    std::lock_guard lock(repair_mutex_);
+    if (live != seen_live_) {
+        seen_live_ = live;  // changed: a node restarting comes back within an interval or two
+        return;
+    }
+    if (live == repaired_live_ || repairing_) return;
+    repairing_ = true;
+    const bool queued = worker_.post([this, live] {
+        const RepairResult r = repair();
+        std::lock_guard done(repair_mutex_);
+        repaired_live_ = r.complete ? live : std::string();
+        repairing_ = false;
+        repaired_copies_ += r.copies;
+    });
+    if (!queued) repairing_ = false;  // the worker is busy: the next call tries again
+}
+
+InboxService::RepairResult InboxService::repair() {
+    RepairResult result;
+    for (const auto& recipient : inbox_.recipients()) {
+        auto held = inbox_.pending(recipient, SIZE_MAX);
+        if (!held || held->empty()) continue;
+        const Holders holders = holders_of(recipient, kInboxHolders);
+        bool handed_over = true;  // every current holder other than this node took them all
+        bool holder_here = false;
+        for (const auto& peer : holders.live) {
+            if (peer.node_id == self_) {
+                holder_here = true;
+                continue;
+            }
+            for (size_t at = 0; at < held->size();) {
+                InboxRequest r;
+                r.kind = InboxRequest::Kind::kHold;
+                r.recipient = recipient;
+                for (size_t bytes = 0; at < held->size() && r.messages.size() < kMaxInboxBatch; ++at) {
+                    bytes += encoded_size_bound((*held)[at]) + 8;
+                    if (!r.messages.empty() && bytes > kMaxHoldRequestBytes) break;
+                    r.messages.push_back((*held)[at]);
+                }
+                const size_t offered = r.messages.size();
+                auto reply = ask(peer, std::move(r));
+                if (!reply || !reply->status()) {
+                    handed_over = false;
+                    result.complete = false;
+                    if (!reply) break;  // not heard: the next repair tries again
+                }
+                if (reply) result.copies += offered - std::min(offered, reply->messages.size());
+            }
+        }
+        // A stand-in whose inbox has its holders again lets go of its copies.
+        if (!holder_here && handed_over && holders.live.size() >= holders.needed)
+            for (const auto& m : *held) inbox_.acknowledge(recipient, m.sender, m.id).ignore_error();
+    }
+    return result;
+}
+
+}  // namespace dhtalk
