@@ -41,6 +41,20 @@ po::options_description node_options(NodeConfig& d) {
          "MiB of DHT values this node stores for the network (16..65536)")
         ("message-ttl-days", po::value<unsigned>()->default_value(d.message_ttl_days),
          "days a message waits in its recipient's inbox before it is dropped (1..30)")
+        ("message-ttl-seconds", po::value<unsigned>()->default_value(d.message_ttl_seconds),
+         "seconds a message waits, instead of --message-ttl-days when not 0 (1..2592000; for short-lived "
+         "networks and tests)")
+        ("inbox-messages", po::value<size_t>()->default_value(d.inbox_messages),
+         "messages this node holds for one recipient (1..1000000)")
+        ("inbox-mib", po::value<size_t>()->default_value(d.inbox_mib),
+         "MiB this node holds for one recipient (1..4096)")
+        ("inbox-pair-messages", po::value<size_t>()->default_value(d.inbox_pair_messages),
+         "messages this node holds from one sender to one recipient (1..1000000), so that no sender fills "
+         "another's inbox")
+        ("inbox-pair-mib", po::value<size_t>()->default_value(d.inbox_pair_mib),
+         "MiB this node holds from one sender to one recipient (1..4096)")
+        ("max-message-kib", po::value<size_t>()->default_value(d.max_message_kib),
+         "KiB of a message's body, end-to-end ciphertext (1..64); larger content is media")
         ("messages-per-second", po::value<unsigned>()->default_value(d.messages_per_second),
          "messages one user may send per second through this node, with bursts of twice that (1..10000)")
         ("dht-requests-per-address", po::value<unsigned>()->default_value(d.dht_requests_per_address),
@@ -130,6 +144,17 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     if (c.max_store_mb < 16 || c.max_store_mb > 65536) return Status::invalid("--max-store-mb must be 16..65536");
     c.message_ttl_days = vm["message-ttl-days"].as<unsigned>();
     if (c.message_ttl_days < 1 || c.message_ttl_days > 30) return Status::invalid("--message-ttl-days must be 1..30");
+    c.message_ttl_seconds = vm["message-ttl-seconds"].as<unsigned>();
+    if (c.message_ttl_seconds > 30u * 86400) return Status::invalid("--message-ttl-seconds must be 0..2592000");
+    for (auto [name, field, max] : {std::tuple{"inbox-messages", &c.inbox_messages, size_t{1000000}},
+                                    std::tuple{"inbox-mib", &c.inbox_mib, size_t{4096}},
+                                    std::tuple{"inbox-pair-messages", &c.inbox_pair_messages, size_t{1000000}},
+                                    std::tuple{"inbox-pair-mib", &c.inbox_pair_mib, size_t{4096}},
+                                    std::tuple{"max-message-kib", &c.max_message_kib, size_t{64}}}) {
+        *field = vm[name].as<size_t>();
+        if (*field < 1 || *field > max)
+            return Status::invalid(std::string("--") + name + " must be 1.." + std::to_string(max));
+    }
     c.messages_per_second = vm["messages-per-second"].as<unsigned>();
     if (c.messages_per_second < 1 || c.messages_per_second > 10000)
         return Status::invalid("--messages-per-second must be 1..10000");

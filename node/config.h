@@ -33,7 +33,15 @@ struct NodeConfig {
     unsigned dht_requests_per_address = 1024;
     // Messages: how long one waits for its recipient (docs/messaging.md).
     unsigned message_ttl_days = 7;
+    unsigned message_ttl_seconds = 0;  // set: instead of the days (short inboxes, tests)
     unsigned messages_per_second = 20;  // per sender on this node, with a burst of twice that
+    // What this node holds as an inbox holder, per recipient and per
+    // sender-recipient pair, and a message body's size.
+    size_t inbox_messages = 10000;
+    size_t inbox_mib = 64;
+    size_t inbox_pair_messages = 1000;
+    size_t inbox_pair_mib = 8;
+    size_t max_message_kib = 64;
     // The trusted network (docs/trust.md).
     bool genesis = false;        // found a network named `network`
     std::string quorum = "majority";  // with --genesis: majority or two-thirds

@@ -175,7 +175,13 @@ Status Node::start_clients() {
     sc.store = store_.get();
     sc.ledger = issuance_ledger_.get();
     sc.inbox.network_id = validator_->network_id();
-    sc.inbox.ttl = hours(24) * config_.message_ttl_days;
+    sc.inbox.ttl = config_.message_ttl_seconds ? seconds(config_.message_ttl_seconds)
+                                                : duration_cast<seconds>(hours(24) * config_.message_ttl_days);
+    sc.inbox.limits.max_message_bytes = config_.max_message_kib << 10;
+    sc.inbox.limits.max_messages_per_recipient = config_.inbox_messages;
+    sc.inbox.limits.max_bytes_per_recipient = uint64_t{config_.inbox_mib} << 20;
+    sc.inbox.limits.max_messages_per_pair = config_.inbox_pair_messages;
+    sc.inbox.limits.max_bytes_per_pair = uint64_t{config_.inbox_pair_mib} << 20;
     sc.messages_per_second = config_.messages_per_second;
     sc.drivers = env_.drivers.get();
     sc.peer_net = env_.peer_net;

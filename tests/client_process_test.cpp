@@ -6,12 +6,14 @@
 // outlives its sender's node, reaches the recipient once on a third node,
 // comes back to its sender as delivered and read, is pushed to a recipient
 // who follows the inbox, and its text is in no node's data. Every
-// certificate is in its user's issuance log, which the audit counts.
+// certificate is in its user's issuance log, which the audit counts. A
+// node's message bounds reach the sender; a message past its time expires.
 #include <signal.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "common/json.h"
 #include "crypto/signing.h"
@@ -362,4 +364,48 @@ TEST_CASE("a contact's new key is shown before anything is encrypted to it, thei
     r = user(bob_new_phone, {"inbox"}, {net.rc.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("across a restart") != std::string::npos);
+}
+
+TEST_CASE("a node's message bounds reach the sender as clear errors, and a message past its time expires unread") {
+    test::TempDir dir;
+    test::NodeProcess node(dir / "a", test::with({"--genesis", "--network", "bounds-test", "--message-ttl-seconds", "3",
+                                                  "--inbox-pair-messages", "2", "--max-message-kib", "1"},
+                                                 kFast));
+    const RuntimeInfo r = node.wait_ready();
+    auto enrol = [&](const std::filesystem::path& profile, const std::string& phone) {
+        auto res = user(profile, {"register", phone}, {r.client_port}, dir.path());
+        REQUIRE_MESSAGE(res.status == 0, res.err);
+        res = user(profile, {"verify", test::verification_code({dir / "a"}, phone)}, {r.client_port}, dir.path());
+        REQUIRE_MESSAGE(res.status == 0, res.err);
+    };
+    const auto alice = dir / "alice", bob = dir / "bob";
+    enrol(alice, "+15555245554");
+    enrol(bob, "+15555245555");
+
+    // Bob is offline: two messages from Alice wait for him, the third is over the pair's bound.
+    for (const char* text : {"one", "two"}) {
+        auto res = user(alice, {"send", "+15555245555", text}, {r.client_port}, dir.path());
+        REQUIRE_MESSAGE(res.status == 0, res.err);
+    }
+    auto res = user(alice, {"send", "+15555245555", "three"}, {r.client_port}, dir.path());
+    CHECK(res.status == 1);
+    CHECK(res.err.find("too many of your messages wait") != std::string::npos);
+    // A body over the node's 1 KiB.
+    res = user(alice, {"send", "+15555245555", std::string(2000, 'x')}, {r.client_port}, dir.path());
+    CHECK(res.status == 2);
+    CHECK(res.err.find("over the limit of 1024") != std::string::npos);
+
+    // Past the 3 s: dropped undelivered, and reported so to Alice.
+    std::this_thread::sleep_for(4500ms);
+    res = user(alice, {"sent", "--json"}, {r.client_port}, dir.path());
+    REQUIRE_MESSAGE(res.status == 0, res.err);
+    auto states = json_lines(res.out);
+    REQUIRE(states.size() == 2);
+    for (const auto& s : states) CHECK(s["state"].asString() == "expired");
+    res = user(bob, {"inbox", "--json"}, {r.client_port}, dir.path());
+    REQUIRE_MESSAGE(res.status == 0, res.err);
+    CHECK(res.out.empty());
+    // The pair's room is free again.
+    res = user(alice, {"send", "+15555245555", "four"}, {r.client_port}, dir.path());
+    CHECK_MESSAGE(res.status == 0, res.err);
 }

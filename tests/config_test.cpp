@@ -130,6 +130,27 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK_FALSE(parse({"--config", (dir / "garbage.ini").string()}).is_ok());
 }
 
+TEST_CASE("message bounds are options with defaults, each checked") {
+    const auto d = parse({}).value().config;
+    CHECK(d.message_ttl_seconds == 0);
+    CHECK(d.inbox_messages == 10000);
+    CHECK(d.inbox_mib == 64);
+    CHECK(d.inbox_pair_messages == 1000);
+    CHECK(d.inbox_pair_mib == 8);
+    CHECK(d.max_message_kib == 64);
+    for (const char* name : {"inbox-messages", "inbox-mib", "inbox-pair-messages", "inbox-pair-mib", "max-message-kib"}) {
+        CAPTURE(name);
+        CHECK(contains(error_of({std::string("--") + name, "0"}), name));
+    }
+    CHECK(contains(error_of({"--max-message-kib", "65"}), "max-message-kib"));
+    CHECK(contains(error_of({"--inbox-mib", "5000"}), "inbox-mib"));
+    CHECK(contains(error_of({"--message-ttl-seconds", "2592001"}), "message-ttl-seconds"));
+    auto c = parse({"--message-ttl-seconds", "3", "--inbox-pair-messages", "2", "--max-message-kib", "1"}).value().config;
+    CHECK(c.message_ttl_seconds == 3);
+    CHECK(c.inbox_pair_messages == 2);
+    CHECK(c.max_message_kib == 1);
+}
+
 TEST_CASE("client, SMS and membership options are checked") {
     CHECK(contains(error_of({"--client-port", "70000"}), "client-port"));
     CHECK(contains(error_of({"--max-client-sessions", "0"}), "max-client-sessions"));

@@ -55,7 +55,7 @@ struct InboxPeer {
 struct InboxConfig {
     InboxLimits limits;
     uint32_t network_id = 0;
-    std::chrono::hours ttl{24 * 7};  // a message not acknowledged by then is dropped
+    std::chrono::seconds ttl{std::chrono::hours(24 * 7)};  // a message not acknowledged by then is dropped
     // A request sent further than this from the holder's clock is refused.
     std::chrono::seconds max_skew{300};
     size_t max_queued = 1024;  // messages waiting to be held, and requests waiting for the worker
