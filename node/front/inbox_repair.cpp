@@ -5,6 +5,7 @@
 // stand-in that held for a holder that was down hands over and lets go.
 #include <algorithm>
 
+#include "dht/placement.h"
 #include "node/front/inbox_service.h"
 
 namespace dhtalk {
