@@ -17,7 +17,7 @@
 namespace dhtalk::client {
 namespace {
 
-constexpr uint32_t kSignedPreKeyId = 1;
+constexpr uint32_t kFirstSignedPreKeyId = 1;  // then one up at each rotation
 constexpr int kRatchetMessage = CIPHERTEXT_SIGNAL_TYPE;
 constexpr int kPreKeyMessage = CIPHERTEXT_PREKEY_TYPE;
 // The ciphertext of a 64 KiB message, with the protocol's framing.
@@ -143,7 +143,7 @@ Status EndToEnd::make_identity() {
     Ref<session_signed_pre_key> signed_pre_key;
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
-    if (int rc = signal_protocol_key_helper_generate_signed_pre_key(signed_pre_key.out(), pair.get(), kSignedPreKeyId,
+    if (int rc = signal_protocol_key_helper_generate_signed_pre_key(signed_pre_key.out(), pair.get(), kFirstSignedPreKeyId,
                                                                     now_ms, context_->get());
         rc != 0)
         return failed(rc, "cannot make a signed pre-key");
@@ -187,8 +187,55 @@ bool EndToEnd::should_publish() const {
 
 Status EndToEnd::mark_published() { return write_file_atomic(store_.dir() / "bundle.published", "", 0600); }
 
-Result<PreKeyBundle> EndToEnd::bundle() {
+std::vector<uint32_t> EndToEnd::signed_pre_key_ids() const {
+    auto ids = store_.key_ids("signed-pre-keys");
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+Result<uint32_t> EndToEnd::rotate_signed_pre_key(int64_t now_ms) {
+    const auto ids = signed_pre_key_ids();
+    if (ids.empty()) return Status::corruption("this profile has no signed pre-key: its e2e folder is damaged");
+    auto made_ms = [&](uint32_t id) -> Result<int64_t> {
+        Ref<session_signed_pre_key> key;
+        if (int rc = signal_protocol_signed_pre_key_load_key(store_context_, key.out(), id); rc != 0)
+            return failed(rc, "cannot read signed pre-key " + std::to_string(id));
+        return static_cast<int64_t>(session_signed_pre_key_get_timestamp(key.get()));
+    };
+    const uint32_t newest = ids.back();
+    auto newest_ms = made_ms(newest);
+    if (!newest_ms) return newest_ms.status();
+    const int64_t lifetime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(kSignedPreKeyLifetime).count();
+    const int64_t kept_ms = std::chrono::duration_cast<std::chrono::milliseconds>(kOldSignedPreKeyKept).count();
+    uint32_t current = newest;
+    if (now_ms - *newest_ms >= lifetime_ms) {
+        Ref<ratchet_identity_key_pair> identity;
+        if (int rc = signal_protocol_identity_get_key_pair(store_context_, identity.out()); rc != 0)
+            return failed(rc, "cannot read the identity key");
+        Ref<session_signed_pre_key> fresh;
+        current = newest + 1;
+        if (int rc = signal_protocol_key_helper_generate_signed_pre_key(fresh.out(), identity.get(), current,
+                                                                        static_cast<uint64_t>(now_ms), context_->get());
+            rc != 0)
+            return failed(rc, "cannot make a signed pre-key");
+        if (int rc = signal_protocol_signed_pre_key_store_key(store_context_, fresh.get()); rc != 0)
+            return failed(rc, "cannot save the signed pre-key");
+    }
+    // A key replaced by the next one at time T is still wanted until T plus
+    // the keep: the next one's making time stands for T.
+    for (size_t i = 0; i + 1 < ids.size(); ++i) {
+        auto replaced_ms = made_ms(ids[i + 1]);
+        if (!replaced_ms) return replaced_ms.status();
+        if (now_ms - *replaced_ms >= kept_ms) signal_protocol_signed_pre_key_remove_key(store_context_, ids[i]);
+    }
+    return current;
+}
+
+Result<PreKeyBundle> EndToEnd::bundle(std::chrono::system_clock::time_point now) {
     DHTALK_TRY(top_up_pre_keys());
+    auto signed_id = rotate_signed_pre_key(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+    if (!signed_id) return signed_id.status();
     PreKeyBundle b;
     auto registration_id = store_.registration_id();
     if (!registration_id) return registration_id.status();
@@ -198,9 +245,9 @@ Result<PreKeyBundle> EndToEnd::bundle() {
     if (!keys) return keys.status();
     b.identity_key = keys->first;
     Ref<session_signed_pre_key> signed_pre_key;
-    if (int rc = signal_protocol_signed_pre_key_load_key(store_context_, signed_pre_key.out(), kSignedPreKeyId); rc != 0)
+    if (int rc = signal_protocol_signed_pre_key_load_key(store_context_, signed_pre_key.out(), *signed_id); rc != 0)
         return failed(rc, "cannot read the signed pre-key");
-    b.signed_pre_key_id = kSignedPreKeyId;
+    b.signed_pre_key_id = *signed_id;
     b.signed_pre_key = serialize(ec_key_pair_get_public(session_signed_pre_key_get_key_pair(signed_pre_key.get())));
     b.signed_pre_key_signature.assign(reinterpret_cast<const char*>(session_signed_pre_key_get_signature(signed_pre_key.get())),
                                       session_signed_pre_key_get_signature_len(signed_pre_key.get()));

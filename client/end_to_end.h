@@ -33,6 +33,11 @@ inline constexpr size_t kOneTimePreKeys = 50;
 inline constexpr uint64_t kEnvelopeFormat = 1;
 // Records live 30 days; a client republishes its bundle well before.
 inline constexpr std::chrono::hours kRepublishAfter{24 * 7};
+// A signed pre-key is replaced when a bundle is made after this; a replaced
+// one still opens sessions started from an older bundle for as long as a
+// used one-time pre-key is kept (a message waits at most 30 days).
+inline constexpr std::chrono::hours kSignedPreKeyLifetime{24 * 7};
+inline constexpr std::chrono::hours kOldSignedPreKeyKept{24 * 31};
 
 class EndToEnd {
 public:
@@ -44,8 +49,11 @@ public:
     ~EndToEnd();
 
     // The bundle to publish, with kOneTimePreKeys unused one-time pre-keys
-    // (new ones replace those senders used).
-    Result<PreKeyBundle> bundle();
+    // (new ones replace those senders used) and the newest signed pre-key,
+    // made anew when the last is older than kSignedPreKeyLifetime at `now`.
+    Result<PreKeyBundle> bundle(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+    // The signed pre-keys kept, oldest first (tests).
+    std::vector<uint32_t> signed_pre_key_ids() const;
     // Whether a sender has used one of the published one-time pre-keys since
     // the last bundle(): then a fresh bundle should be published.
     bool pre_keys_used() const;
@@ -88,6 +96,10 @@ private:
     explicit EndToEnd(std::filesystem::path dir);
     Status make_identity();
     Status top_up_pre_keys();
+    // Makes a new signed pre-key when the newest is past its lifetime, and
+    // drops those replaced longer than kOldSignedPreKeyKept ago; the id of
+    // the one to publish.
+    Result<uint32_t> rotate_signed_pre_key(int64_t now_ms);
 
     SignalStore store_;
     std::unique_ptr<crypto::SignalContext> context_;

@@ -182,3 +182,35 @@ TEST_CASE("a message whose plaintext could not be kept opens again: the ratchet 
           Code::kIoError);
     CHECK(decrypt(*bob, kAlice, second) == "second");
 }
+
+TEST_CASE("the signed pre-key is replaced after its lifetime; a replaced one opens sessions from older bundles, then goes") {
+    using namespace std::chrono;
+    test::TempDir dir;
+    auto alice = open_state(dir / "alice");
+    auto bob = open_state(dir / "bob");
+    auto carol = open_state(dir / "carol");
+    const auto now = system_clock::now();
+    auto first = bob->bundle(now);
+    REQUIRE(first.is_ok());
+    CHECK(bob->bundle(now + hours(1))->signed_pre_key_id == first->signed_pre_key_id);  // young: kept
+    const auto later = now + kSignedPreKeyLifetime + hours(1);
+    auto second = bob->bundle(later);
+    REQUIRE(second.is_ok());
+    CHECK(second->signed_pre_key_id == first->signed_pre_key_id + 1);
+    CHECK(second->signed_pre_key != first->signed_pre_key);
+    CHECK(bob->signed_pre_key_ids().size() == 2);
+
+    // Alice fetched the bundle before the change, Carol after: both reach Bob.
+    REQUIRE(alice->start_session(kBob, *first).is_ok());
+    REQUIRE(carol->start_session(kBob, *second).is_ok());
+    CHECK(decrypt(*bob, kAlice, encrypt(*alice, kBob, "from an old bundle")) == "from an old bundle");
+    CHECK(decrypt(*bob, kCarol, encrypt(*carol, kBob, "from the new one")) == "from the new one");
+
+    // A month after it was replaced, the first goes; the one after it stays.
+    auto third = bob->bundle(later + kOldSignedPreKeyKept + hours(1));
+    REQUIRE(third.is_ok());
+    CHECK(bob->signed_pre_key_ids() ==
+          std::vector<uint32_t>{second->signed_pre_key_id, third->signed_pre_key_id});
+    // The sessions already made go on without it.
+    CHECK(decrypt(*bob, kAlice, encrypt(*alice, kBob, "still here")) == "still here");
+}
