@@ -12,8 +12,9 @@
 // the link's round trip. The simulator hands requests between members over
 // at once (sim_nodes.h), and clients look every 5 ms: the latency here
 // leaves out the hops between members and shows what failovers add;
-// message_bench measures the whole path on real sockets. A run replays
-// from its seed.
+// message_bench measures the whole path on real sockets. Two runs from
+// one seed differ (OpenDHT orders some maps by pointer): a run repeats only
+// from the same heap, as node-sim's forked children show.
 //
 // Usage: message_sim_bench [NODES=50] [USERS=1000] [MESSAGES=2000] [CHURN=0.1] [RUN_S=120] [SEED=1]
 #include <cstdio>
