@@ -444,6 +444,11 @@ TEST_CASE("a key its issuer kept out of the user's issuance log is refused: a me
     auto conn = n.connect(crypto::TlsCredentials::with_certificate(*forged_cert, *forged_key).value());
     REQUIRE(call_status(*conn, "put", {{"record", seal_record(r, *forged_key).value()}}).is_ok());
 
+    // A log asked for something that is no user id is refused.
+    CHECK(call_status(*conn, "issued", {{"user_id", std::string("../etc")}}).code() == Code::kInvalidArgument);
+    CHECK(call_status(*conn, "issued", {{"user_id", std::string(65, 'a')}}).code() == Code::kInvalidArgument);
+    CHECK(call_status(*conn, "issued", {}).code() == Code::kInvalidArgument);
+
     // Carol, who never wrote to Bob, is not fooled: the key is not in his log.
     auto refused = carol->send_message(bob_id, "hello Bob?");
     REQUIRE_FALSE(refused.is_ok());

@@ -147,22 +147,32 @@ std::vector<size_t> inbox_holders_of(const std::string& user) {
     return out;
 }
 
-// The whole scenario; returns what it observed and the network's digest.
-std::string scenario(uint64_t seed) {
-    keys();  // made before the seeded entropy starts: OpenDHT draws from it for each certificate
-    test::TempDir dir;
+// A run's settings: its seed, 20 ms median latency, the nodes' folders in `dir`.
+SimNodesConfig sim_config(uint64_t seed, const test::TempDir& dir) {
     SimNodesConfig config;
     config.seed = seed;
     config.link.median_latency = 20ms;
     config.dir = dir.path();
-    SimNodes sim(config);
-    for (size_t i = 0; i < kNodes; ++i) {
+    return config;
+}
+
+// One slot per identity, in order.
+void add_slots(SimNodes& sim, const std::vector<std::filesystem::path>& identities) {
+    for (size_t i = 0; i < identities.size(); ++i) {
         sim.add_slot();
-        REQUIRE(sim.set_identity(i, keys().identity(i)));
+        REQUIRE(sim.set_identity(i, identities[i]));
     }
-    auto standing = [&](size_t i) { return sim.node(i)->trust()->standing(); };
+}
+
+// The whole scenario; returns what it observed and the network's digest.
+std::string scenario(uint64_t seed) {
+    keys();  // made before the seeded entropy starts: OpenDHT draws from it for each certificate
+    test::TempDir dir;
     std::vector<std::filesystem::path> identities;
     for (size_t i = 0; i < kNodes; ++i) identities.push_back(keys().identity(i));
+    SimNodes sim(sim_config(seed, dir));
+    add_slots(sim, identities);
+    auto standing = [&](size_t i) { return sim.node(i)->trust()->standing(); };
     const Status founded = sim_found(sim, kNodes, base_config(), identities);
     REQUIRE_MESSAGE(founded, founded.message());
     std::string history = "admitted at epoch " + std::to_string(sim.node(0)->trust()->epoch());
@@ -258,15 +268,8 @@ const ChurnKeys& churn_keys() {
 
 std::string churn_scenario(uint64_t seed) {
     test::TempDir dir;
-    SimNodesConfig config;
-    config.seed = seed;
-    config.link.median_latency = 20ms;
-    config.dir = dir.path();
-    SimNodes sim(config);
-    for (size_t i = 0; i < kChurnNodes; ++i) {
-        sim.add_slot();
-        REQUIRE(sim.set_identity(i, churn_keys().nodes[i]));
-    }
+    SimNodes sim(sim_config(seed, dir));
+    add_slots(sim, churn_keys().nodes);
     MessageWorkloadConfig w;
     w.users = kChurnUsers;
     w.messages = 120;
