@@ -1,14 +1,14 @@
 #include "node/front/client_service.h"
 
-#include "dht/issuance_ledger.h"
-#include "dht/issuance_log.h"
-
 #include <algorithm>
 #include <map>
 
 #include "common/log.h"
 #include "crypto/aead.h"
+#include "crypto/signing.h"
 #include "crypto/user_id.h"
+#include "dht/issuance_ledger.h"
+#include "dht/issuance_log.h"
 
 namespace dhtalk {
 
@@ -146,10 +146,7 @@ void ClientService::issue_certificate(const std::string& user_id, const std::str
     Status kept = records_.keep_certificate(user_id, *cert);
     if (!kept) return reply(ClientFrame::error_reply(0, kept));
     DHTALK_LOG(kInfo, "clients", "registered user " << user_id);
-    if (config_.ledger)
-        if (auto issued = check_issued(*validator_, issuance_log_key(user_id), *cert); issued)
-            if (Status counted = config_.ledger->record(*issued); !counted)
-                DHTALK_LOG(kWarning, "audit", "cannot count an issuance: " << counted.message());
+    if (config_.ledger) count_issued(*cert);
     auto answer = ClientFrame::reply_to(0, {{"user_id", user_id}, {"certificate", *cert}, {"node_id", identity_.node_id_hex()}});
     // Every certificate goes in its user's issuance log, where contacts look
     // for it, before its user has it. OpenDHT keeps announcing it, and
@@ -160,6 +157,14 @@ void ClientService::issue_certificate(const std::string& user_id, const std::str
         if (!stored) DHTALK_LOG(kInfo, "clients", "no peer took the issuance log of user " << user_id << " yet: it is announced again");
         reply(answer);
     });
+}
+
+void ClientService::count_issued(const std::string& pem) {
+    // Signed here a moment ago: its fields are read, not checked again.
+    auto cert = crypto::parse_certificate(pem);
+    auto info = cert ? crypto::inspect_user_certificate(**cert) : Result<crypto::UserCertificateInfo>(cert.status());
+    Status counted = info ? config_.ledger->record({pem, *info, issuance_value_id(pem)}) : info.status();
+    if (!counted) DHTALK_LOG(kWarning, "audit", "cannot count an issuance: " << counted.message());
 }
 
 void ClientService::publish(const dht::InfoHash& key, RecordType type, const std::string& envelope,

@@ -107,6 +107,8 @@ private:
     // Replies to a verified registration: a certificate for `csr`, kept,
     // and published in the user's issuance log first.
     void issue_certificate(const std::string& user_id, const std::string& csr, ClientReply reply);
+    // Counts a certificate this node issued in its issuance ledger.
+    void count_issued(const std::string& pem);
     void put(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // Erases the user's kept records that expired or no longer open; how many.
     size_t drop_expired_records(const std::string& user_id);
