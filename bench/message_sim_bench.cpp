@@ -13,8 +13,7 @@
 // at once (sim_nodes.h), and clients look every 5 ms: the latency here
 // leaves out the hops between members and shows what failovers add;
 // message_bench measures the whole path on real sockets. Two runs from
-// one seed differ (OpenDHT orders some maps by pointer): a run repeats only
-// from the same heap, as node-sim's forked children show.
+// one seed are the same, to the replay digest.
 //
 // Usage: message_sim_bench [NODES=50] [USERS=1000] [MESSAGES=2000] [CHURN=0.1] [RUN_S=120] [SEED=1]
 #include <cstdio>
@@ -53,8 +52,13 @@ int main(int argc, char** argv) {
                 nodes, w.users, w.messages, static_cast<long long>(w.run.count()), w.churn * 100,
                 static_cast<unsigned long long>(w.seed));
 
-    // Keys first, before the seeded entropy: the same in every replay.
     test::TempDir dir;
+    SimNodesConfig config;
+    config.seed = w.seed;
+    config.link.median_latency = 20ms;
+    config.dir = dir / "nodes";
+    SimNodes sim(config);
+    // Keys from the run's seed (sim_entropy.h): the same in every replay.
     std::vector<std::filesystem::path> identities;
     for (size_t i = 0; i < nodes; ++i) {
         identities.push_back(dir / ("identity-" + std::to_string(i)));
@@ -63,11 +67,6 @@ int main(int argc, char** argv) {
     std::vector<std::shared_ptr<dht::crypto::PrivateKey>> user_keys;
     for (size_t u = 0; u < w.users; ++u) user_keys.push_back(crypto::generate_user_key().value());
 
-    SimNodesConfig config;
-    config.seed = w.seed;
-    config.link.median_latency = 20ms;
-    config.dir = dir / "nodes";
-    SimNodes sim(config);
     for (size_t i = 0; i < nodes; ++i) {
         sim.add_slot();
         if (Status s = sim.set_identity(i, identities[i]); !s) return std::fprintf(stderr, "%s\n", s.message().c_str()), 1;

@@ -10,8 +10,7 @@
 // client whose node crashed fails over to another node at once (a crashed
 // process's connections reset), sends again (same id) what it had not seen
 // stored, and fetches. A drain with no new messages and no churn ends it.
-// Everything draws from `seed`: a run replays from the same heap (see
-// sim_nodes.h).
+// Everything draws from `seed`: a run replays (see sim_nodes.h).
 
 #include <chrono>
 #include <cstdint>

@@ -14,6 +14,12 @@ std::atomic<bool> g_seeded{false};
 std::atomic<uint64_t> g_seed{0};
 std::atomic<uint64_t> g_counter{0};
 std::atomic<uint64_t> g_bytes_counter{0};
+// GnuTLS keys a thread's generators with 64 bytes from getrandom() and two
+// reads of CLOCK_REALTIME as their nonces (measured with gdb on 3.7.9);
+// later reseeds keep that state. While seeded, those two reads are answered
+// with a fixed time, or the process's start time would leak into every key.
+thread_local int t_keying_clock_reads = 0;
+constexpr size_t kGnutlsKeyingBytes = 64;
 
 uint64_t mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -43,6 +49,12 @@ void seed(uint64_t s) {
 
 void unseed() { g_seeded = false; }
 
+bool take_keying_clock_read() {
+    if (t_keying_clock_reads == 0) return false;
+    --t_keying_clock_reads;
+    return true;
+}
+
 unsigned int next_or_real(std::random_device* device) {
     if (!g_seeded.load(std::memory_order_relaxed)) return real_getval()(device);
     const uint64_t n = g_counter.fetch_add(1, std::memory_order_relaxed);
@@ -59,6 +71,7 @@ ssize_t fill_or_real(void* buffer, size_t length, unsigned int flags) {
         }();
         return real(buffer, length, flags);
     }
+    if (length == kGnutlsKeyingBytes && flags == 0) t_keying_clock_reads = 2;
     auto* out = static_cast<unsigned char*>(buffer);
     for (size_t i = 0; i < length; i += 8) {
         const uint64_t n = g_bytes_counter.fetch_add(1, std::memory_order_relaxed);

@@ -21,5 +21,10 @@ namespace dhtalk::sim_entropy {
 void seed(uint64_t seed);
 // Back to the hardware source.
 void unseed();
+// Whether this read of CLOCK_REALTIME is one of the two GnuTLS takes when it
+// keys a thread's generators from the seed (virtual_time.cpp answers it with
+// a fixed time, so that the keys replay in any process, not only in forked
+// children of one).
+bool take_keying_clock_read();
 
 }  // namespace dhtalk::sim_entropy

@@ -21,9 +21,11 @@
 //   codes     recorded, for the simulation to read;
 //   identity  given by the simulation (set_identity).
 //
-// A run replays from its seed: OpenDHT's random engines and GnuTLS draw
-// from it (sim_entropy.h), and identities are given to the nodes
-// (set_identity), when it starts from the same heap (docs/simulation.md).
+// A run replays from its seed in any process of the same program: OpenDHT's
+// random engines and GnuTLS draw from it (sim_entropy.h), certificates made
+// during the run are dated by the virtual clock (virtual_time.h), and
+// identities are given to the nodes (set_identity) or made from the seed
+// (docs/simulation.md).
 
 #include <cstdint>
 #include <filesystem>

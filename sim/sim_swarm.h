@@ -4,8 +4,7 @@
 // finishes. Used by the simulated-network tests, the swarm benchmark and,
 // later, dhtalk-swarm. Each node runs on the network's receiving socket,
 // sealed in a sealed swarm, as a node's overlay does. A run replays from its
-// seed, OpenDHT's random choices included (sim_entropy.h), when it starts
-// from the same heap (docs/simulation.md).
+// seed, OpenDHT's random choices included (sim_entropy.h; docs/simulation.md).
 // Single-threaded, like SimNetwork.
 
 #include <chrono>

@@ -7,11 +7,16 @@
 #include <cassert>
 #include <cstdlib>
 
+#include "sim/sim_entropy.h"
+
 namespace dhtalk::virtual_time {
 namespace {
 
 std::atomic<bool> g_enabled{false};
 std::atomic<int64_t> g_now_ns{0};
+std::atomic<int64_t> g_start_ns{0};
+// The wall clock a simulation's nodes read (sim_nodes.h) starts here.
+constexpr time_t kWallStart = 1'767'225'600;  // 2026-01-01
 
 using ClockGettime = int (*)(clockid_t, struct timespec*);
 
@@ -28,6 +33,7 @@ ClockGettime real_clock_gettime() {
 
 void enable(TimePoint start) {
     g_now_ns = start.time_since_epoch().count();
+    g_start_ns = g_now_ns.load();
     g_enabled = true;
 }
 
@@ -51,5 +57,27 @@ extern "C" int clock_gettime(clockid_t clock, struct timespec* ts) noexcept {
         ts->tv_nsec = ns % 1'000'000'000;
         return 0;
     }
+    if (clock == CLOCK_REALTIME && dhtalk::sim_entropy::take_keying_clock_read()) {
+        ts->tv_sec = dhtalk::virtual_time::kWallStart;
+        ts->tv_nsec = 0;
+        return 0;
+    }
     return real_clock_gettime()(clock, ts);
+}
+
+// Interposes libc's time(): while virtual time is on, the simulated wall
+// clock, so that certificates made during a run (OpenDHT dates them with
+// time()) carry the same dates in every replay.
+extern "C" time_t time(time_t* out) noexcept {
+    using namespace dhtalk::virtual_time;
+    time_t t;
+    if (g_enabled.load(std::memory_order_relaxed)) {
+        t = kWallStart + static_cast<time_t>((g_now_ns.load(std::memory_order_relaxed) - g_start_ns.load()) / 1'000'000'000);
+    } else {
+        struct timespec ts;
+        real_clock_gettime()(CLOCK_REALTIME, &ts);
+        t = ts.tv_sec;
+    }
+    if (out) *out = t;
+    return t;
 }

@@ -290,8 +290,9 @@ std::string churn_scenario(uint64_t seed) {
 
 // The scenario in a child process forked from this one. OpenDHT 2.4.12
 // orders some of its maps by pointer (a search's queries, a value's
-// listeners), so a run repeats exactly only from the same heap: each child
-// starts from the parent's, as a fresh process of the same program would.
+// listeners), so two runs one after the other in one process may differ;
+// each child starts from the parent's heap, as a fresh process of the same
+// program would.
 std::string forked(const std::function<std::string()>& scenario) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
