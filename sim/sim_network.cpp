@@ -10,6 +10,7 @@ namespace dhtalk {
 namespace {
 
 constexpr in_port_t kFirstPort = 1;
+constexpr uint32_t kPathSweepEvery = 1 << 16;  // sends between sweeps of path_free_at_
 
 // Sending: what enters the network from a host.
 class SimSocket : public dht::net::DatagramSocket {
@@ -119,8 +120,16 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
         stats_.datagrams_lost++;
         return;
     }
-    push(Event{now_ + *latency + hosts_[from].extra_delay + hosts_[to_host].extra_delay, 0, to_host, from, false,
-               std::vector<uint8_t>(data, data + size)});
+    // In order on the path: never before the datagram sent ahead of it.
+    // Paths whose last datagram has arrived constrain nothing: forget them
+    // now and then.
+    if (++sends_since_sweep_ >= kPathSweepEvery) {
+        std::erase_if(path_free_at_, [&](const auto& p) { return p.second <= now_; });
+        sends_since_sweep_ = 0;
+    }
+    SteadyTime& free_at = path_free_at_[uint64_t{from} << 32 | to_host];
+    free_at = std::max(free_at, now_ + *latency + hosts_[from].extra_delay + hosts_[to_host].extra_delay);
+    push(Event{free_at, 0, to_host, from, false, std::vector<uint8_t>(data, data + size)});
 }
 
 void SimNetwork::inject(HostId from, HostId to, const uint8_t* data, size_t size) {

@@ -2,7 +2,11 @@
 // SimNetwork: an in-memory datagram network on virtual time. Hosts live at
 // 127.0.0.1 with distinct ports (OpenDHT rewrites a learned loopback address
 // to its informant's, keeping the port, so one address with many ports is what
-// works). A LinkModel decides each datagram's latency or loss; a heap of
+// works). A LinkModel decides each datagram's latency or loss, and the
+// datagrams from one host to another arrive in the order they were sent (a
+// later one waits behind an earlier one, as on one path: OpenDHT 2.4.12
+// drops the parts of a large value that overtake their header, and asks
+// again a second later, which reordering would charge to every get); a heap of
 // events (deliveries and wake-ups, ordered by time then by insertion) drives
 // the hosts. The network sets the process's virtual clock (virtual_time.h) to
 // each event's time before running it, so a simulated minute takes only as
@@ -16,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include <opendht/network_utils.h>
@@ -136,6 +141,9 @@ private:
     void arm(HostId host, SteadyTime next);
 
     LinkModel link_;
+    // (from << 32 | to) -> when the last datagram sent on that path arrives.
+    std::unordered_map<uint64_t, SteadyTime> path_free_at_;
+    uint32_t sends_since_sweep_ = 0;
     const SteadyTime start_;
     SteadyTime now_;
     uint64_t digest_ = 14695981039346656037ull;  // FNV-1a
