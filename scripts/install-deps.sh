@@ -9,6 +9,7 @@ packages=(
   libopendht-dev dhtnode libmsgpack-cxx-dev libgnutls28-dev librocksdb-dev
   libboost-program-options-dev libjsoncpp-dev libcpp-httplib-dev doctest-dev
   curl libcurl4-gnutls-dev libomemo-c-dev
+  gnuplot-nox
 )
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libclang-rt-14-dev); fi
 

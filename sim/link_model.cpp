@@ -18,6 +18,10 @@ double LinkModel::standard_normal() {
 
 std::optional<std::chrono::microseconds> LinkModel::fate() {
     if (config_.loss > 0.0 && rng_.bernoulli(config_.loss)) return std::nullopt;
+    if (config_.uniform) {
+        const auto span = config_.max_latency - config_.min_latency;
+        return config_.min_latency + std::chrono::microseconds(static_cast<int64_t>(rng_.uniform01() * static_cast<double>(span.count())));
+    }
     double us = static_cast<double>(config_.median_latency.count());
     if (config_.latency_sigma > 0.0) us *= std::exp(config_.latency_sigma * standard_normal());
     const auto latency = std::chrono::microseconds(static_cast<int64_t>(us));

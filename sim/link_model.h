@@ -1,9 +1,10 @@
 #pragma once
 // LinkModel: what happens to one datagram on the simulated network: lost, or
 // delivered after a one-way latency. Latency is log-normal around a median
-// (a long right tail, as on real paths), clamped to [min, max]; loss is
-// independent per datagram. Deterministic: the same seed and the same sequence
-// of calls give the same fates. Not thread-safe.
+// (a long right tail, as on real paths), clamped to [min, max], or uniform
+// over [min, max]; loss is independent per datagram. Deterministic: the
+// same seed and the same sequence of calls give the same fates. Not
+// thread-safe.
 
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,8 @@ struct LinkConfig {
     double latency_sigma = 0.3;
     std::chrono::microseconds min_latency{1'000};
     std::chrono::microseconds max_latency{2'000'000};
+    // Latency uniform in [min_latency, max_latency] instead of log-normal.
+    bool uniform = false;
     double loss = 0.0;  // probability in [0, 1]
     uint64_t seed = 1;
 };

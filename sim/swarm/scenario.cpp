@@ -1,0 +1,175 @@
+#include "sim/swarm/scenario.h"
+
+#include <cmath>
+#include <sstream>
+#include <type_traits>
+#include <variant>
+
+#include <boost/program_options.hpp>
+
+#include "common/files.h"
+
+namespace po = boost::program_options;
+
+namespace dhtalk {
+
+namespace {
+
+constexpr size_t kMaxScenarioBytes = 1 << 20;
+
+// One key of the scenario: where its value goes, and what it means. The
+// options, their checks and scenario_text() all come from this one table.
+struct Key {
+    const char* name;  // "section.key"
+    std::variant<size_t*, double*, std::string*, SessionModel*> target;  // size_t: uint64_t too
+    const char* help;
+    double min = 0, max = 0;  // numbers: the range; min == max: none
+};
+
+std::vector<Key> keys(Scenario& s) {
+    return {
+        {"network.nodes", &s.nodes, "member nodes, founded and admitted by vote", 2, 100000},
+        {"network.users-per-node", &s.users_per_node, "users registered through each node", 1, 10000},
+        {"network.strategy", &s.strategy, "where records live: dht (dhtalk as built)"},
+        {"link.latency", &s.latency, "one-way latency: constant, lognormal or uniform"},
+        {"link.latency-ms", &s.latency_ms, "the latency's median (constant: its value)", 0, 10000},
+        {"link.latency-sigma", &s.latency_sigma, "lognormal: sigma of ln latency", 0, 3},
+        {"link.min-latency-ms", &s.min_latency_ms, "lognormal: the least latency; uniform: the range's start", 0, 10000},
+        {"link.max-latency-ms", &s.max_latency_ms, "lognormal: the most latency; uniform: the range's end", 0, 60000},
+        {"link.loss", &s.loss, "probability that a datagram is lost (independent)", 0, 0.9},
+        {"churn.model", &s.churn, "node session times: none, weibull, pareto, lognormal or exponential"},
+        {"churn.median-session-s", &s.median_session_s, "median seconds a node stays up", 1, 1e9},
+        {"churn.shape", &s.session_shape, "Weibull k, Pareto alpha or log-normal sigma", 0.05, 20},
+        {"churn.median-downtime-s", &s.median_downtime_s, "median seconds before a departed node restarts (exponential)", 1, 1e9},
+        {"churn.leave-share", &s.leave_share, "share of departures that are graceful; the rest crash", 0, 1},
+        {"churn.mass-failure-at-s", &s.mass_failure_at_s, "seconds into the measurement when many nodes crash at once (< 0: never)", -1, 1e9},
+        {"churn.mass-failure-share", &s.mass_failure_share, "share of the running nodes that crash then", 0, 0.9},
+        {"workload.resolves-per-s", &s.resolves_per_s, "vCard resolves per second, network-wide", 0, 1e6},
+        {"workload.vcards-per-s", &s.vcards_per_s, "vCard updates per second", 0, 1e6},
+        {"workload.presence-per-s", &s.presence_per_s, "presence changes per second", 0, 1e6},
+        {"workload.messages-per-s", &s.messages_per_s, "1:1 messages per second", 0, 1e6},
+        {"workload.watches-per-user", &s.watches_per_user, "contacts whose presence each user watches", 0, 1000},
+        {"workload.popularity", &s.popularity, "Zipf exponent of who is resolved and watched (0: uniform)", 0, 5},
+        {"time.warmup-s", &s.warmup_s, "virtual seconds run and discarded before measuring", 0, 1e7},
+        {"time.measure-s", &s.measure_s, "virtual seconds measured", 1, 1e7},
+        {"time.drain-s", &s.drain_s, "virtual seconds after the measurement for answers and deliveries", 0, 1e6},
+        {"run.seed", &s.seed, "seed of everything random in the run (trial k uses seed + k)"},
+        {"run.trials", &s.trials, "independent runs, for confidence intervals", 1, 1000},
+    };
+}
+
+std::string value_text(const Key& k) {
+    std::ostringstream out;
+    std::visit(
+        [&](auto* p) {
+            using T = std::remove_pointer_t<decltype(p)>;
+            if constexpr (std::is_same_v<T, SessionModel>) out << session_model_name(*p);
+            else out << *p;
+        },
+        k.target);
+    return out.str();
+}
+
+po::options_description describe(std::vector<Key>& ks) {
+    po::options_description o("Scenario keys ([section] then 'key = value' in the file; '--section.key VALUE' here)");
+    for (auto& k : ks) {
+        const std::string help = std::string(k.help) + " (default " + value_text(k) + ")";
+        o.add_options()(k.name, po::value<std::string>(), help.c_str());
+    }
+    return o;
+}
+
+Status assign(const Key& k, const std::string& text) {
+    const std::string bad = "scenario key '" + std::string(k.name) + "': ";
+    return std::visit(
+        [&](auto* p) -> Status {
+            using T = std::remove_pointer_t<decltype(p)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+                *p = text;
+                return Status::ok();
+            } else if constexpr (std::is_same_v<T, SessionModel>) {
+                auto m = parse_session_model(text);
+                if (!m) return Status::invalid(bad + m.status().message());
+                *p = *m;
+                return Status::ok();
+            } else {
+                std::istringstream in(text);
+                T v{};
+                if (!(in >> v) || !(in >> std::ws).eof() || (std::is_unsigned_v<T> && text.find('-') != std::string::npos))
+                    return Status::invalid(bad + "'" + text + "' is not a number of the right kind");
+                if constexpr (std::is_floating_point_v<T>)
+                    if (!std::isfinite(v)) return Status::invalid(bad + "'" + text + "' is not finite");
+                if (k.min != k.max && (static_cast<double>(v) < k.min || static_cast<double>(v) > k.max)) {
+                    std::ostringstream range;
+                    range << k.min << ".." << k.max;
+                    return Status::invalid(bad + text + " is out of range (" + range.str() + ")");
+                }
+                *p = v;
+                return Status::ok();
+            }
+        },
+        k.target);
+}
+
+Status check_choices(const Scenario& s) {
+    if (s.strategy != "dht")
+        return Status::invalid("scenario key 'network.strategy': '" + s.strategy +
+                               "' is not built yet (dht; broadcast and full are to come)");
+    if (s.latency != "constant" && s.latency != "lognormal" && s.latency != "uniform")
+        return Status::invalid("scenario key 'link.latency': '" + s.latency + "' is not constant, lognormal or uniform");
+    if (s.min_latency_ms > s.max_latency_ms)
+        return Status::invalid("scenario key 'link.min-latency-ms': above link.max-latency-ms");
+    if (s.mass_failure_share > 0 && s.mass_failure_at_s < 0)
+        return Status::invalid("scenario key 'churn.mass-failure-share': set churn.mass-failure-at-s too");
+    return Status::ok();
+}
+
+}  // namespace
+
+Result<Scenario> parse_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+    Scenario s;
+    auto ks = keys(s);
+    const auto options = describe(ks);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(overrides).options(options).run(), vm);
+        if (!path.empty()) {
+            auto text = read_file(path, kMaxScenarioBytes);
+            if (!text) return Status::invalid("cannot read the scenario: " + text.status().message());
+            std::istringstream in(*text);
+            po::store(po::parse_config_file(in, options, /*allow_unregistered=*/false), vm);
+        }
+    } catch (const po::error& e) {
+        return Status::invalid(std::string(path.empty() ? "" : path + ": ") + e.what());
+    }
+    for (const auto& k : ks)
+        if (vm.count(k.name)) DHTALK_TRY(assign(k, vm[k.name].as<std::string>()));
+    DHTALK_TRY(check_choices(s));
+    return s;
+}
+
+std::string scenario_help() {
+    Scenario s;
+    auto ks = keys(s);
+    std::ostringstream out;
+    out << describe(ks);
+    return out.str();
+}
+
+std::string scenario_text(const Scenario& scenario) {
+    Scenario s = scenario;
+    std::ostringstream out;
+    std::string section;
+    for (const auto& k : keys(s)) {
+        const std::string name = k.name;
+        const size_t dot = name.find('.');
+        if (name.substr(0, dot) != section) {
+            section = name.substr(0, dot);
+            out << (out.tellp() > 0 ? "\n" : "") << "[" << section << "]\n";
+        }
+        out << name.substr(dot + 1) << " = " << value_text(k) << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace dhtalk

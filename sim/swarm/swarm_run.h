@@ -1,0 +1,58 @@
+#pragma once
+// One trial of a dhtalk-swarm scenario (scenario.h) on whole simulated
+// nodes (sim/sim_nodes.h): the nodes are founded and admitted by vote, the
+// users register through them and log in, publish a vCard and watch their
+// contacts' presence; then, for the warm-up and the measurement, resolves,
+// vCard updates, presence changes and messages arrive as Poisson processes
+// at the scenario's rates while nodes come and go as its churn says, and a
+// drain lets the last answers come in. Each operation and each churn event
+// is one SwarmEvent.
+//
+// Everything draws from the seed: a trial replays in any process of the
+// same program (docs/simulation.md). Only one trial per process at a time.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "sim/swarm/scenario.h"
+
+namespace dhtalk {
+
+struct SwarmEvent {
+    double t_s = 0;         // virtual seconds since the measurement began (< 0: the warm-up)
+    int64_t node = -1;      // the node it happened on or through; -1: none
+    int64_t user = -1;      // the user who acted; -1: none
+    std::string kind;       // resolve, put, presence, message, crash, leave, restart
+    std::string outcome;    // ok, not-found, error, timeout, delivered, missed, lost
+    double latency_ms = -1; // -1: none
+    uint64_t ref = 0;       // resolve: the user resolved; presence: the change
+    bool home_down = false; // resolve: the target's home node was down
+};
+
+struct SwarmTrial {
+    std::vector<SwarmEvent> events;
+    size_t nodes = 0, users = 0;
+    double measure_s = 0;
+    // Over the measurement, in the whole network.
+    uint64_t bytes_sent = 0, datagrams_sent = 0;
+    uint64_t datagrams_lost = 0;  // by the link, or sent to a node that was down
+    double mean_nodes_up = 0;
+    size_t redelivered = 0;
+    std::vector<double> bytes_per_node_per_s;  // each second of the measurement  // message copies handed over again (the client drops them)
+    uint64_t digest = 0;  // SimNetwork::history_digest(): equal runs, equal digests
+};
+
+// `phase` is "founding", "registering", "warm-up", "measuring" or
+// "draining"; `done_s` and `total_s` count virtual seconds of the whole run
+// after setup.
+using SwarmProgress = std::function<void(const char* phase, double done_s, double total_s)>;
+
+// Runs trial `trial` (seed: scenario.seed + trial) with its data under `dir`.
+Result<SwarmTrial> run_swarm_trial(const Scenario& scenario, size_t trial, const std::filesystem::path& dir,
+                                   const SwarmProgress& progress = {});
+
+}  // namespace dhtalk

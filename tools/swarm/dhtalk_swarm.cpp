@@ -1,0 +1,331 @@
+// dhtalk-swarm: seeded swarms of whole dhtalk nodes on simulated time, for
+// researchers. `run` plays a scenario (sim/swarm/scenario.h) for one or
+// more trials, each in a child process of its own (a trial replays in any
+// process; a child keeps one trial's memory from the next), and writes
+// events.jsonl, summary.json, manifest.json and plots; `compare` puts two
+// runs side by side. docs/simulation.md has the scenario keys and the
+// figures' definitions.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <json/reader.h>
+#include <json/writer.h>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "dhtalk_version.h"
+#include "sim/swarm/scenario.h"
+#include "sim/swarm/swarm_run.h"
+#include "sim/swarm/swarm_summary.h"
+#include "tools/swarm/swarm_manifest.h"
+#include "tools/swarm/swarm_plots.h"
+
+namespace fs = std::filesystem;
+using namespace dhtalk;
+
+namespace {
+
+const char* kUsage =
+    "Usage:\n"
+    "  dhtalk-swarm run SCENARIO.ini --out DIR [--seed N] [--trials K] [--keep-data] [--log-level L]\n"
+    "                   [--section.key VALUE ...]\n"
+    "  dhtalk-swarm compare DIR_A DIR_B [--out DIR] [--json]\n"
+    "  dhtalk-swarm --help | --version\n\n"
+    "run      plays the scenario on whole dhtalk nodes (real OpenDHT, sealing, SWIM, presence,\n"
+    "         messaging) in virtual time, K trials with seeds N, N+1, ...; writes to DIR:\n"
+    "           events.jsonl   one line per operation and churn event (measurement phase; churn always)\n"
+    "           summary.json   each figure's mean, 95% confidence interval and per-trial values\n"
+    "           manifest.json  revision, seed, scenario and its SHA-256, OpenDHT version, host, wall time\n"
+    "           scenario.ini   the scenario as run, every key included\n"
+    "           plots/         latency_cdf.png, timeline.png, traffic.png (gnuplot)\n"
+    "         The same scenario and seed give the same summary.json. Any scenario key may be given\n"
+    "         on the command line, winning over the file (e.g. --churn.model weibull).\n"
+    "         --keep-data keeps the nodes' data directories (DIR/trial-K); --log-level (default\n"
+    "         error: debug, info, warning, error, off) shows the nodes' own log lines on stderr.\n"
+    "compare  prints two runs' figures side by side (B/A ratio), and with --out overlays their\n"
+    "         latency CDFs in DIR/compare_cdf.png; --json prints the table as JSON.\n\n"
+    "Exit status: 0 success, 1 failure, 2 usage or scenario error.\n\n";
+
+constexpr size_t kMaxSummaryBytes = 64 << 20;
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "dhtalk-swarm: %s (see dhtalk-swarm --help)\n", message.c_str());
+    return 2;
+}
+
+int failure(const std::string& message) {
+    std::fprintf(stderr, "dhtalk-swarm: %s\n", message.c_str());
+    return 1;
+}
+
+std::string json_text(const Json::Value& v) {
+    Json::StreamWriterBuilder w;
+    w["indentation"] = "  ";
+    return Json::writeString(w, v) + "\n";
+}
+
+Result<Json::Value> read_json(const fs::path& path) {
+    auto text = read_file(path, kMaxSummaryBytes);
+    if (!text) return text.status();
+    Json::CharReaderBuilder builder;
+    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+    Json::Value v;
+    std::string error;
+    if (!reader->parse(text->data(), text->data() + text->size(), &v, &error) || !v.isObject())
+        return Status::corruption(path.string() + " is not a JSON object: " + error);
+    return v;
+}
+
+double wall_seconds_since(std::chrono::system_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::system_clock::now() - start).count();
+}
+
+// The progress line on a terminal: phase, virtual time, wall time, ETA.
+SwarmProgress progress_line(size_t trial, size_t trials) {
+    if (!::isatty(STDERR_FILENO)) return {};
+    const auto start = std::chrono::system_clock::now();
+    return [=, timed_from = -1.0](const char* phase, double done, double total) mutable {
+        const double wall = wall_seconds_since(start);
+        char line[200];
+        const bool timed = std::strcmp(phase, "founding") != 0 && std::strcmp(phase, "registering") != 0;
+        if (!timed) {
+            std::snprintf(line, sizeof line, "trial %zu/%zu  %-11s %6.0f/%-6.0f  wall %6.0f s", trial + 1, trials, phase, done,
+                          total, wall);
+        } else {
+            if (timed_from < 0) timed_from = wall;  // the ETA counts from the timed phases' start
+            const double rate = done > 0 ? (wall - timed_from) / done : 0;
+            std::snprintf(line, sizeof line, "trial %zu/%zu  %-11s virtual %6.0f/%.0f s  wall %6.0f s  ETA %5.0f s", trial + 1,
+                          trials, phase, done, total, wall, rate * (total - done));
+        }
+        std::fprintf(stderr, "\r%-90s", line);
+        std::fflush(stderr);
+    };
+}
+
+// One trial in this process (a forked child), writing events-K.jsonl and
+// trial-K.json in the current directory (the run's).
+int run_trial(const Scenario& s, size_t k) {
+    auto trial = run_swarm_trial(s, k, "trial-" + std::to_string(k), progress_line(k, s.trials));
+    if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "\n");
+    if (!trial) return failure("trial " + std::to_string(k) + " failed: " + trial.status().message());
+    std::string lines;
+    for (const auto& e : trial->events) lines += event_line(e, k) + "\n";
+    Json::Value out(Json::objectValue);
+    out["figures"] = trial_figures(*trial);
+    out["seed"] = static_cast<Json::UInt64>(s.seed + k);
+    out["digest"] = std::to_string(trial->digest);
+    for (double b : trial->bytes_per_node_per_s) out["bytes_per_node_per_s"].append(b);
+    if (Status st = write_file_atomic("events-" + std::to_string(k) + ".jsonl", lines, 0644); !st) return failure(st.message());
+    if (Status st = write_file_atomic("trial-" + std::to_string(k) + ".json", json_text(out), 0644); !st) return failure(st.message());
+    return 0;
+}
+
+// Runs trial k in a child process whose working directory is `out`.
+bool fork_trial(const Scenario& s, size_t k, const fs::path& out) {
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        // Relative paths from here on: the run does not depend on where DIR is.
+        if (::chdir(out.c_str()) != 0) ::_exit(1);
+        ::_exit(run_trial(s, k));
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+void print_figures(const Json::Value& figures) {
+    for (const auto& name : figures.getMemberNames()) {
+        const Json::Value& f = figures[name];
+        if (f["trials"].size() > 1) std::printf("  %-34s %14.3f  ± %.3f\n", name.c_str(), f["mean"].asDouble(), f["ci95"].asDouble());
+        else std::printf("  %-34s %14.3f\n", name.c_str(), f["mean"].asDouble());
+    }
+}
+
+int run(const std::vector<std::string>& args) {
+    std::string scenario_path, out_arg;
+    bool keep_data = false;
+    std::vector<std::string> overrides;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](const char* name) -> Result<std::string> {
+            if (i + 1 >= args.size()) return Status::invalid(std::string(name) + " needs a value");
+            return args[++i];
+        };
+        if (a == "--out") {
+            auto v = value("--out");
+            if (!v) return usage_error(v.status().message());
+            out_arg = *v;
+        } else if (a == "--seed" || a == "--trials") {
+            auto v = value(a.c_str());
+            if (!v) return usage_error(v.status().message());
+            overrides.push_back(a == "--seed" ? "--run.seed" : "--run.trials");
+            overrides.push_back(*v);
+        } else if (a == "--keep-data") {
+            keep_data = true;
+        } else if (a == "--log-level") {
+            auto v = value("--log-level");
+            if (!v) return usage_error(v.status().message());
+            auto level = log::parse_level(*v);
+            if (!level) return usage_error(level.status().message());
+            log::set_level(*level);
+        } else if (a.rfind("--", 0) == 0) {
+            overrides.push_back(a);
+            if (i + 1 < args.size() && a.find('=') == std::string::npos) overrides.push_back(args[++i]);
+        } else if (scenario_path.empty()) {
+            scenario_path = a;
+        } else {
+            return usage_error("unexpected argument '" + a + "'");
+        }
+    }
+    if (scenario_path.empty()) return usage_error("run needs a scenario file");
+    if (out_arg.empty()) return usage_error("run needs --out DIR");
+    auto scenario = parse_scenario(scenario_path, overrides);
+    if (!scenario) return usage_error(scenario.status().message());
+    const Scenario& s = *scenario;
+
+    std::error_code ec;
+    const fs::path out = fs::absolute(out_arg, ec);
+    fs::create_directories(out, ec);
+    if (ec) return failure("cannot create " + out.string() + ": " + ec.message());
+    if (fs::exists(out / "summary.json")) return usage_error(out.string() + " holds a run already: choose another --out");
+
+    const auto started = std::chrono::system_clock::now();
+    std::printf("dhtalk-swarm: %zu nodes, %zu users, strategy %s, churn %s, %zu trial%s from seed %llu, into %s\n", s.nodes,
+                s.nodes * s.users_per_node, s.strategy.c_str(), session_model_name(s.churn), s.trials, s.trials == 1 ? "" : "s",
+                static_cast<unsigned long long>(s.seed), out.string().c_str());
+    std::fflush(stdout);
+    std::vector<Json::Value> trials;
+    std::string events;
+    for (size_t k = 0; k < s.trials; ++k) {
+        if (!fork_trial(s, k, out)) return failure("trial " + std::to_string(k) + " failed (seed " + std::to_string(s.seed + k) + ")");
+        auto trial = read_json(out / ("trial-" + std::to_string(k) + ".json"));
+        if (!trial) return failure(trial.status().message());
+        trials.push_back(std::move(trial).value());
+        auto piece = read_file(out / ("events-" + std::to_string(k) + ".jsonl"), size_t{4} << 30);
+        if (!piece) return failure(piece.status().message());
+        events += *piece;
+        fs::remove(out / ("events-" + std::to_string(k) + ".jsonl"), ec);
+        fs::remove(out / ("trial-" + std::to_string(k) + ".json"), ec);
+        if (!keep_data) fs::remove_all(out / ("trial-" + std::to_string(k)), ec);
+    }
+
+    std::vector<Json::Value> figures;
+    Json::Value summary(Json::objectValue);
+    summary["scenario_sha256"] = scenario_sha256(s);
+    summary["seed"] = static_cast<Json::UInt64>(s.seed);
+    summary["trials"] = static_cast<Json::UInt64>(s.trials);
+    for (const auto& t : trials) {
+        figures.push_back(t["figures"]);
+        Json::Value per(Json::objectValue);
+        per["seed"] = t["seed"];
+        per["digest"] = t["digest"];
+        summary["per_trial"].append(per);
+    }
+    summary["figures"] = fold_trials(figures);
+    const double wall_s = wall_seconds_since(started);
+    for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+             {"events.jsonl", events},
+             {"summary.json", json_text(summary)},
+             {"manifest.json", json_text(manifest(s, wall_s))},
+             {"scenario.ini", scenario_text(s)}})
+        if (Status st = write_file_atomic(out / name, text, 0644); !st) return failure(st.message());
+
+    auto parsed = swarm::read_events(out / "events.jsonl");
+    if (!parsed) return failure(parsed.status().message());
+    Status plotted = swarm::plot_run(out / "plots", *parsed, trials[0]["bytes_per_node_per_s"], s.nodes, s.measure_s);
+    if (!plotted && plotted.code() != Code::kNotFound) return failure(plotted.message());
+    if (!plotted) std::fprintf(stderr, "dhtalk-swarm: %s\n", plotted.message().c_str());
+
+    std::printf("measurement phase (%.0f virtual s%s):\n", s.measure_s, s.trials > 1 ? "; mean ± 95% confidence" : "");
+    print_figures(summary["figures"]);
+    std::printf("wall time %.1f s; wrote events.jsonl, summary.json, manifest.json, scenario.ini%s\n", wall_s,
+                plotted ? ", plots/" : "");
+    return 0;
+}
+
+int compare(const std::vector<std::string>& args) {
+    std::vector<std::string> dirs;
+    std::string out_arg;
+    bool json = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--json") json = true;
+        else if (args[i] == "--out" && i + 1 < args.size()) out_arg = args[++i];
+        else if (args[i].rfind("--", 0) == 0) return usage_error("compare: unknown option '" + args[i] + "'");
+        else dirs.push_back(args[i]);
+    }
+    if (dirs.size() != 2) return usage_error("compare needs two run directories");
+    Json::Value runs[2];
+    for (int r = 0; r < 2; ++r) {
+        auto summary = read_json(fs::path(dirs[r]) / "summary.json");
+        if (!summary) return failure(summary.status().message());
+        if (!(*summary)["figures"].isObject()) return failure(dirs[r] + "/summary.json has no figures");
+        runs[r] = std::move(summary).value();
+    }
+    std::set<std::string> names;
+    for (const auto& r : runs)
+        for (const auto& n : r["figures"].getMemberNames()) names.insert(n);
+    Json::Value table(Json::objectValue);
+    if (!json) std::printf("%-34s %16s %16s %8s\n", "figure", "A", "B", "B/A");
+    for (const auto& n : names) {
+        const Json::Value& a = runs[0]["figures"][n];
+        const Json::Value& b = runs[1]["figures"][n];
+        Json::Value row(Json::objectValue);
+        if (a.isObject()) row["a"] = a["mean"], row["a_ci95"] = a["ci95"];
+        if (b.isObject()) row["b"] = b["mean"], row["b_ci95"] = b["ci95"];
+        const bool both = a.isObject() && b.isObject() && a["mean"].asDouble() != 0;
+        if (both) row["ratio"] = b["mean"].asDouble() / a["mean"].asDouble();
+        table[n] = row;
+        if (json) continue;
+        auto cell = [](const Json::Value& f) {
+            char buf[40];
+            if (!f.isObject()) return std::string("-");
+            std::snprintf(buf, sizeof buf, "%.3f", f["mean"].asDouble());
+            return std::string(buf);
+        };
+        char ratio[24] = "-";
+        if (both) std::snprintf(ratio, sizeof ratio, "%.3f", row["ratio"].asDouble());
+        std::printf("%-34s %16s %16s %8s\n", n.c_str(), cell(a).c_str(), cell(b).c_str(), ratio);
+    }
+    if (json) std::fputs(json_text(table).c_str(), stdout);
+    if (!out_arg.empty()) {
+        auto a = swarm::read_events(fs::path(dirs[0]) / "events.jsonl");
+        auto b = swarm::read_events(fs::path(dirs[1]) / "events.jsonl");
+        if (!a) return failure(a.status().message());
+        if (!b) return failure(b.status().message());
+        Status plotted = swarm::plot_compare(out_arg, *a, *b, fs::path(dirs[0]).filename().string(),
+                                             fs::path(dirs[1]).filename().string());
+        if (!plotted) return failure(plotted.message());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + (argc > 1 ? 2 : 1), argv + argc);
+    const std::string command = argc > 1 ? argv[1] : "";
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(kUsage, stdout);
+        std::fputs(scenario_help().c_str(), stdout);
+        return 0;
+    }
+    if (command == "--version") {
+        std::printf("dhtalk-swarm %s\n", DHTALK_VERSION);
+        return 0;
+    }
+    // The nodes' routine lines would bury the progress and the figures.
+    log::set_level(log::Level::kError);
+    if (command == "run") return run(args);
+    if (command == "compare") return compare(args);
+    return usage_error(command.empty() ? "a command is needed (run, compare)" : "unknown command '" + command + "'");
+}
