@@ -186,7 +186,12 @@ Status Node::start_clients() {
     sc.drivers = env_.drivers.get();
     sc.peer_net = env_.peer_net;
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
-                                               [this] { return live_overlay_.load(); }, std::move(sender), clock_);
+                                               [this]() -> RecordDht* {
+                                                   Overlay* o = live_overlay_.load();
+                                                   if (!o || !env_.records_dht) return o;
+                                                   return env_.records_dht(*o);
+                                               },
+                                               std::move(sender), clock_);
     if (trust_) {
         clients_->attach_registrars([trust = trust_.get(), members = members_] {
             std::vector<RegistrarPeer> out;

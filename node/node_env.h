@@ -42,6 +42,7 @@ struct NodeIdentity;
 class ClientFront;
 class ClientHandler;
 class PeerNet;
+class RecordDht;
 class Store;
 class VerificationSender;
 struct ClientServerConfig;
@@ -86,6 +87,11 @@ struct NodeEnv {
     std::function<uint64_t()> random_seed;
     // The node's identity (its key and certificate), kept in `dir`.
     std::function<Result<crypto::NodeIdentity>(const std::filesystem::path& dir)> load_identity;
+    // What the front end reaches users' records through, given the node's
+    // overlay; empty: the overlay itself. A simulation puts another storage
+    // strategy there (sim/swarm/record_strategies.h) to compare it with the
+    // DHT. Must outlive the node.
+    std::function<RecordDht*(RecordDht& overlay)> records_dht;
 };
 
 // A real node's environment: `clock`, a RocksDB store in `dir`, the SMS

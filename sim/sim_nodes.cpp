@@ -214,6 +214,7 @@ Status SimNodes::start(size_t i, NodeConfig config) {
         return std::unique_ptr<ClientFront>(std::move(front));
     };
     env.serve_status = false;
+    if (config_.records) env.records_dht = [records = config_.records, i](RecordDht& overlay) { return records(i, overlay); };
     const uint64_t seed = config_.seed ^ (uint64_t{i} << 32) ^ s.starts++;
     env.random_seed = [seed] { return seed * 0x9e3779b97f4a7c15ull + 1; };
     env.load_identity = [slot](const std::filesystem::path& dir) -> Result<crypto::NodeIdentity> {

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,11 +44,15 @@
 namespace dhtalk {
 
 class Node;
+class RecordDht;
 
 struct SimNodesConfig {
     uint64_t seed = 1;
     LinkConfig link;
     std::filesystem::path dir;  // the nodes' data directories go under it
+    // Slot i's front end reaches records through records(i, overlay)
+    // instead of its overlay (NodeEnv::records_dht); empty: the overlay.
+    std::function<RecordDht*(size_t slot, RecordDht& overlay)> records;
 };
 
 class SimNodes {

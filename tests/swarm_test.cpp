@@ -9,7 +9,9 @@
 #include <json/json.h>
 
 #include "doctest.h"
+#include "sim/sim_network.h"
 #include "sim/swarm/churn_model.h"
+#include "sim/swarm/record_strategies.h"
 #include "sim/swarm/scenario.h"
 #include "testing/test_util.h"
 
@@ -34,6 +36,53 @@ Json::Value parse_json(const std::string& text) {
     return v;
 }
 
+// The overlay under a strategy's door: the issuance log, which these tests
+// do not touch.
+class NoOverlay final : public RecordDht {
+public:
+    void put_record(const dht::InfoHash&, RecordType, const std::string&, std::function<void(bool)> done) override { done(false); }
+    void get_records(const dht::InfoHash&, RecordType, std::function<void(std::string_view)>, std::function<void()> done) override {
+        done();
+    }
+    void put_issued(const std::string&, const std::string&, std::function<void(bool)> done) override { done(false); }
+    void get_issued(const std::string&, std::function<void(std::string_view)>, std::function<void()> done) override { done(); }
+};
+
+// Five nodes of a strategy on a network with 10 ms links, all running.
+struct StrategyNet {
+    explicit StrategyNet(StrategyKind kind, std::chrono::seconds ttl = std::chrono::seconds(600))
+        : network(link()), strategy(make_record_strategy(kind, network, 5, ttl)) {
+        for (size_t i = 0; i < 5; ++i) strategy->started(i);
+    }
+    static LinkConfig link() {
+        LinkConfig c;
+        c.median_latency = std::chrono::milliseconds(10);
+        c.latency_sigma = 0;
+        return c;
+    }
+    bool put(size_t node, const std::string& envelope) {
+        std::optional<bool> stored;
+        strategy->door(node, overlay)->put_record(key, RecordType::kVCard, envelope, [&](bool ok) { stored = ok; });
+        network.run_until_true([&] { return stored.has_value(); }, std::chrono::seconds(10));
+        return stored.value_or(false);
+    }
+    // What a get through `node` found ("" for nothing), and how long it took.
+    std::pair<std::string, std::chrono::nanoseconds> get(size_t node) {
+        std::string found;
+        bool done = false;
+        const auto start = network.now();
+        strategy->door(node, overlay)->get_records(key, RecordType::kVCard, [&](std::string_view e) { found = e; },
+                                                   [&] { done = true; });
+        network.run_until_true([&] { return done; }, std::chrono::seconds(10));
+        REQUIRE(done);
+        return {found, network.now() - start};
+    }
+    SimNetwork network;
+    NoOverlay overlay;
+    std::unique_ptr<RecordStrategy> strategy;
+    const dht::InfoHash key = dht::InfoHash::get("a record");
+};
+
 std::string swarm_bin() { return test::program_path("DHTALK_SWARM_BIN"); }
 std::string quick_ini() { return test::program_path("DHTALK_SCENARIOS") + "/quick.ini"; }
 
@@ -47,6 +96,46 @@ TEST_CASE("each session model draws around its median; none never ends a session
     Rng rng(1);
     CHECK_FALSE(SessionTimes(SessionModel::kNone, 60, 1).draw(rng).has_value());
     CHECK_FALSE(parse_session_model("poisson"));
+}
+
+TEST_CASE("full replication: every node answers from its own copy; a restarted node copies what it missed") {
+    StrategyNet net(StrategyKind::kFull);
+    REQUIRE(net.put(0, "v1"));
+    net.network.run_for(std::chrono::seconds(1));
+    for (size_t i = 0; i < 5; ++i) {
+        auto [found, took] = net.get(i);
+        CHECK(found == "v1");
+        CHECK(took == std::chrono::nanoseconds(0));  // no message leaves the node
+        CHECK(net.strategy->stored_bytes(i) == 2);
+    }
+    net.strategy->stopped(3);
+    REQUIRE(net.put(1, "v2"));
+    net.network.run_for(std::chrono::seconds(1));
+    CHECK(net.get(3).first == "v1");  // what it held when it stopped: it missed v2
+    net.strategy->started(3);
+    net.network.run_for(std::chrono::seconds(1));
+    CHECK(net.get(3).first == "v2");  // copied from a running node
+}
+
+TEST_CASE("broadcast: copies are cached until they expire, then the get asks around; a stopped owner takes its record along") {
+    StrategyNet net(StrategyKind::kBroadcast, std::chrono::seconds(30));
+    REQUIRE(net.put(0, "v1"));
+    net.network.run_for(std::chrono::seconds(1));
+    auto [cached, quick] = net.get(2);
+    CHECK(cached == "v1");
+    CHECK(quick == std::chrono::nanoseconds(0));
+    net.network.run_for(std::chrono::seconds(40));  // node 2's copy expired; node 0 still owns it
+    CHECK(net.strategy->stored_bytes(2) == 0);
+    auto [asked, round_trip] = net.get(2);
+    CHECK(asked == "v1");
+    CHECK(round_trip >= std::chrono::milliseconds(20));
+    net.network.run_for(std::chrono::seconds(40));
+    net.strategy->stopped(0);  // the only node that keeps it for good
+    net.strategy->stopped(2);  // and a restart empties node 2's cache
+    net.strategy->started(2);
+    CHECK(net.get(2).first.empty());
+    net.strategy->started(0);
+    CHECK(net.get(2).first == "v1");  // the owner kept it on disk
 }
 
 TEST_CASE("a scenario: defaults, the file, and the command line winning over it") {
@@ -136,7 +225,7 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(lines > 100);
 
     const Json::Value manifest = parse_json(test::read_text(dir / "a" / "manifest.json"));
-    for (const char* key : {"revision", "seed", "scenario", "scenario_sha256", "opendht_version", "host", "wall_s"})
+    for (const char* key : {"revision", "seed", "scenario", "scenario_sha256", "opendht_version", "host", "wall_s", "trials_wall_s"})
         CHECK_MESSAGE(manifest.isMember(key), key);
     CHECK(manifest["scenario_sha256"] == parse_json(summary)["scenario_sha256"]);
     CHECK(std::filesystem::exists(dir / "a" / "plots" / "latency_cdf.png"));

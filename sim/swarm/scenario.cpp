@@ -19,18 +19,19 @@ constexpr size_t kMaxScenarioBytes = 1 << 20;
 
 // One key of the scenario: where its value goes, and what it means. The
 // options, their checks and scenario_text() all come from this one table.
-struct Key {
+struct ScenarioKey {
     const char* name;  // "section.key"
     std::variant<size_t*, double*, std::string*, SessionModel*> target;  // size_t: uint64_t too
     const char* help;
     double min = 0, max = 0;  // numbers: the range; min == max: none
 };
 
-std::vector<Key> keys(Scenario& s) {
+std::vector<ScenarioKey> keys(Scenario& s) {
     return {
         {"network.nodes", &s.nodes, "member nodes, founded and admitted by vote", 2, 100000},
         {"network.users-per-node", &s.users_per_node, "users registered through each node", 1, 10000},
-        {"network.strategy", &s.strategy, "where records live: dht (dhtalk as built)"},
+        {"network.strategy", &s.strategy, "where records live: dht (dhtalk as built), broadcast (sent to every node, cached, asked around) or full (every node holds all)"},
+        {"network.cache-ttl-s", &s.cache_ttl_s, "broadcast: seconds a node keeps a record another node sent it", 1, 1e7},
         {"link.latency", &s.latency, "one-way latency: constant, lognormal or uniform"},
         {"link.latency-ms", &s.latency_ms, "the latency's median (constant: its value)", 0, 10000},
         {"link.latency-sigma", &s.latency_sigma, "lognormal: sigma of ln latency", 0, 3},
@@ -58,7 +59,7 @@ std::vector<Key> keys(Scenario& s) {
     };
 }
 
-std::string value_text(const Key& k) {
+std::string value_text(const ScenarioKey& k) {
     std::ostringstream out;
     std::visit(
         [&](auto* p) {
@@ -70,7 +71,7 @@ std::string value_text(const Key& k) {
     return out.str();
 }
 
-po::options_description describe(std::vector<Key>& ks) {
+po::options_description describe(std::vector<ScenarioKey>& ks) {
     po::options_description o("Scenario keys ([section] then 'key = value' in the file; '--section.key VALUE' here)");
     for (auto& k : ks) {
         const std::string help = std::string(k.help) + " (default " + value_text(k) + ")";
@@ -79,7 +80,7 @@ po::options_description describe(std::vector<Key>& ks) {
     return o;
 }
 
-Status assign(const Key& k, const std::string& text) {
+Status assign(const ScenarioKey& k, const std::string& text) {
     const std::string bad = "scenario key '" + std::string(k.name) + "': ";
     return std::visit(
         [&](auto* p) -> Status {
@@ -112,9 +113,8 @@ Status assign(const Key& k, const std::string& text) {
 }
 
 Status check_choices(const Scenario& s) {
-    if (s.strategy != "dht")
-        return Status::invalid("scenario key 'network.strategy': '" + s.strategy +
-                               "' is not built yet (dht; broadcast and full are to come)");
+    if (s.strategy != "dht" && s.strategy != "broadcast" && s.strategy != "full")
+        return Status::invalid("scenario key 'network.strategy': '" + s.strategy + "' is not dht, broadcast or full");
     if (s.latency != "constant" && s.latency != "lognormal" && s.latency != "uniform")
         return Status::invalid("scenario key 'link.latency': '" + s.latency + "' is not constant, lognormal or uniform");
     if (s.min_latency_ms > s.max_latency_ms)

@@ -19,7 +19,8 @@ struct Scenario {
     // [network]
     size_t nodes = 8;
     size_t users_per_node = 5;
-    std::string strategy = "dht";
+    std::string strategy = "dht";  // dht, broadcast or full (record_strategies.h)
+    double cache_ttl_s = 600;      // broadcast: how long a node keeps another's record
     // [link]: one-way latency of every datagram
     std::string latency = "lognormal";  // constant, lognormal or uniform
     double latency_ms = 20;             // the median (constant: the value)

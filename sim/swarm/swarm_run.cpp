@@ -16,8 +16,11 @@
 #include "net/inbox_message.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
+#include "dht/overlay.h"
+#include "node/node.h"
 #include "sim/sim_nodes.h"
 #include "sim/sim_ops.h"
+#include "sim/swarm/record_strategies.h"
 
 namespace dhtalk {
 
@@ -109,11 +112,19 @@ struct PresenceChange {
 class Trial {
 public:
     Trial(const Scenario& s, size_t trial, const std::filesystem::path& dir, const SwarmProgress& progress)
-        : s_(s), seed_(s.seed + trial), dir_(dir), progress_(progress), rng_(seed_ ^ 0x5377'61726d), sim_(sim_config()) {}
+        : s_(s), seed_(s.seed + trial), dir_(dir), progress_(progress), rng_(seed_ ^ 0x5377'61726d), sim_(sim_config()) {
+        if (s_.strategy != "dht")
+            strategy_ = make_record_strategy(s_.strategy == "full" ? StrategyKind::kFull : StrategyKind::kBroadcast,
+                                             sim_.network(), s_.nodes, seconds(static_cast<int64_t>(s_.cache_ttl_s)));
+    }
 
     Result<SwarmTrial> run() {
+        // The real time: steady_clock reads the simulation's virtual clock.
+        auto wall = [start = system_clock::now()] { return duration<double>(system_clock::now() - start).count(); };
         DHTALK_TRY(found());
+        wall_founding_s_ = wall();
         DHTALK_TRY(register_users());
+        wall_registering_s_ = wall() - wall_founding_s_;
         plan_churn();
         const double total_s = s_.warmup_s + s_.measure_s + s_.drain_s;
         t0_ = sim_.network().now();
@@ -142,7 +153,10 @@ public:
                 next_sample_ += seconds(1);
             }
             if (measuring && now < measure_to_) up_sum += static_cast<double>(up_count()), ++up_samples;
-            if (now >= measure_to_ && !at_measure_end_) at_measure_end_ = sim_.network().stats();
+            if (now >= measure_to_ && !at_measure_end_) {
+                at_measure_end_ = sim_.network().stats();
+                sample_storage();
+            }
             if (progress_ && now >= next_report) {
                 const char* phase = now < measure_from_ ? "warm-up" : now < measure_to_ ? "measuring" : "draining";
                 progress_(phase, duration<double>(now - t0_).count(), total_s);
@@ -154,7 +168,13 @@ public:
             }
             for (size_t u = 0; u < clients_.size(); ++u) DHTALK_TRY(step(u, now));
         }
-        return finish(up_samples ? up_sum / static_cast<double>(up_samples) : 0);
+        auto trial = finish(up_samples ? up_sum / static_cast<double>(up_samples) : 0);
+        if (trial) {
+            trial->wall_founding_s = wall_founding_s_;
+            trial->wall_registering_s = wall_registering_s_;
+            trial->wall_running_s = wall() - wall_founding_s_ - wall_registering_s_;
+        }
+        return trial;
     }
 
 private:
@@ -170,6 +190,8 @@ private:
         c.link.max_latency = microseconds(static_cast<int64_t>(s_.max_latency_ms * 1000));
         if (s_.latency == "constant") c.link.min_latency = std::min(c.link.min_latency, c.link.median_latency);
         c.link.loss = s_.loss;
+        if (s_.strategy != "dht")
+            c.records = [this](size_t node, RecordDht& overlay) { return strategy_->door(node, overlay); };
         return c;
     }
 
@@ -199,6 +221,8 @@ private:
         }
         DHTALK_TRY(sim_found(sim_, s_.nodes, base_, identities));
         up_.assign(s_.nodes, true);
+        if (strategy_)
+            for (size_t i = 0; i < s_.nodes; ++i) strategy_->started(i);
         sim_.network().run_for(kSettle);
         return Status::ok();
     }
@@ -291,6 +315,7 @@ private:
         if (crash) sim_.crash(n);
         else sim_.stop(n);
         up_[n] = false;
+        if (strategy_) strategy_->stopped(n);
         record(now, static_cast<int64_t>(n), -1, crash ? "crash" : "leave", "ok");
         churn_.push({now + seconds_of(downtime_s()), n, ChurnEvent::Kind::kRestart});
         return Status::ok();
@@ -323,6 +348,7 @@ private:
                 Status started = sim_.start(e.node, again);
                 if (!started) return Status(started.code(), "restarting node " + std::to_string(e.node) + ": " + started.message());
                 up_[e.node] = true;
+                if (strategy_) strategy_->started(e.node);
                 record(now, static_cast<int64_t>(e.node), -1, "restart", "ok");
                 if (auto next = sessions.draw(rng_)) churn_.push({now + seconds_of(*next), e.node, ChurnEvent::Kind::kDepart});
             }
@@ -522,6 +548,18 @@ private:
         return Status::ok();
     }
 
+    // Bytes each running node holds for the network at the end of the
+    // measurement: its DHT's values (records with the DHT strategy, the
+    // issuance logs with every strategy) and the strategy's records.
+    void sample_storage() {
+        for (size_t i = 0; i < s_.nodes; ++i) {
+            if (!up_[i]) continue;
+            uint64_t bytes = strategy_ ? strategy_->stored_bytes(i) : 0;
+            if (Node* n = sim_.node(i); n && n->overlay()) bytes += n->overlay()->stats().bytes_stored;
+            stored_bytes_.push_back(static_cast<double>(bytes));
+        }
+    }
+
     Result<SwarmTrial> finish(double mean_up) {
         const SteadyTime end = sim_.network().now();
         for (auto& op : operations_) {
@@ -556,6 +594,7 @@ private:
         t.mean_nodes_up = mean_up;
         t.redelivered = redelivered_;
         t.bytes_per_node_per_s = std::move(bytes_per_node_per_s_);
+        t.stored_bytes_per_node = std::move(stored_bytes_);
         t.digest = sim_.network().history_digest();
         return t;
     }
@@ -582,6 +621,9 @@ private:
     SteadyTime next_sample_{};
     uint64_t bytes_at_sample_ = 0;
     std::vector<double> bytes_per_node_per_s_;
+    std::vector<double> stored_bytes_;
+    double wall_founding_s_ = 0, wall_registering_s_ = 0;
+    std::unique_ptr<RecordStrategy> strategy_;  // null: the DHT
     SimNetwork::Stats at_measure_start_;
     std::optional<SimNetwork::Stats> at_measure_end_;
 };

@@ -42,8 +42,13 @@ struct SwarmTrial {
     uint64_t datagrams_lost = 0;  // by the link, or sent to a node that was down
     double mean_nodes_up = 0;
     size_t redelivered = 0;
-    std::vector<double> bytes_per_node_per_s;  // each second of the measurement  // message copies handed over again (the client drops them)
+    std::vector<double> bytes_per_node_per_s;  // each second of the measurement
+    std::vector<double> stored_bytes_per_node;  // each running node's, at the measurement's end  // message copies handed over again (the client drops them)
     uint64_t digest = 0;  // SimNetwork::history_digest(): equal runs, equal digests
+    // Wall seconds of founding, registering and running (warm-up,
+    // measurement, drain): they differ from run to run, so they go to
+    // manifest.json, not summary.json.
+    double wall_founding_s = 0, wall_registering_s = 0, wall_running_s = 0;
 };
 
 // `phase` is "founding", "registering", "warm-up", "measuring" or

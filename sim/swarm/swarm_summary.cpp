@@ -86,7 +86,8 @@ Json::Value trial_figures(const SwarmTrial& t) {
     // that got that far.
     size_t expected = 0, got = 0, complete = 0;
     std::vector<double> t50, t99, t100;
-    for (auto& [ref, ms] : changes) {
+    for (const auto& change : changes) {
+        const std::vector<double>& ms = change.second;
         expected += ms.size();
         std::vector<double> seen;
         for (double m : ms)
@@ -128,6 +129,12 @@ Json::Value trial_figures(const SwarmTrial& t) {
     out["traffic.datagrams_per_node_per_s"] = static_cast<double>(t.datagrams_sent) / node_seconds;
     // Lost on the link or sent to a node that was down.
     ratio(out, "traffic.dropped_ratio", t.datagrams_lost, t.datagrams_sent);
+    if (!t.stored_bytes_per_node.empty()) {
+        double sum = 0, most = 0;
+        for (double b : t.stored_bytes_per_node) sum += b, most = std::max(most, b);
+        out["storage.bytes_per_node_mean"] = sum / static_cast<double>(t.stored_bytes_per_node.size());
+        out["storage.bytes_per_node_max"] = most;
+    }
     return out;
 }
 
