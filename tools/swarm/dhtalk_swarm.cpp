@@ -36,7 +36,7 @@ namespace {
 const char* kUsage =
     "Usage:\n"
     "  dhtalk-swarm run SCENARIO.ini --out DIR [--seed N] [--trials K] [--keep-data] [--log-level L]\n"
-    "                   [--section.key VALUE ...]\n"
+    "                   [--in-process] [--section.key VALUE ...]\n"
     "  dhtalk-swarm compare DIR_A DIR_B [--out DIR] [--json]\n"
     "  dhtalk-swarm --help | --version\n\n"
     "run      plays the scenario on whole dhtalk nodes (real OpenDHT, sealing, SWIM, presence,\n"
@@ -49,7 +49,8 @@ const char* kUsage =
     "         The same scenario and seed give the same summary.json. Any scenario key may be given\n"
     "         on the command line, winning over the file (e.g. --churn.model weibull).\n"
     "         --keep-data keeps the nodes' data directories (DIR/trial-K); --log-level (default\n"
-    "         error: debug, info, warning, error, off) shows the nodes' own log lines on stderr.\n"
+    "         error: debug, info, warning, error, off) shows the nodes' own log lines on stderr;\n"
+    "         --in-process runs the (one) trial in this process, for a debugger or a profiler.\n"
     "compare  prints two runs' figures side by side (B/A ratio), and with --out overlays their\n"
     "         latency CDFs in DIR/compare_cdf.png; --json prints the table as JSON.\n\n"
     "Exit status: 0 success, 1 failure, 2 usage or scenario error.\n\n";
@@ -131,9 +132,11 @@ int run_trial(const Scenario& s, size_t k) {
     return 0;
 }
 
-// Runs trial k in a child process whose working directory is `out`.
-bool fork_trial(const Scenario& s, size_t k, const fs::path& out) {
+// Runs trial k in a child process whose working directory is `out` (or,
+// `in_process`, in this one, for a debugger or a profiler).
+bool fork_trial(const Scenario& s, size_t k, const fs::path& out, bool in_process) {
     std::fflush(nullptr);
+    if (in_process) return ::chdir(out.c_str()) == 0 && run_trial(s, k) == 0;
     const pid_t pid = ::fork();
     if (pid < 0) return false;
     if (pid == 0) {
@@ -156,7 +159,7 @@ void print_figures(const Json::Value& figures) {
 
 int run(const std::vector<std::string>& args) {
     std::string scenario_path, out_arg;
-    bool keep_data = false;
+    bool keep_data = false, in_process = false;
     std::vector<std::string> overrides;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -175,6 +178,8 @@ int run(const std::vector<std::string>& args) {
             overrides.push_back(*v);
         } else if (a == "--keep-data") {
             keep_data = true;
+        } else if (a == "--in-process") {
+            in_process = true;
         } else if (a == "--log-level") {
             auto v = value("--log-level");
             if (!v) return usage_error(v.status().message());
@@ -195,6 +200,7 @@ int run(const std::vector<std::string>& args) {
     auto scenario = parse_scenario(scenario_path, overrides);
     if (!scenario) return usage_error(scenario.status().message());
     const Scenario& s = *scenario;
+    if (in_process && s.trials != 1) return usage_error("--in-process runs one trial");
 
     std::error_code ec;
     const fs::path out = fs::absolute(out_arg, ec);
@@ -210,7 +216,7 @@ int run(const std::vector<std::string>& args) {
     std::vector<Json::Value> trials;
     std::string events;
     for (size_t k = 0; k < s.trials; ++k) {
-        if (!fork_trial(s, k, out)) return failure("trial " + std::to_string(k) + " failed (seed " + std::to_string(s.seed + k) + ")");
+        if (!fork_trial(s, k, out, in_process)) return failure("trial " + std::to_string(k) + " failed (seed " + std::to_string(s.seed + k) + ")");
         auto trial = read_json(out / ("trial-" + std::to_string(k) + ".json"));
         if (!trial) return failure(trial.status().message());
         trials.push_back(std::move(trial).value());
