@@ -240,6 +240,13 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(table["resolve.latency_p50_ms"]["ratio"].asDouble() == 1.0);
     CHECK(std::filesystem::exists(dir / "cmp" / "compare_cdf.png"));
 
+    // A damaged summary is an error, not a crash.
+    std::filesystem::create_directories(dir / "damaged");
+    test::write_text(dir / "damaged" / "summary.json", "{\"figures\": {\"resolve.count\": {\"mean\": \"many\"}}}");
+    auto damaged = test::run({swarm_bin(), "compare", (dir / "a").string(), (dir / "damaged").string()}, dir.path());
+    CHECK(damaged.status == 1);
+    CHECK(test::contains(damaged.err, "expected form"));
+
     // A finished run is not overwritten.
     auto again = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "a").string()}, dir.path());
     CHECK(again.status == 2);

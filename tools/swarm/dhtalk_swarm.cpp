@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -157,6 +158,73 @@ void print_figures(const Json::Value& figures) {
     }
 }
 
+// Each trial in turn, its events appended to DIR/events.jsonl as it ends
+// (a long run's events outgrow memory); its figures, seed, digest and wall
+// times, in order.
+Result<std::vector<Json::Value>> run_trials(const Scenario& s, const fs::path& out, bool in_process, bool keep_data) {
+    std::vector<Json::Value> trials;
+    std::ofstream events(out / "events.jsonl", std::ios::binary | std::ios::trunc);
+    for (size_t k = 0; k < s.trials; ++k) {
+        if (!fork_trial(s, k, out, in_process))
+            return Status::internal("trial " + std::to_string(k) + " failed (seed " + std::to_string(s.seed + k) + ")");
+        auto trial = read_json(out / ("trial-" + std::to_string(k) + ".json"));
+        if (!trial) return trial.status();
+        trials.push_back(std::move(trial).value());
+        const fs::path piece = out / ("events-" + std::to_string(k) + ".jsonl");
+        std::ifstream in(piece, std::ios::binary);
+        events << in.rdbuf();
+        if (!in || !events) return Status::io_error("cannot add " + piece.string() + " to events.jsonl");
+        std::error_code ec;
+        fs::remove(piece, ec);
+        fs::remove(out / ("trial-" + std::to_string(k) + ".json"), ec);
+        if (!keep_data) fs::remove_all(out / ("trial-" + std::to_string(k)), ec);
+    }
+    events.close();
+    if (!events) return Status::io_error("cannot write " + (out / "events.jsonl").string());
+    return trials;
+}
+
+// summary.json, manifest.json, scenario.ini and the plots, then the
+// figures on stdout.
+Status write_run(const Scenario& s, const fs::path& out, const std::vector<Json::Value>& trials, double wall_s) {
+    std::vector<Json::Value> figures;
+    Json::Value summary(Json::objectValue);
+    summary["scenario_sha256"] = scenario_sha256(s);
+    summary["seed"] = static_cast<Json::UInt64>(s.seed);
+    summary["trials"] = static_cast<Json::UInt64>(s.trials);
+    for (const auto& t : trials) {
+        figures.push_back(t["figures"]);
+        Json::Value per(Json::objectValue);
+        per["seed"] = t["seed"];
+        per["digest"] = t["digest"];
+        summary["per_trial"].append(per);
+    }
+    summary["figures"] = fold_trials(figures);
+    Json::Value run_manifest = manifest(s, wall_s);
+    for (const auto& t : trials) run_manifest["trials_wall_s"].append(t["wall_s"]);
+    for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+             {"summary.json", json_text(summary)},
+             {"manifest.json", json_text(run_manifest)},
+             {"scenario.ini", scenario_text(s)}})
+        DHTALK_TRY(write_file_atomic(out / name, text, 0644));
+
+    // Plots are a view of the run: without gnuplot, or with more events
+    // than read_events() takes, the run stands without them.
+    auto parsed = swarm::read_events(out / "events.jsonl");
+    Status plotted = parsed ? swarm::plot_run(out / "plots", *parsed, trials[0]["bytes_per_node_per_s"], s.nodes, s.measure_s)
+                            : parsed.status();
+    if (!plotted && parsed && plotted.code() != Code::kNotFound) return plotted;
+    if (!plotted) std::fprintf(stderr, "dhtalk-swarm: no plots: %s\n", plotted.message().c_str());
+
+    std::printf("measurement phase (%.0f virtual s%s):\n", s.measure_s, s.trials > 1 ? "; mean ± 95% confidence" : "");
+    print_figures(summary["figures"]);
+    const Json::Value& w = trials[0]["wall_s"];
+    std::printf("wall time %.1f s (trial 1: founding %.1f s, registering %.1f s, running %.1f s); wrote events.jsonl, "
+                "summary.json, manifest.json, scenario.ini%s\n",
+                wall_s, w["founding"].asDouble(), w["registering"].asDouble(), w["running"].asDouble(), plotted ? ", plots/" : "");
+    return Status::ok();
+}
+
 int run(const std::vector<std::string>& args) {
     std::string scenario_path, out_arg;
     bool keep_data = false, in_process = false;
@@ -213,56 +281,9 @@ int run(const std::vector<std::string>& args) {
                 s.nodes * s.users_per_node, s.strategy.c_str(), session_model_name(s.churn), s.trials, s.trials == 1 ? "" : "s",
                 static_cast<unsigned long long>(s.seed), out.string().c_str());
     std::fflush(stdout);
-    std::vector<Json::Value> trials;
-    std::string events;
-    for (size_t k = 0; k < s.trials; ++k) {
-        if (!fork_trial(s, k, out, in_process)) return failure("trial " + std::to_string(k) + " failed (seed " + std::to_string(s.seed + k) + ")");
-        auto trial = read_json(out / ("trial-" + std::to_string(k) + ".json"));
-        if (!trial) return failure(trial.status().message());
-        trials.push_back(std::move(trial).value());
-        auto piece = read_file(out / ("events-" + std::to_string(k) + ".jsonl"), size_t{4} << 30);
-        if (!piece) return failure(piece.status().message());
-        events += *piece;
-        fs::remove(out / ("events-" + std::to_string(k) + ".jsonl"), ec);
-        fs::remove(out / ("trial-" + std::to_string(k) + ".json"), ec);
-        if (!keep_data) fs::remove_all(out / ("trial-" + std::to_string(k)), ec);
-    }
-
-    std::vector<Json::Value> figures;
-    Json::Value summary(Json::objectValue);
-    summary["scenario_sha256"] = scenario_sha256(s);
-    summary["seed"] = static_cast<Json::UInt64>(s.seed);
-    summary["trials"] = static_cast<Json::UInt64>(s.trials);
-    for (const auto& t : trials) {
-        figures.push_back(t["figures"]);
-        Json::Value per(Json::objectValue);
-        per["seed"] = t["seed"];
-        per["digest"] = t["digest"];
-        summary["per_trial"].append(per);
-    }
-    summary["figures"] = fold_trials(figures);
-    const double wall_s = wall_seconds_since(started);
-    Json::Value run_manifest = manifest(s, wall_s);
-    for (const auto& t : trials) run_manifest["trials_wall_s"].append(t["wall_s"]);
-    for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
-             {"events.jsonl", events},
-             {"summary.json", json_text(summary)},
-             {"manifest.json", json_text(run_manifest)},
-             {"scenario.ini", scenario_text(s)}})
-        if (Status st = write_file_atomic(out / name, text, 0644); !st) return failure(st.message());
-
-    auto parsed = swarm::read_events(out / "events.jsonl");
-    if (!parsed) return failure(parsed.status().message());
-    Status plotted = swarm::plot_run(out / "plots", *parsed, trials[0]["bytes_per_node_per_s"], s.nodes, s.measure_s);
-    if (!plotted && plotted.code() != Code::kNotFound) return failure(plotted.message());
-    if (!plotted) std::fprintf(stderr, "dhtalk-swarm: %s\n", plotted.message().c_str());
-
-    std::printf("measurement phase (%.0f virtual s%s):\n", s.measure_s, s.trials > 1 ? "; mean ± 95% confidence" : "");
-    print_figures(summary["figures"]);
-    const Json::Value& w = trials[0]["wall_s"];
-    std::printf("wall time %.1f s (trial 1: founding %.1f s, registering %.1f s, running %.1f s); wrote events.jsonl, "
-                "summary.json, manifest.json, scenario.ini%s\n",
-                wall_s, w["founding"].asDouble(), w["registering"].asDouble(), w["running"].asDouble(), plotted ? ", plots/" : "");
+    auto trials = run_trials(s, out, in_process, keep_data);
+    if (!trials) return failure(trials.status().message());
+    if (Status st = write_run(s, out, *trials, wall_seconds_since(started)); !st) return failure(st.message());
     return 0;
 }
 
@@ -338,7 +359,12 @@ int main(int argc, char** argv) {
     }
     // The nodes' routine lines would bury the progress and the figures.
     log::set_level(log::Level::kError);
-    if (command == "run") return run(args);
-    if (command == "compare") return compare(args);
+    try {
+        if (command == "run") return run(args);
+        if (command == "compare") return compare(args);
+    } catch (const Json::Exception& e) {
+        // A run's files edited or damaged: a figure or an event of the wrong type.
+        return failure(std::string("a run's JSON does not have the expected form: ") + e.what());
+    }
     return usage_error(command.empty() ? "a command is needed (run, compare)" : "unknown command '" + command + "'");
 }

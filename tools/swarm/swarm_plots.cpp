@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxEventsBytes = size_t{4} << 30;
+constexpr size_t kMaxEventsBytes = size_t{1} << 30;
 constexpr const char* kLatencyKinds[] = {"resolve", "put", "presence", "message"};
 constexpr int kTimelineBins = 60;
 
