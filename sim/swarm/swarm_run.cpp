@@ -134,29 +134,10 @@ public:
         next_ = {t0_ + arrival(s_.resolves_per_s), t0_ + arrival(s_.vcards_per_s), t0_ + arrival(s_.presence_per_s),
                  t0_ + arrival(s_.messages_per_s)};
         SteadyTime next_report = t0_;
-        bool measuring = false;
-        double up_sum = 0;
-        size_t up_samples = 0;
         while (sim_.network().now() < end) {
             sim_.network().run_for(kStep);
             const SteadyTime now = sim_.network().now();
-            if (!measuring && now >= measure_from_) {
-                measuring = true;
-                at_measure_start_ = sim_.network().stats();
-                bytes_at_sample_ = at_measure_start_.bytes_sent;
-                next_sample_ = measure_from_ + seconds(1);
-            }
-            if (measuring && now >= next_sample_ && now <= measure_to_) {
-                const uint64_t bytes = sim_.network().stats().bytes_sent;
-                bytes_per_node_per_s_.push_back(static_cast<double>(bytes - bytes_at_sample_) / static_cast<double>(s_.nodes));
-                bytes_at_sample_ = bytes;
-                next_sample_ += seconds(1);
-            }
-            if (measuring && now < measure_to_) up_sum += static_cast<double>(up_count()), ++up_samples;
-            if (now >= measure_to_ && !at_measure_end_) {
-                at_measure_end_ = sim_.network().stats();
-                sample_storage();
-            }
+            account(now);
             if (progress_ && now >= next_report) {
                 const char* phase = now < measure_from_ ? "warm-up" : now < measure_to_ ? "measuring" : "draining";
                 progress_(phase, duration<double>(now - t0_).count(), total_s);
@@ -168,7 +149,7 @@ public:
             }
             for (size_t u = 0; u < clients_.size(); ++u) DHTALK_TRY(step(u, now));
         }
-        auto trial = finish(up_samples ? up_sum / static_cast<double>(up_samples) : 0);
+        auto trial = finish(up_samples_ ? up_sum_ / static_cast<double>(up_samples_) : 0);
         if (trial) {
             trial->wall_founding_s = wall_founding_s_;
             trial->wall_registering_s = wall_registering_s_;
@@ -548,6 +529,29 @@ private:
         return Status::ok();
     }
 
+    // The measurement's own figures as time passes: traffic at its start,
+    // each second and its end, the nodes running, the storage at its end.
+    void account(SteadyTime now) {
+        if (!measuring_ && now >= measure_from_) {
+            measuring_ = true;
+            at_measure_start_ = sim_.network().stats();
+            bytes_at_sample_ = at_measure_start_.bytes_sent;
+            next_sample_ = measure_from_ + seconds(1);
+        }
+        if (!measuring_) return;
+        if (now >= next_sample_ && now <= measure_to_) {
+            const uint64_t bytes = sim_.network().stats().bytes_sent;
+            bytes_per_node_per_s_.push_back(static_cast<double>(bytes - bytes_at_sample_) / static_cast<double>(s_.nodes));
+            bytes_at_sample_ = bytes;
+            next_sample_ += seconds(1);
+        }
+        if (now < measure_to_) up_sum_ += static_cast<double>(up_count()), ++up_samples_;
+        if (now >= measure_to_ && !at_measure_end_) {
+            at_measure_end_ = sim_.network().stats();
+            sample_storage();
+        }
+    }
+
     // Bytes each running node holds for the network at the end of the
     // measurement: its DHT's values (records with the DHT strategy, the
     // issuance logs with every strategy) and the strategy's records.
@@ -618,6 +622,9 @@ private:
     std::vector<PresenceChange> changes_;
     std::vector<SwarmEvent> events_;
     size_t redelivered_ = 0;
+    bool measuring_ = false;
+    double up_sum_ = 0;  // nodes running, summed over the measurement's steps
+    size_t up_samples_ = 0;
     SteadyTime next_sample_{};
     uint64_t bytes_at_sample_ = 0;
     std::vector<double> bytes_per_node_per_s_;
