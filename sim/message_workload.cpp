@@ -7,6 +7,7 @@
 #include <set>
 
 #include "net/inbox_message.h"
+#include "sim/inbox_follower.h"
 #include "sim/sim_ops.h"
 
 namespace dhtalk {
@@ -36,8 +37,7 @@ struct Client {
     size_t pushes_read = 0;
     SteadyTime next_fetch{};
     std::vector<Pending> pending;
-    std::vector<std::string> to_ack;
-    std::set<std::string> seen;  // "sender/id" of each message handed over
+    InboxFollower inbox;
 };
 
 struct Message {
@@ -129,6 +129,7 @@ public:
     MessageWorkloadResult result() {
         MessageWorkloadResult r = result_;
         r.sent = messages_.size();
+        for (const auto& c : clients_) r.redelivered += c.inbox.repeats;
         for (const auto& m : messages_) {
             r.stored += m.stored.has_value();
             if (m.delivered) {
@@ -206,16 +207,9 @@ private:
 
     // A copy handed to `u`: the first is the delivery, later ones dropped.
     void handed(size_t u, const std::string& encoded) {
-        auto m = decode_inbox_message(encoded);
-        if (!m) return;
-        Client& c = clients_[u];
-        const std::string ref = m->sender + "/" + m->id;
-        c.to_ack.push_back(ref);
-        if (!c.seen.insert(ref).second) {
-            ++result_.redelivered;
-            return;
-        }
-        const size_t index = std::strtoul(m->id.c_str() + 1, nullptr, 10);
+        const auto id = clients_[u].inbox.take(encoded);
+        if (!id) return;
+        const size_t index = std::strtoul(id->c_str() + 1, nullptr, 10);
         if (index < messages_.size() && !messages_[index].delivered) messages_[index].delivered = sim_.network().now();
     }
 
@@ -255,9 +249,9 @@ private:
         }
         c.pending = std::move(waiting);
         for (size_t index : again) ++result_.retries, send(index);
-        if (!c.to_ack.empty()) {
-            ask(u, "inbox.ack", {{"messages", c.to_ack}}, {Pending::Kind::kAck, 0, 0, {}});
-            c.to_ack.clear();
+        if (!c.inbox.to_ack.empty()) {
+            ask(u, "inbox.ack", {{"messages", c.inbox.to_ack}}, {Pending::Kind::kAck, 0, 0, {}});
+            c.inbox.to_ack.clear();
         }
         if (now >= c.next_fetch) {
             ask(u, "inbox.fetch", {{"max", uint64_t{256}}}, {Pending::Kind::kFetch, 0, 0, {}});

@@ -14,6 +14,7 @@
 #include "crypto/node_identity.h"
 #include "crypto/user_certificate.h"
 #include "net/inbox_message.h"
+#include "sim/inbox_follower.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
 #include "dht/overlay.h"
@@ -85,8 +86,7 @@ struct Client {
     SteadyTime retry_login{};  // after a failed failover
     std::vector<size_t> watching;
     std::vector<Pending> pending;
-    std::vector<std::string> to_ack;
-    std::set<std::string> seen;  // "sender/id" of the messages handed over
+    InboxFollower inbox;
 };
 
 // A resolve or a vCard update, waiting for its answer.
@@ -430,16 +430,9 @@ private:
 
     // A copy handed to `u`: the first is the delivery, later ones dropped.
     void handed(size_t u, const std::string& encoded, SteadyTime now) {
-        auto m = decode_inbox_message(encoded);
-        if (!m) return;
-        Client& c = clients_[u];
-        const std::string ref = m->sender + "/" + m->id;
-        c.to_ack.push_back(ref);
-        if (!c.seen.insert(ref).second) {
-            ++redelivered_;
-            return;
-        }
-        const size_t index = std::strtoul(m->id.c_str() + 1, nullptr, 10);
+        const auto id = clients_[u].inbox.take(encoded);
+        if (!id) return;
+        const size_t index = std::strtoul(id->c_str() + 1, nullptr, 10);
         if (index < messages_.size() && !messages_[index].delivered) messages_[index].delivered = now;
     }
 
@@ -518,9 +511,9 @@ private:
         }
         c.pending = std::move(waiting);
         for (const auto& q : resend) send(q.index);
-        if (!c.to_ack.empty()) {
-            ask(u, "inbox.ack", {{"messages", c.to_ack}}, {});
-            c.to_ack.clear();
+        if (!c.inbox.to_ack.empty()) {
+            ask(u, "inbox.ack", {{"messages", c.inbox.to_ack}}, {});
+            c.inbox.to_ack.clear();
         }
         if (now >= c.next_fetch) {
             ask(u, "inbox.fetch", {{"max", uint64_t{256}}}, {Pending::Kind::kFetch, 0, 0, {}});
@@ -596,7 +589,7 @@ private:
         t.datagrams_sent = until.datagrams_sent - at_measure_start_.datagrams_sent;
         t.datagrams_lost = until.datagrams_lost - at_measure_start_.datagrams_lost;
         t.mean_nodes_up = mean_up;
-        t.redelivered = redelivered_;
+        for (const auto& c : clients_) t.redelivered += c.inbox.repeats;
         t.bytes_per_node_per_s = std::move(bytes_per_node_per_s_);
         t.stored_bytes_per_node = std::move(stored_bytes_);
         t.digest = sim_.network().history_digest();
@@ -621,7 +614,6 @@ private:
     std::vector<Message> messages_;
     std::vector<PresenceChange> changes_;
     std::vector<SwarmEvent> events_;
-    size_t redelivered_ = 0;
     bool measuring_ = false;
     double up_sum_ = 0;  // nodes running, summed over the measurement's steps
     size_t up_samples_ = 0;
