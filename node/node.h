@@ -77,6 +77,9 @@ public:
     // The client front end's port (0 if it is not running).
     uint16_t client_port() const { return client_server_ ? client_server_->port() : 0; }
     TrustedNetwork* trust() { return trust_.get(); }
+    // Every other member as this node's membership protocol sees it (empty
+    // before it runs). Any thread.
+    std::vector<MemberView> membership() const;
     // Writes a snapshot of the stored values now (one at a time; any thread).
     Status snapshot();
 

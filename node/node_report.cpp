@@ -24,6 +24,11 @@ std::string format_day(uint32_t day) {
 
 }  // namespace
 
+std::vector<MemberView> Node::membership() const {
+    if (!gossip_) return {};
+    return gossip_->members();
+}
+
 NodeStatus Node::status() {
     NodeStatus s;
     s.node_id = identity_.node_id_hex();

@@ -209,6 +209,7 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(mean("put.success_ratio") == 1.0);
     CHECK(mean("presence.delivery_ratio") == 1.0);
     CHECK(mean("churn.crashes") == 0);
+    CHECK(mean("failure.false_alarm_ratio") == 0);
     CHECK(mean("traffic.bytes_per_node_per_s") > 0);
 
     // Every line of events.jsonl is an event of a known kind, in time order.
@@ -251,6 +252,22 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     auto again = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "a").string()}, dir.path());
     CHECK(again.status == 2);
     CHECK(test::contains(again.err, "holds a run already"));
+}
+
+TEST_CASE("dhtalk-swarm under churn: nodes crash and restart, the membership protocol sees the crashes, clients fail over") {
+    test::TempDir dir;
+    auto r = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "churn").string(), "--seed", "2", "--churn.model",
+                        "weibull", "--churn.median-session-s", "60", "--churn.median-downtime-s", "20", "--churn.leave-share", "0"},
+                       dir.path(), 120s);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const Json::Value f = parse_json(test::read_text(dir / "churn" / "summary.json"))["figures"];
+    CHECK(f["churn.crashes"]["mean"].asDouble() >= 3);
+    CHECK(f["churn.restarts"]["mean"].asDouble() >= 3);
+    CHECK(f["failure.detected"]["mean"].asDouble() >= 1);
+    CHECK(f["failure.detection_p50_ms"]["mean"].asDouble() > 1000);  // SWIM takes seconds, not one look
+    CHECK(f["nodes.mean_up"]["mean"].asDouble() < 8);
+    CHECK(f["resolve.success_ratio"]["mean"].asDouble() > 0.8);
+    CHECK(f["message.sent"]["mean"].asDouble() > 20);
 }
 
 TEST_CASE("dhtalk-swarm: a bad scenario key is one line naming it, with exit status 2") {

@@ -21,6 +21,7 @@
 #include "node/node.h"
 #include "sim/sim_nodes.h"
 #include "sim/sim_ops.h"
+#include "sim/swarm/failure_watch.h"
 #include "sim/swarm/record_strategies.h"
 
 namespace dhtalk {
@@ -145,6 +146,7 @@ public:
             }
             if (now < measure_to_) {
                 DHTALK_TRY(churn(now));
+                watch_->look(now, up_, measuring_);
                 start_operations(now);
             }
             for (size_t u = 0; u < clients_.size(); ++u) DHTALK_TRY(step(u, now));
@@ -201,6 +203,9 @@ private:
             DHTALK_TRY(sim_.set_identity(i, identities.back()));
         }
         DHTALK_TRY(sim_found(sim_, s_.nodes, base_, identities));
+        std::vector<std::string> ids;
+        for (const auto& identity : identities) ids.push_back(sim_node_id(identity));
+        watch_.emplace(sim_, std::move(ids));
         up_.assign(s_.nodes, true);
         if (strategy_)
             for (size_t i = 0; i < s_.nodes; ++i) strategy_->started(i);
@@ -297,6 +302,7 @@ private:
         else sim_.stop(n);
         up_[n] = false;
         if (strategy_) strategy_->stopped(n);
+        if (crash) watch_->crashed(n, now);
         record(now, static_cast<int64_t>(n), -1, crash ? "crash" : "leave", "ok");
         churn_.push({now + seconds_of(downtime_s()), n, ChurnEvent::Kind::kRestart});
         return Status::ok();
@@ -330,6 +336,7 @@ private:
                 if (!started) return Status(started.code(), "restarting node " + std::to_string(e.node) + ": " + started.message());
                 up_[e.node] = true;
                 if (strategy_) strategy_->started(e.node);
+                watch_->started(e.node, now);
                 record(now, static_cast<int64_t>(e.node), -1, "restart", "ok");
                 if (auto next = sessions.draw(rng_)) churn_.push({now + seconds_of(*next), e.node, ChurnEvent::Kind::kDepart});
             }
@@ -571,6 +578,10 @@ private:
                        "presence", change.seen[k] ? "delivered" : "missed",
                        change.seen[k] ? duration<double, std::milli>(*change.seen[k] - change.at).count() : -1, i);
         }
+        for (const auto& d : watch_->detections())
+            if (measured(d.crashed))
+                record(d.crashed, static_cast<int64_t>(d.node), -1, "detect", d.detected ? "ok" : "restarted-first",
+                       d.detected ? duration<double, std::milli>(*d.detected - d.crashed).count() : -1);
         for (size_t i = 0; i < messages_.size(); ++i) {
             const Message& m = messages_[i];
             if (!measured(m.sent)) continue;
@@ -589,6 +600,8 @@ private:
         t.datagrams_sent = until.datagrams_sent - at_measure_start_.datagrams_sent;
         t.datagrams_lost = until.datagrams_lost - at_measure_start_.datagrams_lost;
         t.mean_nodes_up = mean_up;
+        t.false_alarms = watch_->false_alarms();
+        t.alarm_pairs = watch_->pairs_looked_at();
         for (const auto& c : clients_) t.redelivered += c.inbox.repeats;
         t.bytes_per_node_per_s = std::move(bytes_per_node_per_s_);
         t.stored_bytes_per_node = std::move(stored_bytes_);
@@ -623,6 +636,7 @@ private:
     std::vector<double> stored_bytes_;
     double wall_founding_s_ = 0, wall_registering_s_ = 0;
     std::unique_ptr<RecordStrategy> strategy_;  // null: the DHT
+    std::optional<FailureWatch> watch_;
     SimNetwork::Stats at_measure_start_;
     std::optional<SimNetwork::Stats> at_measure_end_;
 };

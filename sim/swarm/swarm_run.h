@@ -26,8 +26,8 @@ struct SwarmEvent {
     double t_s = 0;         // virtual seconds since the measurement began (< 0: the warm-up)
     int64_t node = -1;      // the node it happened on or through; -1: none
     int64_t user = -1;      // the user who acted; -1: none
-    std::string kind;       // resolve, put, presence, message, crash, leave, restart
-    std::string outcome;    // ok, not-found, error, timeout, delivered, missed, lost
+    std::string kind;       // resolve, put, presence, message, crash, leave, restart, detect
+    std::string outcome;    // ok, not-found, error, timeout, delivered, missed, lost, restarted-first
     double latency_ms = -1; // -1: none
     uint64_t ref = 0;       // resolve: the user resolved; presence: the change
     bool home_down = false; // resolve: the target's home node was down
@@ -41,6 +41,9 @@ struct SwarmTrial {
     uint64_t bytes_sent = 0, datagrams_sent = 0;
     uint64_t datagrams_lost = 0;  // by the link, or sent to a node that was down
     double mean_nodes_up = 0;
+    // Looks at a running node's view of another running one that found it
+    // dead, and all such looks (failure_watch.h).
+    uint64_t false_alarms = 0, alarm_pairs = 0;
     size_t redelivered = 0;
     std::vector<double> bytes_per_node_per_s;  // each second of the measurement
     std::vector<double> stored_bytes_per_node;  // each running node's, at the measurement's end  // message copies handed over again (the client drops them)

@@ -42,7 +42,8 @@ Json::Value trial_figures(const SwarmTrial& t) {
     Json::Value out(Json::objectValue);
     size_t resolves = 0, resolved = 0, home_down = 0, home_down_resolved = 0, puts = 0, put_ok = 0;
     size_t sent = 0, delivered = 0, lost = 0, not_stored = 0, crashes = 0, leaves = 0, restarts = 0;
-    std::vector<double> resolve_ms, put_ms, message_ms;
+    size_t crashes_watched = 0;
+    std::vector<double> resolve_ms, put_ms, message_ms, detect_ms;
     std::map<uint64_t, std::vector<double>> changes;  // change -> delivery latencies (-1: missed)
     for (const auto& e : t.events) {
         if (e.kind == "resolve") {
@@ -56,12 +57,15 @@ Json::Value trial_figures(const SwarmTrial& t) {
             if (e.outcome == "ok") ++put_ok, put_ms.push_back(e.latency_ms);
         } else if (e.kind == "presence") {
             changes[e.ref].push_back(e.outcome == "delivered" ? e.latency_ms : -1);
+        } else if (e.kind == "detect") {
+            ++crashes_watched;
+            if (e.outcome == "ok") detect_ms.push_back(e.latency_ms);
         } else if (e.kind == "message") {
             ++sent;
             if (e.outcome == "delivered") ++delivered, message_ms.push_back(e.latency_ms);
             lost += e.outcome == "lost";
             not_stored += e.outcome == "not-stored";
-        } else {
+        } else if (e.t_s >= 0 && e.t_s < t.measure_s) {  // churn: the warm-up's is in the events too
             crashes += e.kind == "crash";
             leaves += e.kind == "leave";
             restarts += e.kind == "restart";
@@ -123,6 +127,13 @@ Json::Value trial_figures(const SwarmTrial& t) {
     out["churn.leaves"] = static_cast<Json::UInt64>(leaves);
     out["churn.restarts"] = static_cast<Json::UInt64>(restarts);
     out["nodes.mean_up"] = t.mean_nodes_up;
+    out["failure.crashes_watched"] = static_cast<Json::UInt64>(crashes_watched);
+    out["failure.detected"] = static_cast<Json::UInt64>(detect_ms.size());
+    if (!detect_ms.empty()) {
+        out["failure.detection_p50_ms"] = percentile(detect_ms, 0.5);
+        out["failure.detection_p99_ms"] = percentile(detect_ms, 0.99);
+    }
+    ratio(out, "failure.false_alarm_ratio", t.false_alarms, t.alarm_pairs);
 
     const double node_seconds = static_cast<double>(t.nodes) * t.measure_s;
     out["traffic.bytes_per_node_per_s"] = static_cast<double>(t.bytes_sent) / node_seconds;
