@@ -16,7 +16,12 @@ double LinkModel::standard_normal() {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 
-std::optional<std::chrono::microseconds> LinkModel::fate() {
+std::optional<std::chrono::microseconds> LinkModel::fate(bool& in_burst) {
+    // No draws for what is not configured: a run without bursts replays as before.
+    if (config_.burst_enter > 0.0) {
+        in_burst = in_burst ? !rng_.bernoulli(config_.burst_leave) : rng_.bernoulli(config_.burst_enter);
+        if (in_burst && rng_.bernoulli(config_.burst_loss)) return std::nullopt;
+    }
     if (config_.loss > 0.0 && rng_.bernoulli(config_.loss)) return std::nullopt;
     if (config_.uniform) {
         const auto span = config_.max_latency - config_.min_latency;

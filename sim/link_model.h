@@ -23,14 +23,22 @@ struct LinkConfig {
     // Latency uniform in [min_latency, max_latency] instead of log-normal.
     bool uniform = false;
     double loss = 0.0;  // probability in [0, 1]
+    // Bursty loss (Gilbert-Elliott): each sender's link moves from good to
+    // bad with probability burst_enter per datagram, back with burst_leave,
+    // and loses burst_loss of what it sends while bad (`loss` while good).
+    // burst_enter 0: no bursts.
+    double burst_enter = 0.0;
+    double burst_leave = 1.0;
+    double burst_loss = 0.0;
     uint64_t seed = 1;
 };
 
 class LinkModel {
 public:
     explicit LinkModel(const LinkConfig& config);
-    // The datagram's one-way latency, or nullopt if it is lost.
-    std::optional<std::chrono::microseconds> fate();
+    // The datagram's one-way latency, or nullopt if it is lost. `in_burst`
+    // is the sender's Gilbert-Elliott state, moved on by this datagram.
+    std::optional<std::chrono::microseconds> fate(bool& in_burst);
 
 private:
     double standard_normal();

@@ -11,6 +11,7 @@ namespace {
 
 constexpr in_port_t kFirstPort = 1;
 constexpr uint32_t kPathSweepEvery = 1 << 16;  // sends between sweeps of path_free_at_
+constexpr std::chrono::seconds kMaxUplinkQueue{1};
 
 // Sending: what enters the network from a host.
 class SimSocket : public dht::net::DatagramSocket {
@@ -115,11 +116,25 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
         return;
     }
     const HostId to_host = *known;
-    const auto latency = link_.fate();
-    if (!latency || hosts_[from].down || (blocked_ && blocked_(from, to_host))) {
+    Host& sender = hosts_[from];
+    const auto latency = link_.fate(sender.in_burst);
+    if (!latency || sender.down || (blocked_ && blocked_(from, to_host))) {
         stats_.datagrams_lost++;
         return;
     }
+    SteadyTime leaves = now_;
+    if (sender.uplink > 0) {
+        leaves = std::max(now_, sender.uplink_free) +
+                 std::chrono::nanoseconds(static_cast<int64_t>(size * 1'000'000'000ull / sender.uplink));
+        if (leaves - now_ > kMaxUplinkQueue) {
+            stats_.datagrams_lost++;
+            return;
+        }
+        sender.uplink_free = leaves;
+    }
+    std::chrono::nanoseconds apart{0};
+    if (const uint32_t a = sender.region, b = hosts_[to_host].region; a < region_delays_.size() && b < region_delays_[a].size())
+        apart = region_delays_[a][b];
     // In order on the path: never before the datagram sent ahead of it.
     // Paths whose last datagram has arrived constrain nothing: forget them
     // now and then.
@@ -128,7 +143,7 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
         sends_since_sweep_ = 0;
     }
     SteadyTime& free_at = path_free_at_[uint64_t{from} << 32 | to_host];
-    free_at = std::max(free_at, now_ + *latency + hosts_[from].extra_delay + hosts_[to_host].extra_delay);
+    free_at = std::max(free_at, leaves + *latency + apart + sender.extra_delay + hosts_[to_host].extra_delay);
     push(Event{free_at, 0, to_host, from, false, std::vector<uint8_t>(data, data + size)});
 }
 

@@ -90,6 +90,14 @@ public:
     // Extra one-way delay on everything `host` sends and receives (a slow
     // or far host).
     void set_extra_delay(HostId host, std::chrono::nanoseconds delay) { hosts_[host].extra_delay = delay; }
+    // A cap on what `host` sends, bytes per second (0: none): a datagram
+    // leaves once those before it have, and is dropped when it would wait
+    // more than a second (a full queue).
+    void set_uplink(HostId host, uint64_t bytes_per_second) { hosts_[host].uplink = bytes_per_second; }
+    // Regions: `delays[a][b]` is added to the one-way latency from a host of
+    // region a to one of region b. Hosts start in region 0.
+    void set_region_delays(std::vector<std::vector<std::chrono::nanoseconds>> delays) { region_delays_ = std::move(delays); }
+    void set_region(HostId host, uint32_t region) { hosts_[host].region = region; }
     // Delivers `data` to `to` now, as if from `from`, past the link model
     // (hostile-input tests).
     void inject(HostId from, HostId to, const uint8_t* data, size_t size);
@@ -121,6 +129,10 @@ private:
         std::chrono::nanoseconds extra_delay{0};
         SteadyTime next_wake = SteadyTime::max();
         uint64_t bytes_sent = 0;
+        bool in_burst = false;     // the Gilbert-Elliott state of its link
+        uint64_t uplink = 0;       // bytes per second; 0: no cap
+        SteadyTime uplink_free{};  // when what it has queued has left
+        uint32_t region = 0;
     };
     struct Event {
         SteadyTime at;
@@ -150,6 +162,7 @@ private:
     uint64_t next_seq_ = 0;
     std::vector<Host> hosts_;
     std::function<bool(HostId, HostId)> blocked_;
+    std::vector<std::vector<std::chrono::nanoseconds>> region_delays_;
     std::vector<Event> events_;  // a min-heap under Later
     Stats stats_;
 };

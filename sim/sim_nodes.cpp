@@ -168,6 +168,8 @@ std::string SimNodes::endpoint(size_t i) const {
     return "127.0.0.1:" + std::to_string(network_.address(slots_.at(i)->host).getPort());
 }
 
+SimNetwork::HostId SimNodes::host(size_t i) const { return slots_.at(i)->host; }
+
 const std::filesystem::path& SimNodes::data_dir(size_t i) const { return slots_.at(i)->dir; }
 
 Status SimNodes::set_identity(size_t i, const std::filesystem::path& identity_dir) {

@@ -72,6 +72,8 @@ public:
     size_t size() const { return slots_.size(); }
     // "127.0.0.1:PORT": the node's DHT and peer endpoint.
     std::string endpoint(size_t i) const;
+    // The slot's host on the network (for regions, uplinks, partitions).
+    SimNetwork::HostId host(size_t i) const;
     const std::filesystem::path& data_dir(size_t i) const;
     // The identity slot i's node opens with, loaded from a folder of
     // crypto::load_or_create_identity (else the node makes one in its data

@@ -83,8 +83,9 @@ TEST_CASE("latency stays within its bounds and centres on the median") {
     c.max_latency = 300ms;
     LinkModel model(c);
     std::vector<int64_t> us;
+    bool burst = false;
     for (int i = 0; i < 20001; ++i) {
-        auto f = model.fate();
+        auto f = model.fate(burst);
         REQUIRE(f);
         CHECK(*f >= c.min_latency);
         CHECK(*f <= c.max_latency);
@@ -100,8 +101,74 @@ TEST_CASE("loss drops the configured share of datagrams") {
     c.seed = 3;
     LinkModel model(c);
     int lost = 0;
-    for (int i = 0; i < 50'000; ++i) lost += model.fate() ? 0 : 1;
+    bool burst = false;
+    for (int i = 0; i < 50'000; ++i) lost += model.fate(burst) ? 0 : 1;
     CHECK(lost / 50'000.0 == doctest::Approx(0.2).epsilon(0.05));
+}
+
+TEST_CASE("bursty loss comes in runs: the same share lost as independent loss, in far fewer, longer gaps") {
+    // Good to bad with 1%, back with 10%: a tenth of the time bad (1/11),
+    // losing half there: about 4.5% overall, in runs.
+    LinkConfig c;
+    c.seed = 5;
+    c.burst_enter = 0.01;
+    c.burst_leave = 0.1;
+    c.burst_loss = 0.5;
+    LinkModel bursty(c);
+    LinkConfig flat;
+    flat.seed = 5;
+    flat.loss = 0.5 / 11;
+    LinkModel independent(flat);
+    auto runs = [](LinkModel& m, int& lost) {
+        bool burst = false, last_lost = false;
+        int starts = 0;
+        for (int i = 0; i < 200'000; ++i) {
+            const bool l = !m.fate(burst);
+            lost += l;
+            starts += l && !last_lost;
+            last_lost = l;
+        }
+        return starts;
+    };
+    int lost_bursty = 0, lost_flat = 0;
+    const int gaps_bursty = runs(bursty, lost_bursty), gaps_flat = runs(independent, lost_flat);
+    CHECK(lost_bursty / 200'000.0 == doctest::Approx(0.5 / 11).epsilon(0.15));
+    CHECK(lost_flat / 200'000.0 == doctest::Approx(0.5 / 11).epsilon(0.1));
+    CHECK(static_cast<double>(lost_bursty) / gaps_bursty > 1.5 * static_cast<double>(lost_flat) / gaps_flat);
+}
+
+TEST_CASE("an uplink cap spaces a host's datagrams and drops what would queue past a second; regions add their delay") {
+    LinkConfig link;
+    link.median_latency = 10ms;
+    link.latency_sigma = 0;
+    SimNetwork net(link);
+    struct Arrivals final : public SimHost {
+        std::vector<SteadyTime> at;
+        SteadyTime on_datagram(const uint8_t*, size_t, const dht::SockAddr&, SteadyTime now) override {
+            at.push_back(now);
+            return SteadyTime::max();
+        }
+        SteadyTime on_wake(SteadyTime) override { return SteadyTime::max(); }
+    } far, near;
+    const auto a = net.add_host(), b = net.add_host(), c = net.add_host();
+    net.attach(b, &far);
+    net.attach(c, &near);
+    net.set_region(b, 1);
+    net.set_region_delays({{0ms, 50ms}, {50ms, 0ms}});
+    net.set_uplink(a, 100'000);  // 100 kB/s: a 1,000-byte datagram takes 10 ms to leave
+    const SteadyTime start = net.now();
+    std::vector<uint8_t> d(1000);
+    for (int i = 0; i < 150; ++i) net.send(a, net.address(b), d.data(), d.size());
+    net.run_for(5s);
+    REQUIRE(far.at.size() == 100);  // the rest would have waited more than a second
+    CHECK(far.at.front() - start == 10ms + 10ms + 50ms);  // leaving, the link, the regions
+    CHECK(far.at[99] - far.at[98] == 10ms);
+    // From a host without a cap in region 0 to region 0: the link alone.
+    const SteadyTime sent = net.now();
+    net.send(b, net.address(c), d.data(), d.size());
+    net.run_for(1s);
+    REQUIRE(near.at.size() == 1);
+    CHECK(near.at[0] - sent == 10ms + 50ms);  // b is in region 1: the regions' delay, no queue
 }
 
 TEST_CASE("virtual time moves with events, not with the wall clock") {

@@ -172,6 +172,10 @@ TEST_CASE("a malformed scenario is refused with the bad key named") {
         {"[link]\nlatency = fast\n", "link.latency"},
         {"[churn]\nmass-failure-share = 0.3\n", "churn.mass-failure-share"},
         {"[time]\nmeasure-s = 0\n", "time.measure-s"},
+        {"[link]\nregions = 2\n", "link.region-latency-ms"},
+        {"[link]\nregions = 2\nregion-latency-ms = 0,10;10\n", "link.region-latency-ms"},
+        {"[link]\nregion-latency-ms = fast\n", "link.region-latency-ms"},
+        {"[partition]\nshare = 1\n", "partition.share"},
         {"nodes\n", "nodes"},
     };
     for (const auto& c : cases) {
@@ -268,6 +272,20 @@ TEST_CASE("dhtalk-swarm under churn: nodes crash and restart, the membership pro
     CHECK(f["nodes.mean_up"]["mean"].asDouble() < 8);
     CHECK(f["resolve.success_ratio"]["mean"].asDouble() > 0.8);
     CHECK(f["message.sent"]["mean"].asDouble() > 20);
+}
+
+TEST_CASE("dhtalk-swarm with a partition: each side holds the other dead until it heals; records stay resolvable") {
+    test::TempDir dir;
+    auto r = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "split").string(), "--partition.at-s", "10",
+                        "--partition.heal-s", "30", "--link.regions", "2", "--link.region-latency-ms", "0,40;40,0"},
+                       dir.path(), 120s);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const Json::Value f = parse_json(test::read_text(dir / "split" / "summary.json"))["figures"];
+    CHECK(f["failure.false_alarm_ratio"]["mean"].asDouble() > 0.05);
+    CHECK(f["resolve.success_ratio"]["mean"].asDouble() > 0.9);
+    const std::string events = test::read_text(dir / "split" / "events.jsonl");
+    CHECK(test::contains(events, "\"kind\":\"partition\""));
+    CHECK(test::contains(events, "\"kind\":\"heal\""));
 }
 
 TEST_CASE("dhtalk-swarm: a bad scenario key is one line naming it, with exit status 2") {

@@ -109,6 +109,7 @@ public:
     void started(size_t node) override { peers_.at(node)->start(); }
     void stopped(size_t node) override { peers_.at(node)->stop(); }
     uint64_t stored_bytes(size_t node) const override { return peers_.at(node)->stored_bytes(network_.now()); }
+    SimNetwork::HostId host(size_t node) const override { return peers_.at(node)->host(); }
 
     StrategyKind kind() const { return kind_; }
     SimNetwork& network() { return network_; }

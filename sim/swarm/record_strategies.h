@@ -46,6 +46,8 @@ public:
     virtual void stopped(size_t node) = 0;
     // Bytes of records node i holds now.
     virtual uint64_t stored_bytes(size_t node) const = 0;
+    // Node i's host on the network (a region, an uplink, a side of a partition, as the node's own).
+    virtual SimNetwork::HostId host(size_t node) const = 0;
 };
 
 enum class StrategyKind { kFull, kBroadcast };

@@ -38,6 +38,12 @@ std::vector<ScenarioKey> keys(Scenario& s) {
         {"link.min-latency-ms", &s.min_latency_ms, "lognormal: the least latency; uniform: the range's start", 0, 10000},
         {"link.max-latency-ms", &s.max_latency_ms, "lognormal: the most latency; uniform: the range's end", 0, 60000},
         {"link.loss", &s.loss, "probability that a datagram is lost (independent)", 0, 0.9},
+        {"link.burst-enter", &s.burst_enter, "bursty loss (Gilbert-Elliott): a sender's link turns bad with this probability per datagram (0: no bursts)", 0, 1},
+        {"link.burst-leave", &s.burst_leave, "bursty loss: a bad link turns good again with this probability per datagram", 0.0001, 1},
+        {"link.burst-loss", &s.burst_loss, "bursty loss: the share lost while bad", 0, 1},
+        {"link.uplink-kbit-s", &s.uplink_kbit_s, "each node's sending capacity in kbit/s; a queue past 1 s drops (0: none)", 0, 1e8},
+        {"link.regions", &s.regions, "regions the nodes are spread over in turn", 1, 64},
+        {"link.region-latency-ms", &s.region_latency_ms, "extra one-way ms between regions: rows by ';', columns by ','"},
         {"churn.model", &s.churn, "node session times: none, weibull, pareto, lognormal or exponential"},
         {"churn.median-session-s", &s.median_session_s, "median seconds a node stays up", 1, 1e9},
         {"churn.shape", &s.session_shape, "Weibull k, Pareto alpha or log-normal sigma", 0.05, 20},
@@ -45,6 +51,9 @@ std::vector<ScenarioKey> keys(Scenario& s) {
         {"churn.leave-share", &s.leave_share, "share of departures that are graceful; the rest crash", 0, 1},
         {"churn.mass-failure-at-s", &s.mass_failure_at_s, "seconds into the measurement when many nodes crash at once (< 0: never)", -1, 1e9},
         {"churn.mass-failure-share", &s.mass_failure_share, "share of the running nodes that crash then", 0, 0.9},
+        {"partition.at-s", &s.partition_at_s, "seconds into the measurement when the network splits (< 0: never)", -1, 1e9},
+        {"partition.heal-s", &s.partition_heal_s, "seconds the split lasts", 1, 1e9},
+        {"partition.share", &s.partition_share, "share of the nodes cut off from the rest", 0.01, 0.99},
         {"workload.resolves-per-s", &s.resolves_per_s, "vCard resolves per second, network-wide", 0, 1e6},
         {"workload.vcards-per-s", &s.vcards_per_s, "vCard updates per second", 0, 1e6},
         {"workload.presence-per-s", &s.presence_per_s, "presence changes per second", 0, 1e6},
@@ -119,12 +128,37 @@ Status check_choices(const Scenario& s) {
         return Status::invalid("scenario key 'link.latency': '" + s.latency + "' is not constant, lognormal or uniform");
     if (s.min_latency_ms > s.max_latency_ms)
         return Status::invalid("scenario key 'link.min-latency-ms': above link.max-latency-ms");
+    if (auto matrix = region_latencies(s); !matrix) return matrix.status();
     if (s.mass_failure_share > 0 && s.mass_failure_at_s < 0)
         return Status::invalid("scenario key 'churn.mass-failure-share': set churn.mass-failure-at-s too");
     return Status::ok();
 }
 
 }  // namespace
+
+Result<std::vector<std::vector<double>>> region_latencies(const Scenario& s) {
+    const std::string bad = "scenario key 'link.region-latency-ms': ";
+    std::vector<std::vector<double>> rows;
+    std::istringstream in(s.region_latency_ms);
+    for (std::string row; std::getline(in, row, ';');) {
+        rows.emplace_back();
+        std::istringstream cells(row);
+        for (std::string cell; std::getline(cells, cell, ',');) {
+            std::istringstream c(cell);
+            double ms = -1;
+            if (!(c >> ms) || !(c >> std::ws).eof() || !std::isfinite(ms) || ms < 0 || ms > 10000)
+                return Status::invalid(bad + "'" + cell + "' is not a number of milliseconds (0..10000)");
+            rows.back().push_back(ms);
+        }
+    }
+    if (s.regions == 1 && rows.size() == 1 && rows[0].size() == 1) return rows;
+    if (rows.size() != s.regions)
+        return Status::invalid(bad + std::to_string(rows.size()) + " rows for " + std::to_string(s.regions) + " regions");
+    for (const auto& r : rows)
+        if (r.size() != s.regions)
+            return Status::invalid(bad + "a row of " + std::to_string(r.size()) + " for " + std::to_string(s.regions) + " regions");
+    return rows;
+}
 
 Result<Scenario> parse_scenario(const std::string& path, const std::vector<std::string>& overrides) {
     Scenario s;

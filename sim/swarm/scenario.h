@@ -28,6 +28,12 @@ struct Scenario {
     double min_latency_ms = 1;          // lognormal: clamp; uniform: range
     double max_latency_ms = 500;
     double loss = 0;                    // i.i.d. per datagram
+    double burst_enter = 0;             // Gilbert-Elliott: good -> bad per datagram (0: no bursts)
+    double burst_leave = 0.1;           // bad -> good per datagram
+    double burst_loss = 0.5;            // loss while bad
+    double uplink_kbit_s = 0;           // each node's sending capacity; 0: none
+    size_t regions = 1;                 // nodes are spread over them in turn
+    std::string region_latency_ms = "0";  // regions x regions extra one-way ms, rows by ';', e.g. "0,60;60,0"
     // [churn]
     SessionModel churn = SessionModel::kNone;
     double median_session_s = 3600;
@@ -36,6 +42,11 @@ struct Scenario {
     double leave_share = 0.5;       // departures that are graceful; the rest crash
     double mass_failure_at_s = -1;  // into the measurement phase; < 0: none
     double mass_failure_share = 0;  // of the running nodes, crashed at once
+    // [partition]: from partition_at_s into the measurement, for heal_s,
+    // partition_share of the nodes hear nothing from the rest, nor they from them.
+    double partition_at_s = -1;
+    double partition_heal_s = 60;
+    double partition_share = 0.5;
     // [workload]: per second in the whole network
     double resolves_per_s = 2;
     double vcards_per_s = 0.2;
@@ -55,6 +66,9 @@ struct Scenario {
 // Reads `path` (may be empty) and then `overrides` ("--key", "value", ...).
 // The error is one line naming the bad key.
 Result<Scenario> parse_scenario(const std::string& path, const std::vector<std::string>& overrides);
+
+// [link] region-latency-ms as a regions x regions matrix of milliseconds.
+Result<std::vector<std::vector<double>>> region_latencies(const Scenario& s);
 
 // The scenario's options, for --help.
 std::string scenario_help();

@@ -144,6 +144,7 @@ public:
                 progress_(phase, duration<double>(now - t0_).count(), total_s);
                 next_report = now + seconds(1);
             }
+            partition(now);
             if (now < measure_to_) {
                 DHTALK_TRY(churn(now));
                 watch_->look(now, up_, measuring_);
@@ -173,6 +174,9 @@ private:
         c.link.max_latency = microseconds(static_cast<int64_t>(s_.max_latency_ms * 1000));
         if (s_.latency == "constant") c.link.min_latency = std::min(c.link.min_latency, c.link.median_latency);
         c.link.loss = s_.loss;
+        c.link.burst_enter = s_.burst_enter;
+        c.link.burst_leave = s_.burst_leave;
+        c.link.burst_loss = s_.burst_loss;
         if (s_.strategy != "dht")
             c.records = [this](size_t node, RecordDht& overlay) { return strategy_->door(node, overlay); };
         return c;
@@ -206,11 +210,65 @@ private:
         std::vector<std::string> ids;
         for (const auto& identity : identities) ids.push_back(sim_node_id(identity));
         watch_.emplace(sim_, std::move(ids));
+        DHTALK_TRY(shape_links());
         up_.assign(s_.nodes, true);
         if (strategy_)
             for (size_t i = 0; i < s_.nodes; ++i) strategy_->started(i);
         sim_.network().run_for(kSettle);
         return Status::ok();
+    }
+
+    // Regions and uplink caps, from the end of founding on (founding is
+    // not measured): node i and its strategy host are in region i % regions.
+    Status shape_links() {
+        auto matrix = region_latencies(s_);
+        if (!matrix) return matrix.status();
+        std::vector<std::vector<nanoseconds>> delays;
+        for (const auto& row : *matrix) {
+            delays.emplace_back();
+            for (double ms : row) delays.back().push_back(duration_cast<nanoseconds>(duration<double, std::milli>(ms)));
+        }
+        SimNetwork& net = sim_.network();
+        net.set_region_delays(std::move(delays));
+        const auto uplink = static_cast<uint64_t>(s_.uplink_kbit_s * 1000 / 8);
+        for (size_t i = 0; i < s_.nodes; ++i)
+            for (auto host : node_hosts(i)) {
+                net.set_region(host, static_cast<uint32_t>(i % s_.regions));
+                net.set_uplink(host, uplink);
+            }
+        return Status::ok();
+    }
+
+    std::vector<SimNetwork::HostId> node_hosts(size_t i) const {
+        std::vector<SimNetwork::HostId> hosts{sim_.host(i)};
+        if (strategy_) hosts.push_back(strategy_->host(i));
+        return hosts;
+    }
+
+    // The partition: `partition_share` of the nodes (drawn then) cut off
+    // from the rest from partition.at-s into the measurement, for heal-s.
+    void partition(SteadyTime now) {
+        if (s_.partition_at_s < 0) return;
+        const SteadyTime split = measure_from_ + seconds_of(s_.partition_at_s);
+        const SteadyTime heal = split + seconds_of(s_.partition_heal_s);
+        if (!split_ && now >= split && now < heal) {
+            std::vector<size_t> order(s_.nodes);
+            for (size_t i = 0; i < s_.nodes; ++i) order[i] = i;
+            for (size_t k = s_.nodes; k > 1; --k) std::swap(order[k - 1], order[rng_.uniform(k)]);
+            const size_t cut = std::max<size_t>(1, static_cast<size_t>(s_.partition_share * static_cast<double>(s_.nodes) + 0.5));
+            std::vector<bool> side(sim_.network().host_count(), false);
+            for (size_t k = 0; k < cut; ++k)
+                for (auto host : node_hosts(order[k])) side[host] = true;
+            sim_.network().set_partition([side](SimNetwork::HostId a, SimNetwork::HostId b) {
+                return a < side.size() && b < side.size() && side[a] != side[b];
+            });
+            split_ = true;
+            record(now, -1, -1, "partition", std::to_string(cut) + " nodes cut off");
+        } else if (split_ && !healed_ && now >= heal) {
+            sim_.network().set_partition(nullptr);
+            healed_ = true;
+            record(now, -1, -1, "heal", "ok");
+        }
     }
 
     Status register_users() {
@@ -628,6 +686,7 @@ private:
     std::vector<PresenceChange> changes_;
     std::vector<SwarmEvent> events_;
     bool measuring_ = false;
+    bool split_ = false, healed_ = false;
     double up_sum_ = 0;  // nodes running, summed over the measurement's steps
     size_t up_samples_ = 0;
     SteadyTime next_sample_{};

@@ -111,6 +111,10 @@ Status plot_run(const fs::path& dir, const std::vector<Json::Value>& events, con
     for (const auto& e : first) {
         const double t = e["t_s"].asDouble();
         const std::string kind = e["kind"].asString();
+        if (kind == "partition" || kind == "heal") {
+            if (t >= 0 && t < measure_s) churn_marks += std::to_string(t) + " 0\n";
+            continue;
+        }
         if (kind == "crash" || kind == "leave" || kind == "restart") {
             up_changes.emplace_back(t, kind == "restart" ? 1 : -1);
             if (t >= 0 && t < measure_s) churn_marks += std::to_string(t) + " " + (kind == "restart" ? "1" : "0") + "\n";
