@@ -71,6 +71,8 @@ NodeStatus Node::status() {
         s.presence_sent = ps.presence_sent;
         s.presence_received = ps.presence_received;
         s.presence_refused = ps.refused;
+        s.membership_bytes_out = ps.membership_bytes_out;
+        s.presence_bytes_out = ps.presence_bytes_out;
     }
     s.records_accepted = record_policy_->accepted;
     s.records_refused = record_policy_->refused;

@@ -46,6 +46,8 @@ const Field kFields[] = {
     {"presence_sent", &NodeStatus::presence_sent, nullptr, "Presence datagrams sent to watching nodes", true},
     {"presence_received", &NodeStatus::presence_received, nullptr, "Presence accepted for local watchers", true},
     {"presence_refused", &NodeStatus::presence_refused, nullptr, "Presence datagrams refused", true},
+    {"membership_bytes_out", &NodeStatus::membership_bytes_out, nullptr, "Membership protocol payload bytes sent", true},
+    {"presence_bytes_out", &NodeStatus::presence_bytes_out, nullptr, "Presence payload bytes sent", true},
 };
 
 uint64_t get(const NodeStatus& s, const Field& f) { return f.u64 ? s.*(f.u64) : s.*(f.u32); }

@@ -68,12 +68,22 @@ public:
         // A copy: the handler may stop this very listener (a node leaving).
         const Handler handler = it->second.handler;
         HttpResponse res = handler(req);
+        bytes_[kind_of(req.path)] += call.body.size() + res.body.size();
         if (res.body.size() > limit)
             return Status::corruption(endpoint + " answered with more than " + std::to_string(limit) + " bytes");
         return PeerAnswer{res.status, std::move(res.body)};
     }
 
+    // Bodies of requests and answers so far, by kind (kind_of).
+    const std::map<std::string, uint64_t>& bytes() const { return bytes_; }
+
 private:
+    static std::string kind_of(const std::string& path) {
+        if (path.rfind("/v1/inbox", 0) == 0) return "messages";
+        if (path.rfind("/v1/registrar", 0) == 0) return "registration";
+        return "trust";  // applications, ballots, epochs, rosters, audits
+    }
+
     struct Listening {
         PeerHttpLimits limits;
         Handler handler;
@@ -90,6 +100,7 @@ private:
         uint16_t port_;
     };
     std::map<uint16_t, Listening> handlers_;
+    std::map<std::string, uint64_t> bytes_;
 };
 
 // One node's view of the transport: its requests come from an address of
@@ -254,6 +265,8 @@ void SimNodes::crash(size_t i) {
 Node* SimNodes::node(size_t i) { return slots_.at(i)->node.get(); }
 
 MemoryFront* SimNodes::front(size_t i) { return slots_.at(i)->front; }
+
+const std::map<std::string, uint64_t>& SimNodes::peer_bytes() const { return peers_->bytes(); }
 
 std::string SimNodes::last_code(const std::string& e164) const {
     auto it = codes_.find(e164);

@@ -92,6 +92,10 @@ public:
     // The node's in-memory client front end; null when it is not running.
     MemoryFront* front(size_t i);
 
+    // Bytes of the peer service's requests and answers so far (they travel in
+    // memory, not as datagrams), by kind: messages, registration, trust.
+    const std::map<std::string, uint64_t>& peer_bytes() const;
+
     // The last verification code sent to `e164` by any node, or "".
     std::string last_code(const std::string& e164) const;
 

@@ -110,7 +110,9 @@ void GossipService::flush(std::vector<PresenceDelivery>& deliveries) {
         if (!socket_) return;
         for (const auto& d : out) {
             auto a = address_of_.find(d.to);
-            if (a != address_of_.end()) socket_->send_gossip(a->second, channel, d.bytes);
+            if (a == address_of_.end()) continue;
+            socket_->send_gossip(a->second, channel, d.bytes);
+            (channel == kMembership ? membership_bytes_out_ : presence_bytes_out_) += d.bytes.size();
         }
     };
     send_all(swim_.take_outgoing(), kMembership);
@@ -246,6 +248,8 @@ GossipServiceStats GossipService::stats() const {
     s.presence_sent = presence_.counters().presence_sent;
     s.presence_received = presence_.counters().presence_received;
     s.refused = presence_.counters().refused;
+    s.membership_bytes_out = membership_bytes_out_;
+    s.presence_bytes_out = presence_bytes_out_;
     return s;
 }
 

@@ -38,6 +38,8 @@ struct GossipServiceConfig {
 struct GossipServiceStats {
     uint64_t members_alive = 0, members_suspect = 0, members_dead = 0;
     uint64_t presence_sent = 0, presence_received = 0, refused = 0;
+    // Payload bytes sent on each channel, since start (sealing not counted).
+    uint64_t membership_bytes_out = 0, presence_bytes_out = 0;
 };
 
 class GossipService {
@@ -92,6 +94,7 @@ private:
         std::function<void(std::optional<Presence>)> done;
     };
     class Signer;
+    uint64_t membership_bytes_out_ = 0, presence_bytes_out_ = 0;  // guarded by mutex_
 
     template <class Action>
     auto act(Action action);

@@ -23,6 +23,7 @@
 #include "sim/sim_ops.h"
 #include "sim/swarm/failure_watch.h"
 #include "sim/swarm/record_strategies.h"
+#include "sim/swarm/traffic_meter.h"
 
 namespace dhtalk {
 
@@ -210,6 +211,7 @@ private:
         std::vector<std::string> ids;
         for (const auto& identity : identities) ids.push_back(sim_node_id(identity));
         watch_.emplace(sim_, std::move(ids));
+        meter_.emplace(sim_, s_.nodes, strategy_.get());
         DHTALK_TRY(shape_links());
         up_.assign(s_.nodes, true);
         if (strategy_)
@@ -595,6 +597,7 @@ private:
             at_measure_start_ = sim_.network().stats();
             bytes_at_sample_ = at_measure_start_.bytes_sent;
             next_sample_ = measure_from_ + seconds(1);
+            meter_->begin(up_);
         }
         if (!measuring_) return;
         if (now >= next_sample_ && now <= measure_to_) {
@@ -602,11 +605,14 @@ private:
             bytes_per_node_per_s_.push_back(static_cast<double>(bytes - bytes_at_sample_) / static_cast<double>(s_.nodes));
             bytes_at_sample_ = bytes;
             next_sample_ += seconds(1);
+            meter_->read(up_);
         }
         if (now < measure_to_) up_sum_ += static_cast<double>(up_count()), ++up_samples_;
         if (now >= measure_to_ && !at_measure_end_) {
             at_measure_end_ = sim_.network().stats();
             sample_storage();
+            meter_->read(up_);
+            meter_->end();
         }
     }
 
@@ -662,6 +668,7 @@ private:
         t.alarm_pairs = watch_->pairs_looked_at();
         for (const auto& c : clients_) t.redelivered += c.inbox.repeats;
         t.bytes_per_node_per_s = std::move(bytes_per_node_per_s_);
+        t.bytes_by_kind = meter_->totals();
         t.stored_bytes_per_node = std::move(stored_bytes_);
         t.digest = sim_.network().history_digest();
         return t;
@@ -696,6 +703,7 @@ private:
     double wall_founding_s_ = 0, wall_registering_s_ = 0;
     std::unique_ptr<RecordStrategy> strategy_;  // null: the DHT
     std::optional<FailureWatch> watch_;
+    std::optional<TrafficMeter> meter_;
     SimNetwork::Stats at_measure_start_;
     std::optional<SimNetwork::Stats> at_measure_end_;
 };

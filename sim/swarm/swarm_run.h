@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct SwarmTrial {
     uint64_t false_alarms = 0, alarm_pairs = 0;
     size_t redelivered = 0;
     std::vector<double> bytes_per_node_per_s;  // each second of the measurement
+    std::map<std::string, uint64_t> bytes_by_kind;  // over the measurement (traffic_meter.h)
     std::vector<double> stored_bytes_per_node;  // each running node's, at the measurement's end  // message copies handed over again (the client drops them)
     uint64_t digest = 0;  // SimNetwork::history_digest(): equal runs, equal digests
     // Wall seconds of founding, registering and running (warm-up,

@@ -138,6 +138,8 @@ Json::Value trial_figures(const SwarmTrial& t) {
     const double node_seconds = static_cast<double>(t.nodes) * t.measure_s;
     out["traffic.bytes_per_node_per_s"] = static_cast<double>(t.bytes_sent) / node_seconds;
     out["traffic.datagrams_per_node_per_s"] = static_cast<double>(t.datagrams_sent) / node_seconds;
+    for (const auto& [kind, bytes] : t.bytes_by_kind)
+        out["traffic." + kind + "_bytes_per_node_per_s"] = static_cast<double>(bytes) / node_seconds;
     // Lost on the link or sent to a node that was down.
     ratio(out, "traffic.dropped_ratio", t.datagrams_lost, t.datagrams_sent);
     if (!t.stored_bytes_per_node.empty()) {
