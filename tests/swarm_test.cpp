@@ -13,6 +13,7 @@
 #include "sim/swarm/churn_model.h"
 #include "sim/swarm/record_strategies.h"
 #include "sim/swarm/scenario.h"
+#include "sim/swarm/zipf.h"
 #include "testing/test_util.h"
 
 using namespace dhtalk;
@@ -96,6 +97,18 @@ TEST_CASE("each session model draws around its median; none never ends a session
     Rng rng(1);
     CHECK_FALSE(SessionTimes(SessionModel::kNone, 60, 1).draw(rng).has_value());
     CHECK_FALSE(parse_session_model("poisson"));
+}
+
+TEST_CASE("Zipf popularity: the most popular of 100 users is drawn about 1/H(100) of the time; exponent 0 is uniform") {
+    Rng rng(3);
+    Zipf skewed(100, 1.0, rng), flat(100, 0.0, rng);
+    std::vector<int> skewed_counts(100), flat_counts(100);
+    for (int i = 0; i < 100'000; ++i) ++skewed_counts[skewed.draw(rng)], ++flat_counts[flat.draw(rng)];
+    // H(100) = 5.187: the first rank takes 19.3%, the last 0.19%.
+    CHECK(*std::max_element(skewed_counts.begin(), skewed_counts.end()) / 100'000.0 == doctest::Approx(0.193).epsilon(0.05));
+    CHECK(*std::min_element(skewed_counts.begin(), skewed_counts.end()) < 400);
+    CHECK(*std::max_element(flat_counts.begin(), flat_counts.end()) < 1'200);
+    CHECK(*std::min_element(flat_counts.begin(), flat_counts.end()) > 800);
 }
 
 TEST_CASE("full replication: every node answers from its own copy; a restarted node copies what it missed") {

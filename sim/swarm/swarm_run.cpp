@@ -13,17 +13,18 @@
 #include "common/rng.h"
 #include "crypto/node_identity.h"
 #include "crypto/user_certificate.h"
+#include "dht/overlay.h"
 #include "net/inbox_message.h"
-#include "sim/inbox_follower.h"
+#include "node/node.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
-#include "dht/overlay.h"
-#include "node/node.h"
+#include "sim/inbox_follower.h"
 #include "sim/sim_nodes.h"
 #include "sim/sim_ops.h"
 #include "sim/swarm/failure_watch.h"
 #include "sim/swarm/record_strategies.h"
 #include "sim/swarm/traffic_meter.h"
+#include "sim/swarm/zipf.h"
 
 namespace dhtalk {
 
@@ -40,27 +41,6 @@ constexpr seconds kSettle{10};                // after founding: the membership 
 constexpr size_t kMinNodesUp = 2;             // churn never takes the network below this
 constexpr unsigned kNodeKeyBits = 2048;       // OpenDHT's node identities (RSA)
 constexpr int64_t kVCardLifetimeS = 24 * 3600;
-
-// Draws users by popularity: rank r (a random order of the users) has
-// weight 1 / r^exponent.
-class Zipf {
-public:
-    Zipf(size_t n, double exponent, Rng& rng) : cdf_(n), user_of_rank_(n) {
-        double sum = 0;
-        for (size_t r = 0; r < n; ++r) cdf_[r] = sum += 1.0 / std::pow(static_cast<double>(r + 1), exponent);
-        for (auto& c : cdf_) c /= sum;
-        for (size_t r = 0; r < n; ++r) user_of_rank_[r] = r;
-        for (size_t r = n; r > 1; --r) std::swap(user_of_rank_[r - 1], user_of_rank_[rng.uniform(r)]);
-    }
-    size_t draw(Rng& rng) const {
-        const auto it = std::lower_bound(cdf_.begin(), cdf_.end(), rng.uniform01());
-        return user_of_rank_[std::min<size_t>(static_cast<size_t>(it - cdf_.begin()), cdf_.size() - 1)];
-    }
-
-private:
-    std::vector<double> cdf_;
-    std::vector<size_t> user_of_rank_;
-};
 
 double exponential_s(Rng& rng, double mean_s) {
     double u = rng.uniform01();
