@@ -265,6 +265,16 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(damaged.status == 1);
     CHECK(test::contains(damaged.err, "expected form"));
 
+    // So is a damaged events.jsonl when the CDFs are drawn.
+    std::filesystem::create_directories(dir / "bad-events");
+    std::filesystem::copy_file(dir / "a" / "summary.json", dir / "bad-events" / "summary.json");
+    test::write_text(dir / "bad-events" / "events.jsonl", "{\"kind\":\"resolve\"}\n[1, 2\n");
+    auto bad_events = test::run({swarm_bin(), "compare", (dir / "a").string(), (dir / "bad-events").string(), "--out",
+                                 (dir / "cmp2").string()},
+                                dir.path());
+    CHECK(bad_events.status == 1);
+    CHECK(test::contains(bad_events.err, "events.jsonl:2: not an event"));
+
     // A finished run is not overwritten.
     auto again = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "a").string()}, dir.path());
     CHECK(again.status == 2);

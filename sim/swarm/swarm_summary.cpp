@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include <json/writer.h>
+#include "common/json.h"
 
 namespace dhtalk {
 
@@ -186,9 +186,7 @@ std::string event_line(const SwarmEvent& e, size_t trial) {
     if (e.latency_ms >= 0) v["latency_ms"] = std::round(e.latency_ms * 1000) / 1000;
     if (e.kind == "resolve" || e.kind == "presence") v["ref"] = static_cast<Json::UInt64>(e.ref);
     if (e.home_down) v["home_down"] = true;
-    Json::StreamWriterBuilder w;
-    w["indentation"] = "";
-    return Json::writeString(w, v);
+    return json::to_compact(v);
 }
 
 }  // namespace dhtalk

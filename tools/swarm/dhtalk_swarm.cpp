@@ -17,10 +17,9 @@
 #include <string>
 #include <vector>
 
-#include <json/reader.h>
-#include <json/writer.h>
 
 #include "common/files.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "dhtalk_version.h"
 #include "sim/swarm/scenario.h"
@@ -68,21 +67,13 @@ int failure(const std::string& message) {
     return 1;
 }
 
-std::string json_text(const Json::Value& v) {
-    Json::StreamWriterBuilder w;
-    w["indentation"] = "  ";
-    return Json::writeString(w, v) + "\n";
-}
+std::string json_text(const Json::Value& v) { return json::to_pretty(v) + "\n"; }
 
 Result<Json::Value> read_json(const fs::path& path) {
     auto text = read_file(path, kMaxSummaryBytes);
     if (!text) return text.status();
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-    Json::Value v;
-    std::string error;
-    if (!reader->parse(text->data(), text->data() + text->size(), &v, &error) || !v.isObject())
-        return Status::corruption(path.string() + " is not a JSON object: " + error);
+    auto v = json::parse_object(*text, kMaxSummaryBytes);
+    if (!v) return Status::corruption(path.string() + ": " + v.status().message());
     return v;
 }
 

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <map>
 
-#include <json/reader.h>
 
 #include "common/files.h"
+#include "common/json.h"
 
 namespace dhtalk::swarm {
 
@@ -61,18 +61,16 @@ Result<std::vector<Json::Value>> read_events(const fs::path& path) {
     auto text = read_file(path, kMaxEventsBytes);
     if (!text) return text.status();
     std::vector<Json::Value> events;
-    Json::CharReaderBuilder builder;
-    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
     size_t line = 0;
     for (size_t at = 0; at < text->size();) {
         size_t end = text->find('\n', at);
         if (end == std::string::npos) end = text->size();
         ++line;
-        Json::Value v;
-        std::string error;
-        if (end > at && (!reader->parse(text->data() + at, text->data() + end, &v, &error) || !v.isObject()))
-            return Status::corruption(path.string() + ":" + std::to_string(line) + ": not an event");
-        if (end > at) events.push_back(std::move(v));
+        if (end > at) {
+            auto v = json::parse_object(std::string_view(*text).substr(at, end - at));
+            if (!v) return Status::corruption(path.string() + ":" + std::to_string(line) + ": not an event");
+            events.push_back(std::move(v).value());
+        }
         at = end + 1;
     }
     return events;
