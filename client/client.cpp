@@ -1,11 +1,17 @@
 #include "client/client.h"
 
+#include <algorithm>
+#include <map>
+
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/host_port.h"
 #include "crypto/aead.h"
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
 #include "crypto/user_id.h"
+#include "net/member_load.h"
+#include "roster/roster_rules.h"
 
 namespace dhtalk::client {
 
@@ -60,50 +66,125 @@ Status Client::connect(bool login) {
     }
     Status best = Status::unavailable("no node to connect to");
     for (const auto& endpoint : options_.nodes) {
-        auto conn = ClientConnection::open(endpoint, credentials, options_.timeout);
-        if (!conn) {
-            if (node_failed(best)) best = conn.status();
-            continue;
-        }
-        auto hello = (*conn)->call("hello", {}, options_.timeout);
-        if (hello) {
-            Status st = hello->status();
-            if (!st) hello = st;
-        }
-        if (!hello) {
+        auto opened = open_member(endpoint, credentials, 0);
+        if (!opened) {
             // A refusal says more than an unreachable node; keep it.
-            if (node_failed(best) || !node_failed(hello.status())) best = hello.status();
+            if (node_failed(best) || !node_failed(opened.status())) best = opened.status();
             continue;
         }
-        auto network = hello->number("network_id");
-        if (network && profile_.network_id && *network != profile_.network_id) {
-            best = Status::invalid("node " + endpoint + " belongs to another network than this profile");
-            continue;
-        }
-        // Nothing of the user's goes to a node before it proves it is a member.
-        auto member = authenticate(**conn);
-        if (!member) {
-            if (node_failed(best) || !node_failed(member.status())) best = member.status();
-            continue;
-        }
-        if (!profile_.network_id) profile_.network_id = roster_->network_id();
+        if (login) follow_redirects(*opened, credentials);
         if (login && profile_.privacy) {
             // The node sends none of this user's presence until it holds the
             // user's current list: every login gives it.
-            auto given = (*conn)->call("privacy.set", privacy_params(*profile_.privacy), options_.timeout);
+            auto given = opened->conn->call("privacy.set", privacy_params(*profile_.privacy), options_.timeout);
             Status st = given ? given->status() : given.status();
             if (!st) {
                 if (node_failed(best) || !node_failed(st)) best = st;
                 continue;
             }
         }
-        node_id_ = *member;
+        node_id_ = opened->node_id;
         scheme_ = roster_->current().settings.user_id_scheme;
-        connection_ = std::move(conn).value();
+        connection_ = std::move(opened->conn);
         logged_in_ = login;
+        if (login) learn_nodes();
         return Status::ok();
     }
     return best;
+}
+
+Result<Client::Opened> Client::open_member(const std::string& endpoint,
+                                           const std::shared_ptr<crypto::TlsCredentials>& credentials,
+                                           uint64_t redirects) {
+    auto conn = ClientConnection::open(endpoint, credentials, options_.timeout);
+    if (!conn) return conn.status();
+    auto hello = (*conn)->call("hello", {{"redirects", redirects}}, options_.timeout);
+    if (!hello) return hello.status();
+    if (Status st = hello->status(); !st) return st;
+    auto network = hello->number("network_id");
+    if (network && profile_.network_id && *network != profile_.network_id)
+        return Status::invalid("node " + endpoint + " belongs to another network than this profile");
+    // Nothing of the user's goes to a node before it proves it is a member.
+    auto member = authenticate(**conn);
+    if (!member) return member.status();
+    if (!profile_.network_id) profile_.network_id = roster_->network_id();
+    return Opened{std::move(conn).value(), std::move(member).value(), std::move(hello).value()};
+}
+
+void Client::follow_redirects(Opened& opened, const std::shared_ptr<crypto::TlsCredentials>& credentials) {
+    for (uint64_t followed = 1; followed <= kMaxRedirects && opened.hello.has("redirect"); ++followed) {
+        auto to = opened.hello.text("redirect", kMaxTextBytes);
+        if (!to || !parse_host_port(*to)) return;  // nonsense: stay
+        // The target proves it is a member like any node; one that cannot
+        // is no reason to leave a node that took the login.
+        auto next = open_member(*to, credentials, followed);
+        if (!next) return;
+        opened = std::move(next).value();
+    }
+}
+
+Result<std::vector<NodeInfo>> Client::member_nodes(ClientConnection& conn) {
+    auto reply = conn.call("nodes", {}, options_.timeout);
+    if (!reply) return reply.status();
+    if (Status st = reply->status(); !st) return st;
+    auto loads = reply->list("load");
+    if (!loads) return loads.status();
+    auto updates = reply->list("updates");
+    if (!updates) return updates.status();
+    const RosterEpoch& roster = roster_->current();
+    // Only updates the member signed count, the newest of each.
+    std::map<std::string, EndpointUpdate> moved;
+    for (const auto& encoded : *updates) {
+        auto u = decode_endpoint_update(encoded);
+        if (!u || !verify_endpoint_update(*u, roster_->network_id(), roster)) continue;
+        auto& held = moved[u->node_id];
+        if (u->serial > held.serial) held = std::move(u).value();
+    }
+    std::map<std::string, MemberLoad> load_of;
+    for (const auto& line : *loads)
+        if (auto l = parse_member_load(line); l && roster.member(l->node_id)) load_of[l->node_id] = *l;
+    std::vector<NodeInfo> out;
+    for (const auto& m : roster.members) {
+        NodeInfo n{m.node_id, m.client_endpoints, "", 0, 0, m.node_id == node_id_};
+        if (auto u = moved.find(m.node_id); u != moved.end()) n.endpoints = u->second.client_endpoints;
+        if (auto l = load_of.find(m.node_id); l != load_of.end()) {
+            n.state = l->second.state;
+            n.sessions = l->second.sessions;
+            n.capacity = l->second.capacity;
+        }
+        out.push_back(std::move(n));
+    }
+    auto rank = [](const NodeInfo& n) {
+        const double used = n.capacity ? static_cast<double>(n.sessions) / n.capacity : 1.0;
+        return std::make_pair(n.state == "dead" ? 2 : n.state == "alive" ? 0 : 1, used);
+    };
+    std::stable_sort(out.begin(), out.end(), [&](const NodeInfo& a, const NodeInfo& b) { return rank(a) < rank(b); });
+    return out;
+}
+
+void Client::learn_nodes() {
+    auto listed = member_nodes(*connection_);
+    if (!listed) return;  // the list stays as it was; the next login asks again
+    std::vector<std::string> order{connection_->endpoint()};
+    auto add = [&](const std::string& e) {
+        if (std::find(order.begin(), order.end(), e) == order.end()) order.push_back(e);
+    };
+    for (const auto& n : *listed)
+        if (!n.endpoints.empty()) add(n.endpoints.front());
+    for (const auto& e : options_.nodes) add(e);
+    options_.nodes = order;
+    profile_.nodes = std::move(order);
+    profile_.save_state().ignore_error();  // a list not kept is asked for again at the next login
+}
+
+Result<std::vector<NodeInfo>> Client::nodes() {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!connection_) DHTALK_TRY(connect(/*login*/ false));
+        auto listed = member_nodes(*connection_);
+        if (listed || !node_failed(listed.status()) || attempt == 1) return listed;
+        demote_current_node();  // gone mid-call: ask the next
+    }
+    return Status::internal("unreachable");
 }
 
 Result<std::pair<uint64_t, std::optional<RosterEpoch>>> Client::roster_epoch(ClientConnection& conn, uint64_t at) {

@@ -36,6 +36,18 @@ struct ClientOptions {
     std::chrono::milliseconds timeout{std::chrono::seconds(15)};
 };
 
+// A member of the network as the client knows it: its client endpoints
+// from the roster this client verified (or a newer endpoint update the
+// member signed), and its load as the node asked reported it.
+struct NodeInfo {
+    std::string node_id;
+    std::vector<std::string> endpoints;
+    std::string state;  // alive, suspect or dead; "" if the node did not say
+    uint32_t sessions = 0;
+    uint32_t capacity = 0;
+    bool current = false;  // the node this client asked
+};
+
 struct MediaPublished {
     MediaReference reference;
     MediaMetadata metadata;
@@ -156,6 +168,10 @@ public:
                            const std::function<void(const std::string&)>& on_problem,
                            const std::function<void(const std::string&)>& on_following);
 
+    // The network's members, the least loaded first (those said to be
+    // down last), from the node the client talks to.
+    Result<std::vector<NodeInfo>> nodes();
+
     // One request with login, failing over between nodes. Refusals (a reply
     // with an error) are returned as their Status.
     Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true);
@@ -163,6 +179,24 @@ public:
 private:
     explicit Client(ClientOptions options, Profile profile);
     Status connect(bool login);
+    // A session with `endpoint` that proved it is a member: the connection,
+    // the member's node id, and the node's hello (which may advise a
+    // redirect). `redirects`: how many this client followed to get here.
+    struct Opened {
+        std::unique_ptr<ClientConnection> conn;
+        std::string node_id;
+        ClientFrame hello;
+    };
+    Result<Opened> open_member(const std::string& endpoint, const std::shared_ptr<crypto::TlsCredentials>& credentials,
+                               uint64_t redirects);
+    // Follows the redirects a busy node advises, at most kMaxRedirects; a
+    // target that cannot be reached leaves the client where it is.
+    void follow_redirects(Opened& opened, const std::shared_ptr<crypto::TlsCredentials>& credentials);
+    // The members as `conn`'s node lists them, checked against the roster.
+    Result<std::vector<NodeInfo>> member_nodes(ClientConnection& conn);
+    // Puts every member's endpoint in the failover list after the node in
+    // use, the least loaded first; the nodes given before stay at its end.
+    void learn_nodes();
     // Brings the pinned roster up to date from `conn` (or pins it, on first
     // use) and checks that the node is one of its members: its node id.
     Result<std::string> authenticate(ClientConnection& conn);

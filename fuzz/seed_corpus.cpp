@@ -14,6 +14,7 @@
 #include "fuzz/seed_keys.h"
 #include "net/client_protocol.h"
 #include "net/inbox_message.h"
+#include "net/member_load.h"
 #include "node/front/audit_messages.h"
 #include "node/front/inbox_messages.h"
 #include "node/trust/peer_service.h"
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
                                            .value())));
     write("roster", selected(2, encode(genesis)));
     write("roster", selected(3, encode_epoch_list({encode(genesis)})));
+    write("roster", selected(8, encode(make_endpoint_update(node, net, 1'800'000'000'000, {"127.0.0.1:4223"}).value())));
+    write("roster", selected(9, format_member_load({node.node_id_hex(), "alive", 12, 10000})));
     const auto registrar = test::sample_registrar_messages();
     write("roster", selected(4, registrar[0]));
     write("roster", selected(4, registrar[1]));

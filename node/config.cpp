@@ -76,6 +76,12 @@ po::options_description node_options(NodeConfig& d) {
         ("client-port", po::value<unsigned>()->default_value(d.client_port), "TCP port of the client front end (0: any free port)")
         ("max-client-sessions", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_client_sessions)),
          "client sessions held at once")
+        ("client-advertise", po::value<std::string>()->default_value(d.client_advertise),
+         "HOST:PORT clients reach the front end at, as the roster lists it (default: --advertise with the client "
+         "port)")
+        ("redirect-above", po::value<unsigned>()->default_value(static_cast<unsigned>(d.redirect_above)),
+         "above this many client sessions, a login is sent on to a less loaded member (0: 80% of "
+         "--max-client-sessions)")
         ("max-sessions-per-address", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_sessions_per_address)),
          "client sessions from one IP address")
         ("max-records-per-user", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_records_per_user)),
@@ -184,6 +190,13 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     c.max_client_sessions = vm["max-client-sessions"].as<unsigned>();
     if (c.max_client_sessions < 1 || c.max_client_sessions > 100000)
         return Status::invalid("--max-client-sessions must be 1..100000");
+    c.client_advertise = vm["client-advertise"].as<std::string>();
+    if (!c.client_advertise.empty())
+        if (auto hp = parse_host_port(c.client_advertise); !hp)
+            return Status::invalid("--client-advertise: " + hp.status().message());
+    c.redirect_above = vm["redirect-above"].as<unsigned>();
+    if (c.redirect_above > c.max_client_sessions)
+        return Status::invalid("--redirect-above must be at most --max-client-sessions");
     c.max_sessions_per_address = vm["max-sessions-per-address"].as<unsigned>();
     if (c.max_sessions_per_address < 1) return Status::invalid("--max-sessions-per-address must be at least 1");
     c.max_records_per_user = vm["max-records-per-user"].as<unsigned>();

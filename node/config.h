@@ -54,6 +54,12 @@ struct NodeConfig {
     std::string client_bind;  // empty: every interface
     uint16_t client_port = 4223;
     size_t max_client_sessions = 10000;  // about 12.5 KB each (bench/client_bench)
+    // HOST:PORT clients reach the front end at, as the roster lists it;
+    // empty: --advertise (else 127.0.0.1) with the client port.
+    std::string client_advertise;
+    // Above this many sessions a login is sent on to a less loaded member
+    // (0: 80% of max_client_sessions).
+    size_t redirect_above = 0;
     size_t max_sessions_per_address = 64;
     unsigned client_rate = 200;  // requests per second per client address
     // Records one user keeps through this node, and their bytes in all.

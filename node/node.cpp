@@ -26,6 +26,15 @@ std::string advertised_host(const NodeConfig& c) {
     return "127.0.0.1";
 }
 
+// Where clients reach the front end on `port`: "" while the port is not
+// known yet (0: the system picks it when the front end starts).
+std::string client_endpoint(const NodeConfig& c, uint16_t port) {
+    if (!c.client_advertise.empty()) return c.client_advertise;
+    if (port == 0) return "";
+    const std::string host = advertised_host(c);
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv& env) {
@@ -76,6 +85,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         tc.contact = config.contact;
         tc.bootstrap = config.bootstrap;
         tc.endpoint = advertised_host(config) + ":" + std::to_string(node->port_);
+        if (auto e = client_endpoint(config, config.client_port); !e.empty()) tc.client_endpoints = {e};
         tc.interval = config.roster_interval;
         auto trust = TrustedNetwork::open(tc, *node->store_, node->identity_, clock, *env.drivers, *env.peer_net,
                                           env.random_seed());
@@ -121,6 +131,9 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         node->gossip_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
                                                           static_cast<uint64_t>(to_unix_millis(clock.wall_now())), clock,
                                                           *node->loop_);  // the owner's loop: it blocks on nothing
+        // Its first probes tell the others its capacity: a member heard of
+        // without one is sent no logins (load_spread.h).
+        node->gossip_->set_load(0, static_cast<uint32_t>(config.max_client_sessions));
     }
 
     if (!node->trust_ || node->trust_->standing() == TrustedNetwork::Standing::kMember) {
@@ -132,6 +145,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
 
     DHTALK_TRY(node->start_clients());
     if (node->overlay_) node->clients_->republish();
+    if (node->trust_)
+        if (auto e = client_endpoint(config, node->client_port()); !e.empty()) node->trust_->advertise_clients({e});
 
     Node* self = node.get();
     if (env.serve_status) {
@@ -162,6 +177,32 @@ std::map<std::string, std::vector<std::string>> Node::member_endpoints() const {
     return out;
 }
 
+ClientService::NetworkView Node::network_view() const {
+    ClientService::NetworkView view;
+    const auto capacity = static_cast<uint32_t>(config_.max_client_sessions);
+    view.own = {identity_.node_id_hex(), "alive", 0, capacity};  // the service counts its own sessions
+    view.threshold = static_cast<uint32_t>(config_.redirect_above ? config_.redirect_above
+                                                                   : std::max<size_t>(1, capacity * 4 / 5));
+    std::map<std::string, MemberView> seen;
+    if (gossip_)
+        for (auto& m : gossip_->members()) seen[m.id] = m;
+    for (auto& [id, endpoints] : trust_->client_endpoints()) {
+        if (id == identity_.node_id_hex()) continue;
+        MemberRoom room;
+        room.load.node_id = id;
+        room.load.state = "alive";  // not heard of yet: listed, but sent no logins (no capacity known)
+        if (auto it = seen.find(id); it != seen.end()) {
+            room.load.state = member_state_name(it->second.state);
+            room.load.sessions = it->second.sessions;
+            room.load.capacity = it->second.capacity;
+        }
+        if (!endpoints.empty()) room.endpoint = endpoints.front();
+        view.others.push_back(std::move(room));
+    }
+    view.endpoint_updates = trust_->endpoint_updates();
+    return view;
+}
+
 void Node::start_gossip() {
     if (!gossip_ || !overlay_ || !overlay_->gossip()) return;
     gossip_->attach(overlay_->gossip());
@@ -185,6 +226,7 @@ Status Node::start_clients() {
     sc.messages_per_second = config_.messages_per_second;
     sc.drivers = env_.drivers.get();
     sc.peer_net = env_.peer_net;
+    sc.seed = env_.random_seed();
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this]() -> RecordDht* {
                                                    Overlay* o = live_overlay_.load();
@@ -229,6 +271,7 @@ Status Node::start_clients() {
             if (auto e = trust->epochs_from(at, 1); !e.empty()) view.epoch = std::move(e.front());
             return view;
         });
+    if (trust_) clients_->attach_network([this] { return network_view(); });
     if (gossip_) {
         clients_->attach_presence(gossip_.get(), [this](uint64_t session, ClientFrame frame) {
             if (client_server_) client_server_->push(session, std::move(frame));

@@ -101,6 +101,8 @@ private:
     Status start_clients();
     // The roster's members and their endpoints, for the membership protocol.
     std::map<std::string, std::vector<std::string>> member_endpoints() const;
+    // The members' load and client endpoints, for the client front end.
+    ClientService::NetworkView network_view() const;
     void start_gossip();
     Status write_runtime();
     // The trusted network's, or the plain network's named by --network.

@@ -16,12 +16,13 @@ msgpack::unpack_limit document_limit() {
 }
 
 void pack_member(Packer& pk, const Member& m) {
-    pk.pack_array(5);
+    pk.pack_array(6);
     pack_str(pk, m.node_id);
     pack_str(pk, m.certificate);
     pack_str_list(pk, m.endpoints);
     pack_str(pk, m.contact);
     pack_bin(pk, m.fast_key);
+    pack_str_list(pk, m.client_endpoints);
 }
 
 std::string document(std::string_view body, std::string_view signature) {
@@ -29,13 +30,14 @@ std::string document(std::string_view body, std::string_view signature) {
 }
 
 Member read_member(const msgpack::object& o) {
-    Fields f(o, 5, "member");
+    Fields f(o, 6, "member");
     Member m;
     m.node_id = f.str(40);
     m.certificate = f.str(8 * 1024);
     m.endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
     m.contact = f.str(kMaxTextBytes);
     m.fast_key = f.bin(64);  // roster_rules.h checks its exact size
+    m.client_endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
     return m;
 }
 
@@ -134,9 +136,21 @@ std::string body_of(const RosterEpoch& e) {
     return {buf.data(), buf.size()};
 }
 
+std::string body_of(const EndpointUpdate& u) {
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_array(4);
+    pk.pack(u.network_id);
+    pack_str(pk, u.node_id);
+    pk.pack(u.serial);
+    pack_str_list(pk, u.client_endpoints);
+    return {buf.data(), buf.size()};
+}
+
 std::string encode(const Application& a) { return document(body_of(a), a.signature); }
 std::string encode(const Ballot& b) { return document(body_of(b), b.signature); }
 std::string encode(const RosterEpoch& e) { return document(body_of(e), e.signature); }
+std::string encode(const EndpointUpdate& u) { return document(body_of(u), u.signature); }
 
 Result<Application> decode_application(std::string_view bytes) {
     return decode_guarded<Application>("application", [&] {
@@ -148,6 +162,20 @@ Result<Application> decode_application(std::string_view bytes) {
         a.created_at_s = f.sint();
         a.signature = std::move(env.signature);
         return a;
+    });
+}
+
+Result<EndpointUpdate> decode_endpoint_update(std::string_view bytes) {
+    return decode_guarded<EndpointUpdate>("endpoint update", [&] {
+        auto env = open_envelope(bytes, "endpoint update");
+        Fields f(env.body.get(), 4, "endpoint update");
+        EndpointUpdate u;
+        u.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
+        u.node_id = f.str(40);
+        u.serial = f.uint(UINT64_MAX);
+        u.client_endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
+        u.signature = std::move(env.signature);
+        return u;
     });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The signed documents of the trusted network (docs/trust.md): the roster
-// epochs (epoch 0 is the genesis), applications to join, and ballots. Each is
+// epochs (epoch 0 is the genesis), applications to join, ballots, and
+// members' endpoint updates. Each is
 // encoded as msgpack `[format_version, body, signature]`, where `body` is the
 // msgpack of the fields and `signature` the author's RSA signature over the
 // body's bytes. Decoding treats its input as hostile: bounded sizes and
@@ -16,8 +17,10 @@
 namespace dhtalk {
 
 // 2: epochs commit to their key (key_digest).
-// 3: members name their fast key (Member::fast_key). Formats 1 and 2 are refused.
-inline constexpr uint32_t kRosterFormatVersion = 3;
+// 3: members name their fast key (Member::fast_key).
+// 4: members name the endpoints clients reach them at (Member::client_endpoints).
+// Older formats are refused.
+inline constexpr uint32_t kRosterFormatVersion = 4;
 // A roster of kMaxMembers with RSA-3072 certificates and their sealed keys
 // takes about 250 KiB.
 inline constexpr size_t kMaxDocumentBytes = 1 << 20;
@@ -50,6 +53,9 @@ struct Member {
     // the document that brought it into the roster (its application, or
     // the genesis it founded).
     std::string fast_key;
+    // HOST:PORT of its client front end (docs/protocol.md), where `dhtalk`
+    // finds it; may be empty (a member that serves no clients).
+    std::vector<std::string> client_endpoints;
     bool operator==(const Member&) const = default;
 };
 
@@ -69,6 +75,18 @@ struct Ballot {
     Decision decision = Decision::kApprove;
     std::string reason;
     std::string signature;  // by the voter
+};
+
+// A member's new client endpoints, signed by the member alone: where
+// clients reach it changes without a vote (a port chosen at start, a new
+// address). The newest serial wins; a roster lists a member's endpoints as
+// of its admission.
+struct EndpointUpdate {
+    uint32_t network_id = 0;
+    std::string node_id;
+    uint64_t serial = 0;  // larger in each newer update (the author's clock in ms)
+    std::vector<std::string> client_endpoints;
+    std::string signature;  // by node_id
 };
 
 struct SealedEpochKey {
@@ -101,12 +119,15 @@ struct RosterEpoch {
 std::string body_of(const Application& a);
 std::string body_of(const Ballot& b);
 std::string body_of(const RosterEpoch& e);
+std::string body_of(const EndpointUpdate& u);
 std::string encode(const Application& a);
 std::string encode(const Ballot& b);
 std::string encode(const RosterEpoch& e);
+std::string encode(const EndpointUpdate& u);
 
 Result<Application> decode_application(std::string_view bytes);
 Result<Ballot> decode_ballot(std::string_view bytes);
 Result<RosterEpoch> decode_roster_epoch(std::string_view bytes);
+Result<EndpointUpdate> decode_endpoint_update(std::string_view bytes);
 
 }  // namespace dhtalk

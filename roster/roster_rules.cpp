@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/host_port.h"
 #include "crypto/fast_key.h"
 #include "crypto/signing.h"
 
@@ -23,8 +24,16 @@ Result<std::shared_ptr<dht::crypto::Certificate>> certificate_of(const Member& m
     return cert;
 }
 
+Status check_client_endpoints(const std::string& node_id, const std::vector<std::string>& endpoints) {
+    for (const auto& e : endpoints)
+        if (!parse_host_port(e))
+            return Status::invalid("member " + short_id(node_id) + " names a client endpoint that is not HOST:PORT");
+    return Status::ok();
+}
+
 Status check_member_fields(const Member& m) {
     if (m.endpoints.empty()) return Status::invalid("member " + short_id(m.node_id) + " has no endpoint");
+    DHTALK_TRY(check_client_endpoints(m.node_id, m.client_endpoints));
     DHTALK_TRY(certificate_of(m).status());
     if (m.fast_key.size() != crypto::kFastPublicKeyBytes)
         return Status::invalid("member " + short_id(m.node_id) + " names no Ed25519 fast key of " +
@@ -119,6 +128,12 @@ Status verify_application(const Application& a, uint32_t network_id, const Roste
     if (!crypto::verify(**cert, body_of(a), a.signature))
         return Status::invalid("the application's signature does not verify");
     return Status::ok();
+}
+
+Status verify_endpoint_update(const EndpointUpdate& u, uint32_t network_id, const RosterEpoch& current) {
+    if (u.network_id != network_id) return Status::invalid("the endpoint update is for another network");
+    DHTALK_TRY(check_client_endpoints(u.node_id, u.client_endpoints));
+    return check_signed_by(current, u.node_id, body_of(u), u.signature, "the endpoint update");
 }
 
 Status verify_ballot(const Ballot& b, uint32_t network_id, const RosterEpoch& current) {

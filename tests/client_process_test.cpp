@@ -54,14 +54,16 @@ struct Network {
     std::unique_ptr<test::NodeProcess> a, b, c;
     RuntimeInfo ra, rb, rc;
 
-    void found() {
+    // `c_args`: more options for node c.
+    void found(const std::vector<std::string>& c_args = {}) {
         a = std::make_unique<test::NodeProcess>(dir / "a", test::with({"--genesis", "--network", "client-test"}, kFast));
         ra = a->wait_ready();
         const std::string bootstrap = "127.0.0.1:" + std::to_string(ra.peer_port);
         b = std::make_unique<test::NodeProcess>(dir / "b", test::with({"--apply", "bob's operator", "--bootstrap", bootstrap}, kFast));
         rb = b->wait_ready();
         admit(*b, rb, {a.get()});
-        c = std::make_unique<test::NodeProcess>(dir / "c", test::with({"--apply", "carol's operator", "--bootstrap", bootstrap}, kFast));
+        c = std::make_unique<test::NodeProcess>(
+            dir / "c", test::with(test::with({"--apply", "carol's operator", "--bootstrap", bootstrap}, kFast), c_args));
         rc = c->wait_ready();
         admit(*c, rc, {a.get(), b.get()});
         REQUIRE(test::wait_until([&] { return a->status_json()["peers_ipv4"].asUInt() >= 2; }, 30s));
@@ -408,4 +410,73 @@ TEST_CASE("a node's message bounds reach the sender as clear errors, and a messa
     // The pair's room is free again.
     res = user(alice, {"send", "+15555245555", "four"}, {r.client_port}, dir.path());
     CHECK_MESSAGE(res.status == 0, res.err);
+}
+
+TEST_CASE("a client learns every member from one node, fails over to one it was never given, and a busy node sends logins on") {
+    Network net;
+    net.found({"--redirect-above", "1"});  // c sends on every login beyond its first session
+    auto endpoint = [](const RuntimeInfo& r) { return "127.0.0.1:" + std::to_string(r.client_port); };
+    const std::map<std::string, std::string> where{
+        {net.ra.node_id, endpoint(net.ra)}, {net.rb.node_id, endpoint(net.rb)}, {net.rc.node_id, endpoint(net.rc)}};
+    const auto alice = net.dir / "alice", bob = net.dir / "bob";
+    register_user(net, alice, "+15550300001", net.ra.client_port);
+    register_user(net, bob, "+15550300002", net.rb.client_port);
+
+    // Every member's client endpoint, from a node that only knows its own
+    // at start: each port was picked when its node started, so what the
+    // roster recorded at admission was moved by a signed endpoint update.
+    // c lists a and b alive with their load once its membership protocol
+    // has heard from them.
+    Json::Value listed;
+    auto lists_everyone = [&] {
+        auto r = user(alice, {"nodes", "--json"}, {net.rc.client_port}, net.dir.path());
+        if (r.status != 0) return false;
+        listed = json_of(r)["nodes"];
+        if (listed.size() != 3) return false;
+        for (const auto& n : listed) {
+            const std::string id = n["node_id"].asString();
+            if (!where.count(id) || n["endpoints"].size() != 1 || n["endpoints"][0].asString() != where.at(id))
+                return false;
+            if (id != net.rc.node_id && (n["state"].asString() != "alive" || n["capacity"].asUInt() == 0)) return false;
+        }
+        return true;
+    };
+    REQUIRE_MESSAGE(test::wait_until(lists_everyone, 30s), json::to_pretty(listed));
+    auto text = user(alice, {"nodes"}, {net.rc.client_port}, net.dir.path());
+    CHECK(text.status == 0);
+    CHECK(test::contains(text.out, "3 members"));
+    CHECK(test::contains(text.out, where.at(net.rb.node_id)));
+
+    // A login learns the list; with the only node given down, the client
+    // goes on through the others.
+    auto r = user(alice, {"vcard", "set", "--name", "Alice"}, {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto me = json_of(user(alice, {"whoami", "--json"}, {}, net.dir.path()));
+    CHECK(me["nodes"].size() == 3);
+    CHECK(me["nodes"][0].asString() == where.at(net.ra.node_id));
+
+    // A session held on c puts it over its threshold: bob's login there is
+    // sent on to a or b, and stays there. (The sessions above have closed
+    // first, or the watcher's login would be sent on too.)
+    REQUIRE(test::wait_until([&] { return net.c->status_json()["client_sessions"].asUInt() == 0; }, 20s));
+    test::Process watch({test::cli_bin(), "presence", "watch", "+15550300002", "--profile", alice.string(), "--node",
+                         where.at(net.rc.node_id)},
+                        net.dir / "watch.out", net.dir / "watch.err");
+    REQUIRE(test::wait_until([&] { return net.c->status_json()["client_users"].asUInt() >= 1; }, 20s));
+    r = user(bob, {"presence", "set", "available"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto bob_nodes = json_of(user(bob, {"whoami", "--json"}, {}, net.dir.path()))["nodes"];
+    REQUIRE(bob_nodes.size() == 3);
+    const std::string bob_at = bob_nodes[0].asString();
+    CHECK((bob_at == where.at(net.ra.node_id) || bob_at == where.at(net.rb.node_id)));
+    // c keeps the watcher it had, and no longer bob.
+    CHECK(test::wait_until([&] { return net.c->status_json()["client_sessions"].asUInt() == 1; }, 20s));
+    watch.signal(SIGTERM);
+    watch.wait(10s);
+
+    net.a->process->signal(SIGTERM);
+    REQUIRE(net.a->process->wait(20s) == std::optional<int>(0));
+    auto card = user(alice, {"vcard", "get", "--json"}, {}, net.dir.path());  // the profile's list, a first
+    REQUIRE_MESSAGE(card.status == 0, card.err);
+    CHECK(json_of(card)["name"].asString() == "Alice");
 }

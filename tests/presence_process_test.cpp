@@ -120,7 +120,10 @@ TEST_CASE("two users on two nodes watch each other; a block stops the flow; a ki
     // Bob's node is killed: Alice sees him go unavailable, with his last-seen
     // time. Only a line printed after the kill counts: her watch may have
     // begun with Bob unavailable, before his own watch logged him in.
+    // Bob's client is frozen first: it would fail over to a member it
+    // learned at login and bring him back online from there.
     const size_t before = seen(dir / "alice-watch.out").size();
+    bob_watch.signal(SIGSTOP);
     b.process->signal(SIGKILL);
     CHECK(test::wait_until([&] {
         const auto lines = seen(dir / "alice-watch.out");

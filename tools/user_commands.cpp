@@ -22,7 +22,8 @@ namespace {
 
 const std::vector<std::string> kCommands = {"register", "verify",   "whoami",  "vcard", "resolve",  "block",
                                             "unblock",  "allow",    "disallow", "privacy", "media", "presence",
-                                            "send",     "inbox",    "history", "read",   "sent", "trust", "keys"};
+                                            "send",     "inbox",    "history", "read",   "sent", "trust", "keys",
+                                            "nodes"};
 
 const char* kUsage =
     "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
@@ -49,7 +50,8 @@ const char* kUsage =
     "       dhtalk sent [+NUMBER|USER_ID]        your messages' states: stored, delivered, read\n"
     "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n"
     "       dhtalk trust +NUMBER|USER_ID         accept a contact's new key, after checking with them\n"
-    "       dhtalk keys +NUMBER|USER_ID          every certificate in their issuance log: who issued it, when\n\n";
+    "       dhtalk keys +NUMBER|USER_ID          every certificate in their issuance log: who issued it, when\n"
+    "       dhtalk nodes                         the network's members: where clients reach them, their load\n\n";
 
 struct Args {
     std::vector<std::string> positional;
@@ -219,6 +221,43 @@ int presence_command(Args& a) {
     });
 }
 
+int nodes_command(Args& a) {
+    if (!a.positional.empty()) return fail("nodes", 2, "nodes takes options only");
+    return with_client("nodes", a, [&](client::Client& c) {
+        auto listed = c.nodes();
+        if (!listed) return fail("nodes", 1, listed.status().message());
+        if (a.json) {
+            Json::Value out(Json::objectValue);
+            out["network"] = c.network_name();
+            out["asked"] = c.node();
+            out["nodes"] = Json::Value(Json::arrayValue);
+            for (const auto& n : *listed) {
+                Json::Value j(Json::objectValue);
+                j["node_id"] = n.node_id;
+                j["endpoints"] = list_json(n.endpoints);
+                j["state"] = n.state;
+                j["sessions"] = n.sessions;
+                j["capacity"] = n.capacity;
+                j["current"] = n.current;
+                out["nodes"].append(j);
+            }
+            print_json(out);
+            return 0;
+        }
+        std::cout << "Network '" << c.network_name() << "': " << listed->size() << " members, as " << c.node()
+                  << " sees them (least loaded first)\n";
+        for (const auto& n : *listed) {
+            const std::string at = n.endpoints.empty() ? "(serves no clients)" : n.endpoints.front();
+            const std::string load = n.capacity ? std::to_string(n.sessions) + "/" + std::to_string(n.capacity) +
+                                                      " sessions"
+                                                : "load unknown";
+            std::cout << (n.current ? "* " : "  ") << n.node_id.substr(0, 16) << "  " << at << "  "
+                      << (n.state.empty() ? "unknown" : n.state) << "  " << load << "\n";
+        }
+        return 0;
+    });
+}
+
 int media_command(Args& a) {
     if (a.positional.size() != 2 || (a.positional[0] != "publish" && a.positional[0] != "info"))
         return fail("media", 2, "use 'media publish FILE' or 'media info REFERENCE'");
@@ -350,6 +389,7 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
             return 0;
         });
     }
+    if (command == "nodes") return nodes_command(a);
     if (command == "whoami") {
         return with_client(command, a, [&](client::Client& c) {
             const auto& p = c.profile();

@@ -33,6 +33,7 @@ ClientService::ClientService(ClientServiceConfig config, const crypto::NodeIdent
       validator_(std::move(validator)),
       records_(records),
       records_dht_(std::move(records_dht)),
+      redirect_rng_(config_.seed),
       clock_(clock),
       message_rate_(config_.messages_per_second, 2 * config_.messages_per_second, 100000, clock),
       inbox_(config_.inbox, identity, *config_.store, clock, *config_.drivers, *config_.peer_net),
@@ -63,8 +64,9 @@ Result<crypto::UserCertificateInfo> ClientService::authenticate(const dht::crypt
 Status ClientService::recheck(const crypto::UserCertificateInfo& user) { return validator_->check_login(user); }
 
 void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
-    if (f.kind == "hello") return hello(s, std::move(reply));
+    if (f.kind == "hello") return hello(s, f, std::move(reply));
     if (f.kind == "roster") return roster(f, std::move(reply));
+    if (f.kind == "nodes") return nodes(f, std::move(reply));
     if (f.kind == "register") return register_number(s, f, std::move(reply));
     if (f.kind == "verify") return verify(s, f, std::move(reply));
     if (f.kind == "put") return put(s, f, std::move(reply));
@@ -79,14 +81,51 @@ void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientR
     reply(ClientFrame::error_reply(f.id, Status::invalid("unknown request '" + f.kind + "'")));
 }
 
-void ClientService::hello(const ClientSession& s, ClientReply reply) {
+void ClientService::hello(const ClientSession& s, const ClientFrame& f, ClientReply reply) {
     FrameParams p{{"node_id", identity_.node_id_hex()},
                   {"network_id", uint64_t{validator_->network_id()}},
                   {"network", config_.network_name},
                   {"user_id_scheme", config_.user_id_scheme},
                   {"node_certificate", identity_.certificate->toString(false)}};
     if (s.user) p["user_id"] = s.user->user_id;
+    // A login to a busy node is told of a member with more room; the
+    // session stays open, so a client that cannot reach it stays here.
+    uint64_t followed = 0;
+    if (f.has("redirects")) {
+        auto n = f.number("redirects");
+        if (!n) return reply(ClientFrame::error_reply(f.id, n.status()));
+        followed = *n;
+    }
+    if (s.user && network_ && followed < kMaxRedirects) {
+        NetworkView view = network_();
+        view.own.sessions = open_sessions_;
+        std::optional<size_t> to;
+        {
+            std::lock_guard lock(redirect_mutex_);
+            redirects_sent_.adjust(view.others);
+            to = choose_redirect(view.own, view.threshold, view.others, redirect_rng_);
+            if (to) redirects_sent_.sent(view.others[*to].load.node_id);
+        }
+        if (to) {
+            p["redirect"] = view.others[*to].endpoint;
+            p["redirect_node"] = view.others[*to].load.node_id;
+        }
+    }
     reply(ClientFrame::reply_to(0, std::move(p)));
+}
+
+void ClientService::nodes(const ClientFrame&, ClientReply reply) {
+    std::vector<std::string> load, updates;
+    if (network_) {
+        NetworkView view = network_();
+        view.own.sessions = open_sessions_;
+        load.push_back(format_member_load(view.own));
+        for (const auto& m : view.others) load.push_back(format_member_load(m.load));
+        updates = std::move(view.endpoint_updates);
+    } else {
+        load.push_back(format_member_load({identity_.node_id_hex(), "alive", 0, 0}));
+    }
+    reply(ClientFrame::reply_to(0, {{"load", std::move(load)}, {"updates", std::move(updates)}}));
 }
 
 void ClientService::roster(const ClientFrame& f, ClientReply reply) {
@@ -358,6 +397,7 @@ FrameParams presence_params(const Presence& p) {
 }  // namespace
 
 void ClientService::opened(const ClientSession& s) {
+    ++open_sessions_;
     if (!s.user) return;
     bool first;
     {
@@ -373,6 +413,7 @@ void ClientService::opened(const ClientSession& s) {
 }
 
 void ClientService::closed(const ClientSession& s) {
+    --open_sessions_;
     if (!s.user) return;
     bool followed = false;
     {

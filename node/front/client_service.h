@@ -17,6 +17,7 @@
 // so that a slow SMS gateway or a slow member blocks no one. Replies are
 // thread-safe.
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <map>
@@ -32,6 +33,7 @@
 #include "node/front/client_server.h"
 #include "node/gossip/gossip_service.h"
 #include "node/front/inbox_service.h"
+#include "node/front/load_spread.h"
 #include "node/front/registrar.h"
 #include "node/front/user_records.h"
 #include "node/front/verification_sender.h"
@@ -57,6 +59,7 @@ struct ClientServiceConfig {
     // both must outlive the service.
     Drivers* drivers = nullptr;
     PeerNet* peer_net = nullptr;
+    uint64_t seed = 0;  // draws the member a busy node sends a login to
 };
 
 class ClientService final : public ClientHandler {
@@ -83,6 +86,16 @@ public:
         std::optional<std::string> epoch;   // the encoded epoch asked for, if there is one
     };
     void attach_roster(std::function<RosterView(uint64_t epoch)> roster) { roster_ = std::move(roster); }
+    // The members' load and where clients reach them, for the `nodes`
+    // request and for redirecting logins (load_spread.h). Set before the
+    // front end starts; unset, this node lists only itself and keeps every login.
+    struct NetworkView {
+        MemberLoad own;
+        uint32_t threshold = 0;  // sessions above which logins are sent on
+        std::vector<MemberRoom> others;
+        std::vector<std::string> endpoint_updates;  // encoded, for clients to check
+    };
+    void attach_network(std::function<NetworkView()> network) { network_ = std::move(network); }
     // The registrar's side, for the peer service, and the members it ranks
     // (set before the front end starts; unset, this node registers every number).
     RegistrarHandler* registrar() { return &registrar_; }
@@ -100,8 +113,9 @@ public:
     void closed(const ClientSession& session) override;
 
 private:
-    void hello(const ClientSession& s, ClientReply reply);
+    void hello(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void roster(const ClientFrame& f, ClientReply reply);
+    void nodes(const ClientFrame& f, ClientReply reply);
     void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // Replies to a verified registration: a certificate for `csr`, kept,
@@ -145,6 +159,11 @@ private:
     UserRecords& records_;
     std::function<RecordDht*()> records_dht_;
     std::function<RosterView(uint64_t)> roster_;
+    std::function<NetworkView()> network_;
+    std::atomic<uint32_t> open_sessions_{0};  // anonymous ones too: the load this node reports
+    std::mutex redirect_mutex_;
+    Rng redirect_rng_;  // guarded by redirect_mutex_
+    RedirectCounts redirects_sent_;  // guarded by redirect_mutex_
     const Clock& clock_;
     std::shared_ptr<Lookups> lookups_ = std::make_shared<Lookups>();
     RateLimiter message_rate_;  // per sender

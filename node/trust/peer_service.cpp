@@ -61,6 +61,7 @@ HttpResponse PeerService::serve(const HttpRequest& req) {
         return answer(h->on_application(req.body, PeerRequest{req.remote_addr, req.header(kOriginHeader)}));
     if (req.path == "/v1/ballot" && post) return answer(h->on_ballot(req.body));
     if (req.path == "/v1/epoch" && post) return answer(h->on_epoch(req.body));
+    if (req.path == "/v1/endpoints" && post) return answer(h->on_endpoint_update(req.body));
     if (req.path == "/v1/roster" && req.method == "GET") {
         uint64_t from = 0;
         const auto text = req.param("from");

@@ -7,6 +7,7 @@
 //   POST /v1/apply    an application (from a node outside the network)
 //   POST /v1/ballot   a ballot
 //   POST /v1/epoch    a roster epoch
+//   POST /v1/endpoints  a member's endpoint update (where clients reach it)
 //   GET  /v1/roster?from=N   the epochs from N on, msgpack [bin, ...]
 //   POST /v1/registrar  a member's registrar request (registrar_messages.h),
 //                       answered 200 with the registrar's signed verdict
@@ -55,6 +56,7 @@ public:
     virtual Status on_application(std::string_view doc, const PeerRequest& from) = 0;
     virtual Status on_ballot(std::string_view doc) = 0;
     virtual Status on_epoch(std::string_view doc) = 0;
+    virtual Status on_endpoint_update(std::string_view doc) = 0;
     // Encoded epochs from `from` on, at most `max`.
     virtual std::vector<std::string> epochs_from(uint64_t from, size_t max) = 0;
 };

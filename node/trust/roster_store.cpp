@@ -6,6 +6,7 @@ namespace {
 constexpr const char* kEpochs = "ro/";
 constexpr const char* kApplications = "ap/";
 constexpr const char* kBallots = "bl/";
+constexpr const char* kEndpointUpdates = "ep/";
 
 std::string be64(uint64_t v) {
     std::string s(8, '\0');
@@ -75,6 +76,18 @@ Status RosterStore::forget_ballots_before(uint64_t epoch) {
         return true;
     }));
     return batch.empty() ? Status::ok() : store_.write(batch);
+}
+
+Status RosterStore::save_endpoint_update(const EndpointUpdate& u) {
+    return store_.put(std::string(kEndpointUpdates) + u.node_id, encode(u));
+}
+
+Status RosterStore::erase_endpoint_update(const std::string& node_id) {
+    return store_.erase(std::string(kEndpointUpdates) + node_id);
+}
+
+Result<std::vector<EndpointUpdate>> RosterStore::load_endpoint_updates() const {
+    return load_all<EndpointUpdate>(store_, kEndpointUpdates, decode_endpoint_update);
 }
 
 }  // namespace dhtalk

@@ -2,7 +2,8 @@
 // RosterStore: the trusted network's state in the node's Store, so that a
 // restarted member resumes where it was: the chain of roster epochs (under
 // "ro/" + epoch), pending applications ("ap/" + node id) and the current
-// epoch's ballots ("bl/" + epoch + voter + change + subject). What is loaded
+// epoch's ballots ("bl/" + epoch + voter + change + subject) and members'
+// newest endpoint updates ("ep/" + node id). What is loaded
 // is verified again by RosterVote::create and its offer_* calls: the disk
 // is not trusted more than a peer. Not thread-safe: the node serialises it.
 
@@ -29,6 +30,11 @@ public:
     Result<std::vector<Ballot>> load_ballots() const;
     // Drops the ballots of epochs before `epoch`.
     Status forget_ballots_before(uint64_t epoch);
+
+    // One per member: a newer update replaces the one kept.
+    Status save_endpoint_update(const EndpointUpdate& u);
+    Status erase_endpoint_update(const std::string& node_id);
+    Result<std::vector<EndpointUpdate>> load_endpoint_updates() const;
 
 private:
     Store& store_;

@@ -28,6 +28,7 @@
 #include "crypto/node_identity.h"
 #include "net/sealed_socket.h"
 #include "node/trust/courier.h"
+#include "node/trust/member_endpoints.h"
 #include "node/trust/roster_vote.h"
 #include "node/trust/peer_service.h"
 #include "node/trust/roster_store.h"
@@ -41,6 +42,9 @@ struct TrustConfig {
     std::string contact;          // this node's operator contact
     std::vector<std::string> bootstrap;  // HOST:PORT of members
     std::string endpoint;         // HOST:PORT others reach this node at
+    // HOST:PORT clients reach this node's front end at, when known at start
+    // (a port the system picks is known later: advertise_clients()).
+    std::vector<std::string> client_endpoints;
     std::chrono::milliseconds interval{std::chrono::seconds(3)};  // catch-up and re-application period
     // A rival of the current epoch (the same change, assembled by another
     // approver at the same moment) replaces it only this long after this
@@ -93,6 +97,15 @@ public:
     // DHT endpoints of the other members.
     std::vector<std::string> peer_endpoints() const;
 
+    // Where clients reach this node from now on: an application carries it,
+    // and a member whose roster entry says otherwise signs an endpoint
+    // update and sends it to every member (member_endpoints.h).
+    void advertise_clients(std::vector<std::string> endpoints);
+    // Every current member's client endpoints, as of its newest update.
+    std::map<std::string, std::vector<std::string>> client_endpoints() const;
+    // The endpoint updates held, encoded, for clients to check themselves.
+    std::vector<std::string> endpoint_updates() const;
+
     // Periodic work, from the owner's thread: re-apply, assemble, and start
     // a catch-up. Never waits on the network: the catch-up asks a member
     // on a worker of its own and adopts what it brings from there. Returns
@@ -111,6 +124,7 @@ public:
     Status on_application(std::string_view doc, const PeerRequest& from) override;
     Status on_ballot(std::string_view doc) override;
     Status on_epoch(std::string_view doc) override;
+    Status on_endpoint_update(std::string_view doc) override;
     std::vector<std::string> epochs_from(uint64_t from, size_t max) override;
 
 private:
@@ -124,6 +138,10 @@ private:
     void send_to_members(const std::string& path, const std::string& doc, const std::string& origin = {});
     void pass_on(const std::string& path, const std::string& doc, const std::string& origin = {});
     void forget_gone_applications();  // mutex_ held: store and origins follow the pending set
+    // mutex_ held: signs and sends this node's endpoint update if its
+    // endpoints changed; else sends the one it holds to the members not in
+    // `prev` (every other member when there is no `prev`: a start).
+    void publish_client_endpoints(const RosterEpoch* prev);
     std::string origin_of(const PeerRequest& from) const;  // mutex_ held
     Status apply_now();
     void start_catch_up();
@@ -137,6 +155,8 @@ private:
     const Clock& clock_;
     mutable std::mutex mutex_;
     RosterVote roster_vote_;  // guarded by mutex_
+    MemberEndpoints member_endpoints_;  // guarded by mutex_
+    std::vector<std::string> client_endpoints_;  // guarded by mutex_: this node's, as advertised
     std::atomic<bool> adopted_{false};
     std::function<void()> on_adopted_;
     SteadyTime next_work_{};  // guarded by mutex_

@@ -19,6 +19,8 @@ Json::Value TrustedNetwork::pending_json() const {
         mj["contact"] = m.contact;
         mj["endpoints"] = Json::Value(Json::arrayValue);
         for (const auto& e : m.endpoints) mj["endpoints"].append(e);
+        mj["client_endpoints"] = Json::Value(Json::arrayValue);
+        for (const auto& e : member_endpoints_.of(m)) mj["client_endpoints"].append(e);
         v["members"].append(mj);
     }
     v["pending"] = Json::Value(Json::arrayValue);
