@@ -133,10 +133,10 @@ Result<std::vector<NodeInfo>> Client::member_nodes(ClientConnection& conn) {
     if (!updates) return updates.status();
     const RosterEpoch& roster = roster_->current();
     // Only updates the member signed count, the newest of each.
-    std::map<std::string, EndpointUpdate> moved;
+    std::map<std::string, MemberUpdate> moved;
     for (const auto& encoded : *updates) {
-        auto u = decode_endpoint_update(encoded);
-        if (!u || !verify_endpoint_update(*u, roster_->network_id(), roster)) continue;
+        auto u = decode_member_update(encoded);
+        if (!u || !verify_member_update(*u, roster_->network_id(), roster)) continue;
         auto& held = moved[u->node_id];
         if (u->serial > held.serial) held = std::move(u).value();
     }
@@ -145,8 +145,8 @@ Result<std::vector<NodeInfo>> Client::member_nodes(ClientConnection& conn) {
         if (auto l = parse_member_load(line); l && roster.member(l->node_id)) load_of[l->node_id] = *l;
     std::vector<NodeInfo> out;
     for (const auto& m : roster.members) {
-        NodeInfo n{m.node_id, m.client_endpoints, "", 0, 0, m.node_id == node_id_};
-        if (auto u = moved.find(m.node_id); u != moved.end()) n.endpoints = u->second.client_endpoints;
+        NodeInfo n{m.node_id, m.advert.client_endpoints, "", 0, 0, m.node_id == node_id_};
+        if (auto u = moved.find(m.node_id); u != moved.end()) n.endpoints = u->second.advert.client_endpoints;
         if (auto l = load_of.find(m.node_id); l != load_of.end()) {
             n.state = l->second.state;
             n.sessions = l->second.sessions;

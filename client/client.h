@@ -18,6 +18,7 @@
 #include "records/record.h"
 #include "records/record_bodies.h"
 #include "client/client_connection.h"
+#include "client/attachment.h"
 #include "client/client_profile.h"
 #include "client/end_to_end.h"
 #include "client/message_content.h"
@@ -37,7 +38,7 @@ struct ClientOptions {
 };
 
 // A member of the network as the client knows it: its client endpoints
-// from the roster this client verified (or a newer endpoint update the
+// from the roster this client verified (or a newer member update the
 // member signed), and its load as the node asked reported it.
 struct NodeInfo {
     std::string node_id;
@@ -107,6 +108,15 @@ public:
     // bundle the first time) and has the network hold it. Returns the
     // message once it is stored; it is in the history already.
     Result<ChatMessage> send_message(const std::string& to_user_id, const std::string& text);
+    // Encrypts and uploads the file at `path` (docs/media.md), then sends it
+    // with `caption` as a message. Returns the message once stored; it is in
+    // the history already. `progress` hears of each chunk uploaded.
+    Result<ChatMessage> send_file(const std::string& to_user_id, const std::filesystem::path& path,
+                                  const std::string& type, const std::string& caption, const Progress& progress = {});
+    // Downloads, checks and decrypts the file of `m` into `dir`, under its
+    // sender's file name made safe (with a number added if taken): its path.
+    Result<std::filesystem::path> save_attachment(const ChatMessage& m, const std::filesystem::path& dir,
+                                                  const Progress& progress = {});
     // What a receive brings: the received messages not shown yet (oldest
     // first; mark_shown() once shown), and the receipts that came now.
     struct Received {

@@ -198,12 +198,48 @@ Result<ChatMessage> Client::send_message(const std::string& to, const std::strin
     if (!lock) return lock.status();
     auto kept = history();
     if (!kept) return kept.status();
-    ChatMessage m{true, to, new_message_id(), now_ms(), text};
-    auto expires = send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}});
+    ChatMessage m{true, to, new_message_id(), now_ms(), text, 0, {}};
+    auto expires = send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}, {}});
     if (!expires) return expires.status();
     m.expires_ms = *expires;
     DHTALK_TRY((*kept)->append({m}));
     return m;
+}
+
+Result<ChatMessage> Client::send_file(const std::string& to, const std::filesystem::path& path,
+                                     const std::string& type, const std::string& caption, const Progress& progress) {
+    if (caption.size() > kMaxTextBytes) return Status::invalid("the caption is longer than a message holds");
+    if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
+    auto uploaded = upload_file([this](const std::string& method, FrameParams p) { return call(method, std::move(p)); },
+                                path, type, kDefaultMaxFileBytes, progress, profile_.dir / "uploads");
+    if (!uploaded) return uploaded.status();
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
+    auto kept = history();
+    if (!kept) return kept.status();
+    const std::string descriptor = encode_attachment(*uploaded);
+    ChatMessage m{true, to, new_message_id(), now_ms(), caption, 0, descriptor};
+    auto expires = send_content(to, m.id, MessageContent{"file", caption, m.sent_ms, {}, descriptor});
+    if (!expires) return expires.status();
+    m.expires_ms = *expires;
+    DHTALK_TRY((*kept)->append({m}));
+    return m;
+}
+
+Result<std::filesystem::path> Client::save_attachment(const ChatMessage& m, const std::filesystem::path& dir,
+                                                      const Progress& progress) {
+    auto a = decode_attachment(m.attachment);
+    if (!a) return a.status();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::io_error("cannot make " + dir.string() + ": " + ec.message());
+    std::filesystem::path out = dir / a->name;
+    for (int n = 2; std::filesystem::exists(out); ++n) out = dir / (std::to_string(n) + "-" + a->name);
+    // One partial file per message, so that a download that stopped goes on.
+    const auto part = dir / ("." + m.peer.substr(0, 16) + "-" + m.id + ".part");
+    DHTALK_TRY(download_file([this](const std::string& method, FrameParams p) { return call(method, std::move(p)); },
+                             *a, out, progress, part));
+    return out;
 }
 
 Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
@@ -215,7 +251,7 @@ Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
         if (!only.empty() && peer != only) continue;
         for (size_t at = 0; at < ids.size(); at += kMaxReceiptRefs) {
             const std::vector<std::string> chunk(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kMaxReceiptRefs));
-            auto sent = send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk});
+            auto sent = send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk, {}});
             if (!sent) {
                 // Owed still; one peer's trouble (a new key) holds up no other's.
                 if (first_failure) first_failure = sent.status();
@@ -301,8 +337,14 @@ Status Client::open_message(const std::string& encoded, Received& out, std::vect
             malformed = Status::corruption(what + " holds malformed content: " + content.status().message());
             return Status::ok();  // its message key is spent either way
         }
-        if (content->kind == "text") {
-            ChatMessage chat{false, m->sender, m->id, content->sent_ms, content->text};
+        if (content->kind == "file") {
+            if (auto a = decode_attachment(content->attachment); !a) {
+                malformed = Status::corruption(what + " holds a malformed file: " + a.status().message());
+                return Status::ok();
+            }
+        }
+        if (content->kind == "text" || content->kind == "file") {
+            ChatMessage chat{false, m->sender, m->id, content->sent_ms, content->text, 0, content->attachment};
             DHTALK_TRY((*kept)->append({chat}));
             out.messages.push_back(std::move(chat));
         } else {

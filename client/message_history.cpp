@@ -11,8 +11,10 @@
 
 #include <json/json.h>
 
+#include "client/message_content.h"
 #include "common/files.h"
 #include "common/json.h"
+#include "crypto/signing.h"
 
 namespace dhtalk::client {
 namespace {
@@ -29,6 +31,7 @@ Json::Value to_json(const ChatMessage& m) {
     j["sent_ms"] = Json::Int64(m.sent_ms);
     j["text"] = m.text;
     if (m.expires_ms) j["expires_ms"] = Json::Int64(m.expires_ms);
+    if (!m.attachment.empty()) j["attachment"] = crypto::to_hex(m.attachment);
     return j;
 }
 
@@ -40,6 +43,11 @@ bool from_json(const Json::Value& j, ChatMessage& m) {
     m.sent_ms = j["sent_ms"].asInt64();
     m.text = j["text"].asString();
     m.expires_ms = j["expires_ms"].isInt64() ? j["expires_ms"].asInt64() : 0;
+    if (j["attachment"].isString()) {
+        auto raw = crypto::from_hex(j["attachment"].asString());
+        if (!raw || raw->size() > kMaxAttachmentBytes) return false;
+        m.attachment = std::move(raw).value();
+    }
     return true;
 }
 

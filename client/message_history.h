@@ -38,6 +38,7 @@ struct ChatMessage {
     int64_t sent_ms = 0;
     std::string text;
     int64_t expires_ms = 0;  // sent: when the holders drop it undelivered (0: unknown)
+    std::string attachment;  // a file's encoded descriptor (attachment.h), with `text` its caption
 };
 
 // What a sent message became, as far as this profile knows: expired is a

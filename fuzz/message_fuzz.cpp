@@ -1,17 +1,20 @@
 // Messages, as nodes and clients receive them: a message as nodes carry it,
-// inbox requests and answers between members, and, at the client, a
-// pre-key bundle, an end-to-end envelope (through the Signal protocol's own
-// parser) and the content inside it. The first byte picks the decoder.
+// inbox and media requests and answers between members, and, at the
+// client, a pre-key bundle, an end-to-end envelope (through the Signal
+// protocol's own parser), the content inside it and a file's descriptor.
+// The first byte picks the decoder.
 #include <stdlib.h>
 
 #include <cstdlib>
 #include <filesystem>
 
+#include "client/attachment.h"
 #include "client/end_to_end.h"
 #include "client/message_content.h"
 #include "fuzz/fuzz_util.h"
 #include "net/inbox_message.h"
 #include "node/front/inbox_messages.h"
+#include "node/front/media_messages.h"
 #include "records/pre_key_bundle.h"
 
 using namespace dhtalk;
@@ -48,14 +51,17 @@ client::EndToEnd& state() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     unsigned which;
     std::string_view rest;
-    if (!fuzz::select(data, size, 6, which, rest)) return 0;
+    if (!fuzz::select(data, size, 9, which, rest)) return 0;
     switch (which) {
     case 0: (void)decode_inbox_message(rest); break;
     case 1: (void)decode_inbox_request(rest); break;
     case 2: (void)decode_inbox_answer(rest); break;
     case 3: (void)decode_pre_key_bundle(rest); break;
     case 4: (void)client::decode_content(rest); break;
-    default: (void)state().claimed_identity(rest);
+    case 5: (void)state().claimed_identity(rest); break;
+    case 6: (void)decode_media_request(rest); break;
+    case 7: (void)decode_media_answer(rest); break;
+    default: (void)client::decode_attachment(rest);
     }
     return 0;
 }

@@ -1,5 +1,5 @@
 // Documents from peers: roster documents (applications, ballots, epochs,
-// endpoint updates), the epoch lists of a roster answer, registrar requests
+// member updates), the epoch lists of a roster answer, registrar requests
 // and verdicts, issuance audit requests and answers, and the members' load
 // lines a node gives clients; the first byte picks the decoder.
 #include "fuzz/fuzz_util.h"
@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 5: (void)decode_registrar_verdict(rest); break;
     case 6: (void)decode_audit_request(rest); break;
     case 7: (void)decode_audit_answer(rest); break;
-    case 8: (void)decode_endpoint_update(rest); break;
+    case 8: (void)decode_member_update(rest); break;
     case 9: (void)parse_member_load(rest); break;
     default:
         if (auto list = decode_epoch_list(rest))

@@ -7,6 +7,7 @@
 
 #include <msgpack.hpp>
 
+#include "client/attachment.h"
 #include "client/end_to_end.h"
 #include "client/message_content.h"
 #include "crypto/node_identity.h"
@@ -17,6 +18,7 @@
 #include "net/member_load.h"
 #include "node/front/audit_messages.h"
 #include "node/front/inbox_messages.h"
+#include "node/front/media_messages.h"
 #include "node/trust/peer_service.h"
 #include "node/trust/roster_builder.h"
 #include "roster/roster_rules.h"
@@ -96,7 +98,7 @@ int main(int argc, char** argv) {
                                            .value())));
     write("roster", selected(2, encode(genesis)));
     write("roster", selected(3, encode_epoch_list({encode(genesis)})));
-    write("roster", selected(8, encode(make_endpoint_update(node, net, 1'800'000'000'000, {"127.0.0.1:4223"}).value())));
+    write("roster", selected(8, encode(make_member_update(node, net, 1'800'000'000'000, {{"127.0.0.1:4223"}, 1024}).value())));
     write("roster", selected(9, format_member_load({node.node_id_hex(), "alive", 12, 10000})));
     const auto registrar = test::sample_registrar_messages();
     write("roster", selected(4, registrar[0]));
@@ -167,8 +169,20 @@ int main(int argc, char** argv) {
         auto bob = client::EndToEnd::open(keys / "bob").value();
         const auto bundle = bob->bundle().value();
         write("message", selected(3, encode_pre_key_bundle(bundle).value()));
-        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000, {}})));
-        write("message", selected(4, client::encode_content({"read", "", 1'800'000'000'000, {"m-1", "m-2"}})));
+        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000, {}, {}})));
+        write("message", selected(4, client::encode_content({"read", "", 1'800'000'000'000, {"m-1", "m-2"}, {}})));
+        const std::string file = client::encode_attachment(
+            {"cat.png", "image/png", 300000, std::string(32, 'k'), std::string(32, 'h'), {std::string(64, 'c')}});
+        write("message", selected(4, client::encode_content({"file", "our cat", 1'800'000'000'000, {}, file})));
+        write("message", selected(8, file));
+        MediaRequest put{MediaRequest::Kind::kHold, 7, "aa", "bb", 5, std::string(64, 'c'), "alice", 100,
+                         std::string(1000, 'x'), std::string(64, 's')};
+        MediaRequest fetch{MediaRequest::Kind::kFetch, 7, "aa", "bb", 5, std::string(64, 'c'), "", 0, "",
+                           std::string(64, 's')};
+        write("message", selected(6, encode(put)));
+        write("message", selected(6, encode(fetch)));
+        write("message", selected(7, encode(MediaAnswer{7, "bb", std::string(32, 'd'), Code::kOk, "",
+                                                        std::string(1000, 'x'), std::string(64, 's')})));
         (void)alice->start_session("bob", bundle);
         write("message", selected(5, alice->encrypt("bob", "hello").value()));
         (void)bob->decrypt("alice", alice->encrypt("bob", "again").value());

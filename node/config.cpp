@@ -79,6 +79,13 @@ po::options_description node_options(NodeConfig& d) {
         ("client-advertise", po::value<std::string>()->default_value(d.client_advertise),
          "HOST:PORT clients reach the front end at, as the roster lists it (default: --advertise with the client "
          "port)")
+        ("media-offer-mib", po::value<unsigned>()->default_value(d.media_offer_mib),
+         "MiB of disk this node offers the network for media chunks (0: it holds none); the roster lists it, "
+         "and chunks are placed by it")
+        ("media-quota-mib", po::value<unsigned>()->default_value(d.media_quota_mib),
+         "MiB of media chunks this node holds for one user (1..1048576)")
+        ("max-file-mib", po::value<unsigned>()->default_value(d.max_file_mib),
+         "largest attachment a user may upload through this node, in MiB (1..4096)")
         ("redirect-above", po::value<unsigned>()->default_value(static_cast<unsigned>(d.redirect_above)),
          "above this many client sessions, a login is sent on to a less loaded member (0: 80% of "
          "--max-client-sessions)")
@@ -194,6 +201,13 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     if (!c.client_advertise.empty())
         if (auto hp = parse_host_port(c.client_advertise); !hp)
             return Status::invalid("--client-advertise: " + hp.status().message());
+    c.media_offer_mib = vm["media-offer-mib"].as<unsigned>();
+    if (c.media_offer_mib > (1u << 30)) return Status::invalid("--media-offer-mib must be at most 1073741824 (1 PiB)");
+    c.media_quota_mib = vm["media-quota-mib"].as<unsigned>();
+    if (c.media_quota_mib < 1 || c.media_quota_mib > (1u << 20))
+        return Status::invalid("--media-quota-mib must be 1..1048576");
+    c.max_file_mib = vm["max-file-mib"].as<unsigned>();
+    if (c.max_file_mib < 1 || c.max_file_mib > 4096) return Status::invalid("--max-file-mib must be 1..4096");
     c.redirect_above = vm["redirect-above"].as<unsigned>();
     if (c.redirect_above > c.max_client_sessions)
         return Status::invalid("--redirect-above must be at most --max-client-sessions");

@@ -60,6 +60,11 @@ struct NodeConfig {
     // Above this many sessions a login is sent on to a less loaded member
     // (0: 80% of max_client_sessions).
     size_t redirect_above = 0;
+    // Media chunks (docs/media.md): MiB of disk offered to the network, what
+    // one user may have held here, and an attachment's largest size.
+    uint32_t media_offer_mib = 1024;
+    uint32_t media_quota_mib = 1024;
+    uint32_t max_file_mib = 100;
     size_t max_sessions_per_address = 64;
     unsigned client_rate = 200;  // requests per second per client address
     // Records one user keeps through this node, and their bytes in all.

@@ -26,13 +26,20 @@ std::string advertised_host(const NodeConfig& c) {
     return "127.0.0.1";
 }
 
-// Where clients reach the front end on `port`: "" while the port is not
-// known yet (0: the system picks it when the front end starts).
-std::string client_endpoint(const NodeConfig& c, uint16_t port) {
-    if (!c.client_advertise.empty()) return c.client_advertise;
-    if (port == 0) return "";
-    const std::string host = advertised_host(c);
-    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+// What this node tells the members of itself: where clients reach the
+// front end on `port` (none while the port is not known: 0, the system
+// picks it when the front end starts) and the space it offers for media.
+MemberAdvert advert_of(const NodeConfig& c, uint16_t port) {
+    MemberAdvert a;
+    a.media_offer_mib = c.media_offer_mib;
+    if (!c.client_advertise.empty()) {
+        a.client_endpoints = {c.client_advertise};
+    } else if (port != 0) {
+        const std::string host = advertised_host(c);
+        a.client_endpoints = {(host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                              std::to_string(port)};
+    }
+    return a;
 }
 
 }  // namespace
@@ -85,7 +92,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         tc.contact = config.contact;
         tc.bootstrap = config.bootstrap;
         tc.endpoint = advertised_host(config) + ":" + std::to_string(node->port_);
-        if (auto e = client_endpoint(config, config.client_port); !e.empty()) tc.client_endpoints = {e};
+        tc.advert = advert_of(config, config.client_port);
         tc.interval = config.roster_interval;
         auto trust = TrustedNetwork::open(tc, *node->store_, node->identity_, clock, *env.drivers, *env.peer_net,
                                           env.random_seed());
@@ -145,8 +152,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
 
     DHTALK_TRY(node->start_clients());
     if (node->overlay_) node->clients_->republish();
-    if (node->trust_)
-        if (auto e = client_endpoint(config, node->client_port()); !e.empty()) node->trust_->advertise_clients({e});
+    if (node->trust_) node->trust_->advertise(advert_of(config, node->client_port()));
 
     Node* self = node.get();
     if (env.serve_status) {
@@ -186,7 +192,7 @@ ClientService::NetworkView Node::network_view() const {
     std::map<std::string, MemberView> seen;
     if (gossip_)
         for (auto& m : gossip_->members()) seen[m.id] = m;
-    for (auto& [id, endpoints] : trust_->client_endpoints()) {
+    for (auto& [id, advert] : trust_->adverts()) {
         if (id == identity_.node_id_hex()) continue;
         MemberRoom room;
         room.load.node_id = id;
@@ -196,10 +202,10 @@ ClientService::NetworkView Node::network_view() const {
             room.load.sessions = it->second.sessions;
             room.load.capacity = it->second.capacity;
         }
-        if (!endpoints.empty()) room.endpoint = endpoints.front();
+        if (!advert.client_endpoints.empty()) room.endpoint = advert.client_endpoints.front();
         view.others.push_back(std::move(room));
     }
-    view.endpoint_updates = trust_->endpoint_updates();
+    view.member_updates = trust_->member_updates();
     return view;
 }
 
@@ -227,6 +233,7 @@ Status Node::start_clients() {
     sc.drivers = env_.drivers.get();
     sc.peer_net = env_.peer_net;
     sc.seed = env_.random_seed();
+    sc.max_file_bytes = uint64_t{config_.max_file_mib} << 20;
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this]() -> RecordDht* {
                                                    Overlay* o = live_overlay_.load();
@@ -261,6 +268,7 @@ Status Node::start_clients() {
         audit_->attach_members(member_peers);
         if (peers_) peers_->attach_audit(audit_.get());
     }
+    DHTALK_TRY(start_media());
     auto held = clients_->inbox().load();
     if (!held) return held.status();
     if (held->skipped) DHTALK_LOG(kWarning, "inbox", "skipped " << held->skipped << " damaged messages on disk");
@@ -290,6 +298,37 @@ Status Node::start_clients() {
     auto server = env_.open_client_front(cc, *credentials, *clients_, clock_);
     if (!server) return server.status();
     client_server_ = std::move(server).value();
+    return Status::ok();
+}
+
+Status Node::start_media() {
+    MediaConfig mc;
+    mc.network_id = validator_->network_id();
+    mc.limits.offer_bytes = uint64_t{config_.media_offer_mib} << 20;
+    mc.limits.quota_bytes_per_owner = uint64_t{config_.media_quota_mib} << 20;
+    media_ = std::make_unique<MediaService>(mc, identity_, *store_, clock_, *env_.drivers, *env_.peer_net);
+    if (trust_) {
+        media_->attach_members([trust = trust_.get(), gossip = gossip_.get()] {
+            std::set<std::string> dead;
+            if (gossip)
+                for (const auto& m : gossip->members())
+                    if (m.state == MemberState::kDead) dead.insert(m.id);
+            const auto adverts = trust->adverts();
+            std::vector<MediaPeer> out;
+            for (const auto& m : trust->members()) {
+                auto advert = adverts.find(m.node_id);
+                if (m.endpoints.empty() || advert == adverts.end()) continue;
+                out.push_back({m.node_id, m.endpoints.front(), m.fast_key, dead.count(m.node_id) == 0,
+                               advert->second.media_offer_mib});
+            }
+            return out;
+        });
+        if (peers_) peers_->attach_media(media_.get());
+    }
+    auto held = media_->load();
+    if (!held) return held.status();
+    if (held->skipped) DHTALK_LOG(kWarning, "media", "skipped " << held->skipped << " damaged chunks on disk");
+    clients_->attach_media(media_.get());
     return Status::ok();
 }
 
@@ -475,6 +514,7 @@ SteadyTime Node::tick() {
             clients_->inbox().expire_later();
             clients_->inbox().repair_later();
         }
+        if (media_) media_->expire();  // a scan of what is held in memory; the disk only for what goes
     }
     if (clients_) clients_->inbox().renew_follows();
     if (const uint32_t today = day_of(to_unix_seconds(clock_.wall_now())); today != ledger_day_) {
@@ -520,6 +560,7 @@ Status Node::stop() {
     if (peers_) peers_->stop();  // before the front end's service: its registrar serves peers
     if (trust_) trust_->stop();  // no catch-up adopts from here on; votes end with the status server below
     clients_.reset();  // after the front end: it calls in
+    media_.reset();    // after the front end and the peer service: both call in
     if (http_) http_->stop();
     if (snapshot_worker_) snapshot_worker_->stop();  // the last snapshot is taken below
     Status result;

@@ -99,6 +99,7 @@ private:
     // and when to renew it (tls_renew_at_: halfway).
     Result<std::shared_ptr<crypto::TlsCredentials>> make_tls_credentials();
     Status start_clients();
+    Status start_media();  // from start_clients(): the front end's media.put and media.get
     // The roster's members and their endpoints, for the membership protocol.
     std::map<std::string, std::vector<std::string>> member_endpoints() const;
     // The members' load and client endpoints, for the client front end.
@@ -148,6 +149,7 @@ private:
     std::unique_ptr<UserRecords> user_records_;
     std::unique_ptr<IssuanceLedger> issuance_ledger_;  // fed by the overlay's store policy
     std::unique_ptr<AuditService> audit_;
+    std::unique_ptr<MediaService> media_;  // after clients_ and before peers_ in stop(): both call in
     uint32_t ledger_day_ = 0;  // owner loop only: the last day the ledger's old days were forgotten
     std::unique_ptr<GossipService> gossip_;
     std::unique_ptr<Overlay> overlay_;

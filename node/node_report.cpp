@@ -74,6 +74,11 @@ NodeStatus Node::status() {
         s.membership_bytes_out = ps.membership_bytes_out;
         s.presence_bytes_out = ps.presence_bytes_out;
     }
+    if (media_) {
+        const auto held = media_->held();
+        s.media_chunks = held.chunks;
+        s.media_bytes = held.bytes;
+    }
     s.records_accepted = record_policy_->accepted;
     s.records_refused = record_policy_->refused;
     s.values_accepted = policy_->accepted;

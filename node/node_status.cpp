@@ -48,6 +48,8 @@ const Field kFields[] = {
     {"presence_refused", &NodeStatus::presence_refused, nullptr, "Presence datagrams refused", true},
     {"membership_bytes_out", &NodeStatus::membership_bytes_out, nullptr, "Membership protocol payload bytes sent", true},
     {"presence_bytes_out", &NodeStatus::presence_bytes_out, nullptr, "Presence payload bytes sent", true},
+    {"media_chunks", &NodeStatus::media_chunks, nullptr, "Files' chunks held here for the network", false},
+    {"media_bytes", &NodeStatus::media_bytes, nullptr, "Bytes of files' chunks held here", false},
 };
 
 uint64_t get(const NodeStatus& s, const Field& f) { return f.u64 ? s.*(f.u64) : s.*(f.u32); }

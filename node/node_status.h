@@ -53,6 +53,8 @@ struct NodeStatus {
     uint64_t presence_sent = 0;     // presence datagrams sent to watching nodes
     uint64_t membership_bytes_out = 0;  // the membership protocol's payload bytes sent
     uint64_t presence_bytes_out = 0;    // presence payload bytes sent
+    uint64_t media_chunks = 0;          // files' chunks held here for the network
+    uint64_t media_bytes = 0;           // their bytes
     uint64_t presence_received = 0; // presence accepted for local watchers
     uint64_t presence_refused = 0;  // presence datagrams refused (forged, stale, malformed, non-members)
 };

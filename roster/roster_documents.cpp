@@ -15,6 +15,20 @@ msgpack::unpack_limit document_limit() {
                                  /*bin*/ kMaxDocumentBytes, /*ext*/ 0, /*depth*/ 8);
 }
 
+void pack_advert(Packer& pk, const MemberAdvert& a) {
+    pk.pack_array(2);
+    pack_str_list(pk, a.client_endpoints);
+    pk.pack(a.media_offer_mib);
+}
+
+MemberAdvert read_advert(const msgpack::object& o) {
+    Fields f(o, 2, "member advert");
+    MemberAdvert a;
+    a.client_endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
+    a.media_offer_mib = static_cast<uint32_t>(f.uint(UINT32_MAX));
+    return a;
+}
+
 void pack_member(Packer& pk, const Member& m) {
     pk.pack_array(6);
     pack_str(pk, m.node_id);
@@ -22,7 +36,7 @@ void pack_member(Packer& pk, const Member& m) {
     pack_str_list(pk, m.endpoints);
     pack_str(pk, m.contact);
     pack_bin(pk, m.fast_key);
-    pack_str_list(pk, m.client_endpoints);
+    pack_advert(pk, m.advert);
 }
 
 std::string document(std::string_view body, std::string_view signature) {
@@ -37,7 +51,7 @@ Member read_member(const msgpack::object& o) {
     m.endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
     m.contact = f.str(kMaxTextBytes);
     m.fast_key = f.bin(64);  // roster_rules.h checks its exact size
-    m.client_endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
+    m.advert = read_advert(f.next());
     return m;
 }
 
@@ -136,21 +150,21 @@ std::string body_of(const RosterEpoch& e) {
     return {buf.data(), buf.size()};
 }
 
-std::string body_of(const EndpointUpdate& u) {
+std::string body_of(const MemberUpdate& u) {
     msgpack::sbuffer buf;
     Packer pk(buf);
     pk.pack_array(4);
     pk.pack(u.network_id);
     pack_str(pk, u.node_id);
     pk.pack(u.serial);
-    pack_str_list(pk, u.client_endpoints);
+    pack_advert(pk, u.advert);
     return {buf.data(), buf.size()};
 }
 
 std::string encode(const Application& a) { return document(body_of(a), a.signature); }
 std::string encode(const Ballot& b) { return document(body_of(b), b.signature); }
 std::string encode(const RosterEpoch& e) { return document(body_of(e), e.signature); }
-std::string encode(const EndpointUpdate& u) { return document(body_of(u), u.signature); }
+std::string encode(const MemberUpdate& u) { return document(body_of(u), u.signature); }
 
 Result<Application> decode_application(std::string_view bytes) {
     return decode_guarded<Application>("application", [&] {
@@ -165,15 +179,15 @@ Result<Application> decode_application(std::string_view bytes) {
     });
 }
 
-Result<EndpointUpdate> decode_endpoint_update(std::string_view bytes) {
-    return decode_guarded<EndpointUpdate>("endpoint update", [&] {
-        auto env = open_envelope(bytes, "endpoint update");
-        Fields f(env.body.get(), 4, "endpoint update");
-        EndpointUpdate u;
+Result<MemberUpdate> decode_member_update(std::string_view bytes) {
+    return decode_guarded<MemberUpdate>("member update", [&] {
+        auto env = open_envelope(bytes, "member update");
+        Fields f(env.body.get(), 4, "member update");
+        MemberUpdate u;
         u.network_id = static_cast<uint32_t>(f.uint(UINT32_MAX));
         u.node_id = f.str(40);
         u.serial = f.uint(UINT64_MAX);
-        u.client_endpoints = f.str_list(kMaxEndpoints, kMaxTextBytes);
+        u.advert = read_advert(f.next());
         u.signature = std::move(env.signature);
         return u;
     });

@@ -1,7 +1,7 @@
 #pragma once
 // The signed documents of the trusted network (docs/trust.md): the roster
 // epochs (epoch 0 is the genesis), applications to join, ballots, and
-// members' endpoint updates. Each is
+// members' member updates. Each is
 // encoded as msgpack `[format_version, body, signature]`, where `body` is the
 // msgpack of the fields and `signature` the author's RSA signature over the
 // body's bytes. Decoding treats its input as hostile: bounded sizes and
@@ -18,7 +18,8 @@ namespace dhtalk {
 
 // 2: epochs commit to their key (key_digest).
 // 3: members name their fast key (Member::fast_key).
-// 4: members name the endpoints clients reach them at (Member::client_endpoints).
+// 4: members advertise where clients reach them and the space they offer
+//    for media (Member::advert).
 // Older formats are refused.
 inline constexpr uint32_t kRosterFormatVersion = 4;
 // A roster of kMaxMembers with RSA-3072 certificates and their sealed keys
@@ -43,6 +44,18 @@ struct NetworkSettings {
     bool operator==(const NetworkSettings&) const = default;
 };
 
+// What a member says of itself beyond its identity, which it may change by
+// a MemberUpdate without a vote.
+struct MemberAdvert {
+    // HOST:PORT of its client front end (docs/protocol.md), where `dhtalk`
+    // finds it; may be empty (a member that serves no clients).
+    std::vector<std::string> client_endpoints;
+    // MiB of disk it holds media chunks in for the network; 0: none
+    // (docs/media.md: chunks are placed by this weight).
+    uint32_t media_offer_mib = 0;
+    bool operator==(const MemberAdvert&) const = default;
+};
+
 struct Member {
     std::string node_id;      // hex public-key id of `certificate`
     std::string certificate;  // PEM
@@ -53,9 +66,7 @@ struct Member {
     // the document that brought it into the roster (its application, or
     // the genesis it founded).
     std::string fast_key;
-    // HOST:PORT of its client front end (docs/protocol.md), where `dhtalk`
-    // finds it; may be empty (a member that serves no clients).
-    std::vector<std::string> client_endpoints;
+    MemberAdvert advert;  // as of its admission (or founding)
     bool operator==(const Member&) const = default;
 };
 
@@ -77,15 +88,15 @@ struct Ballot {
     std::string signature;  // by the voter
 };
 
-// A member's new client endpoints, signed by the member alone: where
-// clients reach it changes without a vote (a port chosen at start, a new
-// address). The newest serial wins; a roster lists a member's endpoints as
-// of its admission.
-struct EndpointUpdate {
+// A member's new advert, signed by the member alone: where clients reach
+// it and what it offers change without a vote (a port chosen at start, a
+// new address, more disk). The newest serial wins; a roster lists a
+// member's advert as of its admission.
+struct MemberUpdate {
     uint32_t network_id = 0;
     std::string node_id;
     uint64_t serial = 0;  // larger in each newer update (the author's clock in ms)
-    std::vector<std::string> client_endpoints;
+    MemberAdvert advert;
     std::string signature;  // by node_id
 };
 
@@ -119,15 +130,15 @@ struct RosterEpoch {
 std::string body_of(const Application& a);
 std::string body_of(const Ballot& b);
 std::string body_of(const RosterEpoch& e);
-std::string body_of(const EndpointUpdate& u);
+std::string body_of(const MemberUpdate& u);
 std::string encode(const Application& a);
 std::string encode(const Ballot& b);
 std::string encode(const RosterEpoch& e);
-std::string encode(const EndpointUpdate& u);
+std::string encode(const MemberUpdate& u);
 
 Result<Application> decode_application(std::string_view bytes);
 Result<Ballot> decode_ballot(std::string_view bytes);
 Result<RosterEpoch> decode_roster_epoch(std::string_view bytes);
-Result<EndpointUpdate> decode_endpoint_update(std::string_view bytes);
+Result<MemberUpdate> decode_member_update(std::string_view bytes);
 
 }  // namespace dhtalk

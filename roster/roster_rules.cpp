@@ -33,7 +33,7 @@ Status check_client_endpoints(const std::string& node_id, const std::vector<std:
 
 Status check_member_fields(const Member& m) {
     if (m.endpoints.empty()) return Status::invalid("member " + short_id(m.node_id) + " has no endpoint");
-    DHTALK_TRY(check_client_endpoints(m.node_id, m.client_endpoints));
+    DHTALK_TRY(check_client_endpoints(m.node_id, m.advert.client_endpoints));
     DHTALK_TRY(certificate_of(m).status());
     if (m.fast_key.size() != crypto::kFastPublicKeyBytes)
         return Status::invalid("member " + short_id(m.node_id) + " names no Ed25519 fast key of " +
@@ -130,10 +130,10 @@ Status verify_application(const Application& a, uint32_t network_id, const Roste
     return Status::ok();
 }
 
-Status verify_endpoint_update(const EndpointUpdate& u, uint32_t network_id, const RosterEpoch& current) {
-    if (u.network_id != network_id) return Status::invalid("the endpoint update is for another network");
-    DHTALK_TRY(check_client_endpoints(u.node_id, u.client_endpoints));
-    return check_signed_by(current, u.node_id, body_of(u), u.signature, "the endpoint update");
+Status verify_member_update(const MemberUpdate& u, uint32_t network_id, const RosterEpoch& current) {
+    if (u.network_id != network_id) return Status::invalid("the member update is for another network");
+    DHTALK_TRY(check_client_endpoints(u.node_id, u.advert.client_endpoints));
+    return check_signed_by(current, u.node_id, body_of(u), u.signature, "the member update");
 }
 
 Status verify_ballot(const Ballot& b, uint32_t network_id, const RosterEpoch& current) {

@@ -34,9 +34,9 @@ Status verify_application(const Application& a, uint32_t network_id, const Roste
 // still happen (admit a non-member who is not banned; ban a member other
 // than the voter).
 Status verify_ballot(const Ballot& b, uint32_t network_id, const RosterEpoch& current);
-// A member's endpoint update: for this network, by a member of `current`,
+// A member's member update: for this network, by a member of `current`,
 // naming HOST:PORT endpoints, signed by that member.
-Status verify_endpoint_update(const EndpointUpdate& u, uint32_t network_id, const RosterEpoch& current);
+Status verify_member_update(const MemberUpdate& u, uint32_t network_id, const RosterEpoch& current);
 // `next` follows `prev`: numbering, hash link, settings, the change and its
 // ballots, sealed keys, the assembler's signature.
 Status verify_next(const RosterEpoch& prev, const RosterEpoch& next, uint32_t network_id);

@@ -5,7 +5,8 @@
 // DHT by a stock OpenDHT peer that must never reach a client; and the node
 // on the environment it is given (an in-memory store, codes recorded, work
 // posted onto its loop); messages held until acknowledged; a key kept out
-// of its user's issuance log refused.
+// of its user's issuance log refused; files uploaded, fetched back, and
+// forged, oversized or over-quota chunks refused.
 #include <opendht.h>
 
 #include <arpa/inet.h>
@@ -17,7 +18,9 @@
 #include <atomic>
 #include <thread>
 
+#include "client/attachment.h"
 #include "client/end_to_end.h"
+#include "dht/chunk_store.h"
 #include "records/pre_key_bundle.h"
 #include "testing/dht_client.h"
 #include "net/inbox_message.h"
@@ -458,4 +461,110 @@ TEST_CASE("a key its issuer kept out of the user's issuance log is refused: a me
     REQUIRE(logged.is_ok());
     REQUIRE(logged->size() == 1);
     CHECK_FALSE(logged->front().current);
+}
+
+TEST_CASE("files: chunks are held by their hash, fetched back, and forged, oversized or over-quota uploads refused") {
+    TestNode n(false, 64, [](NodeConfig& c) {
+        c.media_quota_mib = 1;
+        c.max_file_mib = 2;
+    });
+    auto alice = n.user("alice", "+15555245554");
+    auto bob = n.user("bob", "+15555245555");
+
+    // A whole file, through the client library: Bob downloads what Alice
+    // uploaded, checked and decrypted; the node held only ciphertext.
+    const auto picture = n.dir / "picture.bin";
+    std::string bytes;
+    for (int i = 0; i < 150000; ++i) bytes.push_back(static_cast<char>(i * 7 % 251));
+    {
+        std::ofstream(picture, std::ios::binary) << bytes;
+    }
+    auto call_as = [](client::Client& c) {
+        return [&c](const std::string& method, FrameParams p) { return c.call(method, std::move(p)); };
+    };
+    auto sent = client::upload_file(call_as(*alice), picture, "image/png", 100 << 20, {});
+    REQUIRE_MESSAGE(sent.is_ok(), sent.status().to_string());
+    CHECK(sent->manifest.size() == 1);
+    REQUIRE(client::download_file(call_as(*bob), *sent, n.dir / "received.bin", {}).is_ok());
+    CHECK(test::read_text(n.dir / "received.bin") == bytes);
+    CHECK(client::download_file(call_as(*bob), *sent, n.dir / "received.bin", {}).code() == Code::kInvalidArgument);
+    auto wrong_key = *sent;  // a descriptor with another key: the chunks do not open
+    wrong_key.key = std::string(32, 'x');
+    CHECK(client::download_file(call_as(*bob), wrong_key, n.dir / "forged.bin", {}).code() == Code::kCorruption);
+    CHECK_FALSE(std::filesystem::exists(n.dir / "forged.bin"));
+    CHECK_FALSE(std::filesystem::exists(n.dir / "forged.bin.part"));
+
+    // Raw requests: a chunk under another chunk's name, oversized, for a file
+    // over the node's size bound, an unknown chunk, and no login.
+    auto put = [&](const std::string& id, const std::string& data, uint64_t file_bytes = 1000) {
+        return alice->call("media.put", {{"id", id}, {"data", data}, {"file_bytes", file_bytes}});
+    };
+    const std::string chunk(1000, 'c');
+    const std::string id = crypto::to_hex(crypto::sha256(chunk));
+    CHECK(test::contains(put(crypto::to_hex(crypto::sha256("other")), chunk).status().message(), "do not match"));
+    CHECK(put("not-an-id", chunk).status().code() == Code::kInvalidArgument);
+    const std::string big(kMaxChunkBytes + 1, 'b');
+    CHECK(put(crypto::to_hex(crypto::sha256(big)), big).status().code() == Code::kInvalidArgument);
+    CHECK(test::contains(put(id, chunk, 3ull << 20).status().message(), "at most 2 MiB"));
+    CHECK(put(id, chunk).is_ok());
+    CHECK(alice->call("media.get", {{"id", id}})->text("data", kMaxChunkBytes).value() == chunk);
+    CHECK(alice->call("media.get", {{"id", crypto::to_hex(crypto::sha256("never"))}}).status().code() == Code::kNotFound);
+    auto anonymous = n.connect();
+    CHECK(call_status(*anonymous, "media.get", {{"id", id}}).code() == Code::kPermissionDenied);
+
+    // Alice's quota here is 1 MiB: her uploads stop with a clear error
+    // before it is passed, Bob's still go.
+    Status last = Status::ok();
+    for (int i = 0; i < 40 && last; ++i) {
+        const std::string c(64 * 1024, static_cast<char>('A' + i));
+        last = put(crypto::to_hex(crypto::sha256(c)), c).status();
+    }
+    CHECK(last.code() == Code::kResourceExhausted);
+    CHECK(test::contains(last.message(), "quota"));
+    const std::string bobs(2000, 'q');
+    CHECK(bob->call("media.put", {{"id", crypto::to_hex(crypto::sha256(bobs))}, {"data", bobs}, {"file_bytes", uint64_t{2000}}})
+              .is_ok());
+}
+
+TEST_CASE("an upload and a download that stop go on from where they stopped") {
+    TestNode n;
+    auto alice = n.user("alice", "+15555245554");
+    const auto file = n.dir / "big.bin";
+    std::string bytes;
+    for (int i = 0; bytes.size() < 40 * client::kFileChunkBytes + 1000; ++i)
+        bytes += crypto::sha256(std::to_string(i));
+    {
+        std::ofstream(file, std::ios::binary) << bytes;
+    }
+    // The connection "drops" after `budget` requests of the kind given.
+    auto flaky = [&](const std::string& kind, int budget, int& made) {
+        return [&, kind, budget](const std::string& method, FrameParams p) -> Result<ClientFrame> {
+            if (method == kind && made++ >= budget) return Status::unavailable("the connection dropped");
+            return alice->call(method, std::move(p));
+        };
+    };
+    int made = 0;
+    const auto resume = n.dir / "alice" / "uploads";
+    CHECK(client::upload_file(flaky("media.put", 20, made), file, "", 100 << 20, {}, resume).status().code() ==
+          Code::kUnavailable);
+    made = 0;
+    auto sent = client::upload_file(flaky("media.put", 1000, made), file, "", 100 << 20, {}, resume);
+    REQUIRE_MESSAGE(sent.is_ok(), sent.status().to_string());
+    CHECK(made == 41 - 16 + 1);  // the chunks from the last saved point (16 of 41), and the manifest
+    CHECK(std::filesystem::is_empty(resume));  // nothing kept once done
+    made = 0;
+    CHECK(client::upload_file(flaky("media.put", 1000, made), file, "", 100 << 20, {}, resume).is_ok());
+    CHECK(made == 42);  // a new send of the same file starts afresh
+
+    made = 0;
+    const auto out = n.dir / "got.bin";
+    CHECK(client::download_file(flaky("media.get", 11, made), *sent, out, {}).code() == Code::kUnavailable);
+    CHECK_FALSE(std::filesystem::exists(out));
+    CHECK(std::filesystem::file_size(out.string() + ".part") == 10 * client::kFileChunkBytes);  // manifest, 10 chunks
+    made = 0;
+    Status resumed = client::download_file(flaky("media.get", 1000, made), *sent, out, {});
+    REQUIRE_MESSAGE(resumed.is_ok(), resumed.to_string());
+    CHECK(made == 1 + 41 - 10);
+    CHECK(test::read_text(out) == bytes);
+    CHECK_FALSE(std::filesystem::exists(out.string() + ".part"));
 }

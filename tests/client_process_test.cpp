@@ -424,7 +424,7 @@ TEST_CASE("a client learns every member from one node, fails over to one it was 
 
     // Every member's client endpoint, from a node that only knows its own
     // at start: each port was picked when its node started, so what the
-    // roster recorded at admission was moved by a signed endpoint update.
+    // roster recorded at admission was moved by a signed member update.
     // c lists a and b alive with their load once its membership protocol
     // has heard from them.
     Json::Value listed;
@@ -479,4 +479,58 @@ TEST_CASE("a client learns every member from one node, fails over to one it was 
     auto card = user(alice, {"vcard", "get", "--json"}, {}, net.dir.path());  // the profile's list, a first
     REQUIRE_MESSAGE(card.status == 0, card.err);
     CHECK(json_of(card)["name"].asString() == "Alice");
+}
+
+TEST_CASE("a picture sent from Alice to Bob downloads while the node she uploaded through is down, and no node holds its bytes in the clear") {
+    Network net;
+    net.found();
+    const auto alice = net.dir / "alice", bob = net.dir / "bob";
+    register_user(net, alice, "+15550400001", net.ra.client_port);
+    register_user(net, bob, "+15550400002", net.rb.client_port);
+
+    // 300 KiB that no node could compress or guess: five chunks and a manifest.
+    std::string picture;
+    for (int i = 0; picture.size() < 300 * 1024; ++i) picture += crypto::sha256(std::to_string(i) + net.dir.path().string());
+    const auto path = net.dir / "cat.png";
+    {
+        std::ofstream(path, std::ios::binary) << picture;
+    }
+    auto r = user(alice, {"send", "+15550400002", "--file", path.string(), "--type", "image/png", "our cat", "--json"},
+                  {net.ra.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["file"]["name"].asString() == "cat.png");
+    CHECK(json_of(r)["file"]["size"].asUInt64() == picture.size());
+
+    // The node she uploaded through dies at once.
+    net.a->process->signal(SIGKILL);
+    REQUIRE(net.a->process->wait(20s).has_value());
+
+    // Bob, on node b, receives the message and the file, checked and decrypted.
+    const auto saved = net.dir / "bob-files";
+    r = user(bob, {"inbox", "--json", "--save-to", saved.string()}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    auto got = json_lines(r.out);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["text"].asString() == "our cat");
+    CHECK(got[0]["file"]["type"].asString() == "image/png");
+    CHECK(got[0]["file"]["saved"].asString() == (saved / "cat.png").string());
+    CHECK(test::read_text(saved / "cat.png") == picture);
+    // Shown once: the next inbox has nothing new, and saves nothing again.
+    r = user(bob, {"inbox", "--json", "--save-to", saved.string()}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_lines(r.out).empty());
+
+    // A file over the size bound is refused before anything is uploaded.
+    const auto huge = net.dir / "huge.bin";
+    std::ofstream(huge, std::ios::binary).flush();
+    std::filesystem::resize_file(huge, 101ull << 20);  // sparse
+    r = user(alice, {"send", "+15550400002", "--file", huge.string()}, {net.rb.client_port}, net.dir.path());
+    CHECK(r.status == 2);
+    CHECK(test::contains(r.err, "100 MiB"));
+
+    // No node's data directory holds a run of the picture's bytes.
+    const std::string probe = picture.substr(100000, 64);
+    for (const auto& d : {net.dir / "a", net.dir / "b", net.dir / "c"})
+        for (const auto& f : std::filesystem::recursive_directory_iterator(d))
+            if (f.is_regular_file()) CHECK_MESSAGE(test::read_text(f.path()).find(probe) == std::string::npos, f.path());
 }

@@ -2,6 +2,7 @@
 // messages (client/message_content.h): what is shown once, the receipts
 // owed and paid, the states of sent messages, a line torn by a crash; and
 // content of every kind, with refusal of what is out of shape.
+#include "client/attachment.h"
 #include "client/message_content.h"
 #include "client/message_history.h"
 
@@ -22,7 +23,7 @@ MessageHistory open_history(const std::filesystem::path& file) {
 }
 
 ChatMessage incoming(const std::string& peer, const std::string& id, int64_t sent_ms) {
-    return {false, peer, id, sent_ms, "text " + id};
+    return {false, peer, id, sent_ms, "text " + id, 0, {}};
 }
 
 }  // namespace
@@ -54,7 +55,7 @@ TEST_CASE("received messages are shown once, and owe one receipt of each kind, a
 TEST_CASE("a sent message's state follows its receipts, and a late one never undoes a later state") {
     test::TempDir dir;
     auto h = open_history(dir / "messages.jsonl");
-    REQUIRE(h.append({{true, "bob", "a", 1, "hi"}, {true, "bob", "b", 2, "there"}, {true, "carol", "c", 3, "yo"}}).is_ok());
+    REQUIRE(h.append({{true, "bob", "a", 1, "hi", 0, {}}, {true, "bob", "b", 2, "there", 0, {}}, {true, "carol", "c", 3, "yo", 0, {}}}).is_ok());
     REQUIRE(h.append_receipts({{"bob", "r1", SentState::kRead, {"a"}}}).is_ok());
     REQUIRE(h.append_receipts({{"bob", "r2", SentState::kDelivered, {"a", "b"}}}).is_ok());
     CHECK(h.received("bob", "r2"));
@@ -75,7 +76,7 @@ TEST_CASE("a sent message's state follows its receipts, and a late one never und
 TEST_CASE("a sent message past its expiry with no receipt is expired; a receipt outranks the expiry") {
     test::TempDir dir;
     auto h = open_history(dir / "messages.jsonl");
-    REQUIRE(h.append({{true, "bob", "a", 1, "hi", 1000}, {true, "bob", "b", 2, "there", 1000}, {true, "bob", "c", 3, "?", 0}}).is_ok());
+    REQUIRE(h.append({{true, "bob", "a", 1, "hi", 1000, {}}, {true, "bob", "b", 2, "there", 1000, {}}, {true, "bob", "c", 3, "?", 0, {}}}).is_ok());
     REQUIRE(h.append_receipts({{"bob", "r1", SentState::kDelivered, {"b"}}}).is_ok());
     auto before = h.sent("bob", 999);
     REQUIRE(before.is_ok());
@@ -110,23 +111,29 @@ TEST_CASE("a line torn by a crash is skipped, and the next one starts a line of 
 }
 
 TEST_CASE("content of every kind round-trips, and content out of shape is refused") {
-    for (const MessageContent& c : {MessageContent{"text", "hello", 5, {}}, MessageContent{"delivered", "", 6, {"a", "b"}},
-                                    MessageContent{"read", "", 7, {"a"}}}) {
+    const std::string file = encode_attachment({"cat.png", "image/png", 3, std::string(32, 'k'), std::string(32, 'h'),
+                                                {std::string(64, 'a')}});
+    for (const MessageContent& c :
+         {MessageContent{"text", "hello", 5, {}, {}}, MessageContent{"delivered", "", 6, {"a", "b"}, {}},
+          MessageContent{"read", "", 7, {"a"}, {}}, MessageContent{"file", "a cat", 8, {}, file}}) {
         auto back = decode_content(encode_content(c));
         REQUIRE(back.is_ok());
         CHECK(back->kind == c.kind);
         CHECK(back->text == c.text);
         CHECK(back->sent_ms == c.sent_ms);
         CHECK(back->refs == c.refs);
+        CHECK(back->attachment == c.attachment);
     }
     for (const MessageContent& bad :
-         {MessageContent{"text", "hello", 5, {"a"}}, MessageContent{"read", "", 5, {}},
-          MessageContent{"delivered", "words", 5, {"a"}}, MessageContent{"shout", "x", 5, {}},
-          MessageContent{"read", "", 5, std::vector<std::string>(kMaxReceiptRefs + 1, "a")}}) {
+         {MessageContent{"text", "hello", 5, {"a"}, {}}, MessageContent{"read", "", 5, {}, {}},
+          MessageContent{"delivered", "words", 5, {"a"}, {}}, MessageContent{"shout", "x", 5, {}, {}},
+          MessageContent{"read", "", 5, std::vector<std::string>(kMaxReceiptRefs + 1, "a"), {}},
+          MessageContent{"file", "no file", 5, {}, {}}, MessageContent{"text", "hi", 5, {}, file},
+          MessageContent{"read", "", 5, {"a"}, file}}) {
         CAPTURE(bad.kind);
         CHECK(decode_content(encode_content(bad)).status().code() == Code::kCorruption);
     }
-    const std::string good = encode_content({"delivered", "", 6, {"a", "b"}});
+    const std::string good = encode_content({"delivered", "", 6, {"a", "b"}, {}});
     for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(decode_content(good.substr(0, cut)).is_ok());
 }
 
@@ -149,4 +156,40 @@ TEST_CASE("a history refreshed takes in what another process appended, and only 
     // A file that shrank is refused: it must be opened again.
     std::filesystem::resize_file(file, 10);
     CHECK(mine.refresh().code() == Code::kCorruption);
+}
+
+TEST_CASE("a file's descriptor round-trips, and one out of shape is refused") {
+    Attachment a{"holiday.jpg", "image/jpeg", 200000, std::string(32, 'k'), std::string(32, 'h'),
+                 {std::string(64, 'c')}};
+    auto back = decode_attachment(encode_attachment(a));
+    REQUIRE(back.is_ok());
+    CHECK(back->name == a.name);
+    CHECK(back->size == a.size);
+    CHECK(back->manifest == a.manifest);
+    auto refused = [](Attachment bad) { return decode_attachment(encode_attachment(bad)).status().code() == Code::kCorruption; };
+    Attachment short_key = a;
+    short_key.key = "k";
+    CHECK(refused(short_key));
+    Attachment bad_id = a;
+    bad_id.manifest = {"not a chunk id"};
+    CHECK(refused(bad_id));
+    Attachment too_few = a;  // 200 GB in one manifest chunk
+    too_few.size = 200ull << 30;
+    CHECK(refused(too_few));
+    Attachment none = a;
+    none.manifest.clear();
+    CHECK(refused(none));
+    const std::string good = encode_attachment(a);
+    for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(decode_attachment(good.substr(0, cut)).is_ok());
+    CHECK_FALSE(decode_attachment(good + "x").is_ok());
+}
+
+TEST_CASE("a sender's file name is saved as a plain name in the folder asked for") {
+    CHECK(safe_file_name("cat.png") == "cat.png");
+    CHECK(safe_file_name("../../etc/passwd") == "passwd");
+    CHECK(safe_file_name("C:\\Users\\me\\x.txt") == "x.txt");
+    CHECK(safe_file_name("..") == "attachment");
+    CHECK(safe_file_name("dir/") == "attachment");
+    CHECK(safe_file_name(std::string("a\nb\x01" "c", 5)) == "abc");
+    CHECK(safe_file_name(std::string(1000, 'n')).size() == kMaxAttachmentNameBytes);
 }

@@ -78,3 +78,29 @@ TEST_CASE("a member that is down is passed over, and only the inboxes it held mo
     auto few = inbox_holders("user", {"a", "b"}, 3, [](const std::string& id) { return id == "b"; });
     CHECK(few == std::vector<std::string>{"b"});
 }
+
+TEST_CASE("chunks go to members in proportion to the space they offer, and only the lost member's move") {
+    std::vector<std::pair<std::string, double>> offers{{"small", 100}, {"medium", 300}, {"large", 600}, {"none", 0}};
+    std::map<std::string, int> first;
+    const int keys = 20000;
+    for (int k = 0; k < keys; ++k) {
+        auto ranked = rank_weighted("media", "chunk" + std::to_string(k), offers);
+        REQUIRE(ranked.size() == 3);  // a member offering nothing holds nothing
+        ++first[ranked[0]];
+        // The same ranking whatever the order given.
+        auto reversed = offers;
+        std::reverse(reversed.begin(), reversed.end());
+        if (k < 100) CHECK(rank_weighted("media", "chunk" + std::to_string(k), reversed) == ranked);
+    }
+    // Shares of 10%, 30%, 60%: within 1.5 points of each on 20,000 keys.
+    CHECK(std::abs(first["small"] / double(keys) - 0.1) < 0.015);
+    CHECK(std::abs(first["medium"] / double(keys) - 0.3) < 0.015);
+    CHECK(std::abs(first["large"] / double(keys) - 0.6) < 0.015);
+    // Without "large", a key keeps its order among the others.
+    const std::vector<std::pair<std::string, double>> fewer{{"small", 100}, {"medium", 300}};
+    for (int k = 0; k < 200; ++k) {
+        auto all = rank_weighted("media", "chunk" + std::to_string(k), offers);
+        all.erase(std::remove(all.begin(), all.end(), "large"), all.end());
+        CHECK(rank_weighted("media", "chunk" + std::to_string(k), fewer) == all);
+    }
+}

@@ -5,8 +5,11 @@
 #include <iterator>
 #include <optional>
 
+#include <unistd.h>
+
 #include <json/json.h>
 
+#include "client/attachment.h"
 #include "client/message_content.h"
 #include "common/json.h"
 #include "tools/cli_error.h"
@@ -14,13 +17,42 @@
 namespace dhtalk::cli {
 namespace {
 
-Json::Value message_json(const client::ChatMessage& m) {
+// A file's name and size, as its sender described it (their word only: the
+// download checks the bytes).
+std::optional<client::Attachment> attachment_of(const client::ChatMessage& m) {
+    if (m.attachment.empty()) return std::nullopt;
+    auto a = client::decode_attachment(m.attachment);
+    if (!a) return std::nullopt;
+    return std::move(a).value();
+}
+
+Json::Value message_json(const client::ChatMessage& m, const std::filesystem::path& saved = {}) {
     Json::Value j(Json::objectValue);
     j[m.outgoing ? "to" : "from"] = m.peer;
     j["id"] = m.id;
     j["sent_ms"] = Json::Int64(m.sent_ms);
     j["text"] = m.text;
+    if (auto a = attachment_of(m)) {
+        Json::Value f(Json::objectValue);
+        f["name"] = a->name;
+        f["type"] = a->type;
+        f["size"] = Json::UInt64(a->size);
+        if (!saved.empty()) f["saved"] = saved.string();
+        j["file"] = f;
+    }
     return j;
+}
+
+// On a terminal, a line on stderr that redraws itself: what moved so far.
+client::Progress progress_line(const std::string& what) {
+    if (!isatty(2)) return {};
+    return [what](uint64_t done, uint64_t total) {
+        const double mib = 1024.0 * 1024.0;
+        std::fprintf(stderr, "\r%s: %3.0f%% (%.1f of %.1f MiB)", what.c_str(),
+                     total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0, done / mib,
+                     total / mib);
+        if (done == total) std::fputc('\n', stderr);
+    };
 }
 
 // Another user's text, safe for a terminal and for reading line by line:
@@ -40,9 +72,16 @@ std::string printable(const std::string& text) {
     return out;
 }
 
-std::string message_line(const client::ChatMessage& m) {
-    return std::string(m.outgoing ? "to " : "from ") + m.peer + "  " + std::to_string(m.sent_ms / 1000) + "  " +
-           printable(m.text);
+std::string message_line(const client::ChatMessage& m, const std::filesystem::path& saved = {}) {
+    std::string line = std::string(m.outgoing ? "to " : "from ") + m.peer + "  " + std::to_string(m.sent_ms / 1000) +
+                       "  " + printable(m.text);
+    if (auto a = attachment_of(m)) {
+        line += std::string(m.text.empty() ? "" : "  ") + "[file " + printable(a->name) + ", " +
+                std::to_string(a->size) + " bytes";
+        if (!saved.empty()) line += ", saved as " + printable(saved.string());
+        line += "]";
+    }
+    return line;
 }
 
 // Exit status 2 for what the user can correct, 1 for the rest.
@@ -65,11 +104,22 @@ std::optional<std::string> the_user(const std::string& command, const std::vecto
     return *id;
 }
 
-int send(const std::vector<std::string>& positional, client::Client& c, bool json) {
+int send(const std::vector<std::string>& positional, client::Client& c, const MessageOptions& options) {
+    const bool json = options.json;
     if (positional.empty() || positional.size() > 2)
         return fail("send", 2, "give the recipient and the text: dhtalk send +NUMBER|USER_ID TEXT (or the text on standard input)");
     auto to = c.user_id_of(positional[0]);
     if (!to) return fail("send", 2, to.status().message());
+    if (!options.file.empty()) {
+        // A file, with the text (if any) as its caption.
+        const std::string caption = positional.size() == 2 ? positional[1] : "";
+        auto sent = c.send_file(*to, options.file, options.type, caption,
+                                progress_line("sending " + options.file.filename().string()));
+        if (!sent) return failed("send", sent.status());
+        if (json) std::cout << json::to_compact(message_json(*sent)) << "\n";
+        else std::cout << sent->id << "\n";
+        return 0;
+    }
     std::string text;
     if (positional.size() == 2 && positional[1] != "-") {
         text = positional[1];
@@ -101,24 +151,44 @@ std::string receipt_line(const client::Receipt& r) {
            std::to_string(r.ids.size()) + (r.ids.size() == 1 ? " message" : " messages");
 }
 
-// Prints what came (flushed: the output may be a pipe) and marks the
-// messages shown.
-Status show(client::Client& c, const client::Client::Received& received, bool json) {
-    for (const auto& m : received.messages)
-        std::cout << (json ? json::to_compact(message_json(m)) : message_line(m)) << "\n";
+// Prints what came (flushed: the output may be a pipe), saving each file
+// into `save_to`, and marks the messages shown. A message whose file could
+// not be fetched for now (no node, a node busy) is shown again next time;
+// one whose file is gone (expired) or forged is shown with the reason.
+Status show(client::Client& c, const client::Client::Received& received, bool json,
+            const std::filesystem::path& save_to) {
+    std::vector<client::ChatMessage> shown;
+    for (const auto& m : received.messages) {
+        std::filesystem::path saved;
+        if (!m.attachment.empty()) {
+            auto path = c.save_attachment(m, save_to, progress_line("receiving from " + m.peer.substr(0, 8)));
+            const Code why = path.status().code();
+            if (!path && why != Code::kNotFound && why != Code::kCorruption) {
+                std::cerr << "dhtalk inbox: the file of message " << m.id << " from " << m.peer
+                          << " could not be fetched (shown again next time): " << path.status().message() << "\n";
+                continue;
+            }
+            if (!path)
+                std::cerr << "dhtalk inbox: the file of message " << m.id << " from " << m.peer
+                          << " cannot be saved: " << path.status().message() << "\n";
+            else saved = *path;
+        }
+        std::cout << (json ? json::to_compact(message_json(m, saved)) : message_line(m, saved)) << "\n";
+        shown.push_back(m);
+    }
     for (const auto& r : received.receipts)
         std::cout << (json ? json::to_compact(receipt_json(r)) : receipt_line(r)) << "\n";
     std::cout.flush();
-    return c.mark_shown(received.messages);
+    return c.mark_shown(shown);
 }
 
 // Prints each message as it comes, until the process is stopped or no node
 // is left.
-int follow(client::Client& c, bool json) {
+int follow(client::Client& c, bool json, const std::filesystem::path& save_to) {
     Status shown = Status::ok();
     Status s = c.follow_messages(
         [&](const client::Client::Received& received) {
-            shown = show(c, received, json);
+            shown = show(c, received, json, save_to);
             return shown.is_ok();
         },
         [](const std::string& problem) { std::cerr << "dhtalk inbox: " << problem << "\n"; },
@@ -127,12 +197,12 @@ int follow(client::Client& c, bool json) {
     return failed("inbox", Status(s.code(), "no node to follow the inbox through: " + s.message()));
 }
 
-int inbox(client::Client& c, bool json) {
+int inbox(client::Client& c, bool json, const std::filesystem::path& save_to) {
     std::vector<std::string> problems;
     auto received = c.receive_messages(&problems);
     for (const auto& p : problems) std::cerr << "dhtalk inbox: " << p << "\n";
     if (!received) return failed("inbox", received.status());
-    if (Status s = show(c, *received, json); !s) return failed("inbox", s);
+    if (Status s = show(c, *received, json, save_to); !s) return failed("inbox", s);
     if (!json && received->messages.empty()) std::cerr << "no new messages\n";
     return 0;
 }
@@ -241,10 +311,10 @@ int history(const std::vector<std::string>& positional, client::Client& c, bool 
 
 int run_message_command(const std::string& command, const std::vector<std::string>& positional, client::Client& c,
                         const MessageOptions& options) {
-    if (command == "send") return send(positional, c, options.json);
+    if (command == "send") return send(positional, c, options);
     if (command == "inbox") {
         if (!positional.empty()) return fail("inbox", 2, "inbox takes options only");
-        return options.follow ? follow(c, options.json) : inbox(c, options.json);
+        return options.follow ? follow(c, options.json, options.save_to) : inbox(c, options.json, options.save_to);
     }
     if (command == "history") return history(positional, c, options.json);
     if (command == "read") return read(positional, c, options.json);

@@ -3,6 +3,7 @@
 // (docs/messaging.md). Parsed with the other user commands
 // (user_commands.h); each returns the process exit status.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@ namespace dhtalk::cli {
 struct MessageOptions {
     bool json = false;    // --json: one JSON object a line
     bool follow = false;  // inbox --follow
+    std::filesystem::path file;  // send --file: an attachment
+    std::string type = "application/octet-stream";  // send --type: its media type
+    std::filesystem::path save_to;  // inbox: where attachments are saved
 };
 
 // `positional` follows the command's name.

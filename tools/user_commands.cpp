@@ -44,8 +44,9 @@ const char* kUsage =
     "       dhtalk presence watch +NUMBER|USER_ID...   print changes as they come (one JSON line each with --json)\n"
     "       dhtalk send +NUMBER|USER_ID [TEXT]   send a message, end-to-end encrypted (TEXT or standard input);\n"
     "                                            prints its id once two nodes hold it\n"
-    "       dhtalk inbox [--follow]              print the messages received since last time, each once;\n"
-    "                                            with --follow, then each new one as it arrives\n"
+    "       dhtalk send +NUMBER|USER_ID --file PATH [--type MEDIA_TYPE] [CAPTION]   send a file\n"
+    "       dhtalk inbox [--follow] [--save-to DIR]   print the messages received since last time, each once,\n"
+    "                                            saving files in DIR; with --follow, then each new one as it arrives\n"
     "       dhtalk read +NUMBER|USER_ID          tell the user you read their messages (read receipts)\n"
     "       dhtalk sent [+NUMBER|USER_ID]        your messages' states: stored, delivered, read\n"
     "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n"
@@ -317,7 +318,9 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
         ("status", po::value<std::string>(), "vcard set, presence set: status text")
         ("avatar", po::value<std::string>(), "vcard set: avatar media reference")
         ("pgp-key", po::value<std::string>(), "vcard set: a file holding an OpenPGP public key")
-        ("type", po::value<std::string>(), "media publish: the media type, such as image/png")
+        ("type", po::value<std::string>(), "media publish, send --file: the media type, such as image/png")
+        ("file", po::value<std::string>(), "send: a file to send (up to 100 MiB), end-to-end encrypted; the text is its caption")
+        ("save-to", po::value<std::string>(), "inbox: the folder files received are saved in (default: PROFILE/files)")
         ("follow", po::bool_switch(), "inbox: stay, and print messages as they arrive (failing over between nodes)");
     po::options_description hidden;
     hidden.add_options()("args", po::value<std::vector<std::string>>());
@@ -463,7 +466,14 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
     if (command == "send" || command == "inbox" || command == "history" || command == "read" || command == "sent" ||
         command == "trust" || command == "keys")
         return with_client(command, a, [&](client::Client& c) {
-            return run_message_command(command, a.positional, c, {a.json, a.vm["follow"].as<bool>()});
+            MessageOptions m;
+            m.json = a.json;
+            m.follow = a.vm["follow"].as<bool>();
+            if (a.vm.count("file")) m.file = a.vm["file"].as<std::string>();
+            if (a.vm.count("type")) m.type = a.vm["type"].as<std::string>();
+            m.save_to = a.vm.count("save-to") ? std::filesystem::path(a.vm["save-to"].as<std::string>())
+                                              : c.profile().dir / "files";
+            return run_message_command(command, a.positional, c, m);
         });
     return fail(command, 2, "unknown command");
 }

@@ -122,6 +122,7 @@ struct Connection {
     size_t out_bytes = 0;
     size_t retry_chunk = 0;  // GnuTLS wants the same chunk again after EAGAIN
     TokenBucket requests;  // this session's requests
+    TokenBucket media;     // this session's media chunks
     size_t in_flight = 0;
     bool close_after_flush = false;
     bool dead = false;
@@ -379,6 +380,7 @@ void ClientServer::Impl::accept_all() {
         c->tls = std::move(tls).value();
         c->deadline = clock.now() + config.handshake_timeout;
         c->requests = TokenBucket::full(2 * config.requests_per_second, clock.now());
+        c->media = TokenBucket::full(2 * config.media_requests_per_second, clock.now());
         c->session.id = next_id++;
         c->session.address = address;
         const uint64_t id = c->session.id;
@@ -489,14 +491,25 @@ void ClientServer::Impl::read_all(Connection& c) {
 
 void ClientServer::Impl::on_frame(Connection& c, const ClientFrame& f) {
     const auto now = clock.now();
-    c.requests.refill(now, config.requests_per_second, 2 * config.requests_per_second);
-    // The address is charged only for a request its session may make.
-    if (c.requests.tokens < 1 || !address_limiter.allow(c.session.address)) {
-        rate_limited++;
-        send(c, ClientFrame::error_reply(f.id, Status::exhausted("too many requests: slow down")));
-        return;
+    if (f.kind.rfind("media.", 0) == 0) {
+        // Busy, not exhausted: a transfer waits a moment and goes on.
+        c.media.refill(now, config.media_requests_per_second, 2 * config.media_requests_per_second);
+        if (c.media.tokens < 1) {
+            rate_limited++;
+            send(c, ClientFrame::error_reply(f.id, Status::busy("too many media chunks: slow down")));
+            return;
+        }
+        c.media.take();
+    } else {
+        c.requests.refill(now, config.requests_per_second, 2 * config.requests_per_second);
+        // The address is charged only for a request its session may make.
+        if (c.requests.tokens < 1 || !address_limiter.allow(c.session.address)) {
+            rate_limited++;
+            send(c, ClientFrame::error_reply(f.id, Status::exhausted("too many requests: slow down")));
+            return;
+        }
+        c.requests.take();
     }
-    c.requests.take();
     if (c.in_flight >= config.max_in_flight) {
         rate_limited++;
         send(c, ClientFrame::error_reply(f.id, Status::exhausted("too many requests waiting for their reply")));

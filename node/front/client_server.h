@@ -46,6 +46,10 @@ struct ClientServerConfig {
     size_t max_sessions_per_address = 64;
     double requests_per_second = 50;  // per session, with a burst of twice that
     double address_requests_per_second = 200;  // per address, over all its sessions
+    // Media chunks (media.put, media.get) a session moves per second, with a
+    // burst of twice that: counted apart from other requests, so that a file
+    // transfer (64 KiB a chunk) neither starves nor is starved by the rest.
+    double media_requests_per_second = 200;
     size_t max_in_flight = 32;  // requests awaiting their reply, per session
     size_t max_queued_bytes = 1 << 20;  // reply bytes waiting to be sent, per session
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};

@@ -78,6 +78,7 @@ void ClientService::handle(const ClientSession& s, const ClientFrame& f, ClientR
     if (f.kind == "inbox.fetch") return fetch_inbox(s, f, std::move(reply));
     if (f.kind == "inbox.ack") return acknowledge_inbox(s, f, std::move(reply));
     if (f.kind == "inbox.follow") return follow_inbox(s, f, std::move(reply));
+    if (f.kind.rfind("media.", 0) == 0) return media_request(s, f, std::move(reply));
     reply(ClientFrame::error_reply(f.id, Status::invalid("unknown request '" + f.kind + "'")));
 }
 
@@ -121,7 +122,7 @@ void ClientService::nodes(const ClientFrame&, ClientReply reply) {
         view.own.sessions = open_sessions_;
         load.push_back(format_member_load(view.own));
         for (const auto& m : view.others) load.push_back(format_member_load(m.load));
-        updates = std::move(view.endpoint_updates);
+        updates = std::move(view.member_updates);
     } else {
         load.push_back(format_member_load({identity_.node_id_hex(), "alive", 0, 0}));
     }

@@ -34,6 +34,7 @@
 #include "node/gossip/gossip_service.h"
 #include "node/front/inbox_service.h"
 #include "node/front/load_spread.h"
+#include "node/front/media_service.h"
 #include "node/front/registrar.h"
 #include "node/front/user_records.h"
 #include "node/front/verification_sender.h"
@@ -60,6 +61,7 @@ struct ClientServiceConfig {
     Drivers* drivers = nullptr;
     PeerNet* peer_net = nullptr;
     uint64_t seed = 0;  // draws the member a busy node sends a login to
+    uint64_t max_file_bytes = 100ull << 20;  // an attachment's size, as its uploader declares it
 };
 
 class ClientService final : public ClientHandler {
@@ -93,9 +95,12 @@ public:
         MemberLoad own;
         uint32_t threshold = 0;  // sessions above which logins are sent on
         std::vector<MemberRoom> others;
-        std::vector<std::string> endpoint_updates;  // encoded, for clients to check
+        std::vector<std::string> member_updates;  // encoded, for clients to check
     };
     void attach_network(std::function<NetworkView()> network) { network_ = std::move(network); }
+    // The media chunks' service (media.put, media.get); must outlive this.
+    // Unset, media requests are refused. Set before the front end starts.
+    void attach_media(MediaService* media) { media_ = media; }
     // The registrar's side, for the peer service, and the members it ranks
     // (set before the front end starts; unset, this node registers every number).
     RegistrarHandler* registrar() { return &registrar_; }
@@ -137,6 +142,8 @@ private:
     void fetch_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void acknowledge_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void follow_inbox(const ClientSession& s, const ClientFrame& f, ClientReply reply);
+    // Media chunks (client_media.cpp).
+    void media_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // New messages for a local user: pushed to each of the user's sessions that follow the inbox.
     void deliver_messages(const std::string& recipient, std::vector<InboxMessage> messages);
     // Removes from `messages` those the recipient's privacy list refuses, and
@@ -160,6 +167,7 @@ private:
     std::function<RecordDht*()> records_dht_;
     std::function<RosterView(uint64_t)> roster_;
     std::function<NetworkView()> network_;
+    MediaService* media_ = nullptr;
     std::atomic<uint32_t> open_sessions_{0};  // anonymous ones too: the load this node reports
     std::mutex redirect_mutex_;
     Rng redirect_rng_;  // guarded by redirect_mutex_

@@ -51,6 +51,10 @@ HttpResponse PeerService::serve(const HttpRequest& req) {
         InboxHandler* inbox = inbox_.load();
         return inbox ? signed_answer(inbox->on_inbox_request(req.body)) : answer(starting);
     }
+    if (req.path == "/v1/media" && post) {
+        MediaHandler* media = media_.load();
+        return media ? signed_answer(media->on_media_request(req.body)) : answer(starting);
+    }
     if (req.path == "/v1/audit" && post) {
         AuditHandler* audit = audit_.load();
         return audit ? signed_answer(audit->on_audit_request(req.body)) : answer(starting);
@@ -61,7 +65,7 @@ HttpResponse PeerService::serve(const HttpRequest& req) {
         return answer(h->on_application(req.body, PeerRequest{req.remote_addr, req.header(kOriginHeader)}));
     if (req.path == "/v1/ballot" && post) return answer(h->on_ballot(req.body));
     if (req.path == "/v1/epoch" && post) return answer(h->on_epoch(req.body));
-    if (req.path == "/v1/endpoints" && post) return answer(h->on_endpoint_update(req.body));
+    if (req.path == "/v1/member-update" && post) return answer(h->on_member_update(req.body));
     if (req.path == "/v1/roster" && req.method == "GET") {
         uint64_t from = 0;
         const auto text = req.param("from");

@@ -7,7 +7,7 @@
 //   POST /v1/apply    an application (from a node outside the network)
 //   POST /v1/ballot   a ballot
 //   POST /v1/epoch    a roster epoch
-//   POST /v1/endpoints  a member's endpoint update (where clients reach it)
+//   POST /v1/member-update  a member's member update (where clients reach it)
 //   GET  /v1/roster?from=N   the epochs from N on, msgpack [bin, ...]
 //   POST /v1/registrar  a member's registrar request (registrar_messages.h),
 //                       answered 200 with the registrar's signed verdict
@@ -15,6 +15,8 @@
 //                       200 with the holder's signed answer
 //   POST /v1/audit      a member's issuance audit request (audit_messages.h),
 //                       answered 200 with this node's signed ledger
+//   POST /v1/media      a member's media chunk request (media_messages.h),
+//                       answered 200 with the holder's signed answer
 //
 // Answers: 202 taken, 200 already held, 400 refused (the reason as text),
 // 503 busy. The transport (net/peer_net.h; over TCP, peer_http_server.h)
@@ -56,7 +58,7 @@ public:
     virtual Status on_application(std::string_view doc, const PeerRequest& from) = 0;
     virtual Status on_ballot(std::string_view doc) = 0;
     virtual Status on_epoch(std::string_view doc) = 0;
-    virtual Status on_endpoint_update(std::string_view doc) = 0;
+    virtual Status on_member_update(std::string_view doc) = 0;
     // Encoded epochs from `from` on, at most `max`.
     virtual std::vector<std::string> epochs_from(uint64_t from, size_t max) = 0;
 };
@@ -89,6 +91,16 @@ public:
     virtual Result<std::string> on_audit_request(std::string_view request) = 0;
 };
 
+// A holder's side of the media chunks (node/front/media_service.h),
+// thread-safe.
+class MediaHandler {
+public:
+    virtual ~MediaHandler() = default;
+    // A member's request: the signed answer (200), or why the request itself
+    // is refused (400).
+    virtual Result<std::string> on_media_request(std::string_view request) = 0;
+};
+
 class PeerService {
 public:
     // Listens on `net` at `address:port` (port 0: any free one, which the
@@ -106,6 +118,8 @@ public:
     void attach_inbox(InboxHandler* inbox) { inbox_ = inbox; }
     // `audit` must stay valid until stop(); before, /v1/audit answers 503.
     void attach_audit(AuditHandler* audit) { audit_ = audit; }
+    // `media` must stay valid until stop(); before, /v1/media answers 503.
+    void attach_media(MediaHandler* media) { media_ = media; }
     void stop();
 
 private:
@@ -115,6 +129,7 @@ private:
     std::atomic<RegistrarHandler*> registrar_{nullptr};
     std::atomic<InboxHandler*> inbox_{nullptr};
     std::atomic<AuditHandler*> audit_{nullptr};
+    std::atomic<MediaHandler*> media_{nullptr};
     RateLimiter limiter_;
     uint16_t port_ = 0;
     std::unique_ptr<PeerListener> server_;  // last: stops before what it calls goes

@@ -44,17 +44,17 @@ Status decodes_again(const Doc& doc, Decode decode, const char* what) {
 }  // namespace
 
 Member member_of(const crypto::NodeIdentity& id, std::vector<std::string> endpoints, std::string contact,
-                 std::vector<std::string> client_endpoints) {
+                 MemberAdvert advert) {
     return Member{id.node_id_hex(), id.certificate->toString(false), std::move(endpoints), std::move(contact),
-                  id.fast_public, std::move(client_endpoints)};
+                  id.fast_public, std::move(advert)};
 }
 
 Result<RosterEpoch> make_genesis(const crypto::NodeIdentity& founder, const NetworkSettings& settings,
                                  std::vector<std::string> endpoints, std::string contact,
-                                 const crypto::AeadKey& epoch_key, std::vector<std::string> client_endpoints) {
+                                 const crypto::AeadKey& epoch_key, MemberAdvert advert) {
     RosterEpoch g;
     g.settings = settings;
-    g.members.push_back(member_of(founder, std::move(endpoints), std::move(contact), std::move(client_endpoints)));
+    g.members.push_back(member_of(founder, std::move(endpoints), std::move(contact), std::move(advert)));
     g.change = ChangeKind::kGenesis;
     g.subject = g.assembler = founder.node_id_hex();
     DHTALK_TRY(seal_keys(g, epoch_key));
@@ -66,21 +66,21 @@ Result<RosterEpoch> make_genesis(const crypto::NodeIdentity& founder, const Netw
 
 Result<Application> make_application(const crypto::NodeIdentity& id, uint32_t network_id,
                                      std::vector<std::string> endpoints, std::string contact, int64_t now_s,
-                                     std::vector<std::string> client_endpoints) {
+                                     MemberAdvert advert) {
     Application a;
     a.network_id = network_id;
-    a.applicant = member_of(id, std::move(endpoints), std::move(contact), std::move(client_endpoints));
+    a.applicant = member_of(id, std::move(endpoints), std::move(contact), std::move(advert));
     a.created_at_s = now_s;
     DHTALK_TRY(sign_doc(a, id));
     DHTALK_TRY(decodes_again(a, decode_application, "application"));
     return a;
 }
 
-Result<EndpointUpdate> make_endpoint_update(const crypto::NodeIdentity& id, uint32_t network_id, uint64_t serial,
-                                            std::vector<std::string> client_endpoints) {
-    EndpointUpdate u{network_id, id.node_id_hex(), serial, std::move(client_endpoints), {}};
+Result<MemberUpdate> make_member_update(const crypto::NodeIdentity& id, uint32_t network_id, uint64_t serial,
+                                            MemberAdvert advert) {
+    MemberUpdate u{network_id, id.node_id_hex(), serial, std::move(advert), {}};
     DHTALK_TRY(sign_doc(u, id));
-    DHTALK_TRY(decodes_again(u, decode_endpoint_update, "endpoint update"));
+    DHTALK_TRY(decodes_again(u, decode_member_update, "member update"));
     return u;
 }
 

@@ -14,19 +14,19 @@
 namespace dhtalk {
 
 // This node as a roster member: its DHT endpoints, its operator's contact,
-// and the endpoints clients reach its front end at.
+// and its advert (where clients reach it, what it offers).
 Member member_of(const crypto::NodeIdentity& id, std::vector<std::string> endpoints, std::string contact,
-                 std::vector<std::string> client_endpoints = {});
+                 MemberAdvert advert = {});
 
 Result<RosterEpoch> make_genesis(const crypto::NodeIdentity& founder, const NetworkSettings& settings,
                                  std::vector<std::string> endpoints, std::string contact,
-                                 const crypto::AeadKey& epoch_key, std::vector<std::string> client_endpoints = {});
+                                 const crypto::AeadKey& epoch_key, MemberAdvert advert = {});
 Result<Application> make_application(const crypto::NodeIdentity& id, uint32_t network_id,
                                      std::vector<std::string> endpoints, std::string contact, int64_t now_s,
-                                     std::vector<std::string> client_endpoints = {});
-// Where clients reach this node from now on; `serial` must exceed the last one's.
-Result<EndpointUpdate> make_endpoint_update(const crypto::NodeIdentity& id, uint32_t network_id, uint64_t serial,
-                                            std::vector<std::string> client_endpoints);
+                                     MemberAdvert advert = {});
+// This node's advert from now on; `serial` must exceed the last one's.
+Result<MemberUpdate> make_member_update(const crypto::NodeIdentity& id, uint32_t network_id, uint64_t serial,
+                                        MemberAdvert advert);
 Result<Ballot> make_ballot(const crypto::NodeIdentity& voter, uint32_t network_id, uint64_t epoch, ChangeKind change,
                            std::string subject, Decision decision, std::string reason);
 

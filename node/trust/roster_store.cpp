@@ -6,7 +6,7 @@ namespace {
 constexpr const char* kEpochs = "ro/";
 constexpr const char* kApplications = "ap/";
 constexpr const char* kBallots = "bl/";
-constexpr const char* kEndpointUpdates = "ep/";
+constexpr const char* kMemberUpdates = "ep/";
 
 std::string be64(uint64_t v) {
     std::string s(8, '\0');
@@ -78,16 +78,16 @@ Status RosterStore::forget_ballots_before(uint64_t epoch) {
     return batch.empty() ? Status::ok() : store_.write(batch);
 }
 
-Status RosterStore::save_endpoint_update(const EndpointUpdate& u) {
-    return store_.put(std::string(kEndpointUpdates) + u.node_id, encode(u));
+Status RosterStore::save_member_update(const MemberUpdate& u) {
+    return store_.put(std::string(kMemberUpdates) + u.node_id, encode(u));
 }
 
-Status RosterStore::erase_endpoint_update(const std::string& node_id) {
-    return store_.erase(std::string(kEndpointUpdates) + node_id);
+Status RosterStore::erase_member_update(const std::string& node_id) {
+    return store_.erase(std::string(kMemberUpdates) + node_id);
 }
 
-Result<std::vector<EndpointUpdate>> RosterStore::load_endpoint_updates() const {
-    return load_all<EndpointUpdate>(store_, kEndpointUpdates, decode_endpoint_update);
+Result<std::vector<MemberUpdate>> RosterStore::load_member_updates() const {
+    return load_all<MemberUpdate>(store_, kMemberUpdates, decode_member_update);
 }
 
 }  // namespace dhtalk

@@ -3,7 +3,7 @@
 // restarted member resumes where it was: the chain of roster epochs (under
 // "ro/" + epoch), pending applications ("ap/" + node id) and the current
 // epoch's ballots ("bl/" + epoch + voter + change + subject) and members'
-// newest endpoint updates ("ep/" + node id). What is loaded
+// newest member updates ("ep/" + node id). What is loaded
 // is verified again by RosterVote::create and its offer_* calls: the disk
 // is not trusted more than a peer. Not thread-safe: the node serialises it.
 
@@ -32,9 +32,9 @@ public:
     Status forget_ballots_before(uint64_t epoch);
 
     // One per member: a newer update replaces the one kept.
-    Status save_endpoint_update(const EndpointUpdate& u);
-    Status erase_endpoint_update(const std::string& node_id);
-    Result<std::vector<EndpointUpdate>> load_endpoint_updates() const;
+    Status save_member_update(const MemberUpdate& u);
+    Status erase_member_update(const std::string& node_id);
+    Result<std::vector<MemberUpdate>> load_member_updates() const;
 
 private:
     Store& store_;

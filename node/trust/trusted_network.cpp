@@ -63,7 +63,7 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
     if (chain->empty()) {
         if (config.genesis) {
             auto g = make_genesis(identity, config.settings, {config.endpoint}, config.contact, crypto::random_key(),
-                                  config.client_endpoints);
+                                  config.advert);
             if (!g) return g.status();
             DHTALK_TRY(roster.save_epoch(*g));
             DHTALK_LOG(kInfo, "trust", "founded network '" << config.settings.name << "' (id "
@@ -101,7 +101,7 @@ Result<std::unique_ptr<TrustedNetwork>> TrustedNetwork::open(const TrustConfig& 
     if (auto ballots = t->roster_store_.load_ballots())
         for (const auto& b : *ballots) t->roster_vote_.offer_ballot(b).ignore_error();
     t->forget_gone_applications();  // expired or dismissed while the node was down
-    t->member_endpoints_.load(t->roster_vote_.current(), t->roster_vote_.network_id());
+    t->member_updates_.load(t->roster_vote_.current(), t->roster_vote_.network_id());
     return t;
 }
 
@@ -113,8 +113,8 @@ TrustedNetwork::TrustedNetwork(const TrustConfig& config, Store& store, const cr
       identity_(identity),
       clock_(clock),
       roster_vote_(std::move(roster_vote)),
-      member_endpoints_(roster_store_, identity),
-      client_endpoints_(config.client_endpoints),
+      member_updates_(roster_store_, identity),
+      advert_(config.advert),
       rng_(seed),
       net_(net),
       courier_(drivers, net),
@@ -180,47 +180,47 @@ std::vector<std::string> TrustedNetwork::peer_endpoints() const {
     return out;
 }
 
-void TrustedNetwork::advertise_clients(std::vector<std::string> endpoints) {
+void TrustedNetwork::advertise(MemberAdvert advert) {
     std::lock_guard lock(mutex_);
-    client_endpoints_ = std::move(endpoints);
-    publish_client_endpoints(nullptr);
+    advert_ = std::move(advert);
+    publish_own_update(nullptr);
 }
 
-std::map<std::string, std::vector<std::string>> TrustedNetwork::client_endpoints() const {
+std::map<std::string, MemberAdvert> TrustedNetwork::adverts() const {
     std::lock_guard lock(mutex_);
-    std::map<std::string, std::vector<std::string>> out;
-    for (const auto& m : roster_vote_.current().members) out[m.node_id] = member_endpoints_.of(m);
+    std::map<std::string, MemberAdvert> out;
+    for (const auto& m : roster_vote_.current().members) out[m.node_id] = member_updates_.of(m);
     return out;
 }
 
-std::vector<std::string> TrustedNetwork::endpoint_updates() const {
+std::vector<std::string> TrustedNetwork::member_updates() const {
     std::lock_guard lock(mutex_);
-    return member_endpoints_.encoded_updates();
+    return member_updates_.encoded_updates();
 }
 
-Status TrustedNetwork::on_endpoint_update(std::string_view doc) {
-    auto u = decode_endpoint_update(doc);
+Status TrustedNetwork::on_member_update(std::string_view doc) {
+    auto u = decode_member_update(doc);
     if (!u) return u.status();
     std::lock_guard lock(mutex_);
-    return member_endpoints_.offer(*u, roster_vote_.current(), roster_vote_.network_id());
+    return member_updates_.offer(*u, roster_vote_.current(), roster_vote_.network_id());
 }
 
-void TrustedNetwork::publish_client_endpoints(const RosterEpoch* prev) {
+void TrustedNetwork::publish_own_update(const RosterEpoch* prev) {
     const RosterEpoch& current = roster_vote_.current();
     if (!current.member(identity_.node_id_hex())) return;
-    auto made = member_endpoints_.set_own(client_endpoints_, current, roster_vote_.network_id(),
+    auto made = member_updates_.set_own(advert_, current, roster_vote_.network_id(),
                                           static_cast<uint64_t>(to_unix_millis(clock_.wall_now())));
     if (!made) {
-        DHTALK_LOG(kError, "trust", "cannot sign this node's client endpoints: " << made.status().message());
+        DHTALK_LOG(kError, "trust", "cannot sign this node's member update: " << made.status().message());
         return;
     }
-    if (*made) return send_to_members("/v1/endpoints", **made);
-    auto held = member_endpoints_.own_update();
-    if (!held) return;  // the roster lists this node's endpoints as they are
-    if (!prev) return send_to_members("/v1/endpoints", *held);
+    if (*made) return send_to_members("/v1/member-update", **made);
+    auto held = member_updates_.own_update();
+    if (!held) return;  // the roster lists this node's advert as it is
+    if (!prev) return send_to_members("/v1/member-update", *held);
     for (const auto& m : current.members)
         if (m.node_id != identity_.node_id_hex() && !prev->member(m.node_id))
-            for (const auto& e : m.endpoints) courier_.send(e, "/v1/endpoints", *held);
+            for (const auto& e : m.endpoints) courier_.send(e, "/v1/member-update", *held);
 }
 
 void TrustedNetwork::send_to_members(const std::string& path, const std::string& doc, const std::string& origin) {
@@ -285,8 +285,8 @@ void TrustedNetwork::adopted(const RosterEpoch& prev) {
     if (!saved) DHTALK_LOG(kError, "trust", "cannot store roster epoch " << next.epoch << ": " << saved.message());
     roster_store_.forget_ballots_before(next.epoch).ignore_error();  // stale ballots only cost space
     forget_gone_applications();  // the admitted node's, and any the epoch made moot
-    member_endpoints_.follow(next);
-    publish_client_endpoints(&prev);  // an admitted member learns where others moved
+    member_updates_.follow(next);
+    publish_own_update(&prev);  // an admitted member learns where others moved
     const std::string doc = encode(next);
     // Its assembler sends it to every member; the others pass it on.
     if (next.assembler == identity_.node_id_hex()) send_to_members("/v1/epoch", doc);
@@ -480,16 +480,17 @@ void TrustedNetwork::take_branch(const std::string& source) {
 
 Status TrustedNetwork::apply_now() {
     uint32_t id;
-    std::vector<std::string> targets, client_endpoints;
+    std::vector<std::string> targets;
+    MemberAdvert advert;
     {
         std::lock_guard lock(mutex_);
         id = roster_vote_.network_id();
         for (const auto& m : roster_vote_.current().members) targets.insert(targets.end(), m.endpoints.begin(), m.endpoints.end());
-        client_endpoints = client_endpoints_;
+        advert = advert_;
     }
     targets.insert(targets.end(), config_.bootstrap.begin(), config_.bootstrap.end());
     auto a = make_application(identity_, id, {config_.endpoint}, config_.contact, to_unix_seconds(clock_.wall_now()),
-                              client_endpoints);
+                              advert);
     if (!a) return a.status();
     const std::string doc = encode(*a);
     for (const auto& t : targets) courier_.send(t, "/v1/apply", doc);

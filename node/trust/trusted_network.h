@@ -28,7 +28,7 @@
 #include "crypto/node_identity.h"
 #include "net/sealed_socket.h"
 #include "node/trust/courier.h"
-#include "node/trust/member_endpoints.h"
+#include "node/trust/member_updates.h"
 #include "node/trust/roster_vote.h"
 #include "node/trust/peer_service.h"
 #include "node/trust/roster_store.h"
@@ -42,9 +42,10 @@ struct TrustConfig {
     std::string contact;          // this node's operator contact
     std::vector<std::string> bootstrap;  // HOST:PORT of members
     std::string endpoint;         // HOST:PORT others reach this node at
-    // HOST:PORT clients reach this node's front end at, when known at start
-    // (a port the system picks is known later: advertise_clients()).
-    std::vector<std::string> client_endpoints;
+    // Where clients reach this node's front end (when known at start: a
+    // port the system picks is known later, see advertise()) and the space
+    // it offers for media.
+    MemberAdvert advert;
     std::chrono::milliseconds interval{std::chrono::seconds(3)};  // catch-up and re-application period
     // A rival of the current epoch (the same change, assembled by another
     // approver at the same moment) replaces it only this long after this
@@ -97,14 +98,14 @@ public:
     // DHT endpoints of the other members.
     std::vector<std::string> peer_endpoints() const;
 
-    // Where clients reach this node from now on: an application carries it,
-    // and a member whose roster entry says otherwise signs an endpoint
-    // update and sends it to every member (member_endpoints.h).
-    void advertise_clients(std::vector<std::string> endpoints);
-    // Every current member's client endpoints, as of its newest update.
-    std::map<std::string, std::vector<std::string>> client_endpoints() const;
-    // The endpoint updates held, encoded, for clients to check themselves.
-    std::vector<std::string> endpoint_updates() const;
+    // This node's advert from now on: an application carries it, and a
+    // member whose roster entry says otherwise signs a member update and
+    // sends it to every member (member_updates.h).
+    void advertise(MemberAdvert advert);
+    // Every current member's advert, as of its newest update.
+    std::map<std::string, MemberAdvert> adverts() const;
+    // The member updates held, encoded, for clients to check themselves.
+    std::vector<std::string> member_updates() const;
 
     // Periodic work, from the owner's thread: re-apply, assemble, and start
     // a catch-up. Never waits on the network: the catch-up asks a member
@@ -124,7 +125,7 @@ public:
     Status on_application(std::string_view doc, const PeerRequest& from) override;
     Status on_ballot(std::string_view doc) override;
     Status on_epoch(std::string_view doc) override;
-    Status on_endpoint_update(std::string_view doc) override;
+    Status on_member_update(std::string_view doc) override;
     std::vector<std::string> epochs_from(uint64_t from, size_t max) override;
 
 private:
@@ -138,10 +139,10 @@ private:
     void send_to_members(const std::string& path, const std::string& doc, const std::string& origin = {});
     void pass_on(const std::string& path, const std::string& doc, const std::string& origin = {});
     void forget_gone_applications();  // mutex_ held: store and origins follow the pending set
-    // mutex_ held: signs and sends this node's endpoint update if its
+    // mutex_ held: signs and sends this node's member update if its
     // endpoints changed; else sends the one it holds to the members not in
     // `prev` (every other member when there is no `prev`: a start).
-    void publish_client_endpoints(const RosterEpoch* prev);
+    void publish_own_update(const RosterEpoch* prev);
     std::string origin_of(const PeerRequest& from) const;  // mutex_ held
     Status apply_now();
     void start_catch_up();
@@ -155,8 +156,8 @@ private:
     const Clock& clock_;
     mutable std::mutex mutex_;
     RosterVote roster_vote_;  // guarded by mutex_
-    MemberEndpoints member_endpoints_;  // guarded by mutex_
-    std::vector<std::string> client_endpoints_;  // guarded by mutex_: this node's, as advertised
+    MemberUpdates member_updates_;  // guarded by mutex_
+    MemberAdvert advert_;  // guarded by mutex_: this node's
     std::atomic<bool> adopted_{false};
     std::function<void()> on_adopted_;
     SteadyTime next_work_{};  // guarded by mutex_

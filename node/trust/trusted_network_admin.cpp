@@ -19,8 +19,10 @@ Json::Value TrustedNetwork::pending_json() const {
         mj["contact"] = m.contact;
         mj["endpoints"] = Json::Value(Json::arrayValue);
         for (const auto& e : m.endpoints) mj["endpoints"].append(e);
+        const MemberAdvert& advert = member_updates_.of(m);
         mj["client_endpoints"] = Json::Value(Json::arrayValue);
-        for (const auto& e : member_endpoints_.of(m)) mj["client_endpoints"].append(e);
+        for (const auto& e : advert.client_endpoints) mj["client_endpoints"].append(e);
+        mj["media_offer_mib"] = advert.media_offer_mib;
         v["members"].append(mj);
     }
     v["pending"] = Json::Value(Json::arrayValue);

@@ -1,4 +1,4 @@
-// Where clients reach the members: client endpoints in the roster, the
+// Members' adverts: client endpoints and media offers in the roster, the
 // updates a member signs alone when they change (and every forgery or stale
 // one refused), the load lines nodes tell clients, and how a busy node
 // picks the member it sends a login to.
@@ -7,7 +7,7 @@
 #include "crypto/aead.h"
 #include "net/member_load.h"
 #include "node/front/load_spread.h"
-#include "node/trust/member_endpoints.h"
+#include "node/trust/member_updates.h"
 #include "node/trust/roster_builder.h"
 #include "roster/roster_rules.h"
 #include "storage/memory_store.h"
@@ -34,20 +34,20 @@ const std::vector<crypto::NodeIdentity>& endpoint_ids() {
 struct TwoMembers {
     TwoMembers() {
         auto g = make_genesis(endpoint_ids()[0], {"endpoints-net", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:1"},
-                              "zero", crypto::random_key(), {"127.0.0.1:4223"});
+                              "zero", crypto::random_key(), {{"127.0.0.1:4223"}, 64});
         REQUIRE(g.is_ok());
         network_id = network_id_of_genesis(*g);
         const std::string one = endpoint_ids()[1].node_id_hex();
         auto ballot = make_ballot(endpoint_ids()[0], network_id, 0, ChangeKind::kAdmit, one, Decision::kApprove, "");
-        Member m = member_of(endpoint_ids()[1], {"127.0.0.1:2"}, "one", {"127.0.0.1:5223"});
+        Member m = member_of(endpoint_ids()[1], {"127.0.0.1:2"}, "one", {{"127.0.0.1:5223"}, 128});
         auto next = assemble_next(*g, network_id, ChangeKind::kAdmit, one, &m, {ballot.value()}, endpoint_ids()[0],
                                   crypto::random_key());
         REQUIRE_MESSAGE(next.is_ok(), next.status().to_string());
         genesis = std::move(g).value();
         current = std::move(next).value();
     }
-    EndpointUpdate update(int who, uint64_t serial, std::vector<std::string> endpoints) const {
-        return make_endpoint_update(endpoint_ids()[who], network_id, serial, std::move(endpoints)).value();
+    MemberUpdate update(int who, uint64_t serial, std::vector<std::string> endpoints, uint32_t offer = 128) const {
+        return make_member_update(endpoint_ids()[who], network_id, serial, {std::move(endpoints), offer}).value();
     }
     RosterEpoch genesis, current;
     uint32_t network_id = 0;
@@ -55,83 +55,86 @@ struct TwoMembers {
 
 }  // namespace
 
-TEST_CASE("members list their client endpoints in the roster, and a malformed one is refused") {
+TEST_CASE("members list their client endpoints and media offer in the roster, and a malformed endpoint is refused") {
     TwoMembers net;
-    CHECK(net.current.member(endpoint_ids()[1].node_id_hex())->client_endpoints == std::vector<std::string>{"127.0.0.1:5223"});
+    const MemberAdvert listed{{"127.0.0.1:5223"}, 128};
+    CHECK(net.current.member(endpoint_ids()[1].node_id_hex())->advert == listed);
     auto decoded = decode_roster_epoch(encode(net.current));
     REQUIRE(decoded.is_ok());
     CHECK(decoded->members == net.current.members);
-    auto app = make_application(endpoint_ids()[2], net.network_id, {"127.0.0.1:3"}, "two", 100, {"no port here"});
+    auto app = make_application(endpoint_ids()[2], net.network_id, {"127.0.0.1:3"}, "two", 100, {{"no port here"}, 0});
     REQUIRE(app.is_ok());
     CHECK(contains(verify_application(*app, net.network_id, net.current).message(), "not HOST:PORT"));
 }
 
-TEST_CASE("an endpoint update counts only when its member signed it for this network") {
+TEST_CASE("an member update counts only when its member signed it for this network") {
     TwoMembers net;
     const auto u = net.update(1, 10, {"[::1]:6000", "127.0.0.1:6000"});
-    CHECK(verify_endpoint_update(u, net.network_id, net.current).is_ok());
-    auto decoded = decode_endpoint_update(encode(u));
+    CHECK(verify_member_update(u, net.network_id, net.current).is_ok());
+    auto decoded = decode_member_update(encode(u));
     REQUIRE(decoded.is_ok());
-    CHECK(verify_endpoint_update(*decoded, net.network_id, net.current).is_ok());
+    CHECK(verify_member_update(*decoded, net.network_id, net.current).is_ok());
 
-    CHECK(contains(verify_endpoint_update(u, net.network_id + 1, net.current).message(), "another network"));
+    CHECK(contains(verify_member_update(u, net.network_id + 1, net.current).message(), "another network"));
     auto moved = u;  // someone else points member 1's clients elsewhere
-    moved.client_endpoints = {"198.51.100.7:4223"};
-    CHECK(contains(verify_endpoint_update(moved, net.network_id, net.current).message(), "does not verify"));
+    moved.advert.client_endpoints = {"198.51.100.7:4223"};
+    CHECK(contains(verify_member_update(moved, net.network_id, net.current).message(), "does not verify"));
     auto claimed = net.update(0, 10, {"198.51.100.7:4223"});  // member 0's signature, member 1's name
     claimed.node_id = endpoint_ids()[1].node_id_hex();
-    CHECK(contains(verify_endpoint_update(claimed, net.network_id, net.current).message(), "does not verify"));
-    CHECK(contains(verify_endpoint_update(net.update(2, 10, {"127.0.0.1:7000"}), net.network_id, net.current).message(),
+    CHECK(contains(verify_member_update(claimed, net.network_id, net.current).message(), "does not verify"));
+    CHECK(contains(verify_member_update(net.update(2, 10, {"127.0.0.1:7000"}), net.network_id, net.current).message(),
                    "not a member"));
-    CHECK(contains(verify_endpoint_update(net.update(1, 11, {"127.0.0.1"}), net.network_id, net.current).message(),
+    CHECK(contains(verify_member_update(net.update(1, 11, {"127.0.0.1"}), net.network_id, net.current).message(),
                    "not HOST:PORT"));
 
     const std::string good = encode(u);
-    CHECK_FALSE(decode_endpoint_update("").is_ok());
-    CHECK_FALSE(decode_endpoint_update(good.substr(0, good.size() - 3)).is_ok());
-    CHECK(contains(decode_endpoint_update(good + '\0').status().message(), "trailing"));
-    CHECK_FALSE(decode_endpoint_update(encode(net.current)).is_ok());  // an epoch is not an update
+    CHECK_FALSE(decode_member_update("").is_ok());
+    CHECK_FALSE(decode_member_update(good.substr(0, good.size() - 3)).is_ok());
+    CHECK(contains(decode_member_update(good + '\0').status().message(), "trailing"));
+    CHECK_FALSE(decode_member_update(encode(net.current)).is_ok());  // an epoch is not an update
     auto too_many = u;
-    too_many.client_endpoints.assign(kMaxEndpoints + 1, "127.0.0.1:1");
-    CHECK_FALSE(decode_endpoint_update(encode(too_many)).is_ok());
+    too_many.advert.client_endpoints.assign(kMaxEndpoints + 1, "127.0.0.1:1");
+    CHECK_FALSE(decode_member_update(encode(too_many)).is_ok());
 }
 
-TEST_CASE("a node keeps each member's newest update, on disk, and makes its own when its endpoint moves") {
+TEST_CASE("a node keeps each member's newest update, on disk, and makes its own when its advert changes") {
     TwoMembers net;
     MemoryStore disk;
     RosterStore store(disk);
-    MemberEndpoints zero(store, endpoint_ids()[0]);
+    MemberUpdates zero(store, endpoint_ids()[0]);
     const Member& one = *net.current.member(endpoint_ids()[1].node_id_hex());
-    CHECK(zero.of(one) == one.client_endpoints);  // as the roster lists it
+    CHECK(zero.of(one) == one.advert);  // as the roster lists it
 
     CHECK(zero.offer(net.update(1, 20, {"127.0.0.1:6001"}), net.current, net.network_id).is_ok());
-    CHECK(zero.of(one) == std::vector<std::string>{"127.0.0.1:6001"});
+    CHECK(zero.of(one).client_endpoints == std::vector<std::string>{"127.0.0.1:6001"});
     CHECK(zero.offer(net.update(1, 20, {"127.0.0.1:6002"}), net.current, net.network_id).code() == Code::kAlreadyExists);
     CHECK(zero.offer(net.update(1, 19, {"127.0.0.1:6003"}), net.current, net.network_id).code() == Code::kAlreadyExists);
-    CHECK(zero.of(one) == std::vector<std::string>{"127.0.0.1:6001"});
+    CHECK(zero.of(one).client_endpoints == std::vector<std::string>{"127.0.0.1:6001"});
     CHECK_FALSE(zero.offer(net.update(2, 30, {"127.0.0.1:6004"}), net.current, net.network_id).is_ok());
     CHECK(zero.encoded_updates().size() == 1);
 
-    // Its own: none while the roster already says so, one when it moves.
-    auto same = zero.set_own({"127.0.0.1:4223"}, net.current, net.network_id, 1000);
+    // Its own: none while the roster already says so, one when it changes
+    // (here the offer alone).
+    auto same = zero.set_own({{"127.0.0.1:4223"}, 64}, net.current, net.network_id, 1000);
     REQUIRE(same.is_ok());
     CHECK_FALSE(same->has_value());
     CHECK_FALSE(zero.own_update());
-    auto made = zero.set_own({"127.0.0.1:4999"}, net.current, net.network_id, 1000);
+    auto made = zero.set_own({{"127.0.0.1:4223"}, 512}, net.current, net.network_id, 1000);
     REQUIRE(made.is_ok());
     REQUIRE(made->has_value());
+    CHECK(zero.of(*net.current.member(endpoint_ids()[0].node_id_hex())).media_offer_mib == 512);
     CHECK(zero.own_update() == **made);
     // A clock set back still gives a newer serial.
-    auto again = zero.set_own({"127.0.0.1:4998"}, net.current, net.network_id, 5);
+    auto again = zero.set_own({{"127.0.0.1:4998"}, 512}, net.current, net.network_id, 5);
     REQUIRE(again.is_ok());
-    CHECK(decode_endpoint_update(**again)->serial == 1001);
+    CHECK(decode_member_update(**again)->serial == 1001);
 
     // A restart reads them back; a damaged or no longer valid one is dropped.
-    MemberEndpoints restarted(store, endpoint_ids()[0]);
+    MemberUpdates restarted(store, endpoint_ids()[0]);
     restarted.load(net.current, net.network_id);
-    CHECK(restarted.of(one) == std::vector<std::string>{"127.0.0.1:6001"});
+    CHECK(restarted.of(one).client_endpoints == std::vector<std::string>{"127.0.0.1:6001"});
     CHECK(restarted.encoded_updates().size() == 2);
-    MemberEndpoints earlier(store, endpoint_ids()[0]);
+    MemberUpdates earlier(store, endpoint_ids()[0]);
     earlier.load(net.genesis, net.network_id);  // a roster without member 1
     CHECK(earlier.encoded_updates().size() == 1);
 
