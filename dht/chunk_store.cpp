@@ -116,6 +116,24 @@ bool ChunkStore::has(const std::string& id) const {
     return held_.count(id) > 0;
 }
 
+std::vector<ChunkStore::HeldChunk> ChunkStore::list() const {
+    std::lock_guard lock(mutex_);
+    std::vector<HeldChunk> out;
+    out.reserve(held_.size());
+    for (const auto& [id, e] : held_) out.push_back({id, e.owner, e.expires_s});
+    return out;
+}
+
+Status ChunkStore::erase(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = held_.find(id);
+    if (it == held_.end()) return Status::ok();
+    DHTALK_TRY(store_.erase(key_of(id)));
+    count_locked(it->second, -1);
+    held_.erase(it);
+    return Status::ok();
+}
+
 size_t ChunkStore::expire(int64_t now_s) {
     std::lock_guard lock(mutex_);
     WriteBatch batch;

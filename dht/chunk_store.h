@@ -60,6 +60,14 @@ public:
     // kNotFound if not held here.
     Result<std::string> get(const std::string& id) const;
     bool has(const std::string& id) const;
+    // Every chunk held here, without its bytes (for repair).
+    struct HeldChunk {
+        std::string id, owner;
+        int64_t expires_s = 0;
+    };
+    std::vector<HeldChunk> list() const;
+    // Lets go of a chunk (a stand-in, once its holders have it).
+    Status erase(const std::string& id);
     // Drops the chunks whose expiry is at or before `now_s`; how many.
     size_t expire(int64_t now_s);
     Status sync() { return store_.sync(); }

@@ -514,7 +514,10 @@ SteadyTime Node::tick() {
             clients_->inbox().expire_later();
             clients_->inbox().repair_later();
         }
-        if (media_) media_->expire();  // a scan of what is held in memory; the disk only for what goes
+        if (media_) {
+            media_->expire();  // a scan of what is held in memory; the disk only for what goes
+            media_->repair_later();
+        }
     }
     if (clients_) clients_->inbox().renew_follows();
     if (const uint32_t today = day_of(to_unix_seconds(clock_.wall_now())); today != ledger_day_) {

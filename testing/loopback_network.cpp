@@ -73,7 +73,8 @@ std::string code_for(const std::vector<BenchNode>& nodes, const std::string& pho
 
 }  // namespace
 
-LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, const std::vector<std::string>& extra)
+LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, const std::vector<std::string>& extra,
+                                 const std::function<std::vector<std::string>(int)>& args_of)
     : dir_(dir), nodes_(static_cast<size_t>(count)) {
     if (std::error_code ec; !std::filesystem::exists(node_binary(), ec)) {
         // A benchmark cannot go on without it, and an exception here would
@@ -93,6 +94,10 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
                                       // every node is 127.0.0.1: OpenDHT's limit per address would count them as one
                                       "--dht-requests-per-address", "0"};
         args.insert(args.end(), extra.begin(), extra.end());
+        if (args_of) {
+            const auto own = args_of(i);
+            args.insert(args.end(), own.begin(), own.end());
+        }
         if (i == 0) {
             args.push_back("--genesis");
         } else {

@@ -6,6 +6,7 @@
 // benchmark. Processes are killed when the network goes.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,8 +30,10 @@ struct BenchNode {
 class LoopbackNetwork {
 public:
     // Founds a network of `nodes` nodes under `dir`, each started with `args`
-    // as well; prints progress on stderr; exits the program if it cannot.
-    LoopbackNetwork(const std::filesystem::path& dir, int nodes, const std::vector<std::string>& args);
+    // as well, and node i with `args_of(i)`; prints progress on stderr;
+    // exits the program if it cannot.
+    LoopbackNetwork(const std::filesystem::path& dir, int nodes, const std::vector<std::string>& args,
+                    const std::function<std::vector<std::string>(int)>& args_of = {});
     ~LoopbackNetwork();
 
     std::vector<BenchNode>& nodes() { return nodes_; }

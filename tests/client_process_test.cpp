@@ -481,7 +481,7 @@ TEST_CASE("a client learns every member from one node, fails over to one it was 
     CHECK(json_of(card)["name"].asString() == "Alice");
 }
 
-TEST_CASE("a picture sent from Alice to Bob downloads while the node she uploaded through is down, and no node holds its bytes in the clear") {
+TEST_CASE("a picture sent from Alice to Bob downloads while the node she uploaded through is down, the others restore its copies, and no node holds its bytes in the clear") {
     Network net;
     net.found();
     const auto alice = net.dir / "alice", bob = net.dir / "bob";
@@ -501,6 +501,11 @@ TEST_CASE("a picture sent from Alice to Bob downloads while the node she uploade
     CHECK(json_of(r)["file"]["name"].asString() == "cat.png");
     CHECK(json_of(r)["file"]["size"].asUInt64() == picture.size());
 
+    // Each chunk is on two of the three nodes.
+    uint64_t copies = 0;
+    for (auto* n : {net.a.get(), net.b.get(), net.c.get()}) copies += n->status_json()["media_chunks"].asUInt64();
+    CHECK(copies == 2 * 6);  // five chunks of the picture and its manifest, twice
+
     // The node she uploaded through dies at once.
     net.a->process->signal(SIGKILL);
     REQUIRE(net.a->process->wait(20s).has_value());
@@ -519,6 +524,13 @@ TEST_CASE("a picture sent from Alice to Bob downloads while the node she uploade
     r = user(bob, {"inbox", "--json", "--save-to", saved.string()}, {net.rb.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(json_lines(r.out).empty());
+
+    // Once the others hold node a dead, they restore the second copy of
+    // every chunk it held: b and c hold both.
+    auto held_by_survivors = [&] {
+        return net.b->status_json()["media_chunks"].asUInt64() + net.c->status_json()["media_chunks"].asUInt64();
+    };
+    CHECK_MESSAGE(test::wait_until([&] { return held_by_survivors() == copies; }, 90s), held_by_survivors());
 
     // A file over the size bound is refused before anything is uploaded.
     const auto huge = net.dir / "huge.bin";

@@ -332,26 +332,9 @@ void InboxService::delivered(const std::string& recipient, const std::vector<Inb
 }
 
 Result<InboxAnswer> InboxService::ask(const InboxPeer& peer, InboxRequest r) {
-    r.network_id = config_.network_id;
-    r.from = self_;
-    r.to = peer.node_id;
-    r.sent_ms = to_unix_millis(clock_.wall_now());
-    auto signature = crypto::sign(*identity_.fast_key, body_of(r));
-    if (!signature) return signature.status();
-    r.signature = std::move(signature).value();
-    const std::string request = encode(r);
-    const std::string who = "inbox holder " + peer.node_id.substr(0, 8);
-    auto reply = net_.exchange(peer.endpoint, PeerCall{"POST", kInboxPath, request, {}}, kMaxInboxPeerBytes);
-    if (!reply) return Status::unavailable(who + " did not answer: " + reply.status().message());
-    if (reply->status == 503) return Status::unavailable(who + " is busy: " + reply->body);
-    if (reply->status != 200) return Status::unavailable(who + " refused the request: " + reply->body);
-    auto a = decode_inbox_answer(reply->body);
-    if (!a) return Status::unavailable(who + " answered with a malformed answer: " + a.status().message());
-    if (a->from != peer.node_id || a->network_id != config_.network_id || a->request_digest != crypto::sha256(request))
-        return Status::unavailable(who + " answered another request");
-    if (!crypto::verify_fast(peer.fast_key, body_of(*a), a->signature))
-        return Status::unavailable(who + " answered with an answer its key did not sign");
-    return a;
+    return ask_member({net_, identity_, config_.network_id, clock_.wall_now(), kInboxPath, kMaxInboxPeerBytes},
+                      {peer.node_id, peer.endpoint, peer.fast_key, "inbox holder " + peer.node_id.substr(0, 8)},
+                      std::move(r), decode_inbox_answer);
 }
 
 Result<std::string> InboxService::on_inbox_request(std::string_view bytes) {

@@ -141,26 +141,9 @@ void MediaService::get(std::string chunk_id, Fetched done) {
 size_t MediaService::expire() { return chunks_.expire(to_unix_seconds(clock_.wall_now())); }
 
 Result<MediaAnswer> MediaService::ask(const MediaPeer& peer, MediaRequest r) {
-    r.network_id = config_.network_id;
-    r.from = self_;
-    r.to = peer.node_id;
-    r.sent_ms = to_unix_millis(clock_.wall_now());
-    auto signature = crypto::sign(*identity_.fast_key, body_of(r));
-    if (!signature) return signature.status();
-    r.signature = std::move(signature).value();
-    const std::string request = encode(r);
-    const std::string who = "media holder " + peer.node_id.substr(0, 8);
-    auto reply = net_.exchange(peer.endpoint, PeerCall{"POST", kMediaPath, request, {}}, kMaxMediaPeerBytes);
-    if (!reply) return Status::unavailable(who + " did not answer: " + reply.status().message());
-    if (reply->status == 503) return Status::unavailable(who + " is busy: " + reply->body);
-    if (reply->status != 200) return Status::unavailable(who + " refused the request: " + reply->body);
-    auto a = decode_media_answer(reply->body);
-    if (!a) return Status::unavailable(who + " answered with a malformed answer: " + a.status().message());
-    if (a->from != peer.node_id || a->network_id != config_.network_id || a->request_digest != crypto::sha256(request))
-        return Status::unavailable(who + " answered another request");
-    if (!crypto::verify_fast(peer.fast_key, body_of(*a), a->signature))
-        return Status::unavailable(who + " answered with an answer its key did not sign");
-    return a;
+    return ask_member({net_, identity_, config_.network_id, clock_.wall_now(), kMediaPath, kMaxMediaPeerBytes},
+                      {peer.node_id, peer.endpoint, peer.fast_key, "media holder " + peer.node_id.substr(0, 8)},
+                      std::move(r), decode_media_answer);
 }
 
 Result<std::string> MediaService::on_media_request(std::string_view bytes) {

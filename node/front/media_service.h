@@ -10,12 +10,16 @@
 //     order that has it, and checks it against its name (its hash).
 //   - As a holder, it keeps chunks (dht/chunk_store.h), answers other
 //     members' requests (media_messages.h), and drops what expires.
+//   - Repair: after the live members change, each node makes sure the
+//     holders each of its chunks has now hold it, and a stand-in lets go
+//     of its copy once they do (media_repair.cpp).
 // Requests to other members run on workers of its own, so callers never
 // wait on the network; `done` runs there (or at once). Thread-safe.
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,6 +78,21 @@ public:
 
     // Drops what has expired here; returns how many.
     size_t expire();
+    // Repair (media_repair.cpp): once the live members have stayed the same
+    // from one call to the next after a change, hands each chunk held here
+    // to those of its holders now that lack it (on a worker). Call every
+    // snapshot interval.
+    void repair_later();
+    struct RepairResult {
+        size_t copies = 0;     // chunks a holder took that it lacked
+        size_t released = 0;   // copies this node let go of, no holder of theirs
+        bool complete = true;  // every holder could be asked
+    };
+    RepairResult repair();
+    size_t repaired_copies() const {
+        std::lock_guard lock(repair_mutex_);
+        return repaired_copies_;
+    }
     ChunkStore::Usage held() const { return chunks_.total(); }
     void stop();
 
@@ -100,6 +119,11 @@ private:
     PeerNet& net_;
     ChunkStore chunks_;
     std::function<std::vector<MediaPeer>()> members_;
+    mutable std::mutex repair_mutex_;
+    std::string seen_live_;      // guarded by repair_mutex_: the live members at the last call
+    std::string repaired_live_;  // guarded by repair_mutex_: those the last complete repair was for
+    bool repairing_ = false;     // guarded by repair_mutex_
+    size_t repaired_copies_ = 0;  // guarded by repair_mutex_
     std::vector<std::unique_ptr<Worker>> workers_;  // last: stopped first
 };
 
