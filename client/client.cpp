@@ -288,8 +288,8 @@ Status Client::watch_presence(const std::vector<std::string>& user_ids,
             if (!frame) {
                 if (frame.status().code() == Code::kTimeout) {
                     // Quiet for a minute: show the node the session is in use
-                    // (it closes idle ones).
-                    if (auto sent = connection_->send("hello", {}); !sent) return sent.status();
+                    // (it closes idle ones); a session in use wants no redirect.
+                    if (auto sent = connection_->send("hello", {{"redirects", kMaxRedirects}}); !sent) return sent.status();
                     continue;
                 }
                 if (!node_failed(frame.status()) || ++failures > options_.nodes.size()) return frame.status();

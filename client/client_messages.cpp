@@ -11,6 +11,7 @@
 #include "crypto/aead.h"
 #include "crypto/signing.h"
 #include "net/inbox_message.h"
+#include "net/member_load.h"
 #include "records/pre_key_bundle.h"
 
 namespace dhtalk::client {
@@ -459,12 +460,13 @@ Status Client::follow_messages(const std::function<bool(const Received&)>& on_re
             if (!frame) {
                 if (frame.status().code() == Code::kTimeout) {
                     // Quiet: fetch now and then in case a push was lost, and
-                    // show the node the session is in use (it closes idle ones).
+                    // show the node the session is in use (it closes idle
+                    // ones); a session in use wants no redirect.
                     Status s = Status::ok();
                     if (steady_clock::now() >= next_fetch) {
                         s = fetch_waiting();
                         next_fetch = steady_clock::now() + kFollowFetchInterval;
-                    } else if (auto sent = connection_->send("hello", {}); !sent) {
+                    } else if (auto sent = connection_->send("hello", {{"redirects", kMaxRedirects}}); !sent) {
                         s = sent.status();
                     }
                     if (s.code() == Code::kAlreadyExists) return Status::ok();

@@ -86,6 +86,8 @@ po::options_description node_options(NodeConfig& d) {
          "MiB of media chunks this node holds for one user (1..1048576)")
         ("max-file-mib", po::value<unsigned>()->default_value(d.max_file_mib),
          "largest attachment a user may upload through this node, in MiB (1..4096)")
+        ("media-ttl-days", po::value<unsigned>()->default_value(d.media_ttl_days),
+         "days a file's chunks are kept after their upload (1..365)")
         ("redirect-above", po::value<unsigned>()->default_value(static_cast<unsigned>(d.redirect_above)),
          "above this many client sessions, a login is sent on to a less loaded member (0: 80% of "
          "--max-client-sessions)")
@@ -208,6 +210,8 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
         return Status::invalid("--media-quota-mib must be 1..1048576");
     c.max_file_mib = vm["max-file-mib"].as<unsigned>();
     if (c.max_file_mib < 1 || c.max_file_mib > 4096) return Status::invalid("--max-file-mib must be 1..4096");
+    c.media_ttl_days = vm["media-ttl-days"].as<unsigned>();
+    if (c.media_ttl_days < 1 || c.media_ttl_days > 365) return Status::invalid("--media-ttl-days must be 1..365");
     c.redirect_above = vm["redirect-above"].as<unsigned>();
     if (c.redirect_above > c.max_client_sessions)
         return Status::invalid("--redirect-above must be at most --max-client-sessions");

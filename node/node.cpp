@@ -306,6 +306,7 @@ Status Node::start_media() {
     mc.network_id = validator_->network_id();
     mc.limits.offer_bytes = uint64_t{config_.media_offer_mib} << 20;
     mc.limits.quota_bytes_per_owner = uint64_t{config_.media_quota_mib} << 20;
+    mc.ttl = duration_cast<seconds>(hours(24) * config_.media_ttl_days);
     media_ = std::make_unique<MediaService>(mc, identity_, *store_, clock_, *env_.drivers, *env_.peer_net);
     if (trust_) {
         media_->attach_members([trust = trust_.get(), gossip = gossip_.get()] {

@@ -112,6 +112,12 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--message-ttl-days", "0"}), "message-ttl-days"));
     CHECK(contains(error_of({"--message-ttl-days", "31"}), "message-ttl-days"));
     CHECK(contains(error_of({"--messages-per-second", "0"}), "messages-per-second"));
+    CHECK(contains(error_of({"--client-advertise", "no-port"}), "client-advertise"));
+    CHECK(contains(error_of({"--redirect-above", "20000"}), "redirect-above"));
+    CHECK(contains(error_of({"--media-offer-mib", "2000000000"}), "media-offer-mib"));
+    CHECK(contains(error_of({"--media-quota-mib", "0"}), "media-quota-mib"));
+    CHECK(contains(error_of({"--max-file-mib", "5000"}), "max-file-mib"));
+    CHECK(contains(error_of({"--media-ttl-days", "0"}), "media-ttl-days"));
     CHECK(contains(error_of({"--dht-requests-per-address", "many"}), "dht-requests-per-address"));
     CHECK(contains(error_of({"--network", ""}), "network"));
     CHECK(contains(error_of({"--data-dir", ""}), "data-dir"));
