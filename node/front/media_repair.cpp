@@ -12,10 +12,12 @@
 namespace dhtalk {
 namespace {
 
+// The live members and their offers, as one text: a change of it (a member
+// lost or back, an offer changed) is what starts a repair.
 std::string live_set(const std::vector<MediaPeer>& members) {
     std::vector<std::string> ids;
     for (const auto& m : members)
-        if (m.alive) ids.push_back(m.node_id);
+        if (m.alive) ids.push_back(m.node_id + ":" + std::to_string(m.offer_mib));
     std::sort(ids.begin(), ids.end());
     std::string out;
     for (const auto& id : ids) out += id + ",";
