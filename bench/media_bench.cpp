@@ -123,7 +123,9 @@ int main(int argc, char** argv) {
     auto& net = network.nodes();
     test::wait_until([&] { return network.status(net[0])["members_alive"].asInt() == nodes - 1; }, seconds(120));
     auto user = network.register_user(1, net[0]);
-    const client::MediaCall call = [&](const std::string& method, FrameParams p) { return user->call(method, std::move(p)); };
+    const client::MediaCall call = [&](const std::string& method, std::vector<FrameParams> p) {
+        return user->call_batch(method, std::move(p));
+    };
 
     // Spread.
     std::mt19937_64 rng(42);
@@ -189,8 +191,8 @@ int main(int argc, char** argv) {
     o.profile_dir = user->profile().dir;
     o.nodes = {net[1].client()};
     auto reader = client::Client::open(o).value();
-    const client::MediaCall read_call = [&](const std::string& method, FrameParams p) {
-        return reader->call(method, std::move(p));
+    const client::MediaCall read_call = [&](const std::string& method, std::vector<FrameParams> p) {
+        return reader->call_batch(method, std::move(p));
     };
     int downloaded = 0;
     const double t1 = bench::wall_seconds();

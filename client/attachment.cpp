@@ -112,35 +112,71 @@ private:
     uint64_t uploaded_ = 0;
 };
 
-// A media request, made again while the node answers busy (its pace for
-// chunks, or its workers full), for up to half a minute.
-Result<ClientFrame> media_call(const MediaCall& call, const std::string& method, const FrameParams& params) {
+// Chunks in flight at once: the node moves a window together.
+constexpr size_t kWindow = 8;
+
+// Media requests of one method, sent as a batch; those the node answers
+// busy (its pace for chunks, or its workers full) are sent again after a
+// short wait, for up to half a minute. The replies in order, every one ok;
+// else the first refusal.
+Result<std::vector<ClientFrame>> media_batch(const MediaCall& call, const std::string& method,
+                                             const std::vector<FrameParams>& params) {
     using namespace std::chrono;
+    std::vector<ClientFrame> out(params.size());
+    std::vector<size_t> pending(params.size());
+    for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
     const auto give_up = steady_clock::now() + seconds(30);
-    for (auto wait = milliseconds(5);; wait = std::min(wait * 2, milliseconds(500))) {
-        auto reply = call(method, params);
-        if (reply || reply.status().code() != Code::kBusy || steady_clock::now() + wait > give_up) return reply;
-        std::this_thread::sleep_for(wait);
+    for (auto wait = milliseconds(5); !pending.empty(); wait = std::min(wait * 2, milliseconds(500))) {
+        std::vector<FrameParams> batch;
+        for (size_t i : pending) batch.push_back(params[i]);
+        auto replies = call(method, std::move(batch));
+        if (!replies) return replies.status();
+        if (replies->size() != pending.size()) return Status::internal("a batch came back with another count");
+        std::vector<size_t> busy;
+        for (size_t k = 0; k < pending.size(); ++k) {
+            Status st = (*replies)[k].status();
+            if (st.code() == Code::kBusy) busy.push_back(pending[k]);
+            else if (!st) return st;
+            else out[pending[k]] = std::move((*replies)[k]);
+        }
+        if (!busy.empty() && steady_clock::now() + wait > give_up)
+            return Status::busy("the node stayed busy for half a minute: try again later");
+        if (!busy.empty()) std::this_thread::sleep_for(wait);
+        pending = std::move(busy);
     }
+    return out;
 }
 
-// Uploads one sealed chunk; its id.
-Result<std::string> put_chunk(const MediaCall& call, const std::string& sealed, uint64_t file_bytes) {
-    const std::string id = crypto::to_hex(crypto::sha256(sealed));
-    auto reply = media_call(call, "media.put", {{"id", id}, {"data", sealed}, {"file_bytes", file_bytes}});
-    if (!reply) return reply.status();
-    return id;
+// Uploads sealed chunks; appends their raw ids, in order, to `ids`.
+Status put_chunks(const MediaCall& call, const std::vector<std::string>& sealed, uint64_t file_bytes,
+                  std::string& ids) {
+    std::vector<FrameParams> params;
+    std::string raw;
+    for (const auto& chunk : sealed) {
+        const std::string id = crypto::sha256(chunk);
+        raw += id;
+        params.push_back({{"id", crypto::to_hex(id)}, {"data", chunk}, {"file_bytes", file_bytes}});
+    }
+    DHTALK_TRY(media_batch(call, "media.put", params).status());
+    ids += raw;
+    return Status::ok();
 }
 
-// Fetches chunk `id` and checks it is the chunk that name stands for.
-Result<std::string> get_chunk(const MediaCall& call, const std::string& id) {
-    auto reply = media_call(call, "media.get", {{"id", id}});
-    if (!reply) return reply.status();
-    auto data = reply->text("data", kFileChunkBytes + 64);
-    if (!data) return data.status();
-    if (crypto::to_hex(crypto::sha256(*data)) != id)
-        return Status::corruption("the node sent a chunk that is not the one asked for");
-    return data;
+// Fetches chunks by id (hex), each checked to be the chunk its name stands for.
+Result<std::vector<std::string>> get_chunks(const MediaCall& call, const std::vector<std::string>& ids) {
+    std::vector<FrameParams> params;
+    for (const auto& id : ids) params.push_back({{"id", id}});
+    auto replies = media_batch(call, "media.get", params);
+    if (!replies) return replies.status();
+    std::vector<std::string> out;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        auto data = (*replies)[i].text("data", kFileChunkBytes + 64);
+        if (!data) return data.status();
+        if (crypto::to_hex(crypto::sha256(*data)) != ids[i])
+            return Status::corruption("the node sent a chunk that is not the one asked for");
+        out.push_back(std::move(data).value());
+    }
+    return out;
 }
 
 }  // namespace
@@ -217,35 +253,42 @@ Result<Attachment> upload_file(const MediaCall& call, const std::filesystem::pat
     Hasher hash;
     std::string ids;  // raw 32-byte ids, in order
     std::string buffer(kFileChunkBytes, '\0');
-    uint64_t done = 0;
-    for (uint64_t index = 0; done < size || index == 0; ++index) {
-        in.read(buffer.data(), static_cast<std::streamsize>(std::min<uint64_t>(kFileChunkBytes, size - done)));
+    std::vector<std::string> window;  // sealed, not sent yet
+    uint64_t read = 0;
+    for (uint64_t index = 0; read < size || index == 0; ++index) {
+        in.read(buffer.data(), static_cast<std::streamsize>(std::min<uint64_t>(kFileChunkBytes, size - read)));
         const auto got = static_cast<size_t>(in.gcount());
         if (got == 0 && size > 0) return Status::io_error(path.string() + " shrank while it was read");
         const std::string_view plain(buffer.data(), got);
         hash.add(plain);
+        read += got;
         auto sealed = seal_chunk(**aead, index, plain);
         if (!sealed) return sealed.status();
+        const bool last = read >= size;
         if (index < state.uploaded()) {  // held already by an earlier try
             ids += crypto::sha256(*sealed);
-        } else {
-            auto id = put_chunk(call, *sealed, size);
-            if (!id) return id.status();
-            ids += *crypto::from_hex(*id);
-            state.uploaded_up_to(index + 1);
+            continue;
         }
-        done += got;
-        if (progress) progress(done, size);
+        window.push_back(std::move(sealed).value());
+        if (window.size() == kWindow || last) {
+            DHTALK_TRY(put_chunks(call, window, size, ids));
+            window.clear();
+            state.uploaded_up_to(index + 1);
+            if (progress) progress(read, size);
+        }
         if (size == 0) break;
     }
     a.sha256 = hash.finish();
+    std::vector<std::string> manifest;
     for (size_t at = 0, j = 0; at < ids.size(); at += kFileChunkBytes, ++j) {
         auto sealed = seal_chunk(**aead, kManifestNonceBase + j, std::string_view(ids).substr(at, kFileChunkBytes));
         if (!sealed) return sealed.status();
-        auto id = put_chunk(call, *sealed, size);
-        if (!id) return id.status();
-        a.manifest.push_back(*id);
+        manifest.push_back(std::move(sealed).value());
     }
+    std::string manifest_ids;
+    DHTALK_TRY(put_chunks(call, manifest, size, manifest_ids));
+    for (size_t at = 0; at < manifest_ids.size(); at += 32)
+        a.manifest.push_back(crypto::to_hex(std::string_view(manifest_ids).substr(at, 32)));
     if (a.manifest.size() > kMaxManifestChunks) return Status::invalid(path.string() + " is too large to send");
     state.finished();
     return a;
@@ -259,10 +302,10 @@ Status download_file(const MediaCall& call, const Attachment& a, const std::file
     auto aead = crypto::Aead::create(key);
     if (!aead) return aead.status();
     std::string ids;
-    for (size_t j = 0; j < a.manifest.size(); ++j) {
-        auto sealed = get_chunk(call, a.manifest[j]);
-        if (!sealed) return sealed.status();
-        auto plain = open_chunk(**aead, kManifestNonceBase + j, *sealed);
+    auto manifest = get_chunks(call, a.manifest);
+    if (!manifest) return manifest.status();
+    for (size_t j = 0; j < manifest->size(); ++j) {
+        auto plain = open_chunk(**aead, kManifestNonceBase + j, (*manifest)[j]);
         if (!plain) return plain.status();
         ids += *plain;
     }
@@ -291,16 +334,22 @@ Status download_file(const MediaCall& call, const Attachment& a, const std::file
     std::ofstream file(part, std::ios::binary | (first ? std::ios::app : std::ios::trunc));
     if (!file) return Status::io_error("cannot write " + part.string());
     uint64_t done = first * kFileChunkBytes;
-    for (uint64_t index = first; index < chunks; ++index) {
-        auto sealed = get_chunk(call, crypto::to_hex(std::string_view(ids).substr(index * 32, 32)));
+    for (uint64_t index = first; index < chunks;) {
+        std::vector<std::string> wanted;
+        for (uint64_t i = index; i < chunks && wanted.size() < kWindow; ++i)
+            wanted.push_back(crypto::to_hex(std::string_view(ids).substr(i * 32, 32)));
+        auto sealed = get_chunks(call, wanted);
         if (!sealed) return sealed.status();
-        auto plain = open_chunk(**aead, index, *sealed);
-        if (!plain) return plain.status();
-        const uint64_t expected = std::min<uint64_t>(kFileChunkBytes, a.size - done);
-        if (plain->size() != expected) return Status::corruption("a chunk of the file has the wrong size");
-        hash.add(*plain);
-        file.write(plain->data(), static_cast<std::streamsize>(plain->size()));
-        done += plain->size();
+        for (const auto& chunk : *sealed) {
+            auto plain = open_chunk(**aead, index++, chunk);
+            if (!plain) return plain.status();
+            const uint64_t expected = std::min<uint64_t>(kFileChunkBytes, a.size - done);
+            if (plain->size() != expected) return Status::corruption("a chunk of the file has the wrong size");
+            hash.add(*plain);
+            file.write(plain->data(), static_cast<std::streamsize>(plain->size()));
+            done += plain->size();
+        }
+        file.flush();  // what is written counts when a later try goes on from here
         if (progress) progress(done, a.size);
     }
     file.close();

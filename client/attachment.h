@@ -39,8 +39,11 @@ std::string encode_attachment(const Attachment& a);
 // kCorruption for anything but one well-formed descriptor.
 Result<Attachment> decode_attachment(std::string_view bytes);
 
-// One request to the node (with login and failover): the client's call().
-using MediaCall = std::function<Result<ClientFrame>(const std::string& method, FrameParams params)>;
+// Requests of one method to the node, several in flight at once (with
+// login and failover): the client's call_batch(). Each reply carries its
+// own status.
+using MediaCall =
+    std::function<Result<std::vector<ClientFrame>>(const std::string& method, std::vector<FrameParams> params)>;
 // Bytes done and in all, after each chunk.
 using Progress = std::function<void(uint64_t done, uint64_t total)>;
 

@@ -265,6 +265,16 @@ Result<ClientFrame> Client::call(const std::string& method, FrameParams params, 
     return Status::internal("unreachable");
 }
 
+Result<std::vector<ClientFrame>> Client::call_batch(const std::string& method, std::vector<FrameParams> params) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!connection_ || !logged_in_) DHTALK_TRY(connect(true));
+        auto replies = connection_->call_batch(method, params, options_.timeout);
+        if (replies || !node_failed(replies.status()) || attempt == 1) return replies;
+        demote_current_node();  // gone mid-batch: the others, this one last
+    }
+    return Status::internal("unreachable");
+}
+
 Status Client::set_presence(const std::string& show, const std::string& status) {
     return call("presence.set", {{"show", show}, {"status", status}}).status();
 }

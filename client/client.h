@@ -185,6 +185,10 @@ public:
     // One request with login, failing over between nodes. Refusals (a reply
     // with an error) are returned as their Status.
     Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true);
+    // Several requests of one method at once, with login and failover (the
+    // whole batch again through the next node if the node fails mid-way:
+    // for requests that may be repeated). Each reply carries its own status.
+    Result<std::vector<ClientFrame>> call_batch(const std::string& method, std::vector<FrameParams> params);
 
 private:
     explicit Client(ClientOptions options, Profile profile);

@@ -1,5 +1,7 @@
 #include "client/client_connection.h"
 
+#include <optional>
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -166,6 +168,37 @@ void ClientConnection::keep_ticket() {
     if (ticket.empty()) return;
     credentials_->remember_session(endpoint_, std::move(ticket));
     ticket_kept_ = true;
+}
+
+Result<std::vector<ClientFrame>> ClientConnection::call_batch(const std::string& method,
+                                                             std::vector<FrameParams> params, milliseconds timeout) {
+    if (params.empty()) return std::vector<ClientFrame>{};
+    std::vector<uint64_t> ids;
+    for (auto& p : params) {
+        auto id = send(method, std::move(p));
+        if (!id) return id.status();
+        ids.push_back(*id);
+    }
+    std::vector<std::optional<ClientFrame>> replies(ids.size());
+    size_t missing = ids.size();
+    const Deadline deadline = steady_clock::now() + timeout;
+    while (missing > 0) {
+        auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
+        auto f = read_frame(std::max(left, milliseconds(1)));
+        if (!f) return f.status();
+        // Ids are handed out in order: a reply's place is its distance from the first.
+        const uint64_t at = f->id - ids.front();
+        if (f->id >= ids.front() && at < ids.size() && !replies[at]) {
+            replies[at] = std::move(f).value();
+            --missing;
+            continue;
+        }
+        if (kept_.size() == kMaxKeptFrames) kept_.pop_front();
+        kept_.push_back(std::move(f).value());
+    }
+    std::vector<ClientFrame> out;
+    for (auto& r : replies) out.push_back(std::move(*r));
+    return out;
 }
 
 Result<ClientFrame> ClientConnection::call(const std::string& method, FrameParams params, milliseconds timeout) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "crypto/tls.h"
@@ -32,6 +33,11 @@ public:
     // returned as a frame: the caller reads frame.status(). Frames that come
     // first (a push, the reply to a pipelined request) are kept for receive().
     Result<ClientFrame> call(const std::string& method, FrameParams params, std::chrono::milliseconds timeout);
+    // Sends one request of `method` for each of `params` at once and waits
+    // for all their replies, in the same order (each with its own status):
+    // a window of requests in flight instead of one round trip each.
+    Result<std::vector<ClientFrame>> call_batch(const std::string& method, std::vector<FrameParams> params,
+                                                std::chrono::milliseconds timeout);
     // Sends a request without waiting; returns its id.
     Result<uint64_t> send(const std::string& method, FrameParams params);
     // The next frame from the node: first those call() kept, in order.

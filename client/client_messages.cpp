@@ -211,7 +211,7 @@ Result<ChatMessage> Client::send_file(const std::string& to, const std::filesyst
                                      const std::string& type, const std::string& caption, const Progress& progress) {
     if (caption.size() > kMaxTextBytes) return Status::invalid("the caption is longer than a message holds");
     if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
-    auto uploaded = upload_file([this](const std::string& method, FrameParams p) { return call(method, std::move(p)); },
+    auto uploaded = upload_file([this](const std::string& method, std::vector<FrameParams> p) { return call_batch(method, std::move(p)); },
                                 path, type, kDefaultMaxFileBytes, progress, profile_.dir / "uploads");
     if (!uploaded) return uploaded.status();
     auto lock = lock_messages();
@@ -238,7 +238,7 @@ Result<std::filesystem::path> Client::save_attachment(const ChatMessage& m, cons
     for (int n = 2; std::filesystem::exists(out); ++n) out = dir / (std::to_string(n) + "-" + a->name);
     // One partial file per message, so that a download that stopped goes on.
     const auto part = dir / ("." + m.peer.substr(0, 16) + "-" + m.id + ".part");
-    DHTALK_TRY(download_file([this](const std::string& method, FrameParams p) { return call(method, std::move(p)); },
+    DHTALK_TRY(download_file([this](const std::string& method, std::vector<FrameParams> p) { return call_batch(method, std::move(p)); },
                              *a, out, progress, part));
     return out;
 }
