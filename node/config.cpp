@@ -88,6 +88,8 @@ po::options_description node_options(NodeConfig& d) {
          "largest attachment a user may upload through this node, in MiB (1..4096)")
         ("media-ttl-days", po::value<unsigned>()->default_value(d.media_ttl_days),
          "days a file's chunks are kept after their upload (1..365)")
+        ("media-chunks-per-second", po::value<unsigned>()->default_value(d.media_chunks_per_second),
+         "file chunks (64 KiB) one client session moves per second, with bursts of twice that (1..100000)")
         ("redirect-above", po::value<unsigned>()->default_value(static_cast<unsigned>(d.redirect_above)),
          "above this many client sessions, a login is sent on to a less loaded member (0: 80% of "
          "--max-client-sessions)")
@@ -212,6 +214,9 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     if (c.max_file_mib < 1 || c.max_file_mib > 4096) return Status::invalid("--max-file-mib must be 1..4096");
     c.media_ttl_days = vm["media-ttl-days"].as<unsigned>();
     if (c.media_ttl_days < 1 || c.media_ttl_days > 365) return Status::invalid("--media-ttl-days must be 1..365");
+    c.media_chunks_per_second = vm["media-chunks-per-second"].as<unsigned>();
+    if (c.media_chunks_per_second < 1 || c.media_chunks_per_second > 100000)
+        return Status::invalid("--media-chunks-per-second must be 1..100000");
     c.redirect_above = vm["redirect-above"].as<unsigned>();
     if (c.redirect_above > c.max_client_sessions)
         return Status::invalid("--redirect-above must be at most --max-client-sessions");

@@ -66,6 +66,7 @@ struct NodeConfig {
     uint32_t media_quota_mib = 1024;
     uint32_t max_file_mib = 100;
     uint32_t media_ttl_days = 30;  // a chunk is dropped this long after its upload
+    unsigned media_chunks_per_second = 200;  // per client session, with bursts of twice that
     size_t max_sessions_per_address = 64;
     unsigned client_rate = 200;  // requests per second per client address
     // Records one user keeps through this node, and their bytes in all.

@@ -295,6 +295,7 @@ Status Node::start_clients() {
     cc.max_sessions = config_.max_client_sessions;
     cc.max_sessions_per_address = config_.max_sessions_per_address;
     cc.address_requests_per_second = config_.client_rate;
+    cc.media_requests_per_second = config_.media_chunks_per_second;
     auto server = env_.open_client_front(cc, *credentials, *clients_, clock_);
     if (!server) return server.status();
     client_server_ = std::move(server).value();

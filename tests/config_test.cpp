@@ -118,6 +118,7 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--media-quota-mib", "0"}), "media-quota-mib"));
     CHECK(contains(error_of({"--max-file-mib", "5000"}), "max-file-mib"));
     CHECK(contains(error_of({"--media-ttl-days", "0"}), "media-ttl-days"));
+    CHECK(contains(error_of({"--media-chunks-per-second", "0"}), "media-chunks-per-second"));
     CHECK(contains(error_of({"--dht-requests-per-address", "many"}), "dht-requests-per-address"));
     CHECK(contains(error_of({"--network", ""}), "network"));
     CHECK(contains(error_of({"--data-dir", ""}), "data-dir"));
