@@ -16,7 +16,11 @@
 #include <thread>
 
 #include "common/json.h"
+#include "client/client_connection.h"
+#include "client/client_profile.h"
 #include "crypto/signing.h"
+#include "crypto/tls.h"
+#include "net/member_load.h"
 #include "tests/node_process.h"
 
 #include "tests/doctest.h"
@@ -414,7 +418,10 @@ TEST_CASE("a node's message bounds reach the sender as clear errors, and a messa
 
 TEST_CASE("a client learns every member from one node, fails over to one it was never given, and a busy node sends logins on") {
     Network net;
-    net.found({"--redirect-above", "1"});  // c sends on every login beyond its first session
+    // c sends on every login beyond its first session, to members with room
+    // below its mark: a third of their capacity (10,000), whatever load they
+    // last reported.
+    net.found({"--redirect-above", "1", "--max-client-sessions", "3"});
     auto endpoint = [](const RuntimeInfo& r) { return "127.0.0.1:" + std::to_string(r.client_port); };
     const std::map<std::string, std::string> where{
         {net.ra.node_id, endpoint(net.ra)}, {net.rb.node_id, endpoint(net.rb)}, {net.rc.node_id, endpoint(net.rc)}};
@@ -471,6 +478,16 @@ TEST_CASE("a client learns every member from one node, fails over to one it was 
     CHECK((bob_at == where.at(net.ra.node_id) || bob_at == where.at(net.rb.node_id)));
     // c keeps the watcher it had, and no longer bob.
     CHECK(test::wait_until([&] { return net.c->status_json()["client_sessions"].asUInt() == 1; }, 20s));
+    // The node's side of the bound on redirect loops: a login that says it
+    // followed kMaxRedirects already is kept, busy or not.
+    auto profile = client::Profile::load(bob).value();
+    auto credentials =
+        crypto::TlsCredentials::with_certificate(*crypto::parse_certificate(profile.certificate).value(), *profile.key)
+            .value();
+    auto session = client::ClientConnection::open(where.at(net.rc.node_id), credentials, 10s).value();
+    CHECK(session->call("hello", {{"redirects", uint64_t{0}}}, 10s).value().has("redirect"));
+    CHECK_FALSE(session->call("hello", {{"redirects", kMaxRedirects}}, 10s).value().has("redirect"));
+    session.reset();
     watch.signal(SIGTERM);
     watch.wait(10s);
 
