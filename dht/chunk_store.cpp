@@ -43,6 +43,14 @@ bool is_chunk_id(std::string_view id) {
     return id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+Status check_chunk(std::string_view id, std::string_view bytes) {
+    if (!is_chunk_id(id)) return Status::invalid("a chunk id is the 64 hex digits of its SHA-256");
+    if (bytes.empty() || bytes.size() > kMaxChunkBytes)
+        return Status::invalid("a chunk is 1 to " + std::to_string(kMaxChunkBytes) + " bytes");
+    if (crypto::to_hex(crypto::sha256(bytes)) != id) return Status::invalid("the chunk's bytes do not match its id");
+    return Status::ok();
+}
+
 void ChunkStore::count_locked(const Entry& e, int sign) {
     auto apply = [&](Usage& u) {
         u.chunks = static_cast<size_t>(static_cast<int64_t>(u.chunks) + sign);
@@ -75,12 +83,9 @@ Result<ChunkStore::LoadResult> ChunkStore::load() {
 
 Result<ChunkStore::Held> ChunkStore::hold(const std::string& id, const std::string& owner, int64_t expires_s,
                                           std::string_view bytes) {
-    if (!is_chunk_id(id)) return Status::invalid("a chunk id is the 64 hex digits of its SHA-256");
     if (!is_inbox_id(owner)) return Status::invalid("a chunk's owner is a user id");
     if (expires_s <= 0) return Status::invalid("a chunk needs an expiry");
-    if (bytes.empty() || bytes.size() > kMaxChunkBytes)
-        return Status::invalid("a chunk is 1 to " + std::to_string(kMaxChunkBytes) + " bytes");
-    if (crypto::to_hex(crypto::sha256(bytes)) != id) return Status::invalid("the chunk's bytes do not match its id");
+    DHTALK_TRY(check_chunk(id, bytes));
     std::lock_guard lock(mutex_);
     if (held_.count(id)) return Held::kAlready;
     if (total_.bytes + bytes.size() > limits_.offer_bytes)

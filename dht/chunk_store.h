@@ -32,6 +32,9 @@ inline constexpr size_t kMaxChunkBytes = 96 * 1024;
 bool is_chunk_id(std::string_view id);
 // Owners are user ids: 1 to 64 of [0-9A-Za-z_-].
 inline constexpr size_t kMaxChunkOwnerBytes = 64;
+// A chunk as anyone may take it: a well-formed id, 1 to kMaxChunkBytes,
+// and bytes whose SHA-256 is the id; kInvalidArgument naming what is wrong.
+Status check_chunk(std::string_view id, std::string_view bytes);
 
 struct ChunkLimits {
     uint64_t offer_bytes = 1024ull << 20;           // all chunks held here

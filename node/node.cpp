@@ -183,12 +183,8 @@ std::map<std::string, std::vector<std::string>> Node::member_endpoints() const {
     return out;
 }
 
-ClientService::NetworkView Node::network_view() const {
-    ClientService::NetworkView view;
-    const auto capacity = static_cast<uint32_t>(config_.max_client_sessions);
-    view.own = {identity_.node_id_hex(), "alive", 0, capacity};  // the service counts its own sessions
-    view.threshold = static_cast<uint32_t>(config_.redirect_above ? config_.redirect_above
-                                                                   : std::max<size_t>(1, capacity * 4 / 5));
+std::vector<MemberRoom> Node::member_rooms() const {
+    std::vector<MemberRoom> rooms;
     std::map<std::string, MemberView> seen;
     if (gossip_)
         for (auto& m : gossip_->members()) seen[m.id] = m;
@@ -203,10 +199,9 @@ ClientService::NetworkView Node::network_view() const {
             room.load.capacity = it->second.capacity;
         }
         if (!advert.client_endpoints.empty()) room.endpoint = advert.client_endpoints.front();
-        view.others.push_back(std::move(room));
+        rooms.push_back(std::move(room));
     }
-    view.member_updates = trust_->member_updates();
-    return view;
+    return rooms;
 }
 
 void Node::start_gossip() {
@@ -234,6 +229,9 @@ Status Node::start_clients() {
     sc.peer_net = env_.peer_net;
     sc.seed = env_.random_seed();
     sc.max_file_bytes = uint64_t{config_.max_file_mib} << 20;
+    sc.session_capacity = static_cast<uint32_t>(config_.max_client_sessions);
+    sc.redirect_above = static_cast<uint32_t>(config_.redirect_above ? config_.redirect_above
+                                                                      : std::max<size_t>(1, config_.max_client_sessions * 4 / 5));
     clients_ = std::make_unique<ClientService>(sc, identity_, validator_, *user_records_,
                                                [this]() -> RecordDht* {
                                                    Overlay* o = live_overlay_.load();
@@ -279,7 +277,9 @@ Status Node::start_clients() {
             if (auto e = trust->epochs_from(at, 1); !e.empty()) view.epoch = std::move(e.front());
             return view;
         });
-    if (trust_) clients_->attach_network([this] { return network_view(); });
+    if (trust_)
+        clients_->attach_network([this] { return member_rooms(); },
+                                 [trust = trust_.get()] { return trust->member_updates(); });
     if (gossip_) {
         clients_->attach_presence(gossip_.get(), [this](uint64_t session, ClientFrame frame) {
             if (client_server_) client_server_->push(session, std::move(frame));

@@ -102,8 +102,8 @@ private:
     Status start_media();  // from start_clients(): the front end's media.put and media.get
     // The roster's members and their endpoints, for the membership protocol.
     std::map<std::string, std::vector<std::string>> member_endpoints() const;
-    // The members' load and client endpoints, for the client front end.
-    ClientService::NetworkView network_view() const;
+    // The other members' load and client endpoints, for the client front end.
+    std::vector<MemberRoom> member_rooms() const;
     void start_gossip();
     Status write_runtime();
     // The trusted network's, or the plain network's named by --network.

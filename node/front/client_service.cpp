@@ -97,35 +97,33 @@ void ClientService::hello(const ClientSession& s, const ClientFrame& f, ClientRe
         if (!n) return reply(ClientFrame::error_reply(f.id, n.status()));
         followed = *n;
     }
-    if (s.user && network_ && followed < kMaxRedirects) {
-        NetworkView view = network_();
-        view.own.sessions = open_sessions_;
+    if (s.user && others_ && followed < kMaxRedirects && open_sessions_ > config_.redirect_above) {
+        const MemberLoad own = own_load();
+        std::vector<MemberRoom> others = others_();
         std::optional<size_t> to;
         {
             std::lock_guard lock(redirect_mutex_);
-            redirects_sent_.adjust(view.others);
-            to = choose_redirect(view.own, view.threshold, view.others, redirect_rng_);
-            if (to) redirects_sent_.sent(view.others[*to].load.node_id);
+            redirects_sent_.adjust(others);
+            to = choose_redirect(own, config_.redirect_above, others, redirect_rng_);
+            if (to) redirects_sent_.sent(others[*to].load.node_id);
         }
         if (to) {
-            p["redirect"] = view.others[*to].endpoint;
-            p["redirect_node"] = view.others[*to].load.node_id;
+            p["redirect"] = others[*to].endpoint;
+            p["redirect_node"] = others[*to].load.node_id;
         }
     }
     reply(ClientFrame::reply_to(0, std::move(p)));
 }
 
+MemberLoad ClientService::own_load() const {
+    return {identity_.node_id_hex(), "alive", open_sessions_, config_.session_capacity};
+}
+
 void ClientService::nodes(const ClientFrame&, ClientReply reply) {
-    std::vector<std::string> load, updates;
-    if (network_) {
-        NetworkView view = network_();
-        view.own.sessions = open_sessions_;
-        load.push_back(format_member_load(view.own));
-        for (const auto& m : view.others) load.push_back(format_member_load(m.load));
-        updates = std::move(view.member_updates);
-    } else {
-        load.push_back(format_member_load({identity_.node_id_hex(), "alive", 0, 0}));
-    }
+    std::vector<std::string> load{format_member_load(own_load())}, updates;
+    if (others_)
+        for (const auto& m : others_()) load.push_back(format_member_load(m.load));
+    if (member_updates_) updates = member_updates_();
     reply(ClientFrame::reply_to(0, {{"load", std::move(load)}, {"updates", std::move(updates)}}));
 }
 

@@ -62,6 +62,10 @@ struct ClientServiceConfig {
     PeerNet* peer_net = nullptr;
     uint64_t seed = 0;  // draws the member a busy node sends a login to
     uint64_t max_file_bytes = 100ull << 20;  // an attachment's size, as its uploader declares it
+    // Sessions this node holds (its capacity, as the members hear it) and
+    // above how many a login is sent on to a member with room.
+    uint32_t session_capacity = 10000;
+    uint32_t redirect_above = 8000;
 };
 
 class ClientService final : public ClientHandler {
@@ -88,16 +92,16 @@ public:
         std::optional<std::string> epoch;   // the encoded epoch asked for, if there is one
     };
     void attach_roster(std::function<RosterView(uint64_t epoch)> roster) { roster_ = std::move(roster); }
-    // The members' load and where clients reach them, for the `nodes`
-    // request and for redirecting logins (load_spread.h). Set before the
-    // front end starts; unset, this node lists only itself and keeps every login.
-    struct NetworkView {
-        MemberLoad own;
-        uint32_t threshold = 0;  // sessions above which logins are sent on
-        std::vector<MemberRoom> others;
-        std::vector<std::string> member_updates;  // encoded, for clients to check
-    };
-    void attach_network(std::function<NetworkView()> network) { network_ = std::move(network); }
+    // The other members' load and where clients reach them (asked only by
+    // the `nodes` request and when this node is over its threshold), and
+    // the member updates this node holds, encoded, for clients to check.
+    // Set before the front end starts; unset, this node lists only itself
+    // and keeps every login.
+    void attach_network(std::function<std::vector<MemberRoom>()> others,
+                        std::function<std::vector<std::string>()> member_updates) {
+        others_ = std::move(others);
+        member_updates_ = std::move(member_updates);
+    }
     // The media chunks' service (media.put, media.get); must outlive this.
     // Unset, media requests are refused. Set before the front end starts.
     void attach_media(MediaService* media) { media_ = media; }
@@ -121,6 +125,8 @@ private:
     void hello(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void roster(const ClientFrame& f, ClientReply reply);
     void nodes(const ClientFrame& f, ClientReply reply);
+    // This node's load as its members hear it: its open sessions, its capacity.
+    MemberLoad own_load() const;
     void register_number(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     void verify(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // Replies to a verified registration: a certificate for `csr`, kept,
@@ -166,7 +172,8 @@ private:
     UserRecords& records_;
     std::function<RecordDht*()> records_dht_;
     std::function<RosterView(uint64_t)> roster_;
-    std::function<NetworkView()> network_;
+    std::function<std::vector<MemberRoom>()> others_;
+    std::function<std::vector<std::string>()> member_updates_;
     MediaService* media_ = nullptr;
     std::atomic<uint32_t> open_sessions_{0};  // anonymous ones too: the load this node reports
     std::mutex redirect_mutex_;

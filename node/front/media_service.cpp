@@ -71,11 +71,8 @@ Status MediaService::hold_here(const std::string& chunk_id, const std::string& o
 }
 
 void MediaService::put(std::string chunk_id, std::string owner, std::string bytes, Done done) {
-    if (!is_chunk_id(chunk_id)) return done(Status::invalid("a chunk id is the 64 hex digits of its SHA-256"));
-    if (bytes.empty() || bytes.size() > kMaxChunkBytes)
-        return done(Status::invalid("a chunk is 1 to " + std::to_string(kMaxChunkBytes) + " bytes"));
-    if (crypto::to_hex(crypto::sha256(bytes)) != chunk_id)
-        return done(Status::invalid("the chunk's bytes do not match its id"));
+    // Refused here, before any holder is asked (each checks it again).
+    if (Status st = check_chunk(chunk_id, bytes); !st) return done(st);
     const int64_t expires_s = to_unix_seconds(clock_.wall_now()) + config_.ttl.count();
     auto job = [this, chunk_id, owner, bytes = std::move(bytes), expires_s, done] {
         const Holders h = holders_of(chunk_id);
