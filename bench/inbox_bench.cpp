@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
                     sent_at[i] = bench::wall_seconds();
                     return mine[i]
                         ->send("message.send", {{"to", recipients[k % recipients.size()]},
+                                                {"device", std::string("0123456789abcdef")},
                                                 {"id", "m" + std::to_string(k)},
                                                 {"body", body},
                                                 {"sent_ms", uint64_t{1}}})

@@ -73,7 +73,7 @@ Status Client::connect(bool login) {
             continue;
         }
         if (login) follow_redirects(*opened, credentials);
-        if (login && profile_.privacy) {
+        if (login && profile_.privacy && profile_.privacy_ms > 0) {
             // The node sends none of this user's presence until it holds the
             // user's current list: every login gives it.
             auto given = opened->conn->call("privacy.set", privacy_params(*profile_.privacy), options_.timeout);
@@ -355,12 +355,16 @@ Status Client::verify(const std::string& code) {
     profile_.key = std::move(key).value();
     profile_.certificate = *cert_pem;
     profile_.user_id = *user_id;
-    // The key is new, so no list sealed to it can exist: the profile knows
-    // the whole list from here on.
+    // The key is new, so no list sealed to it can exist: the first device
+    // knows the whole list from here on. Another device of the user waits
+    // for the list from the others (share_privacy()), and gives its node
+    // none until then, so as not to replace theirs with an empty one.
     profile_.privacy = PrivacyList{};
     remember_nodes();
     connection_.reset();  // the next call logs in
     login_credentials_.reset();  // with the new certificate
+    auto others = device_list(*user_id, /*fresh*/ true);
+    profile_.privacy_ms = others && !others->list.devices.empty() ? 0 : to_unix_millis(system_clock::now());
     return profile_.save();
 }
 
@@ -467,14 +471,26 @@ Status Client::set_privacy(const PrivacyList& list) {
     // The profile's copy first: it is what the user asked for, and what the
     // next edit starts from if publishing fails now.
     profile_.privacy = list;
+    profile_.privacy_ms = to_unix_millis(system_clock::now());
     DHTALK_TRY(profile_.save_privacy());
+    DHTALK_TRY(profile_.save_state());
     Record r;
     r.type = RecordType::kPrivacy;
     r.body = std::move(sealed).value();
     auto published = publish(std::move(r));
     if (!published) return published.status();
-    auto given = call("privacy.set", privacy_params(list));
-    return given.status();
+    DHTALK_TRY(give_privacy());
+    // The user's other devices hold it too, and have their nodes enforce it.
+    auto lock = lock_messages();
+    if (!lock) return lock.status();
+    if (Status shared = share_privacy({}); !shared)
+        return Status(shared.code(), "the list is set here, but not yet on your other devices: " + shared.message());
+    return Status::ok();
+}
+
+Status Client::give_privacy() {
+    if (!profile_.privacy || profile_.privacy_ms == 0) return Status::ok();
+    return call("privacy.set", privacy_params(*profile_.privacy)).status();
 }
 
 Result<MediaPublished> Client::publish_media(const std::filesystem::path& file, const std::string& type) {

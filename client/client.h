@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -16,6 +17,7 @@
 
 #include "common/files.h"
 #include "records/record.h"
+#include "records/device_list.h"
 #include "records/record_bodies.h"
 #include "client/client_connection.h"
 #include "client/attachment.h"
@@ -178,6 +180,28 @@ public:
                            const std::function<void(const std::string&)>& on_problem,
                            const std::function<void(const std::string&)>& on_following);
 
+    // Devices (docs/devices.md). This profile's device: the id of its
+    // certificate's key ("" before verification).
+    std::string device_id() const;
+    struct DeviceInfo {
+        std::string id;
+        int64_t added_ms = 0;
+        std::string label;
+        bool current = false;   // this profile
+        bool new_here = false;  // added since this profile last looked
+    };
+    struct Devices {
+        std::vector<DeviceInfo> devices;
+        std::vector<std::string> removed;
+    };
+    // The user's devices, this one added to the list if it is missing.
+    Result<Devices> devices();
+    // Takes a device off the user's list for good: messages stop going to
+    // it, and it cannot sign itself back in.
+    Status remove_device(const std::string& id);
+    // What to tell the user of a device added to their account elsewhere.
+    std::string new_device_notice(const std::string& id) const;
+
     // The network's members, the least loaded first (those said to be
     // down last), from the node the client talks to.
     Result<std::vector<NodeInfo>> nodes();
@@ -237,15 +261,46 @@ private:
     // were acknowledged in `acked`.
     Result<Received> take_messages(const std::vector<std::string>& encoded, std::vector<std::string>* problems,
                                    size_t& acked);
+    // A user's device list as the node hands it, checked here (the signer
+    // listed, and no device this process saw removed back); an empty one
+    // when the user has none. Kept for a short while unless `fresh`.
+    struct ListedDevices {
+        DeviceList list;
+        uint64_t sequence = 0;  // of its record; 0 for none
+    };
+    Result<ListedDevices> device_list(const std::string& user_id, bool fresh = false);
+    Status publish_device_list(DeviceList list, uint64_t after_sequence);
+    // Puts this device on the user's list if it is missing (the list read
+    // again once a process, or when `fresh`; kPermissionDenied if this
+    // device was removed). The user's devices this profile had not seen.
+    Result<std::vector<std::string>> list_this_device(bool fresh = false);
+    Result<std::vector<std::string>> devices_new_here();
+    // Makes sure a session with `device` of `user_id` can be used: its keys
+    // checked against the one seen before (a change is refused) and, for a
+    // contact's device not pinned, refused until 'trust'.
+    Status prepare_device(const std::string& user_id, const std::string& device);
+    // Accepts the keys of every device `user_id` lists now: on first
+    // contact, and when the user trusts a change. What changed, newest first.
+    Result<ContactKey> pin_devices(const std::string& user_id);
+    // Sends the user's privacy list to their other devices (`devices`, or
+    // every one listed), end to end; a device takes it if it is newer than
+    // its own. Needs the messages lock.
+    Status share_privacy(const std::vector<std::string>& devices);
+    // Gives the node the profile's privacy list to enforce.
+    Status give_privacy();
     // Sends the receipts of `state` owed (to `only`, or to everyone).
     Result<size_t> send_receipts(SentState state, const std::string& only = {});
-    // The user's bundle from their record, and the record's certificate,
-    // which must be in the user's issuance log (kPermissionDenied if not).
-    Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> bundle_of(const std::string& user_id);
+    // The bundle of a device of the user from its record, and the record's
+    // certificate, which must be the device's and in the user's issuance
+    // log (kPermissionDenied if not).
+    Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> bundle_of(const std::string& user_id,
+                                                                           const std::string& device);
     // The issuance log as the node hands it, each certificate checked here.
     Result<std::vector<IssuedKey>> logged_keys(const std::string& user_id);
-    // Encrypts `content` to `to` (starting a session if needed) and has it
-    // held. Returns when the holders drop it undelivered (0: not said).
+    // Encrypts `content` to every device of `to` (starting sessions if
+    // needed) and, for a text or a file, a copy to this user's other
+    // devices, and has each held. Nothing is sent if a device of `to` is
+    // refused. Returns when the holders drop it undelivered (0: not said).
     Result<int64_t> send_content(const std::string& to, const std::string& id, const MessageContent& content);
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
@@ -263,6 +318,10 @@ private:
     std::unique_ptr<EndToEnd> e2e_;
     std::set<std::string> keys_checked_;  // contacts whose published key this process compared with the one seen
     std::optional<MessageHistory> history_;
+    mutable std::string device_id_;
+    bool listed_ = false;  // this process put or found this device on the list
+    bool privacy_changed_ = false;  // another device's list came: give it to the node
+    std::map<std::string, std::pair<std::chrono::steady_clock::time_point, ListedDevices>> device_lists_;
 };
 
 }  // namespace dhtalk::client

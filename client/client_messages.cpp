@@ -69,7 +69,9 @@ Result<MessageHistory*> Client::history() {
 Status Client::publish_keys() {
     auto lock = lock_messages();
     if (!lock) return lock.status();
-    return publish_keys_locked();
+    DHTALK_TRY(publish_keys_locked());
+    // Listed once its keys are out: a sender finds both.
+    return list_this_device().status();
 }
 
 Status Client::publish_keys_locked() {
@@ -81,6 +83,7 @@ Status Client::publish_keys_locked() {
     if (!body) return body.status();
     Record r;
     r.type = RecordType::kPreKeys;
+    r.locator = device_locator(device_id());  // each device has its own
     r.body = std::move(body).value();
     auto published = publish(std::move(r));
     if (!published) return published.status();
@@ -91,59 +94,69 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     if (to == profile_.user_id) return Status::invalid("you cannot send a message to yourself");
-    // The recipient checks our identity key against our published bundle.
+    // The recipient checks our identity key against our published bundle,
+    // and finds this device on our list.
     if ((*e2e)->should_publish()) DHTALK_TRY(publish_keys_locked());
-    const bool has_session = (*e2e)->has_session(to);
-    // Once a process, the recipient's published key is compared with the one
-    // seen before: a changed key is shown before anything is encrypted to it.
-    if (!has_session || !keys_checked_.count(to)) {
-        auto bundle = bundle_of(to);
-        if (!bundle && !has_session) return bundle.status();
-        if (bundle) {
-            auto seen = (*e2e)->contact_key(to);
-            if (seen && *seen != bundle->first.identity_key)
-                return Status::denied(to + " has a new key, in a certificate node " +
-                                      bundle->second.issuer_node_id.substr(0, 16) + " issued at " +
-                                      std::to_string(bundle->second.not_before_s) +
-                                      " (Unix time): a new phone, or someone else. Check with them, then accept it "
-                                      "with 'dhtalk trust " + to + "'");
-            if (!has_session) DHTALK_TRY((*e2e)->start_session(to, bundle->first));
-            keys_checked_.insert(to);
+    // Texts and files go to the devices listed now, the recipient's and
+    // this user's (a removed one gets nothing more); receipts may use lists
+    // read a moment ago.
+    const bool copied = content.kind == "text" || content.kind == "file";
+    if (copied || !listed_) {
+        auto listed = list_this_device(/*fresh*/ copied);
+        if (!listed) return listed.status();
+    }
+    if ((*e2e)->known_devices(to).empty()) {
+        // First contact: the devices the user lists now are theirs.
+        auto pinned = pin_devices(to);
+        if (!pinned) return pinned.status();
+    }
+    auto theirs = device_list(to, /*fresh*/ copied);
+    if (!theirs) return theirs.status();
+    // Every device of the recipient is checked before anything is sent: a
+    // refused one holds up the message rather than leave it out silently.
+    std::vector<std::string> targets;
+    Status missing = Status::ok();
+    for (const auto& d : theirs->list.devices) {
+        Status ready = prepare_device(to, d.id);
+        if (ready.code() == Code::kNotFound) {
+            missing = ready;  // listed before it published its keys: it cannot be reached yet
+            continue;
         }
+        DHTALK_TRY(ready);
+        targets.push_back(d.id);
     }
-    auto envelope = (*e2e)->encrypt(to, encode_content(content));
-    if (!envelope) return envelope.status();
-    auto reply = call("message.send", {{"to", to},
-                                       {"id", id},
-                                       {"body", std::move(envelope).value()},
-                                       {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(content.sent_ms, 0))}});
-    if (!reply) return reply.status();
+    if (targets.empty()) return missing;
+    // What this user sends shows on their other devices too.
+    std::vector<std::string> own;
+    if (copied) {
+        auto ours = device_list(profile_.user_id);
+        if (!ours) return ours.status();
+        for (const auto& d : ours->list.devices)
+            if (d.id != device_id() && prepare_device(profile_.user_id, d.id)) own.push_back(d.id);
+    }
+    std::vector<FrameParams> requests;
+    auto add = [&](const std::string& user, const std::string& device, const MessageContent& c) -> Status {
+        auto envelope = (*e2e)->encrypt(inbox_address(user, device), encode_content(c));
+        if (!envelope) return envelope.status();
+        requests.push_back({{"to", user},
+                            {"device", device},
+                            {"id", id},
+                            {"body", std::move(envelope).value()},
+                            {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(c.sent_ms, 0))}});
+        return Status::ok();
+    };
+    for (const auto& device : targets) DHTALK_TRY(add(to, device, content));
+    MessageContent copy = content;
+    copy.to = to;
+    for (const auto& device : own) DHTALK_TRY(add(profile_.user_id, device, copy));
+    auto replies = call_batch("message.send", std::move(requests));
+    if (!replies) return replies.status();
+    // A copy that failed leaves the user's other device without it, not the
+    // recipient: only the recipient's count.
+    for (size_t i = 0; i < targets.size() && i < replies->size(); ++i) DHTALK_TRY((*replies)[i].status());
     // When the holders drop it undelivered; unknown (0) from a node that does not say.
-    auto expires = reply->number("expires_ms");
+    auto expires = replies->empty() ? Result<uint64_t>(Status::not_found("")) : replies->front().number("expires_ms");
     return expires ? static_cast<int64_t>(std::min<uint64_t>(*expires, INT64_MAX)) : int64_t{0};
-}
-
-Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> Client::bundle_of(const std::string& user_id) {
-    auto record = fetch(RecordType::kPreKeys, user_id);
-    if (!record) {
-        if (record.status().code() == Code::kNotFound)
-            return Status::not_found("no such user, or the user has not published keys for messages yet (" +
-                                     record.status().message() + ")");
-        return record.status();
-    }
-    auto bundle = decode_pre_key_bundle(record->record.body);
-    if (!bundle) return Status::corruption("the keys " + user_id + " published are malformed: " + bundle.status().message());
-    // A member issues no certificate without publishing it in its user's
-    // log, where every contact (and the audit) sees it: one that is not
-    // there was issued in secret.
-    auto logged = logged_keys(user_id);
-    if (!logged) return Status(logged.status().code(), "cannot read the issuance log of " + user_id + ": " + logged.status().message());
-    const auto& info = record->certificate_info;
-    if (std::none_of(logged->begin(), logged->end(), [&](const IssuedKey& k) { return k.certificate == record->record.certificate; }))
-        return Status::denied("the key " + user_id + " uses, in a certificate node " + info.issuer_node_id.substr(0, 16) +
-                              " issued at " + std::to_string(info.not_before_s) +
-                              " (Unix time), is not in their issuance log: it may be forged, and is not used");
-    return std::pair{std::move(bundle).value(), info};
 }
 
 Result<std::vector<Client::IssuedKey>> Client::logged_keys(const std::string& user_id) {
@@ -168,26 +181,14 @@ Result<std::vector<Client::IssuedKey>> Client::logged_keys(const std::string& us
 Result<std::vector<Client::IssuedKey>> Client::issued_keys(const std::string& user_id) {
     auto keys = logged_keys(user_id);
     if (!keys) return keys.status();
-    auto record = fetch(RecordType::kPreKeys, user_id);
-    if (!record && record.status().code() != Code::kNotFound) return record.status();
-    for (auto& k : *keys) k.current = record && k.certificate == record->record.certificate;
+    auto theirs = device_list(user_id, /*fresh*/ true);
+    if (!theirs) return theirs.status();
+    for (const auto& d : theirs->list.devices) {
+        auto record = fetch(RecordType::kPreKeys, user_id, device_locator(d.id));
+        if (!record && record.status().code() != Code::kNotFound) return record.status();
+        for (auto& k : *keys) k.current = k.current || (record && k.certificate == record->record.certificate);
+    }
     return keys;
-}
-
-Result<Client::ContactKey> Client::trust_key(const std::string& user_id) {
-    auto lock = lock_messages();
-    if (!lock) return lock.status();
-    auto e2e = end_to_end();
-    if (!e2e) return e2e.status();
-    auto bundle = bundle_of(user_id);
-    if (!bundle) return bundle.status();
-    ContactKey out{false, bundle->second.issuer_node_id, bundle->second.not_before_s};
-    auto seen = (*e2e)->contact_key(user_id);
-    if (seen && *seen == bundle->first.identity_key) return out;
-    out.changed = seen.has_value();
-    DHTALK_TRY((*e2e)->accept_contact_key(user_id, bundle->first.identity_key));
-    keys_checked_.insert(user_id);
-    return out;
 }
 
 Result<ChatMessage> Client::send_message(const std::string& to, const std::string& text) {
@@ -200,7 +201,7 @@ Result<ChatMessage> Client::send_message(const std::string& to, const std::strin
     auto kept = history();
     if (!kept) return kept.status();
     ChatMessage m{true, to, new_message_id(), now_ms(), text, 0, {}};
-    auto expires = send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}, {}});
+    auto expires = send_content(to, m.id, MessageContent{"text", text, m.sent_ms, {}, {}, ""});
     if (!expires) return expires.status();
     m.expires_ms = *expires;
     DHTALK_TRY((*kept)->append({m}));
@@ -220,7 +221,7 @@ Result<ChatMessage> Client::send_file(const std::string& to, const std::filesyst
     if (!kept) return kept.status();
     const std::string descriptor = encode_attachment(*uploaded);
     ChatMessage m{true, to, new_message_id(), now_ms(), caption, 0, descriptor};
-    auto expires = send_content(to, m.id, MessageContent{"file", caption, m.sent_ms, {}, descriptor});
+    auto expires = send_content(to, m.id, MessageContent{"file", caption, m.sent_ms, {}, descriptor, ""});
     if (!expires) return expires.status();
     m.expires_ms = *expires;
     DHTALK_TRY((*kept)->append({m}));
@@ -252,7 +253,7 @@ Result<size_t> Client::send_receipts(SentState state, const std::string& only) {
         if (!only.empty() && peer != only) continue;
         for (size_t at = 0; at < ids.size(); at += kMaxReceiptRefs) {
             const std::vector<std::string> chunk(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kMaxReceiptRefs));
-            auto sent = send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk, {}});
+            auto sent = send_content(peer, new_message_id(), MessageContent{sent_state_name(state), "", now_ms(), chunk, {}, ""});
             if (!sent) {
                 // Owed still; one peer's trouble (a new key) holds up no other's.
                 if (first_failure) first_failure = sent.status();
@@ -304,24 +305,51 @@ Status Client::mark_shown(const std::vector<ChatMessage>& messages) {
 Status Client::open_message(const std::string& encoded, Received& out, std::vector<std::string>& acks) {
     auto m = decode_inbox_message(encoded);
     if (!m) return Status::corruption("the node handed over a malformed message: " + m.status().message());
-    if (m->recipient != profile_.user_id) return Status::corruption("the node handed over a message for another user");
-    const std::string what = "a message from " + m->sender;
+    if (m->recipient != inbox_address(profile_.user_id, device_id()))
+        return Status::corruption("the node handed over a message for another device");
+    const std::string sender(address_user(m->sender));
+    const std::string sender_device(address_device(m->sender));
+    const bool from_own_device = sender == profile_.user_id;
+    const std::string what = from_own_device ? "a copy from your device " + sender_device : "a message from " + sender;
     auto e2e = end_to_end();
     if (!e2e) return e2e.status();
     auto kept = history();
     if (!kept) return kept.status();
     acks.push_back(m->sender + "/" + m->id);
-    if ((*kept)->received(m->sender, m->id)) return Status::ok();  // shown before; its acknowledgement was lost
-    auto same = [&](const auto& o) { return o.peer == m->sender && o.id == m->id; };
+    if (!crypto::is_device_id(sender_device)) return Status::corruption(what + " names no device it came from");
+    // Shown before; its acknowledgement was lost.
+    if ((*kept)->received(sender, m->id) || (from_own_device && (*kept)->has_sent(m->id))) return Status::ok();
+    auto same = [&](const auto& o) { return o.peer == sender && o.id == m->id; };
     if (std::any_of(out.messages.begin(), out.messages.end(), same) ||
         std::any_of(out.receipts.begin(), out.receipts.end(), same))
         return Status::ok();
+    if (from_own_device) {
+        // Only a device on the user's list speaks for them; a removed one is done.
+        auto ours = device_list(profile_.user_id);
+        if (!ours) {
+            acks.pop_back();
+            return Status::unavailable("cannot read your device list to check " + what + ": " + ours.status().message());
+        }
+        if (!ours->list.find(sender_device)) return Status::denied(what + ", which is not on your device list: not shown");
+    }
     auto claimed = (*e2e)->claimed_identity(m->body);
     if (!claimed) return Status::corruption(what + " is malformed: " + claimed.status().message());
     if (claimed->has_value() && !(*e2e)->contact_key(m->sender)) {
-        // The first message from this sender: its identity key must be the
-        // one the sender published, or anyone could speak for them.
-        auto bundle = bundle_of(m->sender);
+        // The first message from this device: its identity key must be the
+        // one the device published, or anyone could speak for the sender.
+        if (!from_own_device && (*e2e)->known_devices(sender).empty()) {
+            // First contact: the devices the sender lists now are theirs.
+            if (auto pinned = pin_devices(sender); !pinned) {
+                acks.pop_back();  // it waits: "not found" may be the network's miss
+                return Status::unavailable("cannot check the keys of " + what + " yet: " + pinned.status().message());
+            }
+        }
+        if (!from_own_device && !(*e2e)->contact_key(m->sender)) {
+            acks.pop_back();  // a device added later waits, like a new key
+            return Status::denied(what + " comes from a device of theirs you have not checked (" + sender_device +
+                                  "); it waits until you check with them and accept it ('dhtalk trust " + sender + "')");
+        }
+        auto bundle = bundle_of(sender, sender_device);
         if (!bundle) {
             acks.pop_back();  // it waits: "not found" may be the network's miss
             return Status::unavailable("cannot check the key of " + what + " yet: " + bundle.status().message());
@@ -344,12 +372,36 @@ Status Client::open_message(const std::string& encoded, Received& out, std::vect
                 return Status::ok();
             }
         }
-        if (content->kind == "text" || content->kind == "file") {
-            ChatMessage chat{false, m->sender, m->id, content->sent_ms, content->text, 0, content->attachment};
+        // Only this user's own devices send copies and privacy lists, and
+        // they send nothing else.
+        const bool own_kind = !content->to.empty() || content->kind == "privacy";
+        if (from_own_device != own_kind || content->to == profile_.user_id) {
+            malformed = Status::corruption(what + (from_own_device ? " is neither a copy nor a privacy list"
+                                                                   : " claims to come from one of your devices"));
+            return Status::ok();
+        }
+        if (content->kind == "privacy") {
+            auto list = decode_privacy(content->attachment);
+            if (!list) {
+                malformed = Status::corruption(what + " holds a malformed privacy list: " + list.status().message());
+                return Status::ok();
+            }
+            if (content->sent_ms > profile_.privacy_ms) {  // an older edit does not undo a newer one
+                profile_.privacy = std::move(list).value();
+                profile_.privacy_ms = content->sent_ms;
+                DHTALK_TRY(profile_.save_privacy());
+                DHTALK_TRY(profile_.save_state());
+                privacy_changed_ = true;
+            }
+        } else if (from_own_device) {
+            DHTALK_TRY((*kept)->append({ChatMessage{true, content->to, m->id, content->sent_ms, content->text, 0,
+                                                        content->attachment}}));
+        } else if (content->kind == "text" || content->kind == "file") {
+            ChatMessage chat{false, sender, m->id, content->sent_ms, content->text, 0, content->attachment};
             DHTALK_TRY((*kept)->append({chat}));
             out.messages.push_back(std::move(chat));
         } else {
-            Receipt r{m->sender, m->id, content->kind == "read" ? SentState::kRead : SentState::kDelivered,
+            Receipt r{sender, m->id, content->kind == "read" ? SentState::kRead : SentState::kDelivered,
                       std::move(content->refs)};
             DHTALK_TRY((*kept)->append_receipts({r}));
             out.receipts.push_back(std::move(r));
@@ -361,7 +413,7 @@ Status Client::open_message(const std::string& encoded, Received& out, std::vect
             // A key change: the message waits in the inbox until the user accepts the key.
             acks.pop_back();
             return Status::denied(what + " comes under a new key; it waits until you check with them and accept "
-                                  "it ('dhtalk trust " + m->sender + "')");
+                                  "it ('dhtalk trust " + sender + "')");
         }
         // Forged or damaged: acknowledged, so that it goes. Anything else (a
         // disk, memory) is this client's trouble: the message waits.
@@ -380,6 +432,13 @@ Result<Client::Received> Client::take_messages(const std::vector<std::string>& e
     std::vector<std::string> acks;
     for (const auto& e : encoded)
         if (Status s = open_message(e, fresh, acks); !s && problems) problems->push_back(s.message());
+    // A privacy list from another device: this node enforces it from now.
+    if (privacy_changed_) {
+        privacy_changed_ = false;
+        if (Status given = give_privacy(); !given && problems)
+            problems->push_back("your privacy list from another device is kept, but this node has not taken it yet: " +
+                                given.message());
+    }
     // Each was kept as it was opened, before it is acknowledged here.
     acked = acks.size();
     if (!acks.empty()) {
@@ -405,6 +464,16 @@ Result<Client::Received> Client::receive_locked(std::vector<std::string>* proble
     if (!e2e) return e2e.status();
     auto kept = history();
     if (!kept) return kept.status();
+    {
+        // A removed device stops here; one added elsewhere is told of once.
+        auto added = list_this_device(/*fresh*/ true);
+        if (!added) return added.status();
+        if (problems)
+            for (const auto& id : *added) problems->push_back(new_device_notice(id));
+        // A device new to this one gets the privacy list this one holds.
+        if (Status shared = added->empty() ? Status::ok() : share_privacy(*added); !shared && problems)
+            problems->push_back("your privacy list is not yet on your new device: " + shared.message());
+    }
     Received received;
     for (int round = 0; round < kMaxFetchRounds; ++round) {
         auto reply = call("inbox.fetch", {{"max", kFetchBatch}});

@@ -33,6 +33,7 @@ Result<Profile> Profile::load(const std::filesystem::path& dir) {
     p.user_id = v["user_id"].asString();
     p.network_id = v["network_id"].isUInt() ? v["network_id"].asUInt() : 0;
     p.last_sequence = v["last_sequence"].isUInt64() ? v["last_sequence"].asUInt64() : 0;
+    p.privacy_ms = v["privacy_ms"].isInt64() ? v["privacy_ms"].asInt64() : 0;
     for (const auto& n : v["nodes"])
         if (n.isString()) p.nodes.push_back(n.asString());
     if (std::filesystem::exists(dir / "user.key", ec)) {
@@ -97,6 +98,7 @@ Status Profile::save_state() const {
     v["user_id"] = user_id;
     v["network_id"] = network_id;
     v["last_sequence"] = Json::UInt64(last_sequence);
+    v["privacy_ms"] = Json::Int64(privacy_ms);
     v["nodes"] = Json::Value(Json::arrayValue);
     for (const auto& n : nodes) v["nodes"].append(n);
     return write_file_atomic(dir / "profile.json", json::to_pretty(v) + "\n", 0600);

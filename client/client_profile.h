@@ -2,7 +2,7 @@
 // Profile: what a client keeps between runs, in one private directory
 // (default ~/.config/dhtalk, or --profile DIR):
 //   profile.json  user id, phone number, network id, the nodes last used,
-//                 the last record sequence number
+//                 the last record sequence number, when the privacy list was set
 //   user.key      the user's private key (owner-only)
 //   user.crt      the user certificate a node issued
 //   roster.epoch  the latest roster epoch this profile verified (pinned on
@@ -38,6 +38,9 @@ struct Profile {
     // The privacy list as this profile last set it; none in a profile that
     // has never held one (made before lists were kept here).
     std::optional<PrivacyList> privacy;
+    // When the user set that list, on this device or another of theirs
+    // (Unix ms): an older one from another device does not replace it.
+    int64_t privacy_ms = 0;
     std::string roster;  // encoded roster epoch; empty before the first connection
 
     bool registered() const { return key && !certificate.empty() && !user_id.empty(); }

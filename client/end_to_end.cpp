@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/msgpack_io.h"
 #include "crypto/signal_crypto.h"
+#include "net/inbox_message.h"
 
 namespace dhtalk::client {
 namespace {
@@ -305,6 +306,13 @@ Status EndToEnd::start_session(const std::string& user_id, const PreKeyBundle& b
         return Status::denied("the pre-key bundle of " + user_id + " is not signed by its identity key");
     if (rc != 0) return failed(rc, "cannot start a session with " + user_id);
     return Status::ok();
+}
+
+std::vector<std::string> EndToEnd::known_devices(const std::string& user_id) const {
+    std::vector<std::string> out;
+    for (const auto& name : store_.contact_names())
+        if (address_user(name) == user_id) out.emplace_back(address_device(name));
+    return out;
 }
 
 Status EndToEnd::accept_contact_key(const std::string& user_id, const std::string& key) {

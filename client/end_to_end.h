@@ -5,7 +5,9 @@
 // own key. Its state lives in PROFILE/e2e/ (signal_store.h). What it returns
 // from encrypt() is all a node ever carries of a message:
 //   envelope = msgpack [format 1, kind (2 ratchet message | 3 pre-key message), ciphertext (bin)]
-// Each user has one device (id 1) for now. One thread at a time.
+// A peer is one device of a user, named by its inbox address (USER-DEVICE,
+// net/inbox_message.h); each has its own identity key and sessions. One
+// thread at a time.
 
 #include <chrono>
 #include <filesystem>
@@ -87,6 +89,8 @@ public:
 
     // The identity key saved for a contact (first seen), if any.
     std::optional<std::string> contact_key(const std::string& user_id) const { return store_.contact_key(user_id); }
+    // The devices of `user_id` whose identity key this profile saved.
+    std::vector<std::string> known_devices(const std::string& user_id) const;
     // Accepts `key` as the contact's identity key from now on (the user saw
     // the change): the sessions under the old key end, and the next message
     // either way starts a new one.

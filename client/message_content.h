@@ -1,12 +1,17 @@
 #pragma once
 // MessageContent: what a message says, as only its sender and recipient see
 // it: the plaintext inside the end-to-end envelope (end_to_end.h).
-//   [format 2, kind, text, sent_ms, refs, attachment]
+//   [format 3, kind, text, sent_ms, refs, attachment, to]
 // Kinds: "text" (refs and attachment empty); "file", a file (attachment:
 // its encoded descriptor, attachment.h) with text as its caption;
 // "delivered" and "read", receipts for the messages whose ids are in refs
-// (1 to 256, text empty). Format 1 (before files) is refused. The decoder
-// treats its input as hostile (it comes from another user).
+// (1 to 256, text empty); "privacy", the user's privacy list (attachment:
+// record_bodies.h's encoding) from one of the user's devices to the
+// others. `to` is empty except in the copy of a text or
+// file a user sent that goes to the user's other devices: there it names
+// the user it was sent to. Formats 1 (before files) and 2 (before devices)
+// are refused. The decoder treats its input as hostile (it comes from
+// another user).
 
 #include <cstdint>
 #include <string>
@@ -17,8 +22,10 @@
 
 namespace dhtalk::client {
 
-inline constexpr uint64_t kContentFormat = 2;
+inline constexpr uint64_t kContentFormat = 3;
 inline constexpr size_t kMaxAttachmentBytes = 4096;  // an encoded descriptor
+// A privacy list of 500 entries in each of its two lists, encoded.
+inline constexpr size_t kMaxPrivacyContentBytes = 48 * 1024;
 // A message's text: what fits in a node's 64 KiB message with the
 // envelope's and the protocol's framing.
 inline constexpr size_t kMaxTextBytes = 60 * 1024;
@@ -31,6 +38,7 @@ struct MessageContent {
     int64_t sent_ms = 0;  // the sender's clock, Unix milliseconds
     std::vector<std::string> refs;  // a receipt's message ids
     std::string attachment;         // a file's encoded descriptor
+    std::string to;                 // a copy for the sender's devices: the user it went to
 };
 
 std::string encode_content(const MessageContent& c);

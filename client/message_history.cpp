@@ -105,7 +105,11 @@ void MessageHistory::account(const Json::Value& j) {
     const std::string event = j["event"].asString();
     if (event.empty()) {
         ChatMessage m;
-        if (!from_json(j, m) || m.outgoing) return;
+        if (!from_json(j, m)) return;
+        if (m.outgoing) {
+            sent_.insert(m.id);
+            return;
+        }
         if (!received_.insert({m.peer, m.id}).second) return;
         received_ids_[m.peer].push_back(m.id);
         unshown_.push_back(std::move(m));

@@ -65,6 +65,9 @@ public:
 
     // Whether a message (or receipt) from `peer` with `id` was received before.
     bool received(const std::string& peer, const std::string& id) const { return received_.count({peer, id}) > 0; }
+    // Whether the history has a message this user sent as `id` (from this
+    // device, or copied from another; ids are random, 128 bits).
+    bool has_sent(const std::string& id) const { return sent_.count(id) > 0; }
     Status append(const std::vector<ChatMessage>& messages);
     Status append_receipts(const std::vector<Receipt>& receipts);
     // Received messages not shown yet, oldest first, and marking them shown.
@@ -94,6 +97,7 @@ private:
     bool torn_ = false;  // the file ends without its newline: the next append starts a line
     uint64_t read_to_ = 0;  // bytes of the file accounted for
     std::set<std::pair<std::string, std::string>> received_;
+    std::set<std::string> sent_;  // ids
     std::vector<ChatMessage> unshown_;
     // Received message ids per peer, and those a receipt of each state covers.
     std::map<std::string, std::vector<std::string>> received_ids_;

@@ -250,6 +250,13 @@ std::optional<std::string> SignalStore::contact_key(const std::string& user_id) 
     return read_if_present(dir_ / "contacts" / user_id);
 }
 
+std::vector<std::string> SignalStore::contact_names() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir_ / "contacts", ec)) out.push_back(entry.path().filename().string());
+    return out;
+}
+
 Status SignalStore::save_contact_key(const std::string& user_id, const std::string& key) {
     if (!is_safe_name(user_id)) return Status::invalid("'" + user_id + "' is not a user id");
     return write_private(dir_ / "contacts" / user_id, key);

@@ -11,8 +11,8 @@
 //   used-pre-keys/ID        one-time pre-keys a sender used: kept until
 //                           kUsedPreKeyLifetime, since two senders may pick
 //                           the same key from one published bundle
-//   sessions/USER.DEVICE    session records (the ratchets)
-//   contacts/USER           the identity key first seen for a contact; a
+//   sessions/PEER.DEVICE    session records (the ratchets)
+//   contacts/PEER           the identity key first seen for a peer; a
 //                           different one is untrusted (a key change)
 // One thread at a time.
 
@@ -59,6 +59,8 @@ public:
 
     // The identity key saved for a contact, if any.
     std::optional<std::string> contact_key(const std::string& user_id) const;
+    // The names of every contact with a saved key.
+    std::vector<std::string> contact_names() const;
     Status save_contact_key(const std::string& user_id, const std::string& key);
 
     std::optional<std::string> session(const std::string& user_id, int32_t device) const;

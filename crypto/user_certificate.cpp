@@ -1,5 +1,6 @@
 #include "crypto/user_certificate.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -181,6 +182,11 @@ Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certifica
     return info;
 }
 
+bool is_device_id(std::string_view id) {
+    return id.size() == kDeviceIdChars &&
+           std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert) {
     if (!cert.cert) return Status::invalid("no certificate");
     if (gnutls_x509_crt_get_pk_algorithm(cert.cert, nullptr) != GNUTLS_PK_EDDSA_ED25519)
@@ -201,6 +207,11 @@ Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certific
     info.issuer_node_id = std::move(issuer).value();
     info.not_before_s = gnutls_x509_crt_get_activation_time(cert.cert);
     info.not_after_s = gnutls_x509_crt_get_expiration_time(cert.cert);
+    unsigned char key_id[32];
+    size_t key_id_size = sizeof key_id;
+    if (gnutls_x509_crt_get_key_id(cert.cert, GNUTLS_KEYID_USE_SHA256, key_id, &key_id_size) < 0 || key_id_size < 8)
+        return Status::invalid("the certificate's key has no id");
+    info.device_id = to_hex(std::string_view(reinterpret_cast<const char*>(key_id), kDeviceIdChars / 2));
     return info;
 }
 

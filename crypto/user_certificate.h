@@ -52,7 +52,15 @@ struct UserCertificateInfo {
     std::string issuer_node_id;  // hex
     int64_t not_before_s = 0;
     int64_t not_after_s = 0;
+    // The device this certificate's key belongs to: the first 8 bytes of the
+    // SHA-256 of its public key (SubjectPublicKeyInfo), 16 lowercase hex
+    // digits. Each registration makes a new key, so a new device.
+    std::string device_id;
 };
+
+inline constexpr size_t kDeviceIdChars = 16;
+// Whether `id` is kDeviceIdChars lowercase hex digits.
+bool is_device_id(std::string_view id);
 
 // The dhtalk fields of a user certificate; kInvalidArgument if it has none.
 Result<UserCertificateInfo> inspect_user_certificate(const dht::crypto::Certificate& cert);

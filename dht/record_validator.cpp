@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "crypto/signing.h"
+#include "records/device_list.h"
 #include "records/pre_key_bundle.h"
 #include "records/record_bodies.h"
 
@@ -95,6 +96,15 @@ Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType
     case RecordType::kPreKeys: {
         auto b = decode_pre_key_bundle(r.body);
         if (!b) return Status::corruption("the pre-key bundle does not fit its schema: " + b.status().message());
+        // One bundle per device, where only that device's key may write it.
+        if (r.locator != device_locator(info.device_id))
+            return Status::denied("a pre-key bundle stored at a locator other than its device's");
+        break;
+    }
+    case RecordType::kDevices: {
+        auto list = decode_device_list(r.body);
+        if (!list) return Status::corruption("the device list does not fit its schema: " + list.status().message());
+        DHTALK_TRY(check_device_list_signer(*list, info.device_id));
         break;
     }
     case RecordType::kPrivacy:
@@ -123,6 +133,12 @@ Status RecordValidator::check_edit(const dht::InfoHash& key, RecordType type, st
     if (next->record.sequence <= prev->record.sequence)
         return Status::denied("sequence " + std::to_string(next->record.sequence) + " does not follow " +
                               std::to_string(prev->record.sequence) + ", the one published: use a higher one");
+    if (type == RecordType::kDevices) {
+        // Both decoded in check().
+        auto before = decode_device_list(prev->record.body);
+        auto after = decode_device_list(next->record.body);
+        if (before && after) DHTALK_TRY(check_device_list_successor(*before, *after));
+    }
     return Status::ok();
 }
 

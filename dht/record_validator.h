@@ -11,6 +11,9 @@
 // from the same user with a higher sequence number, unless the stored record
 // is no longer acceptable (expired, or its issuer left the network): then
 // any acceptable record replaces it, so no record can pin a key for good.
+// A pre-key bundle must sit at its own device's locator; a device list must
+// be signed by a device it lists, and an edit of it keeps every removal
+// (records/device_list.h).
 //
 // Thread-safe: OpenDHT calls the policies on its own thread. The member
 // lookup must be thread-safe too.

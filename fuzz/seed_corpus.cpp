@@ -169,11 +169,13 @@ int main(int argc, char** argv) {
         auto bob = client::EndToEnd::open(keys / "bob").value();
         const auto bundle = bob->bundle().value();
         write("message", selected(3, encode_pre_key_bundle(bundle).value()));
-        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000, {}, {}})));
-        write("message", selected(4, client::encode_content({"read", "", 1'800'000'000'000, {"m-1", "m-2"}, {}})));
+        write("message", selected(4, client::encode_content({"text", "hello", 1'800'000'000'000, {}, {}, ""})));
+        write("message", selected(4, client::encode_content({"read", "", 1'800'000'000'000, {"m-1", "m-2"}, {}, ""})));
         const std::string file = client::encode_attachment(
             {"cat.png", "image/png", 300000, std::string(32, 'k'), std::string(32, 'h'), {std::string(64, 'c')}});
-        write("message", selected(4, client::encode_content({"file", "our cat", 1'800'000'000'000, {}, file})));
+        write("message", selected(4, client::encode_content({"file", "our cat", 1'800'000'000'000, {}, file, ""})));
+        write("message", selected(4, client::encode_content({"text", "a copy", 1'800'000'000'000, {}, {}, std::string(40, 'b')})));
+        write("message", selected(4, client::encode_content({"privacy", "", 1'800'000'000'000, {}, test::sample_bodies().privacy, ""})));
         write("message", selected(8, file));
         MediaRequest put{MediaRequest::Kind::kHold, 7, "aa", "bb", 5, std::string(64, 'c'), "alice", 100,
                          std::string(1000, 'x'), std::string(64, 's')};

@@ -13,6 +13,20 @@ constexpr int64_t kLatestExpiryMs = 253402300799999;
 
 }  // namespace
 
+std::string inbox_address(std::string_view user_id, std::string_view device_id) {
+    return std::string(user_id) + "-" + std::string(device_id);
+}
+
+std::string_view address_user(std::string_view address) {
+    const auto dash = address.rfind('-');
+    return dash == std::string_view::npos ? address : address.substr(0, dash);
+}
+
+std::string_view address_device(std::string_view address) {
+    const auto dash = address.rfind('-');
+    return dash == std::string_view::npos ? std::string_view{} : address.substr(dash + 1);
+}
+
 bool is_inbox_id(std::string_view id) {
     if (id.empty() || id.size() > kMaxInboxIdBytes) return false;
     for (char c : id) {

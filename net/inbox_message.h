@@ -22,9 +22,16 @@ inline constexpr size_t kMaxInboxIdBytes = 64;
 // A message encoded, at most.
 inline constexpr size_t kMaxEncodedMessageBytes = kMaxMessageBytes + 3 * kMaxInboxIdBytes + 64;
 
+// Messages go to devices: each device of a user has its own inbox, named
+// "USER-DEVICE" (the device id: crypto::UserCertificateInfo::device_id).
+std::string inbox_address(std::string_view user_id, std::string_view device_id);
+// The user and the device of an address; "" for a part it lacks.
+std::string_view address_user(std::string_view address);
+std::string_view address_device(std::string_view address);
+
 struct InboxMessage {
-    std::string recipient;   // user id
-    std::string sender;      // user id
+    std::string recipient;   // inbox address of the device it is for
+    std::string sender;      // inbox address of the device that sent it
     std::string id;          // chosen by the sender's client
     int64_t sent_ms = 0;     // the sender's wall clock, Unix milliseconds
     int64_t expires_ms = 0;  // wall clock, Unix milliseconds: dropped after

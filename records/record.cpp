@@ -21,6 +21,7 @@ const char* record_type_name(RecordType type) {
     case RecordType::kPrivacy: return "privacy";
     case RecordType::kMedia: return "media";
     case RecordType::kPreKeys: return "prekeys";
+    case RecordType::kDevices: return "devices";
     }
     return "unknown";
 }
@@ -88,7 +89,7 @@ Result<OpenedRecord> open_record(std::string_view envelope) {
         Fields f(inner.get(), 7, "record");
         Record& r = opened.record;
         const uint64_t type = f.uint(255);
-        if (type < 1 || type > static_cast<uint64_t>(RecordType::kPreKeys)) return Status::corruption("a record has unknown type " + std::to_string(type));
+        if (type < 1 || type > static_cast<uint64_t>(RecordType::kDevices)) return Status::corruption("a record has unknown type " + std::to_string(type));
         r.type = static_cast<RecordType>(type);
         r.user_id = f.str(64);
         r.locator = f.bin(kRecordLocatorBytes);
@@ -96,8 +97,8 @@ Result<OpenedRecord> open_record(std::string_view envelope) {
         r.expires_at_s = f.sint();
         r.body = f.bin(kMaxRecordBodyBytes);
         r.certificate = f.str(crypto::kMaxCertificateBytes);
-        if ((r.type == RecordType::kMedia) != (r.locator.size() == kRecordLocatorBytes) ||
-            (r.type != RecordType::kMedia && !r.locator.empty()))
+        const bool located = r.type == RecordType::kMedia || r.type == RecordType::kPreKeys;
+        if (r.locator.size() != (located ? kRecordLocatorBytes : 0))
             return Status::corruption("a record's locator does not fit its type");
     } catch (const DecodeError& e) {
         return Status::corruption(e.what);

@@ -1,6 +1,7 @@
 #pragma once
 // Records: what users keep in the DHT (vCard, privacy list, media metadata,
-// the pre-key bundle that starts end-to-end sessions),
+// the pre-key bundle of each device that starts end-to-end sessions, the
+// list of the user's devices),
 // each as our own signed envelope inside an OpenDHT value (OpenDHT 2.4.12's
 // signed values skip custom store policies, so we sign ourselves).
 //
@@ -11,7 +12,7 @@
 // The signature is the user's key over the `signed` bytes. The DHT key is
 // derived from (type, user id, locator), never chosen by the writer. The
 // locator is empty except for media, where it is derived from the media
-// reference. Bodies are defined in record_bodies.h. Decoding treats the bytes
+// reference, and for pre-key bundles, one per device (device_list.h). Bodies are defined in record_bodies.h. Decoding treats the bytes
 // as hostile: sizes are bounded before anything is allocated. Thread-safe.
 
 #include <chrono>
@@ -28,9 +29,9 @@
 
 namespace dhtalk {
 
-enum class RecordType : uint8_t { kVCard = 1, kPrivacy = 2, kMedia = 3, kPreKeys = 4 };
+enum class RecordType : uint8_t { kVCard = 1, kPrivacy = 2, kMedia = 3, kPreKeys = 4, kDevices = 5 };
 inline constexpr RecordType kAllRecordTypes[] = {RecordType::kVCard, RecordType::kPrivacy, RecordType::kMedia,
-                                                RecordType::kPreKeys};
+                                                RecordType::kPreKeys, RecordType::kDevices};
 
 // 2: users' keys are Ed25519 (signatures of 64 bytes). Schema 1 (RSA user
 // keys) is refused: its users register again.
@@ -55,7 +56,7 @@ dht::InfoHash record_key(RecordType type, std::string_view user_id, std::string_
 struct Record {
     RecordType type = RecordType::kVCard;
     std::string user_id;
-    std::string locator;  // kRecordLocatorBytes for media, empty otherwise
+    std::string locator;  // kRecordLocatorBytes for media and pre-keys, empty otherwise
     uint64_t sequence = 0;  // the writer's clock in ms since 1970, or one above its last sequence
     int64_t expires_at_s = 0;
     std::string body;

@@ -114,6 +114,9 @@ Result<SimUser> sim_register(SimNodes& sim, size_t node, const std::string& phon
     auto cert = crypto::parse_certificate(*pem);
     if (!cert) return cert.status();
     u.certificate = std::move(cert).value();
+    auto info = crypto::inspect_user_certificate(*u.certificate);
+    if (!info) return info.status();
+    u.device_id = info->device_id;
     u.key = std::move(key);
     sim.front(node)->close(*s);
     return u;

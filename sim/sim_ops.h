@@ -49,6 +49,7 @@ struct SimUser {
     std::string user_id;
     std::shared_ptr<dht::crypto::PrivateKey> key;
     std::shared_ptr<dht::crypto::Certificate> certificate;
+    std::string device_id;  // of the certificate's key: messages go to its inbox
 };
 // Registers `phone` through node `node`'s front end with `key`, from a
 // client at `address`, as `dhtalk register` and `dhtalk verify` do (the code

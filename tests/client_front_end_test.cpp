@@ -21,6 +21,7 @@
 #include "client/attachment.h"
 #include "client/end_to_end.h"
 #include "dht/chunk_store.h"
+#include "records/device_list.h"
 #include "records/pre_key_bundle.h"
 #include "testing/dht_client.h"
 #include "net/inbox_message.h"
@@ -288,7 +289,7 @@ TEST_CASE("messages: held until acknowledged, retries held once, and malformed o
     auto bob = n.user("bob", "+15555245555");
     const std::string to_bob = bob->profile().user_id;
     auto send = [&](client::Client& c, const std::string& to, const std::string& id, const std::string& body) {
-        return c.call("message.send", {{"to", to}, {"id", id}, {"body", body}, {"sent_ms", uint64_t{1}}});
+        return c.call("message.send", {{"to", to}, {"device", bob->device_id()}, {"id", id}, {"body", body}, {"sent_ms", uint64_t{1}}});
     };
     auto inbox_of = [&](client::Client& c) {
         std::vector<std::string> out;
@@ -311,10 +312,11 @@ TEST_CASE("messages: held until acknowledged, retries held once, and malformed o
     CHECK(inbox_of(*bob) == std::vector<std::string>{a + "/m1:ciphertext one", a + "/m2:ciphertext two"});
     CHECK(inbox_of(*alice).empty());  // each fetches their own inbox only
 
-    REQUIRE(bob->call("inbox.ack", {{"messages", std::vector<std::string>{alice->profile().user_id + "/m1"}}}).is_ok());
+    const std::string from_alice = inbox_address(alice->profile().user_id, alice->device_id());
+    REQUIRE(bob->call("inbox.ack", {{"messages", std::vector<std::string>{from_alice + "/m1"}}}).is_ok());
     CHECK(inbox_of(*bob) == std::vector<std::string>{a + "/m2:ciphertext two"});
     // A message acknowledged by someone else's client stays.
-    REQUIRE(alice->call("inbox.ack", {{"messages", std::vector<std::string>{alice->profile().user_id + "/m2"}}}).is_ok());
+    REQUIRE(alice->call("inbox.ack", {{"messages", std::vector<std::string>{from_alice + "/m2"}}}).is_ok());
     CHECK(inbox_of(*bob).size() == 1);
 
     SUBCASE("messages need a login") {
@@ -333,6 +335,14 @@ TEST_CASE("messages: held until acknowledged, retries held once, and malformed o
         CHECK(code_of(send(*alice, to_bob, "m3", "")) == Code::kInvalidArgument);
         CHECK(code_of(send(*alice, to_bob, "m3", std::string(kMaxMessageBytes + 1, 'x'))) == Code::kInvalidArgument);
         CHECK(code_of(alice->call("message.send", {{"to", to_bob}, {"id", std::string("m3")}})) == Code::kInvalidArgument);
+        // A device id out of shape, none, or the sender's own device.
+        CHECK(code_of(alice->call("message.send", {{"to", to_bob}, {"device", std::string("ABC")}, {"id", std::string("m3")},
+                                                   {"body", std::string("x")}, {"sent_ms", uint64_t{1}}})) == Code::kInvalidArgument);
+        CHECK(code_of(alice->call("message.send", {{"to", to_bob}, {"id", std::string("m3")}, {"body", std::string("x")},
+                                                   {"sent_ms", uint64_t{1}}})) == Code::kInvalidArgument);
+        CHECK(code_of(alice->call("message.send", {{"to", alice->profile().user_id}, {"device", alice->device_id()},
+                                                   {"id", std::string("m3")}, {"body", std::string("x")},
+                                                   {"sent_ms", uint64_t{1}}})) == Code::kInvalidArgument);
         CHECK(code_of(bob->call("inbox.ack", {{"messages", std::vector<std::string>{"no-slash"}}})) ==
               Code::kInvalidArgument);
         CHECK(code_of(bob->call("inbox.ack", {{"messages", std::vector<std::string>{"a/../b"}}})) ==
@@ -346,7 +356,7 @@ TEST_CASE("a sender over its rate of messages is told so, and what it sent befor
     auto alice = n.user("alice", "+15555245554");
     auto bob = n.user("bob", "+15555245555");
     auto send = [&](const std::string& id) {
-        return alice->call("message.send", {{"to", bob->profile().user_id}, {"id", id}, {"body", std::string("x")},
+        return alice->call("message.send", {{"to", bob->profile().user_id}, {"device", bob->device_id()}, {"id", id}, {"body", std::string("x")},
                                             {"sent_ms", uint64_t{1}}});
     };
     // Ten at once: past the burst of two some are refused, however slow the
@@ -377,7 +387,8 @@ TEST_CASE("a message from a sender the recipient's privacy list refuses never re
     const std::string to_bob = bob->profile().user_id;
     const std::string alice_id = alice->profile().user_id, carol_id = carol->profile().user_id;
     auto send = [&](client::Client& c, const std::string& id) {
-        return c.call("message.send", {{"to", to_bob}, {"id", id}, {"body", std::string("ciphertext")}, {"sent_ms", uint64_t{1}}});
+        return c.call("message.send", {{"to", to_bob}, {"device", bob->device_id()}, {"id", id}, {"body", std::string("ciphertext")},
+                                       {"sent_ms", uint64_t{1}}});
     };
     auto senders = [&] {
         std::vector<std::string> out;
@@ -387,7 +398,7 @@ TEST_CASE("a message from a sender the recipient's privacy list refuses never re
         for (const auto& bytes : messages) {
             auto m = decode_inbox_message(bytes);
             REQUIRE_MESSAGE(m.is_ok(), m.status().to_string());
-            out.push_back(m->sender);
+            out.emplace_back(address_user(m->sender));
         }
         return out;
     };
@@ -443,9 +454,17 @@ TEST_CASE("a key its issuer kept out of the user's issuance log is refused: a me
     r.certificate = forged_pem;
     r.sequence = static_cast<uint64_t>(to_unix_millis(std::chrono::system_clock::now())) + 60'000;
     r.expires_at_s = to_unix_seconds(std::chrono::system_clock::now()) + 86400;
+    const std::string forged_device = crypto::inspect_user_certificate(*forged_cert).value().device_id;
+    r.locator = device_locator(forged_device);
     r.body = encode_pre_key_bundle(e2e->bundle().value()).value();
     auto conn = n.connect(crypto::TlsCredentials::with_certificate(*forged_cert, *forged_key).value());
     REQUIRE(call_status(*conn, "put", {{"record", seal_record(r, *forged_key).value()}}).is_ok());
+    // And a device list naming its device alone, as Bob's.
+    Record devices = r;
+    devices.type = RecordType::kDevices;
+    devices.locator.clear();
+    devices.body = encode_device_list(DeviceList{{{forged_device, 1, "forged"}}, {}}).value();
+    REQUIRE(call_status(*conn, "put", {{"record", seal_record(devices, *forged_key).value()}}).is_ok());
 
     // A log asked for something that is no user id is refused.
     CHECK(call_status(*conn, "issued", {{"user_id", std::string("../etc")}}).code() == Code::kInvalidArgument);

@@ -322,7 +322,7 @@ TEST_CASE("a message to an offline user survives its sender's node, reaches them
     CHECK(found_in_files(bob, secret));  // his history
 }
 
-TEST_CASE("a contact's new key is shown before anything is encrypted to it, their messages wait until it is accepted, and a waiting message survives a restart of the whole network") {
+TEST_CASE("a user's second device: contacts accept it once, messages reach both devices and copies of what one sends reach the other; a removed device gets nothing more; a waiting message survives a restart of the whole network") {
     Network net;
     net.found();
     const auto alice = net.dir / "alice", bob = net.dir / "bob", bob_new_phone = net.dir / "bob-new-phone";
@@ -334,12 +334,22 @@ TEST_CASE("a contact's new key is shown before anything is encrypted to it, thei
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("before") != std::string::npos);
 
-    // Bob registers his number again on a new phone: a new key.
+    // Bob registers his number again on a new phone: a second device, with
+    // a key of its own. Alice's client shows it before encrypting to it.
     register_user(net, bob_new_phone, "+15555245555", net.rc.client_port);
     r = user(alice, {"send", "+15555245555", "after"}, {net.ra.client_port}, net.dir.path());
     CHECK(r.status == 1);
-    CHECK(r.err.find("has a new key") != std::string::npos);
+    CHECK(r.err.find("has a new device") != std::string::npos);
     CHECK(r.err.find("dhtalk trust") != std::string::npos);
+    // His old phone is told of the new one.
+    r = user(bob, {"devices", "--json"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const auto devices = json_of(r)["devices"];
+    REQUIRE(devices.size() == 2);
+    std::string old_phone_id, new_phone_id;
+    for (const auto& d : devices) (d["current"].asBool() ? old_phone_id : new_phone_id) = d["id"].asString();
+    CHECK_FALSE(old_phone_id.empty());
+    CHECK_FALSE(new_phone_id.empty());
 
     // His first message from the new phone waits in her inbox, not shown, not lost.
     r = user(bob_new_phone, {"send", "+15555245554", "from my new phone"}, {net.rc.client_port}, net.dir.path());
@@ -347,9 +357,20 @@ TEST_CASE("a contact's new key is shown before anything is encrypted to it, thei
     r = user(alice, {"inbox"}, {net.ra.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("from my new phone") == std::string::npos);
-    CHECK(r.err.find("new key") != std::string::npos);
+    CHECK(r.err.find("dhtalk trust") != std::string::npos);
+    // His old phone has a copy of what he sent from the new one.
+    r = user(bob, {"history", "+15555245554"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("from my new phone") == std::string::npos);  // not fetched yet
+    r = user(bob, {"inbox"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("from my new phone") == std::string::npos);  // his own, not received
+    r = user(bob, {"history", "+15555245554"}, {net.rb.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("from my new phone") != std::string::npos);
 
-    // She checks with him and accepts it: his message opens, hers goes through.
+    // She checks with him and accepts it: his message opens, and hers
+    // reaches both his phones.
     r = user(alice, {"trust", "+15555245555", "--json"}, {net.ra.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(json_of(r)["changed"].asBool());
@@ -359,17 +380,30 @@ TEST_CASE("a contact's new key is shown before anything is encrypted to it, thei
     CHECK(r.out.find("from my new phone") != std::string::npos);
     r = user(alice, {"send", "+15555245555", "after"}, {net.ra.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
-    r = user(bob_new_phone, {"inbox"}, {net.rc.client_port}, net.dir.path());
-    REQUIRE_MESSAGE(r.status == 0, r.err);
-    CHECK(r.out.find("after") != std::string::npos);
+    for (const auto& [phone, port] : {std::pair{bob_new_phone, net.rc.client_port}, std::pair{bob, net.rb.client_port}}) {
+        r = user(phone, {"inbox"}, {port}, net.dir.path());
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        CHECK(r.out.find("after") != std::string::npos);
+    }
 
-    // A message waiting for him survives a restart of the whole network.
+    // From the new phone he removes the old one: it gets nothing more.
+    r = user(bob_new_phone, {"devices", "remove", old_phone_id, "--json"}, {net.rc.client_port}, net.dir.path());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(json_of(r)["devices"].size() == 1);
+    CHECK(json_of(r)["removed"][0].asString() == old_phone_id);
+
+    // A message waiting for him survives a restart of the whole network,
+    // and reaches the new phone only.
     r = user(alice, {"send", "+15555245555", "across a restart"}, {net.ra.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     net.restart_all();
     r = user(bob_new_phone, {"inbox"}, {net.rc.client_port}, net.dir.path());
     REQUIRE_MESSAGE(r.status == 0, r.err);
     CHECK(r.out.find("across a restart") != std::string::npos);
+    r = user(bob, {"inbox"}, {net.rb.client_port}, net.dir.path());
+    CHECK(r.status == 1);
+    CHECK(r.err.find("was removed") != std::string::npos);
+    CHECK(r.out.find("across a restart") == std::string::npos);
 }
 
 TEST_CASE("a node's message bounds reach the sender as clear errors, and a message past its time expires unread") {

@@ -16,6 +16,7 @@
 #include "crypto/node_identity.h"
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
+#include "records/device_list.h"
 #include "records/record.h"
 #include "records/record_bodies.h"
 #include "net/client_protocol.h"
@@ -129,6 +130,9 @@ TEST_CASE("record envelopes and bodies survive mutation") {
     fuzz({bodies.media}, [](const std::string& b) { return status_of(decode_media(b)); }, 6);
     fuzz({bodies.media_reference}, [](const std::string& b) { return status_of(parse_media_reference(b)); }, 7,
          Expect::kSurvives);
+    const std::string devices =
+        encode_device_list({{{"0123456789abcdef", 1, "phone"}, {"fedcba9876543210", 2, ""}}, {"00000000000000aa"}}).value();
+    fuzz({devices}, [](const std::string& b) { return status_of(decode_device_list(b)); }, 8);
 }
 
 TEST_CASE("registrar requests and verdicts survive mutation") {

@@ -5,6 +5,7 @@
 #include "client/attachment.h"
 #include "client/message_content.h"
 #include "client/message_history.h"
+#include "records/record_bodies.h"
 
 #include <fstream>
 
@@ -113,9 +114,13 @@ TEST_CASE("a line torn by a crash is skipped, and the next one starts a line of 
 TEST_CASE("content of every kind round-trips, and content out of shape is refused") {
     const std::string file = encode_attachment({"cat.png", "image/png", 3, std::string(32, 'k'), std::string(32, 'h'),
                                                 {std::string(64, 'a')}});
+    const std::string privacy = encode_privacy(PrivacyList{false, {std::string(40, 'b')}, {}, true}).value();
+    const std::string bob(40, 'b');
     for (const MessageContent& c :
-         {MessageContent{"text", "hello", 5, {}, {}}, MessageContent{"delivered", "", 6, {"a", "b"}, {}},
-          MessageContent{"read", "", 7, {"a"}, {}}, MessageContent{"file", "a cat", 8, {}, file}}) {
+         {MessageContent{"text", "hello", 5, {}, {}, ""}, MessageContent{"delivered", "", 6, {"a", "b"}, {}, ""},
+          MessageContent{"read", "", 7, {"a"}, {}, ""}, MessageContent{"file", "a cat", 8, {}, file, ""},
+          MessageContent{"text", "a copy", 9, {}, {}, bob}, MessageContent{"file", "a cat", 10, {}, file, bob},
+          MessageContent{"privacy", "", 11, {}, privacy, ""}}) {
         auto back = decode_content(encode_content(c));
         REQUIRE(back.is_ok());
         CHECK(back->kind == c.kind);
@@ -123,17 +128,24 @@ TEST_CASE("content of every kind round-trips, and content out of shape is refuse
         CHECK(back->sent_ms == c.sent_ms);
         CHECK(back->refs == c.refs);
         CHECK(back->attachment == c.attachment);
+        CHECK(back->to == c.to);
     }
     for (const MessageContent& bad :
-         {MessageContent{"text", "hello", 5, {"a"}, {}}, MessageContent{"read", "", 5, {}, {}},
-          MessageContent{"delivered", "words", 5, {"a"}, {}}, MessageContent{"shout", "x", 5, {}, {}},
-          MessageContent{"read", "", 5, std::vector<std::string>(kMaxReceiptRefs + 1, "a"), {}},
-          MessageContent{"file", "no file", 5, {}, {}}, MessageContent{"text", "hi", 5, {}, file},
-          MessageContent{"read", "", 5, {"a"}, file}}) {
+         {MessageContent{"text", "hello", 5, {"a"}, {}, ""}, MessageContent{"read", "", 5, {}, {}, ""},
+          MessageContent{"delivered", "words", 5, {"a"}, {}, ""}, MessageContent{"shout", "x", 5, {}, {}, ""},
+          MessageContent{"read", "", 5, std::vector<std::string>(kMaxReceiptRefs + 1, "a"), {}, ""},
+          MessageContent{"file", "no file", 5, {}, {}, ""}, MessageContent{"text", "hi", 5, {}, file, ""},
+          MessageContent{"read", "", 5, {"a"}, file, ""},
+          // A copy of a receipt, a privacy list with text or a recipient or
+          // without a list, a file's descriptor over its bound.
+          MessageContent{"read", "", 5, {"a"}, {}, bob}, MessageContent{"privacy", "x", 5, {}, privacy, ""},
+          MessageContent{"privacy", "", 5, {}, privacy, bob}, MessageContent{"privacy", "", 5, {}, {}, ""},
+          MessageContent{"file", "big", 5, {}, std::string(kMaxAttachmentBytes + 1, 'f'), ""},
+          MessageContent{"text", "hi", 5, {}, {}, std::string(65, 'b')}}) {
         CAPTURE(bad.kind);
         CHECK(decode_content(encode_content(bad)).status().code() == Code::kCorruption);
     }
-    const std::string good = encode_content({"delivered", "", 6, {"a", "b"}, {}});
+    const std::string good = encode_content({"delivered", "", 6, {"a", "b"}, {}, ""});
     for (size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(decode_content(good.substr(0, cut)).is_ok());
 }
 

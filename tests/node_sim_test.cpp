@@ -207,13 +207,13 @@ std::string scenario(uint64_t seed) {
     // Alice sends Bob a message through node 1: "stored" once two of Bob's
     // inbox holders have it on disk.
     auto sent = call(sim, 1, a, "message.send",
-                     {{"to", bob.user_id}, {"id", std::string("m1")}, {"body", std::string("ciphertext")},
+                     {{"to", bob.user_id}, {"device", bob.device_id}, {"id", std::string("m1")}, {"body", std::string("ciphertext")},
                       {"sent_ms", uint64_t{1}}});
     REQUIRE_MESSAGE(sent.status(), sent.error);
     CHECK(sent.flag("stored").value());
     // A retry (the same id) is held once.
     REQUIRE(call(sim, 1, a, "message.send",
-                 {{"to", bob.user_id}, {"id", std::string("m1")}, {"body", std::string("ciphertext")},
+                 {{"to", bob.user_id}, {"device", bob.device_id}, {"id", std::string("m1")}, {"body", std::string("ciphertext")},
                   {"sent_ms", uint64_t{1}}}).status());
     history += "; message stored";
 
@@ -230,12 +230,13 @@ std::string scenario(uint64_t seed) {
     // One holder of Bob's inbox is lost (node 1 if it was one, else another
     // crashes now, before anyone declares it dead): Bob still gets the
     // message, once, and once he acknowledges it no holder hands it out.
-    const auto holders = inbox_holders_of(bob.user_id);
+    const auto holders = inbox_holders_of(inbox_address(bob.user_id, bob.device_id));
     if (std::find(holders.begin(), holders.end(), size_t{1}) == holders.end())
         sim.crash(holders[0] != 3 ? holders[0] : holders[1]);  // not Bob's own node
     const auto inbox = fetch_inbox(sim, 3, b);
-    CHECK(inbox == std::vector<std::string>{alice.user_id + "/m1:ciphertext"});
-    auto acked = call(sim, 3, b, "inbox.ack", {{"messages", std::vector<std::string>{alice.user_id + "/m1"}}});
+    const std::string from_alice = inbox_address(alice.user_id, alice.device_id);
+    CHECK(inbox == std::vector<std::string>{from_alice + "/m1:ciphertext"});
+    auto acked = call(sim, 3, b, "inbox.ack", {{"messages", std::vector<std::string>{from_alice + "/m1"}}});
     REQUIRE_MESSAGE(acked.status(), acked.error);
     CHECK(fetch_inbox(sim, 3, b).empty());
     history += "; bob read " + std::to_string(inbox.size()) + " message(s)";

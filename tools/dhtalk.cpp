@@ -31,6 +31,7 @@ const char* kUsage =
     "  trust      accept a contact's new key (sending and receiving refuse a changed key until then)\n"
     "  keys       every certificate issued for a user, from their issuance log\n"
     "  nodes      the network's members: where clients reach them and their load\n"
+    "  devices    your devices; 'devices remove ID' takes one off\n"
     "  status     print a running node's status (--json for scripts)\n"
     "  admin      vote in the trusted network: pending, approve, reject, ban; audit issuances\n\n"
     "Run 'dhtalk COMMAND --help' for a command's options.\n"

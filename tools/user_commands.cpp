@@ -23,7 +23,7 @@ namespace {
 const std::vector<std::string> kCommands = {"register", "verify",   "whoami",  "vcard", "resolve",  "block",
                                             "unblock",  "allow",    "disallow", "privacy", "media", "presence",
                                             "send",     "inbox",    "history", "read",   "sent", "trust", "keys",
-                                            "nodes"};
+                                            "nodes", "devices"};
 
 const char* kUsage =
     "Usage: dhtalk register +NUMBER              ask a node to send a verification code\n"
@@ -52,7 +52,9 @@ const char* kUsage =
     "       dhtalk history +NUMBER|USER_ID       the conversation with a user, from this profile\n"
     "       dhtalk trust +NUMBER|USER_ID         accept a contact's new key, after checking with them\n"
     "       dhtalk keys +NUMBER|USER_ID          every certificate in their issuance log: who issued it, when\n"
-    "       dhtalk nodes                         the network's members: where clients reach them, their load\n\n";
+    "       dhtalk nodes                         the network's members: where clients reach them, their load\n"
+    "       dhtalk devices                       your devices (add one: register your number on it)\n"
+    "       dhtalk devices remove ID             take a device off for good: it gets no more messages\n\n";
 
 struct Args {
     std::vector<std::string> positional;
@@ -259,6 +261,45 @@ int nodes_command(Args& a) {
     });
 }
 
+int devices_command(Args& a) {
+    const bool remove = !a.positional.empty() && a.positional[0] == "remove";
+    if (remove ? a.positional.size() != 2 : !a.positional.empty())
+        return fail("devices", 2, "use 'devices' or 'devices remove ID'");
+    return with_client("devices", a, [&](client::Client& c) {
+        if (remove) {
+            if (Status s = c.remove_device(a.positional[1]); !s) return fail("devices", s.code() == Code::kInvalidArgument ? 2 : 1, s.message());
+        }
+        auto listed = c.devices();
+        if (!listed) return fail("devices", 1, listed.status().message());
+        if (a.json) {
+            Json::Value out(Json::objectValue);
+            out["user_id"] = c.profile().user_id;
+            out["devices"] = Json::Value(Json::arrayValue);
+            for (const auto& d : listed->devices) {
+                Json::Value j(Json::objectValue);
+                j["id"] = d.id;
+                j["added_ms"] = Json::Int64(d.added_ms);
+                j["label"] = d.label;
+                j["current"] = d.current;
+                j["new"] = d.new_here;
+                out["devices"].append(j);
+            }
+            out["removed"] = list_json(listed->removed);
+            print_json(out);
+            return 0;
+        }
+        if (remove) std::cout << "Removed device " << a.positional[1] << ": it gets no more messages.\n";
+        std::cout << listed->devices.size() << (listed->devices.size() == 1 ? " device" : " devices") << " of user "
+                  << c.profile().user_id << " (added, Unix time in ms):\n";
+        for (const auto& d : listed->devices)
+            std::cout << (d.current ? "* " : "  ") << d.id << "  " << d.added_ms << (d.label.empty() ? "" : "  " + d.label)
+                      << (d.current ? "  (this one)" : "") << (d.new_here ? "  NEW: if it is not yours, remove it" : "")
+                      << "\n";
+        if (!listed->removed.empty()) std::cout << listed->removed.size() << " removed for good\n";
+        return 0;
+    });
+}
+
 int media_command(Args& a) {
     if (a.positional.size() != 2 || (a.positional[0] != "publish" && a.positional[0] != "info"))
         return fail("media", 2, "use 'media publish FILE' or 'media info REFERENCE'");
@@ -393,6 +434,7 @@ int run_user_command(const std::string& command, const std::vector<std::string>&
         });
     }
     if (command == "nodes") return nodes_command(a);
+    if (command == "devices") return devices_command(a);
     if (command == "whoami") {
         return with_client(command, a, [&](client::Client& c) {
             const auto& p = c.profile();

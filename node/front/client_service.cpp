@@ -417,12 +417,12 @@ void ClientService::closed(const ClientSession& s) {
     bool followed = false;
     {
         std::lock_guard lock(sessions_mutex_);
-        if (auto it = inbox_followers_.find(s.user->user_id); it != inbox_followers_.end()) {
+        if (auto it = inbox_followers_.find(inbox_of(s)); it != inbox_followers_.end()) {
             followed = it->second.erase(s.id) > 0;
             if (it->second.empty()) inbox_followers_.erase(it);
         }
     }
-    if (followed) inbox_.unfollow(s.user->user_id);
+    if (followed) inbox_.unfollow(inbox_of(s));
     std::set<std::string> watched;
     bool last;
     {

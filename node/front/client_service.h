@@ -152,6 +152,8 @@ private:
     void media_request(const ClientSession& s, const ClientFrame& f, ClientReply reply);
     // New messages for a local user: pushed to each of the user's sessions that follow the inbox.
     void deliver_messages(const std::string& recipient, std::vector<InboxMessage> messages);
+    // The inbox of a logged-in session's device (net/inbox_message.h).
+    static std::string inbox_of(const ClientSession& s);
     // Removes from `messages` those the recipient's privacy list refuses, and
     // returns them: a blocked sender's message never reaches the client.
     std::vector<InboxMessage> refused_by_privacy(const std::string& recipient, std::vector<InboxMessage>& messages);
@@ -188,7 +190,7 @@ private:
     std::mutex sessions_mutex_;
     std::map<std::string, std::set<uint64_t>> sessions_of_;  // guarded by sessions_mutex_: logged-in user -> sessions
     std::map<uint64_t, std::set<std::string>> watches_;      // guarded by sessions_mutex_: session -> users it watches
-    std::map<std::string, std::set<uint64_t>> inbox_followers_;  // guarded by sessions_mutex_: user -> sessions that follow
+    std::map<std::string, std::set<uint64_t>> inbox_followers_;  // guarded by sessions_mutex_: inbox address -> sessions that follow
     // guarded by sessions_mutex_: the privacy list each logged-in user's
     // client gave (privacy.set), while one of the user's sessions is open.
     // Applied to presence and to the messages handed to the user.

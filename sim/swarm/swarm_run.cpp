@@ -464,7 +464,7 @@ private:
             return;
         }
         ask(m.from, "message.send",
-            {{"to", clients_[m.to].user.user_id}, {"id", "m" + std::to_string(index)}, {"body", std::string(120, 'c')},
+            {{"to", clients_[m.to].user.user_id}, {"device", clients_[m.to].user.device_id}, {"id", "m" + std::to_string(index)}, {"body", std::string(120, 'c')},
              {"sent_ms", uint64_t{1}}},
             {Pending::Kind::kSend, index, 0, {}});
     }
