@@ -21,6 +21,7 @@
 #include "node/front/media_messages.h"
 #include "node/trust/peer_service.h"
 #include "node/trust/roster_builder.h"
+#include "records/device_list.h"
 #include "roster/roster_rules.h"
 #include "storage/memory_store.h"
 #include "tests/sample_inputs.h"
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
     write("record_body", selected(1, bodies.privacy));
     write("record_body", selected(2, bodies.media));
     write("record_body", selected(3, bodies.media_reference));
+    write("record_body", selected(4, encode_device_list({{{"0123456789abcdef", 1, "phone"}}, {"00000000000000aa"}}).value()));
 
     // Roster documents and an epoch list.
     auto genesis = make_genesis(node, {"fuzz", QuorumRule::kMajority, "kontalk-sha1"}, {"127.0.0.1:4222"}, "op",

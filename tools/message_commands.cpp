@@ -241,8 +241,8 @@ int trust(const std::vector<std::string>& positional, client::Client& c, bool js
         j["issued_s"] = Json::Int64(key->issued_s);
         std::cout << json::to_compact(j) << "\n";
     } else {
-        std::cout << (key->changed ? "accepted the new key of " : "the key of ") << *peer
-                  << (key->changed ? "" : " is the one you had") << ": certificate issued by node "
+        std::cout << (key->changed ? "accepted the new key or device of " : "the keys of ") << *peer
+                  << (key->changed ? "" : " are the ones you had") << ": newest certificate issued by node "
                   << key->issuer_node_id.substr(0, 16) << " at " << key->issued_s << " (Unix time)\n";
     }
     return 0;
