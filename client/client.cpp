@@ -360,11 +360,14 @@ Status Client::verify(const std::string& code) {
     // for the list from the others (share_privacy()), and gives its node
     // none until then, so as not to replace theirs with an empty one.
     profile_.privacy = PrivacyList{};
+    profile_.privacy_ms = 0;  // no list given at the login below
     remember_nodes();
     connection_.reset();  // the next call logs in
     login_credentials_.reset();  // with the new certificate
+    // A first device (the list reads, and is empty) knows the whole list;
+    // if the read fails, it is told once it finds itself alone on the list.
     auto others = device_list(*user_id, /*fresh*/ true);
-    profile_.privacy_ms = others && !others->list.devices.empty() ? 0 : to_unix_millis(system_clock::now());
+    if (others && others->list.devices.empty()) profile_.privacy_ms = to_unix_millis(system_clock::now());
     return profile_.save();
 }
 
@@ -446,6 +449,12 @@ Result<VCard> Client::vcard(const std::string& user_id) {
 
 Result<PrivacyList> Client::privacy() {
     if (!profile_.registered()) return Status::invalid("this profile has no user yet: register and verify first");
+    // A device added to a user waits for the list their other devices hold:
+    // an edit from its empty one would replace it on all of them.
+    if (profile_.privacy && profile_.privacy_ms == 0)
+        return Status::unavailable("your privacy list has not come from your other devices yet: run 'dhtalk inbox' on "
+                                   "one of them, then try again here (or, if you no longer have them, remove them: "
+                                   "'dhtalk devices remove ID')");
     if (profile_.privacy) return *profile_.privacy;
     // A profile without its own copy: only a list read from the network may
     // be edited, since "not found" may be a node's failure to find it.
@@ -471,7 +480,9 @@ Status Client::set_privacy(const PrivacyList& list) {
     // The profile's copy first: it is what the user asked for, and what the
     // next edit starts from if publishing fails now.
     profile_.privacy = list;
-    profile_.privacy_ms = to_unix_millis(system_clock::now());
+    // Later than the list it replaces, whatever this device's clock says:
+    // the user's other devices take only a newer one.
+    profile_.privacy_ms = std::max<int64_t>(to_unix_millis(system_clock::now()), profile_.privacy_ms + 1);
     DHTALK_TRY(profile_.save_privacy());
     DHTALK_TRY(profile_.save_state());
     Record r;

@@ -270,11 +270,22 @@ private:
     };
     Result<ListedDevices> device_list(const std::string& user_id, bool fresh = false);
     Status publish_device_list(DeviceList list, uint64_t after_sequence);
-    // Puts this device on the user's list if it is missing (the list read
+    // Puts this device on the user's list if it is missing, and writes the
+    // list again when it is a week old (records expire): the list read
     // again once a process, or when `fresh`; kPermissionDenied if this
-    // device was removed). The user's devices this profile had not seen.
-    Result<std::vector<std::string>> list_this_device(bool fresh = false);
-    Result<std::vector<std::string>> devices_new_here();
+    // device was removed.
+    Status list_this_device(bool fresh = false);
+    // What this profile knows of its user's devices (PROFILE/devices.seen).
+    struct SeenDevices {
+        std::vector<std::string> ids;      // told to the user, and given the privacy list
+        std::vector<std::string> removed;  // seen removed: they stay removed
+    };
+    Result<SeenDevices> seen_devices();
+    Status save_seen_devices(const SeenDevices& seen);
+    // The devices on the user's list that this profile had not told of:
+    // each gets the privacy list, and is then marked told. Needs the
+    // messages lock.
+    Result<std::vector<std::string>> take_new_devices(std::vector<std::string>* problems);
     // Makes sure a session with `device` of `user_id` can be used: its keys
     // checked against the one seen before (a change is refused) and, for a
     // contact's device not pinned, refused until 'trust'.

@@ -39,29 +39,47 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
         auto it = device_lists_.find(user_id);
         if (it != device_lists_.end() && steady_clock::now() - it->second.first < kDeviceListLifetime) return it->second.second;
     }
+    const bool own = user_id == profile_.user_id;
+    auto seen = own ? seen_devices() : Result<SeenDevices>(SeenDevices{});
+    if (!seen) return seen.status();
     ListedDevices out;
     auto record = fetch(RecordType::kDevices, user_id);
     if (!record) {
         if (record.status().code() != Code::kNotFound) return record.status();
+        // This profile was on the list: its absence is the network's miss
+        // (or a node's lie), never "no devices" to start again from.
+        if (own && !seen->ids.empty())
+            return Status::unavailable("your device list cannot be read now: try again shortly");
     } else {
         auto list = decode_device_list(record->record.body);
         if (!list) return Status::corruption("the device list of " + user_id + " is malformed: " + list.status().message());
         // The node checked this too; a client believes only what it checks.
         if (Status signer = check_device_list_signer(*list, record->certificate_info.device_id); !signer)
             return Status::corruption("the device list of " + user_id + " is forged: " + signer.message());
+        // Signed by a certificate issued in the open, like the keys it lists:
+        // one kept out of the issuance log could otherwise remove them all.
+        auto logged = logged_keys(user_id);
+        if (!logged) return logged.status();
+        if (std::none_of(logged->begin(), logged->end(),
+                         [&](const IssuedKey& k) { return k.certificate == record->record.certificate; }))
+            return Status::denied("the device list of " + user_id +
+                                  " is signed by a key that is not in their issuance log: it may be forged, and is not used");
         out.list = std::move(list).value();
         out.sequence = record->record.sequence;
     }
-    // A device this process saw removed stays removed, whatever a node
-    // hands over later (one that kept an older list, or a forged edit).
-    if (auto it = device_lists_.find(user_id); it != device_lists_.end()) {
-        const DeviceList& before = it->second.second.list;
-        if (!check_device_list_successor(before, out.list)) {
-            for (const auto& id : before.removed) {
-                std::erase_if(out.list.devices, [&](const DeviceEntry& d) { return d.id == id; });
-                if (!out.list.is_removed(id)) out.list.removed.push_back(id);
-            }
-        }
+    // A device seen removed stays removed, whatever a node hands over later
+    // (one that kept an older list, or a forged edit): for this process, and
+    // for this profile's own list on disk.
+    std::vector<std::string> removed = seen->removed;
+    if (auto it = device_lists_.find(user_id); it != device_lists_.end())
+        removed.insert(removed.end(), it->second.second.list.removed.begin(), it->second.second.list.removed.end());
+    for (const auto& id : removed) {
+        std::erase_if(out.list.devices, [&](const DeviceEntry& d) { return d.id == id; });
+        if (!out.list.is_removed(id)) out.list.removed.push_back(id);
+    }
+    if (own && out.list.removed.size() > seen->removed.size()) {
+        seen->removed = out.list.removed;
+        DHTALK_TRY(save_seen_devices(*seen));
     }
     device_lists_[user_id] = {steady_clock::now(), out};
     return out;
@@ -81,7 +99,7 @@ Status Client::publish_device_list(DeviceList list, uint64_t after_sequence) {
     return Status::ok();
 }
 
-Result<std::vector<std::string>> Client::list_this_device(bool fresh) {
+Status Client::list_this_device(bool fresh) {
     if (!profile_.registered()) return Status::invalid("this profile has no user yet: register and verify first");
     auto own = device_list(profile_.user_id, fresh || !listed_);
     if (!own) return own.status();
@@ -89,41 +107,77 @@ Result<std::vector<std::string>> Client::list_this_device(bool fresh) {
     if (own->list.is_removed(me))
         return Status::denied("this device (" + me + ") was removed from your devices: it gets no more messages. "
                               "Register again to use this number here as a new device");
-    if (!own->list.find(me)) {
-        if (own->list.devices.size() >= kMaxDevices)
+    DeviceList next = own->list;
+    if (!next.find(me)) {
+        if (next.devices.size() >= kMaxDevices)
             return Status::exhausted("you have " + std::to_string(kMaxDevices) +
                                      " devices already: remove one first ('dhtalk devices remove ID' on another)");
-        DeviceList next = own->list;
         next.devices.push_back({me, wall_ms(), ""});
+    }
+    // Records expire after 30 days: the list (and its removals) is written
+    // again weekly by whichever device comes first.
+    const auto age = milliseconds(wall_ms() - static_cast<int64_t>(std::min<uint64_t>(own->sequence, INT64_MAX)));
+    if (next.devices.size() != own->list.devices.size() || age > kRepublishAfter)
         DHTALK_TRY(publish_device_list(std::move(next), own->sequence));
+    if (!listed_) {
+        auto seen = seen_devices();
+        if (!seen) return seen.status();
+        if (seen->ids.empty()) {
+            // This profile's first look: what is listed now is known to it.
+            for (const auto& d : device_lists_[profile_.user_id].second.list.devices) seen->ids.push_back(d.id);
+            DHTALK_TRY(save_seen_devices(*seen));
+        }
+        // The only device: its list is the user's (one that could not tell
+        // at verification waited for it in vain).
+        if (profile_.privacy && profile_.privacy_ms == 0 && device_lists_[profile_.user_id].second.list.devices.size() == 1) {
+            profile_.privacy_ms = wall_ms();
+            DHTALK_TRY(profile_.save_state());
+        }
     }
     listed_ = true;
-    return devices_new_here();
+    return Status::ok();
 }
 
-Result<std::vector<std::string>> Client::devices_new_here() {
-    // The devices this profile has heard of, so that a new one is told once.
-    const auto seen_file = profile_.dir / "devices.seen";
-    std::vector<std::string> seen;
-    const bool first = !std::filesystem::exists(seen_file);
-    if (!first) {
-        auto text = read_file(seen_file, 64 * 1024);
-        if (!text) return text.status();
-        std::istringstream lines(*text);
-        for (std::string id; std::getline(lines, id);)
-            if (crypto::is_device_id(id)) seen.push_back(id);
+Result<Client::SeenDevices> Client::seen_devices() {
+    // PROFILE/devices.seen: one line per device of the user this profile
+    // told the user of ("ID"), and per removal it saw ("-ID").
+    SeenDevices seen;
+    const auto file = profile_.dir / "devices.seen";
+    if (!std::filesystem::exists(file)) return seen;
+    auto text = read_file(file, 64 * 1024);
+    if (!text) return text.status();
+    std::istringstream lines(*text);
+    for (std::string line; std::getline(lines, line);) {
+        const bool removed = !line.empty() && line[0] == '-';
+        const std::string id = removed ? line.substr(1) : line;
+        if (crypto::is_device_id(id)) (removed ? seen.removed : seen.ids).push_back(id);
     }
-    std::vector<std::string> fresh;
-    const DeviceList& list = device_lists_[profile_.user_id].second.list;
-    for (const auto& d : list.devices)
-        if (std::find(seen.begin(), seen.end(), d.id) == seen.end()) {
-            seen.push_back(d.id);
-            if (!first && d.id != device_id()) fresh.push_back(d.id);
-        }
-    if (fresh.empty() && !first) return fresh;
+    return seen;
+}
+
+Status Client::save_seen_devices(const SeenDevices& seen) {
     std::string text;
-    for (const auto& id : seen) text += id + "\n";
-    DHTALK_TRY(write_file_atomic(seen_file, text, 0600));
+    for (const auto& id : seen.ids) text += id + "\n";
+    for (const auto& id : seen.removed) text += "-" + id + "\n";
+    return write_file_atomic(profile_.dir / "devices.seen", text, 0600);
+}
+
+Result<std::vector<std::string>> Client::take_new_devices(std::vector<std::string>* problems) {
+    auto seen = seen_devices();
+    if (!seen) return seen.status();
+    std::vector<std::string> fresh;
+    for (const auto& d : device_lists_[profile_.user_id].second.list.devices)
+        if (d.id != device_id() && std::find(seen->ids.begin(), seen->ids.end(), d.id) == seen->ids.end())
+            fresh.push_back(d.id);
+    if (fresh.empty()) return fresh;
+    // A new device gets the privacy list this one holds; it counts as told
+    // only once it has it, so that a failure here is tried again.
+    if (Status shared = profile_.privacy_ms > 0 ? share_privacy(fresh) : Status::ok(); !shared) {
+        if (problems) problems->push_back("your privacy list is not yet on your new device: " + shared.message());
+        return fresh;
+    }
+    seen->ids.insert(seen->ids.end(), fresh.begin(), fresh.end());
+    DHTALK_TRY(save_seen_devices(*seen));
     return fresh;
 }
 
@@ -133,7 +187,10 @@ std::string Client::new_device_notice(const std::string& id) const {
 }
 
 Result<Client::Devices> Client::devices() {
-    auto fresh = list_this_device(/*fresh*/ true);
+    auto lock = lock_messages();  // may share the privacy list (end to end)
+    if (!lock) return lock.status();
+    DHTALK_TRY(list_this_device(/*fresh*/ true));
+    auto fresh = take_new_devices(nullptr);
     if (!fresh) return fresh.status();
     const DeviceList& list = device_lists_[profile_.user_id].second.list;
     Devices out;
@@ -146,17 +203,17 @@ Result<Client::Devices> Client::devices() {
 
 Status Client::remove_device(const std::string& id) {
     if (!crypto::is_device_id(id)) return Status::invalid("'" + id + "' is not a device id (16 hex digits; see 'dhtalk devices')");
-    auto listed = list_this_device(/*fresh*/ true);
-    if (!listed) return listed.status();
+    DHTALK_TRY(list_this_device(/*fresh*/ true));
     auto own = device_list(profile_.user_id);  // just read
     if (!own) return own.status();
     if (own->list.is_removed(id)) return Status::ok();
     if (!own->list.find(id)) return Status::not_found("you have no device " + id + " (see 'dhtalk devices')");
+    // A list is signed by a device it keeps: another device removes this one.
+    if (id == device_id())
+        return Status::invalid("a device cannot remove itself: remove it from another of your devices");
     DeviceList next = own->list;
     std::erase_if(next.devices, [&](const DeviceEntry& d) { return d.id == id; });
     next.removed.push_back(id);
-    if (id == device_id() && next.devices.empty())
-        return Status::invalid("this is your only device: there would be none left to write the list");
     return publish_device_list(std::move(next), own->sequence);
 }
 

@@ -71,7 +71,7 @@ Status Client::publish_keys() {
     if (!lock) return lock.status();
     DHTALK_TRY(publish_keys_locked());
     // Listed once its keys are out: a sender finds both.
-    return list_this_device().status();
+    return list_this_device();
 }
 
 Status Client::publish_keys_locked() {
@@ -101,10 +101,7 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     // this user's (a removed one gets nothing more); receipts may use lists
     // read a moment ago.
     const bool copied = content.kind == "text" || content.kind == "file";
-    if (copied || !listed_) {
-        auto listed = list_this_device(/*fresh*/ copied);
-        if (!listed) return listed.status();
-    }
+    if (copied || !listed_) DHTALK_TRY(list_this_device(/*fresh*/ copied));
     if ((*e2e)->known_devices(to).empty()) {
         // First contact: the devices the user lists now are theirs.
         auto pinned = pin_devices(to);
@@ -125,7 +122,8 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
         DHTALK_TRY(ready);
         targets.push_back(d.id);
     }
-    if (targets.empty()) return missing;
+    if (targets.empty())
+        return missing ? Status::not_found(to + " lists no device that takes messages now") : missing;
     // What this user sends shows on their other devices too.
     std::vector<std::string> own;
     if (copied) {
@@ -181,8 +179,10 @@ Result<std::vector<Client::IssuedKey>> Client::logged_keys(const std::string& us
 Result<std::vector<Client::IssuedKey>> Client::issued_keys(const std::string& user_id) {
     auto keys = logged_keys(user_id);
     if (!keys) return keys.status();
+    // A list that cannot be believed (signed by a key not in the log) marks
+    // no key as current.
     auto theirs = device_list(user_id, /*fresh*/ true);
-    if (!theirs) return theirs.status();
+    if (!theirs) return keys;
     for (const auto& d : theirs->list.devices) {
         auto record = fetch(RecordType::kPreKeys, user_id, device_locator(d.id));
         if (!record && record.status().code() != Code::kNotFound) return record.status();
@@ -323,14 +323,23 @@ Status Client::open_message(const std::string& encoded, Received& out, std::vect
     if (std::any_of(out.messages.begin(), out.messages.end(), same) ||
         std::any_of(out.receipts.begin(), out.receipts.end(), same))
         return Status::ok();
-    if (from_own_device) {
-        // Only a device on the user's list speaks for them; a removed one is done.
-        auto ours = device_list(profile_.user_id);
-        if (!ours) {
+    {
+        // Only a device on its user's list speaks for them. A removed one is
+        // done; one not listed yet (added a moment ago) waits.
+        auto theirs = device_list(sender);
+        if (theirs && !theirs->list.find(sender_device) && !theirs->list.is_removed(sender_device))
+            theirs = device_list(sender, /*fresh*/ true);
+        if (!theirs) {
             acks.pop_back();
-            return Status::unavailable("cannot read your device list to check " + what + ": " + ours.status().message());
+            return Status::unavailable("cannot read the device list to check " + what + ": " + theirs.status().message());
         }
-        if (!ours->list.find(sender_device)) return Status::denied(what + ", which is not on your device list: not shown");
+        if (theirs->list.is_removed(sender_device))
+            return Status::denied(what + " comes from a device " + (from_own_device ? "you" : "they") + " removed: not shown");
+        if (!theirs->list.find(sender_device)) {
+            acks.pop_back();
+            return Status::unavailable(what + " comes from a device not on " + (from_own_device ? "your" : "their") +
+                                       " list yet: it waits");
+        }
     }
     auto claimed = (*e2e)->claimed_identity(m->body);
     if (!claimed) return Status::corruption(what + " is malformed: " + claimed.status().message());
@@ -465,14 +474,13 @@ Result<Client::Received> Client::receive_locked(std::vector<std::string>* proble
     auto kept = history();
     if (!kept) return kept.status();
     {
-        // A removed device stops here; one added elsewhere is told of once.
-        auto added = list_this_device(/*fresh*/ true);
+        // A removed device stops here; one added elsewhere is told of (and
+        // given the privacy list) once.
+        DHTALK_TRY(list_this_device(/*fresh*/ true));
+        auto added = take_new_devices(problems);
         if (!added) return added.status();
         if (problems)
             for (const auto& id : *added) problems->push_back(new_device_notice(id));
-        // A device new to this one gets the privacy list this one holds.
-        if (Status shared = added->empty() ? Status::ok() : share_privacy(*added); !shared && problems)
-            problems->push_back("your privacy list is not yet on your new device: " + shared.message());
     }
     Received received;
     for (int round = 0; round < kMaxFetchRounds; ++round) {

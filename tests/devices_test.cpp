@@ -90,10 +90,25 @@ TEST_CASE("devices: a message reaches each device of its recipient and a copy th
     CHECK(states->front().second == client::SentState::kDelivered);
     CHECK(alice_tablet->receive_messages()->messages.empty());
 
-    // Bob takes the laptop off: the next message goes to his phone alone.
+    // The laptop writes to Alice; before she looks, Bob takes it off: she
+    // is not shown what a removed device says. The next message goes to his
+    // phone alone.
+    REQUIRE(bob_laptop->send_message(alice_id, "from the laptop").is_ok());
     REQUIRE(bob->remove_device(bob_laptop->device_id()).is_ok());
     CHECK(published_list(*alice, bob_id).is_removed(bob_laptop->device_id()));
     REQUIRE(alice->send_message(bob_id, "only the phone").is_ok());
+    problems.clear();
+    auto from_removed = alice->receive_messages(&problems);
+    REQUIRE(from_removed.is_ok());
+    CHECK(from_removed->messages.empty());
+    // The laptop's text and its delivery receipt for Alice's first message;
+    // and Alice hears of her own tablet, new to this profile.
+    CHECK(std::count_if(problems.begin(), problems.end(), [](const std::string& p) {
+              return p.find("a device they removed: not shown") != std::string::npos;
+          }) == 2);
+    CHECK(std::count_if(problems.begin(), problems.end(), [&](const std::string& p) {
+              return p.find("a new device was added to your account: " + alice_tablet->device_id()) != std::string::npos;
+          }) == 1);
     auto raw = bob_laptop->call("inbox.fetch", {});
     REQUIRE(raw.is_ok());
     CHECK(raw->list("messages").value().empty());
@@ -198,6 +213,7 @@ TEST_CASE("devices: a privacy list reaches a device added later and back, and ev
     // device that sees it, which tells Bob of the new device once.
     auto bob_laptop = device_of(n, "bob-laptop", "+15555245555");
     CHECK(bob_laptop->profile().privacy_ms == 0);
+    CHECK(bob_laptop->privacy().status().code() == Code::kUnavailable);  // no edit from an empty list
     std::vector<std::string> notices;
     REQUIRE(bob->receive_messages(&notices).is_ok());
     REQUIRE(notices.size() == 1);
@@ -219,9 +235,19 @@ TEST_CASE("devices: a privacy list reaches a device added later and back, and ev
         CHECK(got->messages.empty());
     }
 
-    // A change on the laptop reaches the phone.
-    REQUIRE(bob_laptop->set_privacy(PrivacyList{false, {}, {}, false}).is_ok());
+    // A change on the laptop reaches the phone: allow-only, Carol alone.
+    REQUIRE(bob_laptop->set_privacy(PrivacyList{true, {}, {carol_id}, false}).is_ok());
     REQUIRE(bob->receive_messages().is_ok());
-    CHECK(bob->profile().privacy->blocked.empty());
+    CHECK(bob->profile().privacy->allow_only);
+    CHECK(bob->profile().privacy->allowed == std::vector<std::string>{carol_id});
     CHECK_FALSE(bob->profile().privacy->read_receipts);
+    // Allow-only lets the user's own devices through: the copy of what the
+    // phone sends reaches the laptop.
+    REQUIRE(bob->send_message(carol_id, "back at six").is_ok());
+    REQUIRE(bob_laptop->receive_messages().is_ok());
+    auto copied = bob_laptop->conversation(carol_id);
+    REQUIRE(copied.is_ok());
+    REQUIRE(copied->size() == 1);
+    CHECK(copied->front().outgoing);
+    CHECK(copied->front().text == "back at six");
 }

@@ -123,8 +123,10 @@ std::vector<InboxMessage> ClientService::refused_by_privacy(const std::string& r
     // The list is the user's, for every device; it names senders by user.
     auto list = privacy_of_.find(std::string(address_user(recipient)));
     if (list == privacy_of_.end()) return refused;
+    // The user's own devices (copies, the list itself) always get through.
+    const std::string_view user = address_user(recipient);
     auto kept = std::stable_partition(messages.begin(), messages.end(), [&](const InboxMessage& m) {
-        return list->second.admits(std::string(address_user(m.sender)));
+        return address_user(m.sender) == user || list->second.admits(std::string(address_user(m.sender)));
     });
     refused.assign(std::make_move_iterator(kept), std::make_move_iterator(messages.end()));
     messages.erase(kept, messages.end());
