@@ -279,6 +279,7 @@ private:
     struct SeenDevices {
         std::vector<std::string> ids;      // told to the user, and given the privacy list
         std::vector<std::string> removed;  // seen removed: they stay removed
+        uint64_t sequence = 0;             // of the newest list seen
     };
     Result<SeenDevices> seen_devices();
     Status save_seen_devices(const SeenDevices& seen);

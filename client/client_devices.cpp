@@ -3,6 +3,7 @@
 // that decide which devices a message goes to.
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <sstream>
 
 #include "client/client.h"
@@ -67,6 +68,12 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
         out.list = std::move(list).value();
         out.sequence = record->record.sequence;
     }
+    // Never an older list than one seen before (a node's own stale copy, or
+    // a lie): the newer one held stands, or the user's own list waits.
+    if (own && out.sequence < seen->sequence)
+        return Status::unavailable("a node handed over an older device list than this profile saw: try again shortly");
+    if (auto it = device_lists_.find(user_id); it != device_lists_.end() && out.sequence < it->second.second.sequence)
+        out = it->second.second;
     // A device seen removed stays removed, whatever a node hands over later
     // (one that kept an older list, or a forged edit): for this process, and
     // for this profile's own list on disk.
@@ -77,8 +84,9 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
         std::erase_if(out.list.devices, [&](const DeviceEntry& d) { return d.id == id; });
         if (!out.list.is_removed(id)) out.list.removed.push_back(id);
     }
-    if (own && out.list.removed.size() > seen->removed.size()) {
+    if (own && (out.list.removed.size() > seen->removed.size() || out.sequence > seen->sequence)) {
         seen->removed = out.list.removed;
+        seen->sequence = out.sequence;
         DHTALK_TRY(save_seen_devices(*seen));
     }
     device_lists_[user_id] = {steady_clock::now(), out};
@@ -140,7 +148,8 @@ Status Client::list_this_device(bool fresh) {
 
 Result<Client::SeenDevices> Client::seen_devices() {
     // PROFILE/devices.seen: one line per device of the user this profile
-    // told the user of ("ID"), and per removal it saw ("-ID").
+    // told the user of ("ID"), per removal it saw ("-ID"), and the
+    // sequence of the newest list it saw ("#SEQUENCE").
     SeenDevices seen;
     const auto file = profile_.dir / "devices.seen";
     if (!std::filesystem::exists(file)) return seen;
@@ -148,6 +157,10 @@ Result<Client::SeenDevices> Client::seen_devices() {
     if (!text) return text.status();
     std::istringstream lines(*text);
     for (std::string line; std::getline(lines, line);) {
+        if (!line.empty() && line[0] == '#') {
+            seen.sequence = std::strtoull(line.c_str() + 1, nullptr, 10);
+            continue;
+        }
         const bool removed = !line.empty() && line[0] == '-';
         const std::string id = removed ? line.substr(1) : line;
         if (crypto::is_device_id(id)) (removed ? seen.removed : seen.ids).push_back(id);
@@ -159,6 +172,7 @@ Status Client::save_seen_devices(const SeenDevices& seen) {
     std::string text;
     for (const auto& id : seen.ids) text += id + "\n";
     for (const auto& id : seen.removed) text += "-" + id + "\n";
+    text += "#" + std::to_string(seen.sequence) + "\n";
     return write_file_atomic(profile_.dir / "devices.seen", text, 0600);
 }
 

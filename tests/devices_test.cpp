@@ -5,6 +5,7 @@
 // shape are refused by the node, and a pre-key bundle at another device's
 // place too.
 #include <algorithm>
+#include <fstream>
 
 #include "client/client.h"
 #include "records/device_list.h"
@@ -145,6 +146,19 @@ TEST_CASE("devices: a message reaches each device of its recipient and a copy th
     CHECK(published_list(*alice, bob_id) == now);
     REQUIRE(alice->send_message(bob_id, "still only the phone").is_ok());
     CHECK(bob_laptop->call("inbox.fetch", {})->list("messages").value().empty());
+
+    // A profile that saw a newer list than the one a node hands over (a
+    // stale copy, or a lie) waits rather than take it.
+    {
+        std::ofstream(n.dir / "bob" / "devices.seen", std::ios::app) << "#" << UINT64_MAX / 2 << "\n";
+        client::ClientOptions phone;
+        phone.profile_dir = n.dir / "bob";
+        phone.nodes = {n.endpoint};
+        auto again = client::Client::open(phone).value();
+        auto listed_again = again->devices();
+        CHECK(listed_again.status().code() == Code::kUnavailable);
+        CHECK(listed_again.status().message().find("older device list") != std::string::npos);
+    }
 }
 
 TEST_CASE("devices: the node refuses device lists and bundles that do not fit a device") {

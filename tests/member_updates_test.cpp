@@ -107,6 +107,8 @@ TEST_CASE("a node keeps each member's newest update, on disk, and makes its own 
 
     CHECK(zero.offer(net.update(1, 20, {"127.0.0.1:6001"}), net.current, net.network_id).is_ok());
     CHECK(zero.of(one).client_endpoints == std::vector<std::string>{"127.0.0.1:6001"});
+    // The same update again, as members send theirs every 10 minutes.
+    CHECK(zero.offer(net.update(1, 20, {"127.0.0.1:6001"}), net.current, net.network_id).is_ok());
     CHECK(zero.offer(net.update(1, 20, {"127.0.0.1:6002"}), net.current, net.network_id).code() == Code::kAlreadyExists);
     CHECK(zero.offer(net.update(1, 19, {"127.0.0.1:6003"}), net.current, net.network_id).code() == Code::kAlreadyExists);
     CHECK(zero.of(one).client_endpoints == std::vector<std::string>{"127.0.0.1:6001"});

@@ -68,25 +68,32 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 }
 
 namespace {
-std::string code_in(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone) {
-    std::string code;
+// The codes sent to `phone` so far, oldest first (one registrar sends them all).
+std::vector<std::string> codes_in(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone) {
+    std::vector<std::string> codes;
     for (const auto& dir : data_dirs) {
         std::ifstream in(dir / "verification-codes.jsonl");
         std::string line;
         while (std::getline(in, line)) {
             auto j = json::parse_object(line);
-            if (j && (*j)["phone"].asString() == phone) code = (*j)["code"].asString();
+            if (j && (*j)["phone"].asString() == phone) codes.push_back((*j)["code"].asString());
         }
     }
-    return code;
+    return codes;
 }
 }  // namespace
 
-std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone) {
-    // A registrar on another node answers once the code is queued for its provider.
-    std::string code;
-    wait_until([&] { return !(code = code_in(data_dirs, phone)).empty(); }, std::chrono::seconds(10));
-    return code;
+size_t codes_sent(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone) {
+    return codes_in(data_dirs, phone).size();
+}
+
+std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone,
+                              size_t sent_before) {
+    // A registrar on another node answers once the code is queued for its
+    // provider: the code is the one after those sent before.
+    std::vector<std::string> codes;
+    wait_until([&] { return (codes = codes_in(data_dirs, phone)).size() > sent_before; }, std::chrono::seconds(10));
+    return codes.size() > sent_before ? codes.back() : std::string();
 }
 
 std::string NodeProcess::log() const { return read_text(scratch_ / "err.log"); }

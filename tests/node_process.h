@@ -20,10 +20,14 @@ std::string cli_bin();
 
 // `a` followed by `b`: a node's arguments with more.
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b);
-// The last code the file SMS providers of the nodes in `data_dirs` wrote for
-// `phone` (E.164), waiting up to 10 s for it, or "". The number's registrar
-// (any member) sends it, and answers a forwarded request before it is written.
-std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone);
+// How many codes were sent to `phone` so far.
+size_t codes_sent(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone);
+// The code the file SMS providers of the nodes in `data_dirs` wrote for
+// `phone` (E.164) after the first `sent_before`, waiting up to 10 s for it,
+// or "". The number's registrar (any member) sends it, and answers a
+// forwarded request before it is written.
+std::string verification_code(const std::vector<std::filesystem::path>& data_dirs, const std::string& phone,
+                              size_t sent_before = 0);
 
 class NodeProcess {
 public:

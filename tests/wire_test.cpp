@@ -153,6 +153,8 @@ struct TappedNetwork {
         o.timeout = std::chrono::seconds(10);
         auto c = client::Client::open(o).value();
         REQUIRE(c->register_number(phone).is_ok());
+        // A registrar on another node writes the code after it answers.
+        REQUIRE(test::wait_until([&] { return !last_code(phone).empty(); }, std::chrono::seconds(10)));
         Status verified = c->verify(last_code(phone));
         REQUIRE_MESSAGE(verified.is_ok(), verified.to_string());
         REQUIRE(c->publish_keys().is_ok());

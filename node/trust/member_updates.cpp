@@ -24,6 +24,9 @@ void MemberUpdates::load(const RosterEpoch& current, uint32_t network_id) {
 Status MemberUpdates::offer(const MemberUpdate& u, const RosterEpoch& current, uint32_t network_id) {
     DHTALK_TRY(verify_member_update(u, network_id, current));
     auto held = updates_.find(u.node_id);
+    // The same update again (members send theirs now and then): nothing to do.
+    if (held != updates_.end() && held->second.serial == u.serial && held->second.signature == u.signature)
+        return Status::ok();
     if (held != updates_.end() && held->second.serial >= u.serial)
         return Status{Code::kAlreadyExists, "a newer member update of this member is held"};
     DHTALK_TRY(store_.save_member_update(u));

@@ -504,6 +504,12 @@ SteadyTime TrustedNetwork::tick() {
         std::lock_guard lock(mutex_);
         if (now < next_work_) return next_work_;
         next = next_work_ = now + config_.interval;
+        if (next_announce_ == SteadyTime{}) {
+            next_announce_ = now + kAnnounceInterval;  // sent at start already
+        } else if (now >= next_announce_) {
+            next_announce_ = now + kAnnounceInterval;
+            if (auto held = member_updates_.own_update()) send_to_members("/v1/member-update", *held);
+        }
     }
     start_catch_up();
     if (config_.apply && standing() == Standing::kApplicant) apply_now().ignore_error();  // retried next time

@@ -161,6 +161,10 @@ private:
     std::atomic<bool> adopted_{false};
     std::function<void()> on_adopted_;
     SteadyTime next_work_{};  // guarded by mutex_
+    // When this node sends its member update to every member again (one
+    // that was down when it was first sent hears it then).
+    SteadyTime next_announce_{};  // guarded by mutex_
+    static constexpr std::chrono::minutes kAnnounceInterval{10};
     SteadyTime adopted_at_{};  // guarded by mutex_: when the current epoch was adopted here
     // Ballots for epochs this node has not reached yet, replayed on adoption.
     // Ballots for the next epoch held per current member (an honest one
