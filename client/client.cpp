@@ -24,8 +24,11 @@ constexpr size_t kMaxMediaFileBytes = 64u << 20;
 
 int64_t now_s() { return to_unix_seconds(system_clock::now()); }
 
-FrameParams privacy_params(const PrivacyList& list) {
-    return {{"allow_only", list.allow_only}, {"blocked", list.blocked}, {"allowed", list.allowed}};
+FrameParams privacy_params(const PrivacyList& list, int64_t set_ms) {
+    return {{"allow_only", list.allow_only},
+            {"blocked", list.blocked},
+            {"allowed", list.allowed},
+            {"set_ms", static_cast<uint64_t>(std::max<int64_t>(set_ms, 0))}};
 }
 
 }  // namespace
@@ -76,7 +79,7 @@ Status Client::connect(bool login) {
         if (login && profile_.privacy && profile_.privacy_ms > 0) {
             // The node sends none of this user's presence until it holds the
             // user's current list: every login gives it.
-            auto given = opened->conn->call("privacy.set", privacy_params(*profile_.privacy), options_.timeout);
+            auto given = opened->conn->call("privacy.set", privacy_params(*profile_.privacy, profile_.privacy_ms), options_.timeout);
             Status st = given ? given->status() : given.status();
             if (!st) {
                 if (node_failed(best) || !node_failed(st)) best = st;
@@ -501,7 +504,7 @@ Status Client::set_privacy(const PrivacyList& list) {
 
 Status Client::give_privacy() {
     if (!profile_.privacy || profile_.privacy_ms == 0) return Status::ok();
-    return call("privacy.set", privacy_params(*profile_.privacy)).status();
+    return call("privacy.set", privacy_params(*profile_.privacy, profile_.privacy_ms)).status();
 }
 
 Result<MediaPublished> Client::publish_media(const std::filesystem::path& file, const std::string& type) {

@@ -48,9 +48,18 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
     if (!record) {
         if (record.status().code() != Code::kNotFound) return record.status();
         // This profile was on the list: its absence is the network's miss
-        // (or a node's lie), never "no devices" to start again from.
-        if (own && !seen->ids.empty())
+        // (or a node's lie), never "no devices" to start again from; unless
+        // the newest list it saw is past a record's lifetime (every device
+        // away for a month): then it starts again from what it knows, the
+        // removals kept, and writes that (list_this_device()).
+        const auto seen_age = milliseconds(wall_ms() - static_cast<int64_t>(std::min<uint64_t>(seen->sequence, INT64_MAX)));
+        if (own && !seen->ids.empty() && seen_age <= kMaxRecordLifetime)
             return Status::unavailable("your device list cannot be read now: try again shortly");
+        if (own)
+            for (const auto& id : seen->ids)
+                if (std::find(seen->removed.begin(), seen->removed.end(), id) == seen->removed.end())
+                    out.list.devices.push_back({id, 0, ""});
+        out.sequence = own ? seen->sequence : 0;
     } else {
         auto list = decode_device_list(record->record.body);
         if (!list) return Status::corruption("the device list of " + user_id + " is malformed: " + list.status().message());

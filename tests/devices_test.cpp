@@ -249,6 +249,19 @@ TEST_CASE("devices: a privacy list reaches a device added later and back, and ev
         CHECK(got->messages.empty());
     }
 
+    // On a node both use, a device's older list does not replace the newer
+    // one another device gave.
+    const std::vector<std::string> none, blocked{carol_id};
+    REQUIRE(bob->call("privacy.set", {{"allow_only", false}, {"blocked", blocked}, {"allowed", none},
+                                      {"set_ms", static_cast<uint64_t>(bob->profile().privacy_ms)}})
+                .is_ok());
+    auto older = bob_laptop->call("privacy.set", {{"allow_only", false}, {"blocked", none}, {"allowed", none},
+                                                  {"set_ms", uint64_t{1}}});
+    REQUIRE(older.is_ok());
+    CHECK(older->flag("kept_newer").value());
+    REQUIRE(carol->send_message(bob_id, "still there?").is_ok());
+    CHECK(bob_laptop->receive_messages()->messages.empty());
+
     // A change on the laptop reaches the phone: allow-only, Carol alone.
     REQUIRE(bob_laptop->set_privacy(PrivacyList{true, {}, {carol_id}, false}).is_ok());
     REQUIRE(bob->receive_messages().is_ok());
@@ -264,4 +277,30 @@ TEST_CASE("devices: a privacy list reaches a device added later and back, and ev
     REQUIRE(copied->size() == 1);
     CHECK(copied->front().outgoing);
     CHECK(copied->front().text == "back at six");
+}
+
+TEST_CASE("devices: a device that was on its user's list waits when the list cannot be read, and starts it again once it must have expired") {
+    TestNode n;
+    const std::string other = "0123456789abcdef", gone = "00000000000000aa";
+    auto write_seen = [&](const std::string& name, uint64_t sequence) {
+        std::ofstream(n.dir / name / "devices.seen") << other << "\n-" << gone << "\n#" << sequence << "\n";
+    };
+    // Carol's profile saw a list a minute ago that no node has now: a miss,
+    // not "no devices".
+    auto carol = n.user("carol", "+15555245556");
+    write_seen("carol", static_cast<uint64_t>(to_unix_millis(std::chrono::system_clock::now())) - 60'000);
+    Status waited = carol->publish_keys();
+    CHECK(waited.code() == Code::kUnavailable);
+    CHECK(waited.message().find("cannot be read now") != std::string::npos);
+
+    // Dave's saw one 31 days ago: every device was away past a record's
+    // lifetime. His device writes the list again from what it knows, its
+    // removals kept.
+    auto dave = n.user("dave", "+15555245557");
+    write_seen("dave", static_cast<uint64_t>(to_unix_millis(std::chrono::system_clock::now() - std::chrono::hours(24 * 31))));
+    REQUIRE(dave->publish_keys().is_ok());
+    const DeviceList again = published_list(*carol, dave->profile().user_id);
+    CHECK(again.find(other) != nullptr);
+    CHECK(again.find(dave->device_id()) != nullptr);
+    CHECK(again.is_removed(gone));
 }

@@ -126,7 +126,7 @@ std::vector<InboxMessage> ClientService::refused_by_privacy(const std::string& r
     // The user's own devices (copies, the list itself) always get through.
     const std::string_view user = address_user(recipient);
     auto kept = std::stable_partition(messages.begin(), messages.end(), [&](const InboxMessage& m) {
-        return address_user(m.sender) == user || list->second.admits(std::string(address_user(m.sender)));
+        return address_user(m.sender) == user || list->second.list.admits(std::string(address_user(m.sender)));
     });
     refused.assign(std::make_move_iterator(kept), std::make_move_iterator(messages.end()));
     messages.erase(kept, messages.end());

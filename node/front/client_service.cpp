@@ -368,11 +368,22 @@ void ClientService::set_privacy(const ClientSession& s, const ClientFrame& f, Cl
     list.allow_only = *allow_only;
     list.blocked = std::move(blocked).value();
     list.allowed = std::move(allowed).value();
+    uint64_t set_ms = 0;  // a client that does not say: as old as can be
+    if (f.has("set_ms")) {
+        auto ms = f.number("set_ms");
+        if (!ms) return fail(ms.status());
+        set_ms = *ms;
+    }
     // Held in memory only, while the user is online here: the client gives
-    // it on every login.
+    // it on every login. The user's devices may hold lists of different
+    // ages: the newest stays.
     {
         std::lock_guard lock(sessions_mutex_);
-        if (sessions_of_.count(s.user->user_id)) privacy_of_[s.user->user_id] = list;
+        if (!sessions_of_.count(s.user->user_id)) return reply(ClientFrame::reply_to(0));
+        auto held = privacy_of_.find(s.user->user_id);
+        if (held != privacy_of_.end() && held->second.device != s.user->device_id && held->second.set_ms > set_ms)
+            return reply(ClientFrame::reply_to(0, {{"kept_newer", true}}));
+        privacy_of_[s.user->user_id] = {list, set_ms, s.user->device_id};
     }
     if (presence_) presence_->set_privacy(s.user->user_id, list);
     reply(ClientFrame::reply_to(0));

@@ -194,7 +194,15 @@ private:
     // guarded by sessions_mutex_: the privacy list each logged-in user's
     // client gave (privacy.set), while one of the user's sessions is open.
     // Applied to presence and to the messages handed to the user.
-    std::map<std::string, PrivacyList> privacy_of_;
+    // With the time the user set it (`set_ms`, from the client) and the
+    // device that gave it: another device whose list is older does not
+    // replace it.
+    struct HeldPrivacy {
+        PrivacyList list;
+        uint64_t set_ms = 0;
+        std::string device;
+    };
+    std::map<std::string, HeldPrivacy> privacy_of_;
 
     // Last: destroyed first, their workers stopped while what they call is whole.
     InboxService inbox_;
