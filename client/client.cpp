@@ -370,7 +370,8 @@ Status Client::verify(const std::string& code) {
     // A first device (the list reads, and is empty) knows the whole list;
     // if the read fails, it is told once it finds itself alone on the list.
     auto others = device_list(*user_id, /*fresh*/ true);
-    if (others && others->list.devices.empty()) profile_.privacy_ms = to_unix_millis(system_clock::now());
+    // Stamped as old as can be: a list the user set on another device wins.
+    if (others && others->list.devices.empty()) profile_.privacy_ms = 1;
     return profile_.save();
 }
 
@@ -452,12 +453,6 @@ Result<VCard> Client::vcard(const std::string& user_id) {
 
 Result<PrivacyList> Client::privacy() {
     if (!profile_.registered()) return Status::invalid("this profile has no user yet: register and verify first");
-    // A device added to a user waits for the list their other devices hold:
-    // an edit from its empty one would replace it on all of them.
-    if (profile_.privacy && profile_.privacy_ms == 0)
-        return Status::unavailable("your privacy list has not come from your other devices yet: run 'dhtalk inbox' on "
-                                   "one of them, then try again here (or, if you no longer have them, remove them: "
-                                   "'dhtalk devices remove ID')");
     if (profile_.privacy) return *profile_.privacy;
     // A profile without its own copy: only a list read from the network may
     // be edited, since "not found" may be a node's failure to find it.
@@ -478,6 +473,12 @@ Result<PrivacyList> Client::privacy() {
 }
 
 Status Client::set_privacy(const PrivacyList& list) {
+    // A device added to a user waits for the list their other devices hold:
+    // an edit from its empty one would replace it on all of them.
+    if (profile_.privacy && profile_.privacy_ms == 0)
+        return Status::unavailable("your privacy list has not come from your other devices yet: run 'dhtalk inbox' on "
+                                   "one of them, then try again here (or, if you no longer have them, remove them: "
+                                   "'dhtalk devices remove ID')");
     auto sealed = seal_privacy(list, *profile_.key);
     if (!sealed) return sealed.status();
     // The profile's copy first: it is what the user asked for, and what the

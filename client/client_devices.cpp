@@ -53,12 +53,18 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
         // away for a month): then it starts again from what it knows, the
         // removals kept, and writes that (list_this_device()).
         const auto seen_age = milliseconds(wall_ms() - static_cast<int64_t>(std::min<uint64_t>(seen->sequence, INT64_MAX)));
-        if (own && !seen->ids.empty() && seen_age <= kMaxRecordLifetime)
+        const bool saw_list = seen->sequence > 0 || !seen->ids.empty();
+        if (own && saw_list && seen_age <= kMaxRecordLifetime)
             return Status::unavailable("your device list cannot be read now: try again shortly");
-        if (own)
+        if (own) {
             for (const auto& id : seen->ids)
-                if (std::find(seen->removed.begin(), seen->removed.end(), id) == seen->removed.end())
+                if (std::find(seen->removed.begin(), seen->removed.end(), id) == seen->removed.end() &&
+                    out.list.devices.size() < kMaxDevices - 1)  // room for this one
                     out.list.devices.push_back({id, 0, ""});
+            // The newest removals, within the bound.
+            const size_t skip = seen->removed.size() > kMaxRemovedDevices ? seen->removed.size() - kMaxRemovedDevices : 0;
+            out.list.removed.assign(seen->removed.begin() + static_cast<std::ptrdiff_t>(skip), seen->removed.end());
+        }
         out.sequence = own ? seen->sequence : 0;
     } else {
         auto list = decode_device_list(record->record.body);
@@ -68,9 +74,12 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
             return Status::corruption("the device list of " + user_id + " is forged: " + signer.message());
         // Signed by a certificate issued in the open, like the keys it lists:
         // one kept out of the issuance log could otherwise remove them all.
-        auto logged = logged_keys(user_id);
+        // (This device's own certificate needs no log: the user holds it.)
+        auto logged = record->record.certificate == profile_.certificate ? Result<std::vector<IssuedKey>>(std::vector<IssuedKey>{})
+                                                                          : logged_keys(user_id);
         if (!logged) return logged.status();
-        if (std::none_of(logged->begin(), logged->end(),
+        if (record->record.certificate != profile_.certificate &&
+            std::none_of(logged->begin(), logged->end(),
                          [&](const IssuedKey& k) { return k.certificate == record->record.certificate; }))
             return Status::denied("the device list of " + user_id +
                                   " is signed by a key that is not in their issuance log: it may be forged, and is not used");
@@ -112,6 +121,12 @@ Status Client::publish_device_list(DeviceList list, uint64_t after_sequence) {
     r.body = std::move(body).value();
     auto published = publish(std::move(r));
     if (!published) return published.status();
+    // What this device wrote is the newest it saw, removals and all.
+    auto seen = seen_devices();
+    if (!seen) return seen.status();
+    seen->removed = list.removed;
+    seen->sequence = *published;
+    DHTALK_TRY(save_seen_devices(*seen));
     device_lists_[profile_.user_id] = {steady_clock::now(), {std::move(list), *published}};
     return Status::ok();
 }
@@ -145,9 +160,10 @@ Status Client::list_this_device(bool fresh) {
             DHTALK_TRY(save_seen_devices(*seen));
         }
         // The only device: its list is the user's (one that could not tell
-        // at verification waited for it in vain).
+        // at verification waited for it in vain). Stamped as old as can be,
+        // so that any list a user set on another device wins over it.
         if (profile_.privacy && profile_.privacy_ms == 0 && device_lists_[profile_.user_id].second.list.devices.size() == 1) {
-            profile_.privacy_ms = wall_ms();
+            profile_.privacy_ms = 1;
             DHTALK_TRY(profile_.save_state());
         }
     }
@@ -159,12 +175,16 @@ Result<Client::SeenDevices> Client::seen_devices() {
     // PROFILE/devices.seen: one line per device of the user this profile
     // told the user of ("ID"), per removal it saw ("-ID"), and the
     // sequence of the newest list it saw ("#SEQUENCE").
+    // Its first line names the user ("@USER"): a profile that registers
+    // another number starts afresh.
     SeenDevices seen;
     const auto file = profile_.dir / "devices.seen";
     if (!std::filesystem::exists(file)) return seen;
-    auto text = read_file(file, 64 * 1024);
+    auto text = read_file(file, 256 * 1024);
     if (!text) return text.status();
     std::istringstream lines(*text);
+    std::string first;
+    if (!std::getline(lines, first) || first != "@" + profile_.user_id) return seen;
     for (std::string line; std::getline(lines, line);) {
         if (!line.empty() && line[0] == '#') {
             seen.sequence = std::strtoull(line.c_str() + 1, nullptr, 10);
@@ -177,8 +197,18 @@ Result<Client::SeenDevices> Client::seen_devices() {
     return seen;
 }
 
-Status Client::save_seen_devices(const SeenDevices& seen) {
-    std::string text;
+Status Client::save_seen_devices(const SeenDevices& given) {
+    // Merged with what is on disk: another process of this profile may
+    // have written since this one read.
+    auto on_disk = seen_devices();
+    if (!on_disk) return on_disk.status();
+    SeenDevices seen = given;
+    for (const auto& id : on_disk->ids)
+        if (std::find(seen.ids.begin(), seen.ids.end(), id) == seen.ids.end()) seen.ids.push_back(id);
+    for (const auto& id : on_disk->removed)
+        if (std::find(seen.removed.begin(), seen.removed.end(), id) == seen.removed.end()) seen.removed.push_back(id);
+    seen.sequence = std::max(seen.sequence, on_disk->sequence);
+    std::string text = "@" + profile_.user_id + "\n";
     for (const auto& id : seen.ids) text += id + "\n";
     for (const auto& id : seen.removed) text += "-" + id + "\n";
     text += "#" + std::to_string(seen.sequence) + "\n";
@@ -193,15 +223,21 @@ Result<std::vector<std::string>> Client::take_new_devices(std::vector<std::strin
         if (d.id != device_id() && std::find(seen->ids.begin(), seen->ids.end(), d.id) == seen->ids.end())
             fresh.push_back(d.id);
     if (fresh.empty()) return fresh;
-    // A new device gets the privacy list this one holds; it counts as told
+    // A new device gets the privacy list this one holds; each counts as told
     // only once it has it, so that a failure here is tried again.
-    if (Status shared = profile_.privacy_ms > 0 ? share_privacy(fresh) : Status::ok(); !shared) {
-        if (problems) problems->push_back("your privacy list is not yet on your new device: " + shared.message());
-        return fresh;
+    std::vector<std::string> told;
+    for (const auto& id : fresh) {
+        Status shared = profile_.privacy_ms > 0 ? share_privacy({id}) : Status::ok();
+        if (!shared) {
+            if (problems) problems->push_back("your privacy list is not yet on your new device " + id + ": " + shared.message());
+            continue;
+        }
+        told.push_back(id);
     }
-    seen->ids.insert(seen->ids.end(), fresh.begin(), fresh.end());
+    if (told.empty()) return told;
+    seen->ids.insert(seen->ids.end(), told.begin(), told.end());
     DHTALK_TRY(save_seen_devices(*seen));
-    return fresh;
+    return told;
 }
 
 std::string Client::new_device_notice(const std::string& id) const {
