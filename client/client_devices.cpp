@@ -353,7 +353,7 @@ Status Client::prepare_device(const std::string& user_id, const std::string& dev
                               user_id + "'");
     // A contact's devices are trusted as first seen (pin_devices()); one
     // added later could be anyone who got a certificate for their number.
-    // This user's own devices are told of it instead (list_this_device()).
+    // This user's own devices are told of it instead (take_new_devices()).
     if (!seen && user_id != profile_.user_id)
         return Status::denied(user_id + " has a new device (" + device + "), " + vouched +
                               ": a new phone, or someone else. Check with them, then accept it with 'dhtalk trust " +
