@@ -294,6 +294,10 @@ private:
     // Accepts the keys of every device `user_id` lists now: on first
     // contact, and when the user trusts a change. What changed, newest first.
     Result<ContactKey> pin_devices(const std::string& user_id);
+    // The message.send request of `content` for `device` of `user`,
+    // encrypted to it (a session must exist).
+    Result<FrameParams> message_request(const std::string& user, const std::string& device, const std::string& id,
+                                        const MessageContent& content);
     // Sends the user's privacy list to their other devices (`devices`, or
     // every one listed), end to end; a device takes it if it is newer than
     // its own. Needs the messages lock.
@@ -307,6 +311,9 @@ private:
     // log (kPermissionDenied if not).
     Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> bundle_of(const std::string& user_id,
                                                                            const std::string& device);
+    // Whether `certificate` (PEM) is in `user_id`'s issuance log, as this
+    // client checks it (a member issues none in secret).
+    Result<bool> in_issuance_log(const std::string& user_id, const std::string& certificate);
     // The issuance log as the node hands it, each certificate checked here.
     Result<std::vector<IssuedKey>> logged_keys(const std::string& user_id);
     // Encrypts `content` to every device of `to` (starting sessions if

@@ -75,12 +75,10 @@ Result<Client::ListedDevices> Client::device_list(const std::string& user_id, bo
         // Signed by a certificate issued in the open, like the keys it lists:
         // one kept out of the issuance log could otherwise remove them all.
         // (This device's own certificate needs no log: the user holds it.)
-        auto logged = record->record.certificate == profile_.certificate ? Result<std::vector<IssuedKey>>(std::vector<IssuedKey>{})
-                                                                          : logged_keys(user_id);
+        auto logged = record->record.certificate == profile_.certificate ? Result<bool>(true)
+                                                                          : in_issuance_log(user_id, record->record.certificate);
         if (!logged) return logged.status();
-        if (record->record.certificate != profile_.certificate &&
-            std::none_of(logged->begin(), logged->end(),
-                         [&](const IssuedKey& k) { return k.certificate == record->record.certificate; }))
+        if (!*logged)
             return Status::denied("the device list of " + user_id +
                                   " is signed by a key that is not in their issuance log: it may be forged, and is not used");
         out.list = std::move(list).value();
@@ -278,11 +276,9 @@ Status Client::remove_device(const std::string& id) {
 
 Status Client::share_privacy(const std::vector<std::string>& devices) {
     if (!profile_.privacy) return Status::ok();
-    auto e2e = end_to_end();
-    if (!e2e) return e2e.status();
     auto encoded = encode_privacy(*profile_.privacy);
     if (!encoded) return encoded.status();
-    const std::string content = encode_content(MessageContent{"privacy", "", profile_.privacy_ms, {}, *encoded, ""});
+    const MessageContent content{"privacy", "", profile_.privacy_ms, {}, *encoded, ""};
     auto ours = device_list(profile_.user_id, /*fresh*/ devices.empty());
     if (!ours) return ours.status();
     std::vector<FrameParams> requests;
@@ -290,15 +286,9 @@ Status Client::share_privacy(const std::vector<std::string>& devices) {
         if (d.id == device_id() || (!devices.empty() && std::find(devices.begin(), devices.end(), d.id) == devices.end()))
             continue;
         DHTALK_TRY(prepare_device(profile_.user_id, d.id));
-        auto envelope = (*e2e)->encrypt(inbox_address(profile_.user_id, d.id), content);
-        if (!envelope) return envelope.status();
-        std::array<uint8_t, 16> id{};
-        crypto::random_bytes(id);
-        requests.push_back({{"to", profile_.user_id},
-                            {"device", d.id},
-                            {"id", crypto::to_hex(std::string_view(reinterpret_cast<const char*>(id.data()), id.size()))},
-                            {"body", std::move(envelope).value()},
-                            {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(wall_ms(), 0))}});
+        auto request = message_request(profile_.user_id, d.id, new_message_id(), content);
+        if (!request) return request.status();
+        requests.push_back(std::move(request).value());
     }
     if (requests.empty()) return Status::ok();
     auto replies = call_batch("message.send", std::move(requests));
@@ -324,13 +314,19 @@ Result<std::pair<PreKeyBundle, crypto::UserCertificateInfo>> Client::bundle_of(c
     // A member issues no certificate without publishing it in its user's
     // log, where every contact (and the audit) sees it: one that is not
     // there was issued in secret.
-    auto logged = logged_keys(user_id);
-    if (!logged) return Status(logged.status().code(), "cannot read the issuance log of " + user_id + ": " + logged.status().message());
-    if (std::none_of(logged->begin(), logged->end(), [&](const IssuedKey& k) { return k.certificate == record->record.certificate; }))
+    auto logged = in_issuance_log(user_id, record->record.certificate);
+    if (!logged) return logged.status();
+    if (!*logged)
         return Status::denied("the key " + user_id + " uses, in a certificate node " + info.issuer_node_id.substr(0, 16) +
                               " issued at " + std::to_string(info.not_before_s) +
                               " (Unix time), is not in their issuance log: it may be forged, and is not used");
     return std::pair{std::move(bundle).value(), info};
+}
+
+Result<bool> Client::in_issuance_log(const std::string& user_id, const std::string& certificate) {
+    auto logged = logged_keys(user_id);
+    if (!logged) return Status(logged.status().code(), "cannot read the issuance log of " + user_id + ": " + logged.status().message());
+    return std::any_of(logged->begin(), logged->end(), [&](const IssuedKey& k) { return k.certificate == certificate; });
 }
 
 Status Client::prepare_device(const std::string& user_id, const std::string& device) {

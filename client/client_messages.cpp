@@ -26,12 +26,6 @@ constexpr int kMaxFetchRounds = 64;
 // While following, a fetch this often catches what a lost push left behind.
 constexpr seconds kFollowFetchInterval{60};
 
-std::string new_message_id() {
-    std::array<uint8_t, 16> bytes{};
-    crypto::random_bytes(bytes);
-    return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
-
 int64_t now_ms() { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
@@ -134,13 +128,9 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     }
     std::vector<FrameParams> requests;
     auto add = [&](const std::string& user, const std::string& device, const MessageContent& c) -> Status {
-        auto envelope = (*e2e)->encrypt(inbox_address(user, device), encode_content(c));
-        if (!envelope) return envelope.status();
-        requests.push_back({{"to", user},
-                            {"device", device},
-                            {"id", id},
-                            {"body", std::move(envelope).value()},
-                            {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(c.sent_ms, 0))}});
+        auto request = message_request(user, device, id, c);
+        if (!request) return request.status();
+        requests.push_back(std::move(request).value());
         return Status::ok();
     };
     for (const auto& device : targets) DHTALK_TRY(add(to, device, content));
@@ -155,6 +145,19 @@ Result<int64_t> Client::send_content(const std::string& to, const std::string& i
     // When the holders drop it undelivered; unknown (0) from a node that does not say.
     auto expires = replies->empty() ? Result<uint64_t>(Status::not_found("")) : replies->front().number("expires_ms");
     return expires ? static_cast<int64_t>(std::min<uint64_t>(*expires, INT64_MAX)) : int64_t{0};
+}
+
+Result<FrameParams> Client::message_request(const std::string& user, const std::string& device, const std::string& id,
+                                            const MessageContent& content) {
+    auto e2e = end_to_end();
+    if (!e2e) return e2e.status();
+    auto envelope = (*e2e)->encrypt(inbox_address(user, device), encode_content(content));
+    if (!envelope) return envelope.status();
+    return FrameParams{{"to", user},
+                       {"device", device},
+                       {"id", id},
+                       {"body", std::move(envelope).value()},
+                       {"sent_ms", static_cast<uint64_t>(std::max<int64_t>(content.sent_ms, 0))}};
 }
 
 Result<std::vector<Client::IssuedKey>> Client::logged_keys(const std::string& user_id) {

@@ -1,6 +1,9 @@
 #include "client/message_content.h"
 
+#include <array>
+
 #include "common/msgpack_io.h"
+#include "crypto/signing.h"
 
 namespace dhtalk::client {
 namespace {
@@ -9,6 +12,12 @@ constexpr size_t kMaxKindBytes = 16;
 constexpr size_t kMaxRefBytes = 64;  // a message id
 
 }  // namespace
+
+std::string new_message_id() {
+    std::array<uint8_t, 16> bytes{};
+    crypto::random_bytes(bytes);
+    return crypto::to_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 
 std::string encode_content(const MessageContent& c) {
     msgpack::sbuffer buf;

@@ -41,6 +41,9 @@ struct MessageContent {
     std::string to;                 // a copy for the sender's devices: the user it went to
 };
 
+// A new message id, as the sender's client chooses them: 128 random bits, hex.
+std::string new_message_id();
+
 std::string encode_content(const MessageContent& c);
 // kCorruption for anything but one well-formed content of this format.
 Result<MessageContent> decode_content(std::string_view bytes);

@@ -9,38 +9,18 @@
 #include "node/front/inbox_service.h"
 
 namespace dhtalk {
-namespace {
-
-// The live members, as one text: a change of it is what starts a repair.
-std::string live_set(const std::vector<InboxPeer>& members) {
-    std::vector<std::string> ids;
-    for (const auto& m : members)
-        if (m.alive) ids.push_back(m.node_id);
-    std::sort(ids.begin(), ids.end());
-    std::string out;
-    for (const auto& id : ids) out += id + ",";
-    return out;
-}
-
-}  // namespace
 
 void InboxService::repair_later() {
-    const std::string live = live_set(members_ ? members_() : std::vector<InboxPeer>{});
-    std::lock_guard lock(repair_mutex_);
-    if (live != seen_live_) {
-        seen_live_ = live;  // changed: a node restarting comes back within an interval or two
-        return;
-    }
-    if (live == repaired_live_ || repairing_) return;
-    repairing_ = true;
+    std::vector<std::string> live_names;
+    for (const auto& m : members_ ? members_() : std::vector<InboxPeer>{})
+        if (m.alive) live_names.push_back(m.node_id);
+    const std::string live = RepairPacer::live_set(std::move(live_names));
+    if (!repairs_.start(live)) return;
     const bool queued = worker_.post([this, live] {
         const RepairResult r = repair();
-        std::lock_guard done(repair_mutex_);
-        repaired_live_ = r.complete ? live : std::string();
-        repairing_ = false;
-        repaired_copies_ += r.copies;
+        repairs_.finished(live, r.complete, r.copies);
     });
-    if (!queued) repairing_ = false;  // the worker is busy: the next call tries again
+    if (!queued) repairs_.abandoned();
 }
 
 InboxService::RepairResult InboxService::repair() {

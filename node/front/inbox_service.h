@@ -41,6 +41,7 @@
 #include "dht/inbox_store.h"
 #include "net/peer_net.h"
 #include "node/front/inbox_messages.h"
+#include "node/front/repair_pacer.h"
 #include "node/trust/peer_service.h"
 
 namespace dhtalk {
@@ -124,10 +125,7 @@ public:
         bool complete = true;   // every holder could be asked
     };
     RepairResult repair();
-    size_t repaired_copies() const {
-        std::lock_guard lock(repair_mutex_);
-        return repaired_copies_;
-    }
+    size_t repaired_copies() const { return repairs_.copies(); }
     // Ends the worker; later requests fail.
     void stop() {
         for (auto& w : send_workers_) w->stop();
@@ -200,11 +198,7 @@ private:
     SteadyTime next_renewal_{};  // guarded
     bool renewing_ = false;      // guarded: a renewal job is queued or running (one at a time)
 
-    mutable std::mutex repair_mutex_;
-    std::string seen_live_;      // guarded: the live members at the last repair_later()
-    std::string repaired_live_;  // guarded: those the last complete repair was for
-    bool repairing_ = false;     // guarded: a repair is queued or running
-    size_t repaired_copies_ = 0; // guarded
+    RepairPacer repairs_;
 
     std::mutex send_mutex_;
     std::deque<Outgoing> outgoing_;  // guarded by send_mutex_: messages waiting to be held

@@ -30,6 +30,7 @@
 #include "dht/chunk_store.h"
 #include "net/peer_net.h"
 #include "node/front/media_messages.h"
+#include "node/front/repair_pacer.h"
 #include "node/trust/peer_service.h"
 
 namespace dhtalk {
@@ -89,10 +90,7 @@ public:
         bool complete = true;  // every holder could be asked
     };
     RepairResult repair();
-    size_t repaired_copies() const {
-        std::lock_guard lock(repair_mutex_);
-        return repaired_copies_;
-    }
+    size_t repaired_copies() const { return repairs_.copies(); }
     ChunkStore::Usage held() const { return chunks_.total(); }
     void stop();
 
@@ -119,11 +117,7 @@ private:
     PeerNet& net_;
     ChunkStore chunks_;
     std::function<std::vector<MediaPeer>()> members_;
-    mutable std::mutex repair_mutex_;
-    std::string seen_live_;      // guarded by repair_mutex_: the live members at the last call
-    std::string repaired_live_;  // guarded by repair_mutex_: those the last complete repair was for
-    bool repairing_ = false;     // guarded by repair_mutex_
-    size_t repaired_copies_ = 0;  // guarded by repair_mutex_
+    RepairPacer repairs_;
     std::vector<std::unique_ptr<Worker>> workers_;  // last: stopped first
 };
 
