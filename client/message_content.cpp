@@ -3,6 +3,7 @@
 #include <array>
 
 #include "common/msgpack_io.h"
+#include "crypto/aead.h"
 #include "crypto/signing.h"
 
 namespace dhtalk::client {
