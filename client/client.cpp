@@ -91,6 +91,7 @@ Status Client::connect(bool login) {
         connection_ = std::move(opened->conn);
         logged_in_ = login;
         if (login) learn_nodes();
+        if (login) settle_first_device();
         return Status::ok();
     }
     return best;
@@ -367,12 +368,23 @@ Status Client::verify(const std::string& code) {
     remember_nodes();
     connection_.reset();  // the next call logs in
     login_credentials_.reset();  // with the new certificate
-    // A first device (the list reads, and is empty) knows the whole list;
-    // if the read fails, it is told once it finds itself alone on the list.
-    auto others = device_list(*user_id, /*fresh*/ true);
-    // Stamped as old as can be: a list the user set on another device wins.
-    if (others && others->list.devices.empty()) profile_.privacy_ms = 1;
+    // Whether it is the user's first device shows at its first login
+    // (settle_first_device()).
     return profile_.save();
+}
+
+void Client::settle_first_device() {
+    if (first_device_asked_ || !profile_.privacy || profile_.privacy_ms != 0) return;
+    first_device_asked_ = true;  // once per process (and no asking again from a failover below)
+    auto others = device_list(profile_.user_id, /*fresh*/ true);
+    // Another device is listed, or nobody can tell now: it waits for the
+    // list from the others (share_privacy()), or until it finds itself alone
+    // on the list (list_this_device()).
+    if (!others || !others->list.devices.empty()) return;
+    // Stamped as old as can be: a list the user set on another device wins.
+    profile_.privacy_ms = 1;
+    // Given to the node now; if that fails, every later login gives it.
+    if (profile_.save_state()) give_privacy().ignore_error();
 }
 
 void Client::demote_current_node() {
@@ -475,6 +487,8 @@ Result<PrivacyList> Client::privacy() {
 Status Client::set_privacy(const PrivacyList& list) {
     // A device added to a user waits for the list their other devices hold:
     // an edit from its empty one would replace it on all of them.
+    // A new device learns at its first login whether it is the user's first.
+    if (profile_.privacy && profile_.privacy_ms == 0 && (!connection_ || !logged_in_)) DHTALK_TRY(connect(true));
     if (profile_.privacy && profile_.privacy_ms == 0)
         return Status::unavailable("your privacy list has not come from your other devices yet: run 'dhtalk inbox' on "
                                    "one of them, then try again here (or, if you no longer have them, remove them: "

@@ -158,7 +158,7 @@ Status Client::list_this_device(bool fresh) {
             DHTALK_TRY(save_seen_devices(*seen));
         }
         // The only device: its list is the user's (one that could not tell
-        // at verification waited for it in vain). Stamped as old as can be,
+        // at its first login waited for it in vain). Stamped as old as can be,
         // so that any list a user set on another device wins over it.
         if (profile_.privacy && profile_.privacy_ms == 0 && device_lists_[profile_.user_id].second.list.devices.size() == 1) {
             profile_.privacy_ms = 1;

@@ -73,7 +73,6 @@ Status Profile::save() const {
     }
     if (!certificate.empty()) DHTALK_TRY(write_file_atomic(dir / "user.crt", certificate, 0600));
     if (privacy) DHTALK_TRY(save_privacy());
-    DHTALK_TRY(save_roster());
     return save_state();
 }
 

@@ -47,7 +47,8 @@ struct Profile {
 
     // The profile in `dir`; an empty one if the directory has none yet.
     static Result<Profile> load(const std::filesystem::path& dir);
-    // Everything: the key and certificate (after verification) and profile.json.
+    // The key and certificate (after verification), privacy.list and
+    // profile.json; not the roster, which is saved when it changes.
     Status save() const;
     // profile.json alone (the sequence, the nodes), when only that changed.
     Status save_state() const;

@@ -13,7 +13,7 @@ Status TrustedRoster::load_members() {
     for (const auto& m : current_.members) {
         auto cert = crypto::parse_certificate(m.certificate);
         if (!cert) return Status::corruption("member " + m.node_id.substr(0, 8) + ": " + cert.status().message());
-        members_[m.node_id] = std::move(cert).value();
+        members_[m.node_id] = {std::move(cert).value(), m.fast_key};
     }
     return Status::ok();
 }
@@ -52,7 +52,7 @@ Result<std::string> TrustedRoster::member_for(const dht::crypto::Certificate& tl
         return Status::denied("its certificate was issued by " + info->issuer_node_id.substr(0, 8) + ", not one of the " +
                               std::to_string(members_.size()) + " members of network '" + current_.settings.name +
                               "' (epoch " + std::to_string(current_.epoch) + ")");
-    if (!crypto::signed_by(tls_certificate, *it->second))
+    if (!crypto::signed_by(tls_certificate, *it->second.certificate))
         return Status::denied("its certificate is not signed by the member it names (" + it->first.substr(0, 8) + ")");
     const int64_t t = to_unix_seconds(now);
     if (t < info->not_before_s || t > info->not_after_s)
@@ -67,7 +67,7 @@ Status TrustedRoster::check_user(const dht::crypto::Certificate& cert, const cry
         return Status::denied("user " + info.user_id + "'s certificate was issued by " + info.issuer_node_id.substr(0, 8) +
                               ", not a member of the network");
     DHTALK_TRY(crypto::check_user_certificate(info, network_id_, now));
-    if (!crypto::signed_by(cert, *issuer->second))
+    if (!crypto::issued_with_fast_key(cert, issuer->second.fast_key))
         return Status::denied("user " + info.user_id + "'s certificate is not signed by the member it names");
     return Status::ok();
 }

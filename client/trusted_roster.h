@@ -50,7 +50,11 @@ private:
 
     RosterEpoch current_;
     uint32_t network_id_ = 0;
-    std::map<std::string, std::shared_ptr<dht::crypto::Certificate>> members_;  // node id -> certificate
+    struct MemberKeys {
+        std::shared_ptr<dht::crypto::Certificate> certificate;  // signs the node's TLS certificates
+        std::string fast_key;                                   // signs the user certificates it issues
+    };
+    std::map<std::string, MemberKeys> members_;  // by node id
 };
 
 }  // namespace dhtalk::client

@@ -4,13 +4,16 @@
 // verified the number issues an X.509 certificate with
 //   subject CN = the user id, O = "dhtalk network <8 hex digits>",
 //   authority key id = the issuing node's id (20 bytes),
-// signed with the node's key. Any member node can then check, from the
-// roster alone, that a certificate was issued by a current member for this
-// network (check_user_certificate). Users' keys are Ed25519 (fast_key.h):
-// a key is made in microseconds, where RSA-2048 took most of a registration,
-// and a login handshake costs a fast signature. Nothing of OpenDHT's own
-// signs or checks with them. A certificate for any other key is one of an
-// older dhtalk, refused with a clear error. Thread-safe; never throws.
+// issuer = the node's certificate's subject, signed with the node's fast key
+// (Ed25519, the one the roster lists for it). Any member node can then
+// check, from the roster alone, that a certificate was issued by a current
+// member for this network (check_user_certificate). A certificate signed
+// with a node's RSA key is an older dhtalk's, refused with a clear error.
+// Users' keys are Ed25519 (fast_key.h) too: a key is made in microseconds,
+// where RSA-2048 took most of a registration, and a login handshake costs a
+// fast signature. Nothing of OpenDHT's own signs or checks with them. A
+// certificate for any other key is one of an older dhtalk, refused with a
+// clear error. Thread-safe; never throws.
 
 #include <chrono>
 #include <cstdint>
@@ -82,13 +85,17 @@ struct NodeCertificateInfo {
 // caller's to check.
 Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certificate& cert);
 
-// Whether `issuer`'s key signed `cert`.
+// Whether `issuer`'s key signed `cert` (a node's TLS certificate, signed by
+// its RSA identity).
 bool signed_by(const dht::crypto::Certificate& cert, const dht::crypto::Certificate& issuer);
+// Whether the Ed25519 key `fast_key` (raw, kFastPublicKeyBytes) signed
+// `cert` (a user certificate, signed by its node's fast key).
+bool issued_with_fast_key(const dht::crypto::Certificate& cert, std::string_view fast_key);
 
 // What a node checks of a user certificate's fields: it names a user of
 // `network_id` and is valid at `now`. kPermissionDenied with the reason.
-// The issuer's signature is signed_by()'s, against the member the caller
-// finds in the roster by `info.issuer_node_id`.
+// The issuer's signature is issued_with_fast_key()'s, against the fast key
+// of the member the caller finds in the roster by `info.issuer_node_id`.
 Status check_user_certificate(const UserCertificateInfo& info, uint32_t network_id, WallTime now);
 
 }  // namespace dhtalk::crypto

@@ -10,7 +10,7 @@ namespace dhtalk {
 
 using namespace std::chrono;
 
-RecordValidator::RecordValidator(uint32_t network_id, MemberCertificates members, const Clock& clock)
+RecordValidator::RecordValidator(uint32_t network_id, MemberFastKeys members, const Clock& clock)
     : network_id_(network_id), members_(std::move(members)), clock_(clock) {}
 
 Result<OpenedRecord> RecordValidator::open(std::string_view envelope) const {
@@ -26,27 +26,27 @@ Result<OpenedRecord> RecordValidator::open(std::string_view envelope) const {
 }
 
 bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
-                                       const std::string& issuer_id, const dht::crypto::Certificate& issuer) const {
-    // The issuer's node id is the digest of its key: the pair fixes the answer.
-    const std::string digest = "c" + crypto::sha256(cert_pem + "\n" + issuer_id);
+                                       const std::string& fast_key) const {
+    // The certificate and the key fix the answer.
+    const std::string digest = "c" + crypto::sha256(cert_pem + "\n" + fast_key);
     {
         std::lock_guard lock(mutex_);
         if (const Cached* hit = cache_.find(digest)) return hit->issued;
     }
-    const bool issued = crypto::signed_by(cert, issuer);
+    const bool issued = crypto::issued_with_fast_key(cert, fast_key);
     std::lock_guard lock(mutex_);
     cache_.find_or_insert(digest, [&] { return Cached{nullptr, issued}; });
     return issued;
 }
 
 Status RecordValidator::check_issuer(const crypto::UserCertificateInfo& info,
-                                     const std::function<bool(const dht::crypto::Certificate&)>& signed_by) const {
-    auto issuer = members_(info.issuer_node_id);
-    if (!issuer)
+                                     const std::function<bool(const std::string& fast_key)>& signed_by) const {
+    const std::string issuer = members_(info.issuer_node_id);
+    if (issuer.empty())
         return Status::denied("the certificate was issued by node " + info.issuer_node_id +
                               ", which is not a member of this network (banned, or never admitted)");
     DHTALK_TRY(crypto::check_user_certificate(info, network_id_, clock_.wall_now()));
-    if (!signed_by(*issuer)) return Status::denied("the certificate is not signed by the node it names");
+    if (!signed_by(issuer)) return Status::denied("the certificate is not signed by the node it names");
     return Status::ok();
 }
 
@@ -55,12 +55,12 @@ Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht
     if (Status key = crypto::check_public_key(cert); !key) return Status::denied(key.message());
     auto info = crypto::inspect_user_certificate(cert);
     if (!info) return Status::denied("not a dhtalk user certificate: " + info.status().message());
-    DHTALK_TRY(check_issuer(*info, [&](const dht::crypto::Certificate& issuer) { return crypto::signed_by(cert, issuer); }));
+    DHTALK_TRY(check_issuer(*info, [&](const std::string& key) { return crypto::issued_with_fast_key(cert, key); }));
     return info;
 }
 
 Status RecordValidator::check_login(const crypto::UserCertificateInfo& info) const {
-    return check_issuer(info, [](const dht::crypto::Certificate&) { return true; });
+    return check_issuer(info, [](const std::string&) { return true; });
 }
 
 Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType type,
@@ -72,8 +72,8 @@ Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType
     if (record_key(r.type, r.user_id, r.locator) != key)
         return Status::denied("a record of user " + r.user_id + " stored under a key not derived from it");
     const auto& info = opened->certificate_info;
-    DHTALK_TRY(check_issuer(info, [&](const dht::crypto::Certificate& issuer) {
-        return issued_by_cached(*opened->certificate, r.certificate, info.issuer_node_id, issuer);
+    DHTALK_TRY(check_issuer(info, [&](const std::string& key) {
+        return issued_by_cached(*opened->certificate, r.certificate, key);
     }));
     const int64_t now = to_unix_seconds(clock_.wall_now());
     // A sequence far ahead would win every edit until then: 2^64-1 locks its

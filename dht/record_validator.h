@@ -32,14 +32,15 @@
 
 namespace dhtalk {
 
-// The certificate of the current member with node id `node_id` (hex), or
-// null if there is none.
-using MemberCertificates = std::function<std::shared_ptr<const dht::crypto::Certificate>(const std::string& node_id)>;
+// The fast key (raw Ed25519, crypto/fast_key.h) of the current member with
+// node id `node_id` (hex), which signs the certificates it issues, or empty
+// if there is no such member.
+using MemberFastKeys = std::function<std::string(const std::string& node_id)>;
 
 class RecordValidator {
 public:
     // `clock` must outlive the validator.
-    RecordValidator(uint32_t network_id, MemberCertificates members, const Clock& clock);
+    RecordValidator(uint32_t network_id, MemberFastKeys members, const Clock& clock);
 
     // kCorruption for malformed records, kPermissionDenied for ones that are
     // well-formed but not acceptable; the message says why.
@@ -65,13 +66,13 @@ public:
 
 private:
     // The issuer of a certificate is a current member, the certificate is for
-    // this network and valid now, and `signed_by` the issuer holds.
+    // this network and valid now, and `signed_by` the issuer's fast key holds.
     Status check_issuer(const crypto::UserCertificateInfo& info,
-                        const std::function<bool(const dht::crypto::Certificate&)>& signed_by) const;
+                        const std::function<bool(const std::string& fast_key)>& signed_by) const;
     // Opened envelopes and issuer signatures depend on their bytes alone:
     // their results are kept, keyed by digest, in a bounded LRU.
     bool issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
-                          const std::string& issuer_id, const dht::crypto::Certificate& issuer) const;
+                          const std::string& fast_key) const;
 
     static constexpr size_t kCacheEntries = 4096;
     struct Cached {
@@ -80,7 +81,7 @@ private:
     };
 
     uint32_t network_id_;
-    MemberCertificates members_;
+    MemberFastKeys members_;
     const Clock& clock_;
     mutable std::mutex mutex_;
     mutable LruMap<std::string, Cached> cache_{kCacheEntries};  // guarded by mutex_

@@ -122,7 +122,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
                                   " is not the fast key the roster lists for this node (its presence would "
                                   "be refused): restore fast.key from a backup of the identity");
     node->validator_ = std::make_shared<RecordValidator>(
-        node->network_id(), [members = node->members_](const std::string& id) { return members->find(id); }, clock);
+        node->network_id(), [members = node->members_](const std::string& id) { return members->fast_key(id); }, clock);
     node->user_records_ = std::make_unique<UserRecords>(
         *node->store_, RecordQuota{config.max_records_per_user, config.max_record_kib_per_user << 10});
     node->issuance_ledger_ = std::make_unique<IssuanceLedger>(*node->store_);
@@ -240,11 +240,10 @@ Status Node::start_clients() {
                                                },
                                                std::move(sender), clock_);
     if (trust_) {
-        clients_->attach_registrars([trust = trust_.get(), members = members_] {
+        clients_->attach_registrars([trust = trust_.get()] {
             std::vector<RegistrarPeer> out;
             for (const auto& m : trust->members())
-                if (auto cert = members->find(m.node_id); cert && !m.endpoints.empty())
-                    out.push_back({m.node_id, m.endpoints.front(), std::move(cert), m.fast_key});
+                if (!m.endpoints.empty()) out.push_back({m.node_id, m.endpoints.front(), m.fast_key});
             return out;
         });
         if (peers_) peers_->attach_registrar(clients_->registrar());

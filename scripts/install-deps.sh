@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential meson ninja-build pkg-config cmake
-  libopendht-dev dhtnode libmsgpack-cxx-dev libgnutls28-dev librocksdb-dev
+  libopendht-dev dhtnode libmsgpack-cxx-dev libgnutls28-dev nettle-dev libgmp-dev librocksdb-dev
   libboost-program-options-dev libjsoncpp-dev libcpp-httplib-dev doctest-dev
   curl libcurl4-gnutls-dev libomemo-c-dev
   gnuplot-nox

@@ -72,7 +72,9 @@ TEST_CASE("user keys are Ed25519: a request or a certificate for an RSA key is a
     auto info = crypto::inspect_user_certificate(*issued);
     REQUIRE(info);
     CHECK(info->user_id == user);
-    CHECK(crypto::signed_by(*issued, *issuer.certificate));
+    // Signed with the node's fast key, not its RSA identity.
+    CHECK(crypto::issued_with_fast_key(*issued, issuer.fast_public));
+    CHECK_FALSE(crypto::signed_by(*issued, *issuer.certificate));
 
     // A certificate an issuer made for an RSA user key, as an older dhtalk did.
     auto rsa_user = dht::crypto::Certificate::generate(*issuer.key, user, {}, false);

@@ -4,6 +4,8 @@
 
 #include "tests/doctest.h"
 #include <msgpack.hpp>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
@@ -36,12 +38,11 @@ struct World {
     crypto::NodeIdentity b = crypto::load_or_create_identity(dir / "b", 2048).value();
     crypto::NodeIdentity outsider = crypto::load_or_create_identity(dir / "o", 2048).value();
     ManualClock clock;
-    std::map<std::string, std::shared_ptr<const dht::crypto::Certificate>> members{
-        {a.node_id_hex(), a.certificate}, {b.node_id_hex(), b.certificate}};
+    std::map<std::string, std::string> members{{a.node_id_hex(), a.fast_public}, {b.node_id_hex(), b.fast_public}};
     RecordValidator validator{kNetwork,
-                              [this](const std::string& id) -> std::shared_ptr<const dht::crypto::Certificate> {
+                              [this](const std::string& id) {
                                   auto it = members.find(id);
-                                  return it == members.end() ? nullptr : it->second;
+                                  return it == members.end() ? std::string() : it->second;
                               },
                               clock};
 
@@ -56,7 +57,8 @@ struct World {
         r.network_id = network;
         r.now = clock.wall_now();
         r.validity = validity;
-        u.cert = crypto::issue_user_certificate(r, issuer).value();
+        auto issued = crypto::issue_user_certificate(r, issuer); if (!issued) MESSAGE(issued.status().to_string());
+        u.cert = std::move(issued).value();
         return u;
     }
     Record vcard(const User& u, uint64_t seq = 1) {
@@ -84,9 +86,45 @@ TEST_CASE("a user certificate names the user, the network and the issuing node")
     CHECK(info.user_id == u.id);
     CHECK(info.network_id == kNetwork);
     CHECK(info.issuer_node_id == w.a.node_id_hex());
-    CHECK(crypto::signed_by(*cert, *w.a.certificate));
-    CHECK_FALSE(crypto::signed_by(*cert, *w.b.certificate));
+    // Signed with a's fast key, the one the roster lists for it.
+    CHECK(crypto::issued_with_fast_key(*cert, w.a.fast_public));
+    CHECK_FALSE(crypto::issued_with_fast_key(*cert, w.b.fast_public));
+    CHECK_FALSE(crypto::issued_with_fast_key(*cert, ""));
     CHECK(w.validator.check_certificate(*cert));
+}
+
+TEST_CASE("a user certificate signed with another key than its issuer's fast key is refused") {
+    World w;
+    // The outsider signs with its own fast key a certificate that names a.
+    crypto::NodeIdentity forger = w.a;
+    forger.fast_key = w.outsider.fast_key;
+    const User forged = w.user("+15555000010", forger);
+    auto cert = crypto::parse_certificate(forged.cert).value();
+    CHECK(crypto::inspect_user_certificate(*cert).value().issuer_node_id == w.a.node_id_hex());
+    auto refused = w.validator.check_certificate(*cert);
+    CHECK(refused.status().code() == Code::kPermissionDenied);
+    CHECK(refused.status().message().find("not signed by the node it names") != std::string::npos);
+    CHECK_FALSE(w.validator.check(record_key(RecordType::kVCard, forged.id), RecordType::kVCard,
+                                  seal_record(w.vcard(forged), *forged.key).value()));
+
+    // An older dhtalk's: the same certificate signed with a's RSA identity.
+    const User honest = w.user("+15555000011", w.a);
+    gnutls_x509_crt_t crt = nullptr;
+    REQUIRE(gnutls_x509_crt_init(&crt) == 0);
+    const gnutls_datum_t pem{reinterpret_cast<unsigned char*>(const_cast<char*>(honest.cert.data())),
+                             static_cast<unsigned>(honest.cert.size())};
+    REQUIRE(gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) == 0);
+    REQUIRE(gnutls_x509_crt_privkey_sign(crt, w.a.certificate->cert, w.a.key->key, GNUTLS_DIG_SHA256, 0) == 0);
+    gnutls_datum_t der{nullptr, 0};
+    REQUIRE(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) == 0);
+    dht::crypto::Certificate rsa_signed(der.data, der.size);
+    gnutls_free(der.data);
+    gnutls_x509_crt_deinit(crt);
+    CHECK(crypto::signed_by(rsa_signed, *w.a.certificate));  // a true RSA signature of a
+    CHECK_FALSE(crypto::issued_with_fast_key(rsa_signed, w.a.fast_public));
+    auto old = w.validator.check_certificate(rsa_signed);
+    CHECK(old.status().code() == Code::kPermissionDenied);
+    CHECK(old.status().message().find("older dhtalk") != std::string::npos);
 }
 
 TEST_CASE("certificates from non-members, banned nodes, other networks or past their time are refused") {

@@ -9,6 +9,7 @@
 
 #include "common/json.h"
 #include "crypto/fast_key.h"
+#include "crypto/fast_seal.h"
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
 #include "node/http_listener.h"
@@ -42,8 +43,7 @@ struct TestMember {
         registrar->stop();
     }
     RegistrarPeer peer() const {
-        return {identity.node_id_hex(), "127.0.0.1:" + std::to_string(peers->port()), identity.certificate,
-                identity.fast_public};
+        return {identity.node_id_hex(), "127.0.0.1:" + std::to_string(peers->port()), identity.fast_public};
     }
     // The codes this member's provider has sent to `e164` so far.
     std::vector<std::string> sent_to(const std::string& e164) const {
@@ -126,7 +126,7 @@ RegistrarRequest request(const TestMember& from, const TestMember& to, Registrar
     r.sent_ms = to_unix_millis(std::chrono::system_clock::now());
     static int requests = 0;  // each request its own nonce
     r.nonce = std::to_string(1000000000000000 + requests++);
-    r.sealed = crypto::seal_to(*to.identity.certificate, secret).value();
+    r.sealed = crypto::seal_to_fast_key(to.identity.fast_public, kRegistrarSealPurpose, secret).value();
     r.signature = crypto::sign(*from.identity.fast_key, body_of(r)).value();
     return r;
 }
@@ -137,7 +137,7 @@ void resign(RegistrarRequest& r, const TestMember& by) { r.signature = crypto::s
 
 TEST_CASE("every member ranks the same registrar, and a member leaving moves only its own numbers") {
     std::vector<RegistrarPeer> five;
-    for (int i = 0; i < 5; ++i) five.push_back({std::string(40, static_cast<char>('a' + i)), "", nullptr, {}});
+    for (int i = 0; i < 5; ++i) five.push_back({std::string(40, static_cast<char>('a' + i)), "", {}});
     std::vector<RegistrarPeer> four(five.begin(), five.end() - 1);  // 'e' left
     std::vector<RegistrarPeer> shuffled{five[3], five[0], five[4], five[2], five[1]};
     size_t moved = 0, e_had = 0;
@@ -246,15 +246,18 @@ TEST_CASE("a registrar refuses requests it cannot trust, and answers each good o
     // The same request written another way (the version as a two-byte
     // integer) is still the same request.
     std::string reencoded = encode(good);
-    REQUIRE(reencoded[1] == '\x02');
-    reencoded.replace(1, 1, "\xcc\x02");
+    REQUIRE(reencoded[1] == '\x03');
+    reencoded.replace(1, 1, "\xcc\x03");
     REQUIRE(decode_registrar_request(reencoded).is_ok());
     CHECK(n.c.registrar->on_registrar_request(reencoded).status().message().find("replay") != std::string::npos);
-    // Version 1, an older dhtalk's (RSA signatures), is refused.
-    std::string old_version = encode(good);
-    old_version[1] = '\x01';
-    CHECK(decode_registrar_request(old_version).status().code() == Code::kInvalidArgument);
-    CHECK_FALSE(n.c.registrar->on_registrar_request(old_version));
+    // Versions 1 (RSA signatures) and 2 (sealed to the RSA node key), an
+    // older dhtalk's, are refused.
+    for (char version : {'\x01', '\x02'}) {
+        std::string old_version = encode(good);
+        old_version[1] = version;
+        CHECK(decode_registrar_request(old_version).status().code() == Code::kInvalidArgument);
+        CHECK_FALSE(n.c.registrar->on_registrar_request(old_version));
+    }
 
     CHECK(refused(request(stranger, n.c, RegistrarRequest::Kind::kCode, e164, e164)).code() == Code::kPermissionDenied);
     auto forged = request(n.a, n.c, RegistrarRequest::Kind::kCode, e164, e164);
@@ -273,7 +276,7 @@ TEST_CASE("a registrar refuses requests it cannot trust, and answers each good o
     auto mismatched = request(n.a, n.c, RegistrarRequest::Kind::kCode, e164, "+15551239999");
     CHECK(refused(mismatched).message().find("not the user id's") != std::string::npos);
     auto sealed_elsewhere = request(n.a, n.c, RegistrarRequest::Kind::kCode, e164, e164);
-    sealed_elsewhere.sealed = crypto::seal_to(*n.b.identity.certificate, e164).value();
+    sealed_elsewhere.sealed = crypto::seal_to_fast_key(n.b.identity.fast_public, kRegistrarSealPurpose, e164).value();
     resign(sealed_elsewhere, n.a);
     CHECK(refused(sealed_elsewhere).message().find("sealed to another key") != std::string::npos);
     auto long_code = request(n.a, n.c, RegistrarRequest::Kind::kCheck, e164, "1234567");
@@ -305,8 +308,7 @@ TEST_CASE("a verdict the registrar did not sign for this very request is refused
     const int port = fake.bind_to_any_port("127.0.0.1");
     HttpListener listener;  // stops the fake when the test ends, a REQUIRE or not
     listener.start(fake, "fake registrar");
-    RegistrarPeer fake_x{x.identity.node_id_hex(), "127.0.0.1:" + std::to_string(port), x.identity.certificate,
-                         x.identity.fast_public};
+    RegistrarPeer fake_x{x.identity.node_id_hex(), "127.0.0.1:" + std::to_string(port), x.identity.fast_public};
     std::vector<RegistrarPeer> members{a.peer(), fake_x};
     a.registrar->attach_members([&] { return members; });
     const std::string e164 = number_ranked(members, x.identity.node_id_hex());

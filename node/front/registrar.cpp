@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "crypto/aead.h"
 #include "crypto/fast_key.h"
+#include "crypto/fast_seal.h"
 #include "crypto/signing.h"
 #include "crypto/user_id.h"
 #include "dht/placement.h"
@@ -124,7 +125,6 @@ Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Ki
     auto fail = [&](Code code, const std::string& why) {
         return Answer{true, Status(code, "the registrar of this number (" + peer.node_id + ") " + why)};
     };
-    if (!peer.certificate) return Answer{false, Status::unavailable("no certificate")};
     RegistrarRequest r;
     r.kind = kind;
     r.network_id = config_.network_id;
@@ -134,7 +134,7 @@ Registrar::Answer Registrar::ask(const RegistrarPeer& peer, RegistrarRequest::Ki
     r.address = address;
     r.sent_ms = to_unix_millis(clock_.wall_now());
     r.nonce = random_nonce();
-    auto sealed = crypto::seal_to(*peer.certificate, secret);
+    auto sealed = crypto::seal_to_fast_key(peer.fast_key, kRegistrarSealPurpose, secret);
     if (!sealed) return fail(Code::kInternal, "cannot be written to: " + sealed.status().message());
     r.sealed = std::move(sealed).value();
     auto signature = crypto::sign(*identity_.fast_key, body_of(r));
@@ -214,7 +214,7 @@ Result<std::string> Registrar::on_registrar_request(std::string_view bytes) {
         std::lock_guard lock(mutex_);
         DHTALK_TRY(refuse_replay(r->from + "/" + r->nonce, now));
     }
-    auto secret = crypto::open_sealed(*identity_.key, r->sealed);
+    auto secret = crypto::open_with_fast_key(*identity_.fast_key, kRegistrarSealPurpose, r->sealed);
     if (!secret) return Status::invalid("a registrar request sealed to another key");
 
     RegistrarVerdict v;

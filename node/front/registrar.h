@@ -50,8 +50,7 @@ namespace dhtalk {
 struct RegistrarPeer {
     std::string node_id;
     std::string endpoint;  // HOST:PORT of its peer service
-    std::shared_ptr<const dht::crypto::Certificate> certificate;  // numbers and codes are sealed to its key
-    std::string fast_key;  // Ed25519: its requests and verdicts are signed with it
+    std::string fast_key;  // Ed25519: its verdicts are signed with it, numbers and codes sealed to it
 };
 
 // The members that may be registrar of `user_id`, best first, at most `count`.

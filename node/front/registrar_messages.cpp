@@ -11,7 +11,7 @@ namespace {
 constexpr size_t kMaxNodeIdChars = 40;
 constexpr size_t kMaxUserIdChars = 64;
 constexpr size_t kMaxAddressChars = 64;
-constexpr size_t kMaxSealedBytes = 2048;  // an RSA-8192 seal of a short secret fits
+constexpr size_t kMaxSealedBytes = 256;  // a sealed number: 49 bytes of sealing and at most 16 digits and a '+'
 constexpr size_t kMaxMessageChars = 512;
 
 msgpack::unpack_limit message_limit() {

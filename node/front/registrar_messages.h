@@ -4,7 +4,8 @@
 // msgpack `[format_version, body, signature]`, signed by their author with
 // its fast key (Ed25519, the roster's), so the peer service's plain HTTP
 // needs no authentication of its own; the secret part of a request (the
-// phone number, the code) is sealed to the registrar's node key.
+// phone number, the code) is sealed to the registrar's fast key (X25519 in
+// its Montgomery form, crypto/fast_seal.h).
 //
 //   request  [kind, network_id, from, to, user_id, address, sent_ms, nonce, sealed]
 //   verdict  [network_id, from, request_digest, code, message, expires_in_s]
@@ -25,8 +26,11 @@
 
 namespace dhtalk {
 
-// 2: signed with fast keys. Version 1 (RSA signatures) is refused.
-inline constexpr uint64_t kRegistrarFormatVersion = 2;
+// 3: the secret sealed to the fast key. Versions 1 (RSA signatures) and 2
+// (sealed to the RSA node key) are refused.
+inline constexpr uint64_t kRegistrarFormatVersion = 3;
+// What the sealed secret is bound to (crypto::seal_to_fast_key's purpose).
+inline constexpr const char* kRegistrarSealPurpose = "dhtalk registrar request";
 inline constexpr size_t kMaxRegistrarMessageBytes = 8 * 1024;
 inline constexpr size_t kRegistrarNonceBytes = 16;
 
