@@ -13,6 +13,7 @@
 // datagrams) so that the stock runner can take part. Nodes are separate
 // processes, built beside this program.
 // Usage: client_bench [NODES] [SESSIONS] [RESOLVES] [SECONDS] (default 10 1000 1000 5).
+#include <poll.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -181,16 +182,28 @@ int main(int argc, char** argv) {
                     failed++;
                     return false;
                 };
+                // Replies are taken as they come (poll() over the sessions):
+                // one session's slow reply holds up none of the others.
                 std::vector<bool> waiting(mine.size());
                 for (size_t i = 0; i < mine.size(); ++i) waiting[i] = send_next(*mine[i]);
-                for (bool any = true; any;) {
-                    any = false;
-                    for (size_t i = 0; i < mine.size(); ++i) {
-                        if (!waiting[i]) continue;
+                std::vector<pollfd> fds;
+                std::vector<size_t> index;
+                for (;;) {
+                    fds.clear();
+                    index.clear();
+                    for (size_t i = 0; i < mine.size(); ++i)
+                        if (waiting[i]) {
+                            fds.push_back({mine[i]->fd(), POLLIN, 0});
+                            index.push_back(i);
+                        }
+                    if (fds.empty()) break;
+                    if (::poll(fds.data(), fds.size(), 30000) <= 0) break;  // 30 s without a reply: the node is gone
+                    for (size_t j = 0; j < fds.size(); ++j) {
+                        if (!fds[j].revents) continue;
+                        const size_t i = index[j];
                         auto r = mine[i]->receive(seconds(30));
                         (r && r->code == 0 ? done : failed)++;
                         waiting[i] = r && bench::wall_seconds() - r0 < seconds_run && send_next(*mine[i]);
-                        any = any || waiting[i];
                     }
                 }
             });

@@ -47,6 +47,9 @@ public:
     Status send_raw(const std::string& bytes);
 
     const std::string& endpoint() const { return endpoint_; }
+    // The socket, for a caller that waits on many connections at once
+    // (poll() for POLLIN, then receive()); read and write only through this.
+    int fd() const { return fd_; }
     // The certificate the node presented in the TLS handshake (it holds its key).
     std::shared_ptr<dht::crypto::Certificate> peer_certificate() const { return tls_->peer_certificate(); }
     bool resumed() const { return tls_->resumed(); }
