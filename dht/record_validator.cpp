@@ -25,10 +25,10 @@ Result<OpenedRecord> RecordValidator::open(std::string_view envelope) const {
     return *opened;
 }
 
-bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
+bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, const std::string& encoded,
                                        const std::string& fast_key) const {
     // The certificate and the key fix the answer.
-    const std::string digest = "c" + crypto::sha256(cert_pem + "\n" + fast_key);
+    const std::string digest = "c" + crypto::sha256(encoded + "\n" + fast_key);
     {
         std::lock_guard lock(mutex_);
         if (const Cached* hit = cache_.find(digest)) return hit->issued;
@@ -55,7 +55,10 @@ Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht
     if (Status key = crypto::check_public_key(cert); !key) return Status::denied(key.message());
     auto info = crypto::inspect_user_certificate(cert);
     if (!info) return Status::denied("not a dhtalk user certificate: " + info.status().message());
-    DHTALK_TRY(check_issuer(*info, [&](const std::string& key) { return crypto::issued_with_fast_key(cert, key); }));
+    // Every login of a user presents the same certificate, resumed or not.
+    const auto der = cert.getPacked();
+    const std::string encoded(der.begin(), der.end());
+    DHTALK_TRY(check_issuer(*info, [&](const std::string& key) { return issued_by_cached(cert, encoded, key); }));
     return info;
 }
 

@@ -71,7 +71,8 @@ private:
                         const std::function<bool(const std::string& fast_key)>& signed_by) const;
     // Opened envelopes and issuer signatures depend on their bytes alone:
     // their results are kept, keyed by digest, in a bounded LRU.
-    bool issued_by_cached(const dht::crypto::Certificate& cert, const std::string& cert_pem,
+    // `encoded` is the certificate's PEM or DER, whichever the caller has.
+    bool issued_by_cached(const dht::crypto::Certificate& cert, const std::string& encoded,
                           const std::string& fast_key) const;
 
     static constexpr size_t kCacheEntries = 4096;
