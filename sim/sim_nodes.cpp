@@ -183,6 +183,8 @@ SimNetwork::HostId SimNodes::host(size_t i) const { return slots_.at(i)->host; }
 
 const std::filesystem::path& SimNodes::data_dir(size_t i) const { return slots_.at(i)->dir; }
 
+Store& SimNodes::store(size_t i) { return *slots_.at(i)->store; }
+
 Status SimNodes::set_identity(size_t i, const std::filesystem::path& identity_dir) {
     auto identity = crypto::load_or_create_identity(identity_dir);
     if (!identity) return identity.status();

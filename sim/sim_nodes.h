@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/store.h"
 #include "node/config.h"
 #include "sim/link_model.h"
 #include "sim/memory_front.h"
@@ -75,6 +76,9 @@ public:
     // The slot's host on the network (for regions, uplinks, partitions).
     SimNetwork::HostId host(size_t i) const;
     const std::filesystem::path& data_dir(size_t i) const;
+    // The slot's store (a node keeps it across restarts; one may be filled
+    // before the node's first start).
+    Store& store(size_t i);
     // The identity slot i's node opens with, loaded from a folder of
     // crypto::load_or_create_identity (else the node makes one in its data
     // directory).

@@ -5,7 +5,11 @@
 #include "crypto/node_identity.h"
 #include "crypto/signing.h"
 #include "crypto/user_certificate.h"
+#include "crypto/aead.h"
 #include "node/node.h"
+#include "node/trust/roster_builder.h"
+#include "node/trust/roster_store.h"
+#include "roster/roster_rules.h"
 
 namespace dhtalk {
 
@@ -76,6 +80,49 @@ Status sim_found(SimNodes& sim, size_t count, const NodeConfig& base, const std:
         // every member has the epoch that admitted this one.
         if (!sim_agree(sim, k + 1)) return Status::timeout("the members do not agree on the roster");
     }
+    return Status::ok();
+}
+
+Status sim_found_prepared(SimNodes& sim, size_t count, const NodeConfig& base,
+                          const std::vector<std::filesystem::path>& identities) {
+    if (count == 0 || identities.size() < count) return Status::invalid("no identities to found a network with");
+    if (count > kMaxMembers) return Status::invalid("a roster holds at most " + std::to_string(kMaxMembers) + " members");
+    std::vector<crypto::NodeIdentity> ids;
+    for (size_t i = 0; i < count; ++i) {
+        auto id = crypto::load_or_create_identity(identities[i]);
+        if (!id) return id.status();
+        ids.push_back(std::move(id).value());
+    }
+    auto quorum = parse_quorum_rule(base.quorum);
+    if (!quorum) return quorum.status();
+    MemberAdvert advert;
+    advert.media_offer_mib = base.media_offer_mib;  // each node announces its own at start
+    auto contact = [](size_t i) { return "operator " + std::to_string(i); };
+    auto genesis = make_genesis(ids[0], {base.network, *quorum, "kontalk-sha1"}, {sim.endpoint(0)}, contact(0),
+                                crypto::random_key(), advert);
+    if (!genesis) return genesis.status();
+    std::vector<RosterEpoch> chain{std::move(genesis).value()};
+    const uint32_t network = network_id_of_genesis(chain.front());
+    for (size_t k = 1; k < count; ++k) {
+        const std::string subject = ids[k].node_id_hex();
+        std::vector<Ballot> ballots;
+        for (size_t v = 0; v < approvals_needed(*quorum, k); ++v) {
+            auto b = make_ballot(ids[v], network, chain.back().epoch, ChangeKind::kAdmit, subject, Decision::kApprove, "");
+            if (!b) return b.status();
+            ballots.push_back(std::move(b).value());
+        }
+        const Member admitted = member_of(ids[k], {sim.endpoint(k)}, contact(k), advert);
+        auto next = assemble_next(chain.back(), network, ChangeKind::kAdmit, subject, &admitted, ballots, ids[0],
+                                  crypto::random_key());
+        if (!next) return next.status();
+        chain.push_back(std::move(next).value());
+    }
+    for (size_t i = 0; i < count; ++i) {
+        RosterStore roster(sim.store(i));
+        for (const auto& e : chain) DHTALK_TRY(roster.save_epoch(e));
+    }
+    for (size_t i = 0; i < count; ++i) DHTALK_TRY(sim.start(i, base));
+    if (!sim_agree(sim, count)) return Status::timeout("the members do not agree on the prepared roster");
     return Status::ok();
 }
 

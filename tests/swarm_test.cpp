@@ -178,6 +178,8 @@ TEST_CASE("a malformed scenario is refused with the bad key named") {
         {"[network]\nnodes = 1\n", "network.nodes"},
         {"[network]\nnodes = -4\n", "network.nodes"},
         {"[network]\nstrategy = gossip\n", "network.strategy"},
+        {"[network]\nfounding = elected\n", "network.founding"},
+        {"[network]\nnodes = 101\n", "network.nodes"},  // past a roster's members
         {"[network]\nflavour = 3\n", "network.flavour"},
         {"[churn]\nmodel = poisson\n", "churn.model"},
         {"[link]\nloss = nan\n", "link.loss"},
@@ -279,6 +281,25 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     auto again = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "a").string()}, dir.path());
     CHECK(again.status == 2);
     CHECK(test::contains(again.err, "holds a run already"));
+}
+
+TEST_CASE("dhtalk-swarm from a prepared roster: the same invariants, and the same summary again") {
+    test::TempDir dir;
+    std::string summary[2];
+    for (int i = 0; i < 2; ++i) {
+        const auto out = dir / ("prepared-" + std::to_string(i));
+        auto r = test::run({swarm_bin(), "run", quick_ini(), "--network.founding", "prepared", "--out", out.string()},
+                           dir.path(), 120s);
+        REQUIRE_MESSAGE(r.status == 0, r.err);
+        summary[i] = test::read_text(out / "summary.json");
+    }
+    CHECK(summary[0] == summary[1]);
+    const Json::Value f = parse_json(summary[0])["figures"];
+    CHECK(f["message.sent"]["mean"].asDouble() > 20);
+    CHECK(f["message.lost"]["mean"].asDouble() == 0);
+    CHECK(f["resolve.success_ratio"]["mean"].asDouble() == 1.0);
+    CHECK(f["presence.delivery_ratio"]["mean"].asDouble() == 1.0);
+    CHECK(f["failure.false_alarm_ratio"]["mean"].asDouble() == 0);
 }
 
 TEST_CASE("dhtalk-swarm under churn: nodes crash and restart, the membership protocol sees the crashes, clients fail over") {

@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include "common/files.h"
+#include "roster/roster_documents.h"
 
 namespace po = boost::program_options;
 
@@ -28,7 +29,8 @@ struct ScenarioKey {
 
 std::vector<ScenarioKey> keys(Scenario& s) {
     return {
-        {"network.nodes", &s.nodes, "member nodes, founded and admitted by vote", 2, 100000},
+        {"network.nodes", &s.nodes, "member nodes", 2, 100000},
+        {"network.founding", &s.founding, "how the members come to be: vote (founded, then each applies and is admitted by vote, as in life) or prepared (the roster the vote would make, built beforehand: no waiting for votes)"},
         {"network.users-per-node", &s.users_per_node, "users registered through each node", 1, 10000},
         {"network.strategy", &s.strategy, "where records live: dht (dhtalk as built), broadcast (sent to every node, cached, asked around) or full (every node holds all)"},
         {"network.cache-ttl-s", &s.cache_ttl_s, "broadcast: seconds a node keeps a record another node sent it", 1, 1e7},
@@ -122,6 +124,11 @@ Status assign(const ScenarioKey& k, const std::string& text) {
 }
 
 Status check_choices(const Scenario& s) {
+    if (s.founding != "vote" && s.founding != "prepared")
+        return Status::invalid("scenario key 'network.founding': '" + s.founding + "' is not vote or prepared");
+    if (s.nodes > kMaxMembers)
+        return Status::invalid("scenario key 'network.nodes': a roster holds at most " + std::to_string(kMaxMembers) +
+                               " members");
     if (s.strategy != "dht" && s.strategy != "broadcast" && s.strategy != "full")
         return Status::invalid("scenario key 'network.strategy': '" + s.strategy + "' is not dht, broadcast or full");
     if (s.latency != "constant" && s.latency != "lognormal" && s.latency != "uniform")

@@ -19,6 +19,7 @@ struct Scenario {
     // [network]
     size_t nodes = 8;
     size_t users_per_node = 5;
+    std::string founding = "vote";  // vote (each admitted in turn, as in life) or prepared (sim_ops.h)
     std::string strategy = "dht";  // dht, broadcast or full (record_strategies.h)
     double cache_ttl_s = 600;      // broadcast: how long a node keeps another's record
     // [link]: one-way latency of every datagram

@@ -170,7 +170,8 @@ private:
     double since_measure(SteadyTime t) const { return duration<double>(t - measure_from_).count(); }
     bool measured(SteadyTime t) const { return t >= measure_from_ && t < measure_to_; }
 
-    // The nodes, founded and admitted by vote, with identities made from the seed.
+    // The nodes, founded and admitted by vote (or from the roster a vote
+    // would make), with identities made from the seed.
     Status found() {
         if (progress_) progress_("founding", 0, 0);
         base_.network = "swarm";
@@ -187,7 +188,8 @@ private:
             sim_.add_slot();
             DHTALK_TRY(sim_.set_identity(i, identities.back()));
         }
-        DHTALK_TRY(sim_found(sim_, s_.nodes, base_, identities));
+        DHTALK_TRY(s_.founding == "prepared" ? sim_found_prepared(sim_, s_.nodes, base_, identities)
+                                             : sim_found(sim_, s_.nodes, base_, identities));
         std::vector<std::string> ids;
         for (const auto& identity : identities) ids.push_back(sim_node_id(identity));
         watch_.emplace(sim_, std::move(ids));
