@@ -201,6 +201,9 @@ public:
     Status remove_device(const std::string& id);
     // What to tell the user of a device added to their account elsewhere.
     std::string new_device_notice(const std::string& id) const;
+    // What sends found to tell the user since the last call (a device added
+    // to their account, which their copies now go to), each once.
+    std::vector<std::string> take_notices();
 
     // The network's members, the least loaded first (those said to be
     // down last), from the node the client talks to.
@@ -324,6 +327,9 @@ private:
     // devices, and has each held. Nothing is sent if a device of `to` is
     // refused. Returns when the holders drop it undelivered (0: not said).
     Result<int64_t> send_content(const std::string& to, const std::string& id, const MessageContent& content);
+    // A text or file went to the user's own devices too: one new to this
+    // profile is told of now (take_notices()), not only at the next inbox.
+    void note_new_devices();
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
     // The node in use failed: drop the connection and try it last from now on.
@@ -343,6 +349,7 @@ private:
     mutable std::string device_id_;
     bool listed_ = false;  // this process put or found this device on the list
     bool first_device_asked_ = false;  // settle_first_device() ran
+    std::vector<std::string> notices_;  // for take_notices()
     bool privacy_changed_ = false;  // another device's list came: give it to the node
     std::map<std::string, std::pair<std::chrono::steady_clock::time_point, ListedDevices>> device_lists_;
 };

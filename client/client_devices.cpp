@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 
 #include "client/client.h"
 #include "common/files.h"
@@ -237,6 +238,15 @@ Result<std::vector<std::string>> Client::take_new_devices(std::vector<std::strin
     DHTALK_TRY(save_seen_devices(*seen));
     return told;
 }
+
+void Client::note_new_devices() {
+    // Not being able to tell now only puts it off to the next look.
+    auto added = take_new_devices(&notices_);
+    if (added)
+        for (const auto& id : *added) notices_.push_back(new_device_notice(id));
+}
+
+std::vector<std::string> Client::take_notices() { return std::exchange(notices_, {}); }
 
 std::string Client::new_device_notice(const std::string& id) const {
     return "a new device was added to your account: " + id +

@@ -208,6 +208,7 @@ Result<ChatMessage> Client::send_message(const std::string& to, const std::strin
     if (!expires) return expires.status();
     m.expires_ms = *expires;
     DHTALK_TRY((*kept)->append({m}));
+    note_new_devices();
     return m;
 }
 
@@ -228,6 +229,7 @@ Result<ChatMessage> Client::send_file(const std::string& to, const std::filesyst
     if (!expires) return expires.status();
     m.expires_ms = *expires;
     DHTALK_TRY((*kept)->append({m}));
+    note_new_devices();
     return m;
 }
 

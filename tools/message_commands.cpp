@@ -118,6 +118,7 @@ int send(const std::vector<std::string>& positional, client::Client& c, const Me
         if (!sent) return failed("send", sent.status());
         if (json) std::cout << json::to_compact(message_json(*sent)) << "\n";
         else std::cout << sent->id << "\n";
+        for (const auto& n : c.take_notices()) std::cerr << "dhtalk send: " << n << "\n";
         return 0;
     }
     std::string text;
@@ -133,6 +134,7 @@ int send(const std::vector<std::string>& positional, client::Client& c, const Me
     if (!sent) return failed("send", sent.status());
     if (json) std::cout << json::to_compact(message_json(*sent)) << "\n";
     else std::cout << sent->id << "\n";
+    for (const auto& n : c.take_notices()) std::cerr << "dhtalk send: " << n << "\n";
     return 0;
 }
 
