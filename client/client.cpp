@@ -92,6 +92,8 @@ Status Client::connect(bool login) {
         logged_in_ = login;
         if (login) learn_nodes();
         if (login) settle_first_device();
+        // Its reads may have failed over (a nested connect()), and found no node.
+        if (!connection_) return Status::unavailable("the node went away while logging in, and no other node answers");
         return Status::ok();
     }
     return best;
@@ -368,14 +370,19 @@ Status Client::verify(const std::string& code) {
     remember_nodes();
     connection_.reset();  // the next call logs in
     login_credentials_.reset();  // with the new certificate
+    listed_ = false;  // a new device: not on the list yet
+    first_login_pending_ = true;
     // Whether it is the user's first device shows at its first login
-    // (settle_first_device()).
+    // (settle_first_device()), in this process.
     return profile_.save();
 }
 
 void Client::settle_first_device() {
-    if (first_device_asked_ || !profile_.privacy || profile_.privacy_ms != 0) return;
-    first_device_asked_ = true;  // once per process (and no asking again from a failover below)
+    // Asked once, right after verification, as the read inside verify()
+    // was: a later process of a device still waiting for the list does not
+    // take a miss of the network for "no other device".
+    if (!first_login_pending_ || !profile_.privacy || profile_.privacy_ms != 0) return;
+    first_login_pending_ = false;  // also no asking again from a failover below
     auto others = device_list(profile_.user_id, /*fresh*/ true);
     // Another device is listed, or nobody can tell now: it waits for the
     // list from the others (share_privacy()), or until it finds itself alone

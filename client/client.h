@@ -238,8 +238,9 @@ private:
     // Puts every member's endpoint in the failover list after the node in
     // use, the least loaded first; the nodes given before stay at its end.
     void learn_nodes();
-    // At a new device's first login: one that finds no device on the
-    // user's list is the first, and its (empty) privacy list is the user's.
+    // At a new device's first login after verify(): one that finds no
+    // device on the user's list is the first, and its (empty) privacy list
+    // is the user's.
     void settle_first_device();
     // Brings the pinned roster up to date from `conn` (or pins it, on first
     // use) and checks that the node is one of its members: its node id.
@@ -348,7 +349,7 @@ private:
     std::optional<MessageHistory> history_;
     mutable std::string device_id_;
     bool listed_ = false;  // this process put or found this device on the list
-    bool first_device_asked_ = false;  // settle_first_device() ran
+    bool first_login_pending_ = false;  // verify() ran; settle_first_device() not yet
     std::vector<std::string> notices_;  // for take_notices()
     bool privacy_changed_ = false;  // another device's list came: give it to the node
     std::map<std::string, std::pair<std::chrono::steady_clock::time_point, ListedDevices>> device_lists_;

@@ -111,6 +111,11 @@ Status check_public_key(const dht::crypto::Certificate& cert) {
 Result<std::shared_ptr<dht::crypto::Certificate>> parse_certificate(std::string_view pem) {
     if (pem.empty() || pem.size() > kMaxCertificateBytes)
         return Status::invalid("certificate of " + std::to_string(pem.size()) + " bytes is empty or too large");
+    // One PEM block and nothing before it: GnuTLS takes the first block it
+    // finds anywhere, so the text could otherwise differ from what is read.
+    constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+    if (pem.substr(0, kBegin.size()) != kBegin || pem.find(kBegin, kBegin.size()) != std::string_view::npos)
+        return Status::invalid("not a certificate: the text is not one PEM certificate");
     std::shared_ptr<dht::crypto::Certificate> cert;
     try {
         cert = std::make_shared<dht::crypto::Certificate>(pem);

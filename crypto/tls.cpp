@@ -1,6 +1,7 @@
 #include "crypto/tls.h"
 
 #include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "crypto/signing.h"
 
@@ -140,11 +141,18 @@ std::shared_ptr<dht::crypto::Certificate> TlsSession::peer_certificate() const {
     unsigned count = 0;
     const gnutls_datum_t* certs = gnutls_certificate_get_peers(session_, &count);
     if (!certs || count == 0) return nullptr;
-    try {
-        return std::make_shared<dht::crypto::Certificate>(certs[0].data, certs[0].size);
-    } catch (const std::exception&) {
+    // DER and nothing else: OpenDHT's constructor tries PEM first, and
+    // GnuTLS finds a PEM block anywhere in its input, so a certificate for
+    // the peer's own key that carries someone else's as text in an
+    // extension would come out as that other certificate, whose key never
+    // signed the handshake.
+    gnutls_x509_crt_t crt = nullptr;
+    if (gnutls_x509_crt_init(&crt) < 0) return nullptr;
+    if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) < 0) {
+        gnutls_x509_crt_deinit(crt);
         return nullptr;  // GnuTLS parsed it for the handshake; a failure here means no usable certificate
     }
+    return std::make_shared<dht::crypto::Certificate>(crt);  // owns crt from here
 }
 
 }  // namespace dhtalk::crypto

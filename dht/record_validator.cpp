@@ -56,8 +56,8 @@ Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht
     auto info = crypto::inspect_user_certificate(cert);
     if (!info) return Status::denied("not a dhtalk user certificate: " + info.status().message());
     // Every login of a user presents the same certificate, resumed or not.
-    const auto der = cert.getPacked();
-    const std::string encoded(der.begin(), der.end());
+    const auto packed = cert.getPacked();  // OpenDHT 2.4.12 packs it as PEM
+    const std::string encoded(packed.begin(), packed.end());
     DHTALK_TRY(check_issuer(*info, [&](const std::string& key) { return issued_by_cached(cert, encoded, key); }));
     return info;
 }

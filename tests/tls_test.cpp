@@ -6,7 +6,9 @@
 #include <csignal>
 #include <thread>
 
+#include "crypto/fast_key.h"
 #include "crypto/node_identity.h"
+#include "crypto/signing.h"
 #include "crypto/tls.h"
 #include "crypto/user_certificate.h"
 #include "tests/hostile_keys.h"
@@ -67,4 +69,80 @@ TEST_CASE("a TLS peer whose key has an absurd RSA exponent is refused in the han
     CHECK(server->peer_certificate() != nullptr);  // it was received, and refused
     ::close(fds[0]);
     ::close(fds[1]);
+}
+
+TEST_CASE("a peer's certificate is read as the DER it sent, never as a PEM text inside it") {
+    test::TempDir dir;
+    const auto node = crypto::load_or_create_identity(dir / "node", 2048).value();
+    const auto now = std::chrono::system_clock::now();
+    // The victim: a certificate anyone can copy (it is in every record its
+    // user publishes); here the node's own TLS certificate stands in.
+    auto victim = crypto::make_tls_certificate(node, now, std::chrono::hours(1)).value();
+    const std::string victim_pem = victim->toString(false);
+    // The attacker's certificate, for its own key, carries the victim's as
+    // text in an extension no one reads.
+    auto attacker_key = crypto::generate_fast_key().value();
+    gnutls_x509_crt_t crt = nullptr;
+    REQUIRE(gnutls_x509_crt_init(&crt) == 0);
+    REQUIRE(gnutls_x509_crt_set_key(crt, attacker_key->x509_key) == 0);
+    const std::string cn = "attacker";
+    REQUIRE(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn.data(), static_cast<unsigned>(cn.size())) == 0);
+    REQUIRE(gnutls_x509_crt_set_version(crt, 3) == 0);
+    const unsigned char serial[1] = {1};
+    REQUIRE(gnutls_x509_crt_set_serial(crt, serial, 1) == 0);
+    const time_t t = std::chrono::system_clock::to_time_t(now);
+    REQUIRE(gnutls_x509_crt_set_activation_time(crt, t - 60) == 0);
+    REQUIRE(gnutls_x509_crt_set_expiration_time(crt, t + 3600) == 0);
+    std::string octets{'\x04', '\x82', static_cast<char>(victim_pem.size() >> 8), static_cast<char>(victim_pem.size() & 0xff)};
+    octets += victim_pem;  // an OCTET STRING holding the PEM text
+    REQUIRE(gnutls_x509_crt_set_extension_by_oid(crt, "1.3.6.1.4.1.32473.1", octets.data(), octets.size(), 0) == 0);
+    REQUIRE(gnutls_x509_crt_privkey_sign(crt, crt, attacker_key->key, GNUTLS_DIG_SHA512, 0) == 0);
+    gnutls_datum_t exported{nullptr, 0};
+    REQUIRE(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &exported) == 0);
+    gnutls_x509_crt_deinit(crt);
+    const std::string der(reinterpret_cast<const char*>(exported.data), exported.size);
+    gnutls_free(exported.data);
+    // OpenDHT's reading of those bytes finds the victim: the attack is real.
+    dht::crypto::Certificate as_text(reinterpret_cast<const uint8_t*>(der.data()), der.size());
+    REQUIRE(as_text.getPublicKey().getId() == victim->getPublicKey().getId());
+
+    gnutls_x509_crt_t own = nullptr;
+    REQUIRE(gnutls_x509_crt_init(&own) == 0);
+    const gnutls_datum_t in{reinterpret_cast<unsigned char*>(const_cast<char*>(der.data())), static_cast<unsigned>(der.size())};
+    REQUIRE(gnutls_x509_crt_import(own, &in, GNUTLS_X509_FMT_DER) == 0);
+    dht::crypto::Certificate attacker_cert(own);
+    auto client_credentials = crypto::TlsCredentials::with_certificate(attacker_cert, *attacker_key).value();
+    auto server_credentials = crypto::TlsCredentials::with_certificate(*victim, *node.fast_key).value();
+
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    auto server = crypto::TlsSession::open(crypto::TlsSession::Role::kServer, fds[0], *server_credentials).value();
+    auto client = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, fds[1], *client_credentials).value();
+    auto handshake = [](gnutls_session_t s) {
+        int rc;
+        do rc = gnutls_handshake(s);
+        while (rc < 0 && !gnutls_error_is_fatal(rc));
+        return rc;
+    };
+    std::thread other([&] { handshake(client->get()); });
+    const int server_rc = handshake(server->get());
+    other.join();
+    REQUIRE(server_rc == 0);
+    auto seen = server->peer_certificate();
+    REQUIRE(seen != nullptr);
+    CHECK(seen->getPublicKey().getId() == attacker_cert.getPublicKey().getId());
+    CHECK(seen->getPublicKey().getId() != victim->getPublicKey().getId());
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("a certificate's text is one PEM certificate and nothing before it") {
+    test::TempDir dir;
+    const auto node = crypto::load_or_create_identity(dir / "node", 2048).value();
+    const std::string pem = crypto::make_tls_certificate(node, std::chrono::system_clock::now(), std::chrono::hours(1))
+                                .value()
+                                ->toString(false);
+    CHECK(crypto::parse_certificate(pem));
+    CHECK_FALSE(crypto::parse_certificate("junk\n" + pem));
+    CHECK_FALSE(crypto::parse_certificate(pem + pem));
 }
