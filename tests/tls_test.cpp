@@ -18,6 +18,39 @@
 
 using namespace dhtalk;
 
+namespace {
+
+// A server session with `server` and a client with `client` handshake over
+// a socket pair: the server's session (its peer as it read it) and the
+// server's result.
+std::pair<std::unique_ptr<crypto::TlsSession>, int> handshake_pair(const crypto::TlsCredentials& server_credentials,
+                                                                   const crypto::TlsCredentials& client_credentials) {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    auto server = crypto::TlsSession::open(crypto::TlsSession::Role::kServer, fds[0], server_credentials).value();
+    auto client = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, fds[1], client_credentials).value();
+    // Blocking sockets: each side's handshake returns when it is done or failed.
+    auto handshake = [](gnutls_session_t s) {
+        int rc;
+        do rc = gnutls_handshake(s);
+        while (rc < 0 && !gnutls_error_is_fatal(rc));
+        return rc;
+    };
+    std::thread other([&] {
+        handshake(client->get());
+        ::shutdown(fds[1], SHUT_RDWR);  // the server must not wait for more
+    });
+    const int server_rc = handshake(server->get());
+    ::shutdown(fds[0], SHUT_RDWR);
+    other.join();
+    client.reset();
+    ::close(fds[1]);
+    ::close(fds[0]);  // the server's session outlives its socket: only its certificate is read
+    return {std::move(server), server_rc};
+}
+
+}  // namespace
+
 TEST_CASE("a TLS session whose peer hung up fails with an error, not SIGPIPE") {
     // The default action of SIGPIPE ends the process: this test dies if the
     // library lets a send raise it.
@@ -46,29 +79,9 @@ TEST_CASE("a TLS peer whose key has an absurd RSA exponent is refused in the han
     auto server_credentials = crypto::TlsCredentials::with_certificate(*node_cert, *node.fast_key).value();
     auto client_credentials = crypto::TlsCredentials::with_certificate(*hostile_cert, *key).value();
 
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    auto server = crypto::TlsSession::open(crypto::TlsSession::Role::kServer, fds[0], *server_credentials).value();
-    auto client = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, fds[1], *client_credentials).value();
-    // Blocking sockets: each side's handshake returns when it is done or failed.
-    auto handshake = [](gnutls_session_t s) {
-        int rc;
-        do rc = gnutls_handshake(s);
-        while (rc < 0 && !gnutls_error_is_fatal(rc));
-        return rc;
-    };
-    int client_rc = 0;
-    std::thread other([&] {
-        client_rc = handshake(client->get());
-        ::shutdown(fds[1], SHUT_RDWR);  // the server must not wait for more
-    });
-    const int server_rc = handshake(server->get());
-    ::shutdown(fds[0], SHUT_RDWR);
-    other.join();
+    auto [server, server_rc] = handshake_pair(*server_credentials, *client_credentials);
     CHECK(server_rc == GNUTLS_E_CERTIFICATE_ERROR);
     CHECK(server->peer_certificate() != nullptr);  // it was received, and refused
-    ::close(fds[0]);
-    ::close(fds[1]);
 }
 
 TEST_CASE("a peer's certificate is read as the DER it sent, never as a PEM text inside it") {
@@ -114,26 +127,12 @@ TEST_CASE("a peer's certificate is read as the DER it sent, never as a PEM text 
     auto client_credentials = crypto::TlsCredentials::with_certificate(attacker_cert, *attacker_key).value();
     auto server_credentials = crypto::TlsCredentials::with_certificate(*victim, *node.fast_key).value();
 
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    auto server = crypto::TlsSession::open(crypto::TlsSession::Role::kServer, fds[0], *server_credentials).value();
-    auto client = crypto::TlsSession::open(crypto::TlsSession::Role::kClient, fds[1], *client_credentials).value();
-    auto handshake = [](gnutls_session_t s) {
-        int rc;
-        do rc = gnutls_handshake(s);
-        while (rc < 0 && !gnutls_error_is_fatal(rc));
-        return rc;
-    };
-    std::thread other([&] { handshake(client->get()); });
-    const int server_rc = handshake(server->get());
-    other.join();
+    auto [server, server_rc] = handshake_pair(*server_credentials, *client_credentials);
     REQUIRE(server_rc == 0);
     auto seen = server->peer_certificate();
     REQUIRE(seen != nullptr);
     CHECK(seen->getPublicKey().getId() == attacker_cert.getPublicKey().getId());
     CHECK(seen->getPublicKey().getId() != victim->getPublicKey().getId());
-    ::close(fds[0]);
-    ::close(fds[1]);
 }
 
 TEST_CASE("a certificate's text is one PEM certificate and nothing before it") {
