@@ -494,8 +494,12 @@ Result<PrivacyList> Client::privacy() {
 Status Client::set_privacy(const PrivacyList& list) {
     // A device added to a user waits for the list their other devices hold:
     // an edit from its empty one would replace it on all of them.
-    // A new device learns at its first login whether it is the user's first.
-    if (profile_.privacy && profile_.privacy_ms == 0 && (!connection_ || !logged_in_)) DHTALK_TRY(connect(true));
+    if (profile_.privacy && profile_.privacy_ms == 0) {
+        // A device just verified learns at its first login whether it is the
+        // user's first; any other, when it finds itself alone on the list.
+        if (!connection_ || !logged_in_) DHTALK_TRY(connect(true));
+        if (profile_.privacy_ms == 0) DHTALK_TRY(list_this_device());
+    }
     if (profile_.privacy && profile_.privacy_ms == 0)
         return Status::unavailable("your privacy list has not come from your other devices yet: run 'dhtalk inbox' on "
                                    "one of them, then try again here (or, if you no longer have them, remove them: "

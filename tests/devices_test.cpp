@@ -220,6 +220,33 @@ TEST_CASE("devices: the node refuses device lists and bundles that do not fit a 
     CHECK(put(*bob, seal_record(moved, *bob->profile().key).value()).code() == Code::kPermissionDenied);
 }
 
+TEST_CASE("devices: a first device may set its privacy list at once, or in a later process that never logged in") {
+    TestNode n;
+    // Right after verification: its first login finds no other device.
+    auto dave = n.user("dave", "+15555245557");
+    CHECK(dave->profile().privacy_ms == 0);
+    REQUIRE(dave->set_privacy(PrivacyList{false, {}, {}, true}).is_ok());
+    CHECK(dave->profile().privacy_ms > 1);
+    // Verified in a process that ended before any login: the next process
+    // does not take a miss for "no other device", but finds itself alone on
+    // the list it writes.
+    auto erin = n.user("erin", "+15555245558");
+    const auto dir = erin->profile().dir;
+    erin.reset();
+    client::ClientOptions o;
+    o.profile_dir = dir;
+    o.nodes = {n.endpoint};
+    auto later = client::Client::open(o).value();
+    CHECK(later->profile().privacy_ms == 0);
+    REQUIRE(later->set_privacy(PrivacyList{false, {}, {}, true}).is_ok());
+    CHECK(later->profile().privacy_ms > 1);
+    // A second device of Erin's, on a list with the first, still waits.
+    auto erin_phone = n.user("erin-phone", "+15555245558");
+    auto refused = erin_phone->set_privacy(PrivacyList{false, {}, {}, true});
+    CHECK(refused.code() == Code::kUnavailable);
+    CHECK(refused.message().find("has not come from your other devices") != std::string::npos);
+}
+
 TEST_CASE("devices: a privacy list reaches a device added later and back, and every device's node enforces it") {
     TestNode n;
     auto bob = device_of(n, "bob", "+15555245555");
