@@ -388,10 +388,15 @@ void Client::settle_first_device() {
     // list from the others (share_privacy()), or until it finds itself alone
     // on the list (list_this_device()).
     if (!others || !others->list.devices.empty()) return;
-    // Stamped as old as can be: a list the user set on another device wins.
-    profile_.privacy_ms = 1;
     // Given to the node now; if that fails, every later login gives it.
-    if (profile_.save_state()) give_privacy().ignore_error();
+    if (keep_privacy_as_only_device()) give_privacy().ignore_error();
+}
+
+Status Client::keep_privacy_as_only_device() {
+    // Stamped as old as can be, so that a list the user set on another
+    // device wins over it.
+    profile_.privacy_ms = 1;
+    return profile_.save_state();
 }
 
 void Client::demote_current_node() {

@@ -242,6 +242,9 @@ private:
     // device on the user's list is the first, and its (empty) privacy list
     // is the user's.
     void settle_first_device();
+    // This device's privacy list is the user's, as their only device (the
+    // first, or the one left): it holds it from now on.
+    Status keep_privacy_as_only_device();
     // Brings the pinned roster up to date from `conn` (or pins it, on first
     // use) and checks that the node is one of its members: its node id.
     Result<std::string> authenticate(ClientConnection& conn);

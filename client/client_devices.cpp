@@ -159,12 +159,9 @@ Status Client::list_this_device(bool fresh) {
             DHTALK_TRY(save_seen_devices(*seen));
         }
         // The only device: its list is the user's (one that could not tell
-        // at its first login waited for it in vain). Stamped as old as can be,
-        // so that any list a user set on another device wins over it.
-        if (profile_.privacy && profile_.privacy_ms == 0 && device_lists_[profile_.user_id].second.list.devices.size() == 1) {
-            profile_.privacy_ms = 1;
-            DHTALK_TRY(profile_.save_state());
-        }
+        // at its first login waited for it in vain).
+        if (profile_.privacy && profile_.privacy_ms == 0 && device_lists_[profile_.user_id].second.list.devices.size() == 1)
+            DHTALK_TRY(keep_privacy_as_only_device());
     }
     listed_ = true;
     return Status::ok();

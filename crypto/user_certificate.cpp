@@ -76,9 +76,12 @@ void set_validity(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds vali
     gnutls_x509_crt_set_expiration_time(crt, t + static_cast<time_t>(validity.count()));
 }
 
-Status set_node_name(gnutls_x509_crt_t crt, const NodeIdentity& node) {
+// A certificate for `node`'s fast key, named after the node.
+Status for_fast_key(gnutls_x509_crt_t crt, const NodeIdentity& node) {
+    int rc = gnutls_x509_crt_set_key(crt, node.fast_key->x509_key);
+    if (rc < 0) return gnutls_failed("cannot set the fast key", rc);
     const std::string cn = "dhtalk node " + node.node_id_hex();
-    const int rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn.data(), static_cast<unsigned>(cn.size()));
+    rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn.data(), static_cast<unsigned>(cn.size()));
     return rc < 0 ? gnutls_failed("cannot name the certificate", rc) : Status::ok();
 }
 
@@ -121,12 +124,10 @@ Status fill_and_sign(gnutls_x509_crt_t crt, WallTime now, std::chrono::seconds v
 // against it, but against the fast key the roster lists.
 Status fast_issuer(const NodeIdentity& node, WallTime now, Crt& out) {
     Crt made;
-    int rc = gnutls_x509_crt_set_key(made.h, node.fast_key->x509_key);
-    if (rc < 0) return gnutls_failed("cannot set the fast key", rc);
-    DHTALK_TRY(set_node_name(made.h, node));
+    DHTALK_TRY(for_fast_key(made.h, node));
     set_validity(made.h, now, std::chrono::hours(1));
     gnutls_x509_crt_set_basic_constraints(made.h, 1, -1);
-    if ((rc = gnutls_x509_crt_privkey_sign(made.h, made.h, node.fast_key->key, GNUTLS_DIG_SHA512, 0)) < 0)
+    if (const int rc = gnutls_x509_crt_privkey_sign(made.h, made.h, node.fast_key->key, GNUTLS_DIG_SHA512, 0); rc < 0)
         return gnutls_failed("cannot sign the issuing certificate", rc);
     return read_back(made.h, out);
 }
@@ -197,21 +198,15 @@ Result<std::shared_ptr<dht::crypto::Certificate>> make_tls_certificate(const Nod
                                                                        std::chrono::seconds validity) {
     if (!node.fast_key) return Status::invalid("the node identity has no fast key");
     Crt crt;
-    int rc = gnutls_x509_crt_set_key(crt.h, node.fast_key->x509_key);
-    if (rc < 0) return gnutls_failed("cannot set the fast key", rc);
-    DHTALK_TRY(set_node_name(crt.h, node));
+    DHTALK_TRY(for_fast_key(crt.h, node));
     // Signed by the identity: the certificate is what ties the fast key to it.
     DHTALK_TRY(fill_and_sign(crt.h, now, validity, GNUTLS_KP_TLS_WWW_SERVER, GNUTLS_KEY_DIGITAL_SIGNATURE, node,
                              node.certificate->cert, *node.key));
-    // Read back from its encoding (see read_back()).
-    Datum der;
-    if ((rc = gnutls_x509_crt_export2(crt.h, GNUTLS_X509_FMT_DER, &der.d)) < 0)
-        return gnutls_failed("cannot export the certificate", rc);
-    try {
-        return std::make_shared<dht::crypto::Certificate>(der.d.data, der.d.size);
-    } catch (const std::exception& e) {
-        return Status::internal(std::string("cannot read back the certificate: ") + e.what());
-    }
+    Crt back;
+    DHTALK_TRY(read_back(crt.h, back));
+    auto out = std::make_shared<dht::crypto::Certificate>(back.h);  // owns the handle from here
+    back.h = nullptr;
+    return out;
 }
 
 Result<NodeCertificateInfo> inspect_tls_certificate(const dht::crypto::Certificate& cert) {
