@@ -5,7 +5,8 @@
 //   1. bare: THREADS server threads accept and handshake on loopback (each
 //      one connection at a time, blocking), THREADS client threads connect,
 //      handshake and hang up for SECONDS: what GnuTLS does on this machine
-//      with nothing around it.
+//      with nothing around it; then the same resuming with a ticket of the
+//      server's, the baseline for resumed sessions.
 //   2. the front end of one dhtalk-node process (built beside this
 //      program), the same clients through client::ClientConnection.
 // Usage: handshake_bench [SECONDS] [THREADS] (default 3 4).
