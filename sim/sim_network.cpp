@@ -10,6 +10,12 @@ namespace dhtalk {
 namespace {
 
 constexpr in_port_t kFirstPort = 1;
+// The benchmarking range 198.18.0.0/15, 64 ports to an address.
+constexpr uint32_t kRangeBase = 0xC6120000;  // 198.18.0.0
+constexpr unsigned kRangePortBits = 6;
+constexpr uint32_t kRangePortMask = (1u << kRangePortBits) - 1;
+constexpr in_port_t kRangeFirstPort = 4222;
+static_assert(SimNetwork::kMaxRangeHosts == size_t{1} << (17 + kRangePortBits));
 constexpr uint32_t kPathSweepEvery = 1 << 16;  // sends between sweeps of path_free_at_
 constexpr std::chrono::seconds kMaxUplinkQueue{1};
 
@@ -70,21 +76,27 @@ private:
 
 }  // namespace
 
-SimNetwork::SimNetwork(const LinkConfig& link)
-    : link_(link), start_(std::chrono::steady_clock::now()), now_(start_) {
+SimNetwork::SimNetwork(const LinkConfig& link, SimAddresses addresses)
+    : link_(link), addresses_(addresses), start_(std::chrono::steady_clock::now()), now_(start_) {
     virtual_time::enable(now_);
 }
 
 SimNetwork::~SimNetwork() { virtual_time::disable(); }
 
 SimNetwork::HostId SimNetwork::add_host() {
-    if (hosts_.size() >= kMaxHosts) throw std::length_error("SimNetwork: too many hosts");
+    const bool range = addresses_ == SimAddresses::kBenchmarkRange;
+    if (hosts_.size() >= (range ? kMaxRangeHosts : kMaxHosts)) throw std::length_error("SimNetwork: too many hosts");
     const auto id = static_cast<HostId>(hosts_.size());
     Host h;
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sin.sin_port = htons(static_cast<in_port_t>(kFirstPort + id));
+    if (range) {
+        sin.sin_addr.s_addr = htonl(kRangeBase + (id >> kRangePortBits));
+        sin.sin_port = htons(static_cast<in_port_t>(kRangeFirstPort + (id & kRangePortMask)));
+    } else {
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sin.sin_port = htons(static_cast<in_port_t>(kFirstPort + id));
+    }
     h.address = dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
     hosts_.push_back(std::move(h));
     return id;
@@ -100,10 +112,19 @@ void SimNetwork::attach(HostId host, SimHost* receiver) {
 }
 
 std::optional<SimNetwork::HostId> SimNetwork::host_at(const dht::SockAddr& address) const {
+    if (address.getFamily() != AF_INET) return std::nullopt;
     const in_port_t port = address.getPort();
-    if (address.getFamily() != AF_INET || port < kFirstPort || size_t{port} - kFirstPort >= hosts_.size())
-        return std::nullopt;
-    return static_cast<HostId>(port - kFirstPort);
+    size_t id;
+    if (addresses_ == SimAddresses::kBenchmarkRange) {
+        const uint32_t ip = ntohl(address.getIPv4().sin_addr.s_addr);
+        if (ip < kRangeBase || port < kRangeFirstPort || port > kRangeFirstPort + kRangePortMask) return std::nullopt;
+        id = (size_t{ip - kRangeBase} << kRangePortBits) | (size_t{port} - kRangeFirstPort);
+    } else {
+        if (port < kFirstPort) return std::nullopt;
+        id = size_t{port} - kFirstPort;
+    }
+    if (id >= hosts_.size()) return std::nullopt;
+    return static_cast<HostId>(id);
 }
 
 void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data, size_t size) {

@@ -2,7 +2,8 @@
 // SimNetwork: an in-memory datagram network on virtual time. Hosts live at
 // 127.0.0.1 with distinct ports (OpenDHT rewrites a learned loopback address
 // to its informant's, keeping the port, so one address with many ports is what
-// works). A LinkModel decides each datagram's latency or loss, and the
+// works), or, for more than 65,000 hosts, in the benchmarking range
+// 198.18.0.0/15 (RFC 2544: never routed), 64 ports to an address. A LinkModel decides each datagram's latency or loss, and the
 // datagrams from one host to another arrive in the order they were sent (a
 // later one waits behind an earlier one, as on one path: OpenDHT 2.4.12
 // drops the parts of a large value that overtake their header, and asks
@@ -42,10 +43,16 @@ public:
     virtual SteadyTime on_wake(SteadyTime now) = 0;
 };
 
+// Where hosts live: one loopback address with a port each (whole nodes: their
+// own addresses for the peer service are 127.1.x.y), or the benchmarking
+// range (bare OpenDHT nodes past 65,000).
+enum class SimAddresses { kLoopback, kBenchmarkRange };
+
 class SimNetwork {
 public:
     using HostId = uint32_t;
-    static constexpr size_t kMaxHosts = 65'000;
+    static constexpr size_t kMaxHosts = 65'000;              // kLoopback
+    static constexpr size_t kMaxRangeHosts = 131'072 * 64;   // kBenchmarkRange
 
     struct Stats {
         uint64_t datagrams_sent = 0;
@@ -56,13 +63,13 @@ public:
     };
 
     // Turns on the process's virtual clock, starting at the real time now.
-    explicit SimNetwork(const LinkConfig& link);
+    explicit SimNetwork(const LinkConfig& link, SimAddresses addresses = SimAddresses::kLoopback);
     // Turns virtual time off again.
     ~SimNetwork();
     SimNetwork(const SimNetwork&) = delete;
     SimNetwork& operator=(const SimNetwork&) = delete;
 
-    // Reserves an address. At most kMaxHosts.
+    // Reserves an address. At most kMaxHosts (kMaxRangeHosts in the range).
     HostId add_host();
     const dht::SockAddr& address(HostId host) const { return hosts_[host].address; }
     // The host at `address`, if there is one.
@@ -153,6 +160,7 @@ private:
     void arm(HostId host, SteadyTime next);
 
     LinkModel link_;
+    SimAddresses addresses_;
     // (from << 32 | to) -> when the last datagram sent on that path arrives.
     std::unordered_map<uint64_t, SteadyTime> path_free_at_;
     uint32_t sends_since_sweep_ = 0;

@@ -79,7 +79,7 @@ SimSwarm::SimSwarm(const SwarmConfig& config)
           LinkConfig link = config.link;
           link.seed = config.seed ^ 0x6c696e6bULL;  // an independent stream for the links
           return link;
-      }()) {
+      }(), config.addresses) {
     assert(config.network_id != 0);
     sim_entropy::seed(config.seed ^ 0x656e74726f7079ULL);  // OpenDHT's own random choices
 }

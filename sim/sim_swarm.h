@@ -33,6 +33,9 @@ struct SwarmConfig {
     // Sealed overlay: each node seals its datagrams with its own epoch key
     // (set_seal_key) and sends nothing before it has one.
     bool sealed = false;
+    // Where the nodes live: loopback ports hold 65,000; the benchmarking
+    // range holds millions (sim_network.h).
+    SimAddresses addresses = SimAddresses::kLoopback;
 };
 
 class SimDhtNode;

@@ -116,6 +116,12 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
         n.rt = wait_runtime(n);  // the DHT port, now that it has joined
         std::fprintf(stderr, "\rfounding the network: %d/%d members", i + 1, count);
     }
+    // Every node must know the whole roster before users register: a number's
+    // registrar is ranked among the members a node knows, and a node that
+    // learns of the last member between the register and the verify asks
+    // another registrar for the code.
+    for (auto& n : nodes_)
+        test::wait_until([&] { return status(n)["members"].asInt() == count; }, seconds(30));
     std::fprintf(stderr, " (%.1f s)\n", wall_seconds() - t0);
 }
 

@@ -205,6 +205,33 @@ TEST_CASE("datagrams to a detached host or an unknown address are not delivered"
     CHECK(net.stats().datagrams_undeliverable == 2);
 }
 
+dht::SockAddr at(const char* ip, uint16_t port) {
+    return dht::SockAddr::resolve(ip, std::to_string(port)).front();
+}
+
+TEST_CASE("in the benchmarking range, hosts take 64 ports of each address, and are found by address and port") {
+    SimNetwork net(LinkConfig{}, SimAddresses::kBenchmarkRange);
+    std::vector<SimNetwork::HostId> ids;
+    for (int i = 0; i < 130; ++i) ids.push_back(net.add_host());
+    CHECK(net.address(0).toString() == "198.18.0.0:4222");
+    CHECK(net.address(63).toString() == "198.18.0.0:4285");
+    CHECK(net.address(64).toString() == "198.18.0.1:4222");
+    CHECK(net.address(129).toString() == "198.18.0.2:4223");
+    for (auto id : ids) CHECK(net.host_at(net.address(id)) == id);
+    CHECK_FALSE(net.host_at(at("198.18.0.2", 4224)).has_value());  // not reserved yet
+    CHECK_FALSE(net.host_at(at("198.18.0.0", 4286)).has_value());  // past an address's ports
+    CHECK_FALSE(net.host_at(at("127.0.0.1", 1)).has_value());      // loopback is not in this network
+
+    std::string log;
+    EchoHost far(net, 129, log);
+    net.attach(129, &far);
+    uint8_t one[1] = {1};
+    net.send(0, net.address(129), one, 1);
+    net.run_for(10s);
+    CHECK(net.stats().datagrams_delivered == 1);
+    CHECK(net.stats().datagrams_undeliverable == 1);  // the echo back to 0, which has no receiver
+}
+
 TEST_CASE("datagrams on one path arrive in the order sent, whatever their latency; other paths do not wait") {
     LinkConfig link;
     link.median_latency = 20ms;

@@ -24,6 +24,9 @@ TEST_CASE("200 OpenDHT nodes on the simulated network store and find values") {
         CAPTURE(seed);
         SwarmConfig config;
         config.seed = seed;
+        // The second swarm lives in the benchmarking range: four addresses
+        // of 64 ports, which OpenDHT takes as public ones.
+        config.addresses = seed == 12 ? SimAddresses::kBenchmarkRange : SimAddresses::kLoopback;
         config.link.median_latency = 40ms;
         config.link.loss = 0.01;
         SimSwarm swarm(config);
