@@ -1,6 +1,8 @@
 // Real OpenDHT nodes on the simulated network at scale: how fast they start,
 // how much memory each takes, how fast virtual time runs, and whether gets
-// find what was put. Usage: sim_swarm_bench [N ...] (default 200 1000 10000).
+// find what was put. Usage: sim_swarm_bench [N ...] [--plot DIR] (default
+// 200 1000 10000); with --plot, also DIR/sim_swarm.{dat,png}: wall seconds
+// per simulated minute and bytes per node against the number of nodes.
 //
 // Baselines printed beside each figure: memory against the issue's target
 // (64 KB per node) and the throwaway prototype's floor in DESIGN.md; virtual
@@ -9,6 +11,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "testing/bench_util.h"
@@ -86,11 +89,16 @@ Figures run(size_t n, uint64_t seed, int ops) {
 
 int main(int argc, char** argv) {
     std::vector<size_t> sizes;
+    std::string plot_dir;
     for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--plot") == 0 && i + 1 < argc) {
+            plot_dir = argv[++i];
+            continue;
+        }
         char* end = nullptr;
         const unsigned long v = std::strtoul(argv[i], &end, 10);
         if (!end || *end || v < 2 || v > SimNetwork::kMaxRangeHosts) {
-            std::cerr << "usage: sim_swarm_bench [NODES ...]   (each 2.." << SimNetwork::kMaxRangeHosts << ")\n";
+            std::cerr << "usage: sim_swarm_bench [NODES ...] [--plot DIR]   (each 2.." << SimNetwork::kMaxRangeHosts << ")\n";
             return 2;
         }
         sizes.push_back(v);
@@ -99,12 +107,23 @@ int main(int argc, char** argv) {
     std::printf("%8s %12s %14s %22s %16s %9s %9s %12s %12s %14s\n", "nodes", "start/s", "bytes/node",
                 "wall s per sim minute", "speed vs real", "puts ok", "gets ok", "get p50 ms", "get p99 ms",
                 "sent B/node/s");
+    std::vector<std::pair<double, std::vector<double>>> points;
     for (size_t n : sizes) {
         const auto f = run(n, 42, 100);
+        points.push_back({static_cast<double>(n), {f.wall_per_sim_minute, f.bytes_per_node / 1000}});
         std::printf("%8zu %12.0f %14.0f %22.2f %15.1fx %5d/%-3d %5d/%-3d %12.0f %12.0f %14.1f\n", f.nodes,
                     f.start_rate, f.bytes_per_node, f.wall_per_sim_minute, 60.0 / f.wall_per_sim_minute, f.puts_ok,
                     f.ops, f.gets_ok, f.ops, f.get_p50_ms, f.get_p99_ms, f.bytes_sent_per_node_s);
         std::fflush(stdout);
+    }
+    if (!plot_dir.empty() && !points.empty()) {
+        // Beside the measured time, what linear growth from the first size would give.
+        const auto [n0, first] = points.front();
+        for (auto& [n, ys] : points) ys.push_back(first[0] * n / n0);
+        std::filesystem::create_directories(plot_dir);
+        bench::plot_loglog(plot_dir, "sim_swarm", "nodes", "wall seconds per simulated minute; KB per node",
+                           {"wall seconds per simulated minute", "KB per node", "linear growth from the first size"},
+                           points);
     }
     std::printf("\nbaselines: memory target 64 KB/node (issue 2); prototype floor 55 KB/node at 2,000 and\n"
                 "62 KB/node at 10,000 nodes, get p50 280-330 ms (DESIGN.md); real time runs 1 sim minute per minute.\n");

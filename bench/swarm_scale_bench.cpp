@@ -134,18 +134,10 @@ int main(int argc, char** argv) {
     }
     if (!plot_dir.empty()) {
         std::filesystem::create_directories(plot_dir);
-        std::ofstream dat(plot_dir / "swarm_scale.dat");
-        for (const auto& [n, r] : rows) dat << n << " " << r.whole_per_min << " " << r.bare_per_min << "\n";
-        dat.close();
-        std::ofstream gp(plot_dir / "swarm_scale.gp");
-        gp << "set terminal pngcairo size 800,500\nset output 'swarm_scale.png'\nset logscale xy\nset grid\n"
-              "set xlabel 'nodes'\nset ylabel 'wall seconds per simulated minute'\nset key top left\n"
-              "plot 'swarm_scale.dat' using 1:2 with linespoints lw 2 title 'whole dhtalk nodes', "
-              "'swarm_scale.dat' using 1:3 with linespoints lw 2 title 'bare OpenDHT nodes'\n";
-        gp.close();
-        const std::string cmd = "cd '" + plot_dir.string() + "' && gnuplot swarm_scale.gp";
-        if (plot_dir.string().find('\'') != std::string::npos || std::system(cmd.c_str()) != 0)
-            std::fprintf(stderr, "no plot: gnuplot failed or is not installed; the data is in %s\n", plot_dir.c_str());
+        std::vector<std::pair<double, std::vector<double>>> points;
+        for (const auto& [n, r] : rows) points.push_back({static_cast<double>(n), {r.whole_per_min, r.bare_per_min}});
+        bench::plot_loglog(plot_dir.string(), "swarm_scale", "nodes", "wall seconds per simulated minute",
+                           {"whole dhtalk nodes", "bare OpenDHT nodes"}, points);
     }
     return 0;
 }

@@ -94,6 +94,11 @@ public:
     // Datagrams sent from a to b vanish while `blocked(a, b)` holds (counted
     // as lost); nullptr heals every partition.
     void set_partition(std::function<bool(HostId, HostId)> blocked) { blocked_ = std::move(blocked); }
+    // Whether a datagram from a to b could arrive now: neither is down and
+    // no partition is between them (loss aside).
+    bool passes(HostId a, HostId b) const {
+        return !hosts_[a].down && !hosts_[b].down && !(blocked_ && blocked_(a, b));
+    }
     // Extra one-way delay on everything `host` sends and receives (a slow
     // or far host).
     void set_extra_delay(HostId host, std::chrono::nanoseconds delay) { hosts_[host].extra_delay = delay; }

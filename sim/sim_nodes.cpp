@@ -32,29 +32,33 @@ private:
 };
 
 // The peer service's transport in memory: a request goes straight to the
-// handler listening at the endpoint's port, on the asker's thread.
-class SimNodes::SimPeerNet final : public PeerNet {
+// handler listening at the endpoint's port, on the asker's thread, if the
+// network lets datagrams through both ways between the two hosts (neither
+// down, no partition between them); else the asker cannot connect, as over
+// TCP. It takes no virtual time (see docs/simulation.md).
+class SimNodes::SimPeerNet {
 public:
-    Result<std::unique_ptr<PeerListener>> listen(const std::string&, uint16_t port, const PeerHttpLimits& limits,
-                                                 Handler handler) override {
+    using Handler = PeerNet::Handler;
+    explicit SimPeerNet(const SimNetwork& network) : network_(network) {}
+
+    Result<std::unique_ptr<PeerListener>> listen(SimNetwork::HostId host, uint16_t port, const PeerHttpLimits& limits,
+                                                 Handler handler) {
         if (port == 0) return Status::invalid("a simulated node listens on its own port");
         if (handlers_.count(port)) return Status::busy("port " + std::to_string(port) + " is taken");
-        handlers_[port] = Listening{limits, std::move(handler)};
+        handlers_[port] = Listening{host, limits, std::move(handler)};
         return std::unique_ptr<PeerListener>(std::make_unique<Listener>(*this, port));
     }
 
-    Result<PeerAnswer> exchange(const std::string& endpoint, const PeerCall& call, size_t limit) override {
-        return exchange_from("127.0.0.1", endpoint, call, limit);
-    }
-
-    // The request comes from `address`: what the peer service counts its
-    // rate against.
-    Result<PeerAnswer> exchange_from(const std::string& address, const std::string& endpoint, const PeerCall& call,
-                                     size_t limit) {
+    // The request comes from `host` at `address`: what the peer service
+    // counts its rate against.
+    Result<PeerAnswer> exchange_from(SimNetwork::HostId host, const std::string& address, const std::string& endpoint,
+                                     const PeerCall& call, size_t limit) {
         auto hp = parse_host_port(endpoint);
         if (!hp) return hp.status();
         auto it = handlers_.find(hp->second);
         if (it == handlers_.end()) return Status::unavailable("cannot reach " + endpoint + ": connection refused");
+        if (!network_.passes(host, it->second.host) || !network_.passes(it->second.host, host))
+            return Status::unavailable("cannot reach " + endpoint + ": no route (down or partitioned)");
         if (call.body.size() > it->second.limits.max_body_bytes)
             return PeerAnswer{413, "the request is too large\n"};
         HttpRequest req;
@@ -85,6 +89,7 @@ private:
     }
 
     struct Listening {
+        SimNetwork::HostId host = 0;
         PeerHttpLimits limits;
         Handler handler;
     };
@@ -99,6 +104,7 @@ private:
         SimPeerNet& net_;
         uint16_t port_;
     };
+    const SimNetwork& network_;
     std::map<uint16_t, Listening> handlers_;
     std::map<std::string, uint64_t> bytes_;
 };
@@ -109,17 +115,19 @@ private:
 // service).
 class SimNodes::SimPeerView final : public PeerNet {
 public:
-    SimPeerView(SimPeerNet& net, std::string address) : net_(net), address_(std::move(address)) {}
-    Result<std::unique_ptr<PeerListener>> listen(const std::string& host, uint16_t port, const PeerHttpLimits& limits,
+    SimPeerView(SimPeerNet& net, SimNetwork::HostId host, std::string address)
+        : net_(net), host_(host), address_(std::move(address)) {}
+    Result<std::unique_ptr<PeerListener>> listen(const std::string&, uint16_t port, const PeerHttpLimits& limits,
                                                  Handler handler) override {
-        return net_.listen(host, port, limits, std::move(handler));
+        return net_.listen(host_, port, limits, std::move(handler));
     }
     Result<PeerAnswer> exchange(const std::string& endpoint, const PeerCall& call, size_t limit) override {
-        return net_.exchange_from(address_, endpoint, call, limit);
+        return net_.exchange_from(host_, address_, endpoint, call, limit);
     }
 
 private:
     SimPeerNet& net_;
+    const SimNetwork::HostId host_;
     const std::string address_;
 };
 
@@ -151,7 +159,7 @@ SimNodes::SimNodes(const SimNodesConfig& config) : config_(config), network_(con
     sim_entropy::seed(config.seed);
     gnutls_rnd_refresh();  // GnuTLS reseeds from the seed too (sim_entropy.h)
     clock_ = std::make_unique<SimClock>(network_.now());
-    peers_ = std::make_unique<SimPeerNet>();
+    peers_ = std::make_unique<SimPeerNet>(network_);
 }
 
 SimNodes::~SimNodes() {
@@ -220,7 +228,7 @@ Status SimNodes::start(size_t i, NodeConfig config) {
                                                      std::shared_ptr<DatagramCounters>)
         -> Result<std::unique_ptr<dht::net::DatagramSocket>> { return network->open_receiving_socket(host, slot); };
     if (!s.peers)
-        s.peers = std::make_unique<SimPeerView>(*peers_, "127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
+        s.peers = std::make_unique<SimPeerView>(*peers_, host, "127.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1));
     env.peer_net = s.peers.get();
     env.open_client_front = [slot](const ClientServerConfig&, std::shared_ptr<crypto::TlsCredentials>,
                                    ClientHandler& handler, const Clock&) -> Result<std::unique_ptr<ClientFront>> {

@@ -1,11 +1,13 @@
 #pragma once
-// Small helpers for the benchmarks: percentiles, resident memory, wall time.
+// Small helpers for the benchmarks: percentiles, resident memory, wall time,
+// plots.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -57,6 +59,32 @@ inline double wall_seconds() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Writes DIR/STEM.dat (a row per x: x then one value per series), DIR/STEM.gp
+// and, with gnuplot, DIR/STEM.png: the series against x on log-log axes.
+// Says on stderr when there is no picture (no gnuplot).
+inline void plot_loglog(const std::string& dir, const std::string& stem, const std::string& x_label,
+                        const std::string& y_label, const std::vector<std::string>& series,
+                        const std::vector<std::pair<double, std::vector<double>>>& rows) {
+    std::ofstream dat(dir + "/" + stem + ".dat");
+    for (const auto& [x, ys] : rows) {
+        dat << x;
+        for (double y : ys) dat << " " << y;
+        dat << "\n";
+    }
+    dat.close();
+    std::ofstream gp(dir + "/" + stem + ".gp");
+    gp << "set terminal pngcairo size 800,500\nset output '" << stem << ".png'\nset logscale xy\nset grid\n"
+       << "set xlabel '" << x_label << "'\nset ylabel '" << y_label << "'\nset key top left\nplot ";
+    for (size_t i = 0; i < series.size(); ++i)
+        gp << (i ? ", " : "") << "'" << stem << ".dat' using 1:" << i + 2 << " with linespoints lw 2 title '"
+           << series[i] << "'";
+    gp << "\n";
+    gp.close();
+    const std::string cmd = "cd '" + dir + "' && gnuplot " + stem + ".gp";
+    if (dir.find('\'') != std::string::npos || std::system(cmd.c_str()) != 0)
+        std::fprintf(stderr, "no plot: gnuplot failed or is not installed; the data is in %s\n", dir.c_str());
 }
 
 }  // namespace dhtalk::bench

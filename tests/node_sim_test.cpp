@@ -204,6 +204,18 @@ std::string scenario(uint64_t seed) {
     CHECK(sim.network().run_until_true([&] { return seen_show(sim, 3, b, alice) == "available"; }, 5s));
     history += "; bob sees alice " + seen_show(sim, 3, b, alice);
 
+    // Cut off from every other node, node 1 reaches none of them through
+    // the peer service either: a message to Bob cannot be stored with his
+    // inbox holders (two of which are elsewhere) until the partition heals.
+    const auto cut = sim.host(1);
+    sim.network().set_partition([cut](SimNetwork::HostId x, SimNetwork::HostId y) { return (x == cut) != (y == cut); });
+    auto cut_off = call(sim, 1, a, "message.send",
+                        {{"to", bob.user_id}, {"device", bob.device_id}, {"id", std::string("m0")},
+                         {"body", std::string("ciphertext")}, {"sent_ms", uint64_t{1}}});
+    CHECK_FALSE(cut_off.status());
+    sim.network().set_partition(nullptr);
+    history += "; cut off: " + cut_off.error;
+
     // Alice sends Bob a message through node 1: "stored" once two of Bob's
     // inbox holders have it on disk.
     auto sent = call(sim, 1, a, "message.send",
