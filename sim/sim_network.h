@@ -3,8 +3,9 @@
 // 127.0.0.1 with distinct ports (OpenDHT rewrites a learned loopback address
 // to its informant's, keeping the port, so one address with many ports is what
 // works), or, for more than 65,000 hosts, in the benchmarking range
-// 198.18.0.0/15 (RFC 2544: never routed), 64 ports to an address. A LinkModel decides each datagram's latency or loss, and the
-// datagrams from one host to another arrive in the order they were sent (a
+// 198.18.0.0/15 (RFC 2544: never routed), 64 ports to an address. A
+// LinkModel decides each datagram's latency or loss, and the datagrams from
+// one host to another arrive in the order they were sent (a
 // later one waits behind an earlier one, as on one path: OpenDHT 2.4.12
 // drops the parts of a large value that overtake their header, and asks
 // again a second later, which reordering would charge to every get); a heap of

@@ -17,8 +17,9 @@ public:
         dht::Config config;
         config.node_id = id;
         config.network = network_id;
-        // Every simulated node shares 127.0.0.1: a per-address limit would
-        // throttle the whole swarm as if it were one peer.
+        // Simulated nodes share addresses (all of them 127.0.0.1, or 64 to an
+        // address in the benchmarking range): a per-address limit would
+        // throttle them as if they were one peer.
         config.max_req_per_sec = -1;
         config.max_peer_req_per_sec = -1;
         std::unique_ptr<dht::net::DatagramSocket> socket = network.open_receiving_socket(host_, this);
