@@ -186,6 +186,8 @@ TEST_CASE("a malformed scenario is refused with the bad key named") {
         {"[link]\nloss = 2\n", "link.loss"},
         {"[link]\nlatency = fast\n", "link.latency"},
         {"[churn]\nmass-failure-share = 0.3\n", "churn.mass-failure-share"},
+        {"[churn]\nflash-crowd-share = 0.3\n", "churn.flash-crowd-share"},
+        {"[churn]\nflash-crowd-at-s = 10\nflash-crowd-share = 0.95\n", "churn.flash-crowd-share"},
         {"[time]\nmeasure-s = 0\n", "time.measure-s"},
         {"[link]\nregions = 2\n", "link.region-latency-ms"},
         {"[link]\nregions = 2\nregion-latency-ms = 0,10;10\n", "link.region-latency-ms"},
@@ -330,6 +332,23 @@ TEST_CASE("dhtalk-swarm with a partition: each side holds the other dead until i
     const std::string events = test::read_text(dir / "split" / "events.jsonl");
     CHECK(test::contains(events, "\"kind\":\"partition\""));
     CHECK(test::contains(events, "\"kind\":\"heal\""));
+}
+
+TEST_CASE("dhtalk-swarm with a flash crowd: half the nodes are away until 20 s in and join at once; their users' records and messages stay reachable") {
+    test::TempDir dir;
+    auto r = test::run({swarm_bin(), "run", quick_ini(), "--out", (dir / "crowd").string(), "--churn.flash-crowd-at-s",
+                        "20", "--churn.flash-crowd-share", "0.5"},
+                       dir.path(), 120s);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const Json::Value f = parse_json(test::read_text(dir / "crowd" / "summary.json"))["figures"];
+    CHECK(f["churn.restarts"]["mean"].asDouble() == 4);  // all four at the crowd
+    CHECK(f["nodes.mean_up"]["mean"].asDouble() < 8);
+    CHECK(f["resolve.home_down.count"]["mean"].asDouble() > 0);
+    CHECK(f["resolve.success_ratio"]["mean"].asDouble() == 1.0);
+    CHECK(f["message.lost"]["mean"].asDouble() == 0);
+    const std::string events = test::read_text(dir / "crowd" / "events.jsonl");
+    CHECK(test::contains(events, "\"kind\":\"flash-away\",\"outcome\":\"4 nodes\""));
+    CHECK(test::contains(events, "\"kind\":\"flash-crowd\",\"outcome\":\"4 nodes\",\"t_s\":20.0"));
 }
 
 TEST_CASE("dhtalk-swarm: a bad scenario key is one line naming it, with exit status 2") {

@@ -53,6 +53,8 @@ std::vector<ScenarioKey> keys(Scenario& s) {
         {"churn.leave-share", &s.leave_share, "share of departures that are graceful; the rest crash", 0, 1},
         {"churn.mass-failure-at-s", &s.mass_failure_at_s, "seconds into the measurement when many nodes crash at once (< 0: never)", -1, 1e9},
         {"churn.mass-failure-share", &s.mass_failure_share, "share of the running nodes that crash then", 0, 0.9},
+        {"churn.flash-crowd-at-s", &s.flash_crowd_at_s, "seconds into the measurement when many nodes join at once (< 0: never)", -1, 1e9},
+        {"churn.flash-crowd-share", &s.flash_crowd_share, "share of the nodes away until then, from the start of the warm-up", 0, 0.9},
         {"partition.at-s", &s.partition_at_s, "seconds into the measurement when the network splits (< 0: never)", -1, 1e9},
         {"partition.heal-s", &s.partition_heal_s, "seconds the split lasts", 1, 1e9},
         {"partition.share", &s.partition_share, "share of the nodes cut off from the rest", 0.01, 0.99},
@@ -138,6 +140,8 @@ Status check_choices(const Scenario& s) {
     if (auto matrix = region_latencies(s); !matrix) return matrix.status();
     if (s.mass_failure_share > 0 && s.mass_failure_at_s < 0)
         return Status::invalid("scenario key 'churn.mass-failure-share': set churn.mass-failure-at-s too");
+    if (s.flash_crowd_share > 0 && s.flash_crowd_at_s < 0)
+        return Status::invalid("scenario key 'churn.flash-crowd-share': set churn.flash-crowd-at-s too");
     return Status::ok();
 }
 

@@ -43,6 +43,10 @@ struct Scenario {
     double leave_share = 0.5;       // departures that are graceful; the rest crash
     double mass_failure_at_s = -1;  // into the measurement phase; < 0: none
     double mass_failure_share = 0;  // of the running nodes, crashed at once
+    // A flash crowd: flash_crowd_share of the nodes are away from the start
+    // of the warm-up and all join at flash_crowd_at_s into the measurement.
+    double flash_crowd_at_s = -1;   // < 0: none
+    double flash_crowd_share = 0;
     // [partition]: from partition_at_s into the measurement, for heal_s,
     // partition_share of the nodes hear nothing from the rest, nor they from them.
     double partition_at_s = -1;

@@ -315,11 +315,13 @@ private:
     }
 
     // Churn: each node's departures and restarts, from the session model,
-    // and the mass failure. Planned from the start of the warm-up.
+    // the mass failure and the flash crowd. Planned from the start of the
+    // warm-up.
     struct ChurnEvent {
         SteadyTime at;
         size_t node;
-        enum class Kind { kDepart, kRestart, kMassFailure } kind;
+        // kFlashAway: the flash crowd's nodes leave; kFlashCrowd: they join.
+        enum class Kind { kDepart, kRestart, kMassFailure, kFlashAway, kFlashCrowd } kind;
         bool operator<(const ChurnEvent& o) const { return at != o.at ? at > o.at : node > o.node; }  // a min-heap
     };
 
@@ -330,6 +332,25 @@ private:
             if (auto first = sessions.draw(rng_)) churn_.push({start + seconds_of(*first), n, ChurnEvent::Kind::kDepart});
         if (s_.mass_failure_at_s >= 0 && s_.mass_failure_share > 0)
             churn_.push({start + seconds_of(s_.warmup_s + s_.mass_failure_at_s), 0, ChurnEvent::Kind::kMassFailure});
+        if (s_.flash_crowd_at_s >= 0 && s_.flash_crowd_share > 0) {
+            churn_.push({start, 0, ChurnEvent::Kind::kFlashAway});
+            churn_.push({start + seconds_of(s_.warmup_s + s_.flash_crowd_at_s), 0, ChurnEvent::Kind::kFlashCrowd});
+        }
+    }
+
+    // The running nodes in a random order.
+    std::vector<size_t> running_shuffled() {
+        std::vector<size_t> running;
+        for (size_t n = 0; n < s_.nodes; ++n)
+            if (up_[n]) running.push_back(n);
+        for (size_t k = running.size(); k > 1; --k) std::swap(running[k - 1], running[rng_.uniform(k)]);
+        return running;
+    }
+
+    // How many of `running` nodes a share may take down, leaving kMinNodesUp.
+    static size_t share_of(double share, size_t running) {
+        return std::min(running - std::min(running, kMinNodesUp),
+                        static_cast<size_t>(share * static_cast<double>(running) + 0.5));
     }
 
     double downtime_s() { return exponential_s(rng_, s_.median_downtime_s / std::log(2.0)); }
@@ -339,14 +360,31 @@ private:
         events_.push_back({since_measure(t), node, user, kind, outcome, latency_ms, ref, home_down});
     }
 
-    Status take_down(size_t n, bool crash, SteadyTime now) {
+    // Node `n` crashes or leaves; it restarts after a downtime, or, with
+    // `restart` false, when something else starts it (a flash crowd).
+    Status take_down(size_t n, bool crash, SteadyTime now, bool restart = true) {
         if (crash) sim_.crash(n);
         else sim_.stop(n);
         up_[n] = false;
         if (strategy_) strategy_->stopped(n);
         if (crash) watch_->crashed(n, now);
         record(now, static_cast<int64_t>(n), -1, crash ? "crash" : "leave", "ok");
-        churn_.push({now + seconds_of(downtime_s()), n, ChurnEvent::Kind::kRestart});
+        if (restart) churn_.push({now + seconds_of(downtime_s()), n, ChurnEvent::Kind::kRestart});
+        return Status::ok();
+    }
+
+    // Node `n` starts again on its own store, from a running node, and
+    // draws its next session.
+    Status bring_up(size_t n, SteadyTime now, const SessionTimes& sessions) {
+        NodeConfig again = base_;
+        again.bootstrap = {sim_.endpoint(live_node(n))};
+        Status started = sim_.start(n, again);
+        if (!started) return Status(started.code(), "restarting node " + std::to_string(n) + ": " + started.message());
+        up_[n] = true;
+        if (strategy_) strategy_->started(n);
+        watch_->started(n, now);
+        record(now, static_cast<int64_t>(n), -1, "restart", "ok");
+        if (auto next = sessions.draw(rng_)) churn_.push({now + seconds_of(*next), n, ChurnEvent::Kind::kDepart});
         return Status::ok();
     }
 
@@ -356,14 +394,31 @@ private:
             const ChurnEvent e = churn_.top();
             churn_.pop();
             if (e.kind == ChurnEvent::Kind::kMassFailure) {
-                std::vector<size_t> running;
-                for (size_t n = 0; n < s_.nodes; ++n)
-                    if (up_[n]) running.push_back(n);
-                for (size_t k = running.size(); k > 1; --k) std::swap(running[k - 1], running[rng_.uniform(k)]);
-                const size_t fail = std::min(running.size() - std::min(running.size(), kMinNodesUp),
-                                             static_cast<size_t>(s_.mass_failure_share * static_cast<double>(running.size()) + 0.5));
+                const std::vector<size_t> running = running_shuffled();
+                const size_t fail = share_of(s_.mass_failure_share, running.size());
                 record(now, -1, -1, "mass-failure", std::to_string(fail) + " nodes");
                 for (size_t k = 0; k < fail; ++k) DHTALK_TRY(take_down(running[k], true, now));
+            } else if (e.kind == ChurnEvent::Kind::kFlashAway) {
+                // The users' first vCards go out through their home nodes
+                // just before: the nodes leave once those are answered
+                // (stored), else their users would have no record at all.
+                const bool busy = std::any_of(clients_.begin(), clients_.end(), [](const Client& c) { return !c.pending.empty(); });
+                if (busy && now < measure_from_) {
+                    churn_.push({now + kStep, e.node, e.kind});
+                    continue;
+                }
+                const std::vector<size_t> running = running_shuffled();
+                const size_t away = share_of(s_.flash_crowd_share, running.size());
+                record(now, -1, -1, "flash-away", std::to_string(away) + " nodes");
+                for (size_t k = 0; k < away; ++k) {
+                    DHTALK_TRY(take_down(running[k], false, now, /*restart=*/false));
+                    flash_crowd_.push_back(running[k]);
+                }
+            } else if (e.kind == ChurnEvent::Kind::kFlashCrowd) {
+                record(now, -1, -1, "flash-crowd", std::to_string(flash_crowd_.size()) + " nodes");
+                for (size_t n : flash_crowd_)
+                    if (!up_[n]) DHTALK_TRY(bring_up(n, now, sessions));
+                flash_crowd_.clear();
             } else if (e.kind == ChurnEvent::Kind::kDepart) {
                 if (!up_[e.node]) continue;  // down already (a mass failure): its restart plans the next
                 if (up_count() <= kMinNodesUp) {
@@ -372,15 +427,7 @@ private:
                 }
                 DHTALK_TRY(take_down(e.node, !rng_.bernoulli(s_.leave_share), now));
             } else {
-                NodeConfig again = base_;
-                again.bootstrap = {sim_.endpoint(live_node(e.node))};
-                Status started = sim_.start(e.node, again);
-                if (!started) return Status(started.code(), "restarting node " + std::to_string(e.node) + ": " + started.message());
-                up_[e.node] = true;
-                if (strategy_) strategy_->started(e.node);
-                watch_->started(e.node, now);
-                record(now, static_cast<int64_t>(e.node), -1, "restart", "ok");
-                if (auto next = sessions.draw(rng_)) churn_.push({now + seconds_of(*next), e.node, ChurnEvent::Kind::kDepart});
+                DHTALK_TRY(bring_up(e.node, now, sessions));
             }
         }
         return Status::ok();
@@ -668,6 +715,7 @@ private:
     std::optional<Zipf> popular_;
     std::map<size_t, std::vector<size_t>> watchers_;  // user -> who watches them
     std::priority_queue<ChurnEvent> churn_;
+    std::vector<size_t> flash_crowd_;  // the nodes away until the flash crowd
     SteadyTime t0_{}, measure_from_{}, measure_to_{};
     std::array<SteadyTime, 4> next_{};  // the next resolve, vCard update, presence change, message
     std::vector<Operation> operations_;
