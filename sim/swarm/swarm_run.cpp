@@ -333,8 +333,9 @@ private:
         if (s_.mass_failure_at_s >= 0 && s_.mass_failure_share > 0)
             churn_.push({start + seconds_of(s_.warmup_s + s_.mass_failure_at_s), 0, ChurnEvent::Kind::kMassFailure});
         if (s_.flash_crowd_at_s >= 0 && s_.flash_crowd_share > 0) {
+            flash_crowd_at_ = start + seconds_of(s_.warmup_s + s_.flash_crowd_at_s);
             churn_.push({start, 0, ChurnEvent::Kind::kFlashAway});
-            churn_.push({start + seconds_of(s_.warmup_s + s_.flash_crowd_at_s), 0, ChurnEvent::Kind::kFlashCrowd});
+            churn_.push({flash_crowd_at_, 0, ChurnEvent::Kind::kFlashCrowd});
         }
     }
 
@@ -401,12 +402,14 @@ private:
             } else if (e.kind == ChurnEvent::Kind::kFlashAway) {
                 // The users' first vCards go out through their home nodes
                 // just before: the nodes leave once those are answered
-                // (stored), else their users would have no record at all.
+                // (stored), else their users would have no record at all;
+                // at the latest just before the crowd comes back.
                 const bool busy = std::any_of(clients_.begin(), clients_.end(), [](const Client& c) { return !c.pending.empty(); });
-                if (busy && now < measure_from_) {
+                if (busy && now + 2 * kStep < flash_crowd_at_) {
                     churn_.push({now + kStep, e.node, e.kind});
                     continue;
                 }
+                flash_away_done_ = true;
                 const std::vector<size_t> running = running_shuffled();
                 const size_t away = share_of(s_.flash_crowd_share, running.size());
                 record(now, -1, -1, "flash-away", std::to_string(away) + " nodes");
@@ -415,6 +418,10 @@ private:
                     flash_crowd_.push_back(running[k]);
                 }
             } else if (e.kind == ChurnEvent::Kind::kFlashCrowd) {
+                if (!flash_away_done_) {  // due at the same time, and not yet taken
+                    churn_.push({now + kStep, e.node, e.kind});
+                    continue;
+                }
                 record(now, -1, -1, "flash-crowd", std::to_string(flash_crowd_.size()) + " nodes");
                 for (size_t n : flash_crowd_)
                     if (!up_[n]) DHTALK_TRY(bring_up(n, now, sessions));
@@ -716,6 +723,8 @@ private:
     std::map<size_t, std::vector<size_t>> watchers_;  // user -> who watches them
     std::priority_queue<ChurnEvent> churn_;
     std::vector<size_t> flash_crowd_;  // the nodes away until the flash crowd
+    SteadyTime flash_crowd_at_{};      // when they join
+    bool flash_away_done_ = false;
     SteadyTime t0_{}, measure_from_{}, measure_to_{};
     std::array<SteadyTime, 4> next_{};  // the next resolve, vCard update, presence change, message
     std::vector<Operation> operations_;
