@@ -93,7 +93,7 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     auto gossip = std::make_unique<GossipSocket>(std::move(below));
     overlay->gossip_ = gossip.get();
     Overlay* self = overlay.get();
-    if (config.drivers) gossip->set_after_dht_receive([self] { self->wake(); });
+    if (config.drivers && !config.loop_on_receive) gossip->set_after_dht_receive([self] { self->wake(); });
     context.sock = std::move(gossip);
     context.logger = make_dht_logger();
     context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
@@ -115,9 +115,22 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
         if (!hp) return hp.status();
         overlay->runner_.bootstrap(hp->first, std::to_string(hp->second));
     }
-    if (config.drivers)
-        overlay->drive_ = config.drivers->start("dht", [self](SteadyTime) { return self->runner_.loop(); });
+    if (config.drivers) {
+        overlay->drive_ = config.drivers->start("dht", [self](SteadyTime) { return self->drive_turn(); });
+        // Set once the drive exists (the hook wakes it); what arrived before
+        // waits in OpenDHT's queue for the drive's first turn.
+        if (config.loop_on_receive) overlay->gossip_->set_after_dht_receive([self] { self->loop_after_receive(); });
+    }
     return overlay;
+}
+
+SteadyTime Overlay::drive_turn() {
+    wakeup_.begin_turn();
+    return wakeup_.end_turn(runner_.loop());
+}
+
+void Overlay::loop_after_receive() {
+    if (wakeup_.after_other_run(runner_.loop())) drive_->wake();
 }
 
 Overlay::~Overlay() {
@@ -200,7 +213,9 @@ Status Overlay::stop(std::chrono::milliseconds timeout) {
     stopped_ = true;
     if (drive_) {
         // Driven: nothing else runs the loop, and nothing of its shutdown
-        // is needed (see below), so stop at once.
+        // is needed (see below), so stop at once. The receive thread's hook
+        // goes first: it wakes the drive (and waits for a running one).
+        if (gossip_) gossip_->set_after_dht_receive({});
         drive_.reset();
         runner_.shutdown({}, /*stop=*/true);
         runner_.loop();

@@ -3,8 +3,9 @@
 // OpenDHT DhtRunner, starts it on the configured address, bootstraps, and
 // stops it the way 2.4.12 needs: shutdown(callback), wait for the callback
 // with a timeout, then join(). The runner runs on a thread of its own, or,
-// given Drivers (a simulation), as a turn of theirs: then it is woken after
-// each datagram and each request, and stop() does not wait.
+// given Drivers, as a turn of theirs: then it is woken after each request
+// and each datagram (or the receive thread runs it: loop_on_receive), and
+// stop() does not wait.
 //
 // Thread-safety: every method may be called from any thread (DhtRunner
 // serialises access to its node); start/stop are called by the owner only.
@@ -23,6 +24,7 @@
 #include "common/clock.h"
 #include "common/drivers.h"
 #include "common/host_port.h"
+#include "common/shared_wakeup.h"
 #include "common/status.h"
 #include "dht/record_dht.h"
 #include "net/gossip_socket.h"
@@ -69,6 +71,14 @@ struct OverlayConfig {
     // Set: the runner has no thread, and its loop is a turn of these, which
     // must outlive the overlay. Null: OpenDHT's own thread.
     Drivers* drivers = nullptr;
+    // With drivers: the socket's receive thread runs the loop itself on
+    // what it drained, and the drive's turns run the timers and the
+    // requests. A running node's datagrams then reach OpenDHT without a
+    // switch of threads (measured in docs/benchmarks.md). The loop runs
+    // under the gossip socket's handler lock, which stop() takes to end
+    // the hook, so nothing that OpenDHT calls back may set a gossip handler.
+    // Unset (a simulation, one thread): each datagram wakes the drive.
+    bool loop_on_receive = false;
 };
 
 struct OverlayStats {
@@ -137,6 +147,9 @@ private:
     void wake() {
         if (drive_) drive_->wake();
     }
+    // The drive's turn, and the receive thread's loop (loop_on_receive).
+    SteadyTime drive_turn();
+    void loop_after_receive();
 
     dht::DhtRunner runner_;
     uint16_t port4_ = 0;
@@ -158,6 +171,7 @@ private:
     bool gossip_only_ = false;
     GossipSocket* gossip_ = nullptr;
     std::unique_ptr<Drive> drive_;  // a driven runner's turns; ended before the runner stops
+    SharedWakeup wakeup_;  // loop_on_receive: the drive's and the receive thread's loops
 };
 
 // The OpenDHT logger that writes to dhtalk's log; null (no OpenDHT logging)

@@ -9,11 +9,35 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "common/log.h"
 
 namespace dhtalk {
 namespace {
+
+// The kernel's queue is where datagrams wait while the receive thread runs
+// OpenDHT on the last ones (the overlay's loop_on_receive); its default
+// (208 KiB on Debian, some 300 small datagrams) overflowed under 1,000
+// sessions' resolves, and each lost reply held a get for OpenDHT's 1 s
+// timeout. The kernel caps the size at net.core.rmem_max.
+constexpr int kReceiveBufferBytes = 4 << 20;
+
+void ask_receive_buffer(int fd) {
+    int want = kReceiveBufferBytes;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    int got = 0;
+    socklen_t len = sizeof got;
+    // Linux reports twice what it grants (the other half is its overhead).
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < want) {
+        static std::once_flag logged;
+        std::call_once(logged, [granted = got / 2] {
+            DHTALK_LOG(kInfo, "udp", "the DHT socket's receive buffer is " << granted / 1024 << " KiB, not the "
+                                     << (kReceiveBufferBytes >> 20) << " MiB asked for: net.core.rmem_max caps it, "
+                                     << "and a busy node should raise it (see docs/operations.md)");
+        });
+    }
+}
 
 // Binds a UDP socket of the address's family; returns the descriptor and
 // fills `bound` with the address the system gave.
@@ -24,6 +48,7 @@ Result<int> bind_udp(const dht::SockAddr& addr, dht::SockAddr& bound) {
         const int on = 1;
         ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);  // the IPv4 socket takes IPv4
     }
+    ask_receive_buffer(fd);
     if (::bind(fd, addr.get(), addr.getLength()) != 0) {
         const int err = errno;
         ::close(fd);
@@ -115,6 +140,9 @@ void UdpSocket::receive_loop() {
             break;
         }
         if (fds[0].revents) break;
+        // Handed up in one list: with loop_on_receive, one turn of OpenDHT
+        // for what was drained rather than one per datagram.
+        dht::net::PacketList batch;
         for (size_t i = 1; i < fds.size(); ++i) {
             if (!(fds[i].revents & POLLIN)) continue;
             // Drain what is queued, bounded so that one busy socket cannot starve the other.
@@ -131,9 +159,10 @@ void UdpSocket::receive_loop() {
                 p.data.assign(buf.begin(), buf.begin() + rc);
                 p.from = dht::SockAddr(from, from_len);
                 p.received = dht::clock::now();
-                onReceived(std::move(packets));
+                batch.splice(batch.end(), packets);
             }
         }
+        if (!batch.empty()) onReceived(std::move(batch));
     }
 }
 

@@ -5,7 +5,8 @@
 // (OpenDHT 2.4.12's trap), and it counts datagrams and bytes each way for
 // the node's metrics. The sealed transport of the trusted network wraps this.
 //
-// One receive thread per socket hands packets to OpenDHT's callback;
+// One receive thread per socket hands what each wake drained to OpenDHT's
+// callback in one list; it asks the kernel for a large receive queue;
 // sendTo() may be called from any thread. Counters are shared so that they
 // stay readable after OpenDHT has destroyed the socket.
 

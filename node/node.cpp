@@ -382,7 +382,8 @@ Status Node::start_overlay() {
     oc.max_store_bytes = config_.max_store_mb << 20;
     oc.requests_per_address = config_.dht_requests_per_address;
     oc.open_socket = env_.open_datagram_socket;
-    oc.drivers = env_.dht_on_drivers ? env_.drivers.get() : nullptr;
+    oc.drivers = env_.drivers.get();
+    oc.loop_on_receive = env_.dht_loop_on_receive;
     if (trust_) {
         oc.network_id = trust_->network_id();
         for (const auto& e : trust_->peer_endpoints())

@@ -64,9 +64,11 @@ struct NodeEnv {
     // catch-up and registrar workers (common/drivers.h). What blocks on
     // nothing runs on the node's own loop, in Node::tick().
     std::shared_ptr<Drivers> drivers;
-    // OpenDHT's runner takes its turns there too (a simulation, where it
-    // must not run on a thread of its own); false: its own thread.
-    bool dht_on_drivers = false;
+    // OpenDHT's runner takes its turns there too. True: the datagram
+    // socket's receive thread also runs it on what arrives (a running node:
+    // no switch of threads per datagram); false: each datagram wakes its
+    // drive instead (a simulation, where nothing runs outside the drivers).
+    bool dht_loop_on_receive = true;
     // The datagram socket under the overlay's sockets (sealed, gossip).
     std::function<Result<std::unique_ptr<dht::net::DatagramSocket>>(
         const dht::SockAddr& bind4, const dht::SockAddr& bind6, std::shared_ptr<DatagramCounters> counters)>

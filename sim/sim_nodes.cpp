@@ -222,7 +222,7 @@ Status SimNodes::start(size_t i, NodeConfig config) {
     const auto host = s.host;
     env.wake = [network, host] { network->wake_now(host); };
     env.drivers = s.drivers;
-    env.dht_on_drivers = true;
+    env.dht_loop_on_receive = false;
     Slot* slot = &s;
     env.open_datagram_socket = [network, host, slot](const dht::SockAddr&, const dht::SockAddr&,
                                                      std::shared_ptr<DatagramCounters>)

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/lru_map.h"
 #include "common/rng.h"
+#include "common/shared_wakeup.h"
 #include "common/status.h"
 #include "common/worker.h"
 #include "testing/test_util.h"
@@ -185,4 +186,25 @@ TEST_CASE("a worker on the owner's loop runs its jobs in order, bounded, and dro
     drivers.run_due(SteadyTime{});
     CHECK(ran == std::vector<int>{1, 2});
     CHECK_FALSE(worker.post([&] { ran.push_back(5); }));
+}
+
+TEST_CASE("SharedWakeup: no run of the other thread lets the drive sleep past its time") {
+    const SteadyTime t0{};
+    auto at = [&](int s) { return t0 + std::chrono::seconds(s); };
+    SharedWakeup w;
+    CHECK_FALSE(w.after_other_run(at(1)));  // before the first turn: the turn comes anyway
+
+    w.begin_turn();
+    CHECK(w.end_turn(at(60)) == at(60));
+    CHECK(w.after_other_run(at(5)));         // sooner than the drive's sleep: wake it
+    CHECK_FALSE(w.after_other_run(at(90)));  // later: the drive's turn comes first
+
+    // A run between the drive's loop and its sleep: its time is kept.
+    w.begin_turn();
+    CHECK_FALSE(w.after_other_run(at(70)));  // compared with the old sleep (60)
+    CHECK(w.end_turn(at(80)) == at(70));
+
+    // A turn forgets what was seen in the one before.
+    w.begin_turn();
+    CHECK(w.end_turn(at(100)) == at(100));
 }
