@@ -95,6 +95,9 @@ po::options_description node_options(NodeConfig& d) {
          "--max-client-sessions)")
         ("max-sessions-per-address", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_sessions_per_address)),
          "client sessions from one IP address")
+        ("registrations-per-address", po::value<unsigned>()->default_value(d.registrations_per_address),
+         "registration attempts (codes asked, wrong codes) one client address may make in 30 minutes, over all "
+         "numbers; raise it for clients behind a shared address such as a carrier's NAT (1..1000000)")
         ("max-records-per-user", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_records_per_user)),
          "records (vCard, privacy list, media) one user keeps through this node (1..100000)")
         ("max-record-kib-per-user",
@@ -222,6 +225,9 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
         return Status::invalid("--redirect-above must be at most --max-client-sessions");
     c.max_sessions_per_address = vm["max-sessions-per-address"].as<unsigned>();
     if (c.max_sessions_per_address < 1) return Status::invalid("--max-sessions-per-address must be at least 1");
+    c.registrations_per_address = vm["registrations-per-address"].as<unsigned>();
+    if (c.registrations_per_address < 1 || c.registrations_per_address > 1000000)
+        return Status::invalid("--registrations-per-address must be 1..1000000");
     c.max_records_per_user = vm["max-records-per-user"].as<unsigned>();
     if (c.max_records_per_user < 1 || c.max_records_per_user > 100000)
         return Status::invalid("--max-records-per-user must be 1..100000");

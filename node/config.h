@@ -68,6 +68,9 @@ struct NodeConfig {
     uint32_t media_ttl_days = 30;  // a chunk is dropped this long after its upload
     unsigned media_chunks_per_second = 200;  // per client session, with bursts of twice that
     size_t max_sessions_per_address = 64;
+    // Registration attempts (codes asked, wrong codes) from one client
+    // address over all numbers, per 30 minutes (front/registration.h).
+    unsigned registrations_per_address = 10;
     unsigned client_rate = 200;  // requests per second per client address
     // Records one user keeps through this node, and their bytes in all.
     size_t max_records_per_user = 256;

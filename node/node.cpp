@@ -219,6 +219,7 @@ Status Node::start_clients() {
     sc.inbox.network_id = validator_->network_id();
     sc.inbox.ttl = config_.message_ttl_seconds ? seconds(config_.message_ttl_seconds)
                                                 : duration_cast<seconds>(hours(24) * config_.message_ttl_days);
+    sc.limits.attempts_per_address = config_.registrations_per_address;
     sc.inbox.limits.max_message_bytes = config_.max_message_kib << 10;
     sc.inbox.limits.max_messages_per_recipient = config_.inbox_messages;
     sc.inbox.limits.max_bytes_per_recipient = uint64_t{config_.inbox_mib} << 20;

@@ -92,7 +92,10 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
                                       "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
                                       "127.0.0.1", "--roster-interval-ms", "200", "--log-level", "warning",
                                       // every node is 127.0.0.1: OpenDHT's limit per address would count them as one
-                                      "--dht-requests-per-address", "0"};
+                                      "--dht-requests-per-address", "0",
+                                      // and so is every user: a registrar ranked first for a few of
+                                      // them, and fronting others, would run out of attempts
+                                      "--registrations-per-address", "1000000"};
         args.insert(args.end(), extra.begin(), extra.end());
         if (args_of) {
             const auto own = args_of(i);

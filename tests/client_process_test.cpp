@@ -411,10 +411,11 @@ TEST_CASE("a user's second device: contacts accept it once, messages reach both 
     CHECK(r.out.find("across a restart") != std::string::npos);
 }
 
-TEST_CASE("a node's message bounds reach the sender as clear errors, and a message past its time expires unread") {
+TEST_CASE("a node's bounds reach the client as clear errors (messages, registrations per address), and a message past its time expires unread") {
     test::TempDir dir;
     test::NodeProcess node(dir / "a", test::with({"--genesis", "--network", "bounds-test", "--message-ttl-seconds", "3",
-                                                  "--inbox-pair-messages", "2", "--max-message-kib", "1"},
+                                                  "--inbox-pair-messages", "2", "--max-message-kib", "1",
+                                                  "--registrations-per-address", "2"},
                                                  kFast));
     const RuntimeInfo r = node.wait_ready();
     auto enrol = [&](const std::filesystem::path& profile, const std::string& phone) {
@@ -426,6 +427,10 @@ TEST_CASE("a node's message bounds reach the sender as clear errors, and a messa
     const auto alice = dir / "alice", bob = dir / "bob";
     enrol(alice, "+15555245554");
     enrol(bob, "+15555245555");
+    // Two codes asked from 127.0.0.1: a third number from it waits.
+    auto refused = user(dir / "carol", {"register", "+15555245556"}, {r.client_port}, dir.path());
+    CHECK(refused.status != 0);
+    CHECK_MESSAGE(refused.err.find("too many registration attempts from this address") != std::string::npos, refused.err);
 
     // Bob is offline: two messages from Alice wait for him, the third is over the pair's bound.
     for (const char* text : {"one", "two"}) {

@@ -45,7 +45,8 @@ TEST_CASE("defaults need no config file") {
 TEST_CASE("command-line options") {
     auto r = parse({"--data-dir", "/tmp/x", "--network", "net1", "--dht-port", "0", "--http-port", "9000",
                     "--bootstrap", "10.0.0.1:4222", "--bootstrap", "[::1]:5000", "--log-level", "debug",
-                    "--persist-interval", "2", "--bind", "127.0.0.1", "--dht-requests-per-address", "0"});
+                    "--persist-interval", "2", "--bind", "127.0.0.1", "--dht-requests-per-address", "0",
+                    "--registrations-per-address", "500"});
     REQUIRE(r.is_ok());
     const auto& c = r->config;
     CHECK(c.data_dir == "/tmp/x");
@@ -57,6 +58,7 @@ TEST_CASE("command-line options") {
     CHECK(c.persist_interval == std::chrono::seconds(2));
     CHECK(c.bind == "127.0.0.1");
     CHECK(c.dht_requests_per_address == 0);
+    CHECK(c.registrations_per_address == 500);
 }
 
 TEST_CASE("help and version") {
@@ -114,6 +116,8 @@ TEST_CASE("hostile and mistaken input is refused with a clear message") {
     CHECK(contains(error_of({"--messages-per-second", "0"}), "messages-per-second"));
     CHECK(contains(error_of({"--client-advertise", "no-port"}), "client-advertise"));
     CHECK(contains(error_of({"--redirect-above", "20000"}), "redirect-above"));
+    CHECK(contains(error_of({"--registrations-per-address", "0"}), "registrations-per-address"));
+    CHECK(contains(error_of({"--registrations-per-address", "1000001"}), "registrations-per-address"));
     CHECK(contains(error_of({"--media-offer-mib", "2000000000"}), "media-offer-mib"));
     CHECK(contains(error_of({"--media-quota-mib", "0"}), "media-quota-mib"));
     CHECK(contains(error_of({"--max-file-mib", "5000"}), "max-file-mib"));

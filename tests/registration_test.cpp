@@ -90,14 +90,20 @@ TEST_CASE("one address cannot lock a number out, and guesses stay at four per nu
 TEST_CASE("a registration flood from one address is cut off") {
     auto r = make_registrations();
     WallTime t{};
-    int sent = 0;
+    std::vector<std::pair<std::string, std::string>> sent;  // user, code
     for (int i = 0; i < 100; ++i) {
         std::string user(40, '0');
         user.replace(0, std::to_string(i).size(), std::to_string(i));
-        if (r.start(user, "203.0.113.9", t)) sent++;
+        if (auto code = r.start(user, "203.0.113.9", t)) sent.emplace_back(user, *code);
     }
-    CHECK(sent == 10);
+    REQUIRE(sent.size() == 10);
     CHECK(r.start(kUser, "203.0.113.10", t));  // another address is not affected
+    // The last code it was sent still verifies; one wrong guess is heard at
+    // the bound, and nothing after it.
+    CHECK(r.verify(sent[9].first, sent[9].second, "203.0.113.9", t));
+    const std::string wrong = sent[8].second == "000000" ? "000001" : "000000";
+    CHECK(r.verify(sent[8].first, wrong, "203.0.113.9", t).code() == Code::kPermissionDenied);
+    CHECK(r.verify(sent[7].first, sent[7].second, "203.0.113.9", t).code() == Code::kResourceExhausted);
 }
 
 TEST_CASE("the limits survive a restart of the node") {

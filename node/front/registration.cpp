@@ -125,7 +125,11 @@ Status Registrations::check_limits(const Keys& keys, Attempt kind, WallTime now)
         if (attempts(keys.codes_user, now) >= limits_.codes_per_user)
             return Status::exhausted("too many codes for this number: " + wait);
     }
-    if (attempts(keys.address, now) >= limits_.attempts_per_address)
+    // A verification is still heard at the bound itself: the last code the
+    // address could ask for must be usable, and a wrong guess then takes the
+    // address past the bound.
+    const unsigned address_bound = limits_.attempts_per_address + (kind == Attempt::kWrong ? 1 : 0);
+    if (attempts(keys.address, now) >= address_bound)
         return Status::exhausted("too many registration attempts from this address: try again later");
     if (attempts_.size() + 5 > limits_.max_tracked || codes_.size() + 1 > limits_.max_tracked)
         forget_stale_in_memory(now);

@@ -8,7 +8,8 @@
 // most 5 codes and takes at most 4 wrong codes, and from any one address at
 // most 2 of each, so locking a number out takes at least two addresses while
 // a guesser still has 4 guesses per number and window; one address makes at
-// most 10 attempts (codes asked, wrong codes) over all numbers. Addresses
+// most 10 attempts (codes asked, wrong codes) over all numbers, and one
+// verification more, so that the last code it was sent can be used. Addresses
 // are counted as the front end gives them (IPv6 by /64). A code allows
 // 3 wrong guesses, then it is burnt; codes expire (default 15 minutes) and
 // are single-use. A code is verified only by the node that
