@@ -94,6 +94,7 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     overlay->gossip_ = gossip.get();
     Overlay* self = overlay.get();
     if (config.drivers && !config.loop_on_receive) gossip->set_after_dht_receive([self] { self->wake(); });
+    overlay->loop_on_receive_ = config.drivers && config.loop_on_receive;
     context.sock = std::move(gossip);
     context.logger = make_dht_logger();
     context.statusChangedCallback = [self](dht::NodeStatus s4, dht::NodeStatus s6) {
@@ -118,19 +119,33 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     if (config.drivers) {
         overlay->drive_ = config.drivers->start("dht", [self](SteadyTime) { return self->drive_turn(); });
         // Set once the drive exists (the hook wakes it); what arrived before
-        // waits in OpenDHT's queue for the drive's first turn.
-        if (config.loop_on_receive) overlay->gossip_->set_after_dht_receive([self] { self->loop_after_receive(); });
+        // waits in OpenDHT's queue, for the turn this wake brings.
+        if (config.loop_on_receive) {
+            overlay->gossip_->set_after_dht_receive([self] { self->loop_after_receive(); });
+            overlay->drive_->wake();
+        }
     }
     return overlay;
 }
 
 SteadyTime Overlay::drive_turn() {
     wakeup_.begin_turn();
-    return wakeup_.end_turn(runner_.loop());
+    return wakeup_.end_turn(loop_once());
 }
 
 void Overlay::loop_after_receive() {
-    if (wakeup_.after_other_run(runner_.loop())) drive_->wake();
+    if (wakeup_.after_other_run(loop_once())) drive_->wake();
+}
+
+SteadyTime Overlay::loop_once() {
+    const dht::NodeStatus before = status_;
+    const SteadyTime next = runner_.loop();
+    // OpenDHT runs queued requests only once connected, and before it reads
+    // the datagrams of that loop: the requests that waited for the
+    // connection want another loop now (its own thread checks the same).
+    // A simulation keeps its drive's turns as they were.
+    if (loop_on_receive_ && status_ != before) return SteadyTime::min();
+    return next;
 }
 
 Overlay::~Overlay() {

@@ -113,8 +113,14 @@ public:
 
     OverlayStats stats();
     std::vector<dht::ValuesExport> export_values();
-    // The runner, for put/get/listen (thread-safe in OpenDHT).
+    // The runner, for put/get/listen (thread-safe in OpenDHT). A driven
+    // runner (OverlayConfig::drivers) runs what is queued on it only at its
+    // next turn: call wake() after queueing.
     dht::DhtRunner& runner() { return runner_; }
+    // A driven runner's turn soon (no-op on OpenDHT's own thread).
+    void wake() {
+        if (drive_) drive_->wake();
+    }
 
     // RecordDht: a record is a permanent put (OpenDHT re-announces it) of
     // its type's value with the one record value id.
@@ -143,13 +149,11 @@ public:
 
 private:
     explicit Overlay(const Clock& clock) : clock_(clock) {}
-    // A driven runner reads what was queued for it (no-op on its own thread).
-    void wake() {
-        if (drive_) drive_->wake();
-    }
     // The drive's turn, and the receive thread's loop (loop_on_receive).
     SteadyTime drive_turn();
     void loop_after_receive();
+    // One loop of the runner; when it wants its next one.
+    SteadyTime loop_once();
 
     dht::DhtRunner runner_;
     uint16_t port4_ = 0;
@@ -171,6 +175,7 @@ private:
     bool gossip_only_ = false;
     GossipSocket* gossip_ = nullptr;
     std::unique_ptr<Drive> drive_;  // a driven runner's turns; ended before the runner stops
+    bool loop_on_receive_ = false;
     SharedWakeup wakeup_;  // loop_on_receive: the drive's and the receive thread's loops
 };
 

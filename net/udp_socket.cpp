@@ -24,10 +24,12 @@ namespace {
 constexpr int kReceiveBufferBytes = 4 << 20;
 
 void ask_receive_buffer(int fd) {
-    int want = kReceiveBufferBytes;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     int got = 0;
     socklen_t len = sizeof got;
+    // A host whose default is larger already: asking would shrink it.
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got >= kReceiveBufferBytes) return;
+    int want = kReceiveBufferBytes;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     // Linux reports twice what it grants (the other half is its overhead).
     if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < want) {
         static std::once_flag logged;

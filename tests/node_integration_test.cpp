@@ -74,6 +74,7 @@ TEST_CASE("three nodes join, serve a value, and keep ids and values across a ful
         auto put_ok = done->get_future();
         nodes[0]->overlay()->runner().put(key, test::text_value("kept across restarts"),
                                          [done](bool ok) { done->set_value(ok); });
+        nodes[0]->overlay()->wake();
         REQUIRE(put_ok.wait_for(30s) == std::future_status::ready);
         REQUIRE(put_ok.get());
         test::TestClient reader(nodes[0]->overlay()->network_id(), nodes[2]->runtime().dht_port_ipv4);
