@@ -115,7 +115,7 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
         auto admitted = [&] { return status(n)["standing"].asString() == "member"; };
         for (int j = 0; j < i && !admitted(); ++j)
             test::wait_until([&] { return vote(nodes_[static_cast<size_t>(j)], n.rt.node_id) || admitted(); }, seconds(30));
-        test::wait_until(admitted, seconds(30));
+        if (!test::wait_until(admitted, seconds(30))) fail("node " + std::to_string(i) + " was not admitted within 30 s");
         n.rt = wait_runtime(n);  // the DHT port, now that it has joined
         std::fprintf(stderr, "\rfounding the network: %d/%d members", i + 1, count);
     }
@@ -123,9 +123,16 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
     // registrar is ranked among the members a node knows, and a node that
     // learns of the last member between the register and the verify asks
     // another registrar for the code.
-    for (auto& n : nodes_)
-        test::wait_until([&] { return status(n)["members"].asInt() == count; }, seconds(30));
+    for (size_t i = 0; i < nodes_.size(); ++i)
+        if (!test::wait_until([&] { return status(nodes_[i])["members"].asInt() == count; }, seconds(30)))
+            fail("node " + std::to_string(i) + " does not know all " + std::to_string(count) + " members after 30 s");
     std::fprintf(stderr, " (%.1f s)\n", wall_seconds() - t0);
+}
+
+void LoopbackNetwork::fail(const std::string& why) {
+    std::fprintf(stderr, "\n%s\n", why.c_str());
+    nodes_.clear();
+    std::exit(1);
 }
 
 LoopbackNetwork::~LoopbackNetwork() {
@@ -158,11 +165,7 @@ std::unique_ptr<client::Client> LoopbackNetwork::register_user(int number, const
     const double t1 = wall_seconds();
     Status verified = id ? c->verify(code) : id.status();
     if (client_ms) *client_ms = (asked + wall_seconds() - t1) * 1000;
-    if (!verified) {
-        std::fprintf(stderr, "registration failed: %s\n", verified.to_string().c_str());
-        nodes_.clear();  // ends the node processes: exit() runs no destructor of the caller's
-        std::exit(1);
-    }
+    if (!verified) fail("registration failed: " + verified.to_string());
     return c;
 }
 

@@ -45,6 +45,10 @@ public:
     std::unique_ptr<client::Client> register_user(int number, const BenchNode& home, double* client_ms = nullptr);
 
 private:
+    // Says why on stderr and exits, ending the node processes (exit() runs
+    // no destructor of the caller's).
+    [[noreturn]] void fail(const std::string& why);
+
     std::filesystem::path dir_;
     std::vector<BenchNode> nodes_;
 };
