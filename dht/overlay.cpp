@@ -93,7 +93,6 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     auto gossip = std::make_unique<GossipSocket>(std::move(below));
     overlay->gossip_ = gossip.get();
     Overlay* self = overlay.get();
-    if (config.drivers && !config.loop_on_receive) gossip->set_after_dht_receive([self] { self->wake(); });
     overlay->loop_on_receive_ = config.drivers && config.loop_on_receive;
     context.sock = std::move(gossip);
     context.logger = make_dht_logger();
@@ -118,11 +117,13 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     }
     if (config.drivers) {
         overlay->drive_ = config.drivers->start("dht", [self](SteadyTime) { return self->drive_turn(); });
-        // Set once the drive exists (the hook wakes it); what arrived before
-        // waits in OpenDHT's queue, for the turn this wake brings.
+        // The hook wakes the drive, so it is set once the drive exists; what
+        // arrived before waits in OpenDHT's queue for the drive's next turn.
         if (config.loop_on_receive) {
             overlay->gossip_->set_after_dht_receive([self] { self->loop_after_receive(); });
             overlay->drive_->wake();
+        } else {
+            overlay->gossip_->set_after_dht_receive([self] { self->wake(); });
         }
     }
     return overlay;
