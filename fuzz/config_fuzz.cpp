@@ -11,7 +11,9 @@
 using namespace dhtalk;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static const std::string path = "/tmp/dhtalk-config-fuzz-" + std::to_string(::getpid()) + ".ini";
+    // In the working folder: scripts/fuzz.sh runs each target in a scratch
+    // folder of its own and removes it afterwards.
+    static const std::string path = "config-fuzz-" + std::to_string(::getpid()) + ".ini";
     FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return 0;
     std::fwrite(data, 1, size, f);

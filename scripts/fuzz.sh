@@ -3,7 +3,8 @@
 # ./build-fuzz (or $DHTALK_FUZZ_DIR) and runs each for SECONDS (default 30)
 # from the seed corpus in fuzz/corpus, which it only reads: new inputs go to
 # a scratch folder. Prints one line per target; a crash leaves its input in
-# the scratch folder and makes the exit status non-zero.
+# the scratch folder and makes the exit status non-zero. The scratch folder
+# (a few hundred MB of new inputs) is removed when every target passed.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,7 @@ for t in "${targets[@]}"; do
     failed=$((failed + 1))
   fi
 done
+[ "$failed" -eq 0 ] && rm -rf "$scratch"
 echo "Ok:                 $passed"
 echo "Fail:               $failed"
 [ "$failed" -eq 0 ]
