@@ -8,7 +8,8 @@
 //      requests: code sent to the provider, key made, certificate issued),
 //      next to the time the client spends making its key;
 //   4. the node's memory per logged-in session (its resident size before
-//      and after the sessions open, over their number).
+//      and after the sessions open, over their number), and its resident
+//      size after the resolves.
 // The network is founded in open mode (a roster and votes, plain OpenDHT
 // datagrams) so that the stock runner can take part. Nodes are separate
 // processes, built beside this program.
@@ -212,6 +213,7 @@ int main(int argc, char** argv) {
     const double elapsed = bench::wall_seconds() - r0;
     const double node_cpu = bench::cpu_seconds(busy.process->pid()) - node_cpu0, own_cpu = bench::cpu_seconds() - own_cpu0;
     const double other_nodes_cpu = others_cpu() - others_cpu0;
+    const uint64_t rss_resolved = bench::rss_bytes(busy.process->pid());
     Json::Value status = network.status(busy);
 
     // Baseline: the stock runner, a node of the same network, keeps as many
@@ -260,6 +262,7 @@ int main(int argc, char** argv) {
                 "resolve %.0f us\n",
                 "", 100 * node_cpu / elapsed, 100 * other_nodes_cpu / elapsed, 100 * own_cpu / elapsed,
                 1e6 * node_cpu / static_cast<double>(done.load()));
+    std::printf("%-34s node resident %.1f MB after the resolves\n", "", static_cast<double>(rss_resolved) / 1e6);
     std::printf("%-34s %.0f gets/s with as many in flight | ratio %.2f\n", "baseline: raw OpenDHT gets",
                 static_cast<double>(raw_done) / raw_elapsed,
                 (static_cast<double>(done) / elapsed) / (static_cast<double>(raw_done) / raw_elapsed));
