@@ -43,11 +43,11 @@ dht::net::PacketList GossipSocket::on_inner_receive(dht::net::PacketList&& packe
         dest.splice(dest.end(), packets, packets.begin());
     }
     if (!for_dht.empty()) {
-        onReceived(std::move(for_dht));
+        hand_up(std::move(for_dht), consumed);
         std::lock_guard lock(handler_mutex_);
         if (after_dht_receive_) after_dht_receive_();
     }
-    return consumed;  // the socket below recycles these
+    return consumed;  // the socket below reads into these again
 }
 
 }  // namespace dhtalk

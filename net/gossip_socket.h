@@ -16,11 +16,11 @@
 #include <mutex>
 #include <string_view>
 
-#include <opendht/network_utils.h>
+#include "net/relay_socket.h"
 
 namespace dhtalk {
 
-class GossipSocket final : public dht::net::DatagramSocket {
+class GossipSocket final : public RelaySocket {
 public:
     static constexpr uint8_t kMarker = 0xc1;
     using Handler = std::function<void(uint8_t channel, std::string_view bytes, const dht::SockAddr& from)>;

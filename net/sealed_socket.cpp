@@ -252,9 +252,9 @@ dht::net::PacketList SealedSocket::on_inner_receive(dht::net::PacketList&& packe
         if (&dest == &accepted && sealed) p.data.swap(scratch);
         dest.splice(dest.end(), packets, packets.begin());
     }
-    if (!accepted.empty()) onReceived(std::move(accepted));
     for (auto& p : refused) p.data.clear();
-    return refused;  // the inner socket recycles these
+    if (!accepted.empty()) hand_up(std::move(accepted), refused);
+    return refused;  // the socket below reads into these again
 }
 
 }  // namespace dhtalk

@@ -51,10 +51,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include <opendht/network_utils.h>
-
 #include "common/clock.h"
 #include "crypto/aead.h"
+#include "net/relay_socket.h"
 #include "net/replay_window.h"
 
 namespace dhtalk {
@@ -85,7 +84,7 @@ struct EpochKey {
     crypto::AeadKey key{};
 };
 
-class SealedSocket final : public dht::net::DatagramSocket {
+class SealedSocket final : public RelaySocket {
 public:
     static constexpr uint8_t kVersion = 2;
     static constexpr size_t kHeaderBytes = 25;

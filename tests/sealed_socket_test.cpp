@@ -360,3 +360,33 @@ TEST_CASE("in an open network only gossip is sealed, and unsealed gossip is refu
     REQUIRE(test::wait_until([&] { return b.counters->refused_unsealed == 1; }, 5s));
     CHECK(b.count() == 2);
 }
+
+// OpenDHT hands back the packets it has read; they go down the stack to the
+// socket that reads into them, so the next datagram lands in a buffer used
+// before. Before, each relay kept them in a list of its own that nothing
+// read: up to 65,536 packets with their buffers, a socket.
+TEST_CASE("the packets OpenDHT hands back go down to the socket that reads into them") {
+    ManualClock clock;
+    auto address = loopback();
+    address.setPort(9);
+    auto feed = std::make_unique<test::FeedSocket>(address);
+    test::FeedSocket* below = feed.get();
+    std::unique_ptr<dht::net::DatagramSocket> under_gossip = std::move(feed);
+    SUBCASE("gossip over the socket that reads") {}
+    SUBCASE("gossip over a sealed socket over it") {
+        under_gossip = std::make_unique<SealedSocket>(std::move(under_gossip), clock, std::make_shared<SealCounters>(),
+                                                      SealScope::kGossipOnly);  // OpenDHT's own traffic in the clear
+    }
+    GossipSocket gossip(std::move(under_gossip));
+    std::vector<size_t> capacities;  // of each packet OpenDHT is given
+    gossip.setOnReceive([&](dht::net::PacketList&& packets) {
+        for (const auto& p : packets) capacities.push_back(p.data.capacity());
+        return std::move(packets);  // read at once, handed back
+    });
+    const std::string large = "d1:ad2:id20:" + std::string(400, 'x'), small = "d1:ad2:id20:";
+    below->feed(reinterpret_cast<const uint8_t*>(large.data()), large.size(), address);
+    below->feed(reinterpret_cast<const uint8_t*>(small.data()), small.size(), address);
+    REQUIRE(capacities.size() == 2);
+    CHECK(capacities[0] == large.size());
+    CHECK(capacities[1] >= large.size());  // the first datagram's buffer
+}
