@@ -55,6 +55,7 @@ Result<std::unique_ptr<Overlay>> Overlay::start(const OverlayConfig& config,
     rc.dht_config.node_config.max_peer_req_per_sec =
         config.requests_per_address ? static_cast<ssize_t>(config.requests_per_address) : -1;
     rc.threaded = config.drivers == nullptr;
+    overlay->driven_ = !rc.threaded;
     dht::SockAddr bind4, bind6;
     if (config.bind_address.empty()) {
         bind4.setFamily(AF_INET);
@@ -227,10 +228,12 @@ Status Overlay::set_seal_key(const EpochKey& key) {
 Status Overlay::stop(std::chrono::milliseconds timeout) {
     if (stopped_) return Status::ok();
     stopped_ = true;
-    if (drive_) {
+    if (driven_) {
         // Driven: nothing else runs the loop, and nothing of its shutdown
-        // is needed (see below), so stop at once. The receive thread's hook
-        // goes first: it wakes the drive (and waits for a running one).
+        // is needed (see below), so stop at once; also when a start failed
+        // before the drive began, where the wait below would last the whole
+        // timeout. The receive thread's hook goes first: it wakes the drive
+        // (and waits for a running one).
         if (gossip_) gossip_->set_after_dht_receive({});
         drive_.reset();
         runner_.shutdown({}, /*stop=*/true);

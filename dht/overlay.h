@@ -160,6 +160,7 @@ private:
     uint16_t port6_ = 0;
     dht::NetId network_id_ = 0;
     bool stopped_ = false;
+    bool driven_ = false;  // the runner has no thread of its own (OverlayConfig::drivers)
     // The better of the IPv4 and IPv6 states, as OpenDHT last reported it.
     std::atomic<dht::NodeStatus> status_{dht::NodeStatus::Disconnected};
     // getNodeMessageStats() resets OpenDHT's counters on every call, so the

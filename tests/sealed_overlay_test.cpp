@@ -143,3 +143,21 @@ TEST_CASE("the receive thread runs the loop, the drive the timers") {
     CHECK(get_from_a() == std::vector<std::string>{"envelope"});  // a holds a replica
     CHECK(a->stop(2s).is_ok());
 }
+
+// A start that fails once OpenDHT runs (here: a bootstrap address that does
+// not parse) gives the reason. A driven overlay is stopped at once then;
+// it used to wait out the five seconds of a threaded runner's shutdown.
+TEST_CASE("a driven overlay whose start fails says why") {
+    const SystemClock clock;
+    ThreadDrivers drivers(clock);
+    OverlayConfig c;
+    c.drivers = &drivers;
+    c.loop_on_receive = true;
+    c.bind_address = "127.0.0.1";
+    c.network_id = kNetwork;
+    c.node_id = dht::InfoHash::getRandom();
+    c.bootstrap = {"no port here"};
+    auto o = Overlay::start(c, {}, clock);
+    REQUIRE_FALSE(o.is_ok());
+    CHECK(o.status().message().find("no port here") != std::string::npos);
+}
