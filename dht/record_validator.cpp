@@ -19,21 +19,31 @@ Result<OpenedRecord> RecordValidator::open(std::string_view envelope) const {
         std::lock_guard lock(mutex_);
         if (const Cached* hit = cache_.find(digest)) return *hit->opened;
     }
-    auto opened = std::make_shared<const Result<OpenedRecord>>(open_record(envelope));
+    auto result = open_record(envelope);
+    // Kept without the parsed certificate: GnuTLS's form of it is several
+    // times the record, and the issuer's signature is all that needs it
+    // again (issued_by_cached parses it anew when that answer is not kept).
+    if (result) result->certificate.reset();
+    auto opened = std::make_shared<const Result<OpenedRecord>>(std::move(result));
     std::lock_guard lock(mutex_);
     cache_.find_or_insert(digest, [&] { return Cached{opened, false}; });
     return *opened;
 }
 
-bool RecordValidator::issued_by_cached(const dht::crypto::Certificate& cert, const std::string& encoded,
-                                       const std::string& fast_key) const {
+bool RecordValidator::issued_by_cached(const std::string& encoded, const std::string& fast_key,
+                                       const dht::crypto::Certificate* parsed) const {
     // The certificate and the key fix the answer.
     const std::string digest = "c" + crypto::sha256(encoded + "\n" + fast_key);
     {
         std::lock_guard lock(mutex_);
         if (const Cached* hit = cache_.find(digest)) return hit->issued;
     }
-    const bool issued = crypto::issued_with_fast_key(cert, fast_key);
+    bool issued = false;
+    if (parsed) {
+        issued = crypto::issued_with_fast_key(*parsed, fast_key);
+    } else if (auto cert = crypto::parse_certificate(encoded)) {  // it parsed when its record was opened
+        issued = crypto::issued_with_fast_key(**cert, fast_key);
+    }
     std::lock_guard lock(mutex_);
     cache_.find_or_insert(digest, [&] { return Cached{nullptr, issued}; });
     return issued;
@@ -58,7 +68,7 @@ Result<crypto::UserCertificateInfo> RecordValidator::check_certificate(const dht
     // Every login of a user presents the same certificate, resumed or not.
     const auto packed = cert.getPacked();  // OpenDHT 2.4.12 packs it as PEM
     const std::string encoded(packed.begin(), packed.end());
-    DHTALK_TRY(check_issuer(*info, [&](const std::string& key) { return issued_by_cached(cert, encoded, key); }));
+    DHTALK_TRY(check_issuer(*info, [&](const std::string& key) { return issued_by_cached(encoded, key, &cert); }));
     return info;
 }
 
@@ -76,7 +86,7 @@ Result<OpenedRecord> RecordValidator::check(const dht::InfoHash& key, RecordType
         return Status::denied("a record of user " + r.user_id + " stored under a key not derived from it");
     const auto& info = opened->certificate_info;
     DHTALK_TRY(check_issuer(info, [&](const std::string& key) {
-        return issued_by_cached(*opened->certificate, r.certificate, key);
+        return issued_by_cached(r.certificate, key);
     }));
     const int64_t now = to_unix_seconds(clock_.wall_now());
     // A sequence far ahead would win every edit until then: 2^64-1 locks its

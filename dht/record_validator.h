@@ -60,6 +60,8 @@ public:
     Status check_login(const crypto::UserCertificateInfo& info) const;
     // open_record() (record.h), with its result kept: the same records are
     // opened again and again (every replica, every get, every republish).
+    // Here and from check(), OpenedRecord::certificate is null (not kept:
+    // certificate_info says what the checks need).
     Result<OpenedRecord> open(std::string_view envelope) const;
 
     uint32_t network_id() const { return network_id_; }
@@ -71,9 +73,11 @@ private:
                         const std::function<bool(const std::string& fast_key)>& signed_by) const;
     // Opened envelopes and issuer signatures depend on their bytes alone:
     // their results are kept, keyed by digest, in a bounded LRU.
-    // `encoded` is the certificate's PEM or DER, whichever the caller has.
-    bool issued_by_cached(const dht::crypto::Certificate& cert, const std::string& encoded,
-                          const std::string& fast_key) const;
+    // `encoded` is the certificate's PEM or DER, whichever the caller has;
+    // `parsed`, its parsed form if the caller has that too (else it is
+    // parsed again when the answer is not kept).
+    bool issued_by_cached(const std::string& encoded, const std::string& fast_key,
+                          const dht::crypto::Certificate* parsed = nullptr) const;
 
     static constexpr size_t kCacheEntries = 4096;
     struct Cached {

@@ -253,7 +253,7 @@ dht::net::PacketList SealedSocket::on_inner_receive(dht::net::PacketList&& packe
         dest.splice(dest.end(), packets, packets.begin());
     }
     for (auto& p : refused) p.data.clear();
-    if (!accepted.empty()) hand_up(std::move(accepted), refused);
+    if (!accepted.empty()) hand_up(std::move(accepted), refused);  // with what OpenDHT gives back
     return refused;  // the socket below reads into these again
 }
 

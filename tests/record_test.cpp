@@ -171,6 +171,8 @@ TEST_CASE("a signed record of a member-issued user is accepted under its derived
     REQUIRE(opened);
     CHECK(opened->record.sequence == 1);
     CHECK(decode_vcard(opened->record.body)->name == "Alice");
+    CHECK(opened->certificate_info.user_id == u.id);
+    CHECK_FALSE(opened->certificate);  // not kept (record_validator.h)
 }
 
 TEST_CASE("hostile records are refused with a reason") {
