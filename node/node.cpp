@@ -348,13 +348,10 @@ Result<std::shared_ptr<crypto::TlsCredentials>> Node::make_tls_credentials() {
 MemberDirectory::Members Node::member_keys() const {
     MemberDirectory::Members out;
     if (!trust_) {
-        out[identity_.node_id_hex()] = {identity_.certificate, identity_.fast_public};
+        out[identity_.node_id_hex()] = identity_.fast_public;
         return out;
     }
-    for (const auto& m : trust_->members()) {
-        auto cert = crypto::parse_certificate(m.certificate);
-        if (cert) out[m.node_id] = {std::move(cert).value(), m.fast_key};  // the roster was verified when adopted
-    }
+    for (const auto& m : trust_->members()) out[m.node_id] = m.fast_key;  // the roster was verified when adopted
     return out;
 }
 

@@ -18,7 +18,7 @@ TEST_CASE("replacing the delivery callback waits for a delivery in progress") {
     test::TempDir dir;
     const auto identity = crypto::load_or_create_identity(dir / "node", 2048).value();
     auto members = std::make_shared<MemberDirectory>();
-    members->set({{identity.node_id_hex(), {identity.certificate, identity.fast_public}}});
+    members->set({{identity.node_id_hex(), identity.fast_public}});
     SystemClock clock;
     ThreadDrivers drivers(clock);
     GossipService service(GossipServiceConfig{}, identity, members, 1, clock, drivers);

@@ -13,16 +13,10 @@ std::shared_ptr<const MemberDirectory::Members> MemberDirectory::snapshot() cons
     return members_;
 }
 
-std::shared_ptr<const dht::crypto::Certificate> MemberDirectory::find(const std::string& node_id) const {
-    auto members = snapshot();
-    auto it = members->find(node_id);
-    return it == members->end() ? nullptr : it->second.certificate;
-}
-
 std::string MemberDirectory::fast_key(const std::string& node_id) const {
     auto members = snapshot();
     auto it = members->find(node_id);
-    return it == members->end() ? std::string() : it->second.fast_key;
+    return it == members->end() ? std::string() : it->second;
 }
 
 }  // namespace dhtalk

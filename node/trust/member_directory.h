@@ -1,9 +1,11 @@
 #pragma once
-// MemberDirectory: the certificates and fast keys of the network's current
-// members, by node id, as of the latest adopted roster epoch. Records and
-// logins are checked against it: a user certificate counts only while its
-// issuer is listed here, so banning a node refuses its users and their
-// records. Presence is checked against the fast keys.
+// MemberDirectory: the fast keys of the network's current members, by node
+// id, as of the latest adopted roster epoch. Records and logins are checked
+// against it: a user certificate counts only while its issuer is listed here,
+// so banning a node refuses its users and their records. Presence is checked
+// against the same keys.
+// It holds the raw keys only, not the members' certificates: every node holds
+// every member, and a parsed certificate is about 19 KB of GnuTLS state.
 // Thread-safe (OpenDHT's thread reads it in the store policies): readers get
 // an immutable snapshot.
 
@@ -11,24 +13,16 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
-
-#include <opendht/crypto.h>
 
 namespace dhtalk {
 
 class MemberDirectory {
 public:
-    struct Keys {
-        std::shared_ptr<const dht::crypto::Certificate> certificate;
-        std::string fast_key;  // raw Ed25519 public key (crypto/fast_key.h)
-    };
-    using Members = std::map<std::string, Keys>;
+    // node id hex -> raw Ed25519 public key (crypto/fast_key.h)
+    using Members = std::map<std::string, std::string>;
 
-    // Replaces the members (node id hex -> their keys).
+    // Replaces the members.
     void set(Members members);
-    // The member's certificate, or null.
-    std::shared_ptr<const dht::crypto::Certificate> find(const std::string& node_id) const;
     // The member's fast key, or empty.
     std::string fast_key(const std::string& node_id) const;
 
