@@ -75,8 +75,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
 
     // The trusted network, unless this is a plain open network. The peer
     // service binds first: its port number is the node's, for the DHT too.
-    auto stored_chain = RosterStore(*node->store_).load_chain();
-    const bool has_roster = stored_chain && !stored_chain->empty();
+    auto stored_chain = RosterStore(*node->store_).has_chain();
+    const bool has_roster = stored_chain && *stored_chain;
     const bool legacy_open = config.open && !config.genesis && !config.apply && !has_roster;
     node->port_ = config.dht_port;
     if (!legacy_open) {

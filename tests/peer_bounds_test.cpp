@@ -179,3 +179,29 @@ TEST_CASE("tick() does not wait for a member that never answers a catch-up") {
     CHECK(trust->epoch() == 0);
     ::close(listener);
 }
+
+TEST_CASE("a catching-up peer is served the epochs as stored, in order, and none past a missing one") {
+    test::Bus bus;  // epochs 0..2, as a member holds them
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    bus.vote(0, ChangeKind::kAdmit, 2);
+    bus.vote(1, ChangeKind::kAdmit, 2);
+    REQUIRE(bus.chain.size() == 3);
+    MemoryStore store;
+    for (const auto& e : bus.chain) REQUIRE(RosterStore(store).save_epoch(e));
+    SystemClock clock;
+    ThreadDrivers drivers(clock);
+    TrustConfig config;
+    config.endpoint = "127.0.0.1:1";
+    auto trust = TrustedNetwork::open(config, store, test::ids()[0], clock, drivers, tcp_peer_net(), 1).value();
+    REQUIRE(trust->epoch() == 2);
+    auto all = trust->epochs_from(0, 10);
+    REQUIRE(all.size() == 3);
+    for (size_t e = 0; e < 3; ++e) CHECK(all[e] == encode(bus.chain[e]));
+    CHECK(trust->epochs_from(1, 1) == std::vector<std::string>{encode(bus.chain[1])});
+    CHECK(trust->epochs_from(3, 10).empty());
+    // An epoch the store lost ends the answer there: no gap is sent.
+    REQUIRE(store.erase(std::string("ro/") + std::string(7, '\0') + '\1'));
+    CHECK(trust->epochs_from(0, 10) == std::vector<std::string>{encode(bus.chain[0])});
+}

@@ -36,12 +36,12 @@ struct Bus {
                               crypto::random_key());
         REQUIRE(g.is_ok());
         genesis = *g;
+        chain.push_back(genesis);
         join(0);
     }
     // A node that knows the chain so far (as fetched from any member).
     void join(int i) {
-        auto m = RosterVote::create(nodes.empty() ? std::vector<RosterEpoch>{genesis} : nodes.begin()->second.chain(),
-                                    ids()[i]);
+        auto m = RosterVote::create(chain, ids()[i]);
         REQUIRE(m.is_ok());
         nodes.emplace(i, std::move(m).value());
     }
@@ -66,11 +66,13 @@ struct Bus {
             if (!next) continue;
             REQUIRE_MESSAGE(next->is_ok(), next->status().to_string());
             for (auto& [k, other] : nodes) CHECK(other.offer_epoch(**next).is_ok());
+            chain.push_back(**next);
             break;
         }
     }
 
     RosterEpoch genesis;
+    std::vector<RosterEpoch> chain;  // as the network adopted it (a RosterVote holds only its head)
     std::map<int, RosterVote> nodes;
 };
 

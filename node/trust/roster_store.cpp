@@ -51,6 +51,19 @@ Result<std::vector<RosterEpoch>> RosterStore::load_chain() const {
     return load_all<RosterEpoch>(store_, kEpochs, decode_roster_epoch);
 }
 
+Result<bool> RosterStore::has_chain() const {
+    bool any = false;
+    DHTALK_TRY(store_.scan(kEpochs, [&](std::string_view, std::string_view) {
+        any = true;
+        return false;
+    }));
+    return any;
+}
+
+Result<std::string> RosterStore::load_encoded_epoch(uint64_t epoch) const {
+    return store_.get(std::string(kEpochs) + be64(epoch));
+}
+
 Status RosterStore::save_application(const Application& a) {
     return store_.put(std::string(kApplications) + a.applicant.node_id, encode(a));
 }

@@ -21,6 +21,10 @@ public:
     Status save_epoch(const RosterEpoch& e);
     // The stored chain in epoch order; kCorruption if a stored epoch does not decode.
     Result<std::vector<RosterEpoch>> load_chain() const;
+    // Whether any epoch is stored.
+    Result<bool> has_chain() const;
+    // One stored epoch, encoded as it was saved (kNotFound if it is not).
+    Result<std::string> load_encoded_epoch(uint64_t epoch) const;
 
     Status save_application(const Application& a);
     Status erase_application(const std::string& node_id);

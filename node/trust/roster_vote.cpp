@@ -8,14 +8,16 @@
 
 namespace dhtalk {
 
-Result<RosterVote> RosterVote::create(std::vector<RosterEpoch> chain, const crypto::NodeIdentity& self) {
+Result<RosterVote> RosterVote::create(const std::vector<RosterEpoch>& chain, const crypto::NodeIdentity& self) {
     DHTALK_TRY(verify_chain(chain, std::nullopt));
     const uint32_t id = network_id_of_genesis(chain.front());
-    return RosterVote(std::move(chain), id, self);
+    return RosterVote(chain, id, self);
 }
 
-RosterVote::RosterVote(std::vector<RosterEpoch> chain, uint32_t network_id, const crypto::NodeIdentity& self)
-    : chain_(std::move(chain)), network_id_(network_id), self_(&self), self_id_(self.node_id_hex()) {}
+RosterVote::RosterVote(const std::vector<RosterEpoch>& chain, uint32_t network_id, const crypto::NodeIdentity& self)
+    : current_(chain.back()), network_id_(network_id), self_(&self), self_id_(self.node_id_hex()) {
+    if (chain.size() >= 2) previous_ = chain[chain.size() - 2];
+}
 
 bool RosterVote::is_member() const { return current().member(self_id_) != nullptr; }
 
@@ -98,35 +100,36 @@ void RosterVote::entered_epoch() {
 }
 
 Status RosterVote::offer_fork(const std::vector<RosterEpoch>& epochs) {
-    if (chain_.size() < 2 || epochs.size() < 2 || epochs.front().epoch != current().epoch ||
+    if (!previous_ || epochs.size() < 2 || epochs.front().epoch != current().epoch ||
         hash_of(epochs.front()) == hash_of(current()))
         return Status(Code::kAlreadyExists, "no other branch to take");
-    DHTALK_TRY(verify_next(chain_[chain_.size() - 2], epochs.front(), network_id_));
+    DHTALK_TRY(verify_next(*previous_, epochs.front(), network_id_));
     for (size_t i = 1; i < epochs.size(); ++i) DHTALK_TRY(verify_next(epochs[i - 1], epochs[i], network_id_));
     DHTALK_TRY(usable(epochs.back()));
-    chain_.back() = epochs.front();
-    chain_.insert(chain_.end(), epochs.begin() + 1, epochs.end());
+    previous_ = epochs[epochs.size() - 2];
+    current_ = epochs.back();
     entered_epoch();
     return Status::ok();
 }
 
 Status RosterVote::offer_epoch(const RosterEpoch& next, bool accept_rival) {
-    if (next.epoch == current().epoch && chain_.size() >= 2) {
+    if (next.epoch == current().epoch && previous_) {
         if (hash_of(next) == hash_of(current())) return Status(Code::kAlreadyExists, "epoch already adopted");
         if (!accept_rival)
             return Status(Code::kAlreadyExists, "epoch " + std::to_string(next.epoch) +
                                                     " is settled here: a rival of it comes too late");
         if (hash_of(next) > hash_of(current()))
             return Status(Code::kAlreadyExists, "epoch already adopted (or a rival with a higher hash)");
-        DHTALK_TRY(verify_next(chain_[chain_.size() - 2], next, network_id_));
+        DHTALK_TRY(verify_next(*previous_, next, network_id_));
         DHTALK_TRY(usable(next));
-        chain_.back() = next;  // the same change, assembled by another member: the lower hash wins
+        current_ = next;  // the same change, assembled by another member: the lower hash wins
         return Status::ok();
     }
     if (next.epoch <= current().epoch) return Status(Code::kAlreadyExists, "epoch already adopted");
     DHTALK_TRY(verify_next(current(), next, network_id_));
     DHTALK_TRY(usable(next));
-    chain_.push_back(next);
+    previous_ = std::move(current_);
+    current_ = next;
     entered_epoch();
     return Status::ok();
 }

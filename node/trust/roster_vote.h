@@ -1,7 +1,11 @@
 #pragma once
 // RosterVote: this node's view of the trusted network, as a passive state
-// machine (docs/trust.md). It holds the verified chain of roster epochs, the
-// pending applications, and the ballots cast in the current epoch; it is fed
+// machine (docs/trust.md). It holds the head of the verified chain of roster
+// epochs (the current epoch and the one before it, which a rival or a fork
+// of the current one is checked against; the whole chain is in the store,
+// roster_store.h, and a network's history grows with every change of its
+// members), the pending applications, and the ballots cast in the current
+// epoch; it is fed
 // documents (from peers, the admin interface or the store) and answers with
 // what to do: a ballot of ours to send, an epoch to adopt and send on. It
 // does no I/O and owns no clock, thread or socket; the node wires those.
@@ -39,10 +43,11 @@ class RosterVote {
 public:
     // From a chain that starts at a genesis; it is verified here.
     // `self` must outlive the RosterVote.
-    static Result<RosterVote> create(std::vector<RosterEpoch> chain, const crypto::NodeIdentity& self);
+    static Result<RosterVote> create(const std::vector<RosterEpoch>& chain, const crypto::NodeIdentity& self);
 
-    const RosterEpoch& current() const { return chain_.back(); }
-    const std::vector<RosterEpoch>& chain() const { return chain_; }
+    const RosterEpoch& current() const { return current_; }
+    // The epoch before the current one; null at the genesis.
+    const RosterEpoch* previous() const { return previous_ ? &*previous_ : nullptr; }
     uint32_t network_id() const { return network_id_; }
     bool is_member() const;
 
@@ -98,12 +103,13 @@ public:
     std::vector<Ballot> ballots() const;
 
 private:
-    RosterVote(std::vector<RosterEpoch> chain, uint32_t network_id, const crypto::NodeIdentity& self);
+    RosterVote(const std::vector<RosterEpoch>& chain, uint32_t network_id, const crypto::NodeIdentity& self);
     size_t needed_for(ChangeKind change) const;
     Status usable(const RosterEpoch& epoch) const;  // this node can open its key, if it is a member
     void entered_epoch();                           // the current epoch changed
 
-    std::vector<RosterEpoch> chain_;
+    std::optional<RosterEpoch> previous_;
+    RosterEpoch current_;
     uint32_t network_id_;
     const crypto::NodeIdentity* self_;
     std::string self_id_;

@@ -409,8 +409,17 @@ Status TrustedNetwork::on_epoch(std::string_view doc) {
 std::vector<std::string> TrustedNetwork::epochs_from(uint64_t from, size_t max) {
     std::lock_guard lock(mutex_);
     std::vector<std::string> out;
-    const auto& chain = roster_vote_.chain();
-    for (uint64_t e = from; e < chain.size() && out.size() < max; ++e) out.push_back(encode(chain[e]));
+    const uint64_t head = roster_vote_.current().epoch;
+    // The epochs before the head as stored: adopting one saves it under this lock.
+    for (uint64_t e = from; e < head && out.size() < max; ++e) {
+        auto stored = roster_store_.load_encoded_epoch(e);
+        if (!stored) {
+            DHTALK_LOG(kError, "trust", "cannot read roster epoch " << e << " from the store: " << stored.status().message());
+            return out;
+        }
+        out.push_back(std::move(stored).value());
+    }
+    if (from <= head && out.size() < max) out.push_back(encode(roster_vote_.current()));
     return out;
 }
 
