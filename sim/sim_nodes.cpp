@@ -137,7 +137,7 @@ struct SimNodes::Slot final : SimHost {
     SimNetwork::HostId host = 0;
     std::filesystem::path dir;
     std::shared_ptr<OwnerDrivers> drivers;
-    std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+    std::shared_ptr<MemoryStore> store;
     std::optional<crypto::NodeIdentity> identity;  // given by set_identity(), else made in the data directory
     std::unique_ptr<Node> node;
     std::unique_ptr<PeerNet> peers;  // this slot's view of the peer transport
@@ -174,6 +174,7 @@ const Clock& SimNodes::clock() const { return *clock_; }
 size_t SimNodes::add_slot() {
     auto s = std::make_unique<Slot>();
     s->host = network_.add_host();
+    s->store = std::make_shared<MemoryStore>(stored_values_);
     s->dir = config_.dir / ("node-" + std::to_string(slots_.size()));
     SimNetwork* network = &network_;
     const auto host = s->host;

@@ -37,6 +37,7 @@
 
 #include "common/status.h"
 #include "storage/store.h"
+#include "storage/value_pool.h"
 #include "node/config.h"
 #include "sim/link_model.h"
 #include "sim/memory_front.h"
@@ -114,6 +115,8 @@ private:
     std::unique_ptr<SimClock> clock_;
     std::unique_ptr<SimPeerNet> peers_;
     std::vector<std::unique_ptr<Slot>> slots_;
+    // The nodes' stores share equal values: each holds the roster chain.
+    std::shared_ptr<ValuePool> stored_values_ = std::make_shared<ValuePool>();
     std::map<std::string, std::string> codes_;  // e164 -> the last code
 };
 

@@ -102,3 +102,22 @@ TEST_CASE("RocksStore refuses a damaged database instead of starting empty") {
     auto s = RocksStore::open(dir / "db");
     CHECK_FALSE(s.is_ok());
 }
+
+TEST_CASE("MemoryStores given one pool keep one copy of an equal value, and only while one holds it") {
+    auto pool = std::make_shared<ValuePool>();
+    MemoryStore a(pool), b(pool);
+    const std::string epoch(ValuePool::kMinPooledBytes, 'e'), small = "short";
+    REQUIRE(a.put("ro/1", epoch));
+    WriteBatch batch;
+    batch.put("ro/1", epoch);
+    batch.put("x", small);
+    REQUIRE(b.write(batch));
+    CHECK(pool->size() == 1);  // the short value is copied, not pooled
+    CHECK(a.get("ro/1").value() == epoch);
+    CHECK(b.get("ro/1").value() == epoch);
+    REQUIRE(b.put("ro/1", std::string(ValuePool::kMinPooledBytes, 'f')));  // b's value changes, a's does not
+    CHECK(a.get("ro/1").value() == epoch);
+    CHECK(pool->size() == 2);
+    REQUIRE(a.erase("ro/1"));
+    CHECK(pool->size() == 1);  // no store holds the old value any more
+}
