@@ -2,13 +2,12 @@
 // RosterVote: this node's view of the trusted network, as a passive state
 // machine (docs/trust.md). It holds the head of the verified chain of roster
 // epochs (the current epoch and the one before it, which a rival or a fork
-// of the current one is checked against; the whole chain is in the store,
-// roster_store.h, and a network's history grows with every change of its
-// members), the pending applications, and the ballots cast in the current
-// epoch; it is fed
-// documents (from peers, the admin interface or the store) and answers with
-// what to do: a ballot of ours to send, an epoch to adopt and send on. It
-// does no I/O and owns no clock, thread or socket; the node wires those.
+// of the current one is checked against; the whole chain, which grows with
+// every change of the members, is in the store: roster_store.h), the
+// pending applications, and the ballots cast in the current epoch; it is
+// fed documents (from peers, the admin interface or the store) and answers
+// with what to do: a ballot of ours to send, an epoch to adopt and send on.
+// It does no I/O and owns no clock, thread or socket; the node wires those.
 //
 // Rules it enforces beyond roster_rules.h:
 // - a member approves at most one change per epoch, which makes two
