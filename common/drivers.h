@@ -43,6 +43,11 @@ public:
     // `name` is for diagnostics (a drive's thread is named after it). The
     // first turn runs soon after.
     virtual std::unique_ptr<Drive> start(const std::string& name, Turn turn) = 0;
+    // The same, for turns that may block (a Worker's jobs wait for other
+    // nodes): a simulation parks such a turn while virtual time passes.
+    virtual std::unique_ptr<Drive> start_blocking(const std::string& name, Turn turn) {
+        return start(name, std::move(turn));
+    }
 };
 
 // A thread per drive. `clock` gives the turns their `now` and must outlive

@@ -3,7 +3,7 @@
 namespace dhtalk {
 
 Worker::Worker(Drivers& drivers, const std::string& name, size_t max_queued)
-    : max_queued_(max_queued), drive_(drivers.start(name, [this](SteadyTime now) { return turn(now); })) {}
+    : max_queued_(max_queued), drive_(drivers.start_blocking(name, [this](SteadyTime now) { return turn(now); })) {}
 
 bool Worker::post(std::function<void()> job) {
     {

@@ -23,14 +23,18 @@ std::optional<std::chrono::microseconds> LinkModel::fate(bool& in_burst) {
         if (in_burst && rng_.bernoulli(config_.burst_loss)) return std::nullopt;
     }
     if (config_.loss > 0.0 && rng_.bernoulli(config_.loss)) return std::nullopt;
+    return latency();
+}
+
+std::chrono::microseconds LinkModel::latency() {
     if (config_.uniform) {
         const auto span = config_.max_latency - config_.min_latency;
         return config_.min_latency + std::chrono::microseconds(static_cast<int64_t>(rng_.uniform01() * static_cast<double>(span.count())));
     }
     double us = static_cast<double>(config_.median_latency.count());
     if (config_.latency_sigma > 0.0) us *= std::exp(config_.latency_sigma * standard_normal());
-    const auto latency = std::chrono::microseconds(static_cast<int64_t>(us));
-    return std::clamp(latency, config_.min_latency, config_.max_latency);
+    const auto sampled = std::chrono::microseconds(static_cast<int64_t>(us));
+    return std::clamp(sampled, config_.min_latency, config_.max_latency);
 }
 
 }  // namespace dhtalk

@@ -39,6 +39,9 @@ public:
     // The datagram's one-way latency, or nullopt if it is lost. `in_burst`
     // is the sender's Gilbert-Elliott state, moved on by this datagram.
     std::optional<std::chrono::microseconds> fate(bool& in_burst);
+    // A one-way latency as a datagram's, never lost (a stream's: TCP
+    // resends what a link loses).
+    std::chrono::microseconds latency();
 
 private:
     double standard_normal();

@@ -168,6 +168,18 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
     push(Event{free_at, 0, to_host, from, false, std::vector<uint8_t>(data, data + size)});
 }
 
+std::chrono::nanoseconds SimNetwork::stream_delay(HostId from, HostId to) {
+    std::chrono::nanoseconds apart{0};
+    if (const uint32_t a = hosts_[from].region, b = hosts_[to].region; a < region_delays_.size() && b < region_delays_[a].size())
+        apart = region_delays_[a][b];
+    return link_.latency() + apart + hosts_[from].extra_delay + hosts_[to].extra_delay;
+}
+
+void SimNetwork::call_at(SteadyTime when, std::function<void()> call) {
+    calls_.push_back(Call{std::max(when, now_), next_seq_++, std::move(call)});
+    std::push_heap(calls_.begin(), calls_.end(), Later{});
+}
+
 void SimNetwork::inject(HostId from, HostId to, const uint8_t* data, size_t size) {
     push(Event{now_, 0, to, from, false, std::vector<uint8_t>(data, data + size)});
 }
@@ -197,7 +209,18 @@ void SimNetwork::arm(HostId host, SteadyTime next) {
 }
 
 void SimNetwork::run_until(SteadyTime until) {
-    while (!events_.empty() && events_.front().at <= until) {
+    for (;;) {
+        const bool event_due = !events_.empty() && events_.front().at <= until;
+        const bool call_due = !calls_.empty() && calls_.front().at <= until;
+        if (!event_due && !call_due) break;
+        if (call_due && (!event_due || Later{}(events_.front(), calls_.front()))) {
+            std::pop_heap(calls_.begin(), calls_.end(), Later{});
+            Call c = std::move(calls_.back());
+            calls_.pop_back();
+            set_now(c.at);
+            c.call();
+            continue;
+        }
         std::pop_heap(events_.begin(), events_.end(), Later{});
         Event e = std::move(events_.back());
         events_.pop_back();

@@ -119,6 +119,14 @@ public:
     void wake_at(HostId host, SteadyTime when);
     void wake_now(HostId host) { wake_at(host, now_); }
 
+    // A one-way delay from `from` to `to` for a stream (the peer service's
+    // TCP): a datagram's latency on the link, never lost, with the regions'
+    // and the hosts' extra delays.
+    std::chrono::nanoseconds stream_delay(HostId from, HostId to);
+    // Runs `call` at `when` (now, if that has passed), in order with the
+    // deliveries and wake-ups.
+    void call_at(SteadyTime when, std::function<void()> call);
+
     SteadyTime now() const { return now_; }
     // Runs every event up to and including `until`, then sets the clock to it.
     void run_until(SteadyTime until);
@@ -155,8 +163,14 @@ private:
         bool is_wake;
         std::vector<uint8_t> payload;
     };
+    struct Call {
+        SteadyTime at;
+        uint64_t seq;  // from the same counter as the events'
+        std::function<void()> call;
+    };
     struct Later {
-        bool operator()(const Event& a, const Event& b) const {
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const {
             return a.at != b.at ? a.at > b.at : a.seq > b.seq;
         }
     };
@@ -178,6 +192,7 @@ private:
     std::function<bool(HostId, HostId)> blocked_;
     std::vector<std::vector<std::chrono::nanoseconds>> region_delays_;
     std::vector<Event> events_;  // a min-heap under Later
+    std::vector<Call> calls_;    // a min-heap under Later
     Stats stats_;
 };
 

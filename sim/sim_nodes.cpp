@@ -8,6 +8,7 @@
 #include "net/peer_net.h"
 #include "node/front/verification_sender.h"
 #include "node/node.h"
+#include "sim/fiber_drivers.h"
 #include "sim/sim_entropy.h"
 #include "storage/memory_store.h"
 #include "storage/shared_store.h"
@@ -31,15 +32,20 @@ private:
     SteadyTime start_;
 };
 
-// The peer service's transport in memory: a request goes straight to the
-// handler listening at the endpoint's port, on the asker's thread, if the
-// network lets datagrams through both ways between the two hosts (neither
-// down, no partition between them); else the asker cannot connect, as over
-// TCP. It takes no virtual time (see docs/simulation.md).
+// The peer service's transport in memory. A request goes to the handler
+// listening at the endpoint's port if the network lets datagrams through
+// both ways between the two hosts (neither down, no partition between
+// them); else the asker cannot connect, as over TCP. Asked from a blocking
+// turn (a Worker's job: sim/fiber_drivers.h), the exchange takes virtual
+// time: the request reaches the peer after a one-way delay of the link
+// (never lost: TCP resends), its handler runs then, and the answer comes
+// back after another; a peer out of reach costs the connect bound (2 s), one
+// that goes out of reach meanwhile the read bound (5 s), as tcp_peer_net()'s
+// do. Asked from anywhere else, it is answered at once.
 class SimNodes::SimPeerNet {
 public:
     using Handler = PeerNet::Handler;
-    explicit SimPeerNet(const SimNetwork& network) : network_(network) {}
+    explicit SimPeerNet(SimNetwork& network) : network_(network) {}
 
     Result<std::unique_ptr<PeerListener>> listen(SimNetwork::HostId host, uint16_t port, const PeerHttpLimits& limits,
                                                  Handler handler) {
@@ -53,6 +59,51 @@ public:
     // counts its rate against.
     Result<PeerAnswer> exchange_from(SimNetwork::HostId host, const std::string& address, const std::string& endpoint,
                                      const PeerCall& call, size_t limit) {
+        const auto peer = host_of(endpoint);
+        auto parking = peer ? Parking::here() : nullptr;  // a refused connection is answered at once
+        if (!parking) return answer(host, address, endpoint, call, limit);
+        const SteadyTime asked = network_.now();
+        auto result = std::make_shared<Result<PeerAnswer>>(Status::timeout("no answer from " + endpoint + " in time"));
+        if (!network_.passes(host, *peer) || !network_.passes(*peer, host)) {
+            *result = Status::unavailable("cannot reach " + endpoint + ": no route (down or partitioned)");
+            network_.call_at(asked + kConnectBound, [parking] { parking->done(); });
+        } else {
+            const SimNetwork::HostId to = *peer;
+            network_.call_at(asked + network_.stream_delay(host, to), [=, this] {
+                auto answered = answer(host, address, endpoint, call, limit);
+                if (!answered && answered.status().code() == Code::kUnavailable) {
+                    network_.call_at(asked + kReadBound, [parking] { parking->done(); });  // lost on the way
+                    return;
+                }
+                if (!network_.passes(to, host)) {  // the answer cannot come back
+                    network_.call_at(asked + kReadBound, [parking] { parking->done(); });
+                    return;
+                }
+                *result = std::move(answered);
+                network_.call_at(network_.now() + network_.stream_delay(to, host), [parking] { parking->done(); });
+            });
+        }
+        if (!parking->wait()) return Status::unavailable("this node is stopping");
+        return std::move(*result);
+    }
+
+    // Bodies of requests and answers so far, by kind (kind_of).
+    const std::map<std::string, uint64_t>& bytes() const { return bytes_; }
+
+private:
+    static constexpr std::chrono::seconds kConnectBound{2}, kReadBound{5};
+
+    std::optional<SimNetwork::HostId> host_of(const std::string& endpoint) const {
+        auto hp = parse_host_port(endpoint);
+        if (!hp) return std::nullopt;
+        auto it = handlers_.find(hp->second);
+        if (it == handlers_.end()) return std::nullopt;
+        return it->second.host;
+    }
+
+    // The exchange as it stands now: the handler runs at once.
+    Result<PeerAnswer> answer(SimNetwork::HostId host, const std::string& address, const std::string& endpoint,
+                              const PeerCall& call, size_t limit) {
         auto hp = parse_host_port(endpoint);
         if (!hp) return hp.status();
         auto it = handlers_.find(hp->second);
@@ -78,10 +129,6 @@ public:
         return PeerAnswer{res.status, std::move(res.body)};
     }
 
-    // Bodies of requests and answers so far, by kind (kind_of).
-    const std::map<std::string, uint64_t>& bytes() const { return bytes_; }
-
-private:
     static std::string kind_of(const std::string& path) {
         if (path.rfind("/v1/inbox", 0) == 0) return "messages";
         if (path.rfind("/v1/registrar", 0) == 0) return "registration";
@@ -104,7 +151,7 @@ private:
         SimPeerNet& net_;
         uint16_t port_;
     };
-    const SimNetwork& network_;
+    SimNetwork& network_;
     std::map<uint16_t, Listening> handlers_;
     std::map<std::string, uint64_t> bytes_;
 };
@@ -222,7 +269,7 @@ Status SimNodes::start(size_t i, NodeConfig config) {
     SimNetwork* network = &network_;
     const auto host = s.host;
     env.wake = [network, host] { network->wake_now(host); };
-    env.drivers = s.drivers;
+    env.drivers = std::make_shared<FiberDrivers>(s.drivers);
     env.dht_loop_on_receive = false;
     Slot* slot = &s;
     env.open_datagram_socket = [network, host, slot](const dht::SockAddr&, const dht::SockAddr&,

@@ -273,3 +273,27 @@ TEST_CASE("datagrams on one path arrive in the order sent, whatever their latenc
     CHECK(std::is_sorted(from_1.begin(), from_1.end()));
     CHECK(late_at < 200);  // host 2's datagram did not queue behind host 1's
 }
+
+TEST_CASE("timed calls run at their time, in order with deliveries; a stream's delay is the link's and the regions'") {
+    LinkConfig link;
+    link.median_latency = 10ms;
+    link.latency_sigma = 0;
+    link.loss = 1.0;  // every datagram lost: a stream's delay is never a loss
+    SimNetwork net(link);
+    const auto a = net.add_host(), b = net.add_host();
+    net.set_region(b, 1);
+    net.set_region_delays({{0ms, 30ms}, {30ms, 0ms}});
+    CHECK(net.stream_delay(a, b) == 10ms + 30ms);
+    CHECK(net.stream_delay(a, a) == 10ms);
+    const SteadyTime start = net.now();
+    std::vector<std::string> ran;
+    net.call_at(start + 20ms, [&] {
+        ran.push_back("second at " + std::to_string((net.now() - start) / 1ms));
+        net.call_at(start, [&] { ran.push_back("past, run now at " + std::to_string((net.now() - start) / 1ms)); });
+    });
+    net.call_at(start + 10ms, [&] { ran.push_back("first at " + std::to_string((net.now() - start) / 1ms)); });
+    net.call_at(start + 90ms, [&] { ran.push_back("too late"); });
+    net.run_until(start + 50ms);
+    CHECK(ran == std::vector<std::string>{"first at 10", "second at 20", "past, run now at 20"});
+    CHECK(net.now() == start + 50ms);
+}

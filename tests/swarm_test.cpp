@@ -224,7 +224,14 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(mean("message.sent") > 20);
     CHECK(mean("message.delivered") == mean("message.sent"));
     CHECK(mean("message.lost") == 0);
-    CHECK(mean("message.duplicated") == 0);
+    // Delivery is at least once: a fetch that crosses an acknowledgement
+    // still on its way to the holders (the peer service takes the links'
+    // time) hands a message over again, and the client drops the copy. Far
+    // more copies would mean acknowledgements are not heeded.
+    CHECK(mean("message.duplicated") <= mean("message.sent") / 4);
+    // The peer service takes the links' time (20 ms one way): a message
+    // crosses it at least twice, to a holder and on to the recipient's node.
+    CHECK(mean("message.latency_p50_ms") >= 30);
     CHECK(mean("resolve.count") > 50);
     CHECK(mean("resolve.success_ratio") == 1.0);
     CHECK(mean("put.success_ratio") == 1.0);
