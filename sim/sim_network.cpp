@@ -153,9 +153,7 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
         }
         sender.uplink_free = leaves;
     }
-    std::chrono::nanoseconds apart{0};
-    if (const uint32_t a = sender.region, b = hosts_[to_host].region; a < region_delays_.size() && b < region_delays_[a].size())
-        apart = region_delays_[a][b];
+    const std::chrono::nanoseconds apart = region_delay(from, to_host);
     // In order on the path: never before the datagram sent ahead of it.
     // Paths whose last datagram has arrived constrain nothing: forget them
     // now and then.
@@ -169,10 +167,12 @@ void SimNetwork::send(HostId from, const dht::SockAddr& to, const uint8_t* data,
 }
 
 std::chrono::nanoseconds SimNetwork::stream_delay(HostId from, HostId to) {
-    std::chrono::nanoseconds apart{0};
-    if (const uint32_t a = hosts_[from].region, b = hosts_[to].region; a < region_delays_.size() && b < region_delays_[a].size())
-        apart = region_delays_[a][b];
-    return link_.latency() + apart + hosts_[from].extra_delay + hosts_[to].extra_delay;
+    return link_.latency() + region_delay(from, to) + hosts_[from].extra_delay + hosts_[to].extra_delay;
+}
+
+std::chrono::nanoseconds SimNetwork::region_delay(HostId from, HostId to) const {
+    const uint32_t a = hosts_[from].region, b = hosts_[to].region;
+    return a < region_delays_.size() && b < region_delays_[a].size() ? region_delays_[a][b] : std::chrono::nanoseconds{0};
 }
 
 void SimNetwork::call_at(SteadyTime when, std::function<void()> call) {

@@ -176,6 +176,7 @@ private:
     };
 
     void push(Event e);
+    std::chrono::nanoseconds region_delay(HostId from, HostId to) const;  // set_region_delays(), 0 if unset
     void set_now(SteadyTime t);
     void arm(HostId host, SteadyTime next);
 

@@ -64,23 +64,19 @@ public:
         if (!parking) return answer(host, address, endpoint, call, limit);
         const SteadyTime asked = network_.now();
         auto result = std::make_shared<Result<PeerAnswer>>(Status::timeout("no answer from " + endpoint + " in time"));
+        auto end_wait_at = [this, parking](SteadyTime when) { network_.call_at(when, [parking] { parking->done(); }); };
         if (!network_.passes(host, *peer) || !network_.passes(*peer, host)) {
             *result = Status::unavailable("cannot reach " + endpoint + ": no route (down or partitioned)");
-            network_.call_at(asked + kConnectBound, [parking] { parking->done(); });
+            end_wait_at(asked + kConnectBound);
         } else {
             const SimNetwork::HostId to = *peer;
             network_.call_at(asked + network_.stream_delay(host, to), [=, this] {
                 auto answered = answer(host, address, endpoint, call, limit);
-                if (!answered && answered.status().code() == Code::kUnavailable) {
-                    network_.call_at(asked + kReadBound, [parking] { parking->done(); });  // lost on the way
-                    return;
-                }
-                if (!network_.passes(to, host)) {  // the answer cannot come back
-                    network_.call_at(asked + kReadBound, [parking] { parking->done(); });
-                    return;
-                }
+                // Lost on the way there, or the answer cannot come back: the asker hears nothing.
+                if ((!answered && answered.status().code() == Code::kUnavailable) || !network_.passes(to, host))
+                    return end_wait_at(asked + kReadBound);
                 *result = std::move(answered);
-                network_.call_at(network_.now() + network_.stream_delay(to, host), [parking] { parking->done(); });
+                end_wait_at(network_.now() + network_.stream_delay(to, host));
             });
         }
         if (!parking->wait()) return Status::unavailable("this node is stopping");
