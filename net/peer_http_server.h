@@ -35,7 +35,7 @@ struct PeerHttpLimits {
     std::chrono::milliseconds request_deadline{std::chrono::seconds(5)};   // from accept to the last body byte
     std::chrono::milliseconds response_deadline{std::chrono::seconds(30)}; // to write the answer
     size_t max_connections = 512;
-    size_t max_connections_per_address = 128;  // a loopback network of 100 members shares one
+    size_t max_connections_per_address = 256;  // a loopback network of 200 members shares one
     // Request bodies announced and answers not yet taken, each in all: past
     // it new requests are answered 503 (a roster answer is up to 16 MiB).
     size_t max_buffered_bytes = 64u << 20;

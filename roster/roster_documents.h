@@ -22,10 +22,13 @@ namespace dhtalk {
 //    for media (Member::advert).
 // Older formats are refused.
 inline constexpr uint32_t kRosterFormatVersion = 4;
-// A roster of kMaxMembers with RSA-3072 certificates and their sealed keys
-// takes about 250 KiB.
+// A roster of kMaxMembers with RSA-3072 certificates, their sealed keys and
+// a two-thirds quorum's ballots takes about 500 KiB, so members' adverts
+// and contacts have room to grow. Nodes built before the bound was raised
+// from 100 refuse an epoch of more members (no format change: the
+// encoding is the same).
 inline constexpr size_t kMaxDocumentBytes = 1 << 20;
-inline constexpr size_t kMaxMembers = 100;
+inline constexpr size_t kMaxMembers = 200;
 inline constexpr size_t kMaxRevoked = kMaxMembers;  // banned ids an epoch can list
 inline constexpr size_t kMaxEndpoints = 8;
 inline constexpr size_t kMaxTextBytes = 256;  // contact, reason, endpoint, network name

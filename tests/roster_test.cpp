@@ -305,6 +305,37 @@ std::string fake_node_id(size_t i) {
 
 }  // namespace
 
+TEST_CASE("a roster of the most members, with RSA-3072 certificates and a two-thirds quorum, fits its document") {
+    // Sizes, not signatures, are what this measures: one real RSA-3072
+    // member, ballot and sealed key, copied to the bound.
+    test::TempDir dir;
+    auto id = crypto::load_or_create_identity(dir / "id3072", 3072);
+    REQUIRE(id.is_ok());
+    RosterChain n(QuorumRule::kTwoThirds);
+    RosterEpoch full = n.current();
+    const Member real = member_of(*id, {"[2001:db8::1]:4222", "192.0.2.1:4222"}, "operator@node.example.org",
+                                  MemberAdvert{{"node.example.org:5222"}, 1024});
+    full.members.clear();
+    full.keys.clear();
+    for (size_t i = 0; i < kMaxMembers; ++i) {
+        Member m = real;
+        m.node_id = fake_node_id(i);
+        full.members.push_back(m);
+        full.keys.push_back({m.node_id, std::string(3072 / 8, 'k')});
+    }
+    auto ballot = make_ballot(*id, n.network_id, 1, ChangeKind::kAdmit, fake_node_id(0), Decision::kApprove,
+                              "known operator");
+    REQUIRE(ballot.is_ok());
+    full.ballots.assign(approvals_needed(QuorumRule::kTwoThirds, kMaxMembers - 1), *ballot);
+    full.signature = std::string(3072 / 8, 's');
+    const std::string bytes = encode(full);
+    MESSAGE("an epoch of " << kMaxMembers << " members: " << bytes.size() / 1024 << " KiB");
+    CHECK(bytes.size() < kMaxDocumentBytes * 3 / 5);  // room for longer adverts and contacts
+    auto decoded = decode_roster_epoch(bytes);
+    REQUIRE_MESSAGE(decoded.is_ok(), decoded.status().to_string());
+    CHECK(decoded->members.size() == kMaxMembers);
+}
+
 TEST_CASE("no document is made beyond what decoders accept: the roster's room is checked first") {
     RosterChain n;
     n.admit(1, {0});
@@ -326,7 +357,7 @@ TEST_CASE("no document is made beyond what decoders accept: the roster's room is
         CHECK(contains(refused.message(), "full"));
         CHECK(verify_ballot(n.ballot(0, ChangeKind::kAdmit, third), n.network_id, full).code() ==
               Code::kResourceExhausted);
-        auto next = n.decide(ChangeKind::kAdmit, 2, {0, 1});  // today: an epoch of 101 that no node decodes
+        auto next = n.decide(ChangeKind::kAdmit, 2, {0, 1});  // an epoch past the bound, which no node decodes
         REQUIRE_FALSE(next);
         CHECK(contains(next.status().message(), "full"));
     }

@@ -9,6 +9,7 @@
 #include <json/json.h>
 
 #include "doctest.h"
+#include "roster/roster_documents.h"
 #include "sim/sim_network.h"
 #include "sim/swarm/churn_model.h"
 #include "sim/swarm/record_strategies.h"
@@ -179,7 +180,6 @@ TEST_CASE("a malformed scenario is refused with the bad key named") {
         {"[network]\nnodes = -4\n", "network.nodes"},
         {"[network]\nstrategy = gossip\n", "network.strategy"},
         {"[network]\nfounding = elected\n", "network.founding"},
-        {"[network]\nnodes = 101\n", "network.nodes"},  // past a roster's members
         {"[network]\nflavour = 3\n", "network.flavour"},
         {"[churn]\nmodel = poisson\n", "churn.model"},
         {"[link]\nloss = nan\n", "link.loss"},
@@ -204,6 +204,11 @@ TEST_CASE("a malformed scenario is refused with the bad key named") {
     }
     CHECK_FALSE(parse_scenario((dir / "missing.ini").string(), {}));
     CHECK_FALSE(parse_scenario("", {"--network.nodes", "x"}));
+    // Past a roster's members.
+    auto past = parse_scenario("", {"--network.nodes", std::to_string(kMaxMembers + 1)});
+    REQUIRE_FALSE(past);
+    CHECK(test::contains(past.status().message(), "network.nodes"));
+    CHECK(parse_scenario("", {"--network.nodes", std::to_string(kMaxMembers)}));
 }
 
 TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve answered, and the same summary again") {
