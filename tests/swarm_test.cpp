@@ -265,14 +265,28 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(std::filesystem::exists(dir / "a" / "plots" / "latency_cdf.png"));
     CHECK(std::filesystem::exists(dir / "a" / "plots" / "timeline.png"));
 
-    // The same run compared with itself: every ratio is 1.
-    auto cmp = test::run({swarm_bin(), "compare", (dir / "a").string(), (dir / "second-run").string(), "--json", "--out",
-                          (dir / "cmp").string()},
+    // The same run compared with itself, three times over: every ratio is 1.
+    auto cmp = test::run({swarm_bin(), "compare", (dir / "a").string(), (dir / "second-run").string(), (dir / "a").string(),
+                          "--json", "--out", (dir / "cmp").string()},
                          dir.path());
     REQUIRE_MESSAGE(cmp.status == 0, cmp.err);
     const Json::Value table = parse_json(cmp.out);
     CHECK(table["resolve.latency_p50_ms"]["ratio"].asDouble() == 1.0);
+    CHECK(table["resolve.latency_p50_ms"]["ratio_c"].asDouble() == 1.0);
+    CHECK(table["resolve.latency_p50_ms"]["c"] == table["resolve.latency_p50_ms"]["a"]);
     CHECK(std::filesystem::exists(dir / "cmp" / "compare_cdf.png"));
+    CHECK(std::filesystem::exists(dir / "cmp" / "compare_timeline.png"));
+    // The timeline's rows: the share answered per bin (all, with no churn;
+    // NaN in a bin without a resolve).
+    std::istringstream rows(test::read_text(dir / "cmp" / "2-timeline.dat"));
+    size_t bins = 0, answered = 0;
+    for (std::string row; std::getline(rows, row); ++bins) {
+        const std::string share = row.substr(row.find(' ') + 1);
+        CHECK((share == "1.000000" || share == "NaN"));
+        answered += share == "1.000000";
+    }
+    CHECK(bins == 60);
+    CHECK(answered > 30);
 
     // A damaged summary is an error, not a crash.
     std::filesystem::create_directories(dir / "damaged");
@@ -377,6 +391,8 @@ TEST_CASE("dhtalk-swarm: a bad scenario key is one line naming it, with exit sta
     CHECK(test::contains(unknown.err, "churn.colour"));
     CHECK(test::run({swarm_bin(), "run", quick_ini()}, dir.path()).status == 2);
     CHECK(test::run({swarm_bin(), "compare", (dir / "nothing").string(), (dir / "none").string()}, dir.path()).status == 1);
+    CHECK(test::run({swarm_bin(), "compare", (dir / "alone").string()}, dir.path()).status == 2);
+    CHECK(test::run({swarm_bin(), "compare", "a", "b", "c", "d", "e", "f"}, dir.path()).status == 2);
     auto help = test::run({swarm_bin(), "--help"}, dir.path());
     CHECK(help.status == 0);
     CHECK(test::contains(help.out, "churn.median-session-s"));

@@ -3,7 +3,7 @@
 // more trials, each in a child process of its own (a trial replays in any
 // process; a child keeps one trial's memory from the next), and writes
 // events.jsonl, summary.json, manifest.json and plots; `compare` puts two
-// runs side by side. docs/simulation.md has the scenario keys and the
+// to five runs side by side. docs/simulation.md has the scenario keys and the
 // figures' definitions.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,7 +37,7 @@ const char* kUsage =
     "Usage:\n"
     "  dhtalk-swarm run SCENARIO.ini --out DIR [--seed N] [--trials K] [--keep-data] [--log-level L]\n"
     "                   [--in-process] [--section.key VALUE ...]\n"
-    "  dhtalk-swarm compare DIR_A DIR_B [--out DIR] [--json]\n"
+    "  dhtalk-swarm compare DIR_A DIR_B [DIR_C ...] [--out DIR] [--json]\n"
     "  dhtalk-swarm --help | --version\n\n"
     "run      plays the scenario on whole dhtalk nodes (real OpenDHT, sealing, SWIM, presence,\n"
     "         messaging) in virtual time, K trials with seeds N, N+1, ...; writes to DIR:\n"
@@ -51,8 +51,10 @@ const char* kUsage =
     "         --keep-data keeps the nodes' data directories (DIR/trial-K); --log-level (default\n"
     "         error: debug, info, warning, error, off) shows the nodes' own log lines on stderr;\n"
     "         --in-process runs the (one) trial in this process, for a debugger or a profiler.\n"
-    "compare  prints two runs' figures side by side (B/A ratio), and with --out overlays their\n"
-    "         latency CDFs in DIR/compare_cdf.png; --json prints the table as JSON.\n\n"
+    "compare  prints two to five runs' figures side by side, each beside its ratio to A's; with\n"
+    "         --out it overlays their latency CDFs (DIR/compare_cdf.png) and their resolves answered\n"
+    "         over time (DIR/compare_timeline.png); --json prints the table as JSON (a figure's\n"
+    "         means as a, b, c, ..., B/A as ratio, C/A as ratio_c, ...).\n\n"
     "Exit status: 0 success, 1 failure, 2 usage or scenario error.\n\n";
 
 constexpr size_t kMaxSummaryBytes = 64 << 20;
@@ -288,48 +290,60 @@ int compare(const std::vector<std::string>& args) {
         else if (args[i].rfind("--", 0) == 0) return usage_error("compare: unknown option '" + args[i] + "'");
         else dirs.push_back(args[i]);
     }
-    if (dirs.size() != 2) return usage_error("compare needs two run directories");
-    Json::Value runs[2];
-    for (int r = 0; r < 2; ++r) {
-        auto summary = read_json(fs::path(dirs[r]) / "summary.json");
+    if (dirs.size() < 2 || dirs.size() > swarm::kMaxComparedRuns)
+        return usage_error("compare needs two to " + std::to_string(swarm::kMaxComparedRuns) + " run directories");
+    std::vector<Json::Value> runs;
+    for (const auto& dir : dirs) {
+        auto summary = read_json(fs::path(dir) / "summary.json");
         if (!summary) return failure(summary.status().message());
-        if (!(*summary)["figures"].isObject()) return failure(dirs[r] + "/summary.json has no figures");
-        runs[r] = std::move(summary).value();
+        if (!(*summary)["figures"].isObject()) return failure(dir + "/summary.json has no figures");
+        runs.push_back(std::move(summary).value());
     }
+    // Runs are A, B, C, ...; each figure of B, C, ... also as a ratio to A's.
+    auto letter = [](size_t r) { return std::string(1, static_cast<char>('a' + r)); };
+    auto ratio_key = [&](size_t r) { return r == 1 ? std::string("ratio") : "ratio_" + letter(r); };
     std::set<std::string> names;
     for (const auto& r : runs)
         for (const auto& n : r["figures"].getMemberNames()) names.insert(n);
     Json::Value table(Json::objectValue);
-    if (!json) std::printf("%-34s %16s %16s %8s\n", "figure", "A", "B", "B/A");
+    if (!json) {
+        std::printf("%-34s", "figure");
+        for (size_t r = 0; r < runs.size(); ++r) std::printf(" %16c", 'A' + static_cast<int>(r));
+        for (size_t r = 1; r < runs.size(); ++r) std::printf(" %6c/A", 'A' + static_cast<int>(r));
+        std::printf("\n");
+    }
     for (const auto& n : names) {
         const Json::Value& a = runs[0]["figures"][n];
-        const Json::Value& b = runs[1]["figures"][n];
         Json::Value row(Json::objectValue);
-        if (a.isObject()) row["a"] = a["mean"], row["a_ci95"] = a["ci95"];
-        if (b.isObject()) row["b"] = b["mean"], row["b_ci95"] = b["ci95"];
-        const bool both = a.isObject() && b.isObject() && a["mean"].asDouble() != 0;
-        if (both) row["ratio"] = b["mean"].asDouble() / a["mean"].asDouble();
+        std::string cells, ratios;
+        for (size_t r = 0; r < runs.size(); ++r) {
+            const Json::Value& f = runs[r]["figures"][n];
+            char buf[40] = "-";
+            if (f.isObject()) {
+                row[letter(r)] = f["mean"], row[letter(r) + "_ci95"] = f["ci95"];
+                std::snprintf(buf, sizeof buf, "%.3f", f["mean"].asDouble());
+            }
+            cells += " " + std::string(16 - std::min<size_t>(16, std::strlen(buf)), ' ') + buf;
+            if (r == 0) continue;
+            char ratio[24] = "-";
+            if (f.isObject() && a.isObject() && a["mean"].asDouble() != 0) {
+                row[ratio_key(r)] = f["mean"].asDouble() / a["mean"].asDouble();
+                std::snprintf(ratio, sizeof ratio, "%.3f", row[ratio_key(r)].asDouble());
+            }
+            ratios += " " + std::string(8 - std::min<size_t>(8, std::strlen(ratio)), ' ') + ratio;
+        }
         table[n] = row;
-        if (json) continue;
-        auto cell = [](const Json::Value& f) {
-            char buf[40];
-            if (!f.isObject()) return std::string("-");
-            std::snprintf(buf, sizeof buf, "%.3f", f["mean"].asDouble());
-            return std::string(buf);
-        };
-        char ratio[24] = "-";
-        if (both) std::snprintf(ratio, sizeof ratio, "%.3f", row["ratio"].asDouble());
-        std::printf("%-34s %16s %16s %8s\n", n.c_str(), cell(a).c_str(), cell(b).c_str(), ratio);
+        if (!json) std::printf("%-34s%s%s\n", n.c_str(), cells.c_str(), ratios.c_str());
     }
     if (json) std::fputs(json_text(table).c_str(), stdout);
     if (!out_arg.empty()) {
-        auto a = swarm::read_events(fs::path(dirs[0]) / "events.jsonl");
-        auto b = swarm::read_events(fs::path(dirs[1]) / "events.jsonl");
-        if (!a) return failure(a.status().message());
-        if (!b) return failure(b.status().message());
-        Status plotted = swarm::plot_compare(out_arg, *a, *b, fs::path(dirs[0]).filename().string(),
-                                             fs::path(dirs[1]).filename().string());
-        if (!plotted) return failure(plotted.message());
+        std::vector<swarm::ComparedRun> plotted;
+        for (const auto& dir : dirs) {
+            auto events = swarm::read_events(fs::path(dir) / "events.jsonl");
+            if (!events) return failure(events.status().message());
+            plotted.push_back({fs::path(dir).filename().string(), std::move(events).value()});
+        }
+        if (Status st = swarm::plot_compare(out_arg, plotted); !st) return failure(st.message());
     }
     return 0;
 }

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <fstream>
 #include <map>
 
@@ -20,6 +22,8 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxEventsBytes = size_t{1} << 30;
 constexpr const char* kLatencyKinds[] = {"resolve", "put", "presence", "message"};
 constexpr int kTimelineBins = 60;
+// gnuplot's dash types 1, 2, 3, ... as compare's title names them.
+constexpr const char* kDashNames[kMaxComparedRuns] = {"solid", "dashed", "dotted", "dash-dot", "dash-dot-dot"};
 
 Status write(const fs::path& p, const std::string& text) { return write_file_atomic(p, text, 0644); }
 
@@ -52,6 +56,31 @@ Status gnuplot(const fs::path& dir, const std::string& script) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Status::internal("gnuplot failed on " + (dir / script).string());
     return Status::ok();
 }
+
+bool is_churn(const std::string& kind) {
+    return kind == "crash" || kind == "leave" || kind == "restart" || kind == "partition" || kind == "heal";
+}
+
+// One trial's operations in kTimelineBins bins over [0, measure_s), each by
+// its starting time: how many of each kind, and how many succeeded.
+struct Bin { double resolves = 0, resolved = 0, messages = 0, delivered = 0, watchers = 0, seen = 0; };
+std::vector<Bin> outcome_bins(const std::vector<Json::Value>& trial_events, double measure_s) {
+    std::vector<Bin> bins(kTimelineBins);
+    const double bin_s = measure_s / kTimelineBins;
+    for (const auto& e : trial_events) {
+        const double t = e["t_s"].asDouble();
+        const std::string kind = e["kind"].asString();
+        if (is_churn(kind) || t < 0 || t >= measure_s) continue;
+        Bin& b = bins[std::min(kTimelineBins - 1, static_cast<int>(t / bin_s))];
+        const bool ok = e["outcome"].asString() == "ok" || e["outcome"].asString() == "delivered";
+        if (kind == "resolve") b.resolves += 1, b.resolved += ok;
+        if (kind == "message") b.messages += 1, b.delivered += ok;
+        if (kind == "presence") b.watchers += 1, b.seen += ok;
+    }
+    return bins;
+}
+
+std::string share(double part, double whole) { return whole > 0 ? std::to_string(part / whole) : std::string("NaN"); }
 
 const char* kTerminal = "set terminal pngcairo size 900,560 font 'sans,10'\nset grid\nset key bottom right\n";
 
@@ -102,28 +131,15 @@ Status plot_run(const fs::path& dir, const std::vector<Json::Value>& events, con
     // time), presence deliveries, and the nodes running at its start (the
     // churn events of the warm-up count too).
     const double bin_s = measure_s / kTimelineBins;
-    struct Bin { double resolves = 0, resolved = 0, messages = 0, delivered = 0, watchers = 0, seen = 0; };
-    std::vector<Bin> bins(kTimelineBins);
+    const std::vector<Bin> bins = outcome_bins(first, measure_s);
     std::vector<std::pair<double, int>> up_changes;  // (time, +1 restart / -1 departure)
     std::string churn_marks;
     for (const auto& e : first) {
         const double t = e["t_s"].asDouble();
         const std::string kind = e["kind"].asString();
-        if (kind == "partition" || kind == "heal") {
-            if (t >= 0 && t < measure_s) churn_marks += std::to_string(t) + " 0\n";
-            continue;
-        }
-        if (kind == "crash" || kind == "leave" || kind == "restart") {
-            up_changes.emplace_back(t, kind == "restart" ? 1 : -1);
-            if (t >= 0 && t < measure_s) churn_marks += std::to_string(t) + " " + (kind == "restart" ? "1" : "0") + "\n";
-            continue;
-        }
-        if (t < 0 || t >= measure_s) continue;
-        Bin& b = bins[std::min(kTimelineBins - 1, static_cast<int>(t / bin_s))];
-        const bool ok = e["outcome"].asString() == "ok" || e["outcome"].asString() == "delivered";
-        if (kind == "resolve") b.resolves += 1, b.resolved += ok;
-        if (kind == "message") b.messages += 1, b.delivered += ok;
-        if (kind == "presence") b.watchers += 1, b.seen += ok;
+        const bool restart = kind == "restart";
+        if (restart || kind == "crash" || kind == "leave") up_changes.emplace_back(t, restart ? 1 : -1);
+        if (is_churn(kind) && t >= 0 && t < measure_s) churn_marks += std::to_string(t) + (restart ? " 1\n" : " 0\n");
     }
     std::sort(up_changes.begin(), up_changes.end());
     std::string timeline;
@@ -134,7 +150,6 @@ Status plot_run(const fs::path& dir, const std::vector<Json::Value>& events, con
         for (; next_change < up_changes.size() && up_changes[next_change].first <= start; ++next_change)
             departed -= up_changes[next_change].second;
         const Bin& b = bins[static_cast<size_t>(i)];
-        auto share = [](double part, double whole) { return whole > 0 ? std::to_string(part / whole) : std::string("NaN"); };
         timeline += std::to_string(start + bin_s / 2) + " " + share(b.resolved, b.resolves) + " " + share(b.delivered, b.messages) +
                     " " + share(b.seen, b.watchers) + " " + std::to_string(static_cast<int>(nodes) - departed) + "\n";
     }
@@ -164,32 +179,73 @@ Status plot_run(const fs::path& dir, const std::vector<Json::Value>& events, con
     return Status::ok();
 }
 
-Status plot_compare(const fs::path& dir, const std::vector<Json::Value>& a_events, const std::vector<Json::Value>& b_events,
-                    std::string a, std::string b) {
-    for (std::string* name : {&a, &b})  // a label inside gnuplot's quotes
-        for (char& c : *name)
-            if (c == '\'' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+Status plot_compare(const fs::path& dir, const std::vector<ComparedRun>& runs) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return Status::io_error("cannot create " + dir.string() + ": " + ec.message());
-    std::string script = std::string(kTerminal) + "set output 'compare_cdf.png'\nset title 'Latency: " + a + " (solid) against " + b +
-                         " (dashed)'\nset xlabel 'ms'\nset ylabel 'fraction'\nset logscale x\nplot ";
+    std::vector<std::string> labels;
+    for (const auto& run : runs) {
+        std::string label = run.label;
+        for (char& c : label)  // a label inside gnuplot's quotes
+            if (c == '\'' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+        labels.push_back(label);
+    }
+
+    // The CDFs: a colour per kind, a dash type per run.
+    std::string title;
+    for (size_t r = 0; r < runs.size(); ++r)
+        title += (r ? ", " : "") + labels[r] + " (" + kDashNames[r] + ")";
+    std::string cdf = std::string(kTerminal) + "set output 'compare_cdf.png'\nset title 'Latency: " + title +
+                      "'\nset xlabel 'ms (a latency of 0 is left out)'\nset ylabel 'fraction'\nset logscale x\nplot ";
     bool any = false;
     int colour = 1;
     for (const char* kind : kLatencyKinds) {
-        const std::string da = cdf_data(a_events, kind), db = cdf_data(b_events, kind);
-        if (da.empty() && db.empty()) continue;
-        const std::string fa = std::string("a-") + kind + ".dat", fb = std::string("b-") + kind + ".dat";
-        DHTALK_TRY(write(dir / fa, da.empty() ? "NaN NaN\n" : da));
-        DHTALK_TRY(write(dir / fb, db.empty() ? "NaN NaN\n" : db));
-        script += std::string(any ? ", " : "") + "'" + fa + "' using 1:2 with lines lw 2 lc " + std::to_string(colour) + " title '" +
-                  kind + " A', '" + fb + "' using 1:2 with lines lw 2 dt 2 lc " + std::to_string(colour) + " title '" + kind + " B'";
-        any = true;
+        std::vector<std::string> data;
+        for (const auto& run : runs) data.push_back(cdf_data(run.events, kind));
+        if (std::all_of(data.begin(), data.end(), [](const std::string& d) { return d.empty(); })) continue;
+        for (size_t r = 0; r < runs.size(); ++r) {
+            const std::string file = std::to_string(r) + "-" + kind + ".dat";
+            DHTALK_TRY(write(dir / file, data[r].empty() ? "NaN NaN\n" : data[r]));
+            cdf += std::string(any ? ", " : "") + "'" + file + "' using 1:2 with lines lw 2 lc " + std::to_string(colour) +
+                   " dt " + std::to_string(r + 1) + " title '" + kind + " " + labels[r] + "'";
+            any = true;
+        }
         ++colour;
     }
-    if (!any) script += "0 notitle";
-    DHTALK_TRY(write(dir / "compare_cdf.gp", script + "\n"));
-    return gnuplot(dir, "compare_cdf.gp");
+    if (!any) cdf += "0 notitle";
+    DHTALK_TRY(write(dir / "compare_cdf.gp", cdf + "\n"));
+
+    // Resolves answered over each run's first trial, its churn marked.
+    std::string timeline = std::string(kTerminal) +
+                           "set output 'compare_timeline.png'\nset title 'Resolves answered over time (trial 0; "
+                           "the churn marked below, a row per run)'\nset xlabel 'virtual seconds into the measurement'\n"
+                           "set ylabel 'share answered'\nset yrange [-0.05:1.05]\nset key bottom left\nplot ";
+    for (size_t r = 0; r < runs.size(); ++r) {
+        std::vector<Json::Value> first;
+        double end_s = 0;
+        for (const auto& e : runs[r].events) {
+            if (e["trial"].asUInt64() != 0) continue;
+            first.push_back(e);
+            if (!is_churn(e["kind"].asString())) end_s = std::max(end_s, e["t_s"].asDouble());
+        }
+        const double measure_s = std::max(1.0, std::ceil(end_s));
+        const std::vector<Bin> bins = outcome_bins(first, measure_s);
+        std::string rows, marks;
+        for (int i = 0; i < kTimelineBins; ++i)
+            rows += std::to_string((i + 0.5) * measure_s / kTimelineBins) + " " +
+                    share(bins[static_cast<size_t>(i)].resolved, bins[static_cast<size_t>(i)].resolves) + "\n";
+        for (const auto& e : first)
+            if (is_churn(e["kind"].asString()) && e["t_s"].asDouble() >= 0 && e["t_s"].asDouble() < measure_s)
+                marks += std::to_string(e["t_s"].asDouble()) + "\n";
+        const std::string n = std::to_string(r), c = std::to_string(r + 1);
+        DHTALK_TRY(write(dir / (n + "-timeline.dat"), rows));
+        DHTALK_TRY(write(dir / (n + "-churn.dat"), marks.empty() ? "NaN\n" : marks));
+        timeline += std::string(r ? ", " : "") + "'" + n + "-timeline.dat' using 1:2 with linespoints lw 2 lc " + c + " title '" +
+                    labels[r] + "', '" + n + "-churn.dat' using 1:(-0.02 * " + c + ") with points pt 7 ps 0.4 lc " + c + " notitle";
+    }
+    DHTALK_TRY(write(dir / "compare_timeline.gp", timeline + "\n"));
+    DHTALK_TRY(gnuplot(dir, "compare_cdf.gp"));
+    return gnuplot(dir, "compare_timeline.gp");
 }
 
 }  // namespace dhtalk::swarm

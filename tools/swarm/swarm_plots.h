@@ -2,7 +2,7 @@
 // dhtalk-swarm's plots, drawn by gnuplot (Debian's gnuplot-nox) from data
 // files the tool writes next to them: latency CDFs, availability and
 // delivery over time with the churn marked, bytes per node per second, and
-// for `compare` two runs' CDFs overlaid. Without gnuplot on the PATH the
+// for `compare` the runs' CDFs and resolves over time overlaid. Without gnuplot on the PATH the
 // data and scripts are still written, and the caller is told.
 
 #include <filesystem>
@@ -24,8 +24,14 @@ Result<std::vector<Json::Value>> read_events(const std::filesystem::path& events
 Status plot_run(const std::filesystem::path& plots_dir, const std::vector<Json::Value>& events,
                 const Json::Value& bytes_per_node_per_s, size_t nodes, double measure_s);
 
-// Two runs' latency CDFs overlaid, labelled `a` and `b`.
-Status plot_compare(const std::filesystem::path& plots_dir, const std::vector<Json::Value>& a_events,
-                    const std::vector<Json::Value>& b_events, std::string a, std::string b);
+struct ComparedRun {
+    std::string label;
+    std::vector<Json::Value> events;
+};
+// Runs overlaid: their latency CDFs (compare_cdf.png) and their first
+// trials' resolves answered over time with the churn marked
+// (compare_timeline.png). At most kMaxComparedRuns runs.
+inline constexpr size_t kMaxComparedRuns = 5;
+Status plot_compare(const std::filesystem::path& plots_dir, const std::vector<ComparedRun>& runs);
 
 }  // namespace dhtalk::swarm
