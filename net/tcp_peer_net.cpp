@@ -30,6 +30,7 @@ public:
         if (!hp) return hp.status();
         httplib::Client client(hp->first, hp->second);
         client.set_connection_timeout(2, 0);
+        client.set_tcp_nodelay(true);  // the body leaves at once, not after the head's acknowledgement
         client.set_read_timeout(5, 0);
         client.set_write_timeout(5, 0);
         PeerAnswer answer;
