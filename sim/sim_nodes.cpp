@@ -37,7 +37,8 @@ private:
 // both ways between the two hosts (neither down, no partition between
 // them); else the asker cannot connect, as over TCP. Asked from a blocking
 // turn (a Worker's job: sim/fiber_drivers.h), the exchange takes virtual
-// time: the request reaches the peer after a one-way delay of the link
+// time: a TCP handshake's round trip (each exchange opens a connection),
+// then the request reaches the peer after a one-way delay of the link
 // (never lost: TCP resends), its handler runs then, and the answer comes
 // back after another; a peer out of reach costs the connect bound (2 s), one
 // that goes out of reach meanwhile the read bound (5 s), as tcp_peer_net()'s
@@ -70,7 +71,10 @@ public:
             end_wait_at(asked + kConnectBound);
         } else {
             const SimNetwork::HostId to = *peer;
-            network_.call_at(asked + network_.stream_delay(host, to), [=, this] {
+            // A new connection for each exchange, as tcp_peer_net()'s: the
+            // handshake's round trip, then the request (with its last ACK).
+            const auto handshake = network_.stream_delay(host, to) + network_.stream_delay(to, host);
+            network_.call_at(asked + handshake + network_.stream_delay(host, to), [=, this] {
                 auto answered = answer(host, address, endpoint, call, limit);
                 // Lost on the way there, or the answer cannot come back: the asker hears nothing.
                 if ((!answered && answered.status().code() == Code::kUnavailable) || !network_.passes(to, host))
