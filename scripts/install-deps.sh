@@ -10,6 +10,8 @@ packages=(
   libboost-program-options-dev libjsoncpp-dev libcpp-httplib-dev doctest-dev
   curl libcurl4-gnutls-dev libomemo-c-dev
   gnuplot-nox
+  # bench/crossval_bench: delays packets between node processes (no netem here)
+  libnetfilter-queue-dev iptables
 )
 if [ "${1:-}" = "--fuzz" ]; then packages+=(clang libclang-rt-14-dev); fi
 

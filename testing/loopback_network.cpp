@@ -74,7 +74,8 @@ std::string code_for(const std::vector<BenchNode>& nodes, const std::string& pho
 }  // namespace
 
 LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, const std::vector<std::string>& extra,
-                                 const std::function<std::vector<std::string>(int)>& args_of)
+                                 const std::function<std::vector<std::string>(int)>& args_of,
+                                 const std::string& node_address)
     : dir_(dir), nodes_(static_cast<size_t>(count)) {
     if (std::error_code ec; !std::filesystem::exists(node_binary(), ec)) {
         // A benchmark cannot go on without it, and an exception here would
@@ -88,10 +89,10 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
         BenchNode& n = nodes_[static_cast<size_t>(i)];
         n.dir = dir / ("node" + std::to_string(i));
         std::filesystem::create_directories(n.dir);
-        std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", "127.0.0.1",
+        std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", node_address,
                                       "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
                                       "127.0.0.1", "--roster-interval-ms", "200", "--log-level", "warning",
-                                      // every node is 127.0.0.1: OpenDHT's limit per address would count them as one
+                                      // every node has one address: OpenDHT's limit per address would count them as one
                                       "--dht-requests-per-address", "0",
                                       // and so is every user: a registrar ranked first for a few of
                                       // them, and fronting others, would run out of attempts
@@ -105,7 +106,7 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
             args.push_back("--genesis");
         } else {
             args.insert(args.end(), {"--apply", "bench node " + std::to_string(i), "--bootstrap",
-                                     "127.0.0.1:" + std::to_string(nodes_[0].rt.peer_port)});
+                                     node_address + ":" + std::to_string(nodes_[0].rt.peer_port)});
         }
         n.process = std::make_unique<test::Process>(args, dir / ("out" + std::to_string(i)), dir / ("err" + std::to_string(i)));
         n.rt = wait_runtime(n);

@@ -31,9 +31,12 @@ class LoopbackNetwork {
 public:
     // Founds a network of `nodes` nodes under `dir`, each started with `args`
     // as well, and node i with `args_of(i)`; prints progress on stderr;
-    // exits the program if it cannot.
+    // exits the program if it cannot. The nodes' DHT and peer sockets are
+    // on `node_address` (a loopback address), their client front ends and
+    // status pages on 127.0.0.1.
     LoopbackNetwork(const std::filesystem::path& dir, int nodes, const std::vector<std::string>& args,
-                    const std::function<std::vector<std::string>(int)>& args_of = {});
+                    const std::function<std::vector<std::string>(int)>& args_of = {},
+                    const std::string& node_address = "127.0.0.1");
     ~LoopbackNetwork();
 
     std::vector<BenchNode>& nodes() { return nodes_; }
