@@ -280,8 +280,11 @@ int main(int argc, char** argv) {
     };
     row("resolve p50 ms", bench::percentile(sim.resolve_ms, 0.5), bench::percentile(live.resolve_ms, 0.5));
     row("resolve p90 ms", bench::percentile(sim.resolve_ms, 0.9), bench::percentile(live.resolve_ms, 0.9));
+    row("resolve p99 ms", bench::percentile(sim.resolve_ms, 0.99), bench::percentile(live.resolve_ms, 0.99));
     row("message p50 ms", bench::percentile(sim.message_ms, 0.5), bench::percentile(live.message_ms, 0.5));
+    row("message p75 ms", bench::percentile(sim.message_ms, 0.75), bench::percentile(live.message_ms, 0.75));
     row("message p90 ms", bench::percentile(sim.message_ms, 0.9), bench::percentile(live.message_ms, 0.9));
+    row("message p99 ms", bench::percentile(sim.message_ms, 0.99), bench::percentile(live.message_ms, 0.99));
     std::printf("%-22s %5zu of %-5zu %5zu of %-5zu\n", "resolves answered", sim.resolve_ms.size(), sim.resolves,
                 live.resolve_ms.size(), live.resolves);
     std::printf("%-22s %5zu of %-5zu %5zu of %-5zu\n", "messages delivered", sim.message_ms.size(), sim.messages,

@@ -219,7 +219,7 @@ Status plot_compare(const fs::path& dir, const std::vector<ComparedRun>& runs) {
     std::string timeline = std::string(kTerminal) +
                            "set output 'compare_timeline.png'\nset title 'Resolves answered over time (trial 0; "
                            "the churn marked below, a row per run)'\nset xlabel 'virtual seconds into the measurement'\n"
-                           "set ylabel 'share answered'\nset yrange [-0.05:1.05]\nset key bottom left\nplot ";
+                           "set ylabel 'share answered'\nset yrange [-0.12:1.05]\nset key bottom left\nplot ";
     for (size_t r = 0; r < runs.size(); ++r) {
         std::vector<Json::Value> first;
         double end_s = 0;
