@@ -57,10 +57,12 @@ struct Sample {
     size_t resolves = 0, messages = 0;
 };
 
-[[noreturn]] void fail(const std::string& why) {
-    std::fprintf(stderr, "crossval_bench: %s\n", why.c_str());
-    std::exit(1);
-}
+// Thrown, not exit(): the node processes and the folder go as the stack
+// unwinds.
+struct Failure {
+    std::string why;
+};
+[[noreturn]] void fail(const std::string& why) { throw Failure{why}; }
 
 std::string scenario_of(const Settings& s) {
     std::ostringstream o;
@@ -239,10 +241,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> positional;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        auto value = [&] {
-            if (i + 1 >= argc) fail(a + " needs a value");
-            return std::atof(argv[++i]);
-        };
+        if (a.rfind("--", 0) == 0 && i + 1 >= argc) {
+            std::fprintf(stderr, "crossval_bench: %s needs a value\n", a.c_str());
+            return 2;
+        }
+        auto value = [&] { return std::atof(argv[++i]); };
         if (a == "--delay-ms") s.delay_ms = value();
         else if (a == "--loss") s.loss = value();
         else if (a == "--users-per-node") s.users_per_node = static_cast<int>(value());
@@ -269,8 +272,14 @@ int main(int argc, char** argv) {
     }
     log::set_level(log::Level::kError);
     test::TempDir dir;
-    const Sample sim = simulated(s, dir.path());
-    const Sample live = real(s, dir.path());
+    Sample sim, live;
+    try {
+        sim = simulated(s, dir.path());
+        live = real(s, dir.path());
+    } catch (const Failure& f) {
+        std::fprintf(stderr, "\ncrossval_bench: %s\n", f.why.c_str());
+        return 1;
+    }
 
     std::printf("%d nodes, %d users, %.0f ms one way between nodes, loss %.3f, %.0f measured s; seed %llu\n", s.nodes,
                 s.nodes * s.users_per_node, s.delay_ms, s.loss, s.measure_s, static_cast<unsigned long long>(s.seed));
