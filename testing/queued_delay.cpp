@@ -97,8 +97,8 @@ struct QueuedDelay::State {
         if (!header) return 0;
         const uint32_t id = ntohl(header->packet_id);
         if (s->options.loss > 0 && std::uniform_real_distribution<double>(0, 1)(s->rng) < s->options.loss) {
+            ++s->dropped;  // counted before the verdict: a reader of the counts never runs ahead of them
             nfq_set_verdict(s->queue, id, NF_DROP, 0, nullptr);
-            ++s->dropped;
             return 0;
         }
         s->held.push_back({id, Clock::now() + s->options.delay});
@@ -108,9 +108,9 @@ struct QueuedDelay::State {
     void release(bool all) {
         const auto now = Clock::now();
         while (!held.empty() && (all || held.front().due <= now)) {
+            ++passed;  // before the verdict: the packet may be read at once
             nfq_set_verdict(queue, held.front().id, NF_ACCEPT, 0, nullptr);
             held.pop_front();
-            ++passed;
         }
     }
 
