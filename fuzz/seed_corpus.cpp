@@ -160,10 +160,12 @@ int main(int argc, char** argv) {
     {
         InboxMessage m{"bob", "alice", "m-1", 1000, 2000, std::string("\x01\x02ciphertext", 12)};
         write("message", selected(0, encode(m)));
-        InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, std::string(64, 's')};
-        InboxRequest ack{InboxRequest::Kind::kAck, 7, "aa", "bb", 5, "bob", {}, {{"alice", "m-1"}}, 0, std::string(64, 's')};
+        InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, {}, std::string(64, 's')};
+        InboxRequest ack{InboxRequest::Kind::kAck, 7, "aa", "bb", 5, "bob", {}, {{"alice", "m-1"}}, 0, {}, std::string(64, 's')};
+        InboxRequest follows{InboxRequest::Kind::kFollow, 7, "aa", "bb", 5, "", {}, {}, 0, {"bob", "carol"}, std::string(64, 's')};
         write("message", selected(1, encode(hold)));
         write("message", selected(1, encode(ack)));
+        write("message", selected(1, encode(follows)));
         write("message", selected(2, encode(InboxAnswer{7, "bb", std::string(32, 'd'), Code::kOk, "", {m}, std::string(64, 's')})));
         std::filesystem::remove_all(keys / "alice");
         std::filesystem::remove_all(keys / "bob");

@@ -159,11 +159,13 @@ TEST_CASE("messages as nodes carry them, and inbox requests and answers, survive
     for (const auto& x : {m, largest}) CHECK(encode(x).size() <= encoded_size_bound(x));
     fuzz({encode(m)}, [](const std::string& bytes) { return status_of(decode_inbox_message(bytes)); }, 11);
 
-    InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, std::string(64, 's')};
-    InboxRequest ack{InboxRequest::Kind::kAck, 7, "aa", "bb", 5, "bob", {}, {{"alice", "m-1"}}, 0, std::string(64, 's')};
+    InboxRequest hold{InboxRequest::Kind::kHold, 7, "aa", "bb", 5, "bob", {m}, {}, 0, {}, std::string(64, 's')};
+    InboxRequest ack{InboxRequest::Kind::kAck, 7, "aa", "bb", 5, "bob", {}, {{"alice", "m-1"}}, 0, {}, std::string(64, 's')};
+    InboxRequest follows{InboxRequest::Kind::kFollow, 7, "aa", "bb", 5, "", {}, {}, 0, {"bob", "carol"}, std::string(64, 's')};
     InboxAnswer answer{7, "bb", std::string(32, 'd'), Code::kOk, "", {m, m}, std::string(64, 's')};
     REQUIRE(decode_inbox_request(encode(hold)).is_ok());
-    fuzz({encode(hold), encode(ack)}, [](const std::string& bytes) { return status_of(decode_inbox_request(bytes)); }, 12);
+    REQUIRE(decode_inbox_request(encode(follows)).is_ok());
+    fuzz({encode(hold), encode(ack), encode(follows)}, [](const std::string& bytes) { return status_of(decode_inbox_request(bytes)); }, 12);
     fuzz({encode(answer)}, [](const std::string& bytes) { return status_of(decode_inbox_answer(bytes)); }, 13);
 }
 

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "crypto/node_identity.h"
 #include "crypto/signing.h"
@@ -332,6 +333,41 @@ TEST_CASE("a hold request may carry messages to several recipients; other reques
     CHECK_FALSE(decode_inbox_request(encode(named)).is_ok());
 }
 
+TEST_CASE("a follow may list up to a batch of inboxes, with none named; no other request lists any") {
+    test::TempDir dir;
+    TestHolder from(dir, "from"), to(dir, "to");
+    auto decoded = [&](InboxRequest r) {
+        r.signature = crypto::sign(*from.identity.fast_key, body_of(r)).value();
+        return decode_inbox_request(encode(r));
+    };
+    InboxRequest listed = inbox_request(from, to, InboxRequest::Kind::kFollow);
+    listed.recipient = "";
+    for (size_t i = 0; i < kMaxInboxBatch; ++i) listed.recipients.push_back("user" + std::to_string(i));
+    auto ok = decoded(listed);
+    REQUIRE(ok.is_ok());
+    CHECK(ok->recipients == listed.recipients);
+    // A single follow keeps the nine fields older nodes read.
+    auto single = decoded(inbox_request(from, to, InboxRequest::Kind::kFollow));
+    REQUIRE(single.is_ok());
+    CHECK(single->recipients.empty());
+
+    InboxRequest too_many = listed;
+    too_many.recipients.push_back("one-more");
+    CHECK_FALSE(decoded(too_many).is_ok());
+    InboxRequest malformed = listed;
+    malformed.recipients[3] = "../bob";
+    CHECK(decoded(malformed).status().message().find("a list of user ids") != std::string::npos);
+    InboxRequest named_too = listed;
+    named_too.recipient = "bob";
+    CHECK_FALSE(decoded(named_too).is_ok());
+    InboxRequest none = listed;
+    none.recipients.clear();
+    CHECK(decoded(none).status().message().find("a follow of at least one inbox") != std::string::npos);
+    InboxRequest fetch = inbox_request(from, to, InboxRequest::Kind::kFetch);
+    fetch.recipients = {"bob"};
+    CHECK_FALSE(decoded(fetch).is_ok());
+}
+
 TEST_CASE("a holder refuses requests it cannot trust, and answers each good one signed") {
     InboxNetwork n;
     TestHolder outsider{n.dir, "outsider"};
@@ -491,6 +527,60 @@ TEST_CASE("a node that follows an inbox is handed each new message once, by the 
     REQUIRE(sent_via(sender_node, held_message("d1", "dave")).is_ok());
     REQUIRE(test::wait_until([&] { return handed.count() >= 4; }, 10s));
     CHECK(handed.ids() == std::vector<std::string>{"m1", "m2", "m3", "d1"});
+}
+
+// The transport, counting the requests this node makes.
+struct CountingNet final : PeerNet {
+    std::atomic<size_t> exchanges{0};
+    Result<std::unique_ptr<PeerListener>> listen(const std::string& host, uint16_t port, const PeerHttpLimits& limits,
+                                                 Handler handler) override {
+        return tcp_peer_net().listen(host, port, limits, std::move(handler));
+    }
+    Result<PeerAnswer> exchange(const std::string& endpoint, const PeerCall& call, size_t limit) override {
+        ++exchanges;
+        return tcp_peer_net().exchange(endpoint, call, limit);
+    }
+};
+
+TEST_CASE("a renewal asks each holder once for all the inboxes followed here, and the holders pass each one's messages on") {
+    // Before the network: the host's inbox service uses them until it stops.
+    CountingNet counting;
+    std::atomic<bool> alone{true};
+    Handed handed;
+    InboxNetwork net;
+    // The host sees only itself at first, so its follows reach no other
+    // member until the renewal, which must register them all.
+    InboxConfig c;
+    c.network_id = kInboxNetwork;
+    c.pushers = 1;  // jobs in order: a follow posted after the renewal ends after it
+    TestHolder& host = net.a;
+    host.inbox = std::make_unique<InboxService>(c, host.identity, host.store, host.clock, host.drivers, counting);
+    host.inbox->attach_members([&] { return alone ? std::vector<InboxPeer>{host.peer()} : net.members; });
+    host.peers->attach_inbox(host.inbox.get());
+    collect(host, handed);
+
+    std::vector<std::string> users;
+    size_t pushed_by_others = 0;  // users whose messages reach the host only through the renewal
+    for (int i = 0; i < 30; ++i) {
+        users.push_back("user" + std::to_string(i));
+        followed(host, users.back());
+        if (net.ranked(users.back())[2] == &host) pushed_by_others++;
+    }
+    REQUIRE(pushed_by_others > 0);
+    CHECK(counting.exchanges == 0);
+
+    alone = false;
+    host.inbox->renew_follows();
+    followed(host, "last");  // one request to each of the two others, after the renewal's
+    CHECK(counting.exchanges == 4);
+
+    users.push_back("last");
+    for (const auto& user : users) REQUIRE(sent_via(net.b, held_message("m-" + user, user)).is_ok());
+    REQUIRE(test::wait_until([&] { return handed.count() >= users.size(); }, 10s));
+    std::set<std::string> recipients;
+    std::lock_guard lock(handed.mutex);
+    for (const auto& m : handed.messages) recipients.insert(m.recipient);
+    CHECK(recipients == std::set<std::string>(users.begin(), users.end()));
 }
 
 TEST_CASE("a follow or a delivery from a node that is not a member is refused") {

@@ -43,7 +43,9 @@ std::vector<InboxMessage> read_messages(Fields& f) {
 std::string body_of(const InboxRequest& r) {
     msgpack::sbuffer buf;
     MsgpackPacker pk(buf);
-    pk.pack_array(9);
+    // Nine fields unless it lists recipients: what nodes built before the
+    // tenth field read.
+    pk.pack_array(r.recipients.empty() ? 9 : 10);
     pk.pack(static_cast<uint8_t>(r.kind));
     pk.pack(r.network_id);
     pack_str(pk, r.from);
@@ -58,6 +60,10 @@ std::string body_of(const InboxRequest& r) {
         pack_str(pk, a.id);
     }
     pk.pack(r.max);
+    if (!r.recipients.empty()) {
+        pk.pack_array(static_cast<uint32_t>(r.recipients.size()));
+        for (const auto& recipient : r.recipients) pack_str(pk, recipient);
+    }
     return {buf.data(), buf.size()};
 }
 
@@ -80,7 +86,9 @@ std::string encode(const InboxAnswer& a) { return pack_signed(kInboxPeerFormat, 
 Result<InboxRequest> decode_inbox_request(std::string_view bytes) {
     return decode_guarded<InboxRequest>("inbox request", [&] {
         auto o = open_inbox_message(bytes, "inbox request");
-        Fields f(o.body.get(), 9, "inbox request");
+        const msgpack::object& body = o.body.get();
+        const bool listed = body.type == msgpack::type::ARRAY && body.via.array.size == 10;
+        Fields f(body, listed ? 10 : 9, "inbox request");
         InboxRequest r;
         const uint64_t kind = f.uint(UINT8_MAX);
         if (kind < static_cast<uint8_t>(InboxRequest::Kind::kHold) || kind > static_cast<uint8_t>(InboxRequest::Kind::kDeliver))
@@ -92,8 +100,10 @@ Result<InboxRequest> decode_inbox_request(std::string_view bytes) {
         r.sent_ms = f.sint();
         if (r.sent_ms < 0) f.fail("a time since 1970");
         r.recipient = f.str(kMaxInboxIdBytes);
-        // A hold may carry messages to several recipients, with none named.
-        const bool mixed = r.kind == InboxRequest::Kind::kHold && r.recipient.empty();
+        // A hold may carry messages to several recipients, and a follow list
+        // them, with none named here.
+        const bool mixed = (r.kind == InboxRequest::Kind::kHold || r.kind == InboxRequest::Kind::kFollow) &&
+                           r.recipient.empty();
         if (!mixed && !is_inbox_id(r.recipient)) f.fail("a user id");
         r.messages = read_messages(f);
         for (const auto& m : r.messages)
@@ -105,6 +115,13 @@ Result<InboxRequest> decode_inbox_request(std::string_view bytes) {
             r.acks.push_back(std::move(m));
         }
         r.max = static_cast<uint32_t>(f.uint(kMaxInboxBatch));
+        if (listed) r.recipients = f.str_list(kMaxInboxBatch, kMaxInboxIdBytes);
+        for (const auto& recipient : r.recipients)
+            if (!is_inbox_id(recipient)) f.fail("a list of user ids");
+        if (!r.recipients.empty() && (r.kind != InboxRequest::Kind::kFollow || !r.recipient.empty()))
+            f.fail("recipients listed only in a follow that names none");
+        if (r.kind == InboxRequest::Kind::kFollow && r.recipient.empty() && r.recipients.empty())
+            f.fail("a follow of at least one inbox");
         if ((r.kind == InboxRequest::Kind::kHold || r.kind == InboxRequest::Kind::kDeliver) && r.messages.empty())
             f.fail("a hold or delivery of at least one message");
         r.signature = std::move(o.signature);

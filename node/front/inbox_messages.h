@@ -4,14 +4,16 @@
 // signed by their author with its fast key (Ed25519, the roster's), so the
 // peer service's plain HTTP needs no authentication of its own:
 //
-//   request  [kind, network_id, from, to, sent_ms, recipient, messages, acks, max]
+//   request  [kind, network_id, from, to, sent_ms, recipient, messages, acks, max
+//            (, recipients)]  the last only in a follow of several inboxes
 //     hold   messages: one or more encoded messages (net/inbox_message.h), all
 //            to `recipient`, or to several when `recipient` is empty, for `to`
 //            to hold on disk; the answer's messages are those it refused
 //     fetch  up to `max` of the messages `to` holds for `recipient`
 //     ack    acks: [[sender, id], ...] that `recipient`'s client has: delete them
 //     follow `recipient` has a session at `from` that wants messages pushed:
-//            for a lease, pass on what comes for them (deliver)
+//            for a lease, pass on what comes for them (deliver); or, with
+//            `recipient` empty, each of `recipients` (up to kMaxInboxBatch)
 //     deliver messages: new messages for `recipient`, whose session `to` hosts
 //   answer   [network_id, from, request_digest, code, message, messages]
 //            code and message: the holder's answer as a Status (a hold is ok
@@ -59,6 +61,7 @@ struct InboxRequest {
     std::vector<InboxMessage> messages;  // hold, deliver
     std::vector<MessageRef> acks;        // ack
     uint32_t max = 0;                    // fetch
+    std::vector<std::string> recipients;  // follow of several inboxes: then `recipient` is empty
     std::string signature;               // by `from`
 };
 

@@ -41,6 +41,10 @@ InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& ident
     for (size_t i = 0; i < senders; ++i)
         send_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-send-" + std::to_string(i),
                                                          config_.max_queued / senders + 1));
+    const size_t pushers = std::max<size_t>(config_.pushers, 1);
+    for (size_t i = 0; i < pushers; ++i)
+        push_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-push-" + std::to_string(i),
+                                                         config_.max_queued / pushers + 1));
 }
 
 InboxService::Holders InboxService::holders_of(const std::string& recipient, size_t max) const {
@@ -203,12 +207,9 @@ void InboxService::follow(const std::string& recipient, Done done) {
         std::lock_guard lock(follow_mutex_);
         if (following_[recipient]++ > 0) return done(Status::ok());
     }
-    // The first session: registered now, renewed with the others. Refused
-    // (a full queue), it is registered at the next renewal.
-    post([this, recipient, done] {
-        register_follows({recipient});
-        done(Status::ok());
-    }, [&](const Status&) { done(Status::ok()); });
+    // The first session: registered now, renewed with the others. A holder
+    // that could not be asked hears at the next renewal.
+    register_follows({recipient}, [done] { done(Status::ok()); });
 }
 
 void InboxService::unfollow(const std::string& recipient) {
@@ -234,32 +235,63 @@ void InboxService::renew_follows() {
         }
     }
     if (recipients.empty()) return;
-    auto job = [this, recipients] {
-        register_follows(recipients);
+    register_follows(recipients, [this] {
         std::lock_guard lock(follow_mutex_);
         renewing_ = false;
-    };
-    if (!worker_.post(std::move(job))) {
-        std::lock_guard lock(follow_mutex_);
-        renewing_ = false;  // a full queue: next time
-    }
+    });
 }
 
-void InboxService::register_follows(const std::vector<std::string>& recipients) {
+void InboxService::register_follows(const std::vector<std::string>& recipients, std::function<void()> done) {
+    // Each holder's recipients, so that it is asked once for all of them.
+    std::map<std::string, std::pair<InboxPeer, std::vector<std::string>>> by_holder;
     for (const auto& recipient : recipients) {
         for (const auto& peer : holders_of(recipient, kFetchFrom).live) {
             if (peer.node_id == self_) {
                 add_follower(recipient, self_).ignore_error();  // bounded: then pushes wait for the fetch
                 continue;
             }
-            InboxRequest r;
-            r.kind = InboxRequest::Kind::kFollow;
-            r.recipient = recipient;
-            auto answer = ask(peer, std::move(r));
-            Status st = answer ? answer->status() : answer.status();
-            if (!st) DHTALK_LOG(kDebug, "inbox", "cannot follow an inbox at " << peer.node_id.substr(0, 8) << ": " << st.message());
+            auto& entry = by_holder.try_emplace(peer.node_id, peer, std::vector<std::string>{}).first->second;
+            entry.second.push_back(recipient);
         }
     }
+    std::vector<std::pair<InboxPeer, std::vector<std::string>>> requests;
+    for (auto& [id, entry] : by_holder) {
+        auto& [peer, listed] = entry;
+        for (size_t i = 0; i < listed.size(); i += kMaxInboxBatch) {
+            const size_t end = std::min(listed.size(), i + kMaxInboxBatch);
+            requests.emplace_back(peer, std::vector<std::string>(listed.begin() + i, listed.begin() + end));
+        }
+    }
+    if (requests.empty()) return done();
+    // `done` runs after the last request, whichever worker ends it; a job
+    // a full queue refuses counts as ended (its holder hears next renewal).
+    auto left = std::make_shared<std::atomic<size_t>>(requests.size());
+    auto finished = [left, done] {
+        if (left->fetch_sub(1) == 1) done();
+    };
+    for (auto& [peer, listed] : requests) {
+        auto job = [this, peer, listed = std::move(listed), finished]() mutable {
+            follow_at(peer, std::move(listed));
+            finished();
+        };
+        if (!post_push(std::move(job))) finished();
+    }
+}
+
+void InboxService::follow_at(const InboxPeer& holder, std::vector<std::string> recipients) {
+    InboxRequest r;
+    r.kind = InboxRequest::Kind::kFollow;
+    // One recipient in the field all nodes read.
+    if (recipients.size() == 1) r.recipient = std::move(recipients.front());
+    else r.recipients = std::move(recipients);
+    auto answer = ask(holder, std::move(r));
+    Status st = answer ? answer->status() : answer.status();
+    if (!st) DHTALK_LOG(kDebug, "inbox", "cannot follow inboxes at " << holder.node_id.substr(0, 8) << ": " << st.message());
+}
+
+bool InboxService::post_push(std::function<void()> job) {
+    const size_t i = next_pusher_.fetch_add(1) % push_workers_.size();
+    return push_workers_[i]->post(std::move(job));
 }
 
 Status InboxService::add_follower(const std::string& recipient, const std::string& node) {
@@ -308,7 +340,7 @@ void InboxService::pass_on(const std::string& recipient, const std::vector<Inbox
             // Not passed on: the recipient's client fetches it.
             if (!answer) DHTALK_LOG(kDebug, "inbox", "cannot pass a message on: " << answer.status().message());
         };
-        static_cast<void>(worker_.post(std::move(job)));  // a full queue: the client fetches it
+        static_cast<void>(post_push(std::move(job)));  // a full queue: the client fetches it
     }
 }
 
@@ -360,7 +392,12 @@ Result<std::string> InboxService::on_inbox_request(std::string_view bytes) {
         break;
     }
     case InboxRequest::Kind::kFollow:
-        answer = add_follower(r->recipient, r->from);
+        if (r->recipients.empty()) {
+            answer = add_follower(r->recipient, r->from);
+            break;
+        }
+        for (const auto& recipient : r->recipients)  // the first refusal; the others are kept
+            if (Status st = add_follower(recipient, r->from); !st && answer) answer = st;
         break;
     case InboxRequest::Kind::kDeliver:
         delivered(r->recipient, r->messages);

@@ -15,12 +15,15 @@
 //     this node registers with the recipient's holders (follow, a lease it
 //     renews), and each holder passes every new message for the recipient
 //     on to it (deliver), which hands it to the sessions. Both holders pass
-//     it on; this node hands each message over once.
+//     it on; this node hands each message over once. A node's follows go
+//     to each holder in one request (up to kMaxInboxBatch inboxes).
 // Requests to other members run on workers of its own, so callers never
 // wait on the network; `done` runs there (or at once for what needs no
 // other member). Messages to send wait in one queue, and each of several
 // send workers (InboxConfig::senders) has up to a batch at a time held: the
 // messages for one member in one request, synced once (inbox_send.cpp).
+// Follows and pass-ons run on push workers (InboxConfig::pushers), one
+// member at a time each, so that neither waits behind fetches.
 // Thread-safe.
 
 #include <atomic>
@@ -61,6 +64,7 @@ struct InboxConfig {
     std::chrono::seconds max_skew{300};
     size_t max_queued = 1024;  // messages waiting to be held, and requests waiting for the worker
     size_t senders = 8;        // workers that have messages held, each a batch at a time
+    size_t pushers = 4;        // workers that register follows and pass messages on, each a member at a time
     // How long a holder passes messages on to a node that follows an inbox
     // without hearing from it again; the node renews at a third of it.
     std::chrono::seconds follow_lease{60};
@@ -129,6 +133,7 @@ public:
     // Ends the worker; later requests fail.
     void stop() {
         for (auto& w : send_workers_) w->stop();
+        for (auto& w : push_workers_) w->stop();
         worker_.stop();
     }
 
@@ -171,10 +176,14 @@ private:
     void flush_outgoing();
     void hold_batch(std::vector<Outgoing>& batch);
     void hold_at(const InboxPeer& peer, const std::vector<Outgoing*>& group);
-    // Push: registers this node with the holders of each recipient (on the
-    // worker); as a holder, keeps a follower; passes new messages on to the
-    // followers; as the followed node, hands them over once.
-    void register_follows(const std::vector<std::string>& recipients);
+    // Push: registers this node with the holders of each recipient, one
+    // request per holder on the push workers, and runs `done` once each has
+    // answered or could not be asked; as a holder, keeps a follower; passes
+    // new messages on to the followers; as the followed node, hands them
+    // over once.
+    void register_follows(const std::vector<std::string>& recipients, std::function<void()> done);
+    void follow_at(const InboxPeer& holder, std::vector<std::string> recipients);
+    bool post_push(std::function<void()> job);
     Status add_follower(const std::string& recipient, const std::string& node);
     void pass_on(const std::string& recipient, const std::vector<InboxMessage>& fresh);
     void delivered(const std::string& recipient, const std::vector<InboxMessage>& messages);
@@ -204,8 +213,10 @@ private:
     std::deque<Outgoing> outgoing_;  // guarded by send_mutex_: messages waiting to be held
     size_t flushers_ = 0;            // guarded by send_mutex_: flush jobs queued or running
     std::atomic<size_t> next_sender_{0};
+    std::atomic<size_t> next_pusher_{0};
     // Last: stopped first, while what their jobs use is whole.
     std::vector<std::unique_ptr<Worker>> send_workers_;
+    std::vector<std::unique_ptr<Worker>> push_workers_;
     Worker worker_;
 };
 
