@@ -93,7 +93,9 @@ Status Client::connect(bool login) {
         if (login) learn_nodes();
         if (login) settle_first_device();
         // Its reads may have failed over (a nested connect()), and found no node.
-        if (!connection_) return Status::unavailable("the node went away while logging in, and no other node answers");
+        if (!connection_)
+            return Status::unavailable("the node went away while logging in (" + went_away_.message() +
+                                       "), and no other node answers");
         return Status::ok();
     }
     return best;
@@ -188,7 +190,7 @@ Result<std::vector<NodeInfo>> Client::nodes() {
         if (!connection_) DHTALK_TRY(connect(/*login*/ false));
         auto listed = member_nodes(*connection_);
         if (listed || !node_failed(listed.status()) || attempt == 1) return listed;
-        demote_current_node();  // gone mid-call: ask the next
+        demote_current_node(listed.status());  // gone mid-call: ask the next
     }
     return Status::internal("unreachable");
 }
@@ -261,7 +263,7 @@ Result<ClientFrame> Client::call(const std::string& method, FrameParams params, 
         if (!reply) {
             if (!node_failed(reply.status())) return reply.status();
             // The node went away mid-call: try the others, this one last.
-            demote_current_node();
+            demote_current_node(reply.status());
             if (attempt == 1) return reply.status();
             continue;
         }
@@ -276,7 +278,7 @@ Result<std::vector<ClientFrame>> Client::call_batch(const std::string& method, s
         if (!connection_ || !logged_in_) DHTALK_TRY(connect(true));
         auto replies = connection_->call_batch(method, params, options_.timeout);
         if (replies || !node_failed(replies.status()) || attempt == 1) return replies;
-        demote_current_node();  // gone mid-batch: the others, this one last
+        demote_current_node(replies.status());  // gone mid-batch: the others, this one last
     }
     return Status::internal("unreachable");
 }
@@ -309,7 +311,7 @@ Status Client::watch_presence(const std::vector<std::string>& user_ids,
                     continue;
                 }
                 if (!node_failed(frame.status()) || ++failures > options_.nodes.size()) return frame.status();
-                demote_current_node();
+                demote_current_node(frame.status());
                 break;  // watch again, through the next node
             }
             if (frame->kind != "presence") continue;
@@ -399,7 +401,8 @@ Status Client::keep_privacy_as_only_device() {
     return profile_.save_state();
 }
 
-void Client::demote_current_node() {
+void Client::demote_current_node(const Status& why) {
+    went_away_ = why;
     if (!connection_) return;  // already dropped (a call failed over and found no node)
     auto it = std::find(options_.nodes.begin(), options_.nodes.end(), connection_->endpoint());
     if (it != options_.nodes.end()) std::rotate(it, it + 1, options_.nodes.end());

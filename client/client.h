@@ -336,8 +336,9 @@ private:
     void note_new_devices();
     // Keeps the node in use first, then the others given, in the profile.
     void remember_nodes();
-    // The node in use failed: drop the connection and try it last from now on.
-    void demote_current_node();
+    // The node in use failed (`why`, kept for the error a login that finds
+    // no other node gives): drop the connection and try it last from now on.
+    void demote_current_node(const Status& why);
 
     ClientOptions options_;
     Profile profile_;
@@ -345,6 +346,7 @@ private:
     std::shared_ptr<crypto::TlsCredentials> login_credentials_, anonymous_credentials_;
     bool logged_in_ = false;
     std::string node_id_;
+    Status went_away_;  // why the last node in use was dropped
     std::optional<TrustedRoster> roster_;  // verified; from the profile or pinned on first use
     std::string scheme_ = "kontalk-sha1";
     std::unique_ptr<EndToEnd> e2e_;

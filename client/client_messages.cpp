@@ -563,7 +563,7 @@ Status Client::follow_messages(const std::function<bool(const Received&)>& on_re
                     frame = s;
                 }
                 if (!node_failed(frame.status()) || ++failures > options_.nodes.size()) return frame.status();
-                demote_current_node();
+                demote_current_node(frame.status());
                 break;  // follow again, through the next node
             }
             if (frame->kind != "message") continue;

@@ -77,8 +77,8 @@ po::options_description node_options(NodeConfig& d) {
         ("max-client-sessions", po::value<unsigned>()->default_value(static_cast<unsigned>(d.max_client_sessions)),
          "client sessions held at once")
         ("client-advertise", po::value<std::string>()->default_value(d.client_advertise),
-         "HOST:PORT clients reach the front end at, as the roster lists it (default: --advertise with the client "
-         "port)")
+         "HOST:PORT clients reach the front end at, as the roster lists it (default: the client port at "
+         "--advertise, else at --client-bind when it names one address, else at --bind or 127.0.0.1)")
         ("media-offer-mib", po::value<unsigned>()->default_value(d.media_offer_mib),
          "MiB of disk this node offers the network for media chunks (0: it holds none); the roster lists it, "
          "and chunks are placed by it")
@@ -325,6 +325,21 @@ Result<ParsedArgs> parse_node_args(int argc, const char* const argv[]) {
     if (!config) return config.status();
     out.config = std::move(config).value();
     return out;
+}
+
+namespace {
+bool names_one_address(const std::string& host) { return !host.empty() && host != "0.0.0.0" && host != "::"; }
+}  // namespace
+
+std::string advertised_host(const NodeConfig& c) {
+    if (!c.advertise.empty()) return c.advertise;
+    return names_one_address(c.bind) ? c.bind : "127.0.0.1";
+}
+
+std::string client_endpoint(const NodeConfig& c, uint16_t port) {
+    if (!c.client_advertise.empty()) return c.client_advertise;
+    const std::string host = c.advertise.empty() && names_one_address(c.client_bind) ? c.client_bind : advertised_host(c);
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 }  // namespace dhtalk

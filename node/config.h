@@ -55,7 +55,7 @@ struct NodeConfig {
     uint16_t client_port = 4223;
     size_t max_client_sessions = 10000;  // about 12.5 KB each (bench/client_bench)
     // HOST:PORT clients reach the front end at, as the roster lists it;
-    // empty: --advertise (else 127.0.0.1) with the client port.
+    // empty: client_endpoint() below.
     std::string client_advertise;
     // Above this many sessions a login is sent on to a less loaded member
     // (0: 80% of max_client_sessions).
@@ -93,5 +93,14 @@ struct ParsedArgs {
 };
 
 Result<ParsedArgs> parse_node_args(int argc, const char* const argv[]);
+
+// The host other nodes reach this one at: --advertise, else --bind when it
+// names one address, else 127.0.0.1.
+std::string advertised_host(const NodeConfig& c);
+// Where clients reach the front end listening on `port`, as the roster
+// lists it: --client-advertise; else --advertise; else --client-bind when
+// it names one address (the front end answers nowhere else); else the
+// advertised host.
+std::string client_endpoint(const NodeConfig& c, uint16_t port);
 
 }  // namespace dhtalk

@@ -20,25 +20,13 @@ using namespace std::chrono;
 
 namespace {
 
-std::string advertised_host(const NodeConfig& c) {
-    if (!c.advertise.empty()) return c.advertise;
-    if (!c.bind.empty() && c.bind != "0.0.0.0" && c.bind != "::") return c.bind;
-    return "127.0.0.1";
-}
-
 // What this node tells the members of itself: where clients reach the
 // front end on `port` (none while the port is not known: 0, the system
 // picks it when the front end starts) and the space it offers for media.
 MemberAdvert advert_of(const NodeConfig& c, uint16_t port) {
     MemberAdvert a;
     a.media_offer_mib = c.media_offer_mib;
-    if (!c.client_advertise.empty()) {
-        a.client_endpoints = {c.client_advertise};
-    } else if (port != 0) {
-        const std::string host = advertised_host(c);
-        a.client_endpoints = {(host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                              std::to_string(port)};
-    }
+    if (!c.client_advertise.empty() || port != 0) a.client_endpoints = {client_endpoint(c, port)};
     return a;
 }
 

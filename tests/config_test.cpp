@@ -61,6 +61,20 @@ TEST_CASE("command-line options") {
     CHECK(c.registrations_per_address == 500);
 }
 
+TEST_CASE("the endpoints the roster lists: clients are sent where the front end listens") {
+    auto endpoint = [](std::vector<std::string> args) { return client_endpoint(parse(std::move(args))->config, 4223); };
+    CHECK(endpoint({}) == "127.0.0.1:4223");
+    CHECK(endpoint({"--bind", "192.0.2.1"}) == "192.0.2.1:4223");
+    // A front end on one address answers only there, whatever the DHT binds.
+    CHECK(endpoint({"--bind", "127.0.0.2", "--client-bind", "127.0.0.1"}) == "127.0.0.1:4223");
+    CHECK(endpoint({"--client-bind", "::1"}) == "[::1]:4223");
+    CHECK(endpoint({"--client-bind", "0.0.0.0", "--bind", "192.0.2.1"}) == "192.0.2.1:4223");
+    // What the operator says wins: a public name before a private address.
+    CHECK(endpoint({"--client-bind", "10.0.0.5", "--advertise", "node.example.org"}) == "node.example.org:4223");
+    CHECK(endpoint({"--client-bind", "10.0.0.5", "--client-advertise", "chat.example.org:443"}) == "chat.example.org:443");
+    CHECK(advertised_host(parse({"--bind", "192.0.2.1", "--client-bind", "127.0.0.1"})->config) == "192.0.2.1");
+}
+
 TEST_CASE("help and version") {
     auto h = parse({"--help"});
     REQUIRE(h.is_ok());
