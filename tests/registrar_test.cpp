@@ -201,6 +201,25 @@ TEST_CASE("when the registrar cannot be reached its stand-in sends and checks th
     CHECK(check(n.a, e164, code, "198.51.100.1").is_ok());
 }
 
+TEST_CASE("a code the stand-in sent while the registrar could not be reached is checked there once the registrar is back") {
+    RegistrarNetwork n;
+    const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex(), n.b.identity.node_id_hex());
+    // c cannot be reached while the code is asked for (nothing listens on port 1).
+    const std::string c_endpoint = n.members[2].endpoint;
+    n.members[2].endpoint = "127.0.0.1:1";
+    REQUIRE(ask_code(n.a, e164, "198.51.100.1").is_ok());
+    const std::string code = n.b.code_for(e164);
+    n.members[2].endpoint = c_endpoint;
+
+    // c answers that no code waits; b has it. A wrong code ends at b.
+    const Status wrong = check(n.a, e164, wrong_code(code), "198.51.100.1");
+    CHECK(wrong.code() != Code::kNotFound);
+    CHECK_FALSE(wrong.is_ok());
+    // Through c itself, which finds none here and asks its stand-in.
+    CHECK(check(n.c, e164, code, "198.51.100.1").is_ok());
+    CHECK(n.c.sent_to(e164).empty());
+}
+
 TEST_CASE("a registrar that refuses a request is not passed over: its stand-in is not asked") {
     RegistrarNetwork n;
     const std::string e164 = number_ranked(n.members, n.c.identity.node_id_hex(), n.b.identity.node_id_hex());

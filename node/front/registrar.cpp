@@ -85,7 +85,14 @@ void Registrar::request_code(const std::string& e164, const std::string& user_id
 void Registrar::check_code(const std::string& user_id, const std::string& code, const std::string& address,
                            Done done) {
     auto registrars = registrars_for(user_id);
-    if (registrars.empty() || registrars.front().node_id == self_) return done(check_code_here(user_id, code, address));
+    if (registrars.empty()) return done(check_code_here(user_id, code, address));
+    if (registrars.front().node_id == self_) {
+        Status here = check_code_here(user_id, code, address);
+        // No code here: the stand-in may have sent it (this node could not
+        // be reached then); it is asked as in pass_on().
+        if (here.code() != Code::kNotFound || registrars.size() == 1) return done(here);
+        registrars.erase(registrars.begin());
+    }
     pass_on(std::move(registrars), RegistrarRequest::Kind::kCheck, user_id, address, code, std::move(done));
 }
 
@@ -100,8 +107,15 @@ void Registrar::pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest:
     auto job = [this, registrars = std::move(registrars), kind, user_id, address, secret, done] {
         Status result = Status::unavailable("no registrar of this number can be reached: try again later");
         for (const auto& r : registrars) {
+            // A check goes on past a candidate with no code waiting: the code
+            // is at the one that sent it, the registrar or, when that could
+            // not be reached, its stand-in. A wrong code ends it there.
             if (r.node_id == self_) {  // this node stands in for the registrar
-                if (kind == RegistrarRequest::Kind::kCheck) return done(check_code_here(user_id, secret, address));
+                if (kind == RegistrarRequest::Kind::kCheck) {
+                    result = check_code_here(user_id, secret, address);
+                    if (result.code() == Code::kNotFound) continue;
+                    return done(result);
+                }
                 Status st = send_code_here(secret, user_id, address, done);
                 if (!st) done(st);
                 return;
@@ -112,6 +126,7 @@ void Registrar::pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest:
                 continue;
             }
             result = a.status;
+            if (kind == RegistrarRequest::Kind::kCheck && result.code() == Code::kNotFound) continue;
             break;
         }
         done(result);
