@@ -77,6 +77,7 @@ Result<InboxStore::Held> InboxStore::hold(const InboxMessage& m) {
     DHTALK_TRY(check_inbox_message(m, limits_.max_message_bytes));
     const std::string key = message_key(m.recipient, m.sender, m.id);
     std::lock_guard lock(mutex_);
+    if (acknowledged_set_.count(key)) return Held::kAlready;  // the recipient has it
     if (auto existing = store_.get(key); existing) return Held::kAlready;
     else if (existing.status().code() != Code::kNotFound) return existing.status();
 
@@ -125,8 +126,16 @@ Status InboxStore::remove_locked(const InboxMessage& m) {
 Status InboxStore::acknowledge(std::string_view recipient, std::string_view sender, std::string_view id) {
     if (!is_inbox_id(recipient) || !is_inbox_id(sender) || !is_inbox_id(id))
         return Status::invalid("an acknowledgement names a malformed user or message id");
+    const std::string key = message_key(recipient, sender, id);
     std::lock_guard lock(mutex_);
-    auto bytes = store_.get(message_key(recipient, sender, id));
+    if (acknowledged_set_.insert(key).second) {
+        acknowledged_.push_back(key);
+        if (acknowledged_.size() > kAcknowledgedMemory) {
+            acknowledged_set_.erase(acknowledged_.front());
+            acknowledged_.pop_front();
+        }
+    }
+    auto bytes = store_.get(key);
     if (!bytes) return bytes.status().code() == Code::kNotFound ? Status::ok() : bytes.status();
     auto m = decode_inbox_message(*bytes);
     if (!m) return Status::corruption("the held message is damaged: " + m.status().message());

@@ -4,7 +4,12 @@
 // docs/messaging.md), in the node's Store. Holding the same message again (a
 // retry) changes nothing, so a sender may retry freely; the recipient's
 // acknowledgement deletes it; past its expiry it is dropped and handed back
-// once, so that its sender can be told.
+// once, so that its sender can be told. The latest acknowledgements are
+// remembered (in memory, kAcknowledgedMemory of them), so that a copy of a
+// message that comes after its acknowledgement is not held again: the
+// sender's second holder is often asked after the first has passed the
+// message on and the recipient has acknowledged it, and a replayed hold
+// is accepted for as long as its signature is fresh (docs/messaging.md).
 //
 // Bounds: a message's size, and per recipient and per sender-recipient pair
 // the count and bytes held, so that one sender cannot fill another's inbox.
@@ -16,8 +21,10 @@
 // a damaged one is skipped and counted at load, never fatal. Thread-safe.
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +46,7 @@ struct InboxLimits {
 
 class InboxStore {
 public:
+    static constexpr size_t kAcknowledgedMemory = 16384;  // up to about 7 MB of memory
     static constexpr const char* kPrefix = "ib/";         // ib/RECIPIENT/SENDER/ID -> the message
     static constexpr const char* kExpiryPrefix = "ie/";   // ie/EXPIRES/RECIPIENT/SENDER/ID -> ""
 
@@ -52,12 +60,14 @@ public:
     // Counts what the store already holds (after a restart), for the bounds.
     Result<LoadResult> load();
 
+    // kAlready: held before, or acknowledged lately (then not held again).
     enum class Held { kNew, kAlready };
     // kInvalidArgument for a malformed message, kResourceExhausted over a bound.
     Result<Held> hold(const InboxMessage& message);
     // Up to `max` of `recipient`'s messages, by sender, then id.
     Result<std::vector<InboxMessage>> pending(std::string_view recipient, size_t max) const;
-    // Deletes the message, if held (acknowledging one again is not an error).
+    // Deletes the message, if held (acknowledging one again is not an error),
+    // and remembers the acknowledgement.
     Status acknowledge(std::string_view recipient, std::string_view sender, std::string_view id);
     // Removes up to `max` messages whose expiry is at or before `now_ms`, and
     // returns them, earliest first.
@@ -85,6 +95,8 @@ private:
     std::map<std::string, Usage, std::less<>> per_recipient_;                   // guarded by mutex_
     std::map<std::pair<std::string, std::string>, Usage> per_pair_;            // guarded by mutex_: (sender, recipient)
     Usage total_;                                                                // guarded by mutex_
+    std::deque<std::string> acknowledged_;  // guarded by mutex_: message keys, oldest first
+    std::set<std::string, std::less<>> acknowledged_set_;  // guarded by mutex_: the same, to look up
 };
 
 }  // namespace dhtalk

@@ -58,6 +58,30 @@ TEST_CASE("a held message is pending until acknowledged, and a retry is held onc
     CHECK(inbox.total().bytes == 2 * std::string("ciphertext").size());
 }
 
+TEST_CASE("a copy that comes after its acknowledgement is not held again, within the memory's bound") {
+    MemoryStore store;
+    InboxStore inbox(store, {});
+    // Acknowledged before this holder had it (the sender's second holder is
+    // asked after the first passed the message on), and after (a replay).
+    REQUIRE(inbox.acknowledge("bob", "alice", "early").is_ok());
+    CHECK(inbox.hold(message("alice", "early")).value() == InboxStore::Held::kAlready);
+    REQUIRE(inbox.hold(message("alice", "late")).value() == InboxStore::Held::kNew);
+    REQUIRE(inbox.acknowledge("bob", "alice", "late").is_ok());
+    CHECK(inbox.hold(message("alice", "late")).value() == InboxStore::Held::kAlready);
+    CHECK(inbox.pending("bob", 10).value().empty());
+    CHECK(inbox.usage_of("bob").messages == 0);
+    // Another recipient's message of the same sender and id is its own.
+    InboxMessage to_carol = message("alice", "early");
+    to_carol.recipient = "carol";
+    CHECK(inbox.hold(to_carol).value() == InboxStore::Held::kNew);
+
+    // The memory is bounded: the oldest acknowledgement goes first.
+    for (size_t i = 0; i < InboxStore::kAcknowledgedMemory - 1; ++i)
+        REQUIRE(inbox.acknowledge("bob", "dave", "m" + std::to_string(i)).is_ok());
+    CHECK(inbox.hold(message("alice", "early")).value() == InboxStore::Held::kNew);
+    CHECK(inbox.hold(message("alice", "late")).value() == InboxStore::Held::kAlready);
+}
+
 TEST_CASE("one sender cannot fill another's inbox, and a refusal loses nothing held") {
     MemoryStore store;
     InboxLimits limits;

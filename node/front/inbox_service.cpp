@@ -45,6 +45,10 @@ InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& ident
     for (size_t i = 0; i < pushers; ++i)
         push_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-push-" + std::to_string(i),
                                                          config_.max_queued / pushers + 1));
+    const size_t fetchers = std::max<size_t>(config_.fetchers, 1);
+    for (size_t i = 0; i < fetchers; ++i)
+        fetch_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-fetch-" + std::to_string(i),
+                                                          config_.max_queued / fetchers + 1));
 }
 
 InboxService::Holders InboxService::holders_of(const std::string& recipient, size_t max) const {
@@ -63,8 +67,12 @@ InboxService::Holders InboxService::holders_of(const std::string& recipient, siz
     return h;
 }
 
-bool InboxService::post(std::function<void()> job, const std::function<void(Status)>& refused) {
-    if (worker_.post(std::move(job))) return true;
+bool InboxService::post_fetch(const std::string& recipient, std::function<void()> job,
+                              const std::function<void(Status)>& refused) {
+    // One recipient's always on the same worker: an acknowledgement is
+    // applied before a fetch the client asks for after it.
+    Worker& worker = *fetch_workers_[std::hash<std::string>{}(recipient) % fetch_workers_.size()];
+    if (worker.post(std::move(job))) return true;
     refused(Status::busy("this node is passing on too many messages: try again shortly"));
     return false;
 }
@@ -113,7 +121,7 @@ void InboxService::fetch(const std::string& recipient, size_t max, Fetched done)
         }
         done(std::move(out));
     };
-    post(std::move(job), [&](const Status& s) { done(s); });
+    post_fetch(recipient, std::move(job), [&](const Status& s) { done(s); });
 }
 
 void InboxService::acknowledge(const std::string& recipient, std::vector<MessageRef> acks, Done done) {
@@ -144,7 +152,7 @@ void InboxService::acknowledge(const std::string& recipient, std::vector<Message
         // client knows it by its id and acknowledges it once more.
         done(answered ? Status::ok() : last);
     };
-    post(std::move(job), done);
+    post_fetch(recipient, std::move(job), done);
 }
 
 size_t InboxService::expire() {

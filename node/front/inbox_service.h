@@ -23,7 +23,11 @@
 // send workers (InboxConfig::senders) has up to a batch at a time held: the
 // messages for one member in one request, synced once (inbox_send.cpp).
 // Follows and pass-ons run on push workers (InboxConfig::pushers), one
-// member at a time each, so that neither waits behind fetches.
+// member at a time each, so that neither waits behind fetches. Fetches and
+// acknowledgements run on fetch workers (InboxConfig::fetchers), each
+// recipient's on one of them, in the order asked: a node's users fetch
+// every minute, each fetch a round trip to each holder in turn, and one
+// worker for them all fell behind at 50 users (docs/simulation.md).
 // Thread-safe.
 
 #include <atomic>
@@ -65,6 +69,7 @@ struct InboxConfig {
     size_t max_queued = 1024;  // messages waiting to be held, and requests waiting for the worker
     size_t senders = 8;        // workers that have messages held, each a batch at a time
     size_t pushers = 4;        // workers that register follows and pass messages on, each a member at a time
+    size_t fetchers = 8;       // workers that fetch and acknowledge, each a recipient's at a time
     // How long a holder passes messages on to a node that follows an inbox
     // without hearing from it again; the node renews at a third of it.
     std::chrono::seconds follow_lease{60};
@@ -134,6 +139,7 @@ public:
     void stop() {
         for (auto& w : send_workers_) w->stop();
         for (auto& w : push_workers_) w->stop();
+        for (auto& w : fetch_workers_) w->stop();
         worker_.stop();
     }
 
@@ -188,7 +194,8 @@ private:
     void pass_on(const std::string& recipient, const std::vector<InboxMessage>& fresh);
     void delivered(const std::string& recipient, const std::vector<InboxMessage>& messages);
     Result<std::vector<InboxMessage>> pending_here(const std::string& recipient, size_t max) const;
-    bool post(std::function<void()> job, const std::function<void(Status)>& refused);
+    // Queues a fetch or an acknowledgement on `recipient`'s fetch worker.
+    bool post_fetch(const std::string& recipient, std::function<void()> job, const std::function<void(Status)>& refused);
 
     InboxConfig config_;
     const crypto::NodeIdentity& identity_;
@@ -217,7 +224,8 @@ private:
     // Last: stopped first, while what their jobs use is whole.
     std::vector<std::unique_ptr<Worker>> send_workers_;
     std::vector<std::unique_ptr<Worker>> push_workers_;
-    Worker worker_;
+    std::vector<std::unique_ptr<Worker>> fetch_workers_;
+    Worker worker_;  // repair and expiry
 };
 
 }  // namespace dhtalk
