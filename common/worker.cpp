@@ -1,5 +1,7 @@
 #include "common/worker.h"
 
+#include <algorithm>
+
 namespace dhtalk {
 
 Worker::Worker(Drivers& drivers, const std::string& name, size_t max_queued)
@@ -37,6 +39,22 @@ SteadyTime Worker::turn(SteadyTime now) {
     job();
     std::lock_guard lock(mutex_);
     return jobs_.empty() ? SteadyTime::max() : now;
+}
+
+WorkerPool::WorkerPool(Drivers& drivers, const std::string& name, size_t count, size_t max_queued) {
+    count = std::max<size_t>(count, 1);
+    for (size_t i = 0; i < count; ++i)
+        workers_.push_back(std::make_unique<Worker>(drivers, name + "-" + std::to_string(i), max_queued / count + 1));
+}
+
+bool WorkerPool::post(std::function<void()> job) { return workers_[next_++ % workers_.size()]->post(std::move(job)); }
+
+bool WorkerPool::post_keyed(const std::string& key, std::function<void()> job) {
+    return workers_[std::hash<std::string>{}(key) % workers_.size()]->post(std::move(job));
+}
+
+void WorkerPool::stop() {
+    for (auto& w : workers_) w->stop();
 }
 
 }  // namespace dhtalk

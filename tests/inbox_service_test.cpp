@@ -552,7 +552,7 @@ TEST_CASE("a renewal asks each holder once for all the inboxes followed here, an
     // member until the renewal, which must register them all.
     InboxConfig c;
     c.network_id = kInboxNetwork;
-    c.pushers = 1;  // jobs in order: a follow posted after the renewal ends after it
+    c.followers = 1;  // jobs in order: a follow posted after the renewal ends after it
     TestHolder& host = net.a;
     host.inbox = std::make_unique<InboxService>(c, host.identity, host.store, host.clock, host.drivers, counting);
     host.inbox->attach_members([&] { return alone ? std::vector<InboxPeer>{host.peer()} : net.members; });

@@ -31,8 +31,7 @@ void InboxService::send(InboxMessage m, Done done) {
         }
     }
     if (!start_flusher) return;  // a running flusher takes it
-    Worker& worker = *send_workers_[next_sender_++ % send_workers_.size()];
-    if (!worker.post([this] { flush_outgoing(); })) {
+    if (!send_workers_.post([this] { flush_outgoing(); })) {
         std::lock_guard lock(send_mutex_);
         flushers_--;  // stopped: the messages queued wait for a flusher that is not coming, as in any stop
     }

@@ -36,20 +36,11 @@ InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& ident
       clock_(clock),
       net_(net),
       inbox_(store, config_.limits),
-      worker_(drivers, "inbox-peers", config_.max_queued) {
-    const size_t senders = std::max<size_t>(config_.senders, 1);
-    for (size_t i = 0; i < senders; ++i)
-        send_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-send-" + std::to_string(i),
-                                                         config_.max_queued / senders + 1));
-    const size_t pushers = std::max<size_t>(config_.pushers, 1);
-    for (size_t i = 0; i < pushers; ++i)
-        push_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-push-" + std::to_string(i),
-                                                         config_.max_queued / pushers + 1));
-    const size_t fetchers = std::max<size_t>(config_.fetchers, 1);
-    for (size_t i = 0; i < fetchers; ++i)
-        fetch_workers_.push_back(std::make_unique<Worker>(drivers, "inbox-fetch-" + std::to_string(i),
-                                                          config_.max_queued / fetchers + 1));
-}
+      send_workers_(drivers, "inbox-send", config_.senders, config_.max_queued),
+      push_workers_(drivers, "inbox-push", config_.pushers, config_.max_queued),
+      follow_workers_(drivers, "inbox-follow", config_.followers, config_.max_queued),
+      fetch_workers_(drivers, "inbox-fetch", config_.fetchers, config_.max_queued),
+      worker_(drivers, "inbox-peers", config_.max_queued) {}
 
 InboxService::Holders InboxService::holders_of(const std::string& recipient, size_t max) const {
     // One look at the members for both answers: the list is built anew each time.
@@ -71,8 +62,7 @@ bool InboxService::post_fetch(const std::string& recipient, std::function<void()
                               const std::function<void(Status)>& refused) {
     // One recipient's always on the same worker: an acknowledgement is
     // applied before a fetch the client asks for after it.
-    Worker& worker = *fetch_workers_[std::hash<std::string>{}(recipient) % fetch_workers_.size()];
-    if (worker.post(std::move(job))) return true;
+    if (fetch_workers_.post_keyed(recipient, std::move(job))) return true;
     refused(Status::busy("this node is passing on too many messages: try again shortly"));
     return false;
 }
@@ -282,7 +272,7 @@ void InboxService::register_follows(const std::vector<std::string>& recipients, 
             follow_at(peer, std::move(listed));
             finished();
         };
-        if (!post_push(std::move(job))) finished();
+        if (!follow_workers_.post(std::move(job))) finished();
     }
 }
 
@@ -295,11 +285,6 @@ void InboxService::follow_at(const InboxPeer& holder, std::vector<std::string> r
     auto answer = ask(holder, std::move(r));
     Status st = answer ? answer->status() : answer.status();
     if (!st) DHTALK_LOG(kDebug, "inbox", "cannot follow inboxes at " << holder.node_id.substr(0, 8) << ": " << st.message());
-}
-
-bool InboxService::post_push(std::function<void()> job) {
-    const size_t i = next_pusher_.fetch_add(1) % push_workers_.size();
-    return push_workers_[i]->post(std::move(job));
 }
 
 Status InboxService::add_follower(const std::string& recipient, const std::string& node) {
@@ -348,7 +333,7 @@ void InboxService::pass_on(const std::string& recipient, const std::vector<Inbox
             // Not passed on: the recipient's client fetches it.
             if (!answer) DHTALK_LOG(kDebug, "inbox", "cannot pass a message on: " << answer.status().message());
         };
-        static_cast<void>(post_push(std::move(job)));  // a full queue: the client fetches it
+        static_cast<void>(push_workers_.post(std::move(job)));  // a full queue: the client fetches it
     }
 }
 

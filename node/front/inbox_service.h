@@ -22,8 +22,9 @@
 // other member). Messages to send wait in one queue, and each of several
 // send workers (InboxConfig::senders) has up to a batch at a time held: the
 // messages for one member in one request, synced once (inbox_send.cpp).
-// Follows and pass-ons run on push workers (InboxConfig::pushers), one
-// member at a time each, so that neither waits behind fetches. Fetches and
+// Pass-ons run on push workers (InboxConfig::pushers) and follows on
+// follow workers (InboxConfig::followers), one member at a time each, so
+// that a message passed on waits neither for a renewal nor for a fetch. Fetches and
 // acknowledgements run on fetch workers (InboxConfig::fetchers), each
 // recipient's on one of them, in the order asked: a node's users fetch
 // every minute, each fetch a round trip to each holder in turn, and one
@@ -68,7 +69,8 @@ struct InboxConfig {
     std::chrono::seconds max_skew{300};
     size_t max_queued = 1024;  // messages waiting to be held, and requests waiting for the worker
     size_t senders = 8;        // workers that have messages held, each a batch at a time
-    size_t pushers = 4;        // workers that register follows and pass messages on, each a member at a time
+    size_t pushers = 4;        // workers that pass messages on to followers, each a member at a time
+    size_t followers = 4;      // workers that register this node's follows, each a holder at a time
     size_t fetchers = 8;       // workers that fetch and acknowledge, each a recipient's at a time
     // How long a holder passes messages on to a node that follows an inbox
     // without hearing from it again; the node renews at a third of it.
@@ -137,9 +139,10 @@ public:
     size_t repaired_copies() const { return repairs_.copies(); }
     // Ends the worker; later requests fail.
     void stop() {
-        for (auto& w : send_workers_) w->stop();
-        for (auto& w : push_workers_) w->stop();
-        for (auto& w : fetch_workers_) w->stop();
+        send_workers_.stop();
+        push_workers_.stop();
+        follow_workers_.stop();
+        fetch_workers_.stop();
         worker_.stop();
     }
 
@@ -189,7 +192,6 @@ private:
     // over once.
     void register_follows(const std::vector<std::string>& recipients, std::function<void()> done);
     void follow_at(const InboxPeer& holder, std::vector<std::string> recipients);
-    bool post_push(std::function<void()> job);
     Status add_follower(const std::string& recipient, const std::string& node);
     void pass_on(const std::string& recipient, const std::vector<InboxMessage>& fresh);
     void delivered(const std::string& recipient, const std::vector<InboxMessage>& messages);
@@ -219,12 +221,11 @@ private:
     std::mutex send_mutex_;
     std::deque<Outgoing> outgoing_;  // guarded by send_mutex_: messages waiting to be held
     size_t flushers_ = 0;            // guarded by send_mutex_: flush jobs queued or running
-    std::atomic<size_t> next_sender_{0};
-    std::atomic<size_t> next_pusher_{0};
     // Last: stopped first, while what their jobs use is whole.
-    std::vector<std::unique_ptr<Worker>> send_workers_;
-    std::vector<std::unique_ptr<Worker>> push_workers_;
-    std::vector<std::unique_ptr<Worker>> fetch_workers_;
+    WorkerPool send_workers_;
+    WorkerPool push_workers_;
+    WorkerPool follow_workers_;
+    WorkerPool fetch_workers_;
     Worker worker_;  // repair and expiry
 };
 
