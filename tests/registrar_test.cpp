@@ -218,6 +218,11 @@ TEST_CASE("a code the stand-in sent while the registrar could not be reached is 
     // Through c itself, which finds none here and asks its stand-in.
     CHECK(check(n.c, e164, code, "198.51.100.1").is_ok());
     CHECK(n.c.sent_to(e164).empty());
+    // Used: neither has one now; with the stand-in out of reach, c says so
+    // itself rather than that no registrar can be reached.
+    CHECK(check(n.c, e164, code, "198.51.100.1").code() == Code::kNotFound);
+    n.members[1].endpoint = "127.0.0.1:1";
+    CHECK(check(n.c, e164, code, "198.51.100.1").code() == Code::kNotFound);
 }
 
 TEST_CASE("a registrar that refuses a request is not passed over: its stand-in is not asked") {

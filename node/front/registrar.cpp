@@ -92,6 +92,8 @@ void Registrar::check_code(const std::string& user_id, const std::string& code, 
         // be reached then); it is asked as in pass_on().
         if (here.code() != Code::kNotFound || registrars.size() == 1) return done(here);
         registrars.erase(registrars.begin());
+        // A stand-in that cannot be asked leaves what this node knows.
+        done = [done, here](Status s) { done(s.code() == Code::kUnavailable ? here : s); };
     }
     pass_on(std::move(registrars), RegistrarRequest::Kind::kCheck, user_id, address, code, std::move(done));
 }
