@@ -267,8 +267,8 @@ void InboxService::register_follows(const std::vector<std::string>& recipients, 
     auto finished = [left, done] {
         if (left->fetch_sub(1) == 1) done();
     };
-    for (auto& [peer, listed] : requests) {
-        auto job = [this, peer, listed = std::move(listed), finished]() mutable {
+    for (auto& request : requests) {
+        auto job = [this, peer = request.first, listed = std::move(request.second), finished]() mutable {
             follow_at(peer, std::move(listed));
             finished();
         };
