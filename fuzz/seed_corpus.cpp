@@ -1,6 +1,8 @@
 // Writes the seed corpus of every fuzz target, valid inputs made with the
 // project's own encoders, to DIR/<target>/seed-N. The corpus in fuzz/corpus
-// was made with it: `build-fuzz/fuzz/seed_corpus fuzz/corpus`.
+// was made with it: `build-fuzz/fuzz/seed_corpus fuzz/corpus` (into an
+// empty folder: it numbers after the files there). A seed added later is
+// copied in alone under the next free number, so that the others stay.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
