@@ -77,7 +77,7 @@ Result<InboxStore::Held> InboxStore::hold(const InboxMessage& m) {
     DHTALK_TRY(check_inbox_message(m, limits_.max_message_bytes));
     const std::string key = message_key(m.recipient, m.sender, m.id);
     std::lock_guard lock(mutex_);
-    if (acknowledged_set_.count(key)) return Held::kAlready;  // the recipient has it
+    if (acknowledged_.contains(key)) return Held::kAlready;  // the recipient has it
     if (auto existing = store_.get(key); existing) return Held::kAlready;
     else if (existing.status().code() != Code::kNotFound) return existing.status();
 
@@ -128,13 +128,7 @@ Status InboxStore::acknowledge(std::string_view recipient, std::string_view send
         return Status::invalid("an acknowledgement names a malformed user or message id");
     const std::string key = message_key(recipient, sender, id);
     std::lock_guard lock(mutex_);
-    if (acknowledged_set_.insert(key).second) {
-        acknowledged_.push_back(key);
-        if (acknowledged_.size() > kAcknowledgedMemory) {
-            acknowledged_set_.erase(acknowledged_.front());
-            acknowledged_.pop_front();
-        }
-    }
+    acknowledged_.insert(key);
     auto bytes = store_.get(key);
     if (!bytes) return bytes.status().code() == Code::kNotFound ? Status::ok() : bytes.status();
     auto m = decode_inbox_message(*bytes);

@@ -21,15 +21,14 @@
 // a damaged one is skipped and counted at load, never fatal. Thread-safe.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/recent_set.h"
 #include "common/status.h"
 #include "net/inbox_message.h"
 #include "storage/store.h"
@@ -95,8 +94,7 @@ private:
     std::map<std::string, Usage, std::less<>> per_recipient_;                   // guarded by mutex_
     std::map<std::pair<std::string, std::string>, Usage> per_pair_;            // guarded by mutex_: (sender, recipient)
     Usage total_;                                                                // guarded by mutex_
-    std::deque<std::string> acknowledged_;  // guarded by mutex_: message keys, oldest first
-    std::set<std::string, std::less<>> acknowledged_set_;  // guarded by mutex_: the same, to look up
+    RecentSet<std::string> acknowledged_{kAcknowledgedMemory};  // guarded by mutex_: message keys
 };
 
 }  // namespace dhtalk

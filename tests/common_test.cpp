@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "common/json.h"
 #include "common/lru_map.h"
+#include "common/recent_set.h"
 #include "common/rng.h"
 #include "common/shared_wakeup.h"
 #include "common/status.h"
@@ -136,6 +137,21 @@ TEST_CASE("an LRU map forgets the least recently used entry, and finding an entr
     m.find_or_insert(4, [] { return std::string("four"); });  // 3 is the least recent now
     CHECK_FALSE(m.contains(3));
     CHECK(*m.find(1) == "one");
+}
+
+TEST_CASE("a recent set remembers the latest keys and forgets them in the order they came") {
+    RecentSet<std::string> s(2);
+    CHECK(s.insert("a"));
+    CHECK(s.insert("b"));
+    CHECK_FALSE(s.insert("a"));  // held: nothing changes, "a" stays the oldest
+    CHECK(s.contains("a"));
+    CHECK(s.insert("c"));  // full: "a" goes, though it was looked at last
+    CHECK(s.size() == 2);
+    CHECK_FALSE(s.contains("a"));
+    CHECK(s.contains("b"));
+    CHECK(s.contains("c"));
+    CHECK(s.insert("a"));  // forgotten keys are new again
+    CHECK_FALSE(s.contains("b"));
 }
 
 TEST_CASE("address buckets: IPv4 by address, IPv6 by /64, mapped IPv4 as IPv4") {

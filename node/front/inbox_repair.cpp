@@ -25,10 +25,11 @@ void InboxService::repair_later() {
 
 InboxService::RepairResult InboxService::repair() {
     RepairResult result;
+    const std::vector<InboxPeer> members = members_now();  // one list for the whole pass
     for (const auto& recipient : inbox_.recipients()) {
         auto held = inbox_.pending(recipient, SIZE_MAX);
         if (!held || held->empty()) continue;
-        const Holders holders = holders_of(recipient, kInboxHolders);
+        const Holders holders = holders_among(members, recipient, kInboxHolders);
         bool handed_over = true;  // every current holder other than this node took them all
         bool holder_here = false;
         for (const auto& peer : holders.live) {

@@ -23,8 +23,6 @@ constexpr size_t kFetchFrom = 2 * kInboxHolders;
 constexpr size_t kFetchAnswerBytes = kMaxInboxPeerBytes - 16 * 1024;
 // Nodes one inbox is passed on to at most (a user's sessions on several nodes).
 constexpr size_t kMaxFollowersPerInbox = 8;
-// Messages remembered as handed over, so that the second holder's copy is dropped.
-constexpr size_t kHandedOverMemory = 4096;
 
 }  // namespace
 
@@ -42,17 +40,28 @@ InboxService::InboxService(InboxConfig config, const crypto::NodeIdentity& ident
       fetch_workers_(drivers, "inbox-fetch", config_.fetchers, config_.max_queued),
       worker_(drivers, "inbox-peers", config_.max_queued) {}
 
+std::vector<InboxPeer> InboxService::members_now() const {
+    return members_ ? members_() : std::vector<InboxPeer>{};
+}
+
 InboxService::Holders InboxService::holders_of(const std::string& recipient, size_t max) const {
-    // One look at the members for both answers: the list is built anew each time.
-    std::vector<InboxPeer> members = members_ ? members_() : std::vector<InboxPeer>{};
+    return holders_among(members_now(), recipient, max);
+}
+
+InboxService::Holders InboxService::holders_among(const std::vector<InboxPeer>& members, const std::string& recipient,
+                                                  size_t max) const {
     if (members.empty()) return {{InboxPeer{self_, "", "", true}}, 1};
     Holders h;
     h.needed = std::min(members.size(), kInboxHolders);
     std::vector<std::string> ids;
-    for (const auto& m : members) ids.push_back(m.node_id);
-    for (const auto& id : rank_members("inbox", recipient, ids)) {
+    std::map<std::string_view, const InboxPeer*> by_id;
+    for (const auto& m : members) {
+        ids.push_back(m.node_id);
+        by_id.emplace(m.node_id, &m);
+    }
+    for (const auto& id : rank_members("inbox", recipient, std::move(ids))) {
         if (h.live.size() == max) break;
-        const auto& m = *std::find_if(members.begin(), members.end(), [&](const InboxPeer& p) { return p.node_id == id; });
+        const InboxPeer& m = *by_id.at(id);
         if (m.alive || m.node_id == self_) h.live.push_back(m);  // this node, running, is alive
     }
     return h;
@@ -242,8 +251,9 @@ void InboxService::renew_follows() {
 void InboxService::register_follows(const std::vector<std::string>& recipients, std::function<void()> done) {
     // Each holder's recipients, so that it is asked once for all of them.
     std::map<std::string, std::pair<InboxPeer, std::vector<std::string>>> by_holder;
+    const std::vector<InboxPeer> members = members_now();  // one list for all: building it is not free
     for (const auto& recipient : recipients) {
-        for (const auto& peer : holders_of(recipient, kFetchFrom).live) {
+        for (const auto& peer : holders_among(members, recipient, kFetchFrom).live) {
             if (peer.node_id == self_) {
                 add_follower(recipient, self_).ignore_error();  // bounded: then pushes wait for the fetch
                 continue;
@@ -343,13 +353,7 @@ void InboxService::delivered(const std::string& recipient, const std::vector<Inb
         std::lock_guard lock(follow_mutex_);
         if (!following_.count(recipient)) return;  // no session wants it here (any more)
         for (const auto& m : messages) {
-            std::string key = recipient + "/" + m.sender + "/" + m.id;
-            if (m.recipient != recipient || !handed_over_set_.insert(key).second) continue;
-            handed_over_.push_back(std::move(key));
-            if (handed_over_.size() > kHandedOverMemory) {
-                handed_over_set_.erase(handed_over_.front());
-                handed_over_.pop_front();
-            }
+            if (m.recipient != recipient || !handed_over_.insert(recipient + "/" + m.sender + "/" + m.id)) continue;
             once.push_back(m);
         }
     }

@@ -38,12 +38,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/drivers.h"
+#include "common/recent_set.h"
 #include "common/worker.h"
 #include "crypto/node_identity.h"
 #include "dht/inbox_store.h"
@@ -158,6 +158,10 @@ private:
         size_t needed = 1;
     };
     Holders holders_of(const std::string& recipient, size_t max) const;
+    // The same among `members`, taken once by work that ranks many
+    // recipients (a renewal, a repair pass): the list is built anew each call.
+    Holders holders_among(const std::vector<InboxPeer>& members, const std::string& recipient, size_t max) const;
+    std::vector<InboxPeer> members_now() const;
     // Asks `peer` and checks its answer; kUnavailable if it could not hear.
     Result<InboxAnswer> ask(const InboxPeer& peer, InboxRequest request);
     // What this node does as a holder: holds each message it may (a bound
@@ -211,8 +215,9 @@ private:
     std::mutex follow_mutex_;
     std::map<std::string, size_t> following_;  // guarded: recipient -> its sessions here that follow
     std::map<std::string, std::map<std::string, SteadyTime>> followers_;  // guarded: as holder, recipient -> node -> lease end
-    std::deque<std::string> handed_over_;  // guarded: the latest messages delivered here (RECIPIENT/SENDER/ID), oldest first
-    std::set<std::string> handed_over_set_;  // guarded: the same, to look up
+    // guarded: the latest 4,096 messages handed over here (RECIPIENT/SENDER/ID),
+    // so that the second holder's copy is dropped
+    RecentSet<std::string> handed_over_{4096};
     SteadyTime next_renewal_{};  // guarded
     bool renewing_ = false;      // guarded: a renewal job is queued or running (one at a time)
 
