@@ -132,9 +132,7 @@ int main(int argc, char** argv) {
 
     // Throughput: many sessions on one node, each with one request in flight.
     const auto& busy = net[0];
-    auto profile = client::Profile::load(dir / "user0").value();
-    auto cert = crypto::parse_certificate(profile.certificate).value();
-    auto creds = crypto::TlsCredentials::with_certificate(*cert, *profile.key).value();
+    const auto creds = network.login_credentials(0);
     const int threads = 8;
     std::vector<std::vector<std::unique_ptr<client::ClientConnection>>> conns(threads);
     const uint64_t rss_before = bench::rss_bytes(busy.process->pid());

@@ -22,11 +22,8 @@
 #include <sstream>
 
 #include "client/client_connection.h"
-#include "client/client_profile.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "crypto/signing.h"
-#include "crypto/tls.h"
 #include "sim/inbox_follower.h"
 #include "testing/bench_util.h"
 #include "testing/loopback_network.h"
@@ -129,10 +126,8 @@ Sample real(const Settings& s, const std::filesystem::path& dir) {
         auto c = network.register_user(static_cast<int>(u), nodes[u % nodes.size()]);
         if (auto seq = c->set_vcard({"user " + std::to_string(u), "", "", "", ""}); !seq)
             fail("publishing a vCard failed: " + seq.status().to_string());
-        auto profile = client::Profile::load(dir / "real" / ("user" + std::to_string(u))).value();
-        auto cert = crypto::parse_certificate(profile.certificate).value();
-        auto creds = crypto::TlsCredentials::with_certificate(*cert, *profile.key).value();
-        auto conn = client::ClientConnection::open(nodes[u % nodes.size()].client(), creds, seconds(30));
+        auto conn = client::ClientConnection::open(nodes[u % nodes.size()].client(),
+                                                   network.login_credentials(static_cast<int>(u)), seconds(30));
         if (!conn) fail("a user cannot log in: " + conn.status().to_string());
         users[u].conn = std::move(conn).value();
         users[u].user_id = c->profile().user_id;

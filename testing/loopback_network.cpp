@@ -9,7 +9,10 @@
 #include <httplib.h>
 
 #include "testing/bench_util.h"
+#include "client/client_profile.h"
 #include "common/json.h"
+#include "crypto/signing.h"
+#include "crypto/tls.h"
 #include "node/node.h"
 
 namespace dhtalk::bench {
@@ -168,6 +171,12 @@ std::unique_ptr<client::Client> LoopbackNetwork::register_user(int number, const
     if (client_ms) *client_ms = (asked + wall_seconds() - t1) * 1000;
     if (!verified) fail("registration failed: " + verified.to_string());
     return c;
+}
+
+std::shared_ptr<crypto::TlsCredentials> LoopbackNetwork::login_credentials(int number) const {
+    auto profile = client::Profile::load(dir_ / ("user" + std::to_string(number))).value();
+    auto cert = crypto::parse_certificate(profile.certificate).value();
+    return crypto::TlsCredentials::with_certificate(*cert, *profile.key).value();
 }
 
 }  // namespace dhtalk::bench

@@ -46,6 +46,9 @@ public:
     // verify), without the wait for the code, which stands for the SMS.
     // Exits the program, ending the nodes, if the registration fails.
     std::unique_ptr<client::Client> register_user(int number, const BenchNode& home, double* client_ms = nullptr);
+    // The TLS credentials user `number`'s client logs in with (its profile's
+    // certificate and key), for a bench that opens sessions of its own.
+    std::shared_ptr<crypto::TlsCredentials> login_credentials(int number) const;
 
 private:
     // Says why on stderr and exits, ending the node processes (exit() runs
