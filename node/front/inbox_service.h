@@ -158,8 +158,9 @@ private:
         size_t needed = 1;
     };
     Holders holders_of(const std::string& recipient, size_t max) const;
-    // The same among `members`, taken once by work that ranks many
-    // recipients (a renewal, a repair pass): the list is built anew each call.
+    // The same among `members`, for work that ranks many recipients (a
+    // renewal, a repair pass) and so takes the list once: members_now()
+    // builds it anew on each call.
     Holders holders_among(const std::vector<InboxPeer>& members, const std::string& recipient, size_t max) const;
     std::vector<InboxPeer> members_now() const;
     // Asks `peer` and checks its answer; kUnavailable if it could not hear.
