@@ -13,7 +13,9 @@
 //
 // A turn must not block for long on OwnerDrivers: every other part waits.
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -37,6 +39,21 @@ public:
     virtual void wake() = 0;
 };
 
+// What the workers started on one Drivers (worker.h) tell about their
+// queues: a node's status reads it, so that an operator sees work waiting
+// or refused before clients notice.
+struct WorkQueueStats {
+    std::atomic<uint64_t> queued{0};   // jobs waiting in all the queues now
+    std::atomic<uint64_t> deepest{0};  // the most jobs one queue has held
+    std::atomic<uint64_t> refused{0};  // jobs refused because their queue was full
+
+    void held(uint64_t depth) {
+        uint64_t seen = deepest.load();
+        while (depth > seen && !deepest.compare_exchange_weak(seen, depth)) {
+        }
+    }
+};
+
 class Drivers {
 public:
     virtual ~Drivers() = default;
@@ -48,6 +65,10 @@ public:
     virtual std::unique_ptr<Drive> start_blocking(const std::string& name, Turn turn) {
         return start(name, std::move(turn));
     }
+    WorkQueueStats& work_queues() { return work_queues_; }
+
+private:
+    WorkQueueStats work_queues_;
 };
 
 // A thread per drive. `clock` gives the turns their `now` and must outlive

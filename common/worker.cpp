@@ -5,13 +5,21 @@
 namespace dhtalk {
 
 Worker::Worker(Drivers& drivers, const std::string& name, size_t max_queued)
-    : max_queued_(max_queued), drive_(drivers.start_blocking(name, [this](SteadyTime now) { return turn(now); })) {}
+    : max_queued_(max_queued),
+      stats_(drivers.work_queues()),
+      drive_(drivers.start_blocking(name, [this](SteadyTime now) { return turn(now); })) {}
 
 bool Worker::post(std::function<void()> job) {
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ || jobs_.size() >= max_queued_) return false;
+        if (stopping_) return false;
+        if (jobs_.size() >= max_queued_) {
+            ++stats_.refused;
+            return false;
+        }
         jobs_.push_back(std::move(job));
+        ++stats_.queued;
+        stats_.held(jobs_.size());
         drive_->wake();  // under the lock: stop() cannot take the drive meanwhile
     }
     return true;
@@ -22,6 +30,7 @@ void Worker::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
+        stats_.queued -= jobs_.size();
         jobs_.clear();
         drive = std::move(drive_);
     }
@@ -35,6 +44,7 @@ SteadyTime Worker::turn(SteadyTime now) {
         if (stopping_ || jobs_.empty()) return SteadyTime::max();
         job = std::move(jobs_.front());
         jobs_.pop_front();
+        --stats_.queued;
     }
     job();
     std::lock_guard lock(mutex_);

@@ -2,7 +2,8 @@
 // Worker: runs queued jobs in order on a drive of its own (drivers.h), for
 // blocking work (an SMS gateway, a request to another node) that must not
 // hold up the part that asks for it. The queue is bounded: post() refuses a
-// job past it. Jobs still queued when the worker is stopped are dropped, not
+// job past it. The drivers' work_queues() count what waits and what is
+// refused. Jobs still queued when the worker is stopped are dropped, not
 // run; stop() waits for the one running. Thread-safe.
 
 #include <atomic>
@@ -34,6 +35,7 @@ private:
     SteadyTime turn(SteadyTime now);
 
     const size_t max_queued_;
+    WorkQueueStats& stats_;  // the drivers'
     std::mutex mutex_;
     std::deque<std::function<void()>> jobs_;  // guarded by mutex_
     bool stopping_ = false;                   // guarded by mutex_

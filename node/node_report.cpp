@@ -85,6 +85,10 @@ NodeStatus Node::status() {
     s.values_refused = policy_->refused;
     s.snapshots = snapshots_;
     s.snapshot_failures = snapshot_failures_;
+    const WorkQueueStats& work = env_.drivers->work_queues();
+    s.work_queued = work.queued;
+    s.work_queue_deepest = work.deepest;
+    s.work_refused = work.refused;
     return s;
 }
 

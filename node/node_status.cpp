@@ -50,6 +50,9 @@ const Field kFields[] = {
     {"presence_bytes_out", &NodeStatus::presence_bytes_out, nullptr, "Presence payload bytes sent", true},
     {"media_chunks", &NodeStatus::media_chunks, nullptr, "Files' chunks held here for the network", false},
     {"media_bytes", &NodeStatus::media_bytes, nullptr, "Bytes of files' chunks held here", false},
+    {"work_queued", &NodeStatus::work_queued, nullptr, "Jobs waiting in the workers' queues", false},
+    {"work_queue_deepest", &NodeStatus::work_queue_deepest, nullptr, "The most jobs one worker's queue has held", false},
+    {"work_refused", &NodeStatus::work_refused, nullptr, "Jobs refused because their worker's queue was full", true},
 };
 
 uint64_t get(const NodeStatus& s, const Field& f) { return f.u64 ? s.*(f.u64) : s.*(f.u32); }

@@ -57,6 +57,10 @@ struct NodeStatus {
     uint64_t media_bytes = 0;           // their bytes
     uint64_t presence_received = 0; // presence accepted for local watchers
     uint64_t presence_refused = 0;  // presence datagrams refused (forged, stale, malformed, non-members)
+    // The workers' queues (requests to other nodes, the SMS gateway, snapshots).
+    uint64_t work_queued = 0;         // jobs waiting now
+    uint64_t work_queue_deepest = 0;  // the most one queue has held since start
+    uint64_t work_refused = 0;        // jobs refused because their queue was full
 };
 
 Json::Value to_json(const NodeStatus& s);

@@ -195,13 +195,22 @@ TEST_CASE("a worker on the owner's loop runs its jobs in order, bounded, and dro
     CHECK(worker.post([&] { ran.push_back(2); }));
     CHECK_FALSE(worker.post([&] { ran.push_back(3); }));  // past the bound
     CHECK(ran.empty());                                    // only the owner's loop runs them
+    const WorkQueueStats& stats = drivers.work_queues();
+    CHECK(stats.queued == 2);
+    CHECK(stats.deepest == 2);
+    CHECK(stats.refused == 1);
     drivers.run_due(SteadyTime{});
     CHECK(ran == std::vector<int>{1, 2});
+    CHECK(stats.queued == 0);
     CHECK(worker.post([&] { ran.push_back(4); }));
+    CHECK(stats.queued == 1);
     worker.stop();
+    CHECK(stats.queued == 0);  // dropped, not waiting
     drivers.run_due(SteadyTime{});
     CHECK(ran == std::vector<int>{1, 2});
     CHECK_FALSE(worker.post([&] { ran.push_back(5); }));
+    CHECK(stats.refused == 1);  // a stopped worker's refusal is not a full queue
+    CHECK(stats.deepest == 2);
 }
 
 TEST_CASE("SharedWakeup: no run of the other thread lets the drive sleep past its time") {

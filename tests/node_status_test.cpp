@@ -18,15 +18,18 @@ TEST_CASE("status JSON round-trips and renders as Prometheus text") {
     s.peers_ipv4 = 3;
     s.values_stored = 9;
     s.values_refused = 2;
+    s.work_refused = 5;
     auto back = node_status_from_json(to_json(s));
     REQUIRE(back.is_ok());
     CHECK(back->node_id == "abc");
     CHECK(back->peers_ipv4 == 3);
     CHECK(back->values_refused == 2);
+    CHECK(back->work_refused == 5);
     const auto prom = to_prometheus(s);
     CHECK(prom.find("dhtalk_values_stored 9\n") != std::string::npos);
     CHECK(prom.find("# TYPE dhtalk_values_refused_total counter\n") != std::string::npos);
     CHECK(prom.find("dhtalk_peers_ipv4 3\n") != std::string::npos);
+    CHECK(prom.find("dhtalk_work_refused_total 5\n") != std::string::npos);
 }
 
 TEST_CASE("a malformed status answer is refused") {

@@ -244,6 +244,9 @@ TEST_CASE("dhtalk-swarm runs the quick scenario: nothing lost, every resolve ans
     CHECK(mean("churn.crashes") == 0);
     CHECK(mean("failure.false_alarm_ratio") == 0);
     CHECK(mean("traffic.bytes_per_node_per_s") > 0);
+    // Nothing waits long enough to be refused at 4 users a node.
+    CHECK(mean("queues.refused") == 0);
+    CHECK(mean("queues.depth_max") >= mean("queues.depth_p99"));
 
     // Every line of events.jsonl is an event of a known kind, in time order.
     std::istringstream events(test::read_text(dir / "a" / "events.jsonl"));

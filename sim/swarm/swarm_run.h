@@ -45,10 +45,12 @@ struct SwarmTrial {
     // Looks at a running node's view of another running one that found it
     // dead, and all such looks (failure_watch.h).
     uint64_t false_alarms = 0, alarm_pairs = 0;
-    size_t redelivered = 0;
+    size_t redelivered = 0;  // message copies handed over again (the client drops them)
     std::vector<double> bytes_per_node_per_s;  // each second of the measurement
     std::map<std::string, uint64_t> bytes_by_kind;  // over the measurement (traffic_meter.h)
-    std::vector<double> stored_bytes_per_node;  // each running node's, at the measurement's end  // message copies handed over again (the client drops them)
+    std::vector<double> stored_bytes_per_node;  // each running node's, at the measurement's end
+    std::vector<double> queue_depths;  // jobs waiting at each running node, each second (queue_meter.h)
+    uint64_t work_refused = 0;         // jobs refused by a full queue, over the measurement
     uint64_t digest = 0;  // SimNetwork::history_digest(): equal runs, equal digests
     // Wall seconds of founding, registering and running (warm-up,
     // measurement, drain): they differ from run to run, so they go to

@@ -148,6 +148,12 @@ Json::Value trial_figures(const SwarmTrial& t) {
         out["storage.bytes_per_node_mean"] = sum / static_cast<double>(t.stored_bytes_per_node.size());
         out["storage.bytes_per_node_max"] = most;
     }
+    if (!t.queue_depths.empty()) {
+        out["queues.depth_p50"] = percentile(t.queue_depths, 0.5);
+        out["queues.depth_p99"] = percentile(t.queue_depths, 0.99);
+        out["queues.depth_max"] = *std::max_element(t.queue_depths.begin(), t.queue_depths.end());
+    }
+    out["queues.refused"] = static_cast<Json::UInt64>(t.work_refused);
     return out;
 }
 

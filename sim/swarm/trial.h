@@ -19,6 +19,7 @@
 #include "sim/sim_ops.h"
 #include "sim/swarm/churn_model.h"
 #include "sim/swarm/failure_watch.h"
+#include "sim/swarm/queue_meter.h"
 #include "sim/swarm/record_strategies.h"
 #include "sim/swarm/swarm_run.h"
 #include "sim/swarm/traffic_meter.h"
@@ -180,6 +181,7 @@ private:
     std::unique_ptr<RecordStrategy> strategy_;  // null: the DHT
     std::optional<FailureWatch> watch_;
     std::optional<TrafficMeter> meter_;
+    std::optional<QueueMeter> queues_;
     SimNetwork::Stats at_measure_start_;
     std::optional<SimNetwork::Stats> at_measure_end_;
 };

@@ -1,4 +1,4 @@
-// What the trial measures: traffic, nodes up and storage as time passes,
+// What the trial measures: traffic, work queues, nodes up and storage as time passes,
 // and the events of the measurement gathered into a SwarmTrial.
 #include "sim/swarm/trial.h"
 
@@ -11,8 +11,8 @@ namespace dhtalk::swarm {
 
 using namespace std::chrono;
 
-// The measurement's own figures as time passes: traffic at its start,
-// each second and its end, the nodes running, the storage at its end.
+// The measurement's own figures as time passes: traffic and work queues at
+// its start, each second and its end, the nodes running, the storage at its end.
 void Trial::account(SteadyTime now) {
     if (!measuring_ && now >= measure_from_) {
         measuring_ = true;
@@ -20,6 +20,7 @@ void Trial::account(SteadyTime now) {
         bytes_at_sample_ = at_measure_start_.bytes_sent;
         next_sample_ = measure_from_ + seconds(1);
         meter_->begin(up_);
+        queues_->begin(up_);
     }
     if (!measuring_) return;
     if (now >= next_sample_ && now <= measure_to_) {
@@ -28,6 +29,7 @@ void Trial::account(SteadyTime now) {
         bytes_at_sample_ = bytes;
         next_sample_ += seconds(1);
         meter_->read(up_);
+        queues_->read(up_);
     }
     if (now < measure_to_) up_sum_ += static_cast<double>(up_count()), ++up_samples_;
     if (now >= measure_to_ && !at_measure_end_) {
@@ -35,6 +37,7 @@ void Trial::account(SteadyTime now) {
         sample_storage();
         meter_->read(up_);
         meter_->end();
+        queues_->read(up_);
     }
 }
 
@@ -92,6 +95,8 @@ Result<SwarmTrial> Trial::finish(double mean_up) {
     t.bytes_per_node_per_s = std::move(bytes_per_node_per_s_);
     t.bytes_by_kind = meter_->totals();
     t.stored_bytes_per_node = std::move(stored_bytes_);
+    t.queue_depths = queues_->depths();
+    t.work_refused = queues_->refused();
     t.digest = sim_.network().history_digest();
     return t;
 }
