@@ -127,6 +127,24 @@ TEST_CASE("logging out, or the host dying, makes the user unavailable for watche
     CHECK(gone->delivery.presence.last_seen_ms >= s.c.wall_ms() - bound.count());
 }
 
+TEST_CASE("a user whose node went away is seen on the next at once, long after the watch began") {
+    Scene s;
+    // Past the leases: the watcher has been renewing its subscription at
+    // the host, not at the user's directory.
+    s.c.run_until(s.c.now() + seconds(60));
+    s.c.stop(2);
+    s.c.login(4, kAlice);  // her client fails over at once
+    const auto t0 = s.c.now();
+    REQUIRE(s.c.set_presence(4, kAlice, "busy", "moved"));
+    s.c.run_until(t0 + seconds(2));
+    auto d = last_delivery(s.c, 9, kBob, kAlice);
+    REQUIRE(d);
+    CHECK(d->delivery.presence.host == s.c.id(4));
+    CHECK(d->delivery.presence.status == "moved");
+    // Not by way of node 2's death, which takes longer to declare.
+    CHECK(s.c.node(9).detection_bound() > seconds(2));
+}
+
 TEST_CASE("losses are repaired by anti-entropy") {
     Scene s(0.2, 7);  // one datagram in five lost
     for (int i = 0; i < 20; ++i) {

@@ -45,6 +45,12 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             const bool moved = loc.host != host;
             if (!moved && version < loc.version) break;
             loc = Location{host, version, now + config_.lease};
+            // The subscriptions here live as long as the user is located
+            // here: a watcher that knows the host renews its subscription
+            // there, not here, and a move must still reach it (below) at
+            // once, not when the old host is declared dead.
+            if (auto subs = directory_subs_.find(user); subs != directory_subs_.end())
+                for (auto& [node, lease] : subs->second) lease.until = std::max(lease.until, loc.until);
             if (!moved) break;
             // Tell the subscribers where the user is, and the host who watches.
             if (auto subs = directory_subs_.find(user); subs != directory_subs_.end())
