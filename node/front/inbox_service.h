@@ -216,9 +216,9 @@ private:
     std::mutex follow_mutex_;
     std::map<std::string, size_t> following_;  // guarded: recipient -> its sessions here that follow
     std::map<std::string, std::map<std::string, SteadyTime>> followers_;  // guarded: as holder, recipient -> node -> lease end
-    // guarded: the latest 4,096 messages handed over here (RECIPIENT/SENDER/ID),
-    // so that the second holder's copy is dropped
-    RecentSet<std::string> handed_over_{4096};
+    // Messages remembered as handed over, so that the second holder's copy is dropped.
+    static constexpr size_t kHandedOverMemory = 4096;
+    RecentSet<std::string> handed_over_{kHandedOverMemory};  // guarded: RECIPIENT/SENDER/ID
     SteadyTime next_renewal_{};  // guarded
     bool renewing_ = false;      // guarded: a renewal job is queued or running (one at a time)
 

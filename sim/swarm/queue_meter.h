@@ -11,28 +11,22 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/sim_nodes.h"
+#include "sim/swarm/node_readings.h"
 
 namespace dhtalk {
 
 class QueueMeter {
 public:
-    QueueMeter(SimNodes& sim, size_t nodes) : sim_(sim), last_refused_(nodes, 0) {}
+    explicit QueueMeter(size_t nodes) : last_refused_(nodes, 0) {}
 
-    void begin(const std::vector<bool>& up);  // the measurement starts
-    void read(const std::vector<bool>& up);   // each second of it, and at its end
+    void begin(const NodeReadings& nodes);  // the measurement starts
+    void read(const NodeReadings& nodes);   // each second of it, and at its end
 
     // One value per running node and second read.
     const std::vector<double>& depths() const { return depths_; }
     uint64_t refused() const { return refused_; }
 
 private:
-    struct Reading {
-        uint64_t queued = 0, refused = 0;
-    };
-    Reading reading(size_t i, bool up) const;  // zero while node i is down
-
-    SimNodes& sim_;
     std::vector<uint64_t> last_refused_;
     std::vector<double> depths_;
     uint64_t refused_ = 0;

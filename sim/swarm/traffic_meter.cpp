@@ -1,7 +1,5 @@
 #include "sim/swarm/traffic_meter.h"
 
-#include "node/node.h"
-
 namespace dhtalk {
 
 TrafficMeter::TrafficMeter(SimNodes& sim, size_t nodes, const RecordStrategy* strategy)
@@ -20,25 +18,22 @@ std::map<std::string, uint64_t> TrafficMeter::shared() const {
     return now;
 }
 
-TrafficMeter::Counters TrafficMeter::counters(size_t i, bool up) const {
-    Node* node = up ? sim_.node(i) : nullptr;
-    if (!node) return {};  // counting starts again with the node
-    const NodeStatus s = node->status();
-    return {s.membership_bytes_out, s.presence_bytes_out};
+TrafficMeter::Counters TrafficMeter::counters(const std::optional<NodeStatus>& status) {
+    if (!status) return {};  // counting starts again with the node
+    return {status->membership_bytes_out, status->presence_bytes_out};
 }
 
-void TrafficMeter::begin(const std::vector<bool>& up) {
+void TrafficMeter::begin(const NodeReadings& nodes) {
     at_begin_ = shared();
-    for (size_t i = 0; i < last_.size(); ++i) last_[i] = counters(i, up[i]);
+    for (size_t i = 0; i < last_.size(); ++i) last_[i] = counters(nodes[i]);
     for (const char* kind : {"membership", "presence"}) totals_[kind] = 0;
 }
 
-void TrafficMeter::read(const std::vector<bool>& up) {
+void TrafficMeter::read(const NodeReadings& nodes) {
     for (size_t i = 0; i < last_.size(); ++i) {
-        const Counters now = counters(i, up[i]);
-        auto grew = [](uint64_t now, uint64_t before) { return now >= before ? now - before : now; };
-        totals_["membership"] += grew(now.membership, last_[i].membership);
-        totals_["presence"] += grew(now.presence, last_[i].presence);
+        const Counters now = counters(nodes[i]);
+        totals_["membership"] += counter_growth(now.membership, last_[i].membership);
+        totals_["presence"] += counter_growth(now.presence, last_[i].presence);
         last_[i] = now;
     }
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sim/sim_nodes.h"
+#include "sim/swarm/node_readings.h"
 #include "sim/swarm/record_strategies.h"
 
 namespace dhtalk {
@@ -28,8 +29,8 @@ public:
     // `strategy` may be null (the DHT).
     TrafficMeter(SimNodes& sim, size_t nodes, const RecordStrategy* strategy);
 
-    void begin(const std::vector<bool>& up);   // the measurement starts
-    void read(const std::vector<bool>& up);    // each second of it
+    void begin(const NodeReadings& nodes);   // the measurement starts
+    void read(const NodeReadings& nodes);    // each second of it
     void end();                                // it ends
     // Bytes by kind over the measurement.
     const std::map<std::string, uint64_t>& totals() const { return totals_; }
@@ -38,8 +39,8 @@ private:
     struct Counters {
         uint64_t membership = 0, presence = 0;
     };
-    // Node i's counters now (zero while it is down).
-    Counters counters(size_t i, bool up) const;
+    // A node's counters in a reading (zero while it is down).
+    static Counters counters(const std::optional<NodeStatus>& status);
     std::map<std::string, uint64_t> shared() const;  // what is counted network-wide, now
 
     SimNodes& sim_;

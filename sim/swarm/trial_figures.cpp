@@ -19,8 +19,9 @@ void Trial::account(SteadyTime now) {
         at_measure_start_ = sim_.network().stats();
         bytes_at_sample_ = at_measure_start_.bytes_sent;
         next_sample_ = measure_from_ + seconds(1);
-        meter_->begin(up_);
-        queues_->begin(up_);
+        const NodeReadings nodes = read_nodes(sim_, up_);
+        meter_->begin(nodes);
+        queues_->begin(nodes);
     }
     if (!measuring_) return;
     if (now >= next_sample_ && now <= measure_to_) {
@@ -28,16 +29,18 @@ void Trial::account(SteadyTime now) {
         bytes_per_node_per_s_.push_back(static_cast<double>(bytes - bytes_at_sample_) / static_cast<double>(s_.nodes));
         bytes_at_sample_ = bytes;
         next_sample_ += seconds(1);
-        meter_->read(up_);
-        queues_->read(up_);
+        const NodeReadings nodes = read_nodes(sim_, up_);
+        meter_->read(nodes);
+        queues_->read(nodes);
     }
     if (now < measure_to_) up_sum_ += static_cast<double>(up_count()), ++up_samples_;
     if (now >= measure_to_ && !at_measure_end_) {
         at_measure_end_ = sim_.network().stats();
         sample_storage();
-        meter_->read(up_);
+        const NodeReadings nodes = read_nodes(sim_, up_);
+        meter_->read(nodes);
         meter_->end();
-        queues_->read(up_);
+        queues_->read(nodes);
     }
 }
 

@@ -55,7 +55,7 @@ Status Trial::found() {
     for (const auto& identity : identities) ids.push_back(sim_node_id(identity));
     watch_.emplace(sim_, std::move(ids));
     meter_.emplace(sim_, s_.nodes, strategy_.get());
-    queues_.emplace(sim_, s_.nodes);
+    queues_.emplace(s_.nodes);
     DHTALK_TRY(shape_links());
     up_.assign(s_.nodes, true);
     if (strategy_)
