@@ -145,6 +145,25 @@ TEST_CASE("a user whose node went away is seen on the next at once, long after t
     CHECK(s.c.node(9).detection_bound() > seconds(2));
 }
 
+TEST_CASE("a user back on another node long after logging out is seen there, her old node still running") {
+    Scene s;
+    s.c.logout(2, kAlice);
+    // Past her old node's retention and the directory's leases: node 2 no
+    // longer holds her, and the directory no longer locates her.
+    s.c.run_until(s.c.now() + seconds(60));
+    REQUIRE(last_delivery(s.c, 9, kBob, kAlice)->delivery.presence.show == "unavailable");
+    s.c.login(4, kAlice);
+    const auto t0 = s.c.now();
+    // Within a sync interval or two: Bob's node learns from node 2 that she
+    // is not there and asks her directory again.
+    s.c.run_until(t0 + seconds(12));
+    auto d = last_delivery(s.c, 9, kBob, kAlice);
+    REQUIRE(d);
+    CHECK(d->delivery.presence.show == "available");
+    CHECK(d->delivery.presence.host == s.c.id(4));
+    CHECK(d->at - t0 < seconds(12));
+}
+
 TEST_CASE("losses are repaired by anti-entropy") {
     Scene s(0.2, 7);  // one datagram in five lost
     for (int i = 0; i < 20; ++i) {
@@ -236,6 +255,17 @@ std::string forged_presence(const std::string& user, const std::string& host, ui
     return {buf.data(), buf.size()};
 }
 
+// A host's answer that it does not hold these users.
+std::string gone(const std::vector<std::string>& users) {
+    msgpack::sbuffer buf;
+    msgpack::packer<msgpack::sbuffer> pk(buf);
+    pk.pack_array(3);
+    pk.pack(1);
+    pk.pack(6);
+    pk.pack(users);
+    return {buf.data(), buf.size()};
+}
+
 }  // namespace
 
 TEST_CASE("forged, replayed and malformed presence is refused") {
@@ -276,6 +306,15 @@ TEST_CASE("forged, replayed and malformed presence is refused") {
     CHECK(p.watcher.presence_for("bob", "alice")->show == "away");
     CHECK(p.watcher.take_deliveries().empty());
     CHECK(p.watcher.counters().refused >= 5);
+
+    // "Not here" from a member that is not her host, and a malformed one,
+    // leave her host in place: its next change is still accepted.
+    CHECK(p.watcher.on_datagram("m", gone({"alice"}), p.now));
+    CHECK(p.watcher.on_datagram("h", "\x93\x01\x06\x91\xc0", p.now).code() == Code::kCorruption);
+    p.signer.who = "h";
+    REQUIRE(p.host.set("alice", "busy", "", p.now, 3000));
+    p.pump();
+    CHECK(p.watcher.presence_for("bob", "alice")->show == "busy");
 }
 
 namespace {

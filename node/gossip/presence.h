@@ -13,8 +13,10 @@
 // the host. The host then sends each change only to subscribed nodes, and
 // only with the watchers the user's privacy list allows: a blocked user's
 // node never receives it. Watching nodes repair losses by anti-entropy
-// (Sync, which also renews their subscriptions); when a host is declared
-// dead, its users become unavailable for their watchers, last-seen kept.
+// (Sync, which also renews their subscriptions); a host asked about a user
+// it no longer holds answers Gone, and the watching node asks the directory
+// again; when a host is declared dead, its users become unavailable for
+// their watchers, last-seen kept.
 //
 // Input is hostile: bounded, versioned decoding; presence must come from the
 // host the directory named and carry that host's valid signature, and a
@@ -129,7 +131,7 @@ public:
     const Counters& counters() const { return counters_; }
 
 private:
-    enum class Kind : uint8_t { kLocate = 1, kSubscribe = 2, kLocated = 3, kPresence = 4, kSync = 5 };
+    enum class Kind : uint8_t { kLocate = 1, kSubscribe = 2, kLocated = 3, kPresence = 4, kSync = 5, kGone = 6 };
     struct Local {
         Presence presence;
         PrivacyList privacy;

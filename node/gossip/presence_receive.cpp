@@ -151,16 +151,39 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
         case Kind::kSync: {
             Fields f(o, 3, "sync");
             f.next(), f.next();
+            std::vector<std::string> gone;  // users asked about that this node no longer holds
             for (const auto& e : f.array(kMaxSyncEntries)) {
                 Fields ef(e, 3, "sync entry");
-                const std::string user = ef.str(kMaxId);
+                std::string user = ef.str(kMaxId);
                 const uint64_t version = ef.uint(UINT64_MAX);
                 const auto ids = read_ids(ef);
                 auto l = local_.find(user);
-                if (l == local_.end() || (!l->second.online && now >= l->second.retain_until)) continue;
+                if (l == local_.end() || (!l->second.online && now >= l->second.retain_until)) {
+                    gone.push_back(std::move(user));
+                    continue;
+                }
                 const std::set<std::string> watchers(ids.begin(), ids.end());
                 subscribers_[user][from] = Lease{watchers, now + config_.lease};
                 if (l->second.presence.version > version) send_presence(user, from, watchers);
+            }
+            // Without this answer the watcher would go on asking here, and
+            // never hear of the user logging in on another node later: the
+            // directory's subscriptions lapsed with the user's location.
+            if (!gone.empty())
+                send(from, message(static_cast<uint8_t>(Kind::kGone), 1,
+                                   [&gone](MsgpackPacker& pk) { pack_str_list(pk, gone); }));
+            break;
+        }
+        case Kind::kGone: {
+            Fields f(o, 3, "gone");
+            f.next(), f.next();
+            for (const auto& user : f.str_list(kMaxSyncEntries, kMaxId)) {
+                auto w = watched_.find(user);
+                // Only the host named may disown the user: a Located from the
+                // directory may have named the next one already.
+                if (w == watched_.end() || w->second.host != from) continue;
+                w->second.host.clear();
+                subscribe(user);  // and at every sync while no host is known
             }
             break;
         }
