@@ -209,6 +209,7 @@ TEST_CASE("roster documents of the format before the key commitment are refused 
 TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival takes the branch the network went on from") {
     Bus bus;
     both_approve_node_2(bus);
+    const RosterEpoch base = bus.at(1).current();
     auto e0 = bus.at(0).assemble(crypto::random_key(), true);
     auto e1 = bus.at(1).assemble(crypto::random_key(), true);
     REQUIRE((e0 && *e0 && e1 && *e1));
@@ -236,13 +237,60 @@ TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival tak
                                crypto::random_key());
     REQUIRE(after);
     CHECK_FALSE(bus.at(1).offer_epoch(*after));  // it does not link to node 1's epoch: a split, before
-    CHECK(bus.at(1).offer_fork({high, *after}).code() == Code::kAlreadyExists);  // its own epoch is no branch
-    CHECK(bus.at(1).offer_fork({low}).code() == Code::kAlreadyExists);           // no successor: rival rules decide
+    CHECK(bus.at(1).offer_branch(base, high, {high, *after}).code() == Code::kAlreadyExists);  // its own: no branch
     RosterEpoch forged = low;
     forged.signature = "not a signature";
-    CHECK_FALSE(bus.at(1).offer_fork({forged, *after}));
-    REQUIRE(bus.at(1).offer_fork({low, *after}));
+    CHECK_FALSE(bus.at(1).offer_branch(base, high, {forged, *after}));
+    REQUIRE(bus.at(1).offer_branch(base, high, {low, *after}));
     CHECK(hash_of(bus.at(1).current()) == hash_of(*after));
+    REQUIRE(bus.at(1).previous());
+    CHECK(hash_of(*bus.at(1).previous()) == hash_of(low));
+}
+
+TEST_CASE("two branches of the same length that parted one epoch back: every node keeps the one that parted lower") {
+    Bus bus;
+    both_approve_node_2(bus);
+    const RosterEpoch base = bus.at(0).current();
+    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
+    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
+    REQUIRE((e0 && *e0 && e1 && *e1));
+    const bool zero_lower = hash_of(**e0) < hash_of(**e1);
+    const RosterEpoch& low = zero_lower ? **e0 : **e1;
+    const RosterEpoch& high = zero_lower ? **e1 : **e0;
+    // Node 3's admission, approved by number, is built on each rival: the
+    // same ballots serve both.
+    const Member three = member_of(ids()[3], {"127.0.0.1:103"}, "operator 3");
+    std::vector<Ballot> approvals;
+    for (int voter : {0, 2})
+        approvals.push_back(make_ballot(ids()[voter], low.network_id, low.epoch, ChangeKind::kAdmit, three.node_id,
+                                        Decision::kApprove, "")
+                                .value());
+    auto on_low = assemble_next(low, low.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0],
+                                crypto::random_key());
+    auto on_high = assemble_next(high, high.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0],
+                                 crypto::random_key());
+    REQUIRE((on_low && on_high));
+    REQUIRE(bus.at(0).offer_epoch(low));
+    REQUIRE(bus.at(0).offer_epoch(*on_low));
+    REQUIRE(bus.at(1).offer_epoch(high));
+    REQUIRE(bus.at(1).offer_epoch(*on_high));
+    // Each refuses the other's head: it does not link to its own epoch.
+    CHECK_FALSE(bus.at(1).offer_epoch(*on_low));
+    CHECK_FALSE(bus.at(0).offer_epoch(*on_high));
+
+    // The node on the lower branch keeps it.
+    CHECK(bus.at(0).offer_branch(base, low, {high, *on_high}).code() == Code::kAlreadyExists);
+    CHECK(hash_of(bus.at(0).current()) == hash_of(*on_low));
+    // Bad offers change nothing: shorter, not from the base, forged.
+    CHECK(bus.at(1).offer_branch(base, high, {low}).code() == Code::kAlreadyExists);
+    CHECK(bus.at(1).offer_branch(low, high, {*on_low}).code() == Code::kAlreadyExists);
+    RosterEpoch forged = *on_low;
+    forged.signature = "not a signature";
+    CHECK_FALSE(bus.at(1).offer_branch(base, high, {low, forged}));
+    CHECK(hash_of(bus.at(1).current()) == hash_of(*on_high));
+    // The node on the higher branch leaves it for the lower.
+    REQUIRE(bus.at(1).offer_branch(base, high, {low, *on_low}));
+    CHECK(hash_of(bus.at(1).current()) == hash_of(*on_low));
     REQUIRE(bus.at(1).previous());
     CHECK(hash_of(*bus.at(1).previous()) == hash_of(low));
 }

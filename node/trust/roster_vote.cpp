@@ -99,15 +99,20 @@ void RosterVote::entered_epoch() {
     });
 }
 
-Status RosterVote::offer_fork(const std::vector<RosterEpoch>& epochs) {
-    if (!previous_ || epochs.size() < 2 || epochs.front().epoch != current().epoch ||
-        hash_of(epochs.front()) == hash_of(current()))
+Status RosterVote::offer_branch(const RosterEpoch& base, const RosterEpoch& ours_first,
+                                const std::vector<RosterEpoch>& theirs) {
+    if (theirs.empty() || theirs.front().epoch != base.epoch + 1 || ours_first.epoch != base.epoch + 1 ||
+        ours_first.prev_hash != hash_of(base) || ours_first.epoch > current().epoch ||
+        hash_of(theirs.front()) == hash_of(ours_first))
         return Status(Code::kAlreadyExists, "no other branch to take");
-    DHTALK_TRY(verify_next(*previous_, epochs.front(), network_id_));
-    for (size_t i = 1; i < epochs.size(); ++i) DHTALK_TRY(verify_next(epochs[i - 1], epochs[i], network_id_));
-    DHTALK_TRY(usable(epochs.back()));
-    previous_ = epochs[epochs.size() - 2];
-    current_ = epochs.back();
+    if (theirs.back().epoch < current().epoch) return Status(Code::kAlreadyExists, "the other branch is shorter");
+    if (theirs.back().epoch == current().epoch && hash_of(theirs.front()) > hash_of(ours_first))
+        return Status(Code::kAlreadyExists, "this node's branch has the lower hash where the two part");
+    DHTALK_TRY(verify_next(base, theirs.front(), network_id_));
+    for (size_t i = 1; i < theirs.size(); ++i) DHTALK_TRY(verify_next(theirs[i - 1], theirs[i], network_id_));
+    DHTALK_TRY(usable(theirs.back()));
+    previous_ = theirs.size() >= 2 ? theirs[theirs.size() - 2] : base;
+    current_ = theirs.back();
     entered_epoch();
     return Status::ok();
 }

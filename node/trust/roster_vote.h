@@ -69,11 +69,17 @@ public:
     // With `accept_rival` false the current epoch is settled: a rival of it
     // is refused (kAlreadyExists), however low its hash.
     Status offer_epoch(const RosterEpoch& next, bool accept_rival = true);
-    // Epochs from the current number on, as another member holds them, whose
-    // first is a rival of this node's current epoch and has successors: the
-    // network went on from the rival, so this node leaves its own for it.
-    // kAlreadyExists when there is nothing to leave for.
-    Status offer_fork(const std::vector<RosterEpoch>& epochs);
+    // Another member's branch, parting from this node's after `base`:
+    // `theirs` runs from base.epoch + 1 on, and `ours_first` is this node's
+    // epoch after `base`; both `base` and `ours_first` must be this node's
+    // own (from the caller's store), `theirs` is verified here. A branch
+    // longer than this node's is the one the network went on from: taken.
+    // One as long is the rivals' rule (offer_epoch) where the two part: the
+    // lower hash of the first epoch wins, so every node that sees both keeps
+    // the same one (ballots name an epoch's number, not its hash, so one
+    // vote can build on two rivals). kAlreadyExists when this node's branch
+    // stays.
+    Status offer_branch(const RosterEpoch& base, const RosterEpoch& ours_first, const std::vector<RosterEpoch>& theirs);
 
     // This node's vote. For an admission the subject must have applied.
     Result<Ballot> cast(ChangeKind change, const std::string& subject, Decision decision, std::string reason);

@@ -16,6 +16,9 @@ namespace {
 // Every epoch a member at `endpoint` holds from `from` on, page by page.
 // At most this many epochs per catch-up; the rest comes with the next one.
 constexpr size_t kMaxEpochsPerCatchUp = 16 * kMaxEpochsPerAnswer;
+// How far back the point where another branch parted from ours is looked
+// for: rivals come from members assembling at once, a few epochs apart.
+constexpr uint64_t kMaxRivalDepth = 8;
 
 // The epochs a member at `endpoint` holds from `from` on, page by page,
 // each numbered as asked. `stop` ends it between pages.
@@ -400,7 +403,21 @@ Status TrustedNetwork::on_epoch(std::string_view doc) {
             start_catch_up();
             return Status::busy("epoch " + std::to_string(e->epoch) + " is ahead of ours; catching up first");
         }
-        DHTALK_TRY(adopt(*e));
+        Status adopted_here = adopt(*e);
+        if (!adopted_here) {
+            // A rival of our young current epoch that does not share our
+            // previous one: the two branches parted earlier. Its assembler
+            // holds its branch; it is fetched off this thread.
+            const RosterEpoch& current = roster_vote_.current();
+            const RosterEpoch* previous = roster_vote_.previous();
+            const Member* assembler = e->member(e->assembler);
+            if (e->epoch == current.epoch && previous && e->prev_hash != hash_of(*previous) &&
+                clock_.now() - adopted_at_ < config_.rival_window && assembler &&
+                !assembler->endpoints.empty() && assembler->node_id != identity_.node_id_hex())
+                static_cast<void>(catch_up_worker_.post(
+                    [this, source = assembler->endpoints.front()] { take_branch(source); }));
+            return adopted_here;
+        }
     }
     notify_if_adopted();
     return Status::ok();
@@ -456,8 +473,8 @@ void TrustedNetwork::catch_up() {
         forked = !fetched->empty() && fetched->front().epoch == roster_vote_.current().epoch + 1 &&
                  fetched->front().prev_hash != hash_of(roster_vote_.current());
     }
-    // The network went on from a rival of this node's current epoch: fetch
-    // that rival too, and take the branch.
+    // The network went on from a branch that parted from this node's: fetch
+    // it back to where the two part, and take it.
     if (forked) return take_branch(source);
     std::lock_guard lock(mutex_);
     for (const auto& e : *fetched) {
@@ -471,20 +488,51 @@ void TrustedNetwork::catch_up() {
 }
 
 void TrustedNetwork::take_branch(const std::string& source) {
-    auto branch = fetch_epochs(net_, source, epoch(), stopping_);
-    if (!branch) return;
+    const uint64_t head = epoch();
+    const uint64_t from = head > kMaxRivalDepth ? head - kMaxRivalDepth : 0;
+    auto theirs = fetch_epochs(net_, source, from, stopping_);
+    if (!theirs) return;
     std::lock_guard lock(mutex_);
     const RosterEpoch prev = roster_vote_.current();
-    Status taken = roster_vote_.offer_fork(*branch);
+    // Where the two part: the first of theirs that differs from ours, after
+    // one that does not.
+    std::optional<RosterEpoch> base, ours_first;
+    size_t parted = 0;
+    for (; parted < theirs->size() && (*theirs)[parted].epoch <= prev.epoch; ++parted) {
+        auto mine = own_epoch((*theirs)[parted].epoch);
+        if (!mine) return;
+        if (hash_of(*mine) != hash_of((*theirs)[parted])) {
+            ours_first = std::move(mine).value();
+            break;
+        }
+        base = std::move(mine).value();
+    }
+    if (!base || !ours_first) return;  // no parting, or before what we fetched
+    // A branch only as long as ours moves us only while our epoch is young,
+    // as a rival of it alone does: an old one is settled.
+    if (theirs->back().epoch == prev.epoch && clock_.now() - adopted_at_ >= config_.rival_window) return;
+    const std::vector<RosterEpoch> branch(theirs->begin() + static_cast<std::ptrdiff_t>(parted), theirs->end());
+    Status taken = roster_vote_.offer_branch(*base, *ours_first, branch);
     if (!taken) {
-        DHTALK_LOG(kWarning, "trust", "the branch of epoch " << prev.epoch << " from " << source
-                                                            << " refused: " << taken.message());
+        if (taken.code() != Code::kAlreadyExists)
+            DHTALK_LOG(kWarning, "trust", "the branch from epoch " << ours_first->epoch << " at " << source
+                                                                 << " refused: " << taken.message());
         return;
     }
-    DHTALK_LOG(kWarning, "trust", "left this node's epoch " << prev.epoch << " (a rival the network did not go on from)");
-    for (const auto& e : *branch)
+    DHTALK_LOG(kWarning, "trust", "left this node's branch from epoch "
+                                      << ours_first->epoch << " for "
+                                      << (branch.back().epoch > prev.epoch ? "the one the network went on from"
+                                                                           : "a rival with the lower hash"));
+    for (const auto& e : branch)
         if (e.epoch < roster_vote_.current().epoch) roster_store_.save_epoch(e).ignore_error();  // adopted() saves the last
     adopted(prev);
+}
+
+Result<RosterEpoch> TrustedNetwork::own_epoch(uint64_t epoch) const {
+    if (epoch == roster_vote_.current().epoch) return roster_vote_.current();
+    auto stored = roster_store_.load_encoded_epoch(epoch);
+    if (!stored) return stored.status();
+    return decode_roster_epoch(*stored);
 }
 
 Status TrustedNetwork::apply_now() {

@@ -147,7 +147,10 @@ private:
     Status apply_now();
     void start_catch_up();
     void catch_up();  // on catch_up_worker_
-    void take_branch(const std::string& source);  // the network went on from a rival of our current epoch
+    // `source` holds a branch that parted from ours (RosterVote::offer_branch):
+    // take it if it wins. On catch_up_worker_.
+    void take_branch(const std::string& source);
+    Result<RosterEpoch> own_epoch(uint64_t epoch) const;  // mutex_ held: this node's, from its store
     void notify_if_adopted();
 
     TrustConfig config_;
