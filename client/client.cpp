@@ -256,7 +256,7 @@ Result<std::string> Client::authenticate(ClientConnection& conn) {
     return member;
 }
 
-Result<ClientFrame> Client::call(const std::string& method, FrameParams params, bool login) {
+Result<ClientFrame> Client::call(const std::string& method, FrameParams params, bool login, bool once) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (!connection_ || logged_in_ != login) DHTALK_TRY(connect(login));
         auto reply = connection_->call(method, params, options_.timeout);
@@ -264,7 +264,7 @@ Result<ClientFrame> Client::call(const std::string& method, FrameParams params, 
             if (!node_failed(reply.status())) return reply.status();
             // The node went away mid-call: try the others, this one last.
             demote_current_node(reply.status());
-            if (attempt == 1) return reply.status();
+            if (attempt == 1 || once) return reply.status();
             continue;
         }
         if (Status s = reply->status(); !s) return s;
@@ -349,8 +349,16 @@ Status Client::verify(const std::string& code) {
     if (!key) return key.status();
     auto csr = crypto::make_certificate_request(**key, *user_id);
     if (!csr) return csr.status();
-    auto reply = call("verify", {{"phone", profile_.phone}, {"code", code}, {"csr", *csr}}, /*login*/ false);
-    if (!reply) return reply.status();
+    auto reply = call("verify", {{"phone", profile_.phone}, {"code", code}, {"csr", *csr}}, /*login*/ false, /*once*/ true);
+    if (!reply) {
+        // Asked again, a node that used the code before going quiet would
+        // only say that no code is waiting.
+        if (node_failed(reply.status()))
+            return Status(reply.status().code(), reply.status().message() +
+                                                     " (the code may be spent: if verifying again says no code is "
+                                                     "waiting, register again)");
+        return reply.status();
+    }
     auto cert_pem = reply->text("certificate", crypto::kMaxCertificateBytes);
     if (!cert_pem) return cert_pem.status();
     auto cert = crypto::parse_certificate(*cert_pem);

@@ -210,8 +210,11 @@ public:
     Result<std::vector<NodeInfo>> nodes();
 
     // One request with login, failing over between nodes. Refusals (a reply
-    // with an error) are returned as their Status.
-    Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true);
+    // with an error) are returned as their Status. A node that fails
+    // mid-call is asked again through the next one, unless `once`: for a
+    // request that may have taken effect before the node went quiet (a
+    // verification code is spent once).
+    Result<ClientFrame> call(const std::string& method, FrameParams params, bool login = true, bool once = false);
     // Several requests of one method at once, with login and failover (the
     // whole batch again through the next node if the node fails mid-way:
     // for requests that may be repeated). Each reply carries its own status.

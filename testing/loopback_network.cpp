@@ -64,6 +64,13 @@ std::string code_in(const std::vector<BenchNode>& nodes, const std::string& phon
     return code;
 }
 
+// The nodes' --log-level: warning, or DHTALK_BENCH_LOG_LEVEL (info shows
+// each node's roster, membership and registrar decisions).
+std::string node_log_level() {
+    const char* level = std::getenv("DHTALK_BENCH_LOG_LEVEL");
+    return level && *level ? level : "warning";
+}
+
 // The same, waiting up to 10 s: a registrar on another node answers once
 // the code is queued for its provider, before it is written.
 std::string code_for(const std::vector<BenchNode>& nodes, const std::string& phone) {
@@ -94,7 +101,7 @@ LoopbackNetwork::LoopbackNetwork(const std::filesystem::path& dir, int count, co
         std::filesystem::create_directories(n.dir);
         std::vector<std::string> args{node_binary().string(), "--data-dir", n.dir.string(), "--bind", node_address,
                                       "--dht-port", "0", "--http-port", "0", "--client-port", "0", "--client-bind",
-                                      "127.0.0.1", "--roster-interval-ms", "200", "--log-level", "warning",
+                                      "127.0.0.1", "--roster-interval-ms", "200", "--log-level", node_log_level(),
                                       // every node has one address: OpenDHT's limit per address would count them as one
                                       "--dht-requests-per-address", "0",
                                       // and so is every user: a registrar ranked first for a few of

@@ -122,11 +122,15 @@ void Registrar::pass_on(std::vector<RegistrarPeer> registrars, RegistrarRequest:
                 if (!st) done(st);
                 return;
             }
+            const auto asked_at = steady_clock::now();
             Answer a = ask(r, kind, user_id, address, secret);
-            if (!a.reached) {
-                DHTALK_LOG(kInfo, "registrar", "registrar " << r.node_id << " cannot be reached: " << a.status.message());
-                continue;
-            }
+            // Which member answered for a number, and how soon: what an
+            // operator needs when a registration fails.
+            DHTALK_LOG(kInfo, "registrar", (kind == RegistrarRequest::Kind::kCode ? "code" : "check") << " for " << user_id
+                           << ": registrar " << r.node_id << " in "
+                           << duration_cast<milliseconds>(steady_clock::now() - asked_at).count() << " ms: "
+                           << (a.reached ? a.status.to_string() : "cannot be reached: " + a.status.message()));
+            if (!a.reached) continue;
             result = a.status;
             if (kind == RegistrarRequest::Kind::kCheck && result.code() == Code::kNotFound) continue;
             break;
