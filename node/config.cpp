@@ -111,6 +111,9 @@ po::options_description node_options(NodeConfig& d) {
          "the shortest suspicion lasts this many periods times log10(members); the longest six times that (1..60)")
         ("presence-sync-ms", po::value<unsigned>()->default_value(static_cast<unsigned>(d.presence_sync.count())),
          "presence anti-entropy and renewal period (500..600000)")
+        ("presence-directory-replicas", po::value<unsigned>()->default_value(d.presence_directory_replicas),
+         "members that keep where each user is hosted (1..8): more ride out more members failing at once, "
+         "for more presence traffic; every member should use the same")
         ("client-rate", po::value<unsigned>()->default_value(d.client_rate),
          "client requests per second allowed from one IP address, over all its sessions")
         ("sms-provider", po::value<std::string>()->default_value(d.sms_provider),
@@ -245,6 +248,9 @@ Result<NodeConfig> to_config(const po::variables_map& vm) {
     const unsigned sync_ms = vm["presence-sync-ms"].as<unsigned>();
     if (sync_ms < 500 || sync_ms > 600000) return Status::invalid("--presence-sync-ms must be 500..600000");
     c.presence_sync = std::chrono::milliseconds(sync_ms);
+    c.presence_directory_replicas = vm["presence-directory-replicas"].as<unsigned>();
+    if (c.presence_directory_replicas < 1 || c.presence_directory_replicas > 8)
+        return Status::invalid("--presence-directory-replicas must be 1..8");
     c.client_rate = vm["client-rate"].as<unsigned>();
     if (c.client_rate < 1) return Status::invalid("--client-rate must be at least 1");
     c.sms_provider = vm["sms-provider"].as<std::string>();

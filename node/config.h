@@ -80,6 +80,7 @@ struct NodeConfig {
     unsigned swim_indirect_probes = 3;  // k members asked to probe for us
     double swim_suspicion_mult = 4;     // the shortest suspicion is this * log10(n) periods
     std::chrono::milliseconds presence_sync{std::chrono::seconds(5)};
+    unsigned presence_directory_replicas = 2;  // members that keep where a user is
     std::string sms_provider = "file";  // file or vonage
     std::filesystem::path sms_file;      // file provider; default DATA_DIR/verification-codes.jsonl
     VonageConfig vonage;

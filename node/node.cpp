@@ -123,6 +123,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config, const NodeEnv
         pc.swim.suspicion_alpha = config.swim_suspicion_mult;
         pc.presence.sync_interval = config.presence_sync;
         pc.presence.lease = config.presence_sync * 4;
+        pc.presence.directory_replicas = config.presence_directory_replicas;
         node->gossip_ = std::make_unique<GossipService>(pc, node->identity_, node->members_,
                                                           static_cast<uint64_t>(to_unix_millis(clock.wall_now())), clock,
                                                           *node->loop_);  // the owner's loop: it blocks on nothing

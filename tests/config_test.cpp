@@ -187,6 +187,8 @@ TEST_CASE("client, SMS and membership options are checked") {
     CHECK(contains(error_of({"--swim-indirect-probes", "0"}), "swim-indirect-probes"));
     CHECK(contains(error_of({"--swim-suspicion-mult", "nan"}), "swim-suspicion-mult"));
     CHECK(contains(error_of({"--presence-sync-ms", "1"}), "presence-sync-ms"));
+    CHECK(contains(error_of({"--presence-directory-replicas", "0"}), "presence-directory-replicas"));
+    CHECK(contains(error_of({"--presence-directory-replicas", "9"}), "presence-directory-replicas"));
     auto ok = parse({"--sms-provider", "vonage", "--sms-api-key", "k", "--sms-api-secret", "s",
                                         "--swim-period-ms", "200", "--client-port", "0"});
     REQUIRE(ok.is_ok());

@@ -58,6 +58,7 @@ std::vector<ScenarioKey> keys(Scenario& s) {
         {"partition.at-s", &s.partition_at_s, "seconds into the measurement when the network splits (< 0: never)", -1, 1e9},
         {"partition.heal-s", &s.partition_heal_s, "seconds the split lasts", 1, 1e9},
         {"partition.share", &s.partition_share, "share of the nodes cut off from the rest", 0.01, 0.99},
+        {"presence.directory-replicas", &s.presence_directory_replicas, "members that keep where each user is hosted (dhtalk-node --presence-directory-replicas)", 1, 8},
         {"workload.resolves-per-s", &s.resolves_per_s, "vCard resolves per second, network-wide", 0, 1e6},
         {"workload.vcards-per-s", &s.vcards_per_s, "vCard updates per second", 0, 1e6},
         {"workload.presence-per-s", &s.presence_per_s, "presence changes per second", 0, 1e6},

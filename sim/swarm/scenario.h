@@ -52,6 +52,8 @@ struct Scenario {
     double partition_at_s = -1;
     double partition_heal_s = 60;
     double partition_share = 0.5;
+    // [presence]: the node's setting of the same name
+    size_t presence_directory_replicas = 2;
     // [workload]: per second in the whole network
     double resolves_per_s = 2;
     double vcards_per_s = 0.2;

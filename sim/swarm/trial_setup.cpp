@@ -41,6 +41,7 @@ Status Trial::found() {
     // Every simulated host is 127.0.0.1: OpenDHT's limit per address
     // would count the whole network as one peer.
     base_.dht_requests_per_address = 0;
+    base_.presence_directory_replicas = static_cast<unsigned>(s_.presence_directory_replicas);
     std::vector<std::filesystem::path> identities;
     for (size_t i = 0; i < s_.nodes; ++i) {
         identities.push_back(dir_ / "identities" / std::to_string(i));
