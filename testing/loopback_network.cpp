@@ -64,13 +64,6 @@ std::string code_in(const std::vector<BenchNode>& nodes, const std::string& phon
     return code;
 }
 
-// The nodes' --log-level: warning, or DHTALK_BENCH_LOG_LEVEL (info shows
-// each node's roster, membership and registrar decisions).
-std::string node_log_level() {
-    const char* level = std::getenv("DHTALK_BENCH_LOG_LEVEL");
-    return level && *level ? level : "warning";
-}
-
 // The same, waiting up to 10 s: a registrar on another node answers once
 // the code is queued for its provider, before it is written.
 std::string code_for(const std::vector<BenchNode>& nodes, const std::string& phone) {
@@ -79,6 +72,13 @@ std::string code_for(const std::vector<BenchNode>& nodes, const std::string& pho
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return {};
+}
+
+// The nodes' --log-level: warning, or DHTALK_BENCH_LOG_LEVEL (info shows
+// each node's roster, membership and registrar decisions).
+std::string node_log_level() {
+    const char* level = std::getenv("DHTALK_BENCH_LOG_LEVEL");
+    return level && *level ? level : "warning";
 }
 
 }  // namespace
