@@ -82,36 +82,15 @@ bool eventually(const std::function<bool()>& done) {
 }  // namespace
 
 TEST_CASE("two members on branches that parted one epoch back both keep the one that parted lower") {
-    // Members 0 and 1; both approve member 2, and each assembles it.
+    // Member 2's admission assembled by members 0 and 1 at once, and member
+    // 3's built on each: by member 0 on the lower, by member 1 on the other.
     test::Bus bus;
-    bus.apply(1);
-    bus.vote(0, ChangeKind::kAdmit, 1);
-    bus.apply(2);
-    for (int voter : {0, 1}) {
-        auto b = bus.at(voter).cast(ChangeKind::kAdmit, ids()[2].node_id_hex(), Decision::kApprove, "");
-        REQUIRE(b);
-        for (auto& [n, m] : bus.nodes)
-            if (n != voter) m.offer_ballot(*b).ignore_error();
-    }
-    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
-    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
-    REQUIRE((e0 && *e0 && e1 && *e1));
-    const bool zero_lower = hash_of(**e0) < hash_of(**e1);
-    const RosterEpoch& low = zero_lower ? **e0 : **e1;
-    const RosterEpoch& high = zero_lower ? **e1 : **e0;
-    // Member 3's admission, approved by number, built on each: by member 0
-    // on `low`, by member 1 on `high`, each with a key of its own.
-    const Member three = member_of(ids()[3], {"127.0.0.1:103"}, "operator 3");
-    std::vector<Ballot> approvals;
-    for (int voter : {0, 1})
-        approvals.push_back(
-            make_ballot(ids()[voter], low.network_id, low.epoch, ChangeKind::kAdmit, three.node_id, Decision::kApprove, "")
-                .value());
+    const test::Rivals rivals = test::rival_admissions(bus);
+    const RosterEpoch& low = rivals.low;
+    const RosterEpoch& high = rivals.high;
     const crypto::AeadKey low_key = crypto::random_key();
-    auto on_low = assemble_next(low, low.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0], low_key);
-    auto on_high = assemble_next(high, high.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[1],
-                                 crypto::random_key());
-    REQUIRE((on_low && on_high));
+    const auto on_low = test::admit_three_on(low, 0, low_key);
+    const auto on_high = test::admit_three_on(high, 1, crypto::random_key());
 
     SystemClock clock;
     ThreadDrivers drivers(clock);
@@ -121,8 +100,8 @@ TEST_CASE("two members on branches that parted one epoch back both keep the one 
     std::vector<RosterEpoch> chain0 = bus.chain, chain1 = bus.chain;
     chain0.push_back(low);
     chain1.push_back(high);
-    auto zero = member_on(0, chain0, *on_low, store0, clock, drivers, peers0);
-    auto one = member_on(1, chain1, *on_high, store1, clock, drivers, peers1);
+    auto zero = member_on(0, chain0, on_low, store0, clock, drivers, peers0);
+    auto one = member_on(1, chain1, on_high, store1, clock, drivers, peers1);
     members = {{"127.0.0.1:1", zero.get()}, {"127.0.0.1:101", one.get()}};
     REQUIRE(zero->epoch_key());
     REQUIRE(zero->epoch_key()->key == low_key);
@@ -131,19 +110,19 @@ TEST_CASE("two members on branches that parted one epoch back both keep the one 
     // stays. A catch-up runs on the same worker after the branch's fetch
     // (the worker holds one job waiting): once one has asked, the branch
     // was weighed.
-    CHECK_FALSE(zero->on_epoch(encode(*on_high)));
+    CHECK_FALSE(zero->on_epoch(encode(on_high)));
     CHECK(eventually([&] {
         zero->tick();
-        return peers0.fetched_from(on_low->epoch + 1);
+        return peers0.fetched_from(on_low.epoch + 1);
     }));
     CHECK(peers0.fetched_from(0));  // the branch, from 8 epochs back at most
     CHECK(zero->epoch_key()->key == low_key);
 
     // Member 1 hears member 0's: it leaves its branch for member 0's.
-    CHECK_FALSE(one->on_epoch(encode(*on_low)));
+    CHECK_FALSE(one->on_epoch(encode(on_low)));
     CHECK(eventually([&] { return one->epoch_key() && one->epoch_key()->key == low_key; }));
-    CHECK(one->epoch() == on_low->epoch);
-    CHECK(one->epochs_from(low.epoch, 2) == std::vector<std::string>{encode(low), encode(*on_low)});
+    CHECK(one->epoch() == on_low.epoch);
+    CHECK(one->epochs_from(low.epoch, 2) == std::vector<std::string>{encode(low), encode(on_low)});
     zero->stop();
     one->stop();
 }

@@ -76,5 +76,52 @@ struct Bus {
     std::map<int, RosterVote> nodes;
 };
 
+// Nodes 0 and 1 are members; node 2 applies and both approve it, so that
+// either may assemble its admission.
+inline void both_approve_node_2(Bus& bus) {
+    bus.apply(1);
+    bus.vote(0, ChangeKind::kAdmit, 1);
+    bus.apply(2);
+    for (int voter : {0, 1}) {
+        auto b = bus.at(voter).cast(ChangeKind::kAdmit, ids()[2].node_id_hex(), Decision::kApprove, "");
+        REQUIRE(b.is_ok());
+        for (auto& [n, m] : bus.nodes)
+            if (n != voter) m.offer_ballot(*b).ignore_error();
+    }
+}
+
+// Node 2's admission assembled by node 0 and by node 1 at once: two valid
+// rivals of one epoch, built on `base`. Adopted by nobody yet.
+struct Rivals {
+    RosterEpoch base, low, high;  // `low` has the lower hash
+};
+inline Rivals rival_admissions(Bus& bus) {
+    both_approve_node_2(bus);
+    Rivals r;
+    r.base = bus.at(0).current();
+    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
+    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
+    REQUIRE((e0 && *e0 && e1 && *e1));
+    const bool zero_lower = hash_of(**e0) < hash_of(**e1);
+    r.low = zero_lower ? **e0 : **e1;
+    r.high = zero_lower ? **e1 : **e0;
+    return r;
+}
+
+// Node 3's admission on `on`, assembled by node `assembler` (0 or 1) with
+// `key`. Nodes 0 and 1 approve it by the epoch's number, not its hash, so
+// the same ballots serve on either rival.
+inline RosterEpoch admit_three_on(const RosterEpoch& on, int assembler, const crypto::AeadKey& key) {
+    const Member three = member_of(ids()[3], {"127.0.0.1:103"}, "operator 3");
+    std::vector<Ballot> approvals;
+    for (int voter : {0, 1})
+        approvals.push_back(
+            make_ballot(ids()[voter], on.network_id, on.epoch, ChangeKind::kAdmit, three.node_id, Decision::kApprove, "")
+                .value());
+    auto next = assemble_next(on, on.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[assembler], key);
+    REQUIRE(next);
+    return *next;
+}
+
 
 }  // namespace dhtalk::test

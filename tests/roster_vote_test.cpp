@@ -16,6 +16,7 @@ using namespace dhtalk;
 namespace {
 
 using test::Bus;
+using test::both_approve_node_2;
 using test::ids;
 
 std::string head_hash(const RosterVote& m) { return hash_of(m.current()); }
@@ -120,24 +121,6 @@ TEST_CASE("voting rules: one approval per epoch, applications first, no repeats"
     CHECK(bus.at(1).offer_epoch(bus.chain[1]).code() == Code::kAlreadyExists);
 }
 
-namespace {
-
-// Nodes 0 and 1 are members; node 2 applies and both approve it, so that
-// either may assemble its admission.
-void both_approve_node_2(Bus& bus) {
-    bus.apply(1);
-    bus.vote(0, ChangeKind::kAdmit, 1);
-    bus.apply(2);
-    for (int voter : {0, 1}) {
-        auto b = bus.at(voter).cast(ChangeKind::kAdmit, ids()[2].node_id_hex(), Decision::kApprove, "");
-        REQUIRE(b.is_ok());
-        for (auto& [n, m] : bus.nodes)
-            if (n != voter) m.offer_ballot(*b).ignore_error();
-    }
-}
-
-}  // namespace
-
 TEST_CASE("two members assembling the same change at once converge on the lower hash") {
     Bus bus;
     both_approve_node_2(bus);
@@ -208,14 +191,7 @@ TEST_CASE("roster documents of the format before the key commitment are refused 
 
 TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival takes the branch the network went on from") {
     Bus bus;
-    both_approve_node_2(bus);
-    const RosterEpoch base = bus.at(1).current();
-    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
-    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
-    REQUIRE((e0 && *e0 && e1 && *e1));
-    const bool zero_lower = hash_of(**e0) < hash_of(**e1);
-    const RosterEpoch& low = zero_lower ? **e0 : **e1;
-    const RosterEpoch& high = zero_lower ? **e1 : **e0;
+    const auto [base, low, high] = test::rival_admissions(bus);
     REQUIRE(bus.at(0).offer_epoch(low));
     REQUIRE(bus.at(1).offer_epoch(high));
     // Node 1's epoch is settled: the lower rival comes too late.
@@ -224,73 +200,47 @@ TEST_CASE("a settled epoch takes no rival, and a node left on a losing rival tak
     CHECK(late.message().find("settled") != std::string::npos);
     CHECK(hash_of(bus.at(1).current()) == hash_of(high));
 
-    // The network goes on from `low`: node 3 is admitted by nodes 0 and 2.
-    bus.chain.push_back(low);
-    bus.join(3);
-    const Member three = member_of(ids()[3], {"127.0.0.1:103"}, "operator 3");
-    std::vector<Ballot> approvals;
-    for (int voter : {0, 2})
-        approvals.push_back(make_ballot(ids()[voter], low.network_id, low.epoch, ChangeKind::kAdmit, three.node_id,
-                                        Decision::kApprove, "")
-                                .value());
-    auto after = assemble_next(low, low.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0],
-                               crypto::random_key());
-    REQUIRE(after);
-    CHECK_FALSE(bus.at(1).offer_epoch(*after));  // it does not link to node 1's epoch: a split, before
-    CHECK(bus.at(1).offer_branch(base, high, {high, *after}).code() == Code::kAlreadyExists);  // its own: no branch
+    // The network goes on from `low`: node 3 is admitted.
+    const auto after = test::admit_three_on(low, 0, crypto::random_key());
+    CHECK_FALSE(bus.at(1).offer_epoch(after));  // it does not link to node 1's epoch: a split, before
+    CHECK(bus.at(1).offer_branch(base, high, {high, after}).code() == Code::kAlreadyExists);  // its own: no branch
     RosterEpoch forged = low;
     forged.signature = "not a signature";
-    CHECK_FALSE(bus.at(1).offer_branch(base, high, {forged, *after}));
-    REQUIRE(bus.at(1).offer_branch(base, high, {low, *after}));
-    CHECK(hash_of(bus.at(1).current()) == hash_of(*after));
+    CHECK_FALSE(bus.at(1).offer_branch(base, high, {forged, after}));
+    REQUIRE(bus.at(1).offer_branch(base, high, {low, after}));
+    CHECK(hash_of(bus.at(1).current()) == hash_of(after));
     REQUIRE(bus.at(1).previous());
     CHECK(hash_of(*bus.at(1).previous()) == hash_of(low));
 }
 
 TEST_CASE("two branches of the same length that parted one epoch back: every node keeps the one that parted lower") {
     Bus bus;
-    both_approve_node_2(bus);
-    const RosterEpoch base = bus.at(0).current();
-    auto e0 = bus.at(0).assemble(crypto::random_key(), true);
-    auto e1 = bus.at(1).assemble(crypto::random_key(), true);
-    REQUIRE((e0 && *e0 && e1 && *e1));
-    const bool zero_lower = hash_of(**e0) < hash_of(**e1);
-    const RosterEpoch& low = zero_lower ? **e0 : **e1;
-    const RosterEpoch& high = zero_lower ? **e1 : **e0;
+    const auto [base, low, high] = test::rival_admissions(bus);
     // Node 3's admission, approved by number, is built on each rival: the
     // same ballots serve both.
-    const Member three = member_of(ids()[3], {"127.0.0.1:103"}, "operator 3");
-    std::vector<Ballot> approvals;
-    for (int voter : {0, 2})
-        approvals.push_back(make_ballot(ids()[voter], low.network_id, low.epoch, ChangeKind::kAdmit, three.node_id,
-                                        Decision::kApprove, "")
-                                .value());
-    auto on_low = assemble_next(low, low.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0],
-                                crypto::random_key());
-    auto on_high = assemble_next(high, high.network_id, ChangeKind::kAdmit, three.node_id, &three, approvals, ids()[0],
-                                 crypto::random_key());
-    REQUIRE((on_low && on_high));
+    const auto on_low = test::admit_three_on(low, 0, crypto::random_key());
+    const auto on_high = test::admit_three_on(high, 1, crypto::random_key());
     REQUIRE(bus.at(0).offer_epoch(low));
-    REQUIRE(bus.at(0).offer_epoch(*on_low));
+    REQUIRE(bus.at(0).offer_epoch(on_low));
     REQUIRE(bus.at(1).offer_epoch(high));
-    REQUIRE(bus.at(1).offer_epoch(*on_high));
+    REQUIRE(bus.at(1).offer_epoch(on_high));
     // Each refuses the other's head: it does not link to its own epoch.
-    CHECK_FALSE(bus.at(1).offer_epoch(*on_low));
-    CHECK_FALSE(bus.at(0).offer_epoch(*on_high));
+    CHECK_FALSE(bus.at(1).offer_epoch(on_low));
+    CHECK_FALSE(bus.at(0).offer_epoch(on_high));
 
     // The node on the lower branch keeps it.
-    CHECK(bus.at(0).offer_branch(base, low, {high, *on_high}).code() == Code::kAlreadyExists);
-    CHECK(hash_of(bus.at(0).current()) == hash_of(*on_low));
+    CHECK(bus.at(0).offer_branch(base, low, {high, on_high}).code() == Code::kAlreadyExists);
+    CHECK(hash_of(bus.at(0).current()) == hash_of(on_low));
     // Bad offers change nothing: shorter, not from the base, forged.
     CHECK(bus.at(1).offer_branch(base, high, {low}).code() == Code::kAlreadyExists);
-    CHECK(bus.at(1).offer_branch(low, high, {*on_low}).code() == Code::kAlreadyExists);
-    RosterEpoch forged = *on_low;
+    CHECK(bus.at(1).offer_branch(low, high, {on_low}).code() == Code::kAlreadyExists);
+    RosterEpoch forged = on_low;
     forged.signature = "not a signature";
     CHECK_FALSE(bus.at(1).offer_branch(base, high, {low, forged}));
-    CHECK(hash_of(bus.at(1).current()) == hash_of(*on_high));
+    CHECK(hash_of(bus.at(1).current()) == hash_of(on_high));
     // The node on the higher branch leaves it for the lower.
-    REQUIRE(bus.at(1).offer_branch(base, high, {low, *on_low}));
-    CHECK(hash_of(bus.at(1).current()) == hash_of(*on_low));
+    REQUIRE(bus.at(1).offer_branch(base, high, {low, on_low}));
+    CHECK(hash_of(bus.at(1).current()) == hash_of(on_low));
     REQUIRE(bus.at(1).previous());
     CHECK(hash_of(*bus.at(1).previous()) == hash_of(low));
 }
