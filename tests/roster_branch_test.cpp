@@ -40,21 +40,25 @@ public:
         const uint64_t from = std::stoull(call.path.substr(prefix.size()));
         {
             std::lock_guard lock(mutex_);
-            fetched_from_.push_back(from);
+            fetches_.emplace_back(endpoint, from);
         }
         auto member = members_.find(endpoint);
         if (member == members_.end() || !member->second) return Status::unavailable("nobody at " + endpoint);
         return PeerAnswer{200, encode_epoch_list(member->second->epochs_from(from, kMaxEpochsPerAnswer))};
     }
-    bool fetched_from(uint64_t from) const {
+    // Whether this member fetched the roster from epoch `from` on, of
+    // `endpoint` (of anyone, when empty).
+    bool fetched(uint64_t from, const std::string& endpoint = {}) const {
         std::lock_guard lock(mutex_);
-        return std::find(fetched_from_.begin(), fetched_from_.end(), from) != fetched_from_.end();
+        return std::any_of(fetches_.begin(), fetches_.end(), [&](const auto& f) {
+            return f.second == from && (endpoint.empty() || f.first == endpoint);
+        });
     }
 
 private:
     const std::map<std::string, TrustedNetwork*>& members_;
     mutable std::mutex mutex_;
-    std::vector<uint64_t> fetched_from_;
+    std::vector<std::pair<std::string, uint64_t>> fetches_;  // endpoint, from
 };
 
 // A member that holds `chain` and then adopts `head` (its epoch is young).
@@ -110,12 +114,19 @@ TEST_CASE("two members on branches that parted one epoch back both keep the one 
     // stays. A catch-up runs on the same worker after the branch's fetch
     // (the worker holds one job waiting): once one has asked, the branch
     // was weighed.
-    CHECK_FALSE(zero->on_epoch(encode(on_high)));
+    // The head names its assembler's endpoint as elsewhere (unsigned, as
+    // anyone could send it): member 0 asks where its own roster says member
+    // 1 is.
+    RosterEpoch elsewhere = on_high;
+    for (auto& m : elsewhere.members)
+        if (m.node_id == ids()[1].node_id_hex()) m.endpoints = {"192.0.2.9:9"};
+    CHECK_FALSE(zero->on_epoch(encode(elsewhere)));
     CHECK(eventually([&] {
         zero->tick();
-        return peers0.fetched_from(on_low.epoch + 1);
+        return peers0.fetched(on_low.epoch + 1);
     }));
-    CHECK(peers0.fetched_from(0));  // the branch, from 8 epochs back at most
+    CHECK(peers0.fetched(0, "127.0.0.1:101"));  // the branch, from 8 epochs back at most
+    CHECK_FALSE(peers0.fetched(0, "192.0.2.9:9"));
     CHECK(zero->epoch_key()->key == low_key);
 
     // Member 1 hears member 0's: it leaves its branch for member 0's.

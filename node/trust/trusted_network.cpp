@@ -407,10 +407,12 @@ Status TrustedNetwork::on_epoch(std::string_view doc) {
         if (!adopted_here) {
             // A rival of our young current epoch that does not share our
             // previous one: the two branches parted earlier. Its assembler
-            // holds its branch; it is fetched off this thread.
+            // holds its branch; it is fetched off this thread, from where
+            // our roster says that member is (the document is not checked
+            // yet: it must not choose whom this node asks).
             const RosterEpoch& current = roster_vote_.current();
             const RosterEpoch* previous = roster_vote_.previous();
-            const Member* assembler = e->member(e->assembler);
+            const Member* assembler = current.member(e->assembler);
             if (e->epoch == current.epoch && previous && e->prev_hash != hash_of(*previous) &&
                 clock_.now() - adopted_at_ < config_.rival_window && assembler &&
                 !assembler->endpoints.empty() && assembler->node_id != identity_.node_id_hex())
