@@ -49,24 +49,24 @@ Status PresenceChannel::handle(const std::string& from, std::string_view bytes, 
             // here: a watcher that knows the host renews its subscription
             // there, not here, and a move must still reach it (below) at
             // once, not when the old host is declared dead.
-            if (auto subs = directory_subs_.find(user); subs != directory_subs_.end())
-                for (auto& [node, lease] : subs->second) lease.until = std::max(lease.until, loc.until);
+            auto subs = directory_subs_.find(user);
+            if (subs == directory_subs_.end()) break;
+            for (auto& [node, lease] : subs->second) lease.until = std::max(lease.until, loc.until);
             if (!moved) break;
             // Tell the subscribers where the user is, and the host who watches.
-            if (auto subs = directory_subs_.find(user); subs != directory_subs_.end())
-                for (const auto& sub : subs->second) {
-                    const std::string& node = sub.first;
-                    const auto& lease = sub.second;
-                    send(node, message(static_cast<uint8_t>(Kind::kLocated), 2, [&](MsgpackPacker& pk) {
-                             pack_str(pk, user);
-                             pack_str(pk, host);
-                         }));
-                    send(host, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
-                             pack_str(pk, user);
-                             pack_str(pk, node);
-                             pack_str_list(pk, first_watchers(lease.watchers));
-                         }));
-                }
+            for (const auto& sub : subs->second) {
+                const std::string& node = sub.first;
+                const auto& lease = sub.second;
+                send(node, message(static_cast<uint8_t>(Kind::kLocated), 2, [&](MsgpackPacker& pk) {
+                         pack_str(pk, user);
+                         pack_str(pk, host);
+                     }));
+                send(host, message(static_cast<uint8_t>(Kind::kSubscribe), 3, [&](MsgpackPacker& pk) {
+                         pack_str(pk, user);
+                         pack_str(pk, node);
+                         pack_str_list(pk, first_watchers(lease.watchers));
+                     }));
+            }
             break;
         }
         case Kind::kSubscribe: {
